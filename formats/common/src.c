@@ -1,0 +1,77 @@
+/* Memory and window sources, and the exact-read helper. */
+#include "formats/common/src.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int64_t mem_pread(void *ctx, void *buf, size_t len, uint64_t off)
+{
+	struct bsw_src_mem *m = ctx;
+
+	if (off >= m->len)
+		return 0;
+	if (len > m->len - off)
+		len = m->len - off;
+	memcpy(buf, m->data + off, len);
+	return (int64_t)len;
+}
+
+void bsw_src_mem_init(struct bsw_src *src, struct bsw_src_mem *mem,
+		      const void *data, size_t len)
+{
+	mem->data = data;
+	mem->len = len;
+	src->pread = mem_pread;
+	src->ctx = mem;
+	src->size = len;
+	src->name = "memory";
+}
+
+static int64_t win_pread(void *ctx, void *buf, size_t len, uint64_t off)
+{
+	struct bsw_src_window *w = ctx;
+	uint64_t pos;
+
+	if (__builtin_add_overflow(w->start, off, &pos))
+		return -EINVAL;
+	return w->parent->pread(w->parent->ctx, buf, len, pos);
+}
+
+void bsw_src_window_init(struct bsw_src *src, struct bsw_src_window *win,
+			 const struct bsw_src *parent, uint64_t start,
+			 uint64_t len)
+{
+	win->parent = parent;
+	win->start = start;
+	src->pread = win_pread;
+	src->ctx = win;
+	if (start > parent->size)
+		len = 0;
+	else if (len > parent->size - start)
+		len = parent->size - start;
+	src->size = len;
+	src->name = parent->name;
+}
+
+int bsw_src_read_full(const struct bsw_src *src, void *buf, size_t len,
+		      uint64_t off)
+{
+	int64_t r;
+
+	if (off > src->size || len > src->size - off)
+		return -EIO;
+	r = src->pread(src->ctx, buf, len, off);
+	if (r < 0)
+		return (int)r;
+	return (size_t)r == len ? 0 : -EIO;
+}
+
+void *bsw_alloc_aligned(size_t len)
+{
+	void *p = NULL;
+
+	if (posix_memalign(&p, 4096, len ? len : 1))
+		return NULL;
+	return p;
+}

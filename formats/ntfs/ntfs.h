@@ -1,0 +1,117 @@
+/*
+ * bootsweep's own NTFS reader: open a volume from a bsw_src, stream the
+ * whole $MFT, build the namespace from $FILE_NAME parent references, run the
+ * volume checks, and read file contents.  Read-only; no I/O of its own.
+ *
+ * Threading: a volume belongs to one thread; record parsing inside
+ * bsw_ntfs_open() may use OpenMP internally.
+ */
+#ifndef BSW_NTFS_H
+#define BSW_NTFS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "formats/common/src.h"
+#include "scanner/problem.h"
+
+struct bsw_ntfs;
+
+struct bsw_ntfs_opts {
+	uint64_t max_records;	/* cap on MFT records parsed; 0 = 16M */
+	bool run_checks;	/* run the volume checks (findings to fx) */
+};
+
+/* Per-record flags in bsw_ntfs_stat.rflags */
+#define BSW_NTFS_R_INUSE	0x0001
+#define BSW_NTFS_R_DIR		0x0002
+#define BSW_NTFS_R_TORN		0x0004	/* fixup failed (torn write) */
+#define BSW_NTFS_R_BAD		0x0008	/* header or attributes corrupt */
+#define BSW_NTFS_R_COMPRESSED	0x0010	/* LZNT1 $DATA */
+#define BSW_NTFS_R_SPARSE	0x0020
+#define BSW_NTFS_R_WOF		0x0040	/* reparse tag 0x80000017 */
+#define BSW_NTFS_R_ENCRYPTED	0x0080
+#define BSW_NTFS_R_REPARSE	0x0100
+
+struct bsw_ntfs_stat {
+	uint64_t rec;		/* MFT record number */
+	uint16_t seq;
+	uint16_t link_count;	/* from the record header */
+	unsigned nr_names;	/* $FILE_NAME attributes, DOS-only names excluded */
+	unsigned rflags;
+	uint64_t size;		/* unnamed $DATA data size */
+	uint64_t alloc_size;
+	uint32_t reparse_tag;
+};
+
+/*
+ * Open a volume.  Reads the boot sector (falling back to the backup in the
+ * last sector, and reporting it), the $MFT, and builds the namespace; with
+ * o->run_checks also runs every volume check.  Corruption is reported to fx;
+ * the return is -errno only when the volume cannot be used at all (then fx
+ * says why).
+ */
+int bsw_ntfs_open(struct bsw_ntfs **out, const struct bsw_src *vol,
+		  struct bsw_fx *fx, const struct bsw_ntfs_opts *o);
+void bsw_ntfs_close(struct bsw_ntfs *v);
+
+/* Geometry */
+uint32_t bsw_ntfs_cluster_size(const struct bsw_ntfs *v);
+uint32_t bsw_ntfs_record_size(const struct bsw_ntfs *v);
+uint64_t bsw_ntfs_nr_records(const struct bsw_ntfs *v);
+uint64_t bsw_ntfs_serial(const struct bsw_ntfs *v);
+
+/*
+ * Look up a path ("\Windows\System32\config\SYSTEM", case-insensitive by
+ * $UpCase, '\' or '/' separators).  0 and *rec, or -ENOENT.
+ */
+int bsw_ntfs_lookup(struct bsw_ntfs *v, const char *path, uint64_t *rec);
+
+/* Stat a record; 0 or -ENOENT (not in use / out of range). */
+int bsw_ntfs_stat(struct bsw_ntfs *v, uint64_t rec, struct bsw_ntfs_stat *st);
+
+/*
+ * The full path of rec through its first WIN32 name into buf
+ * ("\Windows\System32\ntoskrnl.exe"); 0, -ENOENT, -ELOOP or -ENAMETOOLONG.
+ */
+int bsw_ntfs_path(struct bsw_ntfs *v, uint64_t rec, char *buf, size_t len);
+
+/*
+ * Call fn for each name of rec (hard links): parent record, UTF-8 name,
+ * namespace (0 POSIX, 1 WIN32, 2 DOS, 3 WIN32+DOS).  Stops when fn returns
+ * non-zero and returns that value.
+ */
+typedef int (*bsw_ntfs_name_fn)(void *arg, uint64_t parent, const char *name,
+				unsigned ns);
+int bsw_ntfs_names(struct bsw_ntfs *v, uint64_t rec, bsw_ntfs_name_fn fn,
+		   void *arg);
+
+/*
+ * Call fn for each child of directory rec (from the namespace), in name
+ * order: child record and UTF-8 name (DOS-only names skipped).
+ */
+typedef int (*bsw_ntfs_child_fn)(void *arg, uint64_t child, const char *name);
+int bsw_ntfs_readdir(struct bsw_ntfs *v, uint64_t dir, bsw_ntfs_child_fn fn,
+		     void *arg);
+
+/*
+ * Read [off, off+len) of the unnamed $DATA of rec (stream NULL) or of the
+ * named stream, decompressing LZNT1 and, where supported, WOF.  Returns bytes
+ * read (short at end of file) or -errno; -EOPNOTSUPP for a format not yet
+ * decoded (reported as a finding by the checks).
+ */
+int64_t bsw_ntfs_read(struct bsw_ntfs *v, uint64_t rec, const char *stream,
+		      void *buf, size_t len, uint64_t off);
+
+/*
+ * Read a whole file into a new buffer (malloc) if it is at most max bytes;
+ * 0, -EFBIG, or -errno.
+ */
+int bsw_ntfs_read_all(struct bsw_ntfs *v, uint64_t rec, const char *stream,
+		      uint8_t **data, size_t *len, size_t max);
+
+/* Bytes of the volume read so far (MFT and file contents). */
+uint64_t bsw_ntfs_bytes_read(const struct bsw_ntfs *v);
+
+#endif /* BSW_NTFS_H */

@@ -1,0 +1,125 @@
+/*
+ * Registry hives (regf): verify the base block, every bin and cell and the
+ * key tree; replay .LOG1/.LOG2 in memory as Windows does at boot; and look
+ * up keys and values in the result.  Pure: works on buffers, no I/O.
+ *
+ * Threading: a hive belongs to one thread.
+ */
+#ifndef BSW_REGF_H
+#define BSW_REGF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "scanner/problem.h"
+
+struct bsw_hive;
+
+enum bsw_hive_state {
+	BSW_HIVE_CLEAN,		/* not dirty, structure verified */
+	BSW_HIVE_RECOVERED,	/* dirty; the logs replayed cleanly */
+	BSW_HIVE_UNRECOVERABLE,	/* dirty and no usable log */
+	BSW_HIVE_CORRUPT,	/* structure broken (after any replay) */
+	BSW_HIVE_NOT_A_HIVE,	/* no "regf" (or another format: Win9x CREG) */
+};
+
+struct bsw_buf {
+	const uint8_t *data;
+	size_t len;
+	const char *name;	/* "SYSTEM.LOG1", for messages */
+};
+
+/*
+ * Load a hive: copy primary into memory, verify it, replay the logs if it is
+ * dirty, verify the result.  Findings go to fx (scope set by the caller);
+ * verdict_if_bad is the verdict a corrupt/unrecoverable state implies for
+ * this hive (BSW_V_UNBOOT for SYSTEM/SOFTWARE, BSW_V_ROLLBACK for
+ * COMPONENTS, BSW_V_NONE for others).  Returns 0 with *out set whatever the
+ * state (query it with bsw_hive_state()), or -ENOMEM.
+ */
+int bsw_hive_load(struct bsw_hive **out, const uint8_t *primary, size_t len,
+		  const struct bsw_buf *logs, unsigned nr_logs,
+		  enum bsw_verdict verdict_if_bad, struct bsw_fx *fx);
+void bsw_hive_free(struct bsw_hive *h);
+
+enum bsw_hive_state bsw_hive_state(const struct bsw_hive *h);
+const char *bsw_hive_state_name(enum bsw_hive_state s);
+
+/* The hive as Windows would load it (after replay): whole file image. */
+const uint8_t *bsw_hive_data(const struct bsw_hive *h, size_t *len);
+
+/* Key handle: the cell offset of an nk cell; 0 is never a valid key. */
+typedef uint32_t bsw_hkey;
+
+/* Root key, or 0 if the hive is unusable. */
+bsw_hkey bsw_hive_root(struct bsw_hive *h);
+
+/*
+ * Find a key by path relative to from ("Microsoft\\Windows\\CurrentVersion",
+ * case-insensitive; '\\' separators; "" = from itself).  0 and *out, or
+ * -ENOENT, -EIO (corrupt on the way).
+ */
+int bsw_hive_key(struct bsw_hive *h, bsw_hkey from, const char *path,
+		 bsw_hkey *out);
+
+/* Name of a key in UTF-8 into buf; 0 or -errno. */
+int bsw_hive_key_name(struct bsw_hive *h, bsw_hkey k, char *buf, size_t len);
+
+/* Call fn for each subkey (name in UTF-8); stop on non-zero, returned. */
+typedef int (*bsw_hive_key_fn)(void *arg, bsw_hkey k, const char *name);
+int bsw_hive_subkeys(struct bsw_hive *h, bsw_hkey k, bsw_hive_key_fn fn,
+		     void *arg);
+
+/* Registry value types */
+#define BSW_REG_NONE 0
+#define BSW_REG_SZ 1
+#define BSW_REG_EXPAND_SZ 2
+#define BSW_REG_BINARY 3
+#define BSW_REG_DWORD 4
+#define BSW_REG_DWORD_BE 5
+#define BSW_REG_LINK 6
+#define BSW_REG_MULTI_SZ 7
+#define BSW_REG_QWORD 11
+
+struct bsw_hval {
+	uint32_t type;
+	uint8_t *data;		/* malloc'd copy (big data assembled); caller frees */
+	size_t len;
+};
+
+/* Call fn for each value of k (name in UTF-8, "" for the default value). */
+typedef int (*bsw_hive_val_fn)(void *arg, const char *name,
+			       const struct bsw_hval *v);
+int bsw_hive_values(struct bsw_hive *h, bsw_hkey k, bsw_hive_val_fn fn,
+		    void *arg);
+
+/* Value name (NULL or "" = default) of key k: 0 and *v, -ENOENT, -EIO. */
+int bsw_hive_value(struct bsw_hive *h, bsw_hkey k, const char *name,
+		   struct bsw_hval *v);
+
+/* Typed helpers, by path from the root.  0, -ENOENT, -EINVAL (wrong type). */
+int bsw_hive_get_dword(struct bsw_hive *h, const char *keypath,
+		       const char *name, uint32_t *out);
+int bsw_hive_get_qword(struct bsw_hive *h, const char *keypath,
+		       const char *name, uint64_t *out);
+/* REG_SZ / REG_EXPAND_SZ as UTF-8 (not expanded) into buf. */
+int bsw_hive_get_sz(struct bsw_hive *h, const char *keypath,
+		    const char *name, char *buf, size_t len);
+/*
+ * REG_MULTI_SZ as UTF-8 strings, each NUL-terminated, the list ended by an
+ * empty string, into a malloc'd buffer (*out); *count gets the number.
+ */
+int bsw_hive_get_multi_sz(struct bsw_hive *h, const char *keypath,
+			  const char *name, char **out, unsigned *count);
+/* REG_BINARY (or any type) raw bytes: malloc'd into v. */
+int bsw_hive_get_raw(struct bsw_hive *h, const char *keypath,
+		     const char *name, struct bsw_hval *v);
+
+/* Free a value's data (NULL-safe). */
+void bsw_hval_free(struct bsw_hval *v);
+
+/* Base block flag 0x1: KTM transactions pending. */
+bool bsw_hive_ktm_pending(const struct bsw_hive *h);
+
+#endif /* BSW_REGF_H */

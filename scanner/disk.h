@@ -1,0 +1,131 @@
+/*
+ * A virtual disk: an image file and its parents (raw, VHD, VHDX), with the
+ * partition table read.  The container formats (formats/raw, vhd, vhdx)
+ * translate virtual ranges into extents; this layer resolves extents
+ * through the chain and reads them with the thread's ring.
+ *
+ * Threading: a disk belongs to the thread that opened it.
+ */
+#ifndef BSW_DISK_H
+#define BSW_DISK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "formats/common/src.h"
+#include "scanner/problem.h"
+
+struct bsw_disk;
+
+struct bsw_disk_opts {
+	bool direct;		/* also open O_DIRECT and use it for aligned reads */
+	unsigned max_chain;	/* parents followed at most; 0 = 64 */
+	uint64_t max_bytes;	/* per-disk read budget; 0 = unlimited */
+};
+
+enum bsw_ext_kind {
+	BSW_EXT_FILE,		/* bytes at (fd, poff) of layer */
+	BSW_EXT_ZERO,		/* reads as zeros */
+	BSW_EXT_MEM,		/* bytes held in memory (VHDX log overlay) */
+};
+
+/* One extent of the virtual disk, resolved through the chain. */
+struct bsw_dext {
+	enum bsw_ext_kind kind;
+	uint64_t voff, len;
+	unsigned layer;		/* 0 = the image itself, 1 = its parent, ... */
+	int fd, dfd;		/* BSW_EXT_FILE */
+	uint64_t poff;		/* BSW_EXT_FILE: offset in that file */
+	const uint8_t *mem;	/* BSW_EXT_MEM */
+};
+
+/* One layer of the chain, for info and for sharing work between disks. */
+struct bsw_layer_info {
+	const char *path;	/* as opened */
+	const char *format;	/* "raw", "vhd", "vhdx" */
+	const char *subformat;	/* "fixed", "dynamic", "differencing" */
+	uint64_t virtual_size, file_size;
+	uint32_t block_size;	/* 0 for raw/fixed */
+	uint32_t logical_sector, physical_sector;
+	bool log_replayed;	/* VHDX: a non-empty log was applied in memory */
+	uint8_t id[16];		/* VHD unique id / VHDX data-write GUID */
+	/* how this layer was found from its child (NULL for layer 0) */
+	const char *found_by;	/* "relative locator", "absolute locator", ... */
+	const char *locator;	/* the path string recorded in the child */
+	int identity_ok;	/* 1 match, 0 mismatch, -1 not checkable */
+	uint64_t dev, ino;	/* st_dev/st_ino: the same file shared by many disks */
+};
+
+enum bsw_fs {
+	BSW_FS_UNKNOWN = 0,
+	BSW_FS_NTFS,
+	BSW_FS_FAT,		/* FAT12/16/32 */
+	BSW_FS_BITLOCKER,	/* "-FVE-FS-" */
+	BSW_FS_EXFAT,
+	BSW_FS_ZERO,		/* first sector all zeros */
+	BSW_FS_OTHER,
+};
+
+struct bsw_part {
+	unsigned index;		/* 1-based, in the order info lists them */
+	const char *scheme;	/* "mbr", "gpt", or "none" (bare volume) */
+	uint64_t start, size;	/* bytes */
+	uint8_t mbr_type;	/* MBR partition type byte */
+	bool active;		/* MBR boot flag */
+	bool logical;		/* inside an extended partition */
+	uint8_t type_guid[16];	/* GPT */
+	uint8_t part_guid[16];	/* GPT */
+	char name[80];		/* GPT name in UTF-8 */
+	enum bsw_fs fs;
+	bool esp;		/* GPT ESP type, or MBR type 0xEF */
+};
+
+/*
+ * Open an image and its chain of parents read-only.  On failure returns
+ * -errno and writes a precise reason into err ("BAT entry 17 points past
+ * end of file at offset ..."); findings about the container go to fx.
+ */
+int bsw_disk_open(struct bsw_disk **out, const char *path,
+		  const struct bsw_disk_opts *o, struct bsw_fx *fx,
+		  char *err, size_t errlen);
+void bsw_disk_close(struct bsw_disk *d);
+
+uint64_t bsw_disk_size(const struct bsw_disk *d);
+const char *bsw_disk_path(const struct bsw_disk *d);
+
+/*
+ * Translate [off, off+len) into at most max extents in *ext (fewer if the
+ * range ends); *nr gets the count.  Returns 0, or -errno.
+ */
+int bsw_disk_map(struct bsw_disk *d, uint64_t off, uint64_t len,
+		 struct bsw_dext *ext, unsigned max, unsigned *nr);
+
+/* Read [off, off+len) of the virtual disk; 0 or -errno.  Past the end: -EIO. */
+int bsw_disk_read(struct bsw_disk *d, void *buf, size_t len, uint64_t off);
+
+/* The whole virtual disk as a bsw_src (valid while d is open). */
+const struct bsw_src *bsw_disk_src(struct bsw_disk *d);
+
+unsigned bsw_disk_nr_layers(const struct bsw_disk *d);
+const struct bsw_layer_info *bsw_disk_layer(const struct bsw_disk *d, unsigned i);
+
+unsigned bsw_disk_nr_parts(const struct bsw_disk *d);
+const struct bsw_part *bsw_disk_part(const struct bsw_disk *d, unsigned i);
+/* "gpt", "mbr", "none" (bare filesystem or nothing) */
+const char *bsw_disk_scheme(const struct bsw_disk *d);
+const uint8_t *bsw_disk_gpt_guid(const struct bsw_disk *d);	/* NULL if not GPT */
+uint32_t bsw_disk_mbr_signature(const struct bsw_disk *d);
+
+/* A source over partition p (window of bsw_disk_src); src and win are caller storage. */
+void bsw_disk_part_src(struct bsw_disk *d, const struct bsw_part *p,
+		       struct bsw_src *src, struct bsw_src_window *win);
+
+/* Bytes this disk has read from files so far. */
+uint64_t bsw_disk_bytes_read(const struct bsw_disk *d);
+
+/* Print info for d as text or as one JSON object (no newline). */
+void bsw_disk_print_info(struct bsw_disk *d, FILE *out, bool json);
+
+#endif /* BSW_DISK_H */

@@ -1,0 +1,50 @@
+/*
+ * bootsweep: read Windows OS disks offline and say, for each, whether it is
+ * clean, dirty-rollback or unbootable.  This file only dispatches to the
+ * subcommands; it is the one place allowed to exit.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "scanner/cmds.h"
+
+static const struct {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *help;
+} commands[] = {
+	{ "scan", bsw_cmd_scan, "scan PATH... [-o FILE] [--resume] [-j N]: sweep disks, JSON Lines out" },
+	{ "info", bsw_cmd_info, "info IMAGE... [--json] [--check]: containers, chain, partitions" },
+	{ "cat", bsw_cmd_cat, "cat IMAGE [--path P [--partition N]]: virtual disk or file bytes to stdout" },
+	{ "ls", bsw_cmd_ls, "ls IMAGE [--partition N] [PATH] [-R]: list an NTFS directory" },
+	{ "check", bsw_cmd_check, "check IMAGE...: NTFS volume checks" },
+	{ "hive", bsw_cmd_hive, "hive FILE [--log F]... [--export|--recovered OUT]: verify a hive" },
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out, "usage: bootsweep COMMAND [ARGS]\n\ncommands:\n");
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(out, "  %s\n", commands[i].help);
+	fprintf(out, "\nexit status: bitmask; 1 unassessable, 2 dirty-rollback, "
+		     "4 unbootable/errors,\n8 operational error, 16 usage, "
+		     "32 interrupted (see docs/cli.md)\n");
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return BSW_EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+		usage(stdout);
+		return 0;
+	}
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!strcmp(argv[1], commands[i].name))
+			return commands[i].fn(argc - 1, argv + 1);
+	fprintf(stderr, "bootsweep: unknown command '%s'\n", argv[1]);
+	usage(stderr);
+	return BSW_EXIT_USAGE;
+}

@@ -1,0 +1,413 @@
+/*
+ * The read engine on io_uring.  Segments are sorted by (fd, offset), merged
+ * where both the file ranges and the buffers are contiguous, split at
+ * max_io, and kept up to depth in flight.  Short reads are resumed from
+ * where they stopped; -EAGAIN and -EINTR are resubmitted.  When io_uring is
+ * unavailable (old kernel, seccomp), the same contract is served by pread.
+ *
+ * This is the only file that includes liburing.
+ */
+#include "scanner/ring.h"
+
+#include <errno.h>
+#include <liburing.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define RING_ALIGN 4096u
+
+struct ring_req {
+	struct bsw_rseg *seg;	/* owning segment (first of a merged run) */
+	unsigned first, count;	/* merged run: segs[first .. first+count) */
+	int fd;
+	uint8_t *buf;
+	uint64_t off;
+	size_t len, done;	/* done: bytes completed so far */
+	bool busy;
+};
+
+struct bsw_ring {
+	struct io_uring ring;
+	bool uring;
+	unsigned depth, max_io;
+	struct ring_req *reqs;
+	uint64_t bytes, requests;
+};
+
+static struct bsw_ring_opts ring_defaults = { .depth = 64, .max_io = 1u << 20 };
+static pthread_key_t ring_key;
+static pthread_once_t ring_key_once = PTHREAD_ONCE_INIT;
+
+int bsw_ring_create(struct bsw_ring **out, const struct bsw_ring_opts *o)
+{
+	struct bsw_ring *r = calloc(1, sizeof(*r));
+	struct io_uring_params p;
+	int ret;
+
+	if (!r)
+		return -ENOMEM;
+	r->depth = o && o->depth ? o->depth : ring_defaults.depth;
+	r->max_io = o && o->max_io ? o->max_io : ring_defaults.max_io;
+	if (r->depth > 4096)
+		r->depth = 4096;
+	r->reqs = calloc(r->depth, sizeof(*r->reqs));
+	if (!r->reqs) {
+		free(r);
+		return -ENOMEM;
+	}
+	memset(&p, 0, sizeof(p));
+	p.flags = IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN;
+	ret = io_uring_queue_init_params(r->depth, &r->ring, &p);
+	if (ret == -EINVAL) {
+		/* Kernels before 6.1 know neither flag. */
+		memset(&p, 0, sizeof(p));
+		ret = io_uring_queue_init_params(r->depth, &r->ring, &p);
+	}
+	r->uring = ret == 0;
+	*out = r;
+	return 0;
+}
+
+void bsw_ring_destroy(struct bsw_ring *r)
+{
+	if (!r)
+		return;
+	if (r->uring)
+		io_uring_queue_exit(&r->ring);
+	free(r->reqs);
+	free(r);
+}
+
+static void ring_key_destroy(void *p)
+{
+	bsw_ring_destroy(p);
+}
+
+static void ring_key_init(void)
+{
+	pthread_key_create(&ring_key, ring_key_destroy);
+}
+
+void bsw_ring_set_defaults(const struct bsw_ring_opts *o)
+{
+	if (o->depth)
+		ring_defaults.depth = o->depth;
+	if (o->max_io)
+		ring_defaults.max_io = o->max_io;
+}
+
+struct bsw_ring *bsw_ring_thread(void)
+{
+	struct bsw_ring *r;
+
+	pthread_once(&ring_key_once, ring_key_init);
+	r = pthread_getspecific(ring_key);
+	if (!r && bsw_ring_create(&r, NULL) == 0)
+		pthread_setspecific(ring_key, r);
+	return r;
+}
+
+void bsw_ring_thread_exit(void)
+{
+	pthread_once(&ring_key_once, ring_key_init);
+	bsw_ring_destroy(pthread_getspecific(ring_key));
+	pthread_setspecific(ring_key, NULL);
+}
+
+uint64_t bsw_ring_bytes(const struct bsw_ring *r)
+{
+	return r ? r->bytes : 0;
+}
+
+uint64_t bsw_ring_requests(const struct bsw_ring *r)
+{
+	return r ? r->requests : 0;
+}
+
+bool bsw_ring_is_uring(const struct bsw_ring *r)
+{
+	return r && r->uring;
+}
+
+static bool aligned(uint64_t v)
+{
+	return (v & (RING_ALIGN - 1)) == 0;
+}
+
+static int seg_fd(const struct bsw_rseg *s)
+{
+	if (s->dfd >= 0 && aligned(s->off) && aligned(s->len) &&
+	    aligned((uintptr_t)s->buf))
+		return s->dfd;
+	return s->fd;
+}
+
+static int cmp_seg_ptr(const void *a, const void *b)
+{
+	const struct bsw_rseg *x = *(struct bsw_rseg *const *)a;
+	const struct bsw_rseg *y = *(struct bsw_rseg *const *)b;
+
+	if (x->fd != y->fd)
+		return x->fd < y->fd ? -1 : 1;
+	if (x->off != y->off)
+		return x->off < y->off ? -1 : 1;
+	return 0;
+}
+
+/*
+ * A work item: a merged run of segments [first, first+count) of the sorted
+ * order, read as one range.  Large runs are cut into max_io pieces by the
+ * submit loop, which keeps 'pos' inside the run.
+ */
+struct run {
+	unsigned first, count;
+	int fd;
+	uint64_t off;
+	uint8_t *buf;
+	size_t len;
+	size_t issued;		/* bytes handed to requests so far */
+	size_t ok;		/* bytes valid from 0: len, or less if a piece
+				   stopped short (EOF or error) */
+	int64_t err;
+	bool eof;
+};
+
+/* Distribute a finished run's result over its segments. */
+static void run_finish(struct run *rn, struct bsw_rseg **order)
+{
+	size_t pos = 0;
+
+	for (unsigned i = 0; i < rn->count; i++) {
+		struct bsw_rseg *s = order[rn->first + i];
+
+		if (rn->err && pos + s->len > rn->ok)
+			s->res = rn->ok > pos ? (int64_t)(rn->ok - pos) : rn->err;
+		else if (pos + s->len <= rn->ok)
+			s->res = (int64_t)s->len;
+		else
+			s->res = rn->ok > pos ? (int64_t)(rn->ok - pos) : 0;
+		pos += s->len;
+	}
+}
+
+static int readv_pread(struct bsw_ring *r, struct bsw_rseg *segs, unsigned nr)
+{
+	int first_err = 0;
+
+	for (unsigned i = 0; i < nr; i++) {
+		struct bsw_rseg *s = &segs[i];
+		size_t done = 0;
+
+		while (done < s->len) {
+			ssize_t n = pread(seg_fd(s), (uint8_t *)s->buf + done,
+					  s->len - done, (off_t)(s->off + done));
+
+			if (n < 0 && (errno == EINTR || errno == EAGAIN))
+				continue;
+			if (n < 0 && seg_fd(s) != s->fd && errno == EINVAL) {
+				/* O_DIRECT refused this range: buffered read. */
+				n = pread(s->fd, (uint8_t *)s->buf + done,
+					  s->len - done, (off_t)(s->off + done));
+			}
+			if (n < 0) {
+				if (!first_err)
+					first_err = -errno;
+				break;
+			}
+			if (n == 0)
+				break;
+			done += (size_t)n;
+			r->requests++;
+		}
+		r->bytes += done;
+		s->res = done || !first_err ? (int64_t)done : first_err;
+	}
+	return first_err;
+}
+
+int bsw_ring_readv(struct bsw_ring *r, struct bsw_rseg *segs, unsigned nr)
+{
+	struct bsw_rseg **order;
+	struct run *runs;
+	unsigned nr_runs = 0, next_run = 0, inflight = 0, i;
+	int first_err = 0;
+
+	if (!nr)
+		return 0;
+	if (!r->uring)
+		return readv_pread(r, segs, nr);
+	order = malloc(nr * sizeof(*order));
+	runs = malloc(nr * sizeof(*runs));
+	if (!order || !runs) {
+		free(order);
+		free(runs);
+		return readv_pread(r, segs, nr);
+	}
+	for (i = 0; i < nr; i++) {
+		order[i] = &segs[i];
+		segs[i].res = 0;
+	}
+	qsort(order, nr, sizeof(*order), cmp_seg_ptr);
+
+	/* Merge runs: same fd, contiguous file range and contiguous buffer. */
+	for (i = 0; i < nr; i++) {
+		struct bsw_rseg *s = order[i];
+		struct run *p = nr_runs ? &runs[nr_runs - 1] : NULL;
+
+		if (!s->len)
+			continue;
+		if (p && seg_fd(s) == p->fd && p->off + p->len == s->off &&
+		    p->buf + p->len == (uint8_t *)s->buf &&
+		    p->first + p->count == i) {
+			p->len += s->len;
+			p->count++;
+			continue;
+		}
+		runs[nr_runs++] = (struct run){ .first = i, .count = 1,
+			.fd = seg_fd(s), .off = s->off, .buf = s->buf,
+			.len = s->len, .ok = SIZE_MAX };
+	}
+
+	/*
+	 * Submit pieces of runs (each at most max_io) while slots are free,
+	 * then reap.  A piece records its run and its position; completions
+	 * may arrive out of order; a piece that stops short lowers the run's
+	 * valid length to where it stopped.
+	 */
+	for (;;) {
+		unsigned queued = 0;
+
+		while (inflight < r->depth && next_run < nr_runs) {
+			struct run *rn = &runs[next_run];
+			struct ring_req *q = NULL;
+			struct io_uring_sqe *sqe;
+			size_t piece;
+
+			for (unsigned k = 0; k < r->depth; k++)
+				if (!r->reqs[k].busy) {
+					q = &r->reqs[k];
+					break;
+				}
+			sqe = q ? io_uring_get_sqe(&r->ring) : NULL;
+			if (!sqe)
+				break;
+			piece = rn->len - rn->issued;
+			if (piece > r->max_io)
+				piece = r->max_io;
+			*q = (struct ring_req){ .first = next_run, .fd = rn->fd,
+				.buf = rn->buf + rn->issued,
+				.off = rn->off + rn->issued, .len = piece,
+				.busy = true };
+			io_uring_prep_read(sqe, q->fd, q->buf, (unsigned)piece,
+					   q->off);
+			io_uring_sqe_set_data(sqe, q);
+			rn->issued += piece;
+			if (rn->issued == rn->len)
+				next_run++;
+			inflight++;
+			queued++;
+		}
+		if (queued) {
+			int ret = io_uring_submit(&r->ring);
+
+			if (ret < 0 && ret != -EAGAIN && ret != -EINTR) {
+				first_err = ret;
+				break;
+			}
+		}
+		if (!inflight)
+			break;
+
+		struct io_uring_cqe *cqe;
+		unsigned seen = 0, head;
+		int ret = io_uring_wait_cqe(&r->ring, &cqe);
+
+		if (ret == -EINTR)
+			continue;
+		if (ret < 0) {
+			first_err = ret;
+			break;
+		}
+		io_uring_for_each_cqe(&r->ring, head, cqe) {
+			struct ring_req *q = io_uring_cqe_get_data(cqe);
+			struct run *rn = &runs[q->first];
+			int res = cqe->res;
+
+			seen++;
+			r->requests++;
+			if (res == -EAGAIN || res == -EINTR ||
+			    (res == -EINVAL && q->fd != order[rn->first]->fd)) {
+				/* Retry; O_DIRECT refusals fall back to buffered. */
+				struct io_uring_sqe *sqe = io_uring_get_sqe(&r->ring);
+
+				if (res == -EINVAL)
+					q->fd = order[rn->first]->fd;
+				if (sqe) {
+					io_uring_prep_read(sqe, q->fd, q->buf + q->done,
+							   (unsigned)(q->len - q->done),
+							   q->off + q->done);
+					io_uring_sqe_set_data(sqe, q);
+					continue;
+				}
+				res = -EAGAIN;
+			}
+			if (res < 0) {
+				if (!rn->err)
+					rn->err = res;
+				if (!first_err)
+					first_err = res;
+			} else if (res == 0) {
+				rn->eof = true;
+			} else {
+				q->done += (size_t)res;
+				r->bytes += (uint64_t)res;
+				if (q->done < q->len) {
+					/* Short read: resume from where it stopped. */
+					struct io_uring_sqe *sqe = io_uring_get_sqe(&r->ring);
+
+					if (sqe) {
+						io_uring_prep_read(sqe, q->fd, q->buf + q->done,
+								   (unsigned)(q->len - q->done),
+								   q->off + q->done);
+						io_uring_sqe_set_data(sqe, q);
+						continue;
+					}
+					rn->eof = true;
+				}
+			}
+			/* Piece finished: whole, short at EOF, or failed. */
+			if (q->done < q->len) {
+				size_t at = (size_t)(q->buf - rn->buf) + q->done;
+
+				if (at < rn->ok)
+					rn->ok = at;
+			}
+			q->busy = false;
+			inflight--;
+		}
+		io_uring_cq_advance(&r->ring, seen);
+		/* Resubmit anything the retries queued. */
+		if (io_uring_sq_ready(&r->ring))
+			io_uring_submit(&r->ring);
+	}
+	for (i = 0; i < nr_runs; i++) {
+		if (runs[i].ok > runs[i].len)
+			runs[i].ok = runs[i].len;
+		run_finish(&runs[i], order);
+	}
+	free(order);
+	free(runs);
+	return first_err;
+}
+
+int64_t bsw_ring_pread(struct bsw_ring *r, int fd, void *buf, size_t len,
+		       uint64_t off)
+{
+	struct bsw_rseg s = { .fd = fd, .dfd = -1, .off = off, .len = len,
+			      .buf = buf };
+	int ret = bsw_ring_readv(r, &s, 1);
+
+	return ret && s.res <= 0 ? ret : s.res;
+}

@@ -1,0 +1,68 @@
+/*
+ * The read engine: every byte bootsweep reads from an image file comes
+ * through here.  One io_uring per thread (bsw_ring_thread()), many reads in
+ * flight, adjacent reads merged, short reads resumed, -EAGAIN resubmitted,
+ * and errors reported per segment.  The container layer only translates
+ * virtual ranges into (fd, offset, length) segments; it never reads itself.
+ */
+#ifndef BSW_RING_H
+#define BSW_RING_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct bsw_ring;
+
+struct bsw_ring_opts {
+	unsigned depth;		/* SQ entries / reads in flight; 0 = 64 */
+	unsigned max_io;	/* largest single read in bytes; 0 = 1 MiB */
+};
+
+/* One segment of a batched read. */
+struct bsw_rseg {
+	int fd;			/* buffered descriptor (O_RDONLY) */
+	int dfd;		/* O_DIRECT descriptor or -1; used when off, len
+				   and buf are all 4096-aligned */
+	uint64_t off;
+	size_t len;
+	void *buf;
+	int64_t res;		/* out: bytes read (< len only at EOF) or -errno */
+};
+
+/* Create a ring; 0 or -errno.  Falls back to plain setup flags on -EINVAL. */
+int bsw_ring_create(struct bsw_ring **out, const struct bsw_ring_opts *o);
+/* Destroy a ring; NULL is fine. */
+void bsw_ring_destroy(struct bsw_ring *r);
+
+/*
+ * The calling thread's ring, created on first use with the process-wide
+ * options (bsw_ring_set_defaults()).  NULL only if io_uring is unavailable
+ * and the pread fallback could not be set up either.  Destroyed by
+ * bsw_ring_thread_exit() or at thread exit.
+ */
+struct bsw_ring *bsw_ring_thread(void);
+void bsw_ring_thread_exit(void);
+void bsw_ring_set_defaults(const struct bsw_ring_opts *o);
+
+/*
+ * Read every segment, keeping up to depth reads in flight.  Segments may be
+ * in any order; adjacent ones on the same fd with contiguous buffers are
+ * merged; large ones are split at max_io.  Returns 0 if every segment
+ * completed (possibly short at EOF), else the first -errno; each segment's
+ * res says what happened to it.
+ */
+int bsw_ring_readv(struct bsw_ring *r, struct bsw_rseg *segs, unsigned nr);
+
+/* One read through the ring: bytes read or -errno. */
+int64_t bsw_ring_pread(struct bsw_ring *r, int fd, void *buf, size_t len,
+		       uint64_t off);
+
+/* Counters of this ring: bytes read, requests submitted. */
+uint64_t bsw_ring_bytes(const struct bsw_ring *r);
+uint64_t bsw_ring_requests(const struct bsw_ring *r);
+
+/* True if the ring runs on io_uring (false: pread fallback). */
+bool bsw_ring_is_uring(const struct bsw_ring *r);
+
+#endif /* BSW_RING_H */
