@@ -1,0 +1,79 @@
+/*
+ * The container interface every image format implements (raw, VHD, VHDX).
+ *
+ * A container only translates virtual ranges into extents of its own file
+ * (or "zero", or "ask the parent", or bytes held in memory).  It reads its
+ * own metadata through a struct bsw_src and does no I/O of its own, so the
+ * scanner decides how the bytes are fetched (io_uring, batched).
+ */
+#ifndef BSW_CONT_H
+#define BSW_CONT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "formats/common/src.h"
+#include "scanner/problem.h"
+
+enum bsw_cext_kind {
+	BSW_CEXT_DATA,		/* bytes at poff of this layer's file */
+	BSW_CEXT_ZERO,		/* reads as zeros */
+	BSW_CEXT_PARENT,	/* served by the parent (zeros if none) */
+	BSW_CEXT_MEM,		/* bytes at mem (VHDX log overlay) */
+};
+
+struct bsw_cext {
+	enum bsw_cext_kind kind;
+	uint64_t len;
+	uint64_t poff;
+	const uint8_t *mem;
+};
+
+#define BSW_CONT_MAX_LOCATORS 8
+
+struct bsw_cont_info {
+	const char *format;	/* "raw", "vhd", "vhdx" */
+	const char *subformat;	/* "fixed", "dynamic", "differencing" */
+	uint64_t virtual_size;
+	uint32_t block_size;
+	uint32_t logical_sector, physical_sector;
+	bool has_parent;
+	bool log_replayed;
+	uint8_t id[16];		/* VHD unique id, VHDX data-write GUID */
+	bool parent_id_valid;
+	uint8_t parent_id[16];	/* what the child records of its parent */
+	unsigned nr_locators;
+	char *locator[BSW_CONT_MAX_LOCATORS];	/* UTF-8, as recorded */
+	const char *locator_kind[BSW_CONT_MAX_LOCATORS]; /* "relative", "absolute" */
+};
+
+struct bsw_cont_ops {
+	const char *name;
+	/* 1 if src looks like this format (cheap: signatures only). */
+	int (*probe)(const struct bsw_src *src);
+	/* 0 or -errno with err filled; findings about the file go to fx. */
+	int (*open)(void **h, const struct bsw_src *src, struct bsw_fx *fx,
+		    struct bsw_cont_info *info, char *err, size_t errlen);
+	/* The extent at off, at most len long (len > 0, off < virtual size). */
+	int (*map)(void *h, uint64_t off, uint64_t len, struct bsw_cext *e);
+	void (*close)(void *h);
+};
+
+extern const struct bsw_cont_ops bsw_raw_ops;
+extern const struct bsw_cont_ops bsw_vhd_ops;
+extern const struct bsw_cont_ops bsw_vhdx_ops;
+
+void bsw_cont_info_free(struct bsw_cont_info *info);
+
+/* UTF-16LE (n code units) to UTF-8 in a new string; NULL on ENOMEM. */
+char *bsw_utf16_to_utf8(const uint8_t *p, size_t n);
+
+/* Format a precise reason into err; returns rc. */
+int bsw_cont_err(char *err, size_t errlen, int rc, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/* Sort helper for offsets. */
+int bsw_cmp_u64(const void *a, const void *b);
+
+#endif /* BSW_CONT_H */

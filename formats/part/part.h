@@ -1,0 +1,40 @@
+/*
+ * Partition tables: MBR (with extended and logical partitions) and GPT
+ * (UEFI 2.10 section 5.3: header and entry-array CRCs, backup header),
+ * and the filesystem signature of a partition's first sector.
+ */
+#ifndef BSW_PART_H
+#define BSW_PART_H
+
+#include "formats/common/src.h"
+#include "scanner/disk.h"
+#include "scanner/problem.h"
+
+#define BSW_MAX_PARTS 128
+
+struct bsw_part_table {
+	const char *scheme;		/* "mbr", "gpt", "none" */
+	unsigned nr;
+	struct bsw_part part[BSW_MAX_PARTS];
+	uint8_t disk_guid[16];		/* GPT */
+	uint32_t mbr_signature;
+	uint32_t sector;		/* sector size the table was found with */
+	bool gpt_backup_used;
+	bool gpt_broken;		/* protective MBR, both GPTs damaged */
+};
+
+/* Parse the table of src (a whole disk); findings go to fx.  0 or -errno. */
+int bsw_part_parse(const struct bsw_src *src, uint32_t sector,
+		   struct bsw_part_table *t, struct bsw_fx *fx);
+
+/* What filesystem the first sector s (512 bytes) holds. */
+enum bsw_fs bsw_fs_probe(const uint8_t *s);
+const char *bsw_fs_name(enum bsw_fs fs);
+
+/* GPT type GUID (stored form) to a short name, or NULL. */
+const char *bsw_gpt_type_name(const uint8_t *guid);
+
+/* Format a stored GUID as xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx (37 bytes). */
+void bsw_guid_str(const uint8_t *g, char *out);
+
+#endif /* BSW_PART_H */

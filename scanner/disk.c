@@ -1,0 +1,673 @@
+/*
+ * The virtual disk: an image and its chain of parents, opened read-only.
+ *
+ * Each layer's container format maps virtual ranges to extents of its own
+ * file; this file resolves "ask the parent" down the chain and turns the
+ * resulting file extents into one batch of io_uring reads.  Every byte of
+ * an image, headers included, is read through the thread's ring.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "formats/common/bytes.h"
+#include "formats/cont/cont.h"
+#include "formats/part/part.h"
+#include "scanner/disk.h"
+#include "scanner/ring.h"
+
+#define DEFAULT_MAX_CHAIN 64
+#define MAP_BATCH 256		/* extents per read batch */
+
+struct bsw_disk;
+
+struct fsrc {
+	struct bsw_disk *d;
+	int fd;
+};
+
+struct layer {
+	char *path;
+	int fd, dfd;
+	const struct bsw_cont_ops *ops;
+	void *h;
+	struct bsw_cont_info ci;
+	struct bsw_layer_info li;
+	struct fsrc fctx;
+	struct bsw_src src;
+	char *found_by, *locator;
+};
+
+struct bsw_disk {
+	struct layer *L;
+	unsigned nr, cap;
+	struct bsw_part_table pt;
+	struct bsw_src vsrc;
+	uint64_t bytes, max_bytes;
+	bool direct;
+};
+
+static const struct bsw_cont_ops *const formats[] = {
+	&bsw_vhdx_ops, &bsw_vhd_ops, &bsw_raw_ops,	/* raw last: always matches */
+};
+
+static int64_t file_pread(void *ctx, void *buf, size_t len, uint64_t off)
+{
+	struct fsrc *f = ctx;
+	struct bsw_ring *r = bsw_ring_thread();
+	int64_t n;
+
+	if (!r)
+		return -ENOMEM;
+	if (f->d->max_bytes && f->d->bytes + len > f->d->max_bytes)
+		return -EFBIG;
+	n = bsw_ring_pread(r, f->fd, buf, len, off);
+	if (n > 0)
+		f->d->bytes += n;
+	return n;
+}
+
+static int open_layer(struct bsw_disk *d, const char *path, struct bsw_fx *fx,
+		      char *err, size_t errlen)
+{
+	struct layer *l;
+	struct stat st;
+	int rc;
+
+	if (d->nr == d->cap) {
+		unsigned nc = d->cap ? d->cap * 2 : 4;
+		struct layer *n = realloc(d->L, nc * sizeof(*n));
+
+		if (!n)
+			return -ENOMEM;
+		d->L = n;
+		d->cap = nc;
+	}
+	l = &d->L[d->nr];
+	memset(l, 0, sizeof(*l));
+	l->fd = l->dfd = -1;
+	l->fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (l->fd < 0)
+		return bsw_cont_err(err, errlen, -errno, "cannot open %s: %s", path, strerror(errno));
+	if (fstat(l->fd, &st) || (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode))) {
+		close(l->fd);
+		return bsw_cont_err(err, errlen, -EINVAL, "%s is not a regular file or block device", path);
+	}
+	if (S_ISBLK(st.st_mode)) {
+		off_t end = lseek(l->fd, 0, SEEK_END);
+
+		st.st_size = end < 0 ? 0 : end;
+	}
+	if (st.st_size == 0) {
+		close(l->fd);
+		return bsw_cont_err(err, errlen, -EINVAL, "%s is an empty file", path);
+	}
+	for (unsigned i = 0; i < d->nr; i++)
+		if (d->L[i].li.dev == (uint64_t)st.st_dev && d->L[i].li.ino == (uint64_t)st.st_ino) {
+			close(l->fd);
+			return bsw_cont_err(err, errlen, -ELOOP, "parent chain loops: %s is already layer %u",
+					    path, i);
+		}
+	if (d->direct)
+		l->dfd = open(path, O_RDONLY | O_DIRECT | O_CLOEXEC);
+	l->path = strdup(path);
+	if (!l->path) {
+		rc = -ENOMEM;
+		goto fail;
+	}
+	l->fctx = (struct fsrc){ d, l->fd };
+	l->src = (struct bsw_src){ .pread = file_pread, .ctx = &l->fctx,
+				   .size = st.st_size, .name = l->path };
+	l->li.dev = st.st_dev;
+	l->li.ino = st.st_ino;
+	l->li.file_size = st.st_size;
+	for (size_t i = 0; i < BSW_ARRAY_SIZE(formats); i++) {
+		if (formats[i]->probe(&l->src) <= 0)
+			continue;
+		err[0] = 0;
+		rc = formats[i]->open(&l->h, &l->src, fx, &l->ci, err, errlen);
+		if (rc) {
+			if (!err[0])
+				bsw_cont_err(err, errlen, rc, "%s: %s", formats[i]->name, strerror(-rc));
+			goto fail;
+		}
+		l->ops = formats[i];
+		break;
+	}
+	l->li.path = l->path;
+	l->li.format = l->ci.format;
+	l->li.subformat = l->ci.subformat;
+	l->li.virtual_size = l->ci.virtual_size;
+	l->li.block_size = l->ci.block_size;
+	l->li.logical_sector = l->ci.logical_sector;
+	l->li.physical_sector = l->ci.physical_sector;
+	l->li.log_replayed = l->ci.log_replayed;
+	memcpy(l->li.id, l->ci.id, 16);
+	l->li.identity_ok = -1;
+	d->nr++;
+	return 0;
+fail:
+	if (l->dfd >= 0)
+		close(l->dfd);
+	close(l->fd);
+	free(l->path);
+	return rc;
+}
+
+/* Windows path as recorded -> a path to try here, or NULL. */
+static char *locator_path(const char *child, const char *loc, const char *kind,
+			  bool basename_only)
+{
+	char *c = strdup(child), *dir, *s, *out = NULL;
+	const char *p = loc;
+	size_t n;
+
+	if (!c)
+		return NULL;
+	dir = dirname(c);
+	if (basename_only) {
+		const char *b = loc;
+
+		for (const char *q = loc; *q; q++)
+			if (*q == '\\' || *q == '/' || *q == ':')
+				b = q + 1;
+		if (!*b)
+			goto out;
+		n = strlen(dir) + strlen(b) + 2;
+		out = malloc(n);
+		if (out)
+			snprintf(out, n, "%s/%s", dir, b);
+		goto out;
+	}
+	if (!strcmp(kind, "relative")) {
+		while (p[0] == '.' && (p[1] == '\\' || p[1] == '/'))
+			p += 2;
+		n = strlen(dir) + strlen(p) + 2;
+		out = malloc(n);
+		if (out)
+			snprintf(out, n, "%s/%s", dir, p);
+	} else if (!strcmp(kind, "absolute")) {
+		if (p[0] && p[1] == ':')
+			p += 2;
+		out = strdup(p);
+	}
+	if (out)
+		for (s = out; *s; s++)
+			if (*s == '\\')
+				*s = '/';
+out:
+	free(c);
+	return out;
+}
+
+static int open_parent(struct bsw_disk *d, struct bsw_fx *fx, char *err, size_t errlen)
+{
+	struct layer *child = &d->L[d->nr - 1];
+	const struct bsw_cont_info *ci = &child->ci;
+	char tried[512] = "";
+	size_t tl = 0;
+	int rc;
+
+	/* relative locators, then absolute ones, then basenames beside the child */
+	for (int pass = 0; pass < 3; pass++) {
+		for (unsigned i = 0; i < ci->nr_locators; i++) {
+			const char *kind = ci->locator_kind[i];
+			char *cand;
+			struct stat st;
+
+			if ((pass == 0 && strcmp(kind, "relative")) ||
+			    (pass == 1 && strcmp(kind, "absolute")))
+				continue;
+			cand = locator_path(child->path, ci->locator[i], kind, pass == 2);
+			if (!cand)
+				continue;
+			if (stat(cand, &st)) {
+				if (tl < sizeof(tried) - 1)
+					tl += snprintf(tried + tl, sizeof(tried) - tl, "%s%s",
+						       tl ? ", " : "", cand);
+				free(cand);
+				continue;
+			}
+			rc = open_layer(d, cand, fx, err, errlen);
+			free(cand);
+			if (rc)
+				return rc;
+			child = &d->L[d->nr - 2];
+			{
+				struct layer *par = &d->L[d->nr - 1];
+
+				par->found_by = strdup(pass == 0 ? "relative locator" :
+						       pass == 1 ? "absolute locator" :
+						       !strcmp(kind, "name") ? "parent name in child's folder" :
+						       "basename in child's folder");
+				par->locator = strdup(ci->locator[i]);
+				par->li.found_by = par->found_by;
+				par->li.locator = par->locator;
+				if (ci->parent_id_valid) {
+					par->li.identity_ok = !memcmp(ci->parent_id, par->ci.id, 16);
+					if (!par->li.identity_ok)
+						BSW_REPORT(fx, PR_6_CHAIN_IDENTITY, .str = par->path,
+							   .n = d->nr - 1);
+				}
+				if (par->ci.virtual_size < child->ci.virtual_size)
+					BSW_REPORT(fx, PR_6_CHAIN_SIZE, .str = par->path,
+						   .n = par->ci.virtual_size,
+						   .n2 = child->ci.virtual_size);
+			}
+			return 0;
+		}
+	}
+	return bsw_cont_err(err, errlen, -ENOENT, "parent of %s not found (locators tried: %s)",
+			    child->path, tl ? tried : "none recorded");
+}
+
+static int64_t disk_pread(void *ctx, void *buf, size_t len, uint64_t off)
+{
+	struct bsw_disk *d = ctx;
+	uint64_t size = bsw_disk_size(d);
+	int rc;
+
+	if (off >= size)
+		return 0;
+	len = BSW_MIN(len, size - off);
+	rc = bsw_disk_read(d, buf, len, off);
+	return rc ? rc : (int64_t)len;
+}
+
+int bsw_disk_open(struct bsw_disk **out, const char *path,
+		  const struct bsw_disk_opts *o, struct bsw_fx *fx,
+		  char *err, size_t errlen)
+{
+	struct bsw_disk *d = calloc(1, sizeof(*d));
+	unsigned max_chain = o && o->max_chain ? o->max_chain : DEFAULT_MAX_CHAIN;
+	int rc;
+
+	if (!d)
+		return -ENOMEM;
+	err[0] = 0;
+	d->direct = o && o->direct;
+	d->max_bytes = o ? o->max_bytes : 0;
+	rc = open_layer(d, path, fx, err, errlen);
+	while (!rc && d->L[d->nr - 1].ci.has_parent) {
+		if (d->nr > max_chain) {
+			rc = bsw_cont_err(err, errlen, -ELOOP, "parent chain deeper than %u layers", max_chain);
+			break;
+		}
+		rc = open_parent(d, fx, err, errlen);
+	}
+	if (rc) {
+		bsw_disk_close(d);
+		return rc;
+	}
+	d->vsrc = (struct bsw_src){ .pread = disk_pread, .ctx = d,
+				    .size = bsw_disk_size(d), .name = d->L[0].path };
+	rc = bsw_part_parse(&d->vsrc, d->L[0].ci.logical_sector, &d->pt, fx);
+	if (rc) {
+		bsw_cont_err(err, errlen, rc, "cannot read the partition table: %s", strerror(-rc));
+		bsw_disk_close(d);
+		return rc;
+	}
+	*out = d;
+	return 0;
+}
+
+void bsw_disk_close(struct bsw_disk *d)
+{
+	if (!d)
+		return;
+	for (unsigned i = 0; i < d->nr; i++) {
+		struct layer *l = &d->L[i];
+
+		if (l->ops)
+			l->ops->close(l->h);
+		bsw_cont_info_free(&l->ci);
+		if (l->dfd >= 0)
+			close(l->dfd);
+		close(l->fd);
+		free(l->path);
+		free(l->found_by);
+		free(l->locator);
+	}
+	free(d->L);
+	free(d);
+}
+
+uint64_t bsw_disk_size(const struct bsw_disk *d)
+{
+	return d->L[0].ci.virtual_size;
+}
+
+const char *bsw_disk_path(const struct bsw_disk *d)
+{
+	return d->L[0].path;
+}
+
+/* The extent at off (len > 0), resolved through the chain. */
+static int map_one(struct bsw_disk *d, uint64_t off, uint64_t len, struct bsw_dext *e)
+{
+	unsigned li = 0;
+
+	e->voff = off;
+	for (;;) {
+		struct layer *l;
+		struct bsw_cext ce = { 0 };
+		int rc;
+
+		if (li >= d->nr) {
+			e->kind = BSW_EXT_ZERO;
+			e->len = len;
+			return 0;
+		}
+		l = &d->L[li];
+		if (off >= l->ci.virtual_size) {	/* a smaller parent */
+			e->kind = BSW_EXT_ZERO;
+			e->len = len;
+			return 0;
+		}
+		rc = l->ops->map(l->h, off, len, &ce);
+		if (rc)
+			return rc;
+		if (ce.len == 0 || ce.len > len)
+			return -EIO;	/* a format bug; never loop */
+		len = ce.len;
+		switch (ce.kind) {
+		case BSW_CEXT_PARENT:
+			li++;
+			continue;
+		case BSW_CEXT_ZERO:
+			e->kind = BSW_EXT_ZERO;
+			break;
+		case BSW_CEXT_MEM:
+			e->kind = BSW_EXT_MEM;
+			e->mem = ce.mem;
+			break;
+		case BSW_CEXT_DATA:
+			e->kind = BSW_EXT_FILE;
+			e->fd = l->fd;
+			e->dfd = l->dfd;
+			e->poff = ce.poff;
+			break;
+		}
+		e->layer = li;
+		e->len = len;
+		return 0;
+	}
+}
+
+int bsw_disk_map(struct bsw_disk *d, uint64_t off, uint64_t len,
+		 struct bsw_dext *ext, unsigned max, unsigned *nr)
+{
+	uint64_t size = bsw_disk_size(d);
+	unsigned n = 0;
+
+	*nr = 0;
+	if (off > size || len > size - off)
+		return -EIO;
+	while (len && n < max) {
+		struct bsw_dext e = { 0 };
+		int rc = map_one(d, off, len, &e);
+
+		if (rc)
+			return rc;
+		if (n) {
+			struct bsw_dext *p = &ext[n - 1];
+
+			if (p->kind == e.kind && p->layer == e.layer &&
+			    ((e.kind == BSW_EXT_FILE && p->poff + p->len == e.poff) ||
+			     e.kind == BSW_EXT_ZERO ||
+			     (e.kind == BSW_EXT_MEM && p->mem + p->len == e.mem))) {
+				p->len += e.len;
+				goto next;
+			}
+		}
+		ext[n++] = e;
+next:
+		off += e.len;
+		len -= e.len;
+	}
+	*nr = n;
+	return 0;
+}
+
+int bsw_disk_read(struct bsw_disk *d, void *buf, size_t len, uint64_t off)
+{
+	struct bsw_dext ext[MAP_BATCH];
+	struct bsw_rseg seg[MAP_BATCH];
+	struct bsw_ring *r = bsw_ring_thread();
+	uint8_t *b = buf;
+	uint64_t size = bsw_disk_size(d);
+
+	if (!r)
+		return -ENOMEM;
+	if (off > size || len > size - off)
+		return -EIO;
+	while (len) {
+		unsigned n, ns = 0;
+		uint64_t done = 0;
+		int rc = bsw_disk_map(d, off, len, ext, MAP_BATCH, &n);
+
+		if (rc)
+			return rc;
+		for (unsigned i = 0; i < n; i++) {
+			uint8_t *p = b + (ext[i].voff - off);
+
+			switch (ext[i].kind) {
+			case BSW_EXT_ZERO:
+				memset(p, 0, ext[i].len);
+				break;
+			case BSW_EXT_MEM:
+				memcpy(p, ext[i].mem, ext[i].len);
+				break;
+			case BSW_EXT_FILE:
+				seg[ns++] = (struct bsw_rseg){ .fd = ext[i].fd, .dfd = ext[i].dfd,
+					.off = ext[i].poff, .len = ext[i].len, .buf = p };
+				break;
+			}
+			done += ext[i].len;
+		}
+		if (ns) {
+			uint64_t want = 0;
+
+			for (unsigned i = 0; i < ns; i++)
+				want += seg[i].len;
+			if (d->max_bytes && d->bytes + want > d->max_bytes)
+				return -EFBIG;
+			rc = bsw_ring_readv(r, seg, ns);
+			if (rc)
+				return rc;
+			for (unsigned i = 0; i < ns; i++) {
+				if (seg[i].res < 0)
+					return (int)seg[i].res;
+				if ((uint64_t)seg[i].res < seg[i].len)
+					return -EIO;	/* extent past the end of its file */
+			}
+			d->bytes += want;
+		}
+		b += done;
+		off += done;
+		len -= done;
+	}
+	return 0;
+}
+
+const struct bsw_src *bsw_disk_src(struct bsw_disk *d)
+{
+	return &d->vsrc;
+}
+
+unsigned bsw_disk_nr_layers(const struct bsw_disk *d)
+{
+	return d->nr;
+}
+
+const struct bsw_layer_info *bsw_disk_layer(const struct bsw_disk *d, unsigned i)
+{
+	return i < d->nr ? &d->L[i].li : NULL;
+}
+
+unsigned bsw_disk_nr_parts(const struct bsw_disk *d)
+{
+	return d->pt.nr;
+}
+
+const struct bsw_part *bsw_disk_part(const struct bsw_disk *d, unsigned i)
+{
+	return i < d->pt.nr ? &d->pt.part[i] : NULL;
+}
+
+const char *bsw_disk_scheme(const struct bsw_disk *d)
+{
+	return d->pt.scheme;
+}
+
+const uint8_t *bsw_disk_gpt_guid(const struct bsw_disk *d)
+{
+	return strcmp(d->pt.scheme, "gpt") ? NULL : d->pt.disk_guid;
+}
+
+uint32_t bsw_disk_mbr_signature(const struct bsw_disk *d)
+{
+	return d->pt.mbr_signature;
+}
+
+void bsw_disk_part_src(struct bsw_disk *d, const struct bsw_part *p,
+		       struct bsw_src *src, struct bsw_src_window *win)
+{
+	uint64_t size = bsw_disk_size(d);
+	uint64_t start = BSW_MIN(p->start, size);
+
+	bsw_src_window_init(src, win, &d->vsrc, start, BSW_MIN(p->size, size - start));
+}
+
+uint64_t bsw_disk_bytes_read(const struct bsw_disk *d)
+{
+	return d->bytes;
+}
+
+static void hex16(FILE *out, const uint8_t *g)
+{
+	char s[37];
+
+	bsw_guid_str(g, s);
+	fputs(s, out);
+}
+
+void bsw_disk_print_info(struct bsw_disk *d, FILE *out, bool json)
+{
+	if (json) {
+		fprintf(out, "{\"image\":");
+		bsw_json_str(out, d->L[0].path);
+		fprintf(out, ",\"virtual_size\":%llu,\"chain\":[",
+			(unsigned long long)bsw_disk_size(d));
+		for (unsigned i = 0; i < d->nr; i++) {
+			const struct bsw_layer_info *l = &d->L[i].li;
+
+			fprintf(out, "%s{\"path\":", i ? "," : "");
+			bsw_json_str(out, l->path);
+			fprintf(out, ",\"format\":\"%s\",\"subformat\":\"%s\",\"virtual_size\":%llu,\"file_size\":%llu,\"block_size\":%u,\"logical_sector\":%u,\"physical_sector\":%u,\"log_replayed\":%s,\"id\":\"",
+				l->format, l->subformat, (unsigned long long)l->virtual_size,
+				(unsigned long long)l->file_size, l->block_size,
+				l->logical_sector, l->physical_sector,
+				l->log_replayed ? "true" : "false");
+			hex16(out, l->id);
+			fputc('"', out);
+			if (i) {
+				fprintf(out, ",\"found_by\":");
+				bsw_json_str(out, l->found_by);
+				fprintf(out, ",\"locator\":");
+				bsw_json_str(out, l->locator);
+				fprintf(out, ",\"identity\":\"%s\"", l->identity_ok == 1 ? "match" :
+					l->identity_ok == 0 ? "mismatch" : "unchecked");
+			}
+			fputc('}', out);
+		}
+		fprintf(out, "],\"scheme\":\"%s\"", d->pt.scheme);
+		if (!strcmp(d->pt.scheme, "gpt")) {
+			fprintf(out, ",\"disk_guid\":\"");
+			hex16(out, d->pt.disk_guid);
+			fprintf(out, "\",\"gpt_backup_used\":%s",
+				d->pt.gpt_backup_used ? "true" : "false");
+		} else if (!strcmp(d->pt.scheme, "mbr")) {
+			fprintf(out, ",\"mbr_signature\":\"%08x\"", d->pt.mbr_signature);
+		}
+		fprintf(out, ",\"partitions\":[");
+		for (unsigned i = 0; i < d->pt.nr; i++) {
+			const struct bsw_part *p = &d->pt.part[i];
+
+			fprintf(out, "%s{\"index\":%u,\"start\":%llu,\"size\":%llu,\"fs\":\"%s\"",
+				i ? "," : "", p->index, (unsigned long long)p->start,
+				(unsigned long long)p->size, bsw_fs_name(p->fs));
+			if (!strcmp(p->scheme, "gpt")) {
+				const char *tn = bsw_gpt_type_name(p->type_guid);
+
+				fprintf(out, ",\"type_guid\":\"");
+				hex16(out, p->type_guid);
+				fprintf(out, "\",\"type\":");
+				bsw_json_str(out, tn ? tn : "unknown");
+				fprintf(out, ",\"guid\":\"");
+				hex16(out, p->part_guid);
+				fprintf(out, "\",\"name\":");
+				bsw_json_str(out, p->name);
+			} else if (!strcmp(p->scheme, "mbr")) {
+				fprintf(out, ",\"mbr_type\":\"0x%02x\",\"active\":%s,\"logical\":%s",
+					p->mbr_type, p->active ? "true" : "false",
+					p->logical ? "true" : "false");
+			}
+			fprintf(out, ",\"esp\":%s}", p->esp ? "true" : "false");
+		}
+		fprintf(out, "],\"bytes_read\":%llu}", (unsigned long long)d->bytes);
+		return;
+	}
+	fprintf(out, "%s: %llu bytes virtual\n", d->L[0].path,
+		(unsigned long long)bsw_disk_size(d));
+	for (unsigned i = 0; i < d->nr; i++) {
+		const struct bsw_layer_info *l = &d->L[i].li;
+
+		fprintf(out, "  layer %u: %s %s %s, virtual %llu, file %llu", i,
+			l->path, l->format, l->subformat,
+			(unsigned long long)l->virtual_size, (unsigned long long)l->file_size);
+		if (l->block_size)
+			fprintf(out, ", block %u", l->block_size);
+		fprintf(out, ", sectors %u/%u%s\n", l->logical_sector, l->physical_sector,
+			l->log_replayed ? ", log replayed in memory" : "");
+		if (i)
+			fprintf(out, "    found by %s (\"%s\"), identity %s\n", l->found_by,
+				l->locator, l->identity_ok == 1 ? "matches" :
+				l->identity_ok == 0 ? "MISMATCH" : "not checkable");
+	}
+	fprintf(out, "  partition table: %s", d->pt.scheme);
+	if (!strcmp(d->pt.scheme, "gpt")) {
+		fprintf(out, ", disk GUID ");
+		hex16(out, d->pt.disk_guid);
+		if (d->pt.gpt_backup_used)
+			fprintf(out, " (backup header used)");
+	} else if (!strcmp(d->pt.scheme, "mbr")) {
+		fprintf(out, ", signature %08x", d->pt.mbr_signature);
+	}
+	fputc('\n', out);
+	for (unsigned i = 0; i < d->pt.nr; i++) {
+		const struct bsw_part *p = &d->pt.part[i];
+
+		fprintf(out, "  %2u  start %12llu  size %12llu  fs %-9s", p->index,
+			(unsigned long long)p->start, (unsigned long long)p->size,
+			bsw_fs_name(p->fs));
+		if (!strcmp(p->scheme, "gpt")) {
+			const char *tn = bsw_gpt_type_name(p->type_guid);
+
+			fprintf(out, "  %s", tn ? tn : "type ");
+			if (!tn)
+				hex16(out, p->type_guid);
+			if (p->name[0])
+				fprintf(out, " \"%s\"", p->name);
+		} else if (!strcmp(p->scheme, "mbr")) {
+			fprintf(out, "  type 0x%02x%s%s", p->mbr_type,
+				p->active ? " active" : "", p->logical ? " logical" : "");
+		}
+		fputc('\n', out);
+	}
+}
