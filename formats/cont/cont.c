@@ -90,7 +90,10 @@ static int raw_open(void **h, const struct bsw_src *src, struct bsw_fx *fx,
 {
 	struct raw *r = calloc(1, sizeof(*r));
 
-	(void)fx; (void)err; (void)errlen;
+	(void)fx;
+	if (src->size < 512)
+		return bsw_cont_err(err, errlen, -EINVAL, "file of %llu bytes is too small to be a disk image",
+				    (unsigned long long)src->size);
 	if (!r)
 		return -ENOMEM;
 	r->size = src->size;

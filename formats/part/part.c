@@ -152,7 +152,7 @@ loop:
 					p->active = l[0] == 0x80;
 					p->logical = true;
 				}
-				if (!is_ext(nx[4]) || !get_le32(nx + 8))
+				if (!is_ext(nx[4]) || !get_le32(nx + 12))
 					break;
 				cur = ext + get_le32(nx + 8);
 			}

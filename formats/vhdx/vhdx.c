@@ -63,7 +63,7 @@ struct vhdx {
 	uint8_t *logbuf;		/* owns the data the pieces point to */
 	uint64_t size;
 	uint32_t block, lss, pss, chunk_ratio;
-	bool has_parent;
+	bool has_parent, leave_alloc;
 	uint64_t nr_bat;
 	uint64_t *bat;
 	uint8_t **sbm;			/* sector bitmaps per chunk, lazily */
@@ -504,6 +504,7 @@ static int vhdx_open(void **h, const struct bsw_src *src, struct bsw_fx *fx,
 			if (!memcmp(e, G_FILEPARAM, 16) && l >= 8) {
 				x->block = get_le32(d);
 				x->has_parent = get_le32(d + 4) & 2;
+				x->leave_alloc = get_le32(d + 4) & 1;
 				have_fp = true;
 			} else if (!memcmp(e, G_VSIZE, 16) && l >= 8) {
 				x->size = get_le64(d);
@@ -631,7 +632,7 @@ static int vhdx_open(void **h, const struct bsw_src *src, struct bsw_fx *fx,
 			if ((i % (x->chunk_ratio + 1)) != x->chunk_ratio &&
 			    (x->bat[i] & 7) != PB_FULLY_PRESENT)
 				all = false;
-		if (all)
+		if (all || x->leave_alloc)
 			info->subformat = "fixed";
 	}
 	info->virtual_size = x->size;
