@@ -1,5 +1,5 @@
 /*
- * libFuzzer target: container open + map (VHD, VHDX incl. log replay), on a
+ * Body of the container fuzz targets: open + map of BSW_FUZZ_OPS, on a
  * sparse image described by the input (tests/fuzz/sparse_src.h).  The
  * first byte after the record list is ignored; the format is probed as the
  * scanner probes it.
@@ -11,12 +11,12 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const struct bsw_cont_ops *const ops[] = { &bsw_vhdx_ops, &bsw_vhd_ops };
+	static const struct bsw_cont_ops *const ops[] = { &BSW_FUZZ_OPS };
 	struct sparse sp;
 	struct bsw_src src;
 
 	sparse_init(&sp, &src, data, size);
-	for (unsigned i = 0; i < 2; i++) {
+	for (unsigned i = 0; i < 1; i++) {
 		struct bsw_cont_info ci = { 0 };
 		struct bsw_fx *fx;
 		char err[256];
