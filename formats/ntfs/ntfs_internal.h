@@ -1,0 +1,249 @@
+/*
+ * Private declarations of bootsweep's NTFS reader: the pure parsers
+ * (ntfs_parse.c, ntfs_lznt1.c), the volume handle shared by the passes
+ * (ntfs.c pass 0/1 and the API, ntfs_check.c pass 2), and the caps.
+ * On-disk layouts follow ../shared/docs/WINDOWS-EVIDENCE.md section 1 and
+ * the libfsntfs "NTFS" format notes.
+ */
+#ifndef BSW_NTFS_INTERNAL_H
+#define BSW_NTFS_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "formats/ntfs/ntfs.h"
+
+/* Caps on every on-disk list (STYLE.md section 3). */
+#define BSW_NTFS_MAX_RECORDS	(16u << 20)	/* default opts->max_records */
+#define BSW_NTFS_MAX_ATTRS	256	/* attributes walked in one record */
+#define BSW_NTFS_MAX_RUNS	(1u << 20)	/* runs in one runlist */
+#define BSW_NTFS_MAX_ALIST	4096	/* $ATTRIBUTE_LIST entries */
+#define BSW_NTFS_MAX_EXT	512	/* extension records of one file */
+#define BSW_NTFS_MAX_DEPTH	256	/* path components */
+#define BSW_NTFS_MAX_INDEX	(1u << 20)	/* index entries of one directory */
+#define BSW_NTFS_MAX_BMAP_CLUSTERS (1ull << 31)	/* computed bitmap cap */
+#define BSW_NTFS_CHUNK		(16u << 20)	/* bytes of $MFT per read */
+#define BSW_NTFS_FN_INLINE	6	/* $FILE_NAME offsets kept per record */
+
+/* Attribute type codes (libfsntfs "Attribute types") */
+#define NTFS_AT_STD_INFO	0x10
+#define NTFS_AT_ATTR_LIST	0x20
+#define NTFS_AT_FILE_NAME	0x30
+#define NTFS_AT_VOLUME_INFO	0x70
+#define NTFS_AT_DATA		0x80
+#define NTFS_AT_INDEX_ROOT	0x90
+#define NTFS_AT_INDEX_ALLOC	0xA0
+#define NTFS_AT_BITMAP		0xB0
+#define NTFS_AT_REPARSE		0xC0
+#define NTFS_AT_END		0xFFFFFFFFu
+
+#define NTFS_MAGIC_FILE		0x454C4946u	/* "FILE" */
+#define NTFS_MAGIC_INDX		0x58444E49u	/* "INDX" */
+#define NTFS_MAGIC_RSTR		0x52545352u	/* "RSTR" */
+#define NTFS_MAGIC_CHKD		0x444B4843u	/* "CHKD" */
+
+#define NTFS_MREF_REC(r)	((r) & 0xFFFFFFFFFFFFull)
+#define NTFS_MREF_SEQ(r)	((uint16_t)((r) >> 48))
+#define NTFS_LCN_HOLE		UINT64_MAX
+
+#define NTFS_WOF_TAG		0x80000017u
+
+/* Boot sector, decoded (WINDOWS-EVIDENCE.md 1.1). */
+struct bsw_ntfs_boot {
+	uint32_t bps;		/* bytes per sector */
+	uint32_t cluster;	/* bytes per cluster */
+	uint32_t rec_size;	/* bytes per MFT record */
+	uint32_t idx_size;	/* bytes per index block */
+	uint64_t nr_sectors;
+	uint64_t nr_clusters;
+	uint64_t mft_lcn, mirr_lcn;
+	uint64_t serial;
+};
+
+/* MFT record header (1.2). */
+struct bsw_ntfs_rhdr {
+	uint32_t magic;
+	uint16_t usa_ofs, usa_count;
+	uint16_t seq, links, attrs_off, flags;
+	uint32_t used, alloc;
+	uint64_t base;		/* file reference of the base record, 0 if base */
+	uint32_t number;	/* 0x2C, NTFS 3.1+ only */
+	bool has_number;
+};
+
+/* One attribute inside a record, decoded. Offsets are within the record. */
+struct bsw_ntfs_attr {
+	uint32_t type, len, off;
+	uint8_t nonres, name_len;
+	uint16_t name_off, flags, id;
+	uint32_t val_off, val_len;		/* resident */
+	uint64_t lowest_vcn, highest_vcn;	/* non-resident */
+	uint64_t alloc_size, data_size, init_size;
+	uint32_t runs_off, runs_len;
+	uint8_t cu_shift;
+};
+
+struct bsw_ntfs_run {
+	uint64_t vcn, lcn, len;		/* lcn NTFS_LCN_HOLE: sparse */
+};
+
+/* A growable runlist. */
+struct bsw_ntfs_runs {
+	struct bsw_ntfs_run *r;
+	unsigned nr, cap;
+};
+
+/* $LogFile restart page + area (1.5). */
+struct bsw_ntfs_rstr {
+	uint32_t magic;
+	uint32_t sys_page, log_page;
+	uint16_t ra_off;
+	int16_t minor, major;
+	uint64_t chkdsk_lsn, current_lsn;
+	uint16_t clients, free_list, in_use_list, flags;
+};
+
+/* Pure parsers (ntfs_parse.c): no I/O, no globals. */
+int bsw_ntfs_parse_boot(const uint8_t *b, size_t len, struct bsw_ntfs_boot *bs,
+			const char **why);
+int bsw_ntfs_fixup(uint8_t *buf, size_t len, unsigned *bad_stride);
+int bsw_ntfs_parse_rhdr(const uint8_t *r, size_t len, uint32_t rec_size,
+			struct bsw_ntfs_rhdr *h, const char **why);
+int bsw_ntfs_attr_next(const uint8_t *r, uint32_t used, uint32_t *pos,
+		       uint32_t *prev_type, struct bsw_ntfs_attr *a,
+		       const char **why);
+int bsw_ntfs_parse_runs(const uint8_t *p, size_t len, uint64_t start_vcn,
+			uint64_t nr_clusters, struct bsw_ntfs_runs *out,
+			const char **why);
+void bsw_ntfs_runs_free(struct bsw_ntfs_runs *rl);
+int bsw_ntfs_runs_add(struct bsw_ntfs_runs *rl, uint64_t vcn, uint64_t lcn,
+		      uint64_t len);
+int bsw_ntfs_parse_restart(const uint8_t *p, size_t len,
+			   struct bsw_ntfs_rstr *r, const char **why);
+
+typedef int (*bsw_ntfs_ie_fn)(void *arg, uint64_t mref, const uint8_t *key,
+			      uint32_t key_len, uint16_t flags, uint64_t sub_vcn);
+int bsw_ntfs_parse_index_header(const uint8_t *p, size_t len,
+				bsw_ntfs_ie_fn fn, void *arg, const char **why);
+int bsw_ntfs_parse_index_root(const uint8_t *p, size_t len, uint32_t *blk_size,
+			      bsw_ntfs_ie_fn fn, void *arg, const char **why);
+int bsw_ntfs_parse_indx(uint8_t *p, size_t len, bsw_ntfs_ie_fn fn, void *arg,
+			const char **why);
+
+int64_t bsw_ntfs_lznt1(const uint8_t *in, size_t inlen, uint8_t *out,
+		       size_t outlen);
+int64_t bsw_ntfs_xpress_huff(const uint8_t *in, size_t inlen, uint8_t *out,
+			     size_t outlen);
+
+size_t bsw_ntfs_utf16_to_utf8(const uint16_t *s, size_t n, char *out,
+			      size_t outlen);
+uint16_t bsw_ntfs_fold_builtin(uint16_t c);
+
+
+/* ---- the volume handle, shared by ntfs.c and ntfs_check.c ---- */
+
+#define NTFS_RS_HASDATA	0x8000	/* internal rflags bit: unnamed $DATA vcn 0 seen */
+
+/* Compact per-record summary (~48 bytes; names live in v->names). */
+struct ntfs_rsum {
+	uint64_t base;		/* base record of an extension record, else 0 */
+	uint64_t size, alloc;
+	uint32_t reparse_tag;
+	uint32_t first_name;	/* index into v->names once built */
+	uint16_t seq, links, rflags, hflags;
+	uint16_t nr_names;	/* every $FILE_NAME, DOS names included */
+	uint16_t nr_vis;	/* names other than DOS-only */
+};
+
+struct ntfs_name {
+	uint64_t rec, parent;	/* 48-bit record numbers */
+	uint32_t off;		/* UTF-16 units into v->pool */
+	uint16_t pseq;
+	uint8_t len, ns;
+};
+
+/* A record-level problem seen in pass 1, reported once paths are known. */
+struct ntfs_issue {
+	uint64_t rec;
+	const char *why;	/* NULL: torn */
+	unsigned stride;
+};
+
+/* One attribute stream, loaded for reading (ntfs.c). */
+struct ntfs_stream {
+	uint64_t rec;
+	uint32_t type;
+	char name[128];
+	bool valid, resident;
+	uint8_t *res;
+	size_t res_len;
+	struct bsw_ntfs_runs runs;
+	uint64_t size, alloc, init;
+	uint16_t aflags;
+	uint8_t cu_shift;
+	/* last decompressed compression unit */
+	uint8_t *cu_buf;
+	uint64_t cu_index;
+	bool cu_valid;
+};
+
+struct bsw_ntfs {
+	const struct bsw_src *src;
+	struct bsw_fx *fx;
+	struct bsw_ntfs_opts o;
+	struct bsw_ntfs_boot bs;
+	uint64_t bytes_read;
+	bool backup_boot;		/* the backup boot sector was used */
+
+	struct bsw_ntfs_runs mft_runs;
+	uint64_t mft_size;		/* $MFT data size */
+	uint64_t nr_recs;
+	struct ntfs_rsum *recs;
+	bool used_mirror;		/* records 0-3 came from $MFTMirr */
+	uint8_t *mirr_raw;		/* raw mirror records 0-3 (no fixup) */
+	unsigned head_bad;		/* first bad record among 0-3 */
+	const char *head_why;
+
+	struct ntfs_name *names;
+	size_t nr_names, cap_names;
+	uint16_t *pool;
+	size_t pool_len, pool_cap;
+	uint32_t *kids;			/* name indexes sorted by (parent, name) */
+	size_t nr_kids;
+	uint16_t *upcase;		/* 65536 entries */
+	bool upcase_builtin;
+
+	struct ntfs_issue *issues;
+	size_t nr_issues, cap_issues;
+
+	uint8_t *cbmap;			/* clusters claimed by in-use records */
+	uint64_t cbmap_clusters;
+	struct { uint64_t rec, lcn, len; } xlink[64];
+	unsigned nr_xlink;
+
+	struct ntfs_stream cache;
+};
+
+/* ntfs.c helpers used by the checks */
+int bsw_ntfs_vol_read(struct bsw_ntfs *v, void *buf, size_t len, uint64_t off);
+int bsw_ntfs_read_rec(struct bsw_ntfs *v, uint64_t rec, uint8_t *buf,
+		      unsigned *torn_stride);
+int bsw_ntfs_load_stream(struct bsw_ntfs *v, uint64_t rec, uint32_t type,
+			 const char *name, struct ntfs_stream *fs);
+void bsw_ntfs_stream_free(struct ntfs_stream *fs);
+int64_t bsw_ntfs_stream_pread(struct bsw_ntfs *v, struct ntfs_stream *fs,
+			      void *buf, size_t len, uint64_t off);
+bool bsw_ntfs_is_boot_file(struct bsw_ntfs *v, uint64_t rec);
+const char *bsw_ntfs_rec_label(struct bsw_ntfs *v, uint64_t rec, char *buf,
+			       size_t len);
+int bsw_ntfs_find_child(struct bsw_ntfs *v, uint64_t dir, const uint16_t *name,
+			size_t len, uint64_t *rec);
+
+unsigned bsw_ntfs_nr_boot_files(void);
+const char *bsw_ntfs_boot_file(unsigned i);
+
+/* ntfs_check.c: pass 2 */
+void bsw_ntfs_pass2(struct bsw_ntfs *v);
+
+#endif /* BSW_NTFS_INTERNAL_H */
