@@ -1,0 +1,2 @@
+# Triage: FAT, BCD, SxS parsers, servicing/boot checks, classifier, scan.
+bsw_unit_test(test_fat SOURCES ${BSW_TEST_DIR}/unit/test_fat.c LIBS bsw_formats bsw_core)
