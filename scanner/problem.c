@@ -237,7 +237,8 @@ void bsw_fx_finish(struct bsw_fx *fx)
 		f->str = strdup(pi->name);
 		f->seq = fx->seq++;
 	}
-	qsort(fx->v, fx->nr, sizeof(fx->v[0]), finding_cmp);
+	if (fx->nr)
+		qsort(fx->v, fx->nr, sizeof(fx->v[0]), finding_cmp);
 }
 
 void bsw_finding_message(const struct bsw_finding *f, char *buf, size_t len)

@@ -88,12 +88,13 @@ static int raw_probe(const struct bsw_src *src)
 static int raw_open(void **h, const struct bsw_src *src, struct bsw_fx *fx,
 		    struct bsw_cont_info *info, char *err, size_t errlen)
 {
-	struct raw *r = calloc(1, sizeof(*r));
+	struct raw *r;
 
 	(void)fx;
 	if (src->size < 512)
 		return bsw_cont_err(err, errlen, -EINVAL, "file of %llu bytes is too small to be a disk image",
 				    (unsigned long long)src->size);
+	r = calloc(1, sizeof(*r));
 	if (!r)
 		return -ENOMEM;
 	r->size = src->size;
