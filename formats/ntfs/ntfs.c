@@ -184,7 +184,7 @@ int bsw_ntfs_read_rec(struct bsw_ntfs *v, uint64_t rec, uint8_t *buf,
 
 	if (rec >= v->nr_recs && v->nr_recs)
 		return -ENOENT;
-	if (v->used_mirror && rec < 4)
+	if (rec < 4 && (v->mirr_use & (1u << rec)))
 		memcpy(buf, v->mirr_raw + rec * rs, rs);
 	else if ((ret = runs_read(v, &v->mft_runs, buf, rs, rec * rs)))
 		return ret;
@@ -753,6 +753,30 @@ static int merge_one(struct bsw_ntfs *v, uint64_t recno, uint8_t *r,
 	return 0;
 }
 
+/* Why a raw copy of record i is unusable (fixups on a scratch copy), or NULL. */
+static const char *rec_judge(const uint8_t *raw, uint32_t rs, unsigned i)
+{
+	uint8_t tmp[65536];
+	struct bsw_ntfs_rhdr h;
+	const char *why = NULL;
+	unsigned bad;
+	int ret;
+
+	memcpy(tmp, raw, rs);
+	ret = bsw_ntfs_fixup(tmp, rs, &bad);
+	if (ret < 0)
+		return "update sequence array invalid";
+	if (ret > 0)
+		return "torn (update sequence mismatch)";
+	if (bsw_ntfs_parse_rhdr(tmp, rs, rs, &h, &why))
+		return why;
+	if (!(h.flags & 1))
+		return "not in use";
+	if (h.has_number && h.number != i)
+		return "record number mismatch";
+	return NULL;
+}
+
 /* Read $MFT record 0 (or the mirror's) and gather the $MFT runlist. */
 static int load_mft_runs(struct bsw_ntfs *v, uint8_t *r)
 {
@@ -762,7 +786,7 @@ static int load_mft_runs(struct bsw_ntfs *v, uint8_t *r)
 	struct bsw_ntfs_attr a;
 	uint32_t pos, prev = 0;
 	const char *why = NULL, *mwhy = NULL;
-	unsigned bad = 0, n = 0;
+	unsigned bad = 0, n = 0, i;
 	uint64_t alist = UINT64_MAX, init = 0;
 	int ret;
 
@@ -772,25 +796,39 @@ static int load_mft_runs(struct bsw_ntfs *v, uint8_t *r)
 		return -ENOMEM;
 	if (bsw_ntfs_vol_read(v, v->mirr_raw, 4 * (size_t)rs, v->bs.mirr_lcn * cs))
 		memset(v->mirr_raw, 0, 4 * (size_t)rs);
-	if ((ret = bsw_ntfs_vol_read(v, r, rs, v->bs.mft_lcn * cs)))
-		why = "record 0 cannot be read";
-	else if ((ret = bsw_ntfs_fixup(r, rs, &bad)))
-		why = ret < 0 ? "record 0 update sequence array invalid"
-			      : "record 0 is torn";
-	else if (bsw_ntfs_parse_rhdr(r, rs, rs, &h, &why))
-		;
-	else
-		why = NULL;
-	if (why) {
-		memcpy(r, v->mirr_raw, rs);
-		if (bsw_ntfs_fixup(r, rs, &bad) ||
-		    bsw_ntfs_parse_rhdr(r, rs, rs, &h, &mwhy)) {
-			BSW_REPORT(v->fx, PR_NTFS_1_MFT_UNREADABLE, .str = why);
-			return -EIO;
+	/*
+	 * Judge records 0-3 of both copies; a damaged $MFT copy with a good
+	 * mirror copy is replaced by the mirror for the rest of the run.
+	 */
+	if (bsw_ntfs_vol_read(v, r, 4 * (size_t)rs, v->bs.mft_lcn * cs))
+		memset(r, 0, 4 * (size_t)rs);
+	for (i = 0; i < 4; i++) {
+		const char *mw = rec_judge(r + i * rs, rs, i);
+		const char *bw = rec_judge(v->mirr_raw + i * rs, rs, i);
+
+		if (mw && !bw) {
+			v->mirr_use |= 1u << i;
+			if (!v->used_mirror) {
+				v->head_bad = i;
+				v->head_why = mw;
+			}
+			v->used_mirror = true;
 		}
-		v->used_mirror = true;
-		v->head_bad = 0;
-		v->head_why = why;
+		if (i == 0)
+			why = mw;
+		if (i == 0)
+			mwhy = bw;
+	}
+	if (why && mwhy) {
+		BSW_REPORT(v->fx, PR_NTFS_1_MFT_UNREADABLE, .str = why);
+		return -EIO;
+	}
+	if (v->mirr_use & 1)
+		memcpy(r, v->mirr_raw, rs);
+	bsw_ntfs_fixup(r, rs, &bad);
+	if (bsw_ntfs_parse_rhdr(r, rs, rs, &h, &why)) {
+		BSW_REPORT(v->fx, PR_NTFS_1_MFT_UNREADABLE, .str = why);
+		return -EIO;
 	}
 	pos = h.attrs_off;
 	while (n++ < BSW_NTFS_MAX_ATTRS &&
@@ -909,8 +947,9 @@ static int pass1(struct bsw_ntfs *v)
 				   .str = "read error in the $MFT");
 			goto out;
 		}
-		if (start == 0 && v->used_mirror)
-			memcpy(buf, v->mirr_raw, BSW_MIN(4, cnt) * rs);
+		for (k = 0; start == 0 && k < 4; k++)
+			if (v->mirr_use & (1u << k))
+				memcpy(buf + k * rs, v->mirr_raw + k * rs, rs);
 #pragma omp parallel for schedule(static) if (cnt >= 8192)
 		for (k = 0; k < (long)cnt; k++)
 			parse_one(rs, start + k, buf + (size_t)k * rs,
@@ -1321,7 +1360,7 @@ static void report_issues(struct bsw_ntfs *v)
 		bool crit;
 
 		/* records 0-3 replaced from the mirror are reported by pass 2 */
-		if (v->used_mirror && is->rec < 4)
+		if (is->rec < 4 && (v->mirr_use & (1u << is->rec)))
 			continue;
 		crit = is->rec < 16 || bsw_ntfs_is_boot_file(v, is->rec);
 		bsw_ntfs_rec_label(v, is->rec, label, sizeof(label));

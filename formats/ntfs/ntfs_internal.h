@@ -200,7 +200,8 @@ struct bsw_ntfs {
 	uint64_t mft_size;		/* $MFT data size */
 	uint64_t nr_recs;
 	struct ntfs_rsum *recs;
-	bool used_mirror;		/* records 0-3 came from $MFTMirr */
+	bool used_mirror;		/* some of records 0-3 came from $MFTMirr */
+	unsigned mirr_use;		/* bit i: record i read from the mirror */
 	uint8_t *mirr_raw;		/* raw mirror records 0-3 (no fixup) */
 	unsigned head_bad;		/* first bad record among 0-3 */
 	const char *head_why;
