@@ -1,0 +1,3 @@
+/* Servicing checks (placeholder while being written). */
+#include "scanner/checks/triage.h"
+void bsw_check_servicing(struct bsw_tctx *t) {}

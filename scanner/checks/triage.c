@@ -1,0 +1,612 @@
+/*
+ * Per-disk triage (docs/classifier.md): container and partitions, the
+ * unassessable decisions (DISK-EMPTY, DISK-ENCRYPTED, DISK-NOTWIN,
+ * DISK-UNREADABLE), the Windows volume (NTFS checks on), its hives with
+ * their logs, then the boot-path, servicing and WinSxS checks; classify;
+ * render one JSON line while the disk is still open.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "formats/bcd/bcd.h"
+#include "formats/common/bytes.h"
+#include "formats/part/part.h"
+#include "scanner/checks/triage.h"
+
+uint64_t bsw_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+bool bsw_tctx_over(struct bsw_tctx *t)
+{
+	if (t->limited)
+		return true;
+	if (t->o->stop && *t->o->stop) {
+		t->limited = true;
+		return true;
+	}
+	if (t->o->timeout_s &&
+	    bsw_now_ms() - t->t0_ms > (uint64_t)t->o->timeout_s * 1000) {
+		BSW_REPORT(t->fx, PR_0_LIMIT_TIME, .n = t->o->timeout_s);
+		t->limited = true;
+	} else if (t->o->max_bytes && t->d &&
+		   bsw_disk_bytes_read(t->d) >= t->o->max_bytes) {
+		BSW_REPORT(t->fx, PR_0_LIMIT_BYTES, .n = (int64_t)t->o->max_bytes);
+		t->limited = true;
+	}
+	return t->limited;
+}
+
+/* A read that failed on the byte budget is a limit, not corruption. */
+static void note_budget(struct bsw_tctx *t, int r)
+{
+	if (r == -EFBIG && t->o->max_bytes && !t->limited &&
+	    bsw_disk_bytes_read(t->d) + (1u << 20) >= t->o->max_bytes) {
+		BSW_REPORT(t->fx, PR_0_LIMIT_BYTES, .n = (int64_t)t->o->max_bytes);
+		t->limited = true;
+	}
+}
+
+static void lower(char *s)
+{
+	for (; *s; s++)
+		if (*s >= 'A' && *s <= 'Z')
+			*s = (char)(*s - 'A' + 'a');
+}
+
+void bsw_tctx_add_bootfile(struct bsw_tctx *t, const char *path)
+{
+	char **nb;
+	char *c;
+
+	if (t->nr_bootfiles >= BSW_MAX_BOOTFILES ||
+	    bsw_tctx_is_bootfile(t, path))
+		return;
+	nb = realloc(t->bootfiles, (t->nr_bootfiles + 1) * sizeof(*nb));
+	if (!nb)
+		return;
+	t->bootfiles = nb;
+	c = strdup(path);
+	if (!c)
+		return;
+	lower(c);
+	t->bootfiles[t->nr_bootfiles++] = c;
+}
+
+bool bsw_tctx_is_bootfile(const struct bsw_tctx *t, const char *path)
+{
+	unsigned i;
+
+	for (i = 0; i < t->nr_bootfiles; i++)
+		if (!strcasecmp(t->bootfiles[i], path))
+			return true;
+	return false;
+}
+
+const char *bsw_check_file(struct bsw_tctx *t, const char *path, bool pe,
+			   uint64_t *recp)
+{
+	struct bsw_ntfs_stat st;
+	uint8_t hdr[1024];
+	uint64_t rec;
+	int64_t n;
+	uint32_t lfa;
+
+	if (bsw_ntfs_lookup(t->v, path, &rec))
+		return "missing";
+	if (recp)
+		*recp = rec;
+	if (bsw_ntfs_stat(t->v, rec, &st))
+		return "missing (record not in use)";
+	if (st.rflags & BSW_NTFS_R_TORN)
+		return "in a torn MFT record (update sequence mismatch)";
+	if (st.rflags & BSW_NTFS_R_BAD)
+		return "in a corrupt MFT record";
+	if (st.rflags & BSW_NTFS_R_DIR)
+		return "a directory";
+	if (!st.size)
+		return "empty (0 bytes)";
+	if (!pe)
+		return NULL;
+	n = bsw_ntfs_read(t->v, rec, NULL, hdr, sizeof(hdr), 0);
+	if (n == -EOPNOTSUPP)
+		return NULL;	/* WOF/compressed: cannot tell, not a finding */
+	if (n < 0) {
+		note_budget(t, (int)n);
+		return "unreadable";
+	}
+	if (n < 64 || hdr[0] != 'M' || hdr[1] != 'Z')
+		return "not a PE image (no MZ header)";
+	/* e_lfanew points at "PE\0\0" (PE/COFF spec 3.1) */
+	lfa = get_le32(hdr + 60);
+	if (lfa + 4 <= (uint64_t)n && memcmp(hdr + lfa, "PE\0\0", 4))
+		return "not a PE image (no PE signature)";
+	return NULL;
+}
+
+/* Read a whole file of the Windows volume under the memory budget. */
+int bsw_tctx_read(struct bsw_tctx *t, struct bsw_ntfs *v, const char *path,
+		  uint8_t **data, size_t *len, size_t max)
+{
+	struct bsw_ntfs_stat st;
+	uint64_t rec;
+	int r;
+
+	*data = NULL;
+	*len = 0;
+	if (bsw_ntfs_lookup(v, path, &rec))
+		return -ENOENT;
+	if (bsw_ntfs_stat(v, rec, &st))
+		return -ENOENT;
+	if (st.size > max)
+		return -EFBIG;
+	bsw_mem_acquire(st.size);
+	r = bsw_ntfs_read_all(v, rec, NULL, data, len, max);
+	if (r) {
+		bsw_mem_release(st.size);
+		note_budget(t, r);
+		return r;
+	}
+	if (*len != st.size) {
+		bsw_mem_release(st.size);
+		bsw_mem_acquire(*len);
+	}
+	return 0;
+}
+
+void bsw_tctx_free(uint8_t *data, size_t len)
+{
+	if (!data)
+		return;
+	free(data);
+	bsw_mem_release(len);
+}
+
+struct bsw_hive *bsw_tctx_load_hive(struct bsw_tctx *t, const char *name,
+				    const uint8_t *prim, size_t len,
+				    const struct bsw_buf *logs, unsigned nr,
+				    enum bsw_verdict vbad)
+{
+	struct bsw_hive *h = NULL;
+	char scope[64];
+	char *prev;
+
+	snprintf(scope, sizeof(scope), "hive:%s", name);
+	prev = bsw_fx_push_scope(t->fx, scope);
+	if (bsw_hive_load(&h, prim, len, logs, nr, vbad, t->fx))
+		h = NULL;
+	bsw_fx_restore_scope(t->fx, prev);
+	return h;
+}
+
+/* A hive of \Windows\System32\config with its .LOG1/.LOG2, if present. */
+static struct bsw_hive *hive_ntfs(struct bsw_tctx *t, const char *name,
+				  enum bsw_verdict vbad, const char **why)
+{
+	static const char *const sfx[2] = { ".LOG1", ".LOG2" };
+	char path[160], lname[2][32];
+	uint8_t *prim, *ld[2] = { NULL, NULL };
+	size_t plen, ll[2] = { 0, 0 };
+	struct bsw_buf logs[2];
+	struct bsw_hive *h;
+	unsigned nr = 0, i;
+	int r;
+
+	snprintf(path, sizeof(path), "\\Windows\\System32\\config\\%s", name);
+	r = bsw_tctx_read(t, t->v, path, &prim, &plen, BSW_MAX_HIVE_BYTES);
+	if (r) {
+		*why = r == -ENOENT ? "missing" : r == -EFBIG ? "too large" :
+		       "unreadable";
+		return NULL;
+	}
+	for (i = 0; i < 2; i++) {
+		snprintf(path, sizeof(path), "\\Windows\\System32\\config\\%s%s",
+			 name, sfx[i]);
+		if (bsw_tctx_read(t, t->v, path, &ld[i], &ll[i],
+				  BSW_MAX_HIVE_BYTES))
+			continue;
+		snprintf(lname[i], sizeof(lname[i]), "%s%s", name, sfx[i]);
+		logs[nr].data = ld[i];
+		logs[nr].len = ll[i];
+		logs[nr].name = lname[i];
+		nr++;
+	}
+	h = bsw_tctx_load_hive(t, name, prim, plen, logs, nr, vbad);
+	bsw_tctx_free(prim, plen);
+	for (i = 0; i < 2; i++)
+		bsw_tctx_free(ld[i], ll[i]);
+	*why = h ? NULL : "out of memory";
+	return h;
+}
+
+static bool hive_usable(struct bsw_hive *h)
+{
+	return h && bsw_hive_root(h) &&
+	       (bsw_hive_state(h) == BSW_HIVE_CLEAN ||
+		bsw_hive_state(h) == BSW_HIVE_RECOVERED);
+}
+
+/* Findings of a probe collector copied into the disk's collector. */
+static void copy_findings(struct bsw_fx *dst, const struct bsw_fx *src)
+{
+	size_t i, n = bsw_fx_count(src);
+
+	for (i = 0; i < n; i++) {
+		const struct bsw_finding *f = bsw_fx_get(src, i);
+		struct bsw_fctx c = {
+			.off = f->off, .lba = f->lba, .rec = f->rec,
+			.cell = f->cell, .n = f->n, .n2 = f->n2,
+			.str = f->str, .str2 = f->str2, .verdict = f->verdict,
+			.severity_override = f->severity,
+		};
+		char *prev;
+
+		if (f->problem == PR_0_SUPPRESSED)
+			continue;
+		prev = bsw_fx_push_scope(dst, f->scope);
+		bsw_report(dst, f->problem, &c);
+		bsw_fx_restore_scope(dst, prev);
+	}
+}
+
+static const uint8_t gpt_basic_data[16] = {
+	0xA2, 0xA0, 0xD0, 0xEB, 0xE5, 0xB9, 0x33, 0x44,
+	0x87, 0xC0, 0x68, 0xB6, 0xB7, 0x26, 0x99, 0xC7 };
+
+/* A partition that may hold NTFS even if its boot sector is damaged. */
+static bool ntfs_candidate(const struct bsw_part *p)
+{
+	if (p->fs == BSW_FS_NTFS)
+		return true;
+	if (p->fs != BSW_FS_OTHER && p->fs != BSW_FS_UNKNOWN &&
+	    p->fs != BSW_FS_ZERO)
+		return false;
+	if (!strcmp(p->scheme, "gpt"))
+		return !memcmp(p->type_guid, gpt_basic_data, 16);
+	if (!strcmp(p->scheme, "mbr"))
+		return p->mbr_type == 0x07;
+	return p->fs != BSW_FS_ZERO;
+}
+
+struct timings {
+	uint64_t open, ntfs, hives, boot, servicing, sxs;
+};
+
+static void find_windows(struct bsw_tctx *t, struct bsw_src *wsrc,
+			 struct bsw_src_window *wwin, bool *had_ntfs,
+			 struct bsw_fx **broken)
+{
+	unsigned i, n = bsw_disk_nr_parts(t->d);
+	uint64_t rec;
+
+	*had_ntfs = false;
+	*broken = NULL;
+	for (i = 0; i < n && !t->v; i++) {
+		const struct bsw_part *p = bsw_disk_part(t->d, i);
+		struct bsw_ntfs_opts no = { .run_checks = true };
+		struct bsw_fx *pfx = NULL;
+		struct bsw_ntfs *v = NULL;
+		char scope[32];
+		int r;
+
+		if (!ntfs_candidate(p) || bsw_tctx_over(t))
+			continue;
+		if (bsw_fx_create(&pfx))
+			return;
+		snprintf(scope, sizeof(scope), "part%u:ntfs", p->index);
+		free(bsw_fx_push_scope(pfx, scope));
+		bsw_disk_part_src(t->d, p, wsrc, wwin);
+		r = bsw_ntfs_open(&v, wsrc, pfx, &no);
+		if (!r)
+			*had_ntfs = true;
+		if (!r && !bsw_ntfs_lookup(v, "\\Windows\\System32\\config\\SYSTEM",
+					   &rec)) {
+			t->v = v;
+			t->wp = p;
+			copy_findings(t->fx, pfx);
+			bsw_fx_destroy(pfx);
+			return;
+		}
+		if (v)
+			bsw_ntfs_close(v);
+		note_budget(t, r);
+		/* a volume that NTFS cannot open at all, with an unbootable
+		 * finding, is the likely Windows volume: keep its evidence */
+		if (r && p->fs != BSW_FS_ZERO && bsw_fx_count(pfx) && !*broken &&
+		    !t->limited) {
+			*broken = pfx;
+			continue;
+		}
+		bsw_fx_destroy(pfx);
+	}
+}
+
+static void json_disk(struct bsw_tctx *t, FILE *o, const char *path,
+		      const struct bsw_triage_result *res,
+		      const struct timings *tm, const char **codes,
+		      unsigned nr_codes)
+{
+	const struct bsw_store_counts *s = &res->store;
+	unsigned i;
+	size_t k;
+
+	fputs("{\"image\":", o);
+	bsw_json_str(o, path);
+	fprintf(o, ",\"verdict\":\"%s\",\"decided_by\":[",
+		bsw_verdict_name(res->verdict));
+	for (i = 0; i < nr_codes; i++) {
+		if (i)
+			fputc(',', o);
+		bsw_json_str(o, codes[i]);
+	}
+	fputc(']', o);
+	if (res->error) {
+		fputs(",\"error\":", o);
+		bsw_json_str(o, res->errmsg);
+	}
+	fputs(",\"findings\":[", o);
+	for (k = 0; k < bsw_fx_count(t->fx); k++) {
+		if (k)
+			fputc(',', o);
+		bsw_finding_json(bsw_fx_get(t->fx, k), o);
+	}
+	fputs("],\"chain\":[", o);
+	for (i = 0; t->d && i < bsw_disk_nr_layers(t->d); i++) {
+		const struct bsw_layer_info *l = bsw_disk_layer(t->d, i);
+
+		if (i)
+			fputc(',', o);
+		fputs("{\"path\":", o);
+		bsw_json_str(o, l->path);
+		fputs(",\"format\":", o);
+		bsw_json_str(o, l->format);
+		fputs(",\"subformat\":", o);
+		bsw_json_str(o, l->subformat);
+		if (l->found_by) {
+			fputs(",\"found_by\":", o);
+			bsw_json_str(o, l->found_by);
+		}
+		if (i)
+			fprintf(o, ",\"identity_ok\":%d", l->identity_ok);
+		fputc('}', o);
+	}
+	fputs("],\"partitions\":[", o);
+	for (i = 0; t->d && i < bsw_disk_nr_parts(t->d); i++) {
+		const struct bsw_part *p = bsw_disk_part(t->d, i);
+
+		if (i)
+			fputc(',', o);
+		fprintf(o, "{\"index\":%u,\"scheme\":\"%s\",\"start\":%" PRIu64
+			",\"size\":%" PRIu64 ",\"fs\":\"%s\"%s%s%s}",
+			p->index, p->scheme, p->start, p->size,
+			bsw_fs_name(p->fs), p->esp ? ",\"esp\":true" : "",
+			p->active ? ",\"active\":true" : "",
+			p == t->wp ? ",\"windows\":true" : "");
+	}
+	fputc(']', o);
+	if (t->wp)
+		fprintf(o, ",\"windows_partition\":%u,\"boot\":\"%s\"",
+			t->wp->index, t->uefi ? "uefi" : "bios");
+	fprintf(o, ",\"store\":{\"manifests\":%" PRIu64 ",\"plain\":%" PRIu64
+		",\"dcm_not_verifiable\":%" PRIu64 ",\"bad\":%" PRIu64
+		",\"s256h_checked\":%" PRIu64 ",\"s256h_bad\":%" PRIu64
+		",\"files_checked\":%" PRIu64 ",\"files_ok\":%" PRIu64
+		",\"files_bad\":%" PRIu64 ",\"files_missing\":%" PRIu64
+		",\"files_no_digest\":%" PRIu64 ",\"links_bad\":%" PRIu64 "}",
+		s->manifests, s->plain, s->dcm, s->bad, s->s256h_checked,
+		s->s256h_bad, s->files_checked, s->files_ok, s->files_bad,
+		s->files_missing, s->files_nodigest, s->links_bad);
+	fprintf(o, ",\"bytes_read\":%" PRIu64, res->bytes_read);
+	fprintf(o, ",\"timings_ms\":{\"open\":%" PRIu64 ",\"ntfs\":%" PRIu64
+		",\"hives\":%" PRIu64 ",\"boot\":%" PRIu64 ",\"servicing\":%"
+		PRIu64 ",\"sxs\":%" PRIu64 ",\"total\":%" PRIu64 "}}",
+		tm->open, tm->ntfs, tm->hives, tm->boot, tm->servicing, tm->sxs,
+		res->ms_total);
+}
+
+static void read_control_set(struct bsw_tctx *t)
+{
+	uint32_t def = 0;
+
+	snprintf(t->cs, sizeof(t->cs), "ControlSet001");
+	if (hive_usable(t->system) &&
+	    !bsw_hive_get_dword(t->system, "Select", "Default", &def) &&
+	    def > 0 && def < 1000)
+		snprintf(t->cs, sizeof(t->cs), "ControlSet%03u", def);
+}
+
+static bool all_zero_disk(struct bsw_disk *d)
+{
+	uint8_t buf[4096];
+	uint64_t sz = bsw_disk_size(d);
+	uint64_t offs[3] = { 0, sz / 2, sz > sizeof(buf) ? sz - sizeof(buf) : 0 };
+	unsigned i, j;
+
+	for (i = 0; i < 3; i++) {
+		size_t n = (size_t)BSW_MIN((uint64_t)sizeof(buf), sz - offs[i]);
+
+		offs[i] &= ~(uint64_t)511;
+		if (!n || bsw_disk_read(d, buf, n, offs[i]))
+			continue;
+		for (j = 0; j < n; j++)
+			if (buf[j])
+				return false;
+	}
+	return true;
+}
+
+static void disk_checks(struct bsw_tctx *t, struct timings *tm)
+{
+	struct bsw_src wsrc;
+	struct bsw_src_window wwin;
+	struct bsw_fx *broken = NULL;
+	unsigned i, n = bsw_disk_nr_parts(t->d), nr_enc = 0, nr_fs = 0;
+	bool had_ntfs;
+	const char *why;
+	uint64_t ts;
+
+	if (bsw_fx_stopped(t->fx))
+		return;
+	t->uefi = !strcmp(bsw_disk_scheme(t->d), "gpt");
+	for (i = 0; i < n; i++) {
+		const struct bsw_part *p = bsw_disk_part(t->d, i);
+
+		if (p->fs == BSW_FS_BITLOCKER) {
+			BSW_REPORT(t->fx, PR_0_DISK_ENCRYPTED, .n = p->index,
+				   .off = p->start, .str = "-FVE-FS-");
+			nr_enc++;
+		}
+		if (p->fs != BSW_FS_ZERO && p->fs != BSW_FS_UNKNOWN)
+			nr_fs++;
+	}
+	if (!n || (!nr_fs && !strcmp(bsw_disk_scheme(t->d), "none"))) {
+		if (all_zero_disk(t->d)) {
+			BSW_REPORT(t->fx, PR_0_DISK_EMPTY);
+			return;
+		}
+		if (!n) {
+			BSW_REPORT(t->fx, PR_0_DISK_NOT_WINDOWS,
+				   .str = "no partition table and no filesystem recognised");
+			return;
+		}
+	}
+	ts = bsw_now_ms();
+	find_windows(t, &wsrc, &wwin, &had_ntfs, &broken);
+	tm->ntfs = bsw_now_ms() - ts;
+	if (!t->v) {
+		if (t->limited) {
+			bsw_fx_destroy(broken);
+			return;
+		}
+		if (broken) {
+			copy_findings(t->fx, broken);
+			bsw_fx_destroy(broken);
+			return;
+		}
+		if (!nr_enc)
+			BSW_REPORT(t->fx, PR_0_DISK_NOT_WINDOWS,
+				   .str = had_ntfs ?
+				   "no \\Windows\\System32\\config\\SYSTEM" :
+				   "no NTFS volume");
+		return;
+	}
+	bsw_fx_destroy(broken);
+	if (bsw_fx_stopped(t->fx) || bsw_tctx_over(t))
+		return;
+
+	ts = bsw_now_ms();
+	t->system = hive_ntfs(t, "SYSTEM", BSW_V_UNBOOT, &why);
+	if (!t->system)
+		BSW_REPORT(t->fx, PR_BOOT_2_HIVE_MISSING,
+			   .str = "\\Windows\\System32\\config\\SYSTEM", .str2 = why);
+	if (!bsw_tctx_over(t)) {
+		t->software = hive_ntfs(t, "SOFTWARE", BSW_V_UNBOOT, &why);
+		if (!t->software)
+			BSW_REPORT(t->fx, PR_BOOT_2_HIVE_MISSING,
+				   .str = "\\Windows\\System32\\config\\SOFTWARE",
+				   .str2 = why);
+	}
+	if (!bsw_tctx_over(t)) {
+		t->components = hive_ntfs(t, "COMPONENTS", BSW_V_ROLLBACK, &why);
+		if (!t->components)
+			BSW_REPORT(t->fx, PR_SVC_1_COMPONENTS_MISSING, .str = why);
+	}
+	if (!hive_usable(t->system)) {
+		bsw_hive_free(t->system);
+		t->system = NULL;
+	}
+	if (!hive_usable(t->software)) {
+		bsw_hive_free(t->software);
+		t->software = NULL;
+	}
+	if (!hive_usable(t->components)) {
+		bsw_hive_free(t->components);
+		t->components = NULL;
+	}
+	read_control_set(t);
+	tm->hives = bsw_now_ms() - ts;
+
+	ts = bsw_now_ms();
+	if (!bsw_fx_stopped(t->fx) && !bsw_tctx_over(t))
+		bsw_check_boot(t);
+	tm->boot = bsw_now_ms() - ts;
+	ts = bsw_now_ms();
+	if (!bsw_fx_stopped(t->fx) && !bsw_tctx_over(t))
+		bsw_check_servicing(t);
+	tm->servicing = bsw_now_ms() - ts;
+	ts = bsw_now_ms();
+	if (!bsw_fx_stopped(t->fx) && !bsw_tctx_over(t))
+		bsw_check_sxs(t);
+	tm->sxs = bsw_now_ms() - ts;
+}
+
+int bsw_triage_disk(const char *path, const struct bsw_triage_opts *o,
+		    struct bsw_fx *fx, struct bsw_triage_result *res)
+{
+	struct bsw_disk_opts dopts = { .max_bytes = o->max_bytes };
+	struct bsw_tctx t = { .o = o, .fx = fx };
+	struct timings tm = { 0 };
+	const char **codes = NULL;
+	unsigned nr_codes = 0, i;
+	char *buf = NULL;
+	size_t blen = 0;
+	FILE *mem;
+	int r;
+
+	memset(res, 0, sizeof(*res));
+	t.store = &res->store;
+	t.t0_ms = bsw_now_ms();
+	r = bsw_disk_open(&t.d, path, &dopts, fx, res->errmsg,
+			  sizeof(res->errmsg));
+	tm.open = bsw_now_ms() - t.t0_ms;
+	if (r) {
+		res->error = r;
+		if (!res->errmsg[0])
+			snprintf(res->errmsg, sizeof(res->errmsg), "%s",
+				 strerror(-r));
+		BSW_REPORT(fx, PR_0_IMAGE_UNREADABLE, .str = res->errmsg);
+		t.d = NULL;
+	} else {
+		disk_checks(&t, &tm);
+		if (!t.limited)
+			bsw_tctx_over(&t);	/* a budget hit in the last stage */
+		res->bytes_read = bsw_disk_bytes_read(t.d);
+	}
+	bsw_fx_finish(fx);
+	res->verdict = bsw_classify(fx, &codes, &nr_codes);
+	res->ms_total = bsw_now_ms() - t.t0_ms;
+
+	mem = open_memstream(&buf, &blen);
+	if (mem) {
+		json_disk(&t, mem, path, res, &tm, codes, nr_codes);
+		fclose(mem);
+		res->json = buf;
+	}
+	free(codes);
+	bsw_hive_free(t.system);
+	bsw_hive_free(t.software);
+	bsw_hive_free(t.components);
+	if (t.v)
+		bsw_ntfs_close(t.v);
+	if (t.d)
+		bsw_disk_close(t.d);
+	for (i = 0; i < t.nr_bootfiles; i++)
+		free(t.bootfiles[i]);
+	free(t.bootfiles);
+	return res->json ? 0 : -ENOMEM;
+}
+
+void bsw_triage_result_free(struct bsw_triage_result *res)
+{
+	free(res->json);
+	res->json = NULL;
+}

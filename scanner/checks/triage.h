@@ -1,0 +1,131 @@
+/*
+ * Per-disk triage: open a disk, find the Windows volume, load its hives,
+ * run the boot-path, servicing and WinSxS checks, classify, and render one
+ * JSON line.  Used by `bootsweep scan` (scanner/cmd_scan.c); the checks
+ * themselves live in scanner/checks/{boot,servicing,sxs}.c and use only the
+ * module APIs (scanner/disk.h, formats/ntfs/ntfs.h, formats/regf/regf.h).
+ */
+#ifndef BSW_TRIAGE_H
+#define BSW_TRIAGE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "formats/ntfs/ntfs.h"
+#include "formats/regf/regf.h"
+#include "scanner/disk.h"
+#include "scanner/problem.h"
+
+#define BSW_MAX_HIVE_BYTES (512u << 20)	/* a hive or log read whole */
+#define BSW_MAX_MANIFEST_BYTES (8u << 20)
+#define BSW_MAX_MANIFESTS 400000u
+#define BSW_MAX_SERVICES 8192u
+#define BSW_MAX_PACKAGES 100000u
+#define BSW_MAX_BOOTFILES 1024u
+
+struct bsw_triage_opts {
+	uint64_t max_bytes;	/* per-disk read budget; 0 = none */
+	unsigned timeout_s;	/* per-disk time limit; 0 = none */
+	bool no_store;		/* skip hashing projected WinSxS files */
+	volatile int *stop;	/* set by SIGINT: give up between stages */
+};
+
+/* How much of the component store could be verified. */
+struct bsw_store_counts {
+	uint64_t manifests, plain, dcm, bad, s256h_checked, s256h_bad;
+	uint64_t files_checked, files_ok, files_bad, files_missing,
+		 files_cached, files_nodigest, links_bad;
+};
+
+struct bsw_triage_result {
+	enum bsw_verdict verdict;
+	int error;		/* -errno when the image could not be opened */
+	char errmsg[256];
+	char *json;		/* the output line without newline (malloc) */
+	uint64_t bytes_read;
+	uint64_t ms_total;
+	struct bsw_store_counts store;
+};
+
+/* Triage one image; findings go to fx (created by the caller).  0 or -ENOMEM. */
+int bsw_triage_disk(const char *path, const struct bsw_triage_opts *o,
+		    struct bsw_fx *fx, struct bsw_triage_result *res);
+void bsw_triage_result_free(struct bsw_triage_result *res);
+
+/*
+ * Classification (scanner/classify.c, docs/classifier.md).  Returns the
+ * verdict; *codes gets a malloc'd array of the distinct codes that decided
+ * it (sorted), *nr their count.
+ */
+enum bsw_verdict bsw_classify(const struct bsw_fx *fx, const char ***codes,
+			      unsigned *nr);
+
+/* ---- memory budget for file buffers (scanner/hash.c) ---- */
+void bsw_mem_set_cap(uint64_t bytes);	/* 0 = no cap */
+void bsw_mem_acquire(uint64_t bytes);	/* blocks while over the cap */
+void bsw_mem_release(uint64_t bytes);
+uint64_t bsw_mem_peak(void);
+
+/* ---- hashing (scanner/hash.c) ---- */
+/* SHA-256 (alg 2) or SHA-1 (alg 1) of a buffer into out; length or -EINVAL. */
+int bsw_hash_buf(int alg, const void *d, size_t len, uint8_t out[32]);
+
+/*
+ * Process-wide cache: XXH3-128 of contents (+ size, alg) -> digest, so the
+ * same bytes seen by many disks of a sweep are SHA-hashed once.
+ */
+bool bsw_hcache_get(const uint8_t key[16], uint64_t size, int alg,
+		    uint8_t out[32]);
+void bsw_hcache_put(const uint8_t key[16], uint64_t size, int alg,
+		    const uint8_t dig[32]);
+void bsw_xxh128(const void *d, size_t len, uint8_t out[16]);
+uint64_t bsw_hcache_hits(void);
+
+/* ---- the shared state of the checks of one disk ---- */
+struct bsw_tctx {
+	const struct bsw_triage_opts *o;
+	struct bsw_fx *fx;
+	struct bsw_disk *d;
+	struct bsw_ntfs *v;		/* the Windows volume */
+	const struct bsw_part *wp;	/* its partition */
+	struct bsw_hive *system, *software, *components;
+	char cs[32];			/* "ControlSet001" */
+	bool uefi;			/* GPT disk: UEFI boot */
+	uint64_t t0_ms;
+	bool limited;			/* a SCAN-LIMIT was reported */
+	struct bsw_store_counts *store;
+	/* boot files (volume paths, lower case) for SXS-HASH severity */
+	char **bootfiles;
+	unsigned nr_bootfiles;
+};
+
+uint64_t bsw_now_ms(void);
+/* True (and reports SCAN-LIMIT once) when the disk's time or byte budget is spent. */
+bool bsw_tctx_over(struct bsw_tctx *t);
+void bsw_tctx_add_bootfile(struct bsw_tctx *t, const char *path);
+bool bsw_tctx_is_bootfile(const struct bsw_tctx *t, const char *path);
+
+/*
+ * Check a file on the Windows volume: exists, non-empty, not torn, and
+ * (pe) starts with a PE image.  NULL when fine, else a reason ("missing",
+ * "empty (0 bytes)", ...).  *rec gets the record if found.
+ */
+const char *bsw_check_file(struct bsw_tctx *t, const char *path, bool pe,
+			   uint64_t *rec);
+
+/* Whole-file reads under the memory budget; free with bsw_tctx_free. */
+int bsw_tctx_read(struct bsw_tctx *t, struct bsw_ntfs *v, const char *path,
+		  uint8_t **data, size_t *len, size_t max);
+void bsw_tctx_free(uint8_t *data, size_t len);
+/* Load a hive with scope "hive:<name>"; NULL only on -ENOMEM. */
+struct bsw_hive *bsw_tctx_load_hive(struct bsw_tctx *t, const char *name,
+				    const uint8_t *prim, size_t len,
+				    const struct bsw_buf *logs, unsigned nr,
+				    enum bsw_verdict vbad);
+
+void bsw_check_boot(struct bsw_tctx *t);	/* scanner/checks/boot.c */
+void bsw_check_servicing(struct bsw_tctx *t);	/* scanner/checks/servicing.c */
+void bsw_check_sxs(struct bsw_tctx *t);		/* scanner/checks/sxs.c */
+
+#endif /* BSW_TRIAGE_H */

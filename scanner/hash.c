@@ -1,0 +1,172 @@
+/*
+ * Hashing and the memory budget shared by the disks of a sweep.
+ *
+ * SHA-256/SHA-1 through OpenSSL EVP (uses SHA-NI where the CPU has it).
+ * XXH3-128 keys a process-wide cache of digests: the base layer shared by
+ * many differencing children holds the same bytes for every child, so each
+ * distinct content is SHA-hashed once per sweep.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+
+#include "scanner/checks/triage.h"
+
+int bsw_hash_buf(int alg, const void *d, size_t len, uint8_t out[32])
+{
+	unsigned int n = 0;
+	const EVP_MD *md = alg == 1 ? EVP_sha1() : EVP_sha256();
+
+	if (alg != 1 && alg != 2)
+		return -EINVAL;
+	if (!EVP_Digest(d, len, out, &n, md, NULL))
+		return -EINVAL;
+	return (int)n;
+}
+
+void bsw_xxh128(const void *d, size_t len, uint8_t out[16])
+{
+	XXH128_hash_t h = XXH3_128bits(d, len);
+	XXH128_canonical_t c;
+
+	XXH128_canonicalFromHash(&c, h);
+	memcpy(out, c.digest, 16);
+}
+
+/* Open-addressing table; when full, new entries are simply not cached. */
+#define HC_SLOTS (1u << 16)
+
+struct hc_ent {
+	uint8_t key[16];
+	uint64_t size;
+	int alg;		/* 0 = empty */
+	uint8_t dig[32];
+};
+
+static struct hc_ent *hc;
+static pthread_mutex_t hc_lock = PTHREAD_MUTEX_INITIALIZER;
+static uint64_t hc_hits;
+
+static unsigned hc_slot(const uint8_t key[16], int alg)
+{
+	uint32_t h;
+
+	memcpy(&h, key, 4);
+	return (h ^ (uint32_t)alg * 0x9E3779B1u) & (HC_SLOTS - 1);
+}
+
+bool bsw_hcache_get(const uint8_t key[16], uint64_t size, int alg,
+		    uint8_t out[32])
+{
+	unsigned s, i;
+	bool found = false;
+
+	pthread_mutex_lock(&hc_lock);
+	if (hc) {
+		s = hc_slot(key, alg);
+		for (i = 0; i < 64; i++) {
+			struct hc_ent *e = &hc[(s + i) & (HC_SLOTS - 1)];
+
+			if (!e->alg)
+				break;
+			if (e->alg == alg && e->size == size &&
+			    !memcmp(e->key, key, 16)) {
+				memcpy(out, e->dig, 32);
+				found = true;
+				hc_hits++;
+				break;
+			}
+		}
+	}
+	pthread_mutex_unlock(&hc_lock);
+	return found;
+}
+
+void bsw_hcache_put(const uint8_t key[16], uint64_t size, int alg,
+		    const uint8_t dig[32])
+{
+	unsigned s, i;
+
+	pthread_mutex_lock(&hc_lock);
+	if (!hc)
+		hc = calloc(HC_SLOTS, sizeof(*hc));
+	if (hc) {
+		s = hc_slot(key, alg);
+		for (i = 0; i < 64; i++) {
+			struct hc_ent *e = &hc[(s + i) & (HC_SLOTS - 1)];
+
+			if (e->alg && (e->alg != alg || e->size != size ||
+				       memcmp(e->key, key, 16)))
+				continue;
+			memcpy(e->key, key, 16);
+			e->size = size;
+			e->alg = alg;
+			memcpy(e->dig, dig, 32);
+			break;
+		}
+	}
+	pthread_mutex_unlock(&hc_lock);
+}
+
+uint64_t bsw_hcache_hits(void)
+{
+	uint64_t n;
+
+	pthread_mutex_lock(&hc_lock);
+	n = hc_hits;
+	pthread_mutex_unlock(&hc_lock);
+	return n;
+}
+
+/* ---- memory budget: a counting semaphore on bytes ---- */
+
+static pthread_mutex_t mem_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t mem_cond = PTHREAD_COND_INITIALIZER;
+static uint64_t mem_cap, mem_used, mem_peak;
+
+void bsw_mem_set_cap(uint64_t bytes)
+{
+	pthread_mutex_lock(&mem_lock);
+	mem_cap = bytes;
+	pthread_mutex_unlock(&mem_lock);
+}
+
+void bsw_mem_acquire(uint64_t bytes)
+{
+	pthread_mutex_lock(&mem_lock);
+	/* a request larger than the cap waits until it is alone */
+	if (mem_cap && bytes > mem_cap)
+		bytes = mem_cap;
+	while (mem_cap && mem_used && mem_used + bytes > mem_cap)
+		pthread_cond_wait(&mem_cond, &mem_lock);
+	mem_used += bytes;
+	if (mem_used > mem_peak)
+		mem_peak = mem_used;
+	pthread_mutex_unlock(&mem_lock);
+}
+
+void bsw_mem_release(uint64_t bytes)
+{
+	pthread_mutex_lock(&mem_lock);
+	if (mem_cap && bytes > mem_cap)
+		bytes = mem_cap;
+	mem_used = bytes > mem_used ? 0 : mem_used - bytes;
+	pthread_cond_broadcast(&mem_cond);
+	pthread_mutex_unlock(&mem_lock);
+}
+
+uint64_t bsw_mem_peak(void)
+{
+	uint64_t p;
+
+	pthread_mutex_lock(&mem_lock);
+	p = mem_peak;
+	pthread_mutex_unlock(&mem_lock);
+	return p;
+}
