@@ -39,7 +39,7 @@ static int vol_open(struct vol *x, const char *image, unsigned want,
 	struct bsw_ntfs_opts o = { .run_checks = checks };
 	char err[512];
 	unsigned i, n, cand[64], nc = 0;
-	int ret;
+	int ret = -ENOENT, pick;
 
 	memset(x, 0, sizeof(*x));
 	ret = bsw_disk_open(&x->d, image, NULL, fx, err, sizeof(err));
@@ -59,44 +59,79 @@ static int vol_open(struct vol *x, const char *image, unsigned want,
 		for (i = 0; i < n && nc < 64; i++)
 			if (bsw_disk_part(x->d, i)->fs == BSW_FS_NTFS)
 				cand[nc++] = i;
+		/*
+		 * A volume whose primary boot sector is damaged is not typed
+		 * NTFS by the partition layer: try the untyped ones too, the
+		 * reader falls back to the backup boot sector.
+		 */
+		for (i = 0; i < n && nc < 64; i++) {
+			const struct bsw_part *p = bsw_disk_part(x->d, i);
+
+			if (!p->esp && (p->fs == BSW_FS_UNKNOWN ||
+					p->fs == BSW_FS_ZERO || p->fs == BSW_FS_OTHER))
+				cand[nc++] = i;
+		}
+	}
+	if (!nc && !n && want <= 1) {
+		/*
+		 * Nothing recognised at all: maybe a bare volume whose boot
+		 * sector is damaged; the reader tries the backup.
+		 */
+		char *prev = fx ? bsw_fx_push_scope(fx, "part1:ntfs") : NULL;
+
+		x->src = *bsw_disk_src(x->d);
+		ret = bsw_ntfs_open(&x->v, &x->src, fx, &o);
+		if (fx)
+			bsw_fx_restore_scope(fx, prev);
+		if (!ret) {
+			x->part = 1;
+			return 0;
+		}
 	}
 	if (!nc) {
 		fprintf(stderr, "bootsweep: %s: no NTFS volume\n", image);
 		goto fail;
 	}
-	for (i = 0; i < nc; i++) {
+	pick = -1;
+	for (i = 0; i < nc && nc > 1; i++) {
 		const struct bsw_part *p = bsw_disk_part(x->d, cand[i]);
-		char *prev = NULL, scope[32];
+		struct bsw_ntfs_opts q = { 0 };
 		uint64_t rec;
+
+		bsw_disk_part_src(x->d, p, &x->src, &x->win);
+		if (bsw_ntfs_open(&x->v, &x->src, NULL, &q))
+			continue;
+		if (pick < 0)
+			pick = (int)i;
+		if (!bsw_ntfs_lookup(x->v, "\\Windows", &rec)) {
+			pick = (int)i;
+			bsw_ntfs_close(x->v);
+			x->v = NULL;
+			break;
+		}
+		bsw_ntfs_close(x->v);
+		x->v = NULL;
+	}
+	if (nc == 1)
+		pick = 0;
+	if (pick >= 0) {
+		const struct bsw_part *p = bsw_disk_part(x->d, cand[pick]);
+		char *prev = NULL, scope[32];
 
 		snprintf(scope, sizeof(scope), "part%u:ntfs", p->index);
 		if (fx)
 			prev = bsw_fx_push_scope(fx, scope);
 		bsw_disk_part_src(x->d, p, &x->src, &x->win);
-		ret = bsw_ntfs_open(&x->v, &x->src, nc == 1 ? fx : NULL, &o);
+		ret = bsw_ntfs_open(&x->v, &x->src, fx, &o);
 		if (fx)
 			bsw_fx_restore_scope(fx, prev);
-		if (ret)
-			continue;
-		if (nc == 1 || !bsw_ntfs_lookup(x->v, "\\Windows", &rec)) {
+		if (!ret) {
 			x->part = p->index;
-			if (nc > 1 && fx) {
-				/* reopen with the collector to report its findings */
-				bsw_ntfs_close(x->v);
-				x->v = NULL;
-				prev = bsw_fx_push_scope(fx, scope);
-				ret = bsw_ntfs_open(&x->v, &x->src, fx, &o);
-				bsw_fx_restore_scope(fx, prev);
-				if (ret)
-					break;
-			}
 			return 0;
 		}
-		bsw_ntfs_close(x->v);
-		x->v = NULL;
 	}
 	fprintf(stderr, "bootsweep: %s: cannot open an NTFS volume (%s)\n",
-		image, ret ? strerror(-ret) : "none holds \\Windows");
+		image, ret ? strerror(-ret) : "none found");
 fail:
 	vol_close(x);
 	return BSW_EXIT_OPERR;

@@ -1373,6 +1373,44 @@ static void report_issues(struct bsw_ntfs *v)
 	}
 }
 
+/* True when the parent chain of rec loops or is deeper than the cap. */
+static bool parents_loop(const struct bsw_ntfs *v, uint64_t rec)
+{
+	uint64_t slow = rec;
+	unsigned d;
+
+	/* Floyd-style: a second pointer moving at half speed meets a loop */
+	for (d = 0; d < BSW_NTFS_MAX_DEPTH * 2; d++) {
+		const struct ntfs_name *n;
+
+		if (rec == ROOT_REC || rec >= v->nr_recs)
+			return false;
+		n = main_name(v, rec);
+		if (!n)
+			return false;
+		rec = n->parent;
+		if (d & 1) {
+			slow = main_name(v, slow)->parent;
+			if (slow == rec && rec != ROOT_REC)
+				return true;
+		}
+	}
+	return true;
+}
+
+static void check_paths(struct bsw_ntfs *v)
+{
+	uint64_t r;
+
+	for (r = 16; r < v->nr_recs; r++) {
+		const struct ntfs_rsum *s = &v->recs[r];
+
+		if ((s->rflags & BSW_NTFS_R_INUSE) && !s->base && s->nr_names &&
+		    parents_loop(v, r))
+			BSW_REPORT(v->fx, PR_NTFS_1_PATH_LOOP, .rec = r);
+	}
+}
+
 /*
  * NTFS-ATTRLIST (1.6): name offset of every $ATTRIBUTE_LIST entry in
  * records 0-31 must be 0x1A.
@@ -1464,6 +1502,7 @@ int bsw_ntfs_open(struct bsw_ntfs **out, const struct bsw_src *vol,
 	if (v->o.run_checks) {
 		report_issues(v);
 		check_attrlists(v);
+		check_paths(v);
 		bsw_ntfs_pass2(v);
 	}
 	*out = v;
