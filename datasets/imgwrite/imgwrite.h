@@ -23,12 +23,37 @@ enum bsw_imgfmt {
 	BSW_IMG_VHDX_DYNAMIC,
 };
 
+struct bsw_imgw_logdesc;
+
 struct bsw_imgw_opts {
 	uint32_t block_size;	/* 0: 2 MiB (VHD), 2 MiB (VHDX) */
 	uint8_t id[16];		/* VHD unique id / VHDX file/data-write GUIDs seed */
 	uint32_t timestamp;	/* VHD seconds since 2000-01-01; also seeds VHDX */
 	bool vhdx_pending_log;	/* VHDX: leave the last metadata/BAT update in
 				   a non-empty log (as after a crash) */
+	struct bsw_imgw_logdesc *log_desc;	/* out, optional: what the
+						   pending log changes */
+};
+
+/*
+ * What a pending VHDX log changes (docs/imgwrite.md).  The log holds one
+ * entry with up to two data descriptors:
+ *  - the 4 KiB BAT sector holding the entry of the last allocated payload
+ *    block (bat_index, virtual offset block_voff): in the file that entry
+ *    is PAYLOAD_BLOCK_NOT_PRESENT (the block reads as zeros, or as the
+ *    parent), in the log it is FULLY_PRESENT/PARTIALLY_PRESENT at its data;
+ *  - the first non-zero 4 KiB of the first allocated payload block
+ *    (virtual offset sector_voff, file offset sector_foff): in the file its
+ *    bytes are inverted (~b), the log holds the true bytes.
+ * Replayed, the image reads as the input; as-is it differs in those two
+ * places.  has_bat/has_sector say which descriptors exist (an all-zero
+ * input has neither).
+ */
+struct bsw_imgw_logdesc {
+	bool has_bat, has_sector;
+	uint64_t log_offset, log_length;	/* log region in the file */
+	uint64_t bat_index, bat_sector_foff, block_voff, block_len;
+	uint64_t sector_voff, sector_foff;
 };
 
 /* One changed range of a differencing child: data for [voff, voff+len). */
