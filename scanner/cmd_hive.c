@@ -1,9 +1,282 @@
-/* Placeholder until the module's owner lands it: refuses to run (exit 16). */
+/*
+ * bootsweep hive FILE [--log FILE]... [--no-logs] [--json] [--export]
+ *                     [--hivex-export] [--recovered OUT]
+ * Verify a registry hive, replay its transaction logs in memory (found
+ * beside it by default: FILE.LOG1, FILE.LOG2, FILE.LOG, any case), print
+ * the findings and the state; optionally export the recovered hive as .reg
+ * text or write it to a new file.  The input is never written.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "formats/regf/regf.h"
+#include "formats/regf/regf_export.h"
 #include "scanner/cmds.h"
+#include "scanner/problem.h"
+
+#define MAX_LOGS 8
+#define MAX_FILE (2048ull * 1024 * 1024)
+
+static int slurp(const char *path, uint8_t **out, size_t *len)
+{
+	struct stat st;
+	uint8_t *b;
+	size_t o = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode) ||
+	    (uint64_t)st.st_size > MAX_FILE) {
+		close(fd);
+		return -EINVAL;
+	}
+	b = malloc(st.st_size ? (size_t)st.st_size : 1);
+	if (!b) {
+		close(fd);
+		return -ENOMEM;
+	}
+	while (o < (size_t)st.st_size) {
+		ssize_t r = read(fd, b + o, (size_t)st.st_size - o);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		o += (size_t)r;
+	}
+	close(fd);
+	*out = b;
+	*len = o;
+	return 0;
+}
+
+/* Logs beside the hive: NAME.LOG1, NAME.LOG2, NAME.LOG, case-insensitive. */
+static unsigned find_logs(const char *file, char **paths, unsigned max)
+{
+	static const char *const ext[] = { ".LOG1", ".LOG2", ".LOG" };
+	char *d1 = strdup(file), *d2 = strdup(file);
+	const char *dir, *base;
+	unsigned n = 0;
+	DIR *d;
+
+	if (!d1 || !d2)
+		goto out;
+	dir = dirname(d1);
+	base = basename(d2);
+	d = opendir(dir);
+	if (!d)
+		goto out;
+	for (unsigned e = 0; e < 3 && n < max; e++) {
+		struct dirent *de;
+		size_t bl = strlen(base);
+
+		rewinddir(d);
+		while ((de = readdir(d)) && n < max) {
+			if (strlen(de->d_name) != bl + strlen(ext[e]) ||
+			    strncasecmp(de->d_name, base, bl) ||
+			    strcasecmp(de->d_name + bl, ext[e]))
+				continue;
+			if (asprintf(&paths[n], "%s/%s", dir, de->d_name) > 0)
+				n++;
+			break;
+		}
+	}
+	closedir(d);
+out:
+	free(d1);
+	free(d2);
+	return n;
+}
+
+static int write_new(const char *out, const char *in, const uint8_t *b,
+		     size_t len)
+{
+	struct stat so, si;
+	size_t o = 0;
+	int fd;
+
+	if (!stat(out, &so)) {
+		if (!stat(in, &si) && so.st_dev == si.st_dev && so.st_ino == si.st_ino)
+			fprintf(stderr, "bootsweep hive: %s is the input\n", out);
+		else
+			fprintf(stderr, "bootsweep hive: %s exists; not overwritten\n", out);
+		return -EEXIST;
+	}
+	fd = open(out, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -errno;
+	while (o < len) {
+		ssize_t w = write(fd, b + o, len - o);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			close(fd);
+			return -EIO;
+		}
+		o += (size_t)w;
+	}
+	return close(fd) ? -errno : 0;
+}
+
+static void usage(void)
+{
+	fprintf(stderr, "usage: bootsweep hive FILE [--log FILE]... [--no-logs] "
+		"[--json] [--export | --hivex-export] [--recovered OUT]\n");
+}
 
 int bsw_cmd_hive(int argc, char **argv)
 {
-	fprintf(stderr, "bootsweep: %s: not implemented yet\n", argv[0]);
-	return BSW_EXIT_USAGE;
+	const char *file = NULL, *recovered = NULL;
+	char *logpath[MAX_LOGS] = { 0 };
+	uint8_t *logdata[MAX_LOGS] = { 0 }, *data = NULL;
+	struct bsw_buf logs[MAX_LOGS];
+	unsigned nlog = 0, nuser = 0;
+	bool json = false, export = false, hxexport = false, nologs = false;
+	struct bsw_hive *h = NULL;
+	struct bsw_fx *fx = NULL;
+	enum bsw_hive_state st;
+	size_t len;
+	int ret = BSW_EXIT_OK, rc;
+	char msg[1024];
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--json"))
+			json = true;
+		else if (!strcmp(argv[i], "--export"))
+			export = true;
+		else if (!strcmp(argv[i], "--hivex-export"))
+			hxexport = true;
+		else if (!strcmp(argv[i], "--no-logs"))
+			nologs = true;
+		else if (!strcmp(argv[i], "--log") && i + 1 < argc) {
+			if (nuser >= MAX_LOGS) {
+				usage();
+				goto usage_out;
+			}
+			logpath[nuser++] = strdup(argv[++i]);
+		} else if (!strcmp(argv[i], "--recovered") && i + 1 < argc)
+			recovered = argv[++i];
+		else if (argv[i][0] == '-' || file) {
+			usage();
+			goto usage_out;
+		} else
+			file = argv[i];
+	}
+	if (!file || (export && hxexport)) {
+		usage();
+		goto usage_out;
+	}
+	nlog = nuser;
+	if (!nuser && !nologs)
+		nlog = find_logs(file, logpath, MAX_LOGS);
+	rc = slurp(file, &data, &len);
+	if (rc) {
+		fprintf(stderr, "bootsweep hive: %s: %s\n", file, strerror(-rc));
+		ret = BSW_EXIT_OPERR;
+		goto out;
+	}
+	for (unsigned i = 0; i < nlog; i++) {
+		size_t ll = 0;
+
+		rc = slurp(logpath[i], &logdata[i], &ll);
+		if (rc) {
+			fprintf(stderr, "bootsweep hive: %s: %s\n", logpath[i],
+				strerror(-rc));
+			ret = BSW_EXIT_OPERR;
+			goto out;
+		}
+		logs[i] = (struct bsw_buf){ logdata[i], ll, logpath[i] };
+		/* Messages name the log by its file name. */
+		if (strrchr(logpath[i], '/'))
+			logs[i].name = strrchr(logpath[i], '/') + 1;
+	}
+	if (bsw_fx_create(&fx) ||
+	    bsw_hive_load(&h, data, len, logs, nlog, BSW_V_UNBOOT, fx)) {
+		fprintf(stderr, "bootsweep hive: out of memory\n");
+		ret = BSW_EXIT_OPERR;
+		goto out;
+	}
+	st = bsw_hive_state(h);
+	if (st != BSW_HIVE_CLEAN && st != BSW_HIVE_RECOVERED)
+		ret = BSW_EXIT_UNBOOT;
+	bsw_fx_finish(fx);
+	if (export || hxexport) {
+		struct bsw_sbuf s = { 0 };
+		size_t hl;
+		const uint8_t *hd = bsw_hive_data(h, &hl);
+
+		rc = hxexport ? bsw_regf_hivex_export(hd, hl, &s) :
+				bsw_regf_export(h, &s);
+		if (rc) {
+			fprintf(stderr, "bootsweep hive: %s: export failed: %s\n",
+				file, strerror(-rc));
+			ret |= rc == -ENOMEM ? BSW_EXIT_OPERR : BSW_EXIT_UNBOOT;
+		} else {
+			fwrite(s.p, 1, s.len, stdout);
+		}
+		bsw_sbuf_free(&s);
+	} else if (json) {
+		printf("{\"file\":");
+		bsw_json_str(stdout, file);
+		printf(",\"state\":");
+		bsw_json_str(stdout, bsw_hive_state_name(st));
+		printf(",\"ktm\":%s,\"logs\":[", bsw_hive_ktm_pending(h) ? "true" : "false");
+		for (unsigned i = 0; i < nlog; i++) {
+			if (i)
+				putchar(',');
+			bsw_json_str(stdout, logpath[i]);
+		}
+		printf("],\"findings\":[");
+		for (size_t i = 0; i < bsw_fx_count(fx); i++) {
+			if (i)
+				putchar(',');
+			bsw_finding_json(bsw_fx_get(fx, i), stdout);
+		}
+		printf("]}\n");
+	} else {
+		printf("%s: %s\n", file, bsw_hive_state_name(st));
+		for (size_t i = 0; i < bsw_fx_count(fx); i++) {
+			const struct bsw_finding *f = bsw_fx_get(fx, i);
+
+			bsw_finding_message(f, msg, sizeof(msg));
+			printf("  %-7s %-9s %s\n", bsw_severity_name(f->severity),
+			       bsw_problem_info(f->problem)->code, msg);
+		}
+	}
+	if (recovered) {
+		size_t hl;
+		const uint8_t *hd = bsw_hive_data(h, &hl);
+
+		if (st == BSW_HIVE_NOT_A_HIVE || !hd) {
+			fprintf(stderr, "bootsweep hive: nothing to write\n");
+			ret |= BSW_EXIT_OPERR;
+		} else if ((rc = write_new(recovered, file, hd, hl))) {
+			if (rc != -EEXIST)
+				fprintf(stderr, "bootsweep hive: %s: %s\n", recovered,
+					strerror(-rc));
+			ret |= BSW_EXIT_OPERR;
+		}
+	}
+	goto out;
+usage_out:
+	ret = BSW_EXIT_USAGE;
+out:
+	bsw_hive_free(h);
+	bsw_fx_destroy(fx);
+	free(data);
+	for (unsigned i = 0; i < MAX_LOGS; i++) {
+		free(logpath[i]);
+		free(logdata[i]);
+	}
+	return ret;
 }

@@ -1,0 +1,111 @@
+/*
+ * Internals shared by the regf sources (not a public contract).
+ * Layout facts: msuhanov/regf "Windows registry file format specification".
+ */
+#ifndef BSW_REGF_INT_H
+#define BSW_REGF_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "formats/regf/regf.h"
+
+#define BSW_REGF_BASE_SIZE 4096u
+#define BSW_REGF_HBIN_HDR 32u
+#define BSW_REGF_NONE 0xFFFFFFFFu
+/* Largest hive bins data we hold in memory (real SOFTWARE hives: ~200 MB). */
+#define BSW_MAX_REGF_BINS (1024u * 1024u * 1024u)
+#define BSW_MAX_REGF_DEPTH 512u
+#define BSW_MAX_REGF_KEYS (1u << 24)
+#define BSW_MAX_REGF_SUBKEYS 0x100000u	/* per key */
+#define BSW_MAX_REGF_VALUES 0x100000u	/* per key */
+#define BSW_MAX_REGF_SEGS 0x10000u	/* big data segments per value */
+#define BSW_MAX_REGF_LOG_ENTRIES 0x100000u
+#define BSW_MAX_REGF_NAME 0x10000u	/* bytes of a UTF-8 name */
+#define BSW_REGF_SEG_MAX 16344u
+
+/* Key node flags (spec: Key node, Flags). */
+#define BSW_NK_HIVE_ENTRY 0x0004u
+#define BSW_NK_COMP_NAME 0x0020u
+/* Value flags. */
+#define BSW_VK_COMP_NAME 0x0001u
+
+struct bsw_hive {
+	uint8_t *buf;		/* file image: base block + hive bins data */
+	size_t len;
+	uint32_t bins;		/* verified extent of the hive bins data */
+	uint64_t *alloc;	/* bit per 8 bytes of bins: allocated cell start */
+	uint64_t *seen;		/* scratch bitmap for walks */
+	enum bsw_hive_state state;
+	enum bsw_verdict vib;
+	struct bsw_fx *fx;
+	uint32_t root;
+	uint32_t minor;
+	bool ktm;
+	bool dirty;
+	bool corrupt;		/* a structural finding was reported */
+};
+
+/* Base block decoded (spec: Base block). */
+struct bsw_regf_base {
+	uint32_t seq1, seq2;
+	uint64_t written;
+	uint32_t major, minor, type, format;
+	uint32_t root, bins, cluster;
+	uint32_t flags;
+	uint32_t checksum;
+	bool sum_ok;
+};
+
+uint32_t bsw_regf_checksum(const uint8_t *b);
+/* Decode the first 512 bytes of b (len >= 512); false if no "regf". */
+bool bsw_regf_parse_base(const uint8_t *b, size_t len, struct bsw_regf_base *o);
+
+/* Marvin32 (seeded), as used by new-format log entries. */
+uint64_t bsw_regf_marvin32(uint64_t seed, const uint8_t *d, size_t len);
+/* The published bytes 82 EF 4D 88 7A 4E 55 C5 read as a big-endian 64-bit seed. */
+#define BSW_REGF_MARVIN_SEED 0x82EF4D887A4E55C5ull
+
+/*
+ * Replay logs into h->buf (the primary copy).  Reports REG-DIRTY / REG-LOG.
+ * Returns 1 if recovered, 0 if unrecoverable, -ENOMEM.
+ */
+int bsw_regf_replay(struct bsw_hive *h, const struct bsw_regf_base *pb,
+		    const struct bsw_buf *logs, unsigned nr_logs,
+		    const char *why);
+
+/* Structure verification of h->buf; sets h->bins, h->alloc, h->root. */
+int bsw_regf_verify(struct bsw_hive *h);
+
+/* Cell access on a verified hive: data after the size field, or NULL. */
+const uint8_t *bsw_regf_cell(const struct bsw_hive *h, uint32_t off,
+			     uint32_t *size);
+/* Name of an nk or vk record as UTF-8 (Latin-1 or UTF-16LE source). */
+void bsw_regf_name(const uint8_t *p, size_t n, bool ascii, char *out,
+		   size_t outlen);
+
+/*
+ * Subkeys of nk cell k: fills *out (malloc'd) with nk offsets; returns the
+ * count or -errno (-EIO: a list is broken).  Reports nothing.
+ */
+int bsw_regf_subkey_list(const struct bsw_hive *h, uint32_t k, uint32_t **out);
+
+/* Value data of vk cell v assembled into a malloc'd buffer. */
+int bsw_regf_vk_data(const struct bsw_hive *h, uint32_t v, struct bsw_hval *o);
+
+static inline bool bsw_regf_bit(const uint64_t *m, uint32_t off)
+{
+	uint32_t i = off >> 3;
+
+	return (m[i >> 6] >> (i & 63)) & 1;
+}
+
+static inline void bsw_regf_setbit(uint64_t *m, uint32_t off)
+{
+	uint32_t i = off >> 3;
+
+	m[i >> 6] |= 1ull << (i & 63);
+}
+
+#endif /* BSW_REGF_INT_H */

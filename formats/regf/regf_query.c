@@ -1,0 +1,418 @@
+/*
+ * Key and value lookups on a loaded (and possibly recovered) hive.  Only
+ * cells the verifier marked allocated are followed, so queries on a corrupt
+ * hive see the parts that are intact and return -EIO where a list breaks.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "formats/common/bytes.h"
+#include "formats/regf/regf_int.h"
+
+bsw_hkey bsw_hive_root(struct bsw_hive *h)
+{
+	uint32_t sz;
+	const uint8_t *nk;
+
+	if (!h || h->state == BSW_HIVE_NOT_A_HIVE || !h->root)
+		return 0;
+	nk = bsw_regf_cell(h, h->root, &sz);
+	if (!nk || sz < 76 || memcmp(nk, "nk", 2))
+		return 0;
+	return h->root;
+}
+
+static const uint8_t *nk_cell(struct bsw_hive *h, bsw_hkey k, uint32_t *sz)
+{
+	const uint8_t *nk = bsw_regf_cell(h, k, sz);
+
+	if (!nk || *sz < 76 || memcmp(nk, "nk", 2) ||
+	    76u + get_le16(nk + 72) > *sz)
+		return NULL;
+	return nk;
+}
+
+int bsw_hive_key_name(struct bsw_hive *h, bsw_hkey k, char *buf, size_t len)
+{
+	uint32_t sz;
+	const uint8_t *nk = nk_cell(h, k, &sz);
+
+	if (!nk)
+		return -EIO;
+	if (!len)
+		return -EINVAL;
+	bsw_regf_name(nk + 76, get_le16(nk + 72),
+		      get_le16(nk + 2) & BSW_NK_COMP_NAME, buf, len);
+	return 0;
+}
+
+int bsw_hive_subkeys(struct bsw_hive *h, bsw_hkey k, bsw_hive_key_fn fn,
+		     void *arg)
+{
+	uint32_t *kids;
+	int n = bsw_regf_subkey_list(h, k, &kids), rc = 0;
+	char *name;
+
+	if (n < 0)
+		return n;
+	name = malloc(BSW_MAX_REGF_NAME);
+	if (!name) {
+		free(kids);
+		return -ENOMEM;
+	}
+	for (int i = 0; i < n && !rc; i++) {
+		if (bsw_hive_key_name(h, kids[i], name, BSW_MAX_REGF_NAME))
+			continue;
+		rc = fn(arg, kids[i], name);
+	}
+	free(name);
+	free(kids);
+	return rc;
+}
+
+/* Case-insensitive compare of one path component (ASCII folding). */
+static bool name_eq(const char *a, const char *b, size_t blen)
+{
+	return strlen(a) == blen && !strncasecmp(a, b, blen);
+}
+
+int bsw_hive_key(struct bsw_hive *h, bsw_hkey from, const char *path,
+		 bsw_hkey *out)
+{
+	bsw_hkey cur = from;
+	char *name;
+	const char *p = path ? path : "";
+	unsigned depth = 0;
+
+	if (!nk_cell(h, cur, &(uint32_t){ 0 }))
+		return -EIO;
+	name = malloc(BSW_MAX_REGF_NAME);
+	if (!name)
+		return -ENOMEM;
+	while (*p && depth++ < BSW_MAX_REGF_DEPTH) {
+		const char *e = strchr(p, '\\');
+		size_t l = e ? (size_t)(e - p) : strlen(p);
+		uint32_t *kids;
+		int n;
+		bsw_hkey next = 0;
+
+		if (!l) {
+			p++;
+			continue;
+		}
+		n = bsw_regf_subkey_list(h, cur, &kids);
+		if (n < 0) {
+			free(name);
+			return n;
+		}
+		for (int i = 0; i < n && !next; i++)
+			if (!bsw_hive_key_name(h, kids[i], name, BSW_MAX_REGF_NAME) &&
+			    name_eq(name, p, l))
+				next = kids[i];
+		free(kids);
+		if (!next) {
+			free(name);
+			return -ENOENT;
+		}
+		cur = next;
+		p += l;
+	}
+	free(name);
+	*out = cur;
+	return 0;
+}
+
+int bsw_regf_vk_data(const struct bsw_hive *h, uint32_t v, struct bsw_hval *o)
+{
+	uint32_t sz, dsz;
+	const uint8_t *vk = bsw_regf_cell(h, v, &sz), *d;
+	uint32_t dsize, doff, len;
+
+	memset(o, 0, sizeof(*o));
+	if (!vk || sz < 20 || memcmp(vk, "vk", 2))
+		return -EIO;
+	dsize = get_le32(vk + 4);
+	doff = get_le32(vk + 8);
+	len = dsize & 0x7FFFFFFFu;
+	o->type = get_le32(vk + 12);
+	if (dsize & 0x80000000u) {	/* resident: in the offset field */
+		if (len > 4)
+			len = 4;
+		o->data = malloc(len + 1);
+		if (!o->data)
+			return -ENOMEM;
+		memcpy(o->data, vk + 8, len);
+		o->len = len;
+		return 0;
+	}
+	if (!len) {
+		o->data = malloc(1);
+		return o->data ? 0 : -ENOMEM;
+	}
+	d = bsw_regf_cell(h, doff, &dsz);
+	if (!d)
+		return -EIO;
+	if (h->minor > 3 && len > BSW_REGF_SEG_MAX && dsz >= 8 &&
+	    !memcmp(d, "db", 2)) {
+		uint32_t nseg = get_le16(d + 2), lsz;
+		const uint8_t *l = bsw_regf_cell(h, get_le32(d + 4), &lsz);
+		size_t got = 0;
+
+		if (!l || (uint64_t)nseg * 4 > lsz || nseg > BSW_MAX_REGF_SEGS)
+			return -EIO;
+		o->data = malloc(len + 1);
+		if (!o->data)
+			return -ENOMEM;
+		for (uint32_t i = 0; i < nseg && got < len; i++) {
+			uint32_t ssz;
+			const uint8_t *s = bsw_regf_cell(h, get_le32(l + 4 * i), &ssz);
+			size_t take;
+
+			if (!s) {
+				bsw_hval_free(o);
+				return -EIO;
+			}
+			take = ssz < BSW_REGF_SEG_MAX ? ssz : BSW_REGF_SEG_MAX;
+			if (take > len - got)
+				take = len - got;
+			memcpy(o->data + got, s, take);
+			got += take;
+		}
+		if (got < len) {
+			bsw_hval_free(o);
+			return -EIO;
+		}
+		o->len = len;
+		return 0;
+	}
+	if (dsz < len)
+		return -EIO;
+	o->data = malloc(len + 1);
+	if (!o->data)
+		return -ENOMEM;
+	memcpy(o->data, d, len);
+	o->len = len;
+	return 0;
+}
+
+void bsw_hval_free(struct bsw_hval *v)
+{
+	if (!v)
+		return;
+	free(v->data);
+	v->data = NULL;
+	v->len = 0;
+}
+
+/* Walk the value list of k; fn gets the vk offset and its UTF-8 name. */
+typedef int (*vk_fn)(void *arg, uint32_t v, const char *name);
+
+static int each_vk(struct bsw_hive *h, bsw_hkey k, vk_fn fn, void *arg)
+{
+	uint32_t sz, lsz, n, rc = 0;
+	const uint8_t *nk = nk_cell(h, k, &sz), *l;
+	char *name;
+
+	if (!nk)
+		return -EIO;
+	n = get_le32(nk + 36);
+	if (!n)
+		return 0;
+	if (n > BSW_MAX_REGF_VALUES)
+		return -EIO;
+	l = bsw_regf_cell(h, get_le32(nk + 40), &lsz);
+	if (!l || (uint64_t)n * 4 > lsz)
+		return -EIO;
+	name = malloc(BSW_MAX_REGF_NAME);
+	if (!name)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < n && !rc; i++) {
+		uint32_t v = get_le32(l + 4 * i), vsz, nl;
+		const uint8_t *vk = bsw_regf_cell(h, v, &vsz);
+
+		if (!vk || vsz < 20 || memcmp(vk, "vk", 2))
+			continue;
+		nl = get_le16(vk + 2);
+		if (20 + nl > vsz)
+			continue;
+		bsw_regf_name(vk + 20, nl, get_le16(vk + 16) & BSW_VK_COMP_NAME,
+			      name, BSW_MAX_REGF_NAME);
+		rc = (uint32_t)fn(arg, v, name);
+	}
+	free(name);
+	return (int)rc;
+}
+
+struct vals_arg {
+	struct bsw_hive *h;
+	bsw_hive_val_fn fn;
+	void *arg;
+};
+
+static int vals_cb(void *arg, uint32_t v, const char *name)
+{
+	struct vals_arg *a = arg;
+	struct bsw_hval hv;
+	int rc = bsw_regf_vk_data(a->h, v, &hv);
+
+	if (rc == -ENOMEM)
+		return rc;
+	if (rc)
+		return 0;	/* broken data: skipped (the verifier reports it) */
+	rc = a->fn(a->arg, name, &hv);
+	bsw_hval_free(&hv);
+	return rc;
+}
+
+int bsw_hive_values(struct bsw_hive *h, bsw_hkey k, bsw_hive_val_fn fn,
+		    void *arg)
+{
+	struct vals_arg a = { h, fn, arg };
+
+	return each_vk(h, k, vals_cb, &a);
+}
+
+struct find_arg {
+	const char *name;
+	uint32_t v;
+};
+
+static int find_cb(void *arg, uint32_t v, const char *name)
+{
+	struct find_arg *a = arg;
+
+	if (strcasecmp(name, a->name))
+		return 0;
+	a->v = v;
+	return 1;
+}
+
+int bsw_hive_value(struct bsw_hive *h, bsw_hkey k, const char *name,
+		   struct bsw_hval *v)
+{
+	struct find_arg a = { name ? name : "", 0 };
+	int rc = each_vk(h, k, find_cb, &a);
+
+	memset(v, 0, sizeof(*v));
+	if (rc < 0)
+		return rc;
+	if (!a.v)
+		return -ENOENT;
+	return bsw_regf_vk_data(h, a.v, v);
+}
+
+int bsw_hive_get_raw(struct bsw_hive *h, const char *keypath,
+		     const char *name, struct bsw_hval *v)
+{
+	bsw_hkey root = bsw_hive_root(h), k;
+	int rc;
+
+	memset(v, 0, sizeof(*v));
+	if (!root)
+		return -EIO;
+	rc = bsw_hive_key(h, root, keypath, &k);
+	if (rc)
+		return rc;
+	return bsw_hive_value(h, k, name, v);
+}
+
+int bsw_hive_get_dword(struct bsw_hive *h, const char *keypath,
+		       const char *name, uint32_t *out)
+{
+	struct bsw_hval v;
+	int rc = bsw_hive_get_raw(h, keypath, name, &v);
+
+	if (rc)
+		return rc;
+	if ((v.type != BSW_REG_DWORD && v.type != BSW_REG_DWORD_BE) || v.len < 4)
+		rc = -EINVAL;
+	else
+		*out = v.type == BSW_REG_DWORD ? get_le32(v.data) : get_be32(v.data);
+	bsw_hval_free(&v);
+	return rc;
+}
+
+int bsw_hive_get_qword(struct bsw_hive *h, const char *keypath,
+		       const char *name, uint64_t *out)
+{
+	struct bsw_hval v;
+	int rc = bsw_hive_get_raw(h, keypath, name, &v);
+
+	if (rc)
+		return rc;
+	if (v.type != BSW_REG_QWORD || v.len < 8)
+		rc = -EINVAL;
+	else
+		*out = get_le64(v.data);
+	bsw_hval_free(&v);
+	return rc;
+}
+
+/* UTF-16LE (n bytes) to UTF-8, stopping at the first NUL character. */
+static size_t u16_to_utf8(const uint8_t *p, size_t n, char *out, size_t len)
+{
+	size_t e = 0;
+
+	while (e + 1 < n && get_le16(p + e))
+		e += 2;
+	bsw_regf_name(p, e, false, out, len);
+	return e;
+}
+
+int bsw_hive_get_sz(struct bsw_hive *h, const char *keypath,
+		    const char *name, char *buf, size_t len)
+{
+	struct bsw_hval v;
+	int rc = bsw_hive_get_raw(h, keypath, name, &v);
+
+	if (rc)
+		return rc;
+	if (v.type != BSW_REG_SZ && v.type != BSW_REG_EXPAND_SZ)
+		rc = -EINVAL;
+	else if (!len)
+		rc = -EINVAL;
+	else
+		u16_to_utf8(v.data, v.len, buf, len);
+	bsw_hval_free(&v);
+	return rc;
+}
+
+int bsw_hive_get_multi_sz(struct bsw_hive *h, const char *keypath,
+			  const char *name, char **out, unsigned *count)
+{
+	struct bsw_hval v;
+	int rc = bsw_hive_get_raw(h, keypath, name, &v);
+	size_t cap, o = 0, p = 0;
+	char *r;
+
+	*out = NULL;
+	*count = 0;
+	if (rc)
+		return rc;
+	if (v.type != BSW_REG_MULTI_SZ) {
+		bsw_hval_free(&v);
+		return -EINVAL;
+	}
+	/* Each UTF-16 unit gives at most 3 UTF-8 bytes. */
+	cap = v.len / 2 * 3 + 2;
+	r = malloc(cap);
+	if (!r) {
+		bsw_hval_free(&v);
+		return -ENOMEM;
+	}
+	while (p + 1 < v.len) {
+		size_t e = u16_to_utf8(v.data + p, v.len - p, r + o, cap - o - 1);
+
+		if (!e)
+			break;	/* the empty string ends the list */
+		o += strlen(r + o) + 1;
+		(*count)++;
+		p += e + 2;
+	}
+	r[o] = 0;
+	*out = r;
+	bsw_hval_free(&v);
+	return 0;
+}
