@@ -70,7 +70,7 @@ int main(int argc, char **argv)
 	double t0, t1, mt = 0;
 	uint8_t *mft = NULL;
 	size_t mlen = 0;
-	uint64_t parsed = 0;
+	uint64_t parsed = 0, bytes = 0;
 	int ret;
 
 	for (i = 1; i < (unsigned)argc; i++) {
@@ -106,6 +106,8 @@ int main(int argc, char **argv)
 		}
 	}
 	t1 = now();
+	if (v)
+		bytes = bsw_ntfs_bytes_read(v);
 	if (!v) {
 		fprintf(stderr, "bench_ntfs: %s: no NTFS volume opened\n", image);
 		bsw_disk_close(d);
@@ -125,7 +127,7 @@ int main(int argc, char **argv)
 	       image, part, checks ? "true" : "false",
 	       (unsigned long long)bsw_ntfs_nr_records(v), t1 - t0,
 	       bsw_ntfs_nr_records(v) / (t1 - t0),
-	       (unsigned long long)bsw_ntfs_bytes_read(v),
+	       (unsigned long long)bytes,
 	       (unsigned long long)parsed, mt, mt > 0 ? parsed / mt : 0.0,
 	       omp_get_max_threads());
 	free(mft);

@@ -974,17 +974,15 @@ static inline uint16_t up(const struct bsw_ntfs *v, uint16_t c)
 	return v->upcase ? v->upcase[c] : bsw_ntfs_fold_builtin(c);
 }
 
-static int ucmp(const struct bsw_ntfs *v, const uint16_t *a, size_t al,
-		const uint16_t *b, size_t bl)
+/* Compare two names already folded through $UpCase (v->upool). */
+static inline int rawcmp(const uint16_t *a, size_t al, const uint16_t *b,
+			 size_t bl)
 {
 	size_t i, n = BSW_MIN(al, bl);
 
-	for (i = 0; i < n; i++) {
-		uint16_t x = up(v, a[i]), y = up(v, b[i]);
-
-		if (x != y)
-			return x < y ? -1 : 1;
-	}
+	for (i = 0; i < n; i++)
+		if (a[i] != b[i])
+			return a[i] < b[i] ? -1 : 1;
 	return al < bl ? -1 : al > bl;
 }
 
@@ -1007,8 +1005,8 @@ static int kid_cmp(const void *a, const void *b)
 
 	if (x->parent != y->parent)
 		return x->parent < y->parent ? -1 : 1;
-	c = ucmp(sort_vol, sort_vol->pool + x->off, x->len,
-		 sort_vol->pool + y->off, y->len);
+	c = rawcmp(sort_vol->upool + x->off, x->len,
+		   sort_vol->upool + y->off, y->len);
 	if (c)
 		return c;
 	return x->rec < y->rec ? -1 : x->rec > y->rec;
@@ -1092,6 +1090,11 @@ static int build_namespace(struct bsw_ntfs *v)
 			v->recs[n->rec].nr_vis++;
 	}
 	load_upcase(v);
+	v->upool = malloc((v->pool_len + 1) * sizeof(*v->upool));
+	if (!v->upool)
+		return -ENOMEM;
+	for (i = 0; i < v->pool_len; i++)
+		v->upool[i] = up(v, v->pool[i]);
 	v->kids = malloc((v->nr_names + 1) * sizeof(*v->kids));
 	if (!v->kids)
 		return -ENOMEM;
@@ -1130,15 +1133,21 @@ static size_t kids_lower(const struct bsw_ntfs *v, uint64_t dir)
 	return lo;
 }
 
-int bsw_ntfs_find_child(struct bsw_ntfs *v, uint64_t dir, const uint16_t *name,
+int bsw_ntfs_find_child(struct bsw_ntfs *v, uint64_t dir, const uint16_t *uname,
 			size_t len, uint64_t *rec)
 {
-	size_t lo = kids_lower(v, dir), hi = kids_lower(v, dir + 1);
+	size_t lo = kids_lower(v, dir), hi = kids_lower(v, dir + 1), i;
+	uint16_t name[255];
+
+	if (len > BSW_ARRAY_SIZE(name))
+		return -ENOENT;
+	for (i = 0; i < len; i++)
+		name[i] = up(v, uname[i]);
 
 	while (lo < hi) {
 		size_t mid = (lo + hi) / 2;
 		const struct ntfs_name *n = &v->names[v->kids[mid]];
-		int c = ucmp(v, v->pool + n->off, n->len, name, len);
+		int c = rawcmp(v->upool + n->off, n->len, name, len);
 
 		if (c < 0)
 			lo = mid + 1;
@@ -1148,7 +1157,7 @@ int bsw_ntfs_find_child(struct bsw_ntfs *v, uint64_t dir, const uint16_t *name,
 	if (lo < kids_lower(v, dir + 1)) {
 		const struct ntfs_name *n = &v->names[v->kids[lo]];
 
-		if (!ucmp(v, v->pool + n->off, n->len, name, len)) {
+		if (!rawcmp(v->upool + n->off, n->len, name, len)) {
 			*rec = n->rec;
 			return 0;
 		}
@@ -1522,6 +1531,7 @@ void bsw_ntfs_close(struct bsw_ntfs *v)
 	free(v->mirr_raw);
 	free(v->names);
 	free(v->pool);
+	free(v->upool);
 	free(v->kids);
 	free(v->upcase);
 	free(v->issues);

@@ -210,6 +210,7 @@ struct bsw_ntfs {
 	size_t nr_names, cap_names;
 	uint16_t *pool;
 	size_t pool_len, pool_cap;
+	uint16_t *upool;		/* pool folded through $UpCase */
 	uint32_t *kids;			/* name indexes sorted by (parent, name) */
 	size_t nr_kids;
 	uint16_t *upcase;		/* 65536 entries */
