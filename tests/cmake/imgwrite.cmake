@@ -1,0 +1,10 @@
+# Image writer (datasets/imgwrite) tests: independent readers judge it.
+if(TARGET mkimage)
+  bsw_script_test(imgwrite_qemu ${CMAKE_SOURCE_DIR}/tests/imgwrite/qemu.sh LABELS images imgwrite)
+endif()
+if(TARGET mkimage)
+  bsw_script_test(imgwrite_chain ${CMAKE_SOURCE_DIR}/tests/imgwrite/chain.sh LABELS images imgwrite)
+endif()
+if(TARGET mkimage)
+  bsw_script_test(imgwrite_log ${CMAKE_SOURCE_DIR}/tests/imgwrite/log.sh LABELS images imgwrite)
+endif()
