@@ -1,0 +1,100 @@
+#!/bin/bash
+# Read-engine benchmark: bench_read (bsw_disk_read over io_uring) against
+# fio (io_uring, 1 MiB, depth 16) on the same dynamic VHD and VHDX files,
+# page cache warm and, when caches can be dropped, O_DIRECT cold.
+#
+#   bash bench/read.sh [SIZE_GiB (default 3)] [REPS (default 5)]
+#
+# Builds into build-bench (-DBSW_BENCH=ON, Release), makes a SIZE GiB raw
+# with a non-zero pattern in 7 of every 8 MiB, converts it with mkimage,
+# deletes the raw, measures, prints medians and ratios, and deletes its
+# files.  Needs: cmake, fio, jq.
+set -euo pipefail
+SRC=$(cd "$(dirname "$0")/.." && pwd)
+B=$SRC/build-bench
+GIB=${1:-3}
+REPS=${2:-5}
+W=${BSW_BENCH_DIR:-$B/read-bench}
+SHA=$(git -C "$SRC" rev-parse --short HEAD 2>/dev/null || echo unknown)
+export BSW_GIT_SHA=$SHA
+
+cmake -S "$SRC" -B "$B" -DBSW_BENCH=ON -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build "$B" -j2 --target bench_read mkimage >/dev/null
+BR=$B/bench/bench_read
+MK=$B/datasets/mkimage
+
+mkdir -p "$W"
+trap 'rm -rf "$W"' EXIT
+cd "$W"
+
+# The raw: a repeating text pattern, then one 1 MiB hole in every 8 MiB so
+# that some blocks stay zero (unallocated in the dynamic images).
+echo "making a ${GIB} GiB raw" >&2
+yes "bootsweep read bench $SHA" | head -c $((GIB << 30)) > disk.raw
+for ((m = 7; m < GIB * 1024; m += 8)); do
+	fallocate -p -o $((m << 20)) -l $((1 << 20)) disk.raw
+done
+"$MK" --from-raw disk.raw --out disk.vhd --format vhd-dynamic
+"$MK" --from-raw disk.raw --out disk.vhdx --format vhdx-dynamic
+rm -f disk.raw
+sync
+
+can_drop=0
+if echo 3 > /proc/sys/vm/drop_caches 2>/dev/null; then can_drop=1; fi
+drop() { [ $can_drop = 1 ] && sync && echo 3 > /proc/sys/vm/drop_caches; }
+
+median() { sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
+
+# fio over the container file: bytes/s
+fio_run() {	# file direct
+	fio --name=seq --filename="$1" --readonly --ioengine=io_uring --rw=read \
+	    --bs=1M --iodepth=16 --iomem_align=4096 --direct="$2" \
+	    --output-format=json 2>/dev/null | jq '.jobs[0].read.bw_bytes'
+}
+
+# bench_read: prints "virtual_Bps file_Bps"
+br_run() {	# file extra-args...
+	local f=$1
+	shift
+	"$BR" "$f" --chunk 8M --depth 16 "$@" |
+		jq -r '"\(.bytes / .seconds) \(.file_bytes / .seconds)"'
+}
+
+declare -A R
+for img in disk.vhd disk.vhdx; do
+	for mode in warm direct; do
+		[ $mode = direct ] && [ $can_drop = 0 ] && continue
+		d=0
+		args=()
+		if [ $mode = direct ]; then d=1; args=(--direct); fi
+		: > fio.txt
+		: > brv.txt
+		: > brf.txt
+		[ $mode = warm ] && cat $img > /dev/null
+		for ((i = 0; i < REPS; i++)); do
+			[ $mode = direct ] && drop
+			fio_run $img $d >> fio.txt
+			[ $mode = direct ] && drop
+			read -r v f < <(br_run $img "${args[@]}")
+			echo "$v" >> brv.txt
+			echo "$f" >> brf.txt
+		done
+		R[$img.$mode.fio]=$(median < fio.txt)
+		R[$img.$mode.brv]=$(median < brv.txt)
+		R[$img.$mode.brf]=$(median < brf.txt)
+	done
+done
+
+printf '%-10s %-7s %12s %14s %14s %10s\n' image mode fio_GB/s engine_file engine_virt ratio
+for img in disk.vhd disk.vhdx; do
+	for mode in warm direct; do
+		[ -n "${R[$img.$mode.fio]:-}" ] || continue
+		fio_v=${R[$img.$mode.fio]} brf=${R[$img.$mode.brf]} brv=${R[$img.$mode.brv]}
+		awk -v i=$img -v m=$mode -v a="$fio_v" -v b="$brf" -v c="$brv" 'BEGIN {
+			printf "%-10s %-7s %12.3f %14.3f %14.3f %10.3f\n", i, m, a/1e9, b/1e9, c/1e9, b/a }'
+		printf '{"bench":"read","sha":"%s","image":"%s","mode":"%s","GiB":%s,"reps":%s,"fio_Bps":%s,"engine_file_Bps":%s,"engine_virtual_Bps":%s}\n' \
+			"$SHA" $img $mode $GIB $REPS "$fio_v" "$brf" "$brv" >> "$B/bench-read.jsonl"
+	done
+done
+echo "(medians of $REPS; ratio = engine file bytes/s / fio bytes/s; JSON lines appended to $B/bench-read.jsonl)"
+[ $can_drop = 1 ] || echo "note: cannot drop caches here; O_DIRECT runs skipped"
