@@ -18,6 +18,8 @@
 
 #define ROOT_REC 5
 
+static void wof_free(struct bsw_ntfs *v);
+
 int bsw_ntfs_vol_read(struct bsw_ntfs *v, void *buf, size_t len, uint64_t off)
 {
 	int ret = bsw_src_read_full(v->src, buf, len, off);
@@ -1526,6 +1528,7 @@ void bsw_ntfs_close(struct bsw_ntfs *v)
 	if (!v)
 		return;
 	bsw_ntfs_stream_free(&v->cache);
+	wof_free(v);
 	bsw_ntfs_runs_free(&v->mft_runs);
 	free(v->recs);
 	free(v->mirr_raw);
@@ -1628,6 +1631,126 @@ int bsw_ntfs_readdir(struct bsw_ntfs *v, uint64_t dir, bsw_ntfs_child_fn fn,
 	return 0;
 }
 
+static void wof_free(struct bsw_ntfs *v)
+{
+	bsw_ntfs_stream_free(&v->wof.s);
+	free(v->wof.cbuf);
+	free(v->wof.zbuf);
+	memset(&v->wof, 0, sizeof(v->wof));
+}
+
+/*
+ * WOF (CompactOS) file: the reparse point names the algorithm (value +8
+ * WOF_EXTERNAL_INFO {version, provider 2 = file}, +16 FILE_PROVIDER_
+ * EXTERNAL_INFO_V1 {version, algorithm 0 XPRESS4K, 1 LZX, 2 XPRESS8K,
+ * 3 XPRESS16K}); the data is the named stream "WofCompressedData": a table
+ * of (chunks - 1) end offsets (u32, u64 when the file is 4 GiB or more)
+ * relative to the end of the table, then the chunks; a chunk whose stored
+ * size equals its plain size is stored raw (libfsntfs WOF notes).
+ */
+static int wof_open(struct bsw_ntfs *v, uint64_t rec)
+{
+	struct ntfs_stream rp;
+	uint32_t prov, alg;
+	int ret;
+
+	if (v->wof.valid && v->wof.rec == rec)
+		return 0;
+	wof_free(v);
+	ret = bsw_ntfs_load_stream(v, rec, NTFS_AT_REPARSE, NULL, &rp);
+	if (ret)
+		return ret;
+	if (!rp.resident || rp.res_len < 24) {
+		bsw_ntfs_stream_free(&rp);
+		return -EINVAL;
+	}
+	prov = get_le32(rp.res + 12);
+	alg = get_le32(rp.res + 20);
+	bsw_ntfs_stream_free(&rp);
+	if (prov != 2 || alg > 3)
+		return -EOPNOTSUPP;
+	if (alg == 1)
+		return -EOPNOTSUPP;	/* LZX: not decoded yet */
+	v->wof.alg = alg;
+	v->wof.chunk = alg == 0 ? 4096 : alg == 2 ? 8192 : 16384;
+	v->wof.size = v->recs[rec].size;
+	v->wof.nchunks = (v->wof.size + v->wof.chunk - 1) / v->wof.chunk;
+	ret = bsw_ntfs_load_stream(v, rec, NTFS_AT_DATA, "WofCompressedData",
+				   &v->wof.s);
+	if (ret)
+		return ret == -ENOENT ? -EINVAL : ret;
+	v->wof.cbuf = malloc(v->wof.chunk);
+	v->wof.zbuf = malloc(v->wof.chunk);
+	if (!v->wof.cbuf || !v->wof.zbuf) {
+		wof_free(v);
+		return -ENOMEM;
+	}
+	v->wof.rec = rec;
+	v->wof.valid = true;
+	return 0;
+}
+
+static int wof_chunk(struct bsw_ntfs *v, uint64_t c)
+{
+	unsigned esz = v->wof.size >= (1ull << 32) ? 8 : 4;
+	uint64_t tbl = (v->wof.nchunks - 1) * esz, start = 0, end;
+	uint32_t plain = (uint32_t)BSW_MIN((uint64_t)v->wof.chunk,
+					   v->wof.size - c * v->wof.chunk);
+	uint8_t e[8];
+	int64_t n;
+
+	if (v->wof.cvalid && v->wof.cidx == c)
+		return 0;
+	if (c && bsw_ntfs_stream_pread(v, &v->wof.s, e, esz, (c - 1) * esz) == esz)
+		start = esz == 8 ? get_le64(e) : get_le32(e);
+	if (c + 1 < v->wof.nchunks) {
+		if (bsw_ntfs_stream_pread(v, &v->wof.s, e, esz, c * esz) != esz)
+			return -EIO;
+		end = esz == 8 ? get_le64(e) : get_le32(e);
+	} else {
+		end = v->wof.s.size - tbl;
+	}
+	if (end < start || end - start > v->wof.chunk || tbl + end > v->wof.s.size)
+		return -EIO;
+	n = bsw_ntfs_stream_pread(v, &v->wof.s, v->wof.zbuf, (size_t)(end - start),
+				  tbl + start);
+	if (n != (int64_t)(end - start))
+		return -EIO;
+	if (end - start == plain)
+		memcpy(v->wof.cbuf, v->wof.zbuf, plain);
+	else if (bsw_ntfs_xpress_huff(v->wof.zbuf, (size_t)(end - start),
+				      v->wof.cbuf, plain) != plain)
+		return -EIO;
+	v->wof.cidx = c;
+	v->wof.cvalid = true;
+	return 0;
+}
+
+static int64_t wof_read(struct bsw_ntfs *v, uint64_t rec, uint8_t *buf,
+			size_t len, uint64_t off)
+{
+	size_t done = 0;
+	int ret = wof_open(v, rec);
+
+	if (ret)
+		return ret;
+	if (off >= v->wof.size)
+		return 0;
+	len = (size_t)BSW_MIN((uint64_t)len, v->wof.size - off);
+	while (done < len) {
+		uint64_t p = off + done, c = p / v->wof.chunk, in = p % v->wof.chunk;
+		size_t n = (size_t)BSW_MIN((uint64_t)(v->wof.chunk - in),
+					   (uint64_t)(len - done));
+
+		ret = wof_chunk(v, c);
+		if (ret)
+			return ret;
+		memcpy(buf + done, v->wof.cbuf + in, n);
+		done += n;
+	}
+	return (int64_t)len;
+}
+
 int64_t bsw_ntfs_read(struct bsw_ntfs *v, uint64_t rec, const char *stream,
 		      void *buf, size_t len, uint64_t off)
 {
@@ -1637,6 +1760,8 @@ int64_t bsw_ntfs_read(struct bsw_ntfs *v, uint64_t rec, const char *stream,
 
 	if (rec >= v->nr_recs || !(v->recs[rec].rflags & BSW_NTFS_R_INUSE))
 		return -ENOENT;
+	if (!stream && (v->recs[rec].rflags & BSW_NTFS_R_WOF))
+		return wof_read(v, rec, buf, len, off);
 	if (!fs->valid || fs->rec != rec || fs->type != NTFS_AT_DATA ||
 	    strcmp(fs->name, sn)) {
 		bsw_ntfs_stream_free(fs);
@@ -1644,12 +1769,6 @@ int64_t bsw_ntfs_read(struct bsw_ntfs *v, uint64_t rec, const char *stream,
 		if (ret)
 			return ret;
 	}
-	/*
-	 * WOF (CompactOS): the unnamed stream is a sparse placeholder and the
-	 * data is in "WofCompressedData"; XPRESS/LZX are not decoded yet.
-	 */
-	if (!stream && (v->recs[rec].rflags & BSW_NTFS_R_WOF))
-		return -EOPNOTSUPP;
 	if (fs->aflags & 0x4000)
 		return -EOPNOTSUPP;	/* EFS-encrypted */
 	return bsw_ntfs_stream_pread(v, fs, buf, len, off);

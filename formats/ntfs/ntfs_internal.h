@@ -225,6 +225,18 @@ struct bsw_ntfs {
 	unsigned nr_xlink;
 
 	struct ntfs_stream cache;
+
+	/* the last WOF-compressed file read (bsw_ntfs_read) */
+	struct {
+		uint64_t rec;
+		bool valid;
+		uint32_t alg, chunk;
+		uint64_t size, nchunks;
+		struct ntfs_stream s;	/* "WofCompressedData" */
+		uint8_t *cbuf, *zbuf;	/* decompressed / compressed chunk */
+		uint64_t cidx;
+		bool cvalid;
+	} wof;
 };
 
 /* ntfs.c helpers used by the checks */

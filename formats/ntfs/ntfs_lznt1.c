@@ -83,9 +83,119 @@ int64_t bsw_ntfs_lznt1(const uint8_t *in, size_t inlen, uint8_t *out,
 	return (int64_t)op;
 }
 
-/* XPRESS Huffman is not decoded yet: WOF files read as -EOPNOTSUPP. */
+/*
+ * XPRESS Huffman (MS-XCA 2.2, "LZ77+Huffman"), as WOF uses it for 4/8/16 KiB
+ * chunks.  Each 64 KiB of output starts with a 256-byte table of 512 4-bit
+ * code lengths (symbol 2i in the low nibble); codes are canonical (by length,
+ * then symbol).  The bit stream is read 16 bits at a time, MSB first; long
+ * match lengths take extra bytes from the current input position.  Symbols
+ * 0-255 are literals; 256+ encode (offset bits << 4 | length - 3, 15 =
+ * extended).  Stops when outlen bytes are written.  Returns outlen or
+ * -EINVAL.
+ */
+#define XH_BITS 15
+
+static int xh_table(const uint8_t *t, uint16_t *dec, uint8_t *lens)
+{
+	uint32_t pos = 0;
+	unsigned l, sym;
+
+	for (sym = 0; sym < 512; sym++)
+		lens[sym] = (t[sym / 2] >> (4 * (sym & 1))) & 0xF;
+	for (l = 1; l <= XH_BITS; l++) {
+		for (sym = 0; sym < 512; sym++) {
+			uint32_t n = 1u << (XH_BITS - l), k;
+
+			if (lens[sym] != l)
+				continue;
+			if (pos + n > (1u << XH_BITS))
+				return -EINVAL;	/* over-subscribed */
+			for (k = 0; k < n; k++)
+				dec[pos + k] = (uint16_t)sym;
+			pos += n;
+		}
+	}
+	if (!pos)
+		return -EINVAL;
+	for (; pos < (1u << XH_BITS); pos++)
+		dec[pos] = 0xFFFF;	/* incomplete code: never valid */
+	return 0;
+}
+
 int64_t bsw_ntfs_xpress_huff(const uint8_t *in, size_t inlen, uint8_t *out,
 			     size_t outlen)
 {
-	return -EOPNOTSUPP;
+	static __thread uint16_t dec[1u << XH_BITS];
+	uint8_t lens[512];
+	size_t ip = 0, op = 0;
+
+#define RD16(p) ((p) + 2 <= inlen ? get_le16(in + (p)) : 0)
+	while (op < outlen) {
+		size_t block_end = BSW_MIN(op + 65536, outlen);
+		uint32_t bits;
+		int extra;
+
+		if (ip + 256 > inlen || xh_table(in + ip, dec, lens))
+			return -EINVAL;
+		ip += 256;
+		bits = ((uint32_t)RD16(ip) << 16) | RD16(ip + 2);
+		ip += 4;
+		extra = 16;
+		while (op < block_end) {
+			unsigned sym, l, len, ob;
+			size_t off, i;
+
+			if (ip > inlen + 4)
+				return -EINVAL;	/* ran far past the input */
+			sym = dec[bits >> (32 - XH_BITS)];
+			if (sym == 0xFFFF)
+				return -EINVAL;
+			l = lens[sym];
+			bits <<= l;
+			extra -= (int)l;
+			if (extra < 0) {
+				bits |= (uint32_t)RD16(ip) << -extra;
+				extra += 16;
+				ip += 2;
+			}
+			if (sym < 256) {
+				out[op++] = (uint8_t)sym;
+				continue;
+			}
+			sym -= 256;
+			len = sym & 15;
+			ob = sym >> 4;
+			if (len == 15) {
+				if (ip >= inlen)
+					return -EINVAL;
+				len = in[ip++];
+				if (len == 255) {
+					if (ip + 2 > inlen)
+						return -EINVAL;
+					len = get_le16(in + ip);
+					ip += 2;
+					if (len < 15)
+						return -EINVAL;
+					len -= 15;
+				}
+				len += 15;
+			}
+			len += 3;
+			off = ob ? (bits >> (32 - ob)) : 0;
+			off += (size_t)1 << ob;
+			bits = ob ? bits << ob : bits;
+			extra -= (int)ob;
+			if (extra < 0) {
+				bits |= (uint32_t)RD16(ip) << -extra;
+				extra += 16;
+				ip += 2;
+			}
+			if (off > op || len > outlen - op)
+				return -EINVAL;
+			for (i = 0; i < len; i++, op++)
+				out[op] = out[op - off];
+		}
+	}
+#undef RD16
+	return (int64_t)op;
 }

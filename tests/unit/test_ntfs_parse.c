@@ -307,6 +307,41 @@ static void test_lznt1(void)
 	T_CHECK(bsw_ntfs_lznt1(v1, sizeof(v1), out, 5) < 0, "output bound");
 }
 
+/* XPRESS Huffman vectors built by hand from MS-XCA 2.2 */
+static void test_xpress(void)
+{
+	uint8_t in[300], out[64];
+	int64_t n;
+
+	/* 'a' len 1, 'b' len 2, symbol 275 (length 6, 1 offset bit) len 2:
+	 * codes a=0 b=10 m=11; stream a b m(offset bit 0) = 010110... */
+	memset(in, 0, sizeof(in));
+	in[0x61 / 2] |= 1 << 4;
+	in[0x62 / 2] |= 2;
+	in[275 / 2] |= 2 << 4;
+	in[256] = 0x00;
+	in[257] = 0x58;
+	n = bsw_ntfs_xpress_huff(in, 260, out, 8);
+	T_CHECK(n == 8 && !memcmp(out, "abababab", 8), "xpress match (%lld)", (long long)n);
+
+	/* 'a' len 1, symbol 271 (extended length, offset 1) len 1; extra
+	 * length byte 10: 1 + 28 bytes of 'a' */
+	memset(in, 0, sizeof(in));
+	in[0x61 / 2] |= 1 << 4;
+	in[271 / 2] |= 1 << 4;
+	in[257] = 0x40;
+	in[260] = 10;
+	n = bsw_ntfs_xpress_huff(in, 261, out, 29);
+	T_CHECK(n == 29 && out[0] == 'a' && out[28] == 'a' && out[14] == 'a',
+		"xpress extended length (%lld)", (long long)n);
+	/* over-subscribed table: three symbols of length 1 */
+	memset(in, 0, sizeof(in));
+	in[0] = 0x11;
+	in[1] = 0x01;
+	T_CHECK(bsw_ntfs_xpress_huff(in, 260, out, 8) < 0, "xpress: bad table");
+	T_CHECK(bsw_ntfs_xpress_huff(in, 100, out, 8) < 0, "xpress: short input");
+}
+
 static void make_rstr(uint8_t *p)
 {
 	memset(p, 0, 4096);
@@ -428,6 +463,7 @@ int main(void)
 	test_fixup_and_attrs();
 	test_runs();
 	test_lznt1();
+	test_xpress();
 	test_restart();
 	test_index();
 	test_utf();
