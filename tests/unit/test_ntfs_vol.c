@@ -482,6 +482,91 @@ static void test_crosslink(void)
 	vclose(&o);
 }
 
+/* Append an attribute (already laid out) before the end marker. */
+static void append_attr(uint8_t *r, const uint8_t *a, uint32_t len)
+{
+	uint32_t used = get_le32(r + 0x18), end = used - 8;
+
+	while (get_le32(r + end) != 0xFFFFFFFF && end > 0x38)
+		end -= 8;
+	memmove(r + end + len, r + end, used - end);
+	memcpy(r + end, a, len);
+	put_le32(r + 0x18, used + len);
+}
+
+/*
+ * Turn f7.txt into a WOF file: unnamed $DATA of 8 bytes, a named stream
+ * "WofCompressedData" holding one XPRESS4K chunk of "abababab", and the
+ * reparse point (tag 0x80000017, provider 2, algorithm 0).
+ */
+static void make_wof(uint8_t *r, void *arg)
+{
+	static const char nm[] = "WofCompressedData";
+	uint8_t a[512];
+	uint32_t d = find_attr(r, 0x80), n = (uint32_t)strlen(nm), len, k;
+
+	put_le32(r + d + 0x10, 8);		/* unnamed data: 8 bytes */
+	/* named $DATA: header 24, name at 24, value 8-aligned after it */
+	memset(a, 0, sizeof(a));
+	len = 24 + ((2 * n + 7) & ~7u) + 264;
+	put_le32(a, 0x80);
+	put_le32(a + 4, len);
+	a[9] = (uint8_t)n;
+	put_le16(a + 0xA, 24);
+	put_le16(a + 0xE, 9);
+	for (k = 0; k < n; k++)
+		put_le16(a + 24 + 2 * k, (uint16_t)nm[k]);
+	put_le32(a + 0x10, 260);
+	put_le16(a + 0x14, (uint16_t)(24 + ((2 * n + 7) & ~7u)));
+	{
+		uint8_t *v = a + get_le16(a + 0x14);
+
+		v[0x61 / 2] |= 1 << 4;
+		v[0x62 / 2] |= 2;
+		v[275 / 2] |= 2 << 4;
+		v[257] = 0x58;
+	}
+	append_attr(r, a, len);
+	/* $REPARSE_POINT */
+	memset(a, 0, sizeof(a));
+	put_le32(a, 0xC0);
+	put_le32(a + 4, 48);
+	put_le32(a + 0x10, 24);
+	put_le16(a + 0x14, 24);
+	put_le16(a + 0xE, 10);
+	put_le32(a + 24, 0x80000017);
+	put_le16(a + 24 + 4, 16);
+	put_le32(a + 24 + 8, 1);
+	put_le32(a + 24 + 12, 2);
+	put_le32(a + 24 + 16, 1);
+	put_le32(a + 24 + 20, 0);
+	append_attr(r, a, 48);
+}
+
+static void test_wof(void)
+{
+	struct opened o = { 0 };
+	struct bsw_ntfs_stat st;
+	uint64_t rec;
+	uint8_t buf[16];
+
+	vopen(&o, img);
+	bsw_ntfs_lookup(o.v, "\\Users\\Public\\Documents\\f7.txt", &rec);
+	vclose(&o);
+	o.copy = edit_rec(rec, make_wof, NULL);
+	vopen(&o, o.copy);
+	CHECK(o.ret == 0 && !bsw_ntfs_stat(o.v, rec, &st) &&
+	      (st.rflags & BSW_NTFS_R_WOF) && st.reparse_tag == 0x80000017 && st.size == 8,
+	      "WOF flags and size");
+	if (!o.ret)
+		CHECK(bsw_ntfs_read(o.v, rec, NULL, buf, sizeof(buf), 0) == 8 &&
+		      !memcmp(buf, "abababab", 8), "WOF XPRESS4K content");
+	if (!o.ret)
+		CHECK(bsw_ntfs_read(o.v, rec, NULL, buf, 4, 5) == 3 && !memcmp(buf, "bab", 3),
+		      "WOF read at an offset");
+	vclose(&o);
+}
+
 int main(void)
 {
 	if (load_image()) {
@@ -499,6 +584,7 @@ int main(void)
 	test_dirty();
 	test_index_missing();
 	test_crosslink();
+	test_wof();
 	free(img);
 	fprintf(stderr, "%d checks, %d failed\n", t_checks, t_failures);
 	return T_DONE();
