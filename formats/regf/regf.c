@@ -630,8 +630,8 @@ static void verify_tree(struct bsw_hive *h)
 		return;
 	}
 	if (!(get_le16(nk + 2) & BSW_NK_HIVE_ENTRY))
-		bad(h, PR_REGF_2_ROOT, (struct bsw_fctx){ .cell = h->root,
-		    .str = "root key lacks the KEY_HIVE_ENTRY flag" });
+		bsw_report(h->fx, PR_REGF_2_ROOT_FLAG,
+			   &(struct bsw_fctx){ .cell = h->root });
 	st = calloc(BSW_MAX_REGF_DEPTH + 1, sizeof(*st));
 	w.stack_nk = calloc(BSW_MAX_REGF_DEPTH + 1, sizeof(uint32_t));
 	if (!st || !w.stack_nk) {

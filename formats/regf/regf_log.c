@@ -328,7 +328,15 @@ int bsw_regf_replay(struct bsw_hive *h, const struct bsw_regf_base *pb,
 			recover_base(h, nl[0]);
 			expect = nl[0]->base.seq1;
 		} else {
+			/*
+			 * Note 7: the first entry must carry the log's primary
+			 * sequence number, not less than the primary's
+			 * secondary one (Windows may skip numbers between
+			 * flushes of the primary).
+			 */
 			expect = pb->seq2;
+			if (nn && nl[0]->base.seq1 > expect)
+				expect = nl[0]->base.seq1;
 		}
 		for (unsigned i = 0; i < nn; i++) {
 			int r = replay_new(h, nl[i], &expect, &bins, &pages, &flags);

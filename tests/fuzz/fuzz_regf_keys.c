@@ -1,0 +1,38 @@
+/*
+ * Fuzz target: key walk and value reads on whatever the verifier accepted
+ * (the .reg export visits every key and value), plus path lookups.
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "formats/regf/regf_export.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct bsw_fx *fx = NULL;
+	struct bsw_hive *h;
+	struct bsw_sbuf s = { 0 };
+	char buf[256], *multi;
+	unsigned n;
+	uint32_t dw;
+	bsw_hkey k;
+
+	if (bsw_fx_create(&fx))
+		return 0;
+	if (bsw_hive_load(&h, data, size, NULL, 0, BSW_V_NONE, fx)) {
+		bsw_fx_destroy(fx);
+		return 0;
+	}
+	(void)bsw_regf_export(h, &s);
+	bsw_sbuf_free(&s);
+	if (bsw_hive_key(h, bsw_hive_root(h), "Select", &k) == 0)
+		(void)bsw_hive_key_name(h, k, buf, sizeof(buf));
+	(void)bsw_hive_get_dword(h, "Select", "Default", &dw);
+	(void)bsw_hive_get_sz(h, "key_with_many_subkeys", "", buf, sizeof(buf));
+	if (bsw_hive_get_multi_sz(h, "", "", &multi, &n) == 0)
+		free(multi);
+	bsw_hive_free(h);
+	bsw_fx_destroy(fx);
+	return 0;
+}
