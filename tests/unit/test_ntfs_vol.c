@@ -567,6 +567,60 @@ static void test_wof(void)
 	vclose(&o);
 }
 
+static void test_logfile(void)
+{
+	struct opened o = { 0 };
+	struct ntfs_stream fs;
+	uint64_t lo = 0;
+	unsigned pg;
+
+	vopen(&o, img);
+	if (!bsw_ntfs_load_stream(o.v, 2, NTFS_AT_DATA, NULL, &fs)) {
+		lo = fs.runs.r[0].lcn * 4096;
+		bsw_ntfs_stream_free(&fs);
+	}
+	vclose(&o);
+	/* mkntfs leaves the log empty (all 0xFF): write two restart pages
+	 * (1.5) with a client in use and no clean flag: unclean (info) */
+	CHECK(lo && o.copy == NULL, "log located");
+	o.copy = fresh();
+	for (pg = 0; pg < 2; pg++) {
+		uint8_t *p = o.copy + lo + pg * 4096;
+
+		memset(p, 0, 4096);
+		memcpy(p, "RSTR", 4);
+		put_le16(p + 4, 0x1E);
+		put_le16(p + 6, 9);
+		put_le32(p + 0x10, 4096);
+		put_le32(p + 0x14, 4096);
+		put_le16(p + 0x18, 0x30);
+		put_le16(p + 0x1A, 1);
+		put_le16(p + 0x1C, 1);
+		put_le64(p + 0x30, 100 + pg);	/* current LSN */
+		put_le16(p + 0x38, 1);		/* one client */
+		put_le16(p + 0x3A, 0xFFFF);
+		put_le16(p + 0x3C, 0);		/* client 0 in use */
+		put_le16(p + 0x3E, 0);		/* not clean */
+		put_le16(p + 0x44, 0x40 + 160);
+		put_le16(p + 0x46, 0x40);
+		put_le16(p + 0x1E, 1);		/* USN */
+		protect(p, 4096);
+	}
+	vopen(&o, o.copy);
+	CHECK(o.ret == 0 && bsw_fx_nr(o.fx, PR_NTFS_2_LOG_UNCLEAN) == 1 &&
+	      !bsw_fx_has_code(o.fx, "NTFS-LOGSTRUCT"), "unclean log: NTFS-LOGCLEAN");
+	vclose(&o);
+	/* garbage in the first restart page: structure error */
+	vopen(&o, img);
+	vclose(&o);
+	o.copy = fresh();
+	memcpy(o.copy + lo, "RSTR", 4);
+	memset(o.copy + lo + 8, 0x33, 64);
+	vopen(&o, o.copy);
+	CHECK(o.ret == 0 && bsw_fx_nr(o.fx, PR_NTFS_2_LOG_STRUCT) == 1, "bad restart page");
+	vclose(&o);
+}
+
 int main(void)
 {
 	if (load_image()) {
@@ -585,6 +639,7 @@ int main(void)
 	test_index_missing();
 	test_crosslink();
 	test_wof();
+	test_logfile();
 	free(img);
 	fprintf(stderr, "%d checks, %d failed\n", t_checks, t_failures);
 	return T_DONE();
