@@ -1,0 +1,123 @@
+/*
+ * BCD interpretation: a store made with hivexsh (from the corpus' minimal
+ * hive, copied into the build tree) with {bootmgr}, a default loader and its
+ * elements; then a store whose default points nowhere; and the 88-byte
+ * partition device element.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "formats/bcd/bcd.h"
+#include "formats/common/bytes.h"
+#include "t_helpers.h"
+
+#define LOADER "{c0ffee00-1234-4abc-8def-0123456789ab}"
+
+static uint8_t *slurp(const char *path, size_t *len)
+{
+	FILE *fp = fopen(path, "rb");
+	uint8_t *b;
+	long n;
+
+	if (!fp)
+		return NULL;
+	fseek(fp, 0, SEEK_END);
+	n = ftell(fp);
+	rewind(fp);
+	b = malloc(n);
+	if (b && fread(b, 1, n, fp) != (size_t)n) {
+		free(b);
+		b = NULL;
+	}
+	fclose(fp);
+	*len = n;
+	return b;
+}
+
+static int make(const char *out, const char *dflt)
+{
+	char cmd[4096];
+	FILE *p;
+
+	snprintf(cmd, sizeof(cmd), "cp %s/hivex/images/minimal %s && chmod 644 %s && hivexsh -w %s >/dev/null",
+		 BSW_CORPUS, out, out, out);
+	p = popen(cmd, "w");
+	if (!p)
+		return -1;
+	fprintf(p,
+		"add Objects\ncd Objects\nadd {9dea862c-5cdd-4e70-acc1-f32b344d4795}\n"
+		"cd {9dea862c-5cdd-4e70-acc1-f32b344d4795}\nadd Description\nadd Elements\n"
+		"cd Description\nsetval 1\nType\ndword:0x10100002\n"
+		"cd ..\\Elements\nadd 23000003\ncd 23000003\nsetval 1\nElement\nstring:%s\n"
+		"cd \\Objects\nadd " LOADER "\ncd " LOADER "\nadd Description\nadd Elements\n"
+		"cd Description\nsetval 1\nType\ndword:0x10200003\n"
+		"cd ..\\Elements\nadd 12000002\nadd 22000002\nadd 21000001\n"
+		"cd 12000002\nsetval 1\nElement\nstring:\\Windows\\system32\\winload.efi\n"
+		"cd ..\\22000002\nsetval 1\nElement\nstring:\\Windows\n"
+		"cd ..\\21000001\nsetval 1\nElement\nhex:3:"
+		"00,00,00,00,00,00,00,00,00,00,00,00,00,00,00,00,06,00,00,00,00,00,00,00,48,00,00,00,00,00,00,00,"
+		"66,66,66,66,77,77,88,48,99,99,aa,aa,aa,aa,aa,aa,00,00,00,00,00,00,00,00,"
+		"0e,8e,4b,5c,2b,1a,3d,4c,8e,9f,00,11,22,33,aa,bb,00,00,00,00,00,00,00,00,00,00,00,00,00,00,00,00\n"
+		"commit\n", dflt);
+	return pclose(p);
+}
+
+int main(void)
+{
+	char path[512];
+	struct bsw_hive *h;
+	struct bsw_bcd b;
+	struct bsw_bcd_device dv;
+	uint8_t *d, blob[88] = { 0 };
+	size_t len;
+	char g[48];
+
+	snprintf(path, sizeof(path), "%s/hivex/images/minimal", BSW_CORPUS);
+	if (system("command -v hivexsh >/dev/null") || !fopen(path, "rb"))
+		return T_EXIT_SKIP;
+	snprintf(path, sizeof(path), "%s/triage-bcd.hive", BSW_BINDIR);
+	T_CHECK(make(path, LOADER) == 0, "hivexsh");
+	d = slurp(path, &len);
+	T_CHECK(d != NULL, "read hive");
+	if (!d)
+		return T_DONE();
+	T_CHECK(bsw_hive_load(&h, d, len, NULL, 0, BSW_V_UNBOOT, NULL) == 0, "load");
+	T_CHECK(bsw_bcd_parse(h, &b) == 0, "parse");
+	T_CHECK(b.bootmgr.present && b.bootmgr.type == BSW_BCD_TYPE_BOOTMGR, "bootmgr");
+	T_CHECK(!strcasecmp(b.default_guid, LOADER), "default %s", b.default_guid);
+	T_CHECK(b.def.present && b.def.type == BSW_BCD_TYPE_LOADER, "loader");
+	T_CHECK(!strcmp(b.def.path, "\\Windows\\system32\\winload.efi"), "path %s", b.def.path);
+	T_CHECK(!strcmp(b.def.sysroot, "\\Windows"), "sysroot %s", b.def.sysroot);
+	T_CHECK(b.def.osdev.present && b.def.osdev.valid && b.def.osdev.type == 6 &&
+		b.def.osdev.scheme == 0, "osdevice");
+	bsw_bcd_guid_str(b.def.osdev.part_id, g, sizeof(g));
+	T_CHECK(!strcmp(g, "{66666666-7777-4888-9999-aaaaaaaaaaaa}"), "partition guid %s", g);
+	T_CHECK(!b.def.dev.present, "no device element");
+	T_CHECK(b.nr_loaders == 1, "loaders %u", b.nr_loaders);
+	bsw_hive_free(h);
+	free(d);
+
+	T_CHECK(make(path, "{00000000-0000-0000-0000-000000000000}") == 0, "hivexsh 2");
+	d = slurp(path, &len);
+	if (d && !bsw_hive_load(&h, d, len, NULL, 0, BSW_V_UNBOOT, NULL)) {
+		T_CHECK(bsw_bcd_parse(h, &b) == 0 && !b.def.present && b.nr_loaders == 1,
+			"dangling default");
+		bsw_hive_free(h);
+	}
+	free(d);
+
+	/* device elements: truncated, wrong scheme, MBR */
+	bsw_bcd_parse_device(blob, 10, &dv);
+	T_CHECK(dv.present && !dv.valid, "short device");
+	put_le32(blob + 16, 6);
+	put_le32(blob + 24, 0x48);
+	put_le32(blob + 52, 7);
+	bsw_bcd_parse_device(blob, 88, &dv);
+	T_CHECK(!dv.valid, "bad scheme");
+	put_le32(blob + 52, 1);
+	put_le64(blob + 32, 1048576);
+	bsw_bcd_parse_device(blob, 88, &dv);
+	T_CHECK(dv.valid && dv.scheme == 1 && get_le64(dv.part_id) == 1048576, "mbr");
+	return T_DONE();
+}
