@@ -11,3 +11,7 @@ endif()
 if(TARGET mkimage)
   bsw_script_test(imgwrite_bswcat ${CMAKE_SOURCE_DIR}/tests/imgwrite/bswcat.sh LABELS images imgwrite)
 endif()
+if(TARGET bsw_imgwrite)
+  bsw_unit_test(imgwrite_api SOURCES ${CMAKE_SOURCE_DIR}/tests/imgwrite/test_imgwrite_api.c
+                LIBS bsw_imgwrite LABELS unit imgwrite)
+endif()
