@@ -621,6 +621,47 @@ static void test_logfile(void)
 	vclose(&o);
 }
 
+/*
+ * Move f9.txt to the root as HIBERFIL.SYS (its $FILE_NAME rewritten) with
+ * "hibr" as its first bytes: NTFS-HIBER (info).
+ */
+static void make_hiber(uint8_t *r, void *arg)
+{
+	static const char nm[] = "HIBERFIL.SYS";
+	uint32_t fn = find_attr(r, 0x30), used = get_le32(r + 0x18);
+	uint32_t old = get_le32(r + fn + 4), vo = get_le16(r + fn + 0x14);
+	uint32_t nlen = (uint32_t)strlen(nm), vl = 0x42 + 2 * nlen;
+	uint32_t len = (vo + vl + 7) & ~7u, d, k;
+
+	memmove(r + fn + len, r + fn + old, used - fn - old);
+	memset(r + fn + vo, 0, len - vo);
+	put_le32(r + fn + 4, len);
+	put_le32(r + fn + 0x10, vl);
+	put_le64(r + fn + vo, 5 | (5ull << 48));
+	r[fn + vo + 0x40] = (uint8_t)nlen;
+	r[fn + vo + 0x41] = 3;			/* WIN32+DOS */
+	for (k = 0; k < nlen; k++)
+		put_le16(r + fn + vo + 0x42 + 2 * k, (uint16_t)nm[k]);
+	put_le32(r + 0x18, used - old + len);
+	d = find_attr(r, 0x80);
+	memcpy(r + d + get_le16(r + d + 0x14), "hibr", 4);
+}
+
+static void test_hiber(void)
+{
+	struct opened o = { 0 };
+	uint64_t rec, r2;
+
+	vopen(&o, img);
+	bsw_ntfs_lookup(o.v, "\\Users\\Public\\Documents\\f9.txt", &rec);
+	vclose(&o);
+	o.copy = edit_rec(rec, make_hiber, NULL);
+	vopen(&o, o.copy);
+	CHECK(o.ret == 0 && !bsw_ntfs_lookup(o.v, "\\hiberfil.sys", &r2) && r2 == rec &&
+	      bsw_fx_nr(o.fx, PR_NTFS_2_HIBER) == 1, "hibernation file: NTFS-HIBER");
+	vclose(&o);
+}
+
 int main(void)
 {
 	if (load_image()) {
@@ -640,6 +681,7 @@ int main(void)
 	test_crosslink();
 	test_wof();
 	test_logfile();
+	test_hiber();
 	free(img);
 	fprintf(stderr, "%d checks, %d failed\n", t_checks, t_failures);
 	return T_DONE();
