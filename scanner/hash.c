@@ -18,13 +18,27 @@
 
 #include "scanner/checks/triage.h"
 
+/* Fetched once: an implicit fetch per call costs more than a small hash. */
+static EVP_MD *md_sha1, *md_sha256;
+static pthread_once_t md_once = PTHREAD_ONCE_INIT;
+
+static void md_init(void)
+{
+	md_sha1 = EVP_MD_fetch(NULL, "SHA1", NULL);
+	md_sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
 int bsw_hash_buf(int alg, const void *d, size_t len, uint8_t out[32])
 {
 	unsigned int n = 0;
-	const EVP_MD *md = alg == 1 ? EVP_sha1() : EVP_sha256();
+	const EVP_MD *md;
 
 	if (alg != 1 && alg != 2)
 		return -EINVAL;
+	pthread_once(&md_once, md_init);
+	md = alg == 1 ? md_sha1 : md_sha256;
+	if (!md)
+		md = alg == 1 ? EVP_sha1() : EVP_sha256();
 	if (!EVP_Digest(d, len, out, &n, md, NULL))
 		return -EINVAL;
 	return (int)n;
