@@ -1336,14 +1336,25 @@ static const char *const boot_files[] = {
 	"\\bootmgr",
 };
 
-/* True when rec is one of the files Windows needs to boot (by any name). */
+/*
+ * True when rec is one of the files Windows needs to boot, or a directory
+ * on their path (records 0-15 included).
+ */
 bool bsw_ntfs_is_boot_file(struct bsw_ntfs *v, uint64_t rec)
 {
 	unsigned i;
 	uint64_t r;
 
+	static const char *const boot_dirs[] = {
+		"\\Windows", "\\Windows\\System32", "\\Windows\\System32\\drivers",
+		"\\Windows\\System32\\config",
+	};
+
 	if (rec < 16)
 		return true;
+	for (i = 0; i < BSW_ARRAY_SIZE(boot_dirs); i++)
+		if (!bsw_ntfs_lookup(v, boot_dirs[i], &r) && r == rec)
+			return true;
 	for (i = 0; i < BSW_ARRAY_SIZE(boot_files); i++)
 		if (!bsw_ntfs_lookup(v, boot_files[i], &r) && r == rec)
 			return true;

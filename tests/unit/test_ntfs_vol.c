@@ -672,6 +672,7 @@ int main(void)
 	inject_torn("\\Windows\\System32\\ntoskrnl.exe", "NTFS-FIXUP", PR_NTFS_1_FIXUP_CRIT);
 	inject_torn("\\Users\\Public\\Documents\\f7.txt", "NTFS-FIXUP", PR_NTFS_1_FIXUP);
 	inject_torn("\\$Extend", "NTFS-FIXUP", PR_NTFS_1_FIXUP_CRIT);
+	inject_torn("\\Windows\\System32\\drivers", "NTFS-FIXUP", PR_NTFS_1_FIXUP_CRIT);
 	test_boot_sectors();
 	test_mft_head();
 	test_loop();
