@@ -69,13 +69,25 @@ static int pass0(struct bsw_ntfs *v)
 	else
 		why_b = "beyond the end of the partition";
 	if (rb && rp) {
-		/* the backup may sit at last sector when the source is the volume */
-		uint64_t alt = (v->src->size - 512) & ~511ull;
+		/*
+		 * Without a usable primary the sector size is unknown: the
+		 * backup is the last sector of the partition, 512 bytes or
+		 * 4 KiB (4Kn disks) from its end.
+		 */
+		static const uint64_t back[] = { 512, 4096 };
+		unsigned k;
 
-		if (alt != boff && !bsw_ntfs_vol_read(v, bak, 512, alt) &&
-		    !bsw_ntfs_parse_boot(bak, 512, &bb, NULL)) {
-			rb = 0;
-			boff = alt;
+		for (k = 0; k < BSW_ARRAY_SIZE(back) && rb; k++) {
+			uint64_t alt;
+
+			if (v->src->size < back[k])
+				break;
+			alt = (v->src->size - back[k]) & ~511ull;
+			if (!bsw_ntfs_vol_read(v, bak, 512, alt) &&
+			    !bsw_ntfs_parse_boot(bak, 512, &bb, NULL)) {
+				rb = 0;
+				boff = alt;
+			}
 		}
 	}
 	if (!rp) {
