@@ -956,6 +956,13 @@ static int pass1(struct bsw_ntfs *v)
 		long k;
 
 		ret = runs_read(v, &v->mft_runs, buf, cnt * rs, start * rs);
+		if (ret && start >= 16) {
+			/* a truncated image: keep what was read */
+			BSW_REPORT(v->fx, PR_NTFS_1_MFT_RUNS, .n = (int64_t)start,
+				   .str = "read error (image truncated?)");
+			v->nr_recs = start;
+			break;
+		}
 		if (ret) {
 			BSW_REPORT(v->fx, PR_NTFS_1_MFT_UNREADABLE,
 				   .str = "read error in the $MFT");

@@ -139,7 +139,11 @@ static void check_logfile(struct bsw_ntfs *v)
 		const char *why = NULL;
 		uint64_t off = (uint64_t)i * sps;
 
-		if (bsw_ntfs_stream_pread(v, &fs, pg, sps, off) != (int64_t)sps) {
+		int64_t got = bsw_ntfs_stream_pread(v, &fs, pg, sps, off);
+
+		if (got < 0) {
+			why = "unreadable";
+		} else if (got != (int64_t)sps) {
 			why = "beyond the end of $LogFile";
 		} else {
 			uint32_t m = get_le32(pg);
