@@ -193,7 +193,8 @@ static int export_key(struct bsw_hive *h, bsw_hkey k, char *path, size_t plen,
 		vec_free(&vals);
 		return -ENOMEM;
 	}
-	qsort(vals.a, vals.n, sizeof(*vals.a), cmp_named);
+	if (vals.n > 1)
+		qsort(vals.a, vals.n, sizeof(*vals.a), cmp_named);
 	for (size_t i = 0; i < vals.n; i++)
 		bsw_regf_emit_value(out, vals.a[i].name, vals.a[i].v.type,
 				    vals.a[i].v.data, vals.a[i].v.len);
@@ -204,7 +205,8 @@ static int export_key(struct bsw_hive *h, bsw_hkey k, char *path, size_t plen,
 		vec_free(&kids);
 		return -ENOMEM;
 	}
-	qsort(kids.a, kids.n, sizeof(*kids.a), cmp_named);
+	if (kids.n > 1)
+		qsort(kids.a, kids.n, sizeof(*kids.a), cmp_named);
 	for (size_t i = 0; i < kids.n && !out->err; i++) {
 		size_t nl = strlen(kids.a[i].name);
 
