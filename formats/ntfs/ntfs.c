@@ -1007,7 +1007,6 @@ static inline int rawcmp(const uint16_t *a, size_t al, const uint16_t *b,
 	return al < bl ? -1 : al > bl;
 }
 
-static const struct bsw_ntfs *sort_vol;	/* qsort has no context argument */
 
 static int name_rec_cmp(const void *a, const void *b)
 {
@@ -1018,8 +1017,10 @@ static int name_rec_cmp(const void *a, const void *b)
 	return x->off < y->off ? -1 : x->off > y->off;
 }
 
-static int kid_cmp(const void *a, const void *b)
+/* qsort_r comparator: volumes of different images sort in parallel threads */
+static int kid_cmp(const void *a, const void *b, void *arg)
 {
+	const struct bsw_ntfs *sort_vol = arg;
 	const struct ntfs_name *x = &sort_vol->names[*(const uint32_t *)a];
 	const struct ntfs_name *y = &sort_vol->names[*(const uint32_t *)b];
 	int c;
@@ -1132,9 +1133,7 @@ static int build_namespace(struct bsw_ntfs *v)
 			continue;
 		v->kids[v->nr_kids++] = (uint32_t)i;
 	}
-	sort_vol = v;
-	qsort(v->kids, v->nr_kids, sizeof(*v->kids), kid_cmp);
-	sort_vol = NULL;
+	qsort_r(v->kids, v->nr_kids, sizeof(*v->kids), kid_cmp, v);
 	return 0;
 }
 
