@@ -277,6 +277,46 @@ static bool ntfs_candidate(const struct bsw_part *p)
 	return p->fs != BSW_FS_ZERO;
 }
 
+/*
+ * A partition NTFS could not open: is it a damaged NTFS volume (its boot
+ * sectors gone, the rest there) rather than an empty partition or another
+ * filesystem?  Not another filesystem's signature in the first 128 KiB
+ * (ext2/3/4 magic at 1080, XFS at 0, btrfs at 64 KiB), and not all zeros at
+ * 64 points spread over the partition.
+ */
+static bool plausible_ntfs(struct bsw_tctx *t, const struct bsw_part *p)
+{
+	uint8_t *b;
+	unsigned i, j;
+	bool data = false;
+
+	if (p->fs == BSW_FS_OTHER || p->size < (1u << 20))
+		return false;
+	b = malloc(128 * 1024);
+	if (!b)
+		return false;
+	if (!bsw_disk_read(t->d, b, 128 * 1024, p->start)) {
+		if ((b[1080] == 0x53 && b[1081] == 0xEF) || !memcmp(b, "XFSB", 4) ||
+		    !memcmp(b + 65536 + 64, "_BHRfS_M", 8)) {
+			free(b);
+			return false;
+		}
+	}
+	for (i = 1; i <= 64 && !data; i++) {
+		uint64_t off = p->start + (p->size / 65 * i & ~(uint64_t)4095);
+
+		if (bsw_disk_read(t->d, b, 4096, off))
+			continue;
+		for (j = 0; j < 4096; j++)
+			if (b[j]) {
+				data = true;
+				break;
+			}
+	}
+	free(b);
+	return data;
+}
+
 struct timings {
 	uint64_t open, ntfs, hives, boot, servicing, sxs;
 };
@@ -321,8 +361,8 @@ static void find_windows(struct bsw_tctx *t, struct bsw_src *wsrc,
 		note_budget(t, r);
 		/* a volume that NTFS cannot open at all, with an unbootable
 		 * finding, is the likely Windows volume: keep its evidence */
-		if (r && p->fs != BSW_FS_ZERO && bsw_fx_count(pfx) && !*broken &&
-		    !t->limited) {
+		if (r && bsw_fx_count(pfx) && !*broken && !t->limited &&
+		    plausible_ntfs(t, p)) {
 			*broken = pfx;
 			continue;
 		}

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Small Windows-shaped GPT disks for the triage tests, one per scenario.
 
-Each disk: GPT, an ESP (FAT32: EFI/Microsoft/Boot/BCD as a real regf hive,
+Each disk: GPT, an ESP (FAT16 to keep the disks small: EFI/Microsoft/Boot/BCD as a real regf hive,
 bootmgfw.efi, EFI/Boot/bootx64.efi) and an NTFS Windows partition (mkntfs,
 filled through an ntfs-3g FUSE mount): the core boot files, two boot-start
 drivers, NLS files, SYSTEM/SOFTWARE/COMPONENTS hives (made with hivexsh from
@@ -22,9 +22,9 @@ WIN_GUID = uuid.UUID("66666666-7777-4888-9999-aaaaaaaaaaaa")
 BOOTMGR = "{9dea862c-5cdd-4e70-acc1-f32b344d4795}"
 LOADER = "{c0ffee00-1234-4abc-8def-0123456789ab}"
 MiB = 1 << 20
-ESP_START, ESP_SIZE = 1 * MiB, 34 * MiB
-WIN_START, WIN_SIZE = 35 * MiB, 40 * MiB
-DISK_SIZE = 76 * MiB + 64 * 512
+ESP_START, ESP_SIZE = 1 * MiB, 8 * MiB
+WIN_START, WIN_SIZE = 9 * MiB, 24 * MiB
+DISK_SIZE = 34 * MiB
 KEYFORM = "amd64_microsoft-windows-shell32_31bf3856ad364e35_10.0.20348.1_none_0123456789abcdef"
 
 SCENARIOS = {
@@ -48,7 +48,17 @@ SCENARIOS = {
     "bitlocker": ("unassessable", ["DISK-ENCRYPTED"]),
     "non-windows-ntfs": ("unassessable", ["DISK-NOTWIN"]),
     "empty-disk": ("unassessable", ["DISK-EMPTY"]),
+    "gpt-primary-damaged": ("clean", ["PART-GPT"]),
+    "gpt-both-damaged": ("unbootable", ["BOOT-PART"]),
+    "ntfs-boot-damaged": ("unbootable", ["NTFS-BPB"]),
+    "ntfs-boot-both-damaged": ("unbootable", ["NTFS-BPB"]),
+    "kernel-torn": ("unbootable", ["NTFS-FIXUP"]),
+    "mft-head-damaged": ("unbootable", ["NTFS-MIRR"]),
+    "hive-dirty-good-logs": ("clean", ["REG-DIRTY"]),
+    "system-dirty-badlog": ("unbootable", ["REG-LOG"]),
+    "system-corrupt-nolog": ("unbootable", ["REG-HBIN"]),
 }
+YARP = os.path.join(CORPUS, "yarp/hives_for_tests")
 
 
 def run(*a, **kw):
@@ -192,12 +202,29 @@ def build(out, sc, work):
         "Objects\\" + LOADER + "\\Elements\\21000001": {"Element": device_blob(WIN_GUID)},
     }
     mkhive(os.path.join(hv, "BCD"), bcd)
+    for n in ("SYSTEM", "SOFTWARE"):
+        for l in (".LOG1", ".LOG2"):
+            if os.path.exists(os.path.join(hv, n + l)):
+                os.unlink(os.path.join(hv, n + l))
+    if sc == "hive-dirty-good-logs":
+        # a real dirty hive whose logs replay (yarp NewDirtyHive1) as SOFTWARE
+        for l in ("", ".LOG1", ".LOG2"):
+            shutil.copy(os.path.join(YARP, "NewDirtyHive1/NewDirtyHive" + l), os.path.join(hv, "SOFTWARE" + l))
+    if sc == "system-dirty-badlog":
+        for l in ("", ".LOG1", ".LOG2"):
+            shutil.copy(os.path.join(YARP, "BadLogHive1/BadLogHive" + l), os.path.join(hv, "SYSTEM" + l))
+    if sc == "system-corrupt-nolog":
+        with open(os.path.join(hv, "SYSTEM"), "r+b") as f:
+            f.seek(4096)
+            f.write(b"XXXX\xff\xff\xff\xff")
+        for l in (".LOG1", ".LOG2"):
+            open(os.path.join(hv, "SYSTEM" + l), "wb").close()
 
     # ESP
     esp = os.path.join(work, "esp.img")
     if os.path.exists(esp):
         os.unlink(esp)
-    run("mkfs.vfat", "-C", "-F", "32", esp, str(ESP_SIZE // 1024))
+    run("mkfs.vfat", "-C", "-F", "16", "-s", "1", esp, str(ESP_SIZE // 1024))
     mt = lambda *a: run("mmd" if a[0] == "mmd" else "mcopy", "-i", esp, *a[1:])
     mt("mmd", "::/EFI", "::/EFI/Microsoft", "::/EFI/Microsoft/Boot", "::/EFI/Boot")
     with open(os.path.join(work, "bootmgfw.efi"), "wb") as f:
@@ -227,8 +254,10 @@ def build(out, sc, work):
                 w(s32 + "drivers/stornvme.sys", pe(7000, "stornvme"))
             for n in ("c_1252.nls", "c_437.nls", "l_intl.nls"):
                 w(s32 + n, b"NLS" * 100)
-            for n in ("SYSTEM", "SOFTWARE", "COMPONENTS"):
-                w(s32 + "config/" + n, open(os.path.join(hv, n), "rb").read())
+            for n in ("SYSTEM", "SOFTWARE", "COMPONENTS", "SYSTEM.LOG1", "SYSTEM.LOG2",
+                      "SOFTWARE.LOG1", "SOFTWARE.LOG2"):
+                if os.path.exists(os.path.join(hv, n)):
+                    w(s32 + "config/" + n, open(os.path.join(hv, n), "rb").read())
             w("Windows/WinSxS/Manifests/" + KEYFORM + ".manifest", man)
             w("Windows/WinSxS/" + KEYFORM + "/shell32.dll", shell32)
             if sc == "half-rollback":
@@ -246,6 +275,11 @@ def build(out, sc, work):
     finally:
         subprocess.run(["umount", mnt], check=False)
         os.rmdir(mnt)
+    kernel_rec = None
+    if sc == "kernel-torn":
+        o = subprocess.run(["ntfsinfo", "-F", "/Windows/System32/ntoskrnl.exe", win],
+                           capture_output=True, text=True).stdout
+        kernel_rec = int(o.split("Dumping Inode ")[1].split()[0])
 
     img = os.path.join(out, sc + ".img")
     with open(img, "wb") as f:
@@ -265,7 +299,43 @@ def build(out, sc, work):
             f.write(vol)
         else:
             f.write(open(win, "rb").read())
+        damage(f, sc, kernel_rec)
     return img
+
+
+def damage(f, sc, kernel_rec):
+    """On-disk damage applied to the assembled disk image."""
+    f.seek(WIN_START)
+    bs = f.read(512)
+    spc = bs[13]
+    bps = struct.unpack_from("<H", bs, 11)[0]
+    mft = WIN_START + struct.unpack_from("<Q", bs, 48)[0] * spc * bps
+
+    def tear(rec):
+        # the last two bytes of the record's first sector no longer carry the
+        # update sequence number (a torn write)
+        f.seek(mft + rec * 1024 + 510)
+        b = f.read(2)
+        f.seek(mft + rec * 1024 + 510)
+        f.write(bytes([b[0] ^ 0x5A, b[1] ^ 0xA5]))
+
+    if sc == "kernel-torn":
+        tear(kernel_rec)
+    elif sc == "mft-head-damaged":
+        for rec in range(4):
+            tear(rec)
+    elif sc in ("ntfs-boot-damaged", "ntfs-boot-both-damaged"):
+        f.seek(WIN_START)
+        f.write(bytes(512))
+        if sc == "ntfs-boot-both-damaged":
+            f.seek(WIN_START + WIN_SIZE - 512)
+            f.write(bytes(512))
+    elif sc in ("gpt-primary-damaged", "gpt-both-damaged"):
+        f.seek(512 + 16)
+        f.write(b"\xde\xad\xbe\xef")	# header CRC32
+        if sc == "gpt-both-damaged":
+            f.seek(DISK_SIZE - 512 + 16)
+            f.write(b"\xde\xad\xbe\xef")
 
 
 def main():
