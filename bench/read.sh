@@ -4,6 +4,8 @@
 # page cache warm and, when caches can be dropped, O_DIRECT cold.
 #
 #   bash bench/read.sh [SIZE_GiB (default 3)] [REPS (default 5)]
+#   BSW_BENCH_CHUNKS="1M 4M 8M" bash bench/read.sh ...   (bench_read chunk
+#   sizes to try; default 8M)
 #
 # Builds into build-bench (-DBSW_BENCH=ON, Release), makes a SIZE GiB raw
 # with a non-zero pattern in 7 of every 8 blocks, converts it with mkimage,
@@ -14,6 +16,7 @@ SRC=$(cd "$(dirname "$0")/.." && pwd)
 B=$SRC/build-bench
 GIB=${1:-3}
 REPS=${2:-5}
+CHUNKS=${BSW_BENCH_CHUNKS:-8M}
 W=${BSW_BENCH_DIR:-$B/read-bench}
 SHA=$(git -C "$SRC" rev-parse --short HEAD 2>/dev/null || echo unknown)
 export BSW_GIT_SHA=$SHA
@@ -55,10 +58,10 @@ fio_run() {	# file direct
 }
 
 # bench_read: prints "virtual_Bps file_Bps"
-br_run() {	# file extra-args...
-	local f=$1
-	shift
-	"$BR" "$f" --chunk 8M --depth 16 "$@" |
+br_run() {	# file chunk extra-args...
+	local f=$1 c=$2
+	shift 2
+	"$BR" "$f" --chunk $c --depth 16 "$@" |
 		jq -r '"\(.bytes / .seconds) \(.file_bytes / .seconds)"'
 }
 
@@ -69,33 +72,39 @@ for img in disk.vhd disk.vhdx; do
 		d=0
 		args=()
 		if [ $mode = direct ]; then d=1; args=(--direct); fi
-		: > fio.txt
-		: > brv.txt
-		: > brf.txt
 		if [ $mode = warm ]; then cat $img > /dev/null; fi
+		: > fio.txt
+		for c in $CHUNKS; do : > brv.$c.txt; : > brf.$c.txt; done
+		# Interleaved, so that noise from other users hits both alike.
 		for ((i = 0; i < REPS; i++)); do
 			if [ $mode = direct ]; then drop; fi
 			fio_run $img $d >> fio.txt
-			if [ $mode = direct ]; then drop; fi
-			read -r v f < <(br_run $img "${args[@]}")
-			echo "$v" >> brv.txt
-			echo "$f" >> brf.txt
+			for c in $CHUNKS; do
+				if [ $mode = direct ]; then drop; fi
+				read -r v f < <(br_run $img $c "${args[@]}")
+				echo "$v" >> brv.$c.txt
+				echo "$f" >> brf.$c.txt
+			done
 		done
 		R[$img.$mode.fio]=$(median < fio.txt)
-		R[$img.$mode.brv]=$(median < brv.txt)
-		R[$img.$mode.brf]=$(median < brf.txt)
+		for c in $CHUNKS; do
+			R[$img.$mode.$c.brv]=$(median < brv.$c.txt)
+			R[$img.$mode.$c.brf]=$(median < brf.$c.txt)
+		done
 	done
 done
 
-printf '%-10s %-7s %12s %14s %14s %10s\n' image mode fio_GB/s engine_file engine_virt ratio
+printf '%-10s %-7s %-6s %9s %12s %12s %8s\n' image mode chunk fio_GB/s engine_file engine_virt ratio
 for img in disk.vhd disk.vhdx; do
 	for mode in warm direct; do
 		[ -n "${R[$img.$mode.fio]:-}" ] || continue
-		fio_v=${R[$img.$mode.fio]} brf=${R[$img.$mode.brf]} brv=${R[$img.$mode.brv]}
-		awk -v i=$img -v m=$mode -v a="$fio_v" -v b="$brf" -v c="$brv" 'BEGIN {
-			printf "%-10s %-7s %12.3f %14.3f %14.3f %10.3f\n", i, m, a/1e9, b/1e9, c/1e9, b/a }'
-		printf '{"bench":"read","sha":"%s","image":"%s","mode":"%s","GiB":%s,"reps":%s,"fio_Bps":%s,"engine_file_Bps":%s,"engine_virtual_Bps":%s}\n' \
-			"$SHA" $img $mode $GIB $REPS "$fio_v" "$brf" "$brv" >> "$B/bench-read.jsonl"
+		for c in $CHUNKS; do
+			fio_v=${R[$img.$mode.fio]} brf=${R[$img.$mode.$c.brf]} brv=${R[$img.$mode.$c.brv]}
+			awk -v i=$img -v m=$mode -v k=$c -v a="$fio_v" -v b="$brf" -v v="$brv" 'BEGIN {
+				printf "%-10s %-7s %-6s %9.3f %12.3f %12.3f %8.3f\n", i, m, k, a/1e9, b/1e9, v/1e9, b/a }'
+			printf '{"bench":"read","sha":"%s","image":"%s","mode":"%s","chunk":"%s","GiB":%s,"reps":%s,"fio_Bps":%s,"engine_file_Bps":%s,"engine_virtual_Bps":%s}\n' \
+				"$SHA" $img $mode $c $GIB $REPS "$fio_v" "$brf" "$brv" >> "$B/bench-read.jsonl"
+		done
 	done
 done
 echo "(medians of $REPS; ratio = engine file bytes/s / fio bytes/s; JSON lines appended to $B/bench-read.jsonl)"
