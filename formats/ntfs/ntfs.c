@@ -644,6 +644,13 @@ static void parse_one(uint32_t rs, uint64_t recno, uint8_t *r,
 			}
 			break;
 		case NTFS_AT_DATA:
+			/* sizes of the first extent (libfsntfs: allocated >= data >= initialized) */
+			if (a.nonres && !a.lowest_vcn &&
+			    (a.data_size > a.alloc_size || a.init_size > a.data_size) &&
+			    p->state == 1) {
+				p->state = 3;
+				p->why = "$DATA sizes inconsistent (data > allocated or initialized > data)";
+			}
 			if (a.name_len)
 				break;
 			if (a.nonres && a.lowest_vcn)
@@ -699,6 +706,15 @@ static void mark_clusters(struct bsw_ntfs *v, uint64_t recno, const uint8_t *r)
 			BSW_REPORT(v->fx, PR_NTFS_1_RUN_BAD, .rec = recno,
 				   .n = a.type, .str = why, .str2 = label);
 			continue;
+		}
+		/* the runs must cover exactly lowest..highest VCN */
+		if (rl.nr && rl.r[rl.nr - 1].vcn + rl.r[rl.nr - 1].len !=
+			     a.highest_vcn + 1) {
+			snprintf(label, sizeof(label), "record %llu",
+				 (unsigned long long)recno);
+			BSW_REPORT(v->fx, PR_NTFS_1_RUN_BAD, .rec = recno,
+				   .n = a.type, .str = "runs do not end at the highest VCN",
+				   .str2 = label);
 		}
 		for (i = 0; i < rl.nr && v->cbmap; i++) {
 			uint64_t c, end, xl = 0;
