@@ -662,6 +662,28 @@ static void test_hiber(void)
 	vclose(&o);
 }
 
+static void grow_data(uint8_t *r, void *arg)
+{
+	uint32_t d = find_attr(r, 0x80);
+
+	put_le64(r + d + 0x30, get_le64(r + d + 0x28) + 4096);	/* data > alloc */
+}
+
+static void test_sizes(void)
+{
+	struct opened o = { 0 };
+	uint64_t rec;
+
+	vopen(&o, img);
+	bsw_ntfs_lookup(o.v, "\\Windows\\System32\\hal.dll", &rec);
+	vclose(&o);
+	o.copy = edit_rec(rec, grow_data, NULL);
+	vopen(&o, o.copy);
+	CHECK(o.ret == 0 && bsw_fx_nr(o.fx, PR_NTFS_1_REC_CRIT) == 1,
+	      "boot file with inconsistent sizes: NTFS-REC critical");
+	vclose(&o);
+}
+
 int main(void)
 {
 	if (load_image()) {
@@ -683,6 +705,7 @@ int main(void)
 	test_wof();
 	test_logfile();
 	test_hiber();
+	test_sizes();
 	free(img);
 	fprintf(stderr, "%d checks, %d failed\n", t_checks, t_failures);
 	return T_DONE();
