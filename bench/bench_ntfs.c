@@ -120,11 +120,13 @@ int main(int argc, char **argv)
 			parsed += parse_all(mft, mlen, bsw_ntfs_record_size(v));
 		mt = now() - m0;
 	}
-	printf("{\"bench\":\"ntfs\",\"image\":\"%s\",\"partition\":%u,\"checks\":%s,"
+	fputs("{\"bench\":\"ntfs\",\"image\":", stdout);
+	bsw_json_str(stdout, image);
+	printf(",\"partition\":%u,\"checks\":%s,"
 	       "\"records\":%llu,\"seconds\":%.6f,\"records_per_s\":%.0f,"
 	       "\"bytes_read\":%llu,\"mem_records\":%llu,\"mem_seconds\":%.6f,"
 	       "\"mem_records_per_s\":%.0f,\"threads\":%d}\n",
-	       image, part, checks ? "true" : "false",
+	       part, checks ? "true" : "false",
 	       (unsigned long long)bsw_ntfs_nr_records(v), t1 - t0,
 	       bsw_ntfs_nr_records(v) / (t1 - t0),
 	       (unsigned long long)bytes,
