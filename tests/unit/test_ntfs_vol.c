@@ -684,6 +684,25 @@ static void test_sizes(void)
 	vclose(&o);
 }
 
+static void test_cap(void)
+{
+	struct bsw_ntfs_opts opts = { .run_checks = true, .max_records = 100 };
+	struct bsw_src src;
+	struct bsw_src_mem mem;
+	struct bsw_fx *fx;
+	struct bsw_ntfs *v = NULL;
+	uint64_t rec;
+
+	bsw_src_mem_init(&src, &mem, img, img_len);
+	bsw_fx_create(&fx);
+	CHECK(!bsw_ntfs_open(&v, &src, fx, &opts) && bsw_ntfs_nr_records(v) == 100 &&
+	      bsw_fx_nr(fx, PR_NTFS_1_MFT_CAP) == 1 &&
+	      !bsw_ntfs_lookup(v, "\\Windows\\System32\\ntoskrnl.exe", &rec),
+	      "max_records caps the scan");
+	bsw_ntfs_close(v);
+	bsw_fx_destroy(fx);
+}
+
 int main(void)
 {
 	if (load_image()) {
@@ -706,6 +725,7 @@ int main(void)
 	test_logfile();
 	test_hiber();
 	test_sizes();
+	test_cap();
 	free(img);
 	fprintf(stderr, "%d checks, %d failed\n", t_checks, t_failures);
 	return T_DONE();
