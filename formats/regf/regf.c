@@ -494,6 +494,63 @@ static int collect(const struct bsw_hive *h, struct walk *w, uint32_t list,
 	return rc;
 }
 
+/*
+ * Order of two key names for subkey lists: upper-case code units compared
+ * (spec: Index leaf).  Returns <0, 0, >0, or 2 when either name has a
+ * non-ASCII character (Windows' upcase table is not reproduced here).
+ */
+static int name_order(const uint8_t *a, const uint8_t *b)
+{
+	bool ca = get_le16(a + 2) & BSW_NK_COMP_NAME;
+	bool cb = get_le16(b + 2) & BSW_NK_COMP_NAME;
+	uint32_t la = get_le16(a + 72) / (ca ? 1 : 2);
+	uint32_t lb = get_le16(b + 72) / (cb ? 1 : 2);
+
+	for (uint32_t i = 0; i < la || i < lb; i++) {
+		uint32_t x, y;
+
+		if (i >= la)
+			return -1;
+		if (i >= lb)
+			return 1;
+		x = ca ? a[76 + i] : get_le16(a + 76 + 2 * i);
+		y = cb ? b[76 + i] : get_le16(b + 76 + 2 * i);
+		if (x >= 0x80 || y >= 0x80)
+			return 2;
+		if (x >= 'a' && x <= 'z')
+			x -= 32;
+		if (y >= 'a' && y <= 'z')
+			y -= 32;
+		if (x != y)
+			return x < y ? -1 : 1;
+	}
+	return 0;
+}
+
+static void check_order(struct walk *w, const uint32_t *v, uint32_t n)
+{
+	for (uint32_t i = 1; i < n; i++) {
+		uint32_t s1, s2;
+		const uint8_t *a = bsw_regf_cell(w->h, v[i - 1], &s1);
+		const uint8_t *b = bsw_regf_cell(w->h, v[i], &s2);
+		int o = name_order(a, b);
+
+		if (o == 1 || o == 0) {
+			char path[512], pair[160], n1[64], n2[64];
+
+			bsw_regf_name(a + 76, get_le16(a + 72),
+				      get_le16(a + 2) & BSW_NK_COMP_NAME, n1, sizeof(n1));
+			bsw_regf_name(b + 76, get_le16(b + 72),
+				      get_le16(b + 2) & BSW_NK_COMP_NAME, n2, sizeof(n2));
+			snprintf(pair, sizeof(pair), "\"%s\" and \"%s\"", n1, n2);
+			key_path(w, path, sizeof(path));
+			bsw_report(w->h->fx, PR_REGF_2_ORDER, &(struct bsw_fctx){
+				   .cell = v[i], .str = pair, .str2 = path });
+			return;
+		}
+	}
+}
+
 static int subkeys(const struct bsw_hive *h, struct walk *w, uint32_t k,
 		   const uint8_t *nk, uint32_t **out, uint32_t *nr)
 {
@@ -521,6 +578,8 @@ static int subkeys(const struct bsw_hive *h, struct walk *w, uint32_t k,
 				n);
 		rc = -EIO;
 	}
+	if (w && !rc)
+		check_order(w, v, *nr);
 	*out = v;
 	return rc;
 }

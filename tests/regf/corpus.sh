@@ -83,6 +83,8 @@ expect "$Y/BadLogHive1/BadLogHive" "unrecoverable" "REG-LOG"
 expect "$Y/TruncatedHiveBin" "not a hive" "REG-BASE"
 expect "$Y/TruncatedHive" "corrupt" "REG-BASE"
 expect "$Y/BadListHive" "corrupt" "REG-HBIN"
+expect "$Y/WrongOrderHive" "clean" "not in ascending"
+expect "$Y/InvalidParentHive" "corrupt" "parent field"
 [ -f "$CORPUS/dfwinreg/test_data/USER.DAT" ] &&
 	expect "$CORPUS/dfwinreg/test_data/USER.DAT" "not a hive" "CREG"
 if [ -f "$WORK/UsrClass.dat" ]; then
