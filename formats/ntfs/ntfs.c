@@ -162,13 +162,19 @@ static int runs_read(struct bsw_ntfs *v, const struct bsw_ntfs_runs *rl,
 			for (k = 0; k < rl->nr; k++)
 				if (rl->r[k].vcn > vcn && rl->r[k].vcn < next)
 					next = rl->r[k].vcn;
-			avail = next == UINT64_MAX ? len : next * cs - off;
+			if (next == UINT64_MAX ||
+			    !bsw_mul_ok(next, cs, &avail) || avail <= off)
+				avail = len;
+			else
+				avail -= off;
 			n = (size_t)BSW_MIN((uint64_t)len, avail);
 			memset(buf, 0, n);
 		} else {
 			const struct bsw_ntfs_run *r = &rl->r[i];
 
-			avail = (r->vcn + r->len - vcn) * cs - in;
+			if (!bsw_mul_ok(r->vcn + r->len - vcn, cs, &avail))
+				avail = len + in;
+			avail -= in;
 			n = (size_t)BSW_MIN((uint64_t)len, avail);
 			if (r->lcn == NTFS_LCN_HOLE) {
 				memset(buf, 0, n);
@@ -179,6 +185,8 @@ static int runs_read(struct bsw_ntfs *v, const struct bsw_ntfs_runs *rl,
 					return ret;
 			}
 		}
+		if (!n)
+			return -EIO;	/* no progress: corrupt runs */
 		buf += n;
 		off += n;
 		len -= n;
@@ -517,9 +525,12 @@ static int add_issue(struct bsw_ntfs *v, uint64_t rec, const char *why,
 static int add_name(struct bsw_ntfs *v, uint64_t rec, const uint8_t *fn,
 		    uint32_t fn_len)
 {
-	uint8_t nlen = fn[0x40];
+	uint8_t nlen;
 	unsigned i;
 
+	if (fn_len < 0x42)
+		return 0;
+	nlen = fn[0x40];
 	if (0x42u + 2u * nlen > fn_len || !nlen)
 		return 0;
 	if (v->nr_names == v->cap_names) {
@@ -721,6 +732,17 @@ static void mark_clusters(struct bsw_ntfs *v, uint64_t recno, const uint8_t *r)
 
 			if (rl.r[i].lcn == NTFS_LCN_HOLE)
 				continue;
+			/*
+			 * Budget: legitimate records never claim more than the
+			 * volume, so more than twice its clusters means forged
+			 * runs; stop the bitmap rather than loop for hours.
+			 */
+			v->cbmap_marked += rl.r[i].len;
+			if (v->cbmap_marked > 2 * v->cbmap_clusters + (1u << 20)) {
+				free(v->cbmap);
+				v->cbmap = NULL;
+				break;
+			}
 			end = rl.r[i].lcn + rl.r[i].len;
 			if (end > v->cbmap_clusters)
 				end = v->cbmap_clusters;
@@ -940,9 +962,15 @@ static int pass1(struct bsw_ntfs *v)
 			   .str = "runs do not cover the $MFT data size");
 		nr = mapped * cs / rs;
 	}
-	/* never trust the size field beyond what the volume can hold */
+	/*
+	 * Never trust the size field beyond what the volume - and the source
+	 * really holding it - can hold: a forged boot sector must not make us
+	 * allocate summaries for records that cannot exist.
+	 */
 	if (nr > v->bs.nr_clusters * cs / rs)
 		nr = v->bs.nr_clusters * cs / rs;
+	if (nr > v->src->size / rs)
+		nr = v->src->size / rs;
 	cap = v->o.max_records ? v->o.max_records : BSW_NTFS_MAX_RECORDS;
 	if (nr > cap) {
 		BSW_REPORT(v->fx, PR_NTFS_1_MFT_CAP, .n = (int64_t)nr,

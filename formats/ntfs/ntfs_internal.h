@@ -221,6 +221,7 @@ struct bsw_ntfs {
 
 	uint8_t *cbmap;			/* clusters claimed by in-use records */
 	uint64_t cbmap_clusters;
+	uint64_t cbmap_marked;		/* clusters marked so far (budget) */
 	struct { uint64_t rec, lcn, len; } xlink[64];
 	unsigned nr_xlink;
 

@@ -65,7 +65,8 @@ int bsw_ntfs_parse_boot(const uint8_t *b, size_t len, struct bsw_ntfs_boot *bs,
 	if (bs->idx_size < 512 || bs->idx_size > (1u << 21))
 		FAIL("clusters per index block invalid");
 	bs->nr_sectors = get_le64(b + 0x28);
-	if (!bs->nr_sectors || bs->nr_sectors >> 56)
+	/* keep every byte offset of the volume below 2^62 */
+	if (!bs->nr_sectors || bs->nr_sectors > (UINT64_MAX >> 2) / bs->bps)
 		FAIL("number of sectors invalid");
 	bs->nr_clusters = bs->nr_sectors / spc;
 	bs->mft_lcn = get_le64(b + 0x30);
