@@ -359,24 +359,39 @@ int bsw_regf_replay(struct bsw_hive *h, const struct bsw_regf_base *pb,
 		}
 	}
 
-	/* Old format: a log whose timestamp matches, the most recent first. */
+	/*
+	 * Old format: logs whose Last written timestamp matches the primary's
+	 * (or the first bin's when the base block is bad) first, then the
+	 * higher sequence number; the next one is tried when a replay is
+	 * refused (Windows 8 and later also fall back to .LOG2).
+	 */
 	if (!total) {
-		struct logv *best = NULL;
 		uint64_t ts = pb->sum_ok ? pb->written :
 			      (h->len >= 4096 + 32 ? get_le64(h->buf + 4096 + 20) : 0);
+		bool tried[8] = { false };
 
-		for (unsigned i = 0; i < n; i++) {
-			if (!lv[i].valid || lv[i].newfmt)
-				continue;
-			if (!best || (lv[i].base.written == ts &&
-				      best->base.written != ts) ||
-			    lv[i].base.seq1 > best->base.seq1)
-				best = &lv[i];
-		}
-		if (best) {
+		for (unsigned round = 0; round < n && !total; round++) {
+			struct logv *best = NULL;
+			unsigned bi = 0;
 			const char *w2 = NULL;
 			int r;
 
+			for (unsigned i = 0; i < n; i++) {
+				bool m, bm;
+
+				if (tried[i] || !lv[i].valid || lv[i].newfmt)
+					continue;
+				m = lv[i].base.written == ts;
+				bm = best && best->base.written == ts;
+				if (!best || (m && !bm) ||
+				    (m == bm && lv[i].base.seq1 > best->base.seq1)) {
+					best = &lv[i];
+					bi = i;
+				}
+			}
+			if (!best)
+				break;
+			tried[bi] = true;
 			if (!pb->sum_ok)
 				recover_base(h, best);
 			r = replay_old(h, best, &pages, &w2);

@@ -480,6 +480,15 @@ static void test_replay_built(void)
 	h = load(dirty.buf, sizeof(dirty.buf), &lb, 1, BSW_V_UNBOOT);
 	CHECK(bsw_hive_state(h) == BSW_HIVE_UNRECOVERABLE);
 	bsw_hive_free(h);
+	/* A refused first log falls back to the second (.LOG2). */
+	{
+		struct bsw_buf two[2] = { lb, { old, 1024 + 4096, "built.LOG2" } };
+
+		h = load(dirty.buf, sizeof(dirty.buf), two, 2, BSW_V_UNBOOT);
+		CHECK(bsw_hive_state(h) == BSW_HIVE_RECOVERED);
+		CHECK(bsw_fx_has_code(fx, "REG-DIRTY") && bsw_fx_has_code(fx, "REG-LOG"));
+		bsw_hive_free(h);
+	}
 }
 
 /* ---- corpus ---- */
