@@ -31,12 +31,12 @@ med() {
 		t1=$(date +%s.%N)
 		ts+=("$(echo "$t1 - $t0" | bc)")
 	done
-	printf '%s\n' "${ts[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'
+	printf '%s\n' "${ts[@]}" | sort -n | awk '{a[NR]=$1} END {printf "%.3f\n", a[int((NR+1)/2)]}'
 }
 
 own=$("$BENCH" --reps "$REPS" "$HIVE")
 own_s=$(echo "$own" | sed -n 's/.*median \([0-9.]*\) ms.*/\1/p')
-own_s=$(echo "scale=4; $own_s / 1000" | bc)
+own_s=$(echo "$own_s" | awk '{printf "%.4f", $1 / 1000}')
 cli_s=$(med "$REPS" "$BIN" hive "$HIVE")
 hxexp_s=$(med 3 "$BIN" hive "$HIVE" --hivex-export)
 ownexp_s=$(med 3 "$BIN" hive "$HIVE" --export)
