@@ -41,6 +41,10 @@ cli_s=$(med "$REPS" "$BIN" hive "$HIVE")
 hxexp_s=$(med 3 "$BIN" hive "$HIVE" --hivex-export)
 ownexp_s=$(med 3 "$BIN" hive "$HIVE" --export)
 hivexml_s=$(med 3 hivexml "$HIVE")
+# hivexsh walk: cd into every key and list its values (script made from our
+# export's key lines).
+"$BIN" hive "$HIVE" --export | sed -n 's/^\[\(.*\)\]$/cd \1\nlsval/p' > "$TMP/walk.hivexsh"
+hivexsh_s=$(med 1 hivexsh -f "$TMP/walk.hivexsh" "$HIVE")
 # libregf's regfexport is slow (about 2 minutes for 64 MiB here): one run.
 regfexport_s=$(med 1 regfexport "$HIVE")
 
@@ -57,6 +61,7 @@ echo "| bsw hive CLI (read + verify) | bootsweep hive HIVE | $cli_s | $(ratio "$
 echo "| bsw export, own reader | bootsweep hive HIVE --export | $ownexp_s | $(ratio "$ownexp_s" "$own_s") |"
 echo "| hivex export (library, our emitter) | bootsweep hive HIVE --hivex-export | $hxexp_s | $(ratio "$hxexp_s" "$own_s") |"
 echo "| hivex full walk | hivexml HIVE | $hivexml_s | $(ratio "$hivexml_s" "$own_s") |"
+echo "| hivexsh walk ($(grep -c '^cd' "$TMP/walk.hivexsh") keys: cd + lsval) | hivexsh -f walk HIVE | $hivexsh_s | $(ratio "$hivexsh_s" "$own_s") |"
 echo "| libregf | regfexport HIVE | $regfexport_s | $(ratio "$regfexport_s" "$own_s") |"
 echo
 echo "bench_regf: $own"
