@@ -1457,42 +1457,55 @@ static void report_issues(struct bsw_ntfs *v)
 	}
 }
 
-/* True when the parent chain of rec loops or is deeper than the cap. */
-static bool parents_loop(const struct bsw_ntfs *v, uint64_t rec)
-{
-	uint64_t slow = rec;
-	unsigned d;
-
-	/* Floyd-style: a second pointer moving at half speed meets a loop */
-	for (d = 0; d < BSW_NTFS_MAX_DEPTH * 2; d++) {
-		const struct ntfs_name *n;
-
-		if (rec == ROOT_REC || rec >= v->nr_recs)
-			return false;
-		n = main_name(v, rec);
-		if (!n)
-			return false;
-		rec = n->parent;
-		if (d & 1) {
-			slow = main_name(v, slow)->parent;
-			if (slow == rec && rec != ROOT_REC)
-				return true;
-		}
-	}
-	return true;
-}
-
+/*
+ * Parent-reference loops (NTFS-REC): walk each record's chain up to the
+ * root, remembering per record whether its chain is known good (1) or bad
+ * (2), so the whole walk is linear in the number of records even when a
+ * forged volume chains them all in one line.
+ */
 static void check_paths(struct bsw_ntfs *v)
 {
-	uint64_t r;
+	uint64_t r, path[BSW_NTFS_MAX_DEPTH];
+	uint8_t *st = calloc(v->nr_recs, 1);
 
+	if (!st)
+		return;
 	for (r = 16; r < v->nr_recs; r++) {
 		const struct ntfs_rsum *s = &v->recs[r];
+		uint64_t cur = r;
+		unsigned d = 0, k;
+		uint8_t verdict = 1;
 
-		if ((s->rflags & BSW_NTFS_R_INUSE) && !s->base && s->nr_names &&
-		    parents_loop(v, r))
+		if (!(s->rflags & BSW_NTFS_R_INUSE) || s->base || !s->nr_names ||
+		    st[r])
+			continue;
+		for (;;) {
+			const struct ntfs_name *n;
+
+			if (cur == ROOT_REC || cur >= v->nr_recs)
+				break;
+			if (st[cur]) {
+				verdict = st[cur];
+				break;
+			}
+			for (k = 0; k < d && path[k] != cur; k++)
+				;
+			if (k < d || d == BSW_NTFS_MAX_DEPTH) {
+				verdict = 2;	/* a loop, or deeper than the cap */
+				break;
+			}
+			n = main_name(v, cur);
+			if (!n)
+				break;	/* an orphan, not a loop */
+			path[d++] = cur;
+			cur = n->parent;
+		}
+		for (k = 0; k < d; k++)
+			st[path[k]] = verdict;
+		if (verdict == 2)
 			BSW_REPORT(v->fx, PR_NTFS_1_PATH_LOOP, .rec = r);
 	}
+	free(st);
 }
 
 /*
