@@ -100,7 +100,8 @@ static int walk(struct list *l, const char *dir, int depth)
 			break;
 	}
 	closedir(d);
-	qsort(names.v, names.nr, sizeof(*names.v), cmp_str);
+	if (names.nr)
+		qsort(names.v, names.nr, sizeof(*names.v), cmp_str);
 	for (i = 0; i < names.nr && !r; i++) {
 		char p[4096];
 		struct stat st;
@@ -514,7 +515,8 @@ int bsw_cmd_scan(int argc, char **argv)
 		list_free(&imgs);
 		return BSW_EXIT_OPERR;
 	}
-	qsort(done.v, done.nr, sizeof(*done.v), cmp_str);
+	if (done.nr)
+		qsort(done.v, done.nr, sizeof(*done.v), cmp_str);
 	for (k = 0; k < imgs.nr; k++) {
 		if (done.nr && bsearch(&imgs.v[k], done.v, done.nr,
 				       sizeof(*done.v), cmp_str))

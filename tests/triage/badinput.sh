@@ -29,7 +29,7 @@ truncate -s 64M "$OUT/in/zero.img"
 echo "not an image" > "$OUT/in/readme.txt"	# not an image name: skipped
 n=8
 if [ -f "$ACC/clean.img" ]; then
-	head -c 40000000 "$ACC/clean.img" > "$OUT/in/truncated.img"
+	head -c $(( $(stat -c %s "$ACC/clean.img") / 2 )) "$ACC/clean.img" > "$OUT/in/truncated.img"
 	n=$((n + 1))
 	if command -v qemu-img >/dev/null; then
 		qemu-img convert -O vhdx "$ACC/clean.img" "$OUT/vhdx-full.vhdx"
