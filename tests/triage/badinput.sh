@@ -104,6 +104,18 @@ timeout 60 "$BIN" scan "$OUT/in" "${extra[@]}" -o "$OUT/part.jsonl" --resume --q
 [ "$(wc -l < "$OUT/part.jsonl")" = "$before" ] && ok "resume of a finished sweep adds nothing" ||
 	bad "second resume added lines"
 
+# per-disk byte budget: SCAN-LIMIT, unassessable, the sweep goes on
+if [ -f "$ACC/clean.img" ]; then
+	"$BIN" scan "$ACC/clean.img" "$ACC/pending-xml.img" --max-bytes 200K -o "$OUT/limit.jsonl" --quiet
+	python3 -c '
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+assert len(rows) == 2, rows
+for o in rows:
+    assert o["verdict"] == "unassessable" and "SCAN-LIMIT" in o["decided_by"], o["decided_by"]' "$OUT/limit.jsonl" &&
+		ok "--max-bytes: SCAN-LIMIT on both disks" || bad "--max-bytes"
+fi
+
 # SIGINT: a sweep interrupted at once stops with bit 32
 if [ -d "$ACC" ]; then
 	for i in $(seq 1 3000); do echo "$ACC/clean.img"; done > "$OUT/many.list"
