@@ -1,0 +1,330 @@
+/*
+ * Registry hives for mkfleet: a minimal hive of our own (base block, one
+ * hive bin, root key and its security cell; regf specification by
+ * M. Suhanov), filled with hivex, and new-format transaction logs (HvLE
+ * entries with Marvin32 hashes) written by us for the dirty-hive scenarios.
+ */
+#include <errno.h>
+#include <hivex.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "formats/common/bytes.h"
+#include "mkfleet.h"
+
+struct hv {
+	hive_h *h;
+	char tmp[512];
+};
+
+static void put32(uint8_t *p, uint32_t v) { put_le32(p, v); }
+
+static uint32_t base_checksum(const uint8_t *b)
+{
+	uint32_t x = 0;
+
+	for (int i = 0; i < 508; i += 4)
+		x ^= get_le32(b + i);
+	if (x == 0xffffffff)
+		x = 0xfffffffe;
+	else if (x == 0)
+		x = 1;
+	return x;
+}
+
+/* A hive with only its root key: 4 KiB base block + one 4 KiB bin. */
+static void minimal_hive(uint8_t *h, const char *rootname)
+{
+	uint8_t *b = h, *bin = h + 4096, *nk, *sk;
+	size_t nl = strlen(rootname);
+	uint32_t nk_off = 0x20, sk_off, nk_size, sk_size;
+	/* self-relative SD: revision 1, control SE_SELF_RELATIVE, no owner/DACL */
+	static const uint8_t sd[20] = { 1, 0, 0x00, 0x80 };
+
+	memset(h, 0, 8192);
+	memcpy(b, "regf", 4);
+	put32(b + 4, 1);
+	put32(b + 8, 1);
+	put32(b + 20, 1);		/* major */
+	put32(b + 24, 5);		/* minor */
+	put32(b + 28, 0);		/* primary file */
+	put32(b + 32, 1);		/* direct memory load */
+	put32(b + 36, nk_off);
+	put32(b + 40, 4096);		/* hive bins data size */
+	put32(b + 44, 1);
+	for (size_t i = 0; i < nl && i < 31; i++)
+		b[48 + 2 * i] = rootname[i];
+	put32(b + 508, base_checksum(b));
+
+	memcpy(bin, "hbin", 4);
+	put32(bin + 4, 0);
+	put32(bin + 8, 4096);
+
+	nk_size = (4 + 76 + nl + 7) & ~7u;
+	sk_off = nk_off + nk_size;
+	sk_size = (4 + 20 + sizeof(sd) + 7) & ~7u;
+	nk = bin + nk_off;
+	put32(nk, -(int32_t)nk_size);
+	memcpy(nk + 4, "nk", 2);
+	nk[6] = 0x2c;			/* HIVE_ENTRY | NO_DELETE | COMP_NAME */
+	put32(nk + 4 + 28, 0xffffffff);	/* subkeys list */
+	put32(nk + 4 + 32, 0xffffffff);
+	put32(nk + 4 + 40, 0xffffffff);	/* values list */
+	put32(nk + 4 + 44, sk_off);
+	put32(nk + 4 + 48, 0xffffffff);	/* class name */
+	put_le16(nk + 4 + 72, nl);
+	memcpy(nk + 4 + 76, rootname, nl);
+
+	sk = bin + sk_off;
+	put32(sk, -(int32_t)sk_size);
+	memcpy(sk + 4, "sk", 2);
+	put32(sk + 4 + 4, sk_off);	/* flink: itself */
+	put32(sk + 4 + 8, sk_off);	/* blink */
+	put32(sk + 4 + 12, 1);		/* reference count */
+	put32(sk + 4 + 16, sizeof(sd));
+	memcpy(sk + 4 + 20, sd, sizeof(sd));
+
+	/* the rest of the bin is one free cell */
+	put32(bin + sk_off + sk_size, 4096 - (sk_off + sk_size));
+}
+
+struct hv *hv_new(const char *workdir, const char *rootname)
+{
+	static unsigned serial;
+	struct hv *v = calloc(1, sizeof(*v));
+	uint8_t h[8192];
+
+	if (!v)
+		return NULL;
+	snprintf(v->tmp, sizeof(v->tmp), "%s/hive-%u-%d.tmp", workdir, serial++, getpid());
+	minimal_hive(h, rootname);
+	if (mk_write_file(v->tmp, h, sizeof(h)))
+		goto fail;
+	v->h = hivex_open(v->tmp, HIVEX_OPEN_WRITE);
+	if (!v->h) {
+		fprintf(stderr, "mkfleet: hivex cannot open our minimal hive: %s\n", strerror(errno));
+		goto fail;
+	}
+	return v;
+fail:
+	unlink(v->tmp);
+	free(v);
+	return NULL;
+}
+
+static hive_node_h node(struct hv *v, const char *key)
+{
+	hive_node_h n = hivex_root(v->h);
+	char buf[1024], *save = NULL, *tok;
+
+	snprintf(buf, sizeof(buf), "%s", key);
+	for (tok = strtok_r(buf, "\\", &save); tok; tok = strtok_r(NULL, "\\", &save)) {
+		hive_node_h c = hivex_node_get_child(v->h, n, tok);
+
+		if (!c)
+			c = hivex_node_add_child(v->h, n, tok);
+		if (!c) {
+			fprintf(stderr, "mkfleet: hivex: cannot add key %s: %s\n", key, strerror(errno));
+			return 0;
+		}
+		n = c;
+	}
+	return n;
+}
+
+static int set(struct hv *v, const char *key, const char *name, int type,
+	       const void *d, size_t len)
+{
+	hive_node_h n = node(v, key);
+	hive_set_value val = { .key = (char *)name, .t = type, .len = len,
+			       .value = (char *)d };
+
+	if (!n)
+		return -1;
+	if (hivex_node_set_value(v->h, n, &val, 0)) {
+		fprintf(stderr, "mkfleet: hivex: cannot set %s\\%s: %s\n", key, name, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int hv_key(struct hv *v, const char *key)
+{
+	return node(v, key) ? 0 : -1;
+}
+
+int hv_dword(struct hv *v, const char *key, const char *name, uint32_t x)
+{
+	uint8_t b[4];
+
+	put_le32(b, x);
+	return set(v, key, name, hive_t_REG_DWORD, b, 4);
+}
+
+static size_t to_utf16(const char *s, uint8_t *out, size_t max)
+{
+	size_t n = 0;
+
+	for (; *s && n + 2 <= max; s++) {
+		out[n++] = (uint8_t)*s;
+		out[n++] = 0;
+	}
+	return n;
+}
+
+int hv_sz(struct hv *v, const char *key, const char *name, const char *s, int type)
+{
+	uint8_t b[2048];
+	size_t n = to_utf16(s, b, sizeof(b) - 2);
+
+	b[n++] = 0;
+	b[n++] = 0;
+	return set(v, key, name, type ? type : hive_t_REG_SZ, b, n);
+}
+
+int hv_multi(struct hv *v, const char *key, const char *name, const char *const *s, int cnt)
+{
+	uint8_t b[4096];
+	size_t n = 0;
+
+	for (int i = 0; i < cnt; i++) {
+		n += to_utf16(s[i], b + n, sizeof(b) - n - 4);
+		b[n++] = 0;
+		b[n++] = 0;
+	}
+	b[n++] = 0;
+	b[n++] = 0;
+	return set(v, key, name, hive_t_REG_MULTI_SZ, b, n);
+}
+
+int hv_bin(struct hv *v, const char *key, const char *name, const void *d, size_t len)
+{
+	return set(v, key, name, hive_t_REG_BINARY, d, len);
+}
+
+int hv_commit(struct hv *v, const char *path)
+{
+	int rc = hivex_commit(v->h, path, 0);
+
+	if (rc)
+		fprintf(stderr, "mkfleet: hivex_commit %s: %s\n", path, strerror(errno));
+	hivex_close(v->h);
+	unlink(v->tmp);
+	free(v);
+	return rc;
+}
+
+/* ---- Marvin32 (the hash of new-format log entries) ---------------------- */
+
+static uint32_t rotl(uint32_t x, int r)
+{
+	return (x << r) | (x >> (32 - r));
+}
+
+static void mblock(uint32_t *s0, uint32_t *s1)
+{
+	*s1 ^= *s0;
+	*s0 = rotl(*s0, 20);
+	*s0 += *s1;
+	*s1 = rotl(*s1, 9);
+	*s1 ^= *s0;
+	*s0 = rotl(*s0, 27);
+	*s0 += *s1;
+	*s1 = rotl(*s1, 19);
+}
+
+static uint64_t marvin32(const uint8_t *p, size_t len)
+{
+	const uint64_t seed = 0x82EF4D887A4E55C5ull;
+	uint32_t s0 = (uint32_t)seed, s1 = (uint32_t)(seed >> 32), fin;
+
+	for (; len >= 4; p += 4, len -= 4) {
+		s0 += get_le32(p);
+		mblock(&s0, &s1);
+	}
+	switch (len) {
+	case 0: fin = 0x80; break;
+	case 1: fin = 0x8000 | p[0]; break;
+	case 2: fin = 0x800000 | get_le16(p); break;
+	default: fin = 0x80000000u | ((uint32_t)p[2] << 16) | get_le16(p); break;
+	}
+	s0 += fin;
+	mblock(&s0, &s1);
+	mblock(&s0, &s1);
+	return ((uint64_t)s1 << 32) | s0;
+}
+
+/*
+ * Turn the committed hive at path into a dirty primary with a .LOG1 that
+ * repairs it: the primary keeps its base block with the sequence numbers
+ * of an interrupted write (seq1 = seq2 + 1) and loses the content of its
+ * last pages (zeroed: the write that never reached the disk); one HvLE
+ * entry in the log carries those pages.  With corrupt_log, the entry's
+ * hash is wrong, so Windows cannot recover the hive.
+ */
+int hv_make_dirty_with_log(const char *path, const char *log1, bool corrupt_log)
+{
+	size_t len, bins, npages, first, elen;
+	uint8_t *h = mk_read_file(path, &len), *log;
+	uint32_t seq = 10;
+
+	if (!h || len < 8192)
+		return -1;
+	bins = get_le32(h + 40);
+	if (bins + 4096 > len) {
+		free(h);
+		return -1;
+	}
+	/* the dirty pages: the last quarter of the bins data (4 KiB pages) */
+	npages = bins / 4096;
+	first = npages - (npages + 3) / 4;
+	elen = 40 + 8 * (npages - first) + (npages - first) * 4096;
+	elen = (elen + 511) & ~(size_t)511;
+	log = calloc(1, 512 + elen);
+	if (!log) {
+		free(h);
+		return -1;
+	}
+	/* the log's base block: a copy of the primary's first sector, type 6 */
+	memcpy(log, h, 512);
+	put_le32(log + 4, seq);
+	put_le32(log + 8, seq);
+	put_le32(log + 28, 6);
+	put_le32(log + 508, base_checksum(log));
+	{
+		uint8_t *e = log + 512, *ref = e + 40, *pg = ref + 8 * (npages - first);
+
+		memcpy(e, "HvLE", 4);
+		put_le32(e + 4, elen);
+		put_le32(e + 8, 0);
+		put_le32(e + 12, seq);
+		put_le32(e + 16, bins);
+		put_le32(e + 20, npages - first);
+		for (size_t i = first; i < npages; i++) {
+			put_le32(ref, i * 4096);
+			put_le32(ref + 4, 4096);
+			ref += 8;
+			memcpy(pg, h + 4096 + i * 4096, 4096);
+			pg += 4096;
+		}
+		put_le64(e + 24, marvin32(e + 40, elen - 40));
+		put_le64(e + 32, marvin32(e, 32));
+		if (corrupt_log)
+			e[24] ^= 0x55;
+	}
+	/* the primary: interrupted write */
+	put_le32(h + 4, seq + 1);
+	put_le32(h + 8, seq);
+	put_le32(h + 508, base_checksum(h));
+	memset(h + 4096 + first * 4096, 0, (npages - first) * 4096);
+	if (mk_write_file(path, h, len) || mk_write_file(log1, log, 512 + elen)) {
+		free(h);
+		free(log);
+		return -1;
+	}
+	free(h);
+	free(log);
+	return 0;
+}

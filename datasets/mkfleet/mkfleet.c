@@ -1,0 +1,1063 @@
+/*
+ * mkfleet --out DIR [--scale small|medium|realistic] [--seed N]
+ *         [--scenarios all|NAME,...] [--format raw|vhd|vhdx] [--children N]
+ *
+ * Writes Windows-like OS disks (GPT: ESP with the BCD and boot manager, MSR,
+ * the Windows NTFS volume filled through libntfs-3g; or the BIOS/MBR
+ * variant), one per scenario, and DIR/truth.jsonl with the expected class
+ * and finding codes of each.  With --children N, one clean base and N
+ * differencing children of it, the scenarios spread over the children.
+ * Same options and seed: byte-identical images.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <hivex.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <ntfs-3g/types.h>
+#include <ntfs-3g/attrib.h>
+#include <ntfs-3g/inode.h>
+#include <ntfs-3g/volume.h>
+
+#include "datasets/imgwrite/imgwrite.h"
+#include "formats/common/bytes.h"
+#include "formats/common/crc.h"
+#include "mkfleet.h"
+
+#define ESP_START	(1 * MiB)
+#define ESP_SIZE	(36 * MiB)	/* FAT32 needs 65,525 clusters */
+#define MSR_SIZE	(8 * MiB)
+#define WIN_START	(ESP_START + ESP_SIZE + MSR_SIZE)
+#define BOOTMGR_GUID	"{9dea862c-5cdd-4e70-acc1-f32b344d4795}"
+#define LOADER_GUID	"{3b1a58a4-5a1e-11ef-9d5e-00155d000001}"
+#define CS		"ControlSet001"
+#define CBS		"Microsoft\\Windows\\CurrentVersion\\Component Based Servicing"
+#define PXID		"916d3b8a1bd4d8019a0b00004413a00e"
+
+struct disk_ctx {
+	const struct mkopts *o;
+	const struct scenario *sc;
+	const char *work;
+	uint64_t seed;
+	uint8_t disk_guid[16], esp_guid[16], msr_guid[16], win_guid[16];
+	uint32_t mbr_sig;
+	uint64_t win_size, disk_size;
+	bool mbr;
+	int64_t kernel_rec_off, logfile_off;	/* inside the volume */
+	int64_t rec_off[12];			/* MFT records 0..11 */
+};
+
+static bool is(const struct disk_ctx *c, const char *name)
+{
+	return !strcmp(c->sc->name, name);
+}
+
+static void mkguid(uint8_t *g, uint64_t *s)
+{
+	uint64_t a = mk_rand(s), b = mk_rand(s);
+
+	memcpy(g, &a, 8);
+	memcpy(g + 8, &b, 8);
+	g[7] = (g[7] & 0x0f) | 0x40;	/* version 4, stored little-endian */
+	g[8] = (g[8] & 0x3f) | 0x80;
+}
+
+static void sha256(const void *d, size_t n, uint8_t *out)
+{
+	unsigned len = 32;
+
+	EVP_Digest(d, n, out, &len, EVP_sha256(), NULL);
+}
+
+static void b64(const uint8_t *d, size_t n, char *out)
+{
+	EVP_EncodeBlock((unsigned char *)out, d, n);
+}
+
+/* ---- the hives ------------------------------------------------------------ */
+
+static const char *const boot_drivers[] = {
+	"acpi", "pci", "vdrvroot", "partmgr", "volmgr", "volsnap", "mountmgr",
+	"disk", "ntfs", "vmbus", "storvsc", "stornvme", "storport", "fvevol",
+	"CLFS", "Wdf01000", "msrpc", "ksecdd", "cng", "mup",
+};
+
+static int make_system(struct disk_ctx *c, const char *path)
+{
+	struct hv *h = hv_new(c->work, "ROOT");
+	char key[256], img[256];
+	const char *bootexec[] = { "autocheck autochk *" };
+	const char *upper[] = { "partmgr" };
+	int rc = 0;
+
+	if (!h)
+		return -1;
+	rc |= hv_dword(h, "Select", "Current", 1);
+	rc |= hv_dword(h, "Select", "Default", is(c, "select-bad") ? 3 : 1);
+	rc |= hv_dword(h, "Select", "Failed", 0);
+	rc |= hv_dword(h, "Select", "LastKnownGood", 1);
+	for (size_t i = 0; i < BSW_ARRAY_SIZE(boot_drivers); i++) {
+		snprintf(key, sizeof(key), CS "\\Services\\%s", boot_drivers[i]);
+		snprintf(img, sizeof(img), "System32\\drivers\\%s.sys", boot_drivers[i]);
+		rc |= hv_dword(h, key, "Start", 0);
+		rc |= hv_dword(h, key, "Type", 1);
+		rc |= hv_dword(h, key, "ErrorControl", 3);
+		rc |= hv_sz(h, key, "Group", i < 3 ? "Boot Bus Extender" : "SCSI miniport", 0);
+		rc |= hv_sz(h, key, "ImagePath", img, hive_t_REG_EXPAND_SZ);
+	}
+	for (unsigned i = 0; i < 40 + c->o->hive_fill / 50; i++) {
+		snprintf(key, sizeof(key), CS "\\Services\\svc%04u", i);
+		rc |= hv_dword(h, key, "Start", 3);
+		rc |= hv_dword(h, key, "Type", 16);
+		rc |= hv_sz(h, key, "ImagePath", "%SystemRoot%\\System32\\svchost.exe -k netsvcs", hive_t_REG_EXPAND_SZ);
+	}
+	rc |= hv_sz(h, CS "\\Control\\Nls\\CodePage", "ACP", "1252", 0);
+	rc |= hv_sz(h, CS "\\Control\\Nls\\CodePage", "OEMCP", "437", 0);
+	rc |= hv_sz(h, CS "\\Control\\Nls\\CodePage", "1252", "c_1252.nls", 0);
+	rc |= hv_sz(h, CS "\\Control\\Nls\\CodePage", "437", "c_437.nls", 0);
+	rc |= hv_sz(h, CS "\\Control\\Nls\\Language", "Default", "0409", 0);
+	rc |= hv_sz(h, CS "\\Control\\Nls\\Language", "0409", "l_intl.nls", 0);
+	rc |= hv_multi(h, CS "\\Control\\Class\\{4d36e967-e325-11ce-bfc1-08002be10318}", "UpperFilters", upper, 1);
+	rc |= hv_multi(h, CS "\\Control\\Session Manager", "BootExecute", bootexec, 1);
+	rc |= hv_key(h, CS "\\Control\\ServiceGroupOrder");
+	rc |= hv_key(h, CS "\\Enum");
+	if (rc) {
+		hv_commit(h, path);
+		return -1;
+	}
+	return hv_commit(h, path);
+}
+
+static const char *pkg_name(unsigned i, char *buf, size_t n)
+{
+	snprintf(buf, n, "Package_for_KB50%05u~31bf3856ad364e35~amd64~~20348.%u.1.0", 40000 + i, 100 + i);
+	return buf;
+}
+
+static int make_software(struct disk_ctx *c, const char *path)
+{
+	struct hv *h = hv_new(c->work, "ROOT");
+	char key[512], name[256];
+	unsigned npkg = 20 + c->o->hive_fill / 20;
+	int rc = 0;
+
+	if (!h)
+		return -1;
+	rc |= hv_sz(h, "Microsoft\\Windows NT\\CurrentVersion", "ProductName", "Windows Server 2022 Datacenter", 0);
+	rc |= hv_sz(h, "Microsoft\\Windows NT\\CurrentVersion", "CurrentBuild", "20348", 0);
+	rc |= hv_sz(h, CBS "\\Version", "10.0.20348.1", "10.0.20348.1", 0);
+	for (unsigned i = 0; i < npkg; i++) {
+		uint32_t st = 0x70;
+
+		if (i == 3 && is(c, "pkg-partial"))
+			st = 0x65;
+		if (i == 3 && is(c, "pkg-negative"))
+			st = 0xFFFFFF90;
+		snprintf(key, sizeof(key), CBS "\\Packages\\%s", pkg_name(i, name, sizeof(name)));
+		rc |= hv_dword(h, key, "CurrentState", st);
+		rc |= hv_dword(h, key, "Visibility", 1);
+		rc |= hv_sz(h, key, "InstallLocation", "\\\\?\\C:\\Windows\\servicing\\Packages", 0);
+	}
+	rc |= hv_key(h, CBS "\\SessionsPending");
+	if (is(c, "cbs-reboot-pending"))
+		rc |= hv_key(h, CBS "\\RebootPending");
+	if (is(c, "cbs-packages-pending"))
+		rc |= hv_key(h, CBS "\\PackagesPending");
+	if (is(c, "sessions-pending-incomplete")) {
+		rc |= hv_dword(h, CBS "\\SessionsPending\\31000001_1234567", "Complete", 0);
+		rc |= hv_dword(h, CBS "\\SessionsPending\\31000001_1234567", "LastCommittedPhase", 2);
+	}
+	rc |= hv_key(h, "Microsoft\\Windows\\CurrentVersion\\SideBySide\\Configuration");
+	/* bulk: application and class registrations, as a real SOFTWARE has */
+	for (unsigned i = 0; i < c->o->hive_fill; i++) {
+		uint8_t blob[64];
+
+		snprintf(key, sizeof(key), "Classes\\CLSID\\{%08x-1111-4222-8333-%012x}", i, i * 7919u);
+		rc |= hv_sz(h, key, "", "Component object", 0);
+		snprintf(key + strlen(key), sizeof(key) - strlen(key), "\\InprocServer32");
+		rc |= hv_sz(h, key, "", "%SystemRoot%\\System32\\combase.dll", hive_t_REG_EXPAND_SZ);
+		mk_fill(blob, sizeof(blob), c->seed + i);
+		rc |= hv_bin(h, key, "Data", blob, sizeof(blob));
+		if (rc)
+			break;
+	}
+	if (rc) {
+		hv_commit(h, path);
+		return -1;
+	}
+	return hv_commit(h, path);
+}
+
+struct component {
+	char keyform[200];
+	char file[64];
+	uint8_t *body;
+	size_t len;
+	char *manifest;
+	size_t mlen;
+};
+
+static void make_component(struct disk_ctx *c, unsigned i, struct component *k)
+{
+	uint8_t dig[32];
+	char d64[64];
+#define MANIFEST_FMT \
+		"<?xml version=\"1.0\" encoding=\"utf-8\" standalone=\"yes\"?>\r\n" \
+		"<assembly xmlns=\"urn:schemas-microsoft-com:asm.v3\" manifestVersion=\"1.0\" copyright=\"Copyright (c) Microsoft Corporation. All Rights Reserved.\">\r\n" \
+		"  <assemblyIdentity name=\"Microsoft-Windows-%s\" version=\"10.0.20348.%u\" processorArchitecture=\"amd64\" language=\"neutral\" buildType=\"release\" publicKeyToken=\"31bf3856ad364e35\" versionScope=\"nonSxS\" />\r\n" \
+		"  <file name=\"%s\" destinationPath=\"$(runtime.system32)\\\" sourceName=\"%s\" importPath=\"$(build.nttree)\\\" sourcePath=\".\\\">\r\n" \
+		"    <securityDescriptor name=\"WRP_FILE_DEFAULT_SDDL\" />\r\n" \
+		"    <asmv2:hash xmlns:asmv2=\"urn:schemas-microsoft-com:asm.v2\" xmlns:dsig=\"http://www.w3.org/2000/09/xmldsig#\">\r\n" \
+		"      <dsig:Transforms>\r\n        <dsig:Transform Algorithm=\"urn:schemas-microsoft-com:HashTransforms.Identity\" />\r\n      </dsig:Transforms>\r\n" \
+		"      <dsig:DigestMethod Algorithm=\"http://www.w3.org/2000/09/xmldsig#sha256\" />\r\n" \
+		"      <dsig:DigestValue>%s</dsig:DigestValue>\r\n" \
+		"    </asmv2:hash>\r\n  </file>\r\n</assembly>\r\n"
+	char comp[64];
+
+	if (i == 0) {
+		snprintf(comp, sizeof(comp), "Shell32");
+		snprintf(k->file, sizeof(k->file), "shell32.dll");
+	} else {
+		snprintf(comp, sizeof(comp), "Feature%05u", i);
+		snprintf(k->file, sizeof(k->file), "feat%05u.dll", i);
+	}
+	snprintf(k->keyform, sizeof(k->keyform),
+		 "amd64_microsoft-windows-%s_31bf3856ad364e35_10.0.20348.%u_none_%016llx",
+		 comp, 100 + i, (unsigned long long)(c->o->seed * 1000003ull + i));
+	for (char *p = k->keyform; *p; p++)
+		if (*p >= 'A' && *p <= 'Z')
+			*p += 32;
+	k->len = i == 0 ? 90000 : 2048 + (i % 7) * 512;
+	k->body = mk_pe(k->len, k->file, c->o->seed);
+	sha256(k->body, k->len, dig);
+	b64(dig, 32, d64);
+	k->mlen = sizeof(MANIFEST_FMT) + 512;
+	k->manifest = malloc(k->mlen);
+	k->mlen = snprintf(k->manifest, k->mlen, MANIFEST_FMT, comp, 100 + i, k->file, k->file, d64);
+}
+
+static int make_components(struct disk_ctx *c, const char *path, struct component *k, unsigned n)
+{
+	struct hv *h = hv_new(c->work, "ROOT");
+	char key[512];
+	int rc = 0;
+
+	if (!h)
+		return -1;
+	for (unsigned i = 0; i < n; i++) {
+		uint8_t dig[32];
+
+		sha256(k[i].manifest, k[i].mlen, dig);
+		if (i == 0 && is(c, "s256h-mismatch"))
+			dig[0] ^= 0xff;
+		snprintf(key, sizeof(key), "DerivedData\\Components\\%s", k[i].keyform);
+		rc |= hv_bin(h, key, "S256H", dig, 32);
+		rc |= hv_bin(h, key, "identity", k[i].keyform, strlen(k[i].keyform));
+		rc |= hv_dword(h, key, "c!" "10.0.20348", 1);
+		snprintf(key, sizeof(key), "CanonicalData\\Deployments\\%.40s", k[i].keyform + 6);
+		rc |= hv_dword(h, key, "installed", 1);
+		if (rc)
+			break;
+	}
+	if (is(c, "pending-xml") || is(c, "pxid-no-pending-xml"))
+		rc |= hv_bin(h, "", "PendingXmlIdentifier", u"" PXID, sizeof(u"" PXID) - 2);
+	if (is(c, "components-execstate"))
+		rc |= hv_dword(h, "", "ExecutionState", 1);
+	rc |= hv_dword(h, "", "StoreDirty", 0);
+	if (rc) {
+		hv_commit(h, path);
+		return -1;
+	}
+	return hv_commit(h, path);
+}
+
+static void device_blob(const struct disk_ctx *c, const uint8_t *part_guid, uint64_t part_off,
+			uint8_t *b)
+{
+	memset(b, 0, 88);
+	put_le32(b + 16, 6);
+	put_le32(b + 24, 0x48);
+	if (c->mbr) {
+		put_le64(b + 32, part_off);
+		put_le32(b + 52, 1);
+		put_le32(b + 56, c->mbr_sig);
+	} else {
+		memcpy(b + 32, part_guid, 16);
+		put_le32(b + 52, 0);
+		memcpy(b + 56, c->disk_guid, 16);
+	}
+}
+
+static int make_bcd(struct disk_ctx *c, const char *path)
+{
+	struct hv *h = hv_new(c->work, "ROOT");
+	uint8_t dev[88], espdev[88];
+	const char *order[] = { LOADER_GUID };
+	const char *bm = "Objects\\" BOOTMGR_GUID, *ld = "Objects\\" LOADER_GUID;
+	char k[256];
+	int rc = 0;
+
+	if (!h)
+		return -1;
+	device_blob(c, c->win_guid, WIN_START, dev);
+	device_blob(c, c->esp_guid, ESP_START, espdev);
+	rc |= hv_sz(h, "Description", "KeyName", "BCD00000000", 0);
+	rc |= hv_dword(h, "Description", "System", 1);
+	snprintf(k, sizeof(k), "%s\\Description", bm);
+	rc |= hv_dword(h, k, "Type", 0x10100002);
+	snprintf(k, sizeof(k), "%s\\Elements\\11000001", bm);
+	rc |= hv_bin(h, k, "Element", c->mbr ? dev : espdev, 88);
+	snprintf(k, sizeof(k), "%s\\Elements\\12000002", bm);
+	rc |= hv_sz(h, k, "Element", c->mbr ? "\\bootmgr" : "\\EFI\\Microsoft\\Boot\\bootmgfw.efi", 0);
+	snprintf(k, sizeof(k), "%s\\Elements\\23000003", bm);
+	rc |= hv_sz(h, k, "Element", LOADER_GUID, 0);
+	snprintf(k, sizeof(k), "%s\\Elements\\24000001", bm);
+	rc |= hv_multi(h, k, "Element", order, 1);
+	snprintf(k, sizeof(k), "%s\\Description", ld);
+	rc |= hv_dword(h, k, "Type", 0x10200003);
+	snprintf(k, sizeof(k), "%s\\Elements\\11000001", ld);
+	rc |= hv_bin(h, k, "Element", dev, 88);
+	snprintf(k, sizeof(k), "%s\\Elements\\21000001", ld);
+	rc |= hv_bin(h, k, "Element", dev, 88);
+	snprintf(k, sizeof(k), "%s\\Elements\\12000002", ld);
+	rc |= hv_sz(h, k, "Element", c->mbr ? "\\Windows\\system32\\winload.exe" :
+		    is(c, "bcd-bad-path") ? "\\Windows\\system32\\winload.exe" :
+		    "\\Windows\\system32\\winload.efi", 0);
+	snprintf(k, sizeof(k), "%s\\Elements\\12000004", ld);
+	rc |= hv_sz(h, k, "Element", "Windows Server", 0);
+	snprintf(k, sizeof(k), "%s\\Elements\\22000002", ld);
+	rc |= hv_sz(h, k, "Element", "\\Windows", 0);
+	if (rc) {
+		hv_commit(h, path);
+		return -1;
+	}
+	return hv_commit(h, path);
+}
+
+static int make_plain_hive(struct disk_ctx *c, const char *path, const char *what)
+{
+	struct hv *h = hv_new(c->work, "ROOT");
+
+	if (!h)
+		return -1;
+	hv_sz(h, what, "Created", "mkfleet", 0);
+	return hv_commit(h, path);
+}
+
+/* ---- the NTFS volume ---------------------------------------------------- */
+
+static int put_hive(struct vol *v, const char *name, const char *file, bool logs_from_files,
+		    const char *work)
+{
+	char dst[256], src[512];
+	size_t len;
+	uint8_t *d = mk_read_file(file, &len);
+	int rc;
+
+	if (!d)
+		return -1;
+	snprintf(dst, sizeof(dst), "Windows/System32/config/%s", name);
+	rc = vol_write(v, dst, d, len);
+	free(d);
+	for (int i = 1; i <= 2 && !rc; i++) {
+		snprintf(dst, sizeof(dst), "Windows/System32/config/%s.LOG%d", name, i);
+		snprintf(src, sizeof(src), "%s.LOG%d", file, i);
+		d = logs_from_files ? mk_read_file(src, &len) : NULL;
+		rc = vol_write(v, dst, d, d ? len : 0);
+		free(d);
+	}
+	(void)work;
+	return rc;
+}
+
+static int fill_volume(struct disk_ctx *c, const char *win)
+{
+	struct vol *v = vol_open(win);
+	char hp[512], p[512];
+	unsigned ncomp = c->o->scale;
+	struct component *k;
+	int rc = 0;
+
+	if (!v)
+		return -1;
+	if (is(c, "non-windows-ntfs")) {
+		rc |= vol_write(v, "data/readme.txt", "not windows\n", 12);
+		rc |= vol_mkdirs(v, "home/user");
+		goto out;
+	}
+	k = calloc(ncomp, sizeof(*k));
+	if (!k) {
+		rc = -1;
+		goto out;
+	}
+	for (unsigned i = 0; i < ncomp; i++)
+		make_component(c, i, &k[i]);
+
+	/* hives */
+	snprintf(hp, sizeof(hp), "%s/SYSTEM", c->work);
+	rc |= make_system(c, hp);
+	snprintf(p, sizeof(p), "%s/SYSTEM.LOG1", c->work);
+	unlink(p);
+	if (is(c, "system-dirty-badlog"))
+		rc |= hv_make_dirty_with_log(hp, p, true);
+	if (is(c, "system-corrupt-nolog")) {
+		size_t len;
+		uint8_t *d = mk_read_file(hp, &len);
+
+		if (d && len > 8192) {
+			memcpy(d + 4096, "XXXX\xff\xff\xff\xff", 8);
+			rc |= mk_write_file(hp, d, len);
+		}
+		free(d);
+	}
+	rc |= put_hive(v, "SYSTEM", hp, is(c, "system-dirty-badlog"), c->work);
+	snprintf(hp, sizeof(hp), "%s/SOFTWARE", c->work);
+	rc |= make_software(c, hp);
+	snprintf(p, sizeof(p), "%s/SOFTWARE.LOG1", c->work);
+	unlink(p);
+	if (is(c, "hive-dirty-good-logs"))
+		rc |= hv_make_dirty_with_log(hp, p, false);
+	rc |= put_hive(v, "SOFTWARE", hp, is(c, "hive-dirty-good-logs"), c->work);
+	snprintf(hp, sizeof(hp), "%s/COMPONENTS", c->work);
+	rc |= make_components(c, hp, k, ncomp);
+	rc |= put_hive(v, "COMPONENTS", hp, false, c->work);
+	for (int i = 0; i < 3; i++) {
+		static const char *const n[] = { "SAM", "SECURITY", "DEFAULT" };
+
+		snprintf(hp, sizeof(hp), "%s/%s", c->work, n[i]);
+		rc |= make_plain_hive(c, hp, n[i]);
+		rc |= put_hive(v, n[i], hp, false, c->work);
+	}
+	if (rc)
+		goto free_k;
+
+	/* the boot path */
+	{
+		static const struct { const char *n; size_t size; } core[] = {
+			{ "ntoskrnl.exe", 200000 }, { "hal.dll", 40000 }, { "ci.dll", 30000 },
+			{ "winload.efi", 50000 }, { "winload.exe", 48000 }, { "kdcom.dll", 8000 },
+			{ "c_1252.nls", 66082 }, { "c_437.nls", 66082 }, { "l_intl.nls", 2646 },
+		};
+		for (size_t i = 0; i < BSW_ARRAY_SIZE(core); i++) {
+			uint8_t *d;
+
+			if (is(c, "winload-missing") && !strcmp(core[i].n, "winload.efi"))
+				continue;
+			d = mk_pe(core[i].size, core[i].n, c->o->seed);
+			snprintf(p, sizeof(p), "Windows/System32/%s", core[i].n);
+			rc |= vol_write(v, p, d, core[i].size);
+			free(d);
+		}
+		for (size_t i = 0; i < BSW_ARRAY_SIZE(boot_drivers); i++) {
+			size_t size = 8192 + i * 1024;
+			uint8_t *d;
+
+			if (is(c, "driver-missing") && !strcmp(boot_drivers[i], "stornvme"))
+				continue;
+			if (is(c, "driver-empty") && !strcmp(boot_drivers[i], "disk"))
+				size = 0;
+			d = mk_pe(size, boot_drivers[i], c->o->seed);
+			snprintf(p, sizeof(p), "Windows/System32/drivers/%s.sys", boot_drivers[i]);
+			rc |= vol_write(v, p, d, size);
+			free(d);
+		}
+		if (c->mbr) {
+			uint8_t *d = mk_pe(400000, "bootmgr", c->o->seed);
+
+			rc |= vol_write(v, "bootmgr", d, 400000);
+			free(d);
+		}
+	}
+	/* WinSxS: each component's folder and manifest; System32 hard links */
+	for (unsigned i = 0; i < ncomp && !rc; i++) {
+		char s[512];
+
+		snprintf(p, sizeof(p), "Windows/WinSxS/%s/%s", k[i].keyform, k[i].file);
+		rc |= vol_write(v, p, k[i].body, k[i].len);
+		snprintf(s, sizeof(s), "Windows/WinSxS/Manifests/%s.manifest", k[i].keyform);
+		rc |= vol_write(v, s, k[i].manifest, k[i].mlen);
+		snprintf(s, sizeof(s), "Windows/System32/%s", k[i].file);
+		if (i == 0 && is(c, "half-rollback")) {
+			uint8_t *old = mk_pe(k[i].len, "older shell32", c->o->seed);
+
+			rc |= vol_write(v, s, old, k[i].len);
+			free(old);
+		} else {
+			rc |= vol_link(v, p, s);
+		}
+	}
+	rc |= vol_mkdirs(v, "Windows/WinSxS/Catalogs");
+	rc |= vol_mkdirs(v, "Windows/WinSxS/Temp/PendingRenames");
+	if (is(c, "pending-xml") || is(c, "pending-xml-no-id")) {
+		char x[512];
+		int n = snprintf(x, sizeof(x),
+			"<?xml version='1.0' encoding='utf-8'?>\r\n<PendingTransaction Version=\"3.1\" WcpVersion=\"10.0.20348.1\" Identifier=\"%s\"><Transactions/><ChangeList/><POQ postAction=\"reboot\"/><POQ/><InstallerQueue Length=\"0x0\"/></PendingTransaction>\r\n",
+			PXID);
+		rc |= vol_write(v, "Windows/WinSxS/pending.xml", x, n);
+	}
+	/* servicing: package manifests and the session log */
+	for (unsigned i = 0; i < 20 + c->o->hive_fill / 20 && !rc; i++) {
+		char name[256], x[1024];
+		int n;
+
+		pkg_name(i, name, sizeof(name));
+		n = snprintf(x, sizeof(x),
+			"<?xml version=\"1.0\" encoding=\"utf-8\" standalone=\"yes\"?>\r\n<assembly xmlns=\"urn:schemas-microsoft-com:asm.v3\" manifestVersion=\"1.0\"><assemblyIdentity name=\"%.40s\" version=\"10.0.20348.%u\" language=\"neutral\" processorArchitecture=\"amd64\" publicKeyToken=\"31bf3856ad364e35\"/><package identifier=\"KB50%05u\" releaseType=\"Update\"/></assembly>\r\n",
+			name, 100 + i, 40000 + i);
+		snprintf(p, sizeof(p), "Windows/servicing/Packages/%s.mum", name);
+		rc |= vol_write(v, p, x, n);
+	}
+	{
+		const char *sx = "<?xml version=\"1.0\" encoding=\"utf-8\"?>\r\n<Sessions Version=\"1.0\"><Session id=\"31000001_1\" version=\"1.0\" Status=\"0x0\" Complete=\"true\"><Tasks/><Actions/></Session></Sessions>\r\n";
+
+		rc |= vol_write(v, "Windows/servicing/Sessions/Sessions.xml", sx, strlen(sx));
+	}
+	/* bulk content: program files (sparse bodies keep the host disk small) */
+	for (unsigned i = 0; i < ncomp * 2 && !rc; i++) {
+		uint8_t hdr[512];
+
+		mk_fill(hdr, sizeof(hdr), c->seed + 77 + i);
+		snprintf(p, sizeof(p), "Program Files/App%03u/file%05u.dat", i / 100, i);
+		rc |= i % 10 ? vol_write(v, p, hdr, sizeof(hdr)) :
+			       vol_write_sparse(v, p, 1 * MiB, hdr, sizeof(hdr));
+	}
+	rc |= vol_write_sparse(v, "pagefile.sys", 16 * MiB, NULL, 0);
+	if (!rc) {
+		int64_t r = vol_record(v, "Windows/System32/ntoskrnl.exe");
+
+		c->kernel_rec_off = r >= 0 ? vol_record_offset(v, r) : -1;
+	}
+free_k:
+	for (unsigned i = 0; i < ncomp; i++) {
+		free(k[i].body);
+		free(k[i].manifest);
+	}
+	free(k);
+out:
+	for (int i = 0; i < 12; i++)
+		c->rec_off[i] = vol_record_offset(v, i);
+	if (is(c, "logfile-unclean")) {
+		ntfs_volume *nv = vol_nv(v);
+		ntfs_inode *ni = ntfs_inode_open(nv, FILE_LogFile);
+		ntfs_attr *na = ni ? ntfs_attr_open(ni, AT_DATA, AT_UNNAMED, 0) : NULL;
+		LCN l = na ? ntfs_attr_vcn_to_lcn(na, 0) : -1;
+
+		c->logfile_off = l >= 0 ? (l << nv->cluster_size_bits) : -1;
+		if (na)
+			ntfs_attr_close(na);
+		if (ni)
+			ntfs_inode_close(ni);
+	}
+	if (is(c, "ntfs-dirty-flag")) {
+		ntfs_volume *nv = vol_nv(v);
+
+		if (ntfs_volume_write_flags(nv, nv->flags | VOLUME_IS_DIRTY))
+			rc = -1;
+	}
+	if (vol_close(v))
+		rc = -1;
+	return rc;
+}
+
+/* ---- damage at the byte level -------------------------------------------- */
+
+static int pread_all(int fd, void *b, size_t n, uint64_t off)
+{
+	return pread(fd, b, n, off) == (ssize_t)n ? 0 : -1;
+}
+
+static int pwrite_all(int fd, const void *b, size_t n, uint64_t off)
+{
+	return pwrite(fd, b, n, off) == (ssize_t)n ? 0 : -1;
+}
+
+/* Tear a record: the last two bytes of its first sector lose the USN. */
+static int tear(int fd, uint64_t off)
+{
+	uint8_t b[2];
+
+	if (pread_all(fd, b, 2, off + 510))
+		return -1;
+	b[0] ^= 0x5a;
+	b[1] ^= 0xa5;
+	return pwrite_all(fd, b, 2, off + 510);
+}
+
+/* Give record rec an $ATTRIBUTE_LIST whose entry has name offset 0x1C. */
+static int attrlist_1c(int fd, uint64_t off)
+{
+	uint8_t r[1024], al[0x18 + 0x20];
+	uint16_t usa = 0, usn, cnt, ao;
+	uint32_t used, alen = sizeof(al);
+	uint8_t *a;
+
+	if (pread_all(fd, r, 1024, off) || memcmp(r, "FILE", 4))
+		return -1;
+	usa = get_le16(r + 4);
+	cnt = get_le16(r + 6);
+	usn = get_le16(r + usa);
+	for (int i = 1; i < cnt && i <= 2; i++)		/* undo fixups */
+		memcpy(r + 512 * i - 2, r + usa + 2 * i, 2);
+	used = get_le32(r + 0x18);
+	ao = get_le16(r + 0x14);
+	a = r + ao;				/* first attribute: $STANDARD_INFORMATION */
+	if (get_le32(a) != 0x10 || used + alen > 1024)
+		return -1;
+	a += get_le32(a + 4);			/* insert after it */
+	memmove(a + alen, a, r + used - a);
+	memset(al, 0, sizeof(al));
+	put_le32(al, 0x20);			/* $ATTRIBUTE_LIST, resident */
+	put_le32(al + 4, alen);
+	put_le16(al + 0x0e, get_le16(r + 0x28));	/* instance */
+	put_le32(al + 0x10, 0x20);		/* value length */
+	put_le16(al + 0x14, 0x18);		/* value offset */
+	put_le32(al + 0x18, 0x10);		/* entry: $STANDARD_INFORMATION */
+	put_le16(al + 0x18 + 4, 0x20);		/* entry length */
+	al[0x18 + 6] = 0;			/* name length */
+	al[0x18 + 7] = 0x1c;			/* name offset: the buggy 0x1C */
+	put_le64(al + 0x18 + 16, get_le32(r + 0x2c) | ((uint64_t)get_le16(r + 0x10) << 48));
+	memcpy(a, al, alen);
+	put_le32(r + 0x18, used + alen);
+	put_le16(r + 0x28, get_le16(r + 0x28) + 1);
+	for (int i = 1; i < cnt && i <= 2; i++) {	/* redo fixups */
+		memcpy(r + usa + 2 * i, r + 512 * i - 2, 2);
+		put_le16(r + 512 * i - 2, usn);
+	}
+	return pwrite_all(fd, r, 1024, off);
+}
+
+static int damage(struct disk_ctx *c, int fd, uint64_t vstart)
+{
+	uint8_t z[512] = { 0 };
+	int rc = 0;
+
+	if (is(c, "kernel-torn"))
+		rc = c->kernel_rec_off < 0 ? -1 : tear(fd, vstart + c->kernel_rec_off);
+	if (is(c, "mft-head-damaged"))
+		for (int i = 0; i < 4 && !rc; i++)
+			rc = tear(fd, vstart + c->rec_off[i]);
+	if (is(c, "attrlist-1c"))
+		rc = attrlist_1c(fd, vstart + c->rec_off[9]);
+	if (is(c, "ntfs-boot-damaged") || is(c, "ntfs-boot-both-damaged"))
+		rc |= pwrite_all(fd, z, 512, vstart);
+	if (is(c, "ntfs-boot-both-damaged"))
+		rc |= pwrite_all(fd, z, 512, vstart + c->win_size - 512);
+	if (is(c, "bitlocker"))
+		rc |= pwrite_all(fd, "-FVE-FS-", 8, vstart + 3);
+	if (is(c, "logfile-unclean")) {
+		for (int pg = 0; pg < 2 && !rc; pg++) {
+			uint64_t o = vstart + c->logfile_off + pg * 4096;
+			uint8_t h[64];
+			uint16_t ra;
+
+			if (c->logfile_off < 0 || pread_all(fd, h, 64, o))
+				return -1;
+			ra = get_le16(h + 0x18);
+			put_le16(h + 0x1a, 0);		/* minor */
+			put_le16(h + 0x1c, 2);		/* major: 2.0 */
+			rc |= pwrite_all(fd, h + 0x1a, 4, o + 0x1a);
+			if (ra + 16 > 500)
+				return -1;
+			{
+				uint8_t f[4];
+
+				pread_all(fd, f, 4, o + ra + 12);
+				put_le16(f, 0);			/* a client in use */
+				put_le16(f + 2, get_le16(f + 2) & ~2);	/* not clean */
+				rc |= pwrite_all(fd, f, 4, o + ra + 12);
+			}
+		}
+	}
+	if (is(c, "gpt-primary-damaged") || is(c, "gpt-both-damaged"))
+		rc |= pwrite_all(fd, "\xde\xad\xbe\xef", 4, 512 + 16);
+	if (is(c, "gpt-both-damaged"))
+		rc |= pwrite_all(fd, "\xde\xad\xbe\xef", 4, c->disk_size - 512 + 16);
+	return rc;
+}
+
+/* ---- the disk ------------------------------------------------------------ */
+
+static int copy_into(int fd, const char *src, uint64_t off)
+{
+	int in = open(src, O_RDONLY);
+	static uint8_t buf[1 << 20];
+	static const uint8_t zero[4096];
+	uint64_t pos = 0;
+	ssize_t n;
+
+	if (in < 0)
+		return -1;
+	while ((n = read(in, buf, sizeof(buf))) > 0) {
+		for (ssize_t i = 0; i < n; i += 4096) {
+			size_t l = n - i < 4096 ? n - i : 4096;
+
+			if (memcmp(buf + i, zero, l) && pwrite_all(fd, buf + i, l, off + pos + i)) {
+				close(in);
+				return -1;
+			}
+		}
+		pos += n;
+	}
+	close(in);
+	return n < 0 ? -1 : 0;
+}
+
+static void gpt_entry(uint8_t *e, const char *type, const uint8_t *guid, uint64_t first,
+		      uint64_t last, const char *name)
+{
+	unsigned a, b, cc, d[8];
+
+	sscanf(type, "%8x-%4x-%4x-%2x%2x-%2x%2x%2x%2x%2x%2x", &a, &b, &cc, &d[0], &d[1],
+	       &d[2], &d[3], &d[4], &d[5], &d[6], &d[7]);
+	put_le32(e, a);
+	put_le16(e + 4, b);
+	put_le16(e + 6, cc);
+	for (int i = 0; i < 8; i++)
+		e[8 + i] = d[i];
+	memcpy(e + 16, guid, 16);
+	put_le64(e + 32, first);
+	put_le64(e + 40, last);
+	for (int i = 0; name[i] && i < 36; i++)
+		e[56 + 2 * i] = name[i];
+}
+
+static int write_gpt(struct disk_ctx *c, int fd)
+{
+	uint64_t sectors = c->disk_size / 512, last = sectors - 1;
+	uint8_t mbr[512] = { 0 }, hdr[512], *arr = calloc(128, 128);
+	uint64_t esp_l = ESP_START / 512, msr_l = (ESP_START + ESP_SIZE) / 512,
+		 win_l = WIN_START / 512;
+	int rc = 0;
+
+	if (!arr)
+		return -1;
+	/* protective MBR */
+	mbr[446 + 4] = 0xee;
+	put_le32(mbr + 446 + 8, 1);
+	put_le32(mbr + 446 + 12, sectors - 1 > 0xffffffff ? 0xffffffff : sectors - 1);
+	put_le16(mbr + 510, 0xaa55);
+	rc |= pwrite_all(fd, mbr, 512, 0);
+	gpt_entry(arr, "c12a7328-f81f-11d2-ba4b-00a0c93ec93b", c->esp_guid, esp_l,
+		  esp_l + ESP_SIZE / 512 - 1, "EFI system partition");
+	gpt_entry(arr + 128, "e3c9e316-0b5c-4db8-817d-f92df00215ae", c->msr_guid, msr_l,
+		  msr_l + MSR_SIZE / 512 - 1, "Microsoft reserved partition");
+	gpt_entry(arr + 256, "ebd0a0a2-b9e5-4433-87c0-68b6b72699c7", c->win_guid, win_l,
+		  win_l + c->win_size / 512 - 1, "Basic data partition");
+	for (int backup = 0; backup < 2; backup++) {
+		uint64_t my = backup ? last : 1, alt = backup ? 1 : last;
+		uint64_t arr_lba = backup ? last - 32 : 2;
+
+		memset(hdr, 0, 512);
+		memcpy(hdr, "EFI PART", 8);
+		put_le32(hdr + 8, 0x00010000);
+		put_le32(hdr + 12, 92);
+		put_le64(hdr + 24, my);
+		put_le64(hdr + 32, alt);
+		put_le64(hdr + 40, 34);
+		put_le64(hdr + 48, last - 33);
+		memcpy(hdr + 56, c->disk_guid, 16);
+		put_le64(hdr + 72, arr_lba);
+		put_le32(hdr + 80, 128);
+		put_le32(hdr + 84, 128);
+		put_le32(hdr + 88, bsw_crc32(0, arr, 128 * 128));
+		put_le32(hdr + 16, bsw_crc32(0, hdr, 92));
+		rc |= pwrite_all(fd, hdr, 512, my * 512);
+		rc |= pwrite_all(fd, arr, 128 * 128, arr_lba * 512);
+	}
+	free(arr);
+	return rc;
+}
+
+static int write_mbr(struct disk_ctx *c, int fd)
+{
+	uint8_t mbr[512] = { 0 };
+
+	put_le32(mbr + 440, c->mbr_sig);
+	mbr[446] = 0x80;
+	mbr[446 + 4] = 0x07;
+	put_le32(mbr + 446 + 8, WIN_START / 512);
+	put_le32(mbr + 446 + 12, c->win_size / 512);
+	put_le16(mbr + 510, 0xaa55);
+	return pwrite_all(fd, mbr, 512, 0);
+}
+
+static int make_esp(struct disk_ctx *c, const char *esp)
+{
+	char bcd[512], bm[512];
+	uint8_t *d = mk_pe(1500000, "bootmgfw.efi", c->o->seed);
+	int rc = 0;
+
+	snprintf(bcd, sizeof(bcd), "%s/BCD", c->work);
+	snprintf(bm, sizeof(bm), "%s/bootmgfw.efi", c->work);
+	unlink(esp);
+	rc |= mk_write_file(bm, d, 1500000);
+	free(d);
+	rc |= make_bcd(c, bcd);
+	rc |= mk_run("mkfs.vfat -C -F 32 -s 1 -i %08x -n SYSTEM '%s' %llu >/dev/null", (unsigned)c->seed,
+		     esp, (unsigned long long)(ESP_SIZE / 1024));
+	rc |= mk_run("mmd -i '%s' ::/EFI ::/EFI/Microsoft ::/EFI/Microsoft/Boot ::/EFI/Boot", esp);
+	rc |= mk_run("mcopy -m -i '%s' '%s' ::/EFI/Microsoft/Boot/bootmgfw.efi", esp, bm);
+	rc |= mk_run("mcopy -m -i '%s' '%s' ::/EFI/Boot/bootx64.efi", esp, bm);
+	if (!is(c, "bcd-missing"))
+		rc |= mk_run("mcopy -m -i '%s' '%s' ::/EFI/Microsoft/Boot/BCD", esp, bcd);
+	return rc;
+}
+
+/* Build one raw disk image at path. */
+static int build_raw(const struct mkopts *o, const struct scenario *sc, uint64_t seed,
+		     const char *work, const char *path)
+{
+	struct disk_ctx c = { .o = o, .sc = sc, .work = work, .seed = seed,
+			      .kernel_rec_off = -1, .logfile_off = -1 };
+	uint64_t s = seed;
+	char win[512], esp[512];
+	int fd, rc = 0;
+
+	c.mbr = !strcmp(sc->name, "mbr-clean");
+	mkguid(c.disk_guid, &s);
+	mkguid(c.esp_guid, &s);
+	mkguid(c.msr_guid, &s);
+	mkguid(c.win_guid, &s);
+	c.mbr_sig = (uint32_t)mk_rand(&s) | 1;
+	c.win_size = (o->scale >= 10000 ? 4096 : o->scale >= 3000 ? 1024 : 96) * MiB;
+	c.disk_size = WIN_START + c.win_size + 1 * MiB;
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
+	if (fd < 0 || ftruncate(fd, c.disk_size)) {
+		fprintf(stderr, "mkfleet: %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	if (!strcmp(sc->name, "empty-disk"))
+		goto out;
+	snprintf(win, sizeof(win), "%s/win.img", work);
+	snprintf(esp, sizeof(esp), "%s/esp.img", work);
+	unlink(win);
+	{
+		int w = open(win, O_RDWR | O_CREAT | O_TRUNC, 0644);
+
+		if (w < 0 || ftruncate(w, c.win_size)) {
+			rc = -1;
+		}
+		if (w >= 0)
+			close(w);
+	}
+	/* -T: fixed times, serial and GUIDs, so the volume is reproducible */
+	rc |= mk_run("mkntfs -F -f -q -T -s 512 -c 4096 -L Windows -p %llu -H 255 -S 63 '%s' >/dev/null 2>&1",
+		     (unsigned long long)(WIN_START / 512), win);
+	if (!rc)
+		rc = fill_volume(&c, win);
+	if (c.mbr) {
+		/* \Boot\BCD on the active NTFS partition: reopen and add it */
+		char bcd[512];
+		struct vol *v;
+		size_t len;
+		uint8_t *d;
+
+		snprintf(bcd, sizeof(bcd), "%s/BCD", work);
+		rc |= make_bcd(&c, bcd);
+		v = vol_open(win);
+		d = mk_read_file(bcd, &len);
+		if (!v || !d || vol_write(v, "Boot/BCD", d, len))
+			rc = -1;
+		free(d);
+		if (v)
+			vol_close(v);
+		rc |= write_mbr(&c, fd);
+	} else {
+		rc |= make_esp(&c, esp);
+		rc |= write_gpt(&c, fd);
+		rc |= copy_into(fd, esp, ESP_START);
+	}
+	rc |= copy_into(fd, win, WIN_START);
+	if (!rc)
+		rc = damage(&c, fd, WIN_START);
+	unlink(win);
+	unlink(esp);
+out:
+	if (close(fd))
+		rc = -1;
+	return rc;
+}
+
+/* ---- the fleet ------------------------------------------------------------ */
+
+static const struct scenario *find(const char *name)
+{
+	for (unsigned i = 0; i < mk_nr_scenarios; i++)
+		if (!strcmp(mk_scenarios[i].name, name))
+			return &mk_scenarios[i];
+	return NULL;
+}
+
+static void truth(FILE *t, const char *image, const struct scenario *sc, const char *fmt,
+		  const char *parent, uint64_t seed)
+{
+	fprintf(t, "{\"image\":\"%s\",\"scenario\":\"%s\",\"class\":\"%s\",\"codes\":[",
+		image, sc->name, sc->class);
+	for (int i = 0; i < 3 && sc->codes[i]; i++)
+		fprintf(t, "%s\"%s\"", i ? "," : "", sc->codes[i]);
+	fprintf(t, "],\"format\":\"%s\"", fmt);
+	if (parent)
+		fprintf(t, ",\"parent\":\"%s\"", parent);
+	fprintf(t, ",\"seed\":%llu}\n", (unsigned long long)seed);
+}
+
+static void usage(void)
+{
+	fprintf(stderr,
+		"usage: mkfleet --out DIR [--scale small|medium|realistic] [--seed N]\n"
+		"               [--scenarios all|NAME,...] [--format raw|vhd|vhdx] [--children N]\n"
+		"       mkfleet --list\n");
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "out", 1, 0, 'o' }, { "scale", 1, 0, 's' }, { "seed", 1, 0, 'S' },
+		{ "scenarios", 1, 0, 'c' }, { "format", 1, 0, 'f' }, { "children", 1, 0, 'n' },
+		{ "list", 0, 0, 'l' }, { "help", 0, 0, 'h' }, { 0 } };
+	struct mkopts o = { .scale = 300, .hive_fill = 200, .seed = 1 };
+	const char *scen = "all", *fmt = "raw";
+	const struct scenario *list[64];
+	unsigned nl = 0, children = 0;
+	enum bsw_imgfmt ifmt = BSW_IMG_RAW;
+	char work[512], path[1024];
+	FILE *t;
+	int ch, rc = 0;
+
+	while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+		switch (ch) {
+		case 'o': o.out = optarg; break;
+		case 'S': o.seed = strtoull(optarg, NULL, 0); break;
+		case 'c': scen = optarg; break;
+		case 'f': fmt = optarg; break;
+		case 'n': children = strtoul(optarg, NULL, 0); break;
+		case 's':
+			if (!strcmp(optarg, "small")) {
+				o.scale = 300; o.hive_fill = 200;
+			} else if (!strcmp(optarg, "medium")) {
+				o.scale = 3000; o.hive_fill = 20000;
+			} else if (!strcmp(optarg, "realistic")) {
+				o.scale = 10000; o.hive_fill = 250000;
+			} else {
+				usage();
+				return 2;
+			}
+			break;
+		case 'l':
+			for (unsigned i = 0; i < mk_nr_scenarios; i++)
+				printf("%-28s %-15s %s\n", mk_scenarios[i].name, mk_scenarios[i].class,
+				       mk_scenarios[i].what);
+			return 0;
+		default:
+			usage();
+			return ch == 'h' ? 0 : 2;
+		}
+	}
+	if (!o.out) {
+		usage();
+		return 2;
+	}
+	if (!strcmp(fmt, "vhd"))
+		ifmt = BSW_IMG_VHD_DYNAMIC;
+	else if (!strcmp(fmt, "vhdx"))
+		ifmt = BSW_IMG_VHDX_DYNAMIC;
+	else if (strcmp(fmt, "raw")) {
+		usage();
+		return 2;
+	}
+	if (children && ifmt == BSW_IMG_RAW) {
+		fprintf(stderr, "mkfleet: --children needs --format vhd or vhdx\n");
+		return 2;
+	}
+	if (!strcmp(scen, "all")) {
+		for (unsigned i = 0; i < mk_nr_scenarios; i++)
+			list[nl++] = &mk_scenarios[i];
+	} else {
+		char buf[2048], *save = NULL;
+
+		snprintf(buf, sizeof(buf), "%s", scen);
+		for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+			const struct scenario *sc = find(tok);
+
+			if (!sc || nl >= BSW_ARRAY_SIZE(list)) {
+				fprintf(stderr, "mkfleet: unknown scenario '%s' (see --list)\n", tok);
+				return 2;
+			}
+			list[nl++] = sc;
+		}
+	}
+	if (mkdir(o.out, 0755) && errno != EEXIST) {
+		fprintf(stderr, "mkfleet: %s: %s\n", o.out, strerror(errno));
+		return 1;
+	}
+	snprintf(work, sizeof(work), "%s/.work", o.out);
+	mkdir(work, 0755);
+	snprintf(path, sizeof(path), "%s/truth.jsonl", o.out);
+	t = fopen(path, "w");
+	if (!t)
+		return 1;
+	if (children) {
+		/* one clean base, N children each carrying scenario i mod the list */
+		char base_raw[1024], base[1024], child_raw[1024], name[256];
+		const struct scenario *clean = find("clean");
+		struct bsw_imgw_opts io = { 0 };
+
+		snprintf(base_raw, sizeof(base_raw), "%s/base.raw", work);
+		snprintf(base, sizeof(base), "%s/base.%s", o.out, fmt);
+		rc = build_raw(&o, clean, o.seed, work, base_raw);
+		io.timestamp = 0x30000000;
+		memset(io.id, 0x11, 16);
+		if (!rc)
+			rc = bsw_imgw_from_raw(base_raw, base, ifmt, &io);
+		for (unsigned i = 0; i < children && !rc; i++) {
+			const struct scenario *sc = list[i % nl];
+
+			/* the base's GUIDs and layout: same seed */
+			snprintf(child_raw, sizeof(child_raw), "%s/child.raw", work);
+			rc = build_raw(&o, sc, o.seed, work, child_raw);
+			snprintf(name, sizeof(name), "child%04u-%s.%s", i, sc->name, fmt);
+			snprintf(path, sizeof(path), "%s/%s", o.out, name);
+			io.id[0] = i + 1;
+			io.id[1] = i >> 8;
+			if (!rc)
+				rc = bsw_imgw_diff_raw(base, strrchr(base, '/') + 1, base_raw,
+						       child_raw, path, &io);
+			if (!rc)
+				truth(t, name, sc, fmt, strrchr(base, '/') + 1, o.seed);
+			unlink(child_raw);
+		}
+		unlink(base_raw);
+	} else {
+		for (unsigned i = 0; i < nl && !rc; i++) {
+			char raw[1024], name[256];
+			uint64_t seed = o.seed * 1000 + i;
+
+			snprintf(name, sizeof(name), "%s.%s", list[i]->name, ifmt == BSW_IMG_RAW ? "img" : fmt);
+			snprintf(raw, sizeof(raw), "%s/%s", ifmt == BSW_IMG_RAW ? o.out : work,
+				 ifmt == BSW_IMG_RAW ? name : "disk.raw");
+			rc = build_raw(&o, list[i], seed, work, raw);
+			if (!rc && ifmt != BSW_IMG_RAW) {
+				struct bsw_imgw_opts io = { .timestamp = 0x30000000 };
+
+				memset(io.id, (int)(i + 1), 16);
+				snprintf(path, sizeof(path), "%s/%s", o.out, name);
+				rc = bsw_imgw_from_raw(raw, path, ifmt, &io);
+				unlink(raw);
+			}
+			if (!rc)
+				truth(t, name, list[i], fmt, NULL, seed);
+			else
+				fprintf(stderr, "mkfleet: scenario %s failed\n", list[i]->name);
+		}
+	}
+	if (fclose(t))
+		rc = -1;
+	mk_run("rm -rf '%s'", work);
+	return rc ? 1 : 0;
+}

@@ -1,0 +1,41 @@
+/* The scenario catalogue: what each injects, its class and its codes. */
+#include "mkfleet.h"
+
+const struct scenario mk_scenarios[] = {
+	{ "clean", "clean", { 0 }, "nothing: a consistent Windows disk" },
+	{ "mbr-clean", "clean", { 0 }, "the BIOS/MBR variant: one active NTFS partition with \\Boot\\BCD and \\bootmgr" },
+	{ "hive-dirty-good-logs", "clean", { "REG-DIRTY" }, "SOFTWARE interrupted mid-write (seq1 != seq2, last pages lost); its .LOG1 holds one valid HvLE entry that restores them" },
+	{ "logfile-unclean", "clean", { "NTFS-LOGCLEAN" }, "$LogFile restart areas version 2.0 with a client in use and the clean flag cleared" },
+	{ "ntfs-dirty-flag", "clean", { "NTFS-VOLFLAG" }, "$Volume flags with VOLUME_IS_DIRTY (0x0001)" },
+	{ "gpt-primary-damaged", "clean", { "PART-GPT" }, "primary GPT header CRC broken; the backup GPT is intact" },
+	{ "pending-xml", "dirty-rollback", { "SVC-PXML" }, "\\Windows\\WinSxS\\pending.xml present and COMPONENTS PendingXmlIdentifier names it" },
+	{ "pending-xml-no-id", "dirty-rollback", { "SVC-PXML", "SVC-PXID" }, "pending.xml present but COMPONENTS has no PendingXmlIdentifier" },
+	{ "pxid-no-pending-xml", "dirty-rollback", { "SVC-PXID" }, "COMPONENTS PendingXmlIdentifier set, pending.xml absent" },
+	{ "cbs-reboot-pending", "dirty-rollback", { "SVC-CBSKEYS" }, "CBS key RebootPending present" },
+	{ "cbs-packages-pending", "dirty-rollback", { "SVC-CBSKEYS" }, "CBS key PackagesPending present" },
+	{ "sessions-pending-incomplete", "dirty-rollback", { "SVC-SESSPEND" }, "a SessionsPending entry with Complete=0" },
+	{ "pkg-partial", "dirty-rollback", { "SVC-PKGSTATE" }, "a CBS package in CurrentState 0x65 (partially installed)" },
+	{ "pkg-negative", "dirty-rollback", { "SVC-PKGSTATE" }, "a CBS package in CurrentState 0xFFFFFF90 (failed, negative)" },
+	{ "components-execstate", "dirty-rollback", { "SVC-COMPV" }, "COMPONENTS root ExecutionState = 1" },
+	{ "half-rollback", "dirty-rollback", { "NTFS-LINK", "SXS-HASH" }, "System32\\shell32.dll is no longer a hard link of its WinSxS copy and its content no longer matches the manifest DigestValue" },
+	{ "s256h-mismatch", "dirty-rollback", { "SXS-S256H" }, "COMPONENTS S256H of a component differs from the SHA-256 of its manifest" },
+	{ "driver-missing", "unbootable", { "BOOT-DRV" }, "drivers\\stornvme.sys (Start=0) missing" },
+	{ "driver-empty", "unbootable", { "BOOT-DRV" }, "drivers\\disk.sys (Start=0) has zero length" },
+	{ "kernel-torn", "unbootable", { "NTFS-FIXUP" }, "ntoskrnl.exe's MFT record has a torn sector (update sequence mismatch)" },
+	{ "system-corrupt-nolog", "unbootable", { "REG-HBIN" }, "SYSTEM's first hive bin header overwritten; sequence numbers clean, logs empty" },
+	{ "system-dirty-badlog", "unbootable", { "REG-LOG" }, "SYSTEM interrupted mid-write and its .LOG1 entry's hash is wrong" },
+	{ "bcd-missing", "unbootable", { "BOOT-BCD" }, "\\EFI\\Microsoft\\Boot\\BCD absent from the ESP" },
+	{ "bcd-bad-path", "unbootable", { "BOOT-BCDENT" }, "the default loader's path is \\Windows\\system32\\winload.exe on a UEFI disk" },
+	{ "winload-missing", "unbootable", { "BOOT-CORE" }, "System32\\winload.efi absent" },
+	{ "select-bad", "unbootable", { "BOOT-SELECT" }, "SYSTEM\\Select\\Default = 3, no ControlSet003" },
+	{ "ntfs-boot-damaged", "unbootable", { "NTFS-BPB" }, "the NTFS boot sector is zeroed; the backup in the last sector is intact" },
+	{ "ntfs-boot-both-damaged", "unbootable", { "NTFS-BPB" }, "both NTFS boot sectors zeroed" },
+	{ "gpt-both-damaged", "unbootable", { "BOOT-PART" }, "both GPT headers' CRCs broken" },
+	{ "mft-head-damaged", "unbootable", { "NTFS-MIRR" }, "$MFT records 0-3 torn; $MFTMirr intact" },
+	{ "attrlist-1c", "unbootable", { "NTFS-ATTRLIST" }, "record 9 ($Secure) given an $ATTRIBUTE_LIST whose entry has name offset 0x1C" },
+	{ "bitlocker", "unassessable", { "DISK-ENCRYPTED" }, "\"-FVE-FS-\" at offset 3 of the Windows partition" },
+	{ "non-windows-ntfs", "unassessable", { "DISK-NOTWIN" }, "an NTFS volume with no \\Windows" },
+	{ "empty-disk", "unassessable", { "DISK-EMPTY" }, "all zeros" },
+};
+
+const unsigned mk_nr_scenarios = sizeof(mk_scenarios) / sizeof(mk_scenarios[0]);
