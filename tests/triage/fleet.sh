@@ -1,0 +1,48 @@
+#!/bin/bash
+# Accuracy over datasets/mkfleet's reference fleet (--scenarios all), raw and
+# VHDX, and a fleet of differencing children over one base: every verdict
+# equals truth.jsonl's class, every truth code is reported, no faulty disk
+# is called clean; -j1 and -j2 agree; no image changes.  Skipped (77) when
+# mkfleet is not built.
+set -u
+BIN=${BSW_BIN:?}
+SRC=${BSW_SRCDIR:?}
+MKFLEET=${BSW_BINDIR:?}/datasets/mkfleet
+OUT=${BSW_BINDIR}/triage-fleet
+[ -x "$MKFLEET" ] || { echo "mkfleet not built"; exit 77; }
+fail=0
+stamp=$(stat -c %Y "$MKFLEET")
+if [ ! -f "$OUT/stamp" ] || [ "$(cat "$OUT/stamp")" != "$stamp" ]; then
+	rm -rf "$OUT"
+	mkdir -p "$OUT"
+	for fmt in raw vhdx; do
+		"$MKFLEET" --out "$OUT/$fmt" --scale small --seed 1 --scenarios all --format $fmt >"$OUT/mkfleet-$fmt.log" 2>&1 ||
+			echo "note: mkfleet --format $fmt exited $? (see $OUT/mkfleet-$fmt.log); checking what it wrote"
+	done
+	"$MKFLEET" --out "$OUT/children" --scale small --seed 2 --scenarios clean,pending-xml,driver-missing \
+		--format vhdx --children 40 >"$OUT/mkfleet-children.log" 2>&1 ||
+		echo "note: mkfleet --children exited $?"
+	echo "$stamp" > "$OUT/stamp"
+fi
+strip() { python3 -c '
+import json, sys
+for l in open(sys.argv[1]):
+    o = json.loads(l); o.pop("timings_ms", None); print(json.dumps(o, sort_keys=True))' "$1" | sort; }
+for part in raw vhdx children; do
+	d=$OUT/$part
+	[ -s "$d/truth.jsonl" ] || { echo "note: no $part fleet"; continue; }
+	find "$d" -type f \( -name '*.img' -o -name '*.vhd' -o -name '*.vhdx' -o -name '*.raw' \) -print0 |
+		sort -z | xargs -0 sha256sum > "$OUT/$part.sha.before"
+	"$BIN" scan "$d" -j2 -o "$OUT/$part-j2.jsonl" --quiet
+	echo "== $part: $(wc -l < "$d/truth.jsonl") disks in truth"
+	# truth lists the disks it describes; parents of children are scanned
+	# too and carry their own truth lines when mkfleet writes them
+	python3 "$SRC/tests/triage/check_truth.py" "$d/truth.jsonl" "$OUT/$part-j2.jsonl" || fail=1
+	"$BIN" scan "$d" -j1 -o "$OUT/$part-j1.jsonl" --quiet
+	cmp -s <(strip "$OUT/$part-j1.jsonl") <(strip "$OUT/$part-j2.jsonl") ||
+		{ echo "FAIL: $part: -j1 and -j2 differ"; fail=1; }
+	find "$d" -type f \( -name '*.img' -o -name '*.vhd' -o -name '*.vhdx' -o -name '*.raw' \) -print0 |
+		sort -z | xargs -0 sha256sum > "$OUT/$part.sha.after"
+	cmp -s "$OUT/$part.sha.before" "$OUT/$part.sha.after" || { echo "FAIL: $part: an image changed"; fail=1; }
+done
+exit $fail
