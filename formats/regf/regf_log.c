@@ -139,6 +139,9 @@ static void finish_base(struct bsw_hive *h, uint32_t seq, uint32_t bins)
 	put_le32(h->buf + 8, seq);
 	put_le32(h->buf + 40, bins);
 	put_le32(h->buf + 508, bsw_regf_checksum(h->buf));
+	/* A hive can shrink: the image ends with its last bin. */
+	if (BSW_REGF_BASE_SIZE + (size_t)bins < h->len)
+		h->len = BSW_REGF_BASE_SIZE + (size_t)bins;
 }
 
 /*
