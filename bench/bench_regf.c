@@ -2,6 +2,11 @@
  * bench_regf: registry hive verification and log replay speed.
  *   bench_regf --make OUT MB        write a synthetic hive of about MB MiB
  *                                   (keys, subkey lists, values, sk ring)
+ *   bench_regf --make-dirty HIVE DIR
+ *                                   write DIR/hive (bins zeroed, sequence
+ *                                   numbers apart) and DIR/hive.LOG1, a
+ *                                   new-format log of every page in 1 MiB
+ *                                   entries: replay must rebuild HIVE
  *   bench_regf [--reps N] HIVE [LOG...]
  *                                   time bsw_hive_load (verify, and replay
  *                                   when dirty) on the in-memory file; print
@@ -213,6 +218,84 @@ static int make(const char *out, unsigned mb)
 
 /* ---- timing ---- */
 
+static int put_file(const char *dir, const char *name, const uint8_t *a,
+		    size_t alen)
+{
+	char p[4096];
+	FILE *f;
+
+	snprintf(p, sizeof(p), "%s/%s", dir, name);
+	f = fopen(p, "wx");
+	if (!f || fwrite(a, 1, alen, f) != alen || fclose(f)) {
+		perror(p);
+		return 1;
+	}
+	return 0;
+}
+
+static uint8_t *slurp(const char *p, size_t *len);
+
+static int make_dirty(const char *hive, const char *dir)
+{
+	size_t len, bins, o = 512;
+	uint8_t *d = slurp(hive, &len), *log, *prim;
+	uint32_t seq;
+	const uint32_t chunk = 1u << 20;
+
+	if (len < 8192 || memcmp(d, "regf", 4))
+		return 1;
+	bins = get_le32(d + 40);
+	if (4096 + bins > len)
+		return 1;
+	seq = get_le32(d + 8);
+	/* Per entry: header, 8 bytes per page reference, padding to 512. */
+	log = calloc(1, 512 + bins + (bins / chunk + 1) * 4096);
+	prim = calloc(1, 4096 + bins);
+	if (!log || !prim)
+		return 1;
+	/* Log base block: a copy, type 6, both sequence numbers = seq. */
+	memcpy(log, d, 512);
+	put_le32(log + 4, seq);
+	put_le32(log + 8, seq);
+	put_le32(log + 28, 6);
+	put_le32(log + 508, bsw_regf_checksum(log));
+	for (size_t p = 0; p < bins; p += chunk, seq++) {
+		uint32_t n = (uint32_t)((bins - p < chunk ? bins - p : chunk) / 4096);
+		uint32_t size = (40 + 8 * n + n * 4096 + 511) & ~511u;
+		uint8_t *e = log + o;
+
+		memcpy(e, "HvLE", 4);
+		put_le32(e + 4, size);
+		put_le32(e + 12, seq);
+		put_le32(e + 16, (uint32_t)bins);
+		put_le32(e + 20, n);
+		for (uint32_t i = 0; i < n; i++) {
+			put_le32(e + 40 + 8 * i, (uint32_t)(p + 4096 * i));
+			put_le32(e + 44 + 8 * i, 4096);
+		}
+		memcpy(e + 40 + 8 * n, d + 4096 + p, (size_t)n * 4096);
+		put_le64(e + 24, bsw_regf_marvin32(BSW_REGF_MARVIN_SEED, e + 40,
+						   size - 40));
+		put_le64(e + 32, bsw_regf_marvin32(BSW_REGF_MARVIN_SEED, e, 32));
+		o += size;
+	}
+	/* Primary: base block with seq1 = seq2 + 1, bins all zero. */
+	memcpy(prim, d, 4096);
+	put_le32(prim + 4, get_le32(d + 8) + 1);
+	put_le32(prim + 508, bsw_regf_checksum(prim));
+	if (put_file(dir, "hive", prim, 4096 + bins) ||
+	    put_file(dir, "hive.LOG1", log, o))
+		return 1;
+	printf("made %s/hive (+ .LOG1: %zu bytes, %u entries)\n", dir, o,
+	       seq - get_le32(d + 8));
+	free(d);
+	free(log);
+	free(prim);
+	return 0;
+}
+
+
+
 static uint8_t *slurp(const char *p, size_t *len)
 {
 	struct stat st;
@@ -259,6 +342,8 @@ int main(int argc, char **argv)
 	enum bsw_hive_state st = BSW_HIVE_CLEAN;
 	size_t nf = 0;
 
+	if (argc == 4 && !strcmp(argv[1], "--make-dirty"))
+		return make_dirty(argv[2], argv[3]);
 	if (argc == 4 && !strcmp(argv[1], "--make"))
 		return make(argv[2], (unsigned)atoi(argv[3]));
 	if (argc > 2 && !strcmp(argv[1], "--reps")) {
