@@ -365,9 +365,17 @@ static int vhd_map(void *h, uint64_t off, uint64_t len, struct bsw_cext *e)
 			v->bitmaps[blk] = bm;
 		}
 		first = bm[s / 8] & (0x80 >> (s % 8));
-		for (i = s + 1; i < end; i++)
+		/* Bit by bit to a byte boundary, then whole bytes. */
+		for (i = s + 1; i < end; ) {
+			if (!(i % 8) && i + 8 <= end &&
+			    bm[i / 8] == (first ? 0xff : 0x00)) {
+				i += 8;
+				continue;
+			}
 			if (!!(bm[i / 8] & (0x80 >> (i % 8))) != first)
 				break;
+			i++;
+		}
 		e->kind = first ? BSW_CEXT_DATA : BSW_CEXT_PARENT;
 		e->len = BSW_MIN(run, i * VHD_SECTOR - in);
 	}

@@ -726,9 +726,17 @@ static int vhdx_map(void *h, uint64_t off, uint64_t len, struct bsw_cext *e)
 		s = (off - chunk * x->chunk_ratio * (uint64_t)x->block) / x->lss;
 		end = s + (run + x->lss - 1) / x->lss;
 		first = bm[s / 8] & (1u << (s % 8));
-		for (i = s + 1; i < end; i++)
+		/* Bit by bit to a byte boundary, then whole bytes. */
+		for (i = s + 1; i < end; ) {
+			if (!(i % 8) && i + 8 <= end &&
+			    bm[i / 8] == (first ? 0xff : 0x00)) {
+				i += 8;
+				continue;
+			}
 			if (!!(bm[i / 8] & (1u << (i % 8))) != first)
 				break;
+			i++;
+		}
 		run = BSW_MIN(run, (i - s) * x->lss - (off % x->lss));
 		if (first)
 			file_ext(x, poff, run, e);
