@@ -651,28 +651,54 @@ static int damage(struct disk_ctx *c, int fd, uint64_t vstart)
 	if (is(c, "bitlocker"))
 		rc |= pwrite_all(fd, "-FVE-FS-", 8, vstart + 3);
 	if (is(c, "logfile-unclean")) {
-		for (int pg = 0; pg < 2 && !rc; pg++) {
-			uint64_t o = vstart + c->logfile_off + pg * 4096;
-			uint8_t h[64];
-			uint16_t ra;
+		/*
+		 * mkntfs and libntfs-3g leave $LogFile empty (all 0xFF).  Write
+		 * the two restart pages a crashed Windows 8+ system leaves:
+		 * version 2.0, client "NTFS" in use, the clean flag clear
+		 * (layout: ntfs-3g logfile.h RESTART_PAGE_HEADER, RESTART_AREA,
+		 * LOG_CLIENT_RECORD).
+		 */
+		uint8_t pg[8192];
 
-			if (c->logfile_off < 0 || pread_all(fd, h, 64, o))
-				return -1;
-			ra = get_le16(h + 0x18);
+		if (c->logfile_off < 0)
+			return -1;
+		memset(pg, 0xff, sizeof(pg));
+		for (int i = 0; i < 2; i++) {
+			uint8_t *h = pg + 4096 * i, *ra = h + 0x30, *cl = ra + 0x30;
+			uint16_t usn = 1;
+
+			memset(h, 0, 4096);
+			memcpy(h, "RSTR", 4);
+			put_le16(h + 4, 0x1e);		/* usa offset */
+			put_le16(h + 6, 9);		/* 1 + 4096 / 512 */
+			put_le32(h + 0x10, 4096);	/* system page size */
+			put_le32(h + 0x14, 4096);	/* log page size */
+			put_le16(h + 0x18, 0x30);	/* restart area offset */
 			put_le16(h + 0x1a, 0);		/* minor */
-			put_le16(h + 0x1c, 2);		/* major: 2.0 */
-			rc |= pwrite_all(fd, h + 0x1a, 4, o + 0x1a);
-			if (ra + 16 > 500)
-				return -1;
-			{
-				uint8_t f[4];
-
-				pread_all(fd, f, 4, o + ra + 12);
-				put_le16(f, 0);			/* a client in use */
-				put_le16(f + 2, get_le16(f + 2) & ~2);	/* not clean */
-				rc |= pwrite_all(fd, f, 4, o + ra + 12);
+			put_le16(h + 0x1c, 2);		/* major */
+			put_le64(ra, 0x1000 + i);	/* current LSN */
+			put_le16(ra + 8, 1);		/* log clients */
+			put_le16(ra + 10, 0xffff);	/* free list: empty */
+			put_le16(ra + 12, 0);		/* in use: client 0 */
+			put_le16(ra + 14, 0);		/* flags: not clean */
+			put_le32(ra + 16, 44);		/* seq number bits */
+			put_le16(ra + 20, 0x30 + 0xa0);	/* restart area length */
+			put_le16(ra + 22, 0x30);	/* client array offset */
+			put_le64(ra + 24, 4 * MiB);	/* file size */
+			put_le16(ra + 36, 0x30);	/* log record header length */
+			put_le16(ra + 38, 0x40);	/* log page data offset */
+			put_le16(cl + 16, 0xffff);	/* prev client */
+			put_le16(cl + 18, 0xffff);	/* next client */
+			put_le32(cl + 28, 8);		/* name length in bytes */
+			memcpy(cl + 32, "N\0T\0F\0S\0", 8);
+			/* update sequence: the USN at each sector's end, saved in the array */
+			put_le16(h + 0x1e, usn);
+			for (int sct = 1; sct <= 8; sct++) {
+				memcpy(h + 0x1e + 2 * sct, h + 512 * sct - 2, 2);
+				put_le16(h + 512 * sct - 2, usn);
 			}
 		}
+		rc |= pwrite_all(fd, pg, sizeof(pg), vstart + c->logfile_off);
 	}
 	if (is(c, "gpt-primary-damaged") || is(c, "gpt-both-damaged"))
 		rc |= pwrite_all(fd, "\xde\xad\xbe\xef", 4, 512 + 16);
