@@ -126,6 +126,15 @@ static int grow(struct bsw_hive *h, uint32_t bins)
 	return 0;
 }
 
+/*
+ * New bins can only come from log pages: a hive may grow by at most the
+ * log's size (bounds the memory a hostile log can make us allocate).
+ */
+static size_t growth_cap(const struct bsw_hive *h, size_t loglen)
+{
+	return h->len - BSW_REGF_BASE_SIZE + ((loglen + 4095) & ~(size_t)4095);
+}
+
 /* Replace the primary's base block with the log's copy (first 512 bytes). */
 static void recover_base(struct bsw_hive *h, const struct logv *l)
 {
@@ -158,6 +167,10 @@ static int replay_old(struct bsw_hive *h, struct logv *l, unsigned *pages,
 
 	if (len < 516 || memcmp(d + 512, "DIRT", 4)) {
 		*why = "no DIRT dirty vector at offset 512";
+		return 0;
+	}
+	if (bins > growth_cap(h, len)) {
+		*why = "hive bins data size grows past what the log can fill";
 		return 0;
 	}
 	if (516 + bmbytes > len) {
@@ -216,6 +229,8 @@ static int replay_new(struct bsw_hive *h, struct logv *l, uint32_t *expect,
 			stop = "entry size is invalid";
 		else if (!eb || (eb & 4095) || eb > BSW_MAX_REGF_BINS)
 			stop = "hive bins data size is not a multiple of 4096";
+		else if (eb > growth_cap(h, len))
+			stop = "hive bins data size grows past what the log can fill";
 		else if (bsw_regf_marvin32(BSW_REGF_MARVIN_SEED, e + 40, size - 40) !=
 			 get_le64(e + 24))
 			stop = "Hash-1 (Marvin32 of the pages) mismatch";
