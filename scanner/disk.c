@@ -227,7 +227,8 @@ static int open_parent(struct bsw_disk *d, struct bsw_fx *fx, char *err, size_t 
 			if (!cand)
 				continue;
 			if (stat(cand, &st)) {
-				if (tl < sizeof(tried) - 1)
+				/* name each candidate once in the message */
+				if (tl < sizeof(tried) - 1 && !strstr(tried, cand))
 					tl += snprintf(tried + tl, sizeof(tried) - tl, "%s%s",
 						       tl ? ", " : "", cand);
 				free(cand);
