@@ -29,16 +29,90 @@ static void vol_close(struct vol *x)
 	memset(x, 0, sizeof(*x));
 }
 
+/* GPT type GUIDs as stored on disk (mixed-endian) */
+static const uint8_t guid_basic[16] = {
+	0xA2, 0xA0, 0xD0, 0xEB, 0xE5, 0xB9, 0x33, 0x44,
+	0x87, 0xC0, 0x68, 0xB6, 0xB7, 0x26, 0x99, 0xC7,
+};
+static const uint8_t guid_msr[16] = {
+	0x16, 0xE3, 0xC9, 0xE3, 0x5C, 0x0B, 0xB8, 0x4D,
+	0x81, 0x7D, 0xF9, 0x2D, 0xF0, 0x02, 0x15, 0xAE,
+};
+
+/* A partition meant to hold NTFS: GPT basic data or MBR type 0x07. */
+static bool meant_for_ntfs(const struct bsw_part *p)
+{
+	if (!strcmp(p->scheme, "gpt"))
+		return !memcmp(p->type_guid, guid_basic, 16);
+	return !strcmp(p->scheme, "mbr") && p->mbr_type == 0x07;
+}
+
+/* Open partition p (NULL: the whole disk) into x->v, findings to fx. */
+static int try_open(struct vol *x, const struct bsw_part *p,
+		    struct bsw_fx *fx, const struct bsw_ntfs_opts *o)
+{
+	char *prev = NULL, scope[32];
+	int ret;
+
+	snprintf(scope, sizeof(scope), "part%u:ntfs", p ? p->index : 1);
+	if (p)
+		bsw_disk_part_src(x->d, p, &x->src, &x->win);
+	else
+		x->src = *bsw_disk_src(x->d);
+	if (fx)
+		prev = bsw_fx_push_scope(fx, scope);
+	ret = bsw_ntfs_open(&x->v, &x->src, fx, o);
+	if (fx)
+		bsw_fx_restore_scope(fx, prev);
+	if (!ret)
+		x->part = p ? p->index : 1;
+	return ret;
+}
+
 /*
- * Open image and its NTFS volume.  want 0 = choose.  Returns 0, or an exit
- * status bit (BSW_EXIT_OPERR) with a message on stderr.
+ * Among candidate partitions cand[0..nc), open quietly and pick the one
+ * holding \Windows (else the first that opens); -1 if none opens.
+ */
+static int pick_quietly(struct vol *x, const unsigned *cand, unsigned nc)
+{
+	struct bsw_ntfs_opts q = { 0 };
+	int pick = -1;
+	unsigned i;
+	uint64_t rec;
+
+	for (i = 0; i < nc; i++) {
+		bool win;
+
+		if (try_open(x, bsw_disk_part(x->d, cand[i]), NULL, &q))
+			continue;
+		win = !bsw_ntfs_lookup(x->v, "\\Windows", &rec);
+		bsw_ntfs_close(x->v);
+		x->v = NULL;
+		if (pick < 0 || win)
+			pick = (int)i;
+		if (win)
+			break;
+	}
+	return pick;
+}
+
+/*
+ * Open image and its NTFS volume.  want 0 = choose: the NTFS-typed
+ * volumes first, then untyped ones (a volume whose primary boot sector is
+ * damaged is not typed NTFS by the partition layer), preferring the one
+ * holding \Windows; a disk with no partition table at all is tried as a
+ * bare volume.  When nothing opens, the first NTFS-typed partition - or a
+ * partition whose type says NTFS - is opened once more with the collector,
+ * so that the findings say why.  Returns 0, or BSW_EXIT_OPERR with a
+ * message on stderr.
  */
 static int vol_open(struct vol *x, const char *image, unsigned want,
 		    struct bsw_fx *fx, bool checks)
 {
 	struct bsw_ntfs_opts o = { .run_checks = checks };
+	struct bsw_ntfs_opts q = { 0 };
+	unsigned i, n, typed[64], untyped[64], nt = 0, nu = 0;
 	char err[512];
-	unsigned i, n, cand[64], nc = 0;
 	int ret = -ENOENT, pick;
 
 	memset(x, 0, sizeof(*x));
@@ -54,84 +128,50 @@ static int vol_open(struct vol *x, const char *image, unsigned want,
 			fprintf(stderr, "bootsweep: %s: no partition %u\n", image, want);
 			goto fail;
 		}
-		cand[nc++] = want - 1;
-	} else {
-		for (i = 0; i < n && nc < 64; i++)
-			if (bsw_disk_part(x->d, i)->fs == BSW_FS_NTFS)
-				cand[nc++] = i;
-		/*
-		 * A volume whose primary boot sector is damaged is not typed
-		 * NTFS by the partition layer: try the untyped ones too, the
-		 * reader falls back to the backup boot sector.
-		 */
-		for (i = 0; i < n && nc < 64; i++) {
-			const struct bsw_part *p = bsw_disk_part(x->d, i);
-
-			if (!p->esp && (p->fs == BSW_FS_UNKNOWN ||
-					p->fs == BSW_FS_ZERO || p->fs == BSW_FS_OTHER))
-				cand[nc++] = i;
-		}
-	}
-	if (!nc && !n && want <= 1) {
-		/*
-		 * Nothing recognised at all: maybe a bare volume whose boot
-		 * sector is damaged; the reader tries the backup.
-		 */
-		char *prev = fx ? bsw_fx_push_scope(fx, "part1:ntfs") : NULL;
-
-		x->src = *bsw_disk_src(x->d);
-		ret = bsw_ntfs_open(&x->v, &x->src, fx, &o);
-		if (fx)
-			bsw_fx_restore_scope(fx, prev);
-		if (!ret) {
-			x->part = 1;
+		ret = try_open(x, bsw_disk_part(x->d, want - 1), fx, &o);
+		if (!ret)
 			return 0;
-		}
+		goto nothing;
 	}
-	if (!nc) {
-		fprintf(stderr, "bootsweep: %s: no NTFS volume\n", image);
-		goto fail;
-	}
-	pick = -1;
-	for (i = 0; i < nc && nc > 1; i++) {
-		const struct bsw_part *p = bsw_disk_part(x->d, cand[i]);
-		struct bsw_ntfs_opts q = { 0 };
-		uint64_t rec;
+	for (i = 0; i < n; i++) {
+		const struct bsw_part *p = bsw_disk_part(x->d, i);
 
-		bsw_disk_part_src(x->d, p, &x->src, &x->win);
-		if (bsw_ntfs_open(&x->v, &x->src, NULL, &q))
-			continue;
-		if (pick < 0)
-			pick = (int)i;
-		if (!bsw_ntfs_lookup(x->v, "\\Windows", &rec)) {
-			pick = (int)i;
-			bsw_ntfs_close(x->v);
-			x->v = NULL;
-			break;
-		}
+		if (p->fs == BSW_FS_NTFS && nt < 64)
+			typed[nt++] = i;
+		else if (!p->esp && nu < 64 && memcmp(p->type_guid, guid_msr, 16) &&
+			 (p->fs == BSW_FS_UNKNOWN || p->fs == BSW_FS_ZERO ||
+			  p->fs == BSW_FS_OTHER))
+			untyped[nu++] = i;
+	}
+	pick = pick_quietly(x, typed, nt);
+	if (pick >= 0 && !try_open(x, bsw_disk_part(x->d, typed[pick]), fx, &o))
+		return 0;
+	pick = pick_quietly(x, untyped, nu);
+	if (pick >= 0 && !try_open(x, bsw_disk_part(x->d, untyped[pick]), fx, &o))
+		return 0;
+	if (!n && !strcmp(bsw_disk_scheme(x->d), "none") &&
+	    !try_open(x, NULL, NULL, &q)) {
+		/* a bare volume whose primary boot sector is damaged */
 		bsw_ntfs_close(x->v);
 		x->v = NULL;
-	}
-	if (nc == 1)
-		pick = 0;
-	if (pick >= 0) {
-		const struct bsw_part *p = bsw_disk_part(x->d, cand[pick]);
-		char *prev = NULL, scope[32];
-
-		snprintf(scope, sizeof(scope), "part%u:ntfs", p->index);
-		if (fx)
-			prev = bsw_fx_push_scope(fx, scope);
-		bsw_disk_part_src(x->d, p, &x->src, &x->win);
-		ret = bsw_ntfs_open(&x->v, &x->src, fx, &o);
-		if (fx)
-			bsw_fx_restore_scope(fx, prev);
-		if (!ret) {
-			x->part = p->index;
+		if (!try_open(x, NULL, fx, &o))
 			return 0;
-		}
 	}
-	fprintf(stderr, "bootsweep: %s: cannot open an NTFS volume (%s)\n",
-		image, ret ? strerror(-ret) : "none found");
+	/* nothing opened: say why for the partition that should have */
+	if (nt) {
+		ret = try_open(x, bsw_disk_part(x->d, typed[0]), fx, &o);
+	} else {
+		for (i = 0; i < nu; i++)
+			if (meant_for_ntfs(bsw_disk_part(x->d, untyped[i])))
+				break;
+		if (i < nu)
+			ret = try_open(x, bsw_disk_part(x->d, untyped[i]), fx, &o);
+	}
+	if (!ret && x->v)
+		return 0;
+nothing:
+	fprintf(stderr, "bootsweep: %s: %s\n", image,
+		nt || nu || want ? "cannot open an NTFS volume" : "no NTFS volume");
 fail:
 	vol_close(x);
 	return BSW_EXIT_OPERR;
