@@ -253,10 +253,17 @@ static int log_apply(struct vhdx *x, uint8_t *h, uint64_t fsize_cap)
 	return 0;
 }
 
+#define VHDX_MAX_HEADS	16	/* candidate heads tried, highest first */
+
 /*
- * Find the active sequence: the chain of consecutive valid entries with the
- * highest sequence number whose head's tail points into it; apply it.
- * Returns the number of entries applied, 0 if none, or -errno.
+ * Find the active sequence (MS-VHDX 2.3.3) and apply it.  The log is
+ * scanned once for valid entries (an entry's interior is skipped, so every
+ * byte is checksummed at most once); the valid entry with the highest
+ * sequence number is the head, and its tail field names the first entry of
+ * the sequence, which must lead to the head through contiguous entries
+ * with consecutive sequence numbers.  If it does not, the next-highest head
+ * is tried (a capped number of times).  Returns the number of entries
+ * applied, 0 if no valid sequence exists, or -errno.
  */
 static int log_replay(struct vhdx *x, const uint8_t *hdr, struct bsw_fx *fx,
 		      uint64_t *head_seq)
@@ -264,80 +271,82 @@ static int log_replay(struct vhdx *x, const uint8_t *hdr, struct bsw_fx *fx,
 	uint32_t loglen = get_le32(hdr + 68);
 	uint64_t logoff = get_le64(hdr + 72);
 	const uint8_t *guid = hdr + 48;
-	struct lentry *ents = NULL, best_head = { 0 };
-	uint64_t best_tail_off = 0;
-	unsigned nbest = 0;
-	int rc, applied = 0;
+	struct lentry *ents = NULL;
+	uint32_t *slot = NULL, n = 0, nslots;
+	uint64_t below = UINT64_MAX;	/* heads tried have sequences >= this */
+	int rc;
 
+	(void)fx;
 	if (loglen == 0 || loglen % MiB || logoff % MiB ||
 	    loglen > VHDX_MAX_LOG || !bsw_range_ok(logoff, loglen, x->file->size))
 		return -EINVAL;
+	nslots = loglen / 4096;
 	x->logbuf = malloc(loglen);
-	ents = malloc((loglen / 4096) * sizeof(*ents));
-	if (!x->logbuf || !ents) {
-		free(ents);
-		return -ENOMEM;
+	ents = malloc(nslots * sizeof(*ents));
+	slot = malloc(nslots * sizeof(*slot));
+	if (!x->logbuf || !ents || !slot) {
+		rc = -ENOMEM;
+		goto out;
 	}
 	rc = bsw_src_read_full(x->file, x->logbuf, loglen, logoff);
 	if (rc)
 		goto out;
-	/*
-	 * Walk from every 4 KiB offset: a sequence is a run of valid entries,
-	 * each directly after the previous (wrapping), with sequence numbers
-	 * increasing by one.  The log is at most 256 MiB, so this is bounded.
-	 */
-	for (uint64_t start = 0; start < loglen; start += 4096) {
-		struct lentry e, prev;
-		unsigned n = 0;
-		uint64_t o = start;
+	for (uint32_t i = 0; i < nslots; i++)
+		slot[i] = UINT32_MAX;
+	for (uint64_t o = 0; o < loglen; ) {
+		struct lentry e;
 
-		if (!log_entry_ok(x->logbuf, loglen, o, guid, &e))
-			continue;
-		prev = e;
-		ents[n++] = e;
-		for (;;) {
-			o = (prev.off + prev.len) % loglen;
-			if (n >= loglen / 4096 ||
-			    !log_entry_ok(x->logbuf, loglen, o, guid, &e) ||
-			    e.seq != prev.seq + 1)
-				break;
+		if (log_entry_ok(x->logbuf, loglen, o, guid, &e)) {
+			slot[o / 4096] = n;
 			ents[n++] = e;
-			prev = e;
-		}
-		/* The head's tail must name an entry of this run. */
-		if (prev.seq > best_head.seq) {
-			for (unsigned i = 0; i < n; i++)
-				if (ents[i].off == prev.tail) {
-					best_head = prev;
-					best_tail_off = prev.tail;
-					nbest = n - i;
-					break;
-				}
+			o += e.len;
+		} else {
+			o += 4096;
 		}
 	}
-	if (!nbest) {
-		rc = 0;
-		goto out;
-	}
-	/* Apply from the tail to the head. */
-	{
-		uint64_t o = best_tail_off;
+	for (unsigned tries = 0; tries < VHDX_MAX_HEADS; tries++) {
+		uint32_t h = UINT32_MAX, i, count = 1;
+		uint64_t o;
 
-		for (unsigned i = 0; i < nbest; i++) {
-			uint8_t *h = x->logbuf + o;
+		for (uint32_t k = 0; k < n; k++)
+			if (ents[k].seq < below &&
+			    (h == UINT32_MAX || ents[k].seq > ents[h].seq))
+				h = k;
+		if (h == UINT32_MAX)
+			break;
+		below = ents[h].seq;
+		o = ents[h].tail;
+		if (o % 4096 || o >= loglen || slot[o / 4096] == UINT32_MAX)
+			continue;
+		/* Walk tail -> head; at most n steps since sequences increase. */
+		for (i = slot[o / 4096]; i != h; count++) {
+			uint64_t nx = (ents[i].off + ents[i].len) % loglen;
+			uint32_t j = slot[nx / 4096];
 
-			rc = log_apply(x, h, VHDX_MAX_SIZE);
+			if (count >= n || j == UINT32_MAX || ents[j].seq != ents[i].seq + 1)
+				break;
+			i = j;
+		}
+		if (i != h)
+			continue;
+		/* Apply from the tail to the head. */
+		o = ents[h].tail;
+		for (uint32_t k = 0; k < count; k++) {
+			uint8_t *e = x->logbuf + o;
+
+			rc = log_apply(x, e, VHDX_MAX_SIZE);
 			if (rc)
 				goto out;
-			applied++;
-			o = (o + get_le32(h + 8)) % loglen;
+			o = (o + get_le32(e + 8)) % loglen;
 		}
+		*head_seq = ents[h].seq;
+		rc = (int)count;
+		goto out;
 	}
-	*head_seq = best_head.seq;
-	rc = applied;
-	(void)fx;
+	rc = 0;
 out:
 	free(ents);
+	free(slot);
 	return rc;
 }
 
@@ -430,6 +439,10 @@ static int vhdx_open(void **h, const struct bsw_src *src, struct bsw_fx *fx,
 
 		rc = log_replay(x, hdr, fx, &seq);
 		if (rc < 0 && rc != -ENOMEM) {
+			/* A sequence that failed half-way is not applied at all. */
+			free(x->pc);
+			x->pc = NULL;
+			x->nr_pc = 0;
 			BSW_REPORT(fx, PR_2_VHDX_LOG_BAD, .str = "log region invalid");
 		} else if (rc == 0) {
 			BSW_REPORT(fx, PR_2_VHDX_LOG_BAD, .str = "no valid entry");
