@@ -825,13 +825,13 @@ static int make_esp(struct disk_ctx *c, const char *esp)
 	rc |= mk_write_file(bm, d, 1500000);
 	free(d);
 	rc |= make_bcd(c, bcd);
-	rc |= mk_run("mkfs.vfat -C -F 32 -s 1 -i %08x -n SYSTEM '%s' %llu >/dev/null", (unsigned)c->seed,
+	rc |= mk_run("mkfs.vfat --invariant -C -F 32 -s 1 -i %08x -n SYSTEM '%s' %llu >/dev/null", (unsigned)c->seed,
 		     esp, (unsigned long long)(ESP_SIZE / 1024));
 	rc |= mk_run("mmd -i '%s' ::/EFI ::/EFI/Microsoft ::/EFI/Microsoft/Boot ::/EFI/Boot", esp);
-	rc |= mk_run("mcopy -m -i '%s' '%s' ::/EFI/Microsoft/Boot/bootmgfw.efi", esp, bm);
-	rc |= mk_run("mcopy -m -i '%s' '%s' ::/EFI/Boot/bootx64.efi", esp, bm);
+	rc |= mk_run("mcopy -i '%s' '%s' ::/EFI/Microsoft/Boot/bootmgfw.efi", esp, bm);
+	rc |= mk_run("mcopy -i '%s' '%s' ::/EFI/Boot/bootx64.efi", esp, bm);
 	if (!is(c, "bcd-missing"))
-		rc |= mk_run("mcopy -m -i '%s' '%s' ::/EFI/Microsoft/Boot/BCD", esp, bcd);
+		rc |= mk_run("mcopy -i '%s' '%s' ::/EFI/Microsoft/Boot/BCD", esp, bcd);
 	return rc;
 }
 

@@ -44,6 +44,17 @@ time_t time(time_t *t)
 	return MK_FIXED_TIME;
 }
 
+/*
+ * The tools run as child processes (mkfs.vfat --invariant, mtools) take
+ * their timestamps from SOURCE_DATE_EPOCH: the same fixed instant.
+ */
+__attribute__((constructor)) static void mk_fixed_env(void)
+{
+	setenv("SOURCE_DATE_EPOCH", "1751932800", 1);
+	setenv("TZ", "UTC", 1);
+	setenv("MTOOLS_SKIP_CHECK", "1", 1);
+}
+
 uint64_t mk_rand(uint64_t *s)
 {
 	/* splitmix64 */
