@@ -101,6 +101,7 @@ static int write_headers(struct vhdx_w *w)
 {
 	for (int i = 0; i < 2; i++) {
 		uint8_t h[4096] = { 0 };
+		int rc;
 
 		memcpy(h, "head", 4);
 		/* Header 2 is the newer one and so the active one. */
@@ -114,8 +115,8 @@ static int write_headers(struct vhdx_w *w)
 		put_le32(h + 68, (uint32_t)VHDX_LOG_LEN);
 		put_le64(h + 72, VHDX_LOG_OFF);
 		put_le32(h + 4, bsw_crc32c(0, h, sizeof(h)));
-		int rc = imgw_pwrite_all(w->fd, h, sizeof(h),
-					 (uint64_t)(i + 1) * 64 * KiB);
+		rc = imgw_pwrite_all(w->fd, h, sizeof(h),
+				     (uint64_t)(i + 1) * 64 * KiB);
 		if (rc)
 			return rc;
 	}
