@@ -397,6 +397,76 @@ static int read_region(struct vhdx *x, struct bsw_fx *fx, uint8_t *rt,
 			    why[0], why[1]);
 }
 
+/* A file range in use: a block, or a structure (idx < 0). */
+struct span {
+	uint64_t off, len;
+	int64_t idx;
+};
+
+static int span_cmp(const void *a, const void *b)
+{
+	const struct span *p = a, *q = b;
+
+	return p->off < q->off ? -1 : p->off > q->off;
+}
+
+static const char *span_name(int64_t idx)
+{
+	return idx == -1 ? "the BAT region" : idx == -2 ? "the metadata region" :
+	       idx == -3 ? "the log" : "another block";
+}
+
+/*
+ * Allocated blocks must not overlap each other, the BAT, the metadata or
+ * the log (MS-VHDX 2.2: regions and payload are disjoint 1 MiB-aligned
+ * ranges); an image that breaks this cannot be read consistently.
+ */
+static int check_overlaps(const struct vhdx *x, const uint8_t *hdr,
+			  uint64_t bat_off, uint32_t bat_len, uint64_t meta_off,
+			  uint32_t meta_len, char *err, size_t errlen)
+{
+	struct span *sp = malloc((x->nr_bat + 3) * sizeof(*sp));
+	uint64_t n = 0;
+	int rc = 0;
+
+	if (!sp)
+		return -ENOMEM;
+	sp[n++] = (struct span){ bat_off, bat_len, -1 };
+	sp[n++] = (struct span){ meta_off, meta_len, -2 };
+	if (get_le32(hdr + 68))
+		sp[n++] = (struct span){ get_le64(hdr + 72), get_le32(hdr + 68), -3 };
+	for (uint64_t i = 0; i < x->nr_bat; i++) {
+		unsigned st = x->bat[i] & 7;
+		bool sb = (i % (x->chunk_ratio + 1)) == x->chunk_ratio;
+
+		if ((sb && st == 6) ||
+		    (!sb && (st == PB_FULLY_PRESENT || st == PB_PARTIALLY_PRESENT)))
+			sp[n++] = (struct span){ (x->bat[i] >> 20) * MiB,
+						 sb ? 1 * MiB : x->block, (int64_t)i };
+	}
+	qsort(sp, n, sizeof(*sp), span_cmp);
+	for (uint64_t i = 1; i < n; i++) {
+		const struct span *a = &sp[i - 1], *b = &sp[i];
+
+		if (b->off >= a->off + a->len)
+			continue;
+		if (a->idx < 0 && b->idx < 0)
+			continue;	/* regions among themselves: not ours to judge */
+		if (b->idx < 0) {
+			const struct span *t = a;
+
+			a = b;
+			b = t;
+		}
+		rc = bsw_cont_err(err, errlen, -EINVAL, "VHDX BAT entry %lld (offset %llu) overlaps %s at offset %llu",
+				  (long long)b->idx, (unsigned long long)b->off,
+				  span_name(a->idx), (unsigned long long)a->off);
+		break;
+	}
+	free(sp);
+	return rc;
+}
+
 static int vhdx_open(void **h, const struct bsw_src *src, struct bsw_fx *fx,
 		     struct bsw_cont_info *info, char *err, size_t errlen)
 {
@@ -629,6 +699,9 @@ static int vhdx_open(void **h, const struct bsw_src *src, struct bsw_fx *fx,
 			}
 		}
 	}
+	rc = check_overlaps(x, hdr, bat_off, bat_len, meta_off, meta_len, err, errlen);
+	if (rc)
+		goto fail;
 	if (x->has_parent) {
 		x->sbm = calloc(x->nr_chunks, sizeof(*x->sbm));
 		if (!x->sbm) {
