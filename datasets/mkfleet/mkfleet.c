@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <ntfs-3g/types.h>
@@ -39,6 +40,7 @@
 #define CS		"ControlSet001"
 #define CBS		"Microsoft\\Windows\\CurrentVersion\\Component Based Servicing"
 #define PXID		"916d3b8a1bd4d8019a0b00004413a00e"
+#define MK_FIXED_TIME_S	1751932800	/* util.c pins the libraries' clock here too */
 
 struct disk_ctx {
 	const struct mkopts *o;
@@ -825,6 +827,13 @@ static int make_esp(struct disk_ctx *c, const char *esp)
 	rc |= mk_write_file(bm, d, 1500000);
 	free(d);
 	rc |= make_bcd(c, bcd);
+	/* mcopy -m keeps these times: the fixed instant, for reproducibility */
+	{
+		struct timespec ts[2] = { { MK_FIXED_TIME_S, 0 }, { MK_FIXED_TIME_S, 0 } };
+
+		utimensat(AT_FDCWD, bm, ts, 0);
+		utimensat(AT_FDCWD, bcd, ts, 0);
+	}
 	rc |= mk_run("mkfs.vfat --invariant -C -F 32 -s 1 -i %08x -n SYSTEM '%s' %llu >/dev/null", (unsigned)c->seed,
 		     esp, (unsigned long long)(ESP_SIZE / 1024));
 	rc |= mk_run("mmd -i '%s' ::/EFI ::/EFI/Microsoft ::/EFI/Microsoft/Boot ::/EFI/Boot", esp);
@@ -956,6 +965,8 @@ int main(int argc, char **argv)
 	FILE *t;
 	int ch, rc = 0;
 
+	/* mkfs.vfat and mtools stamp what they write with this instant */
+	setenv("SOURCE_DATE_EPOCH", "1751932800", 1);
 	while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
 		switch (ch) {
 		case 'o': o.out = optarg; break;

@@ -58,7 +58,7 @@ dd if="$img" of=win.vol bs=512 skip="$off" count=$((96*2048)) status=none
 ntfsinfo -m win.vol > ntfsinfo.txt 2>&1 && grep -q "Volume Name: Windows" ntfsinfo.txt \
 	&& ok "ntfsinfo reads the volume" || bad "ntfsinfo: $(head -5 ntfsinfo.txt)"
 # a projected file: one MFT record, two names (System32 and WinSxS)
-inum() { awk -F'\t' -v f="$1" '$2 == f { split($1, a, " "); split(a[2], b, "-"); print b[1] }'; }
+inum() { awk -F'\t' -v f="$1" '$2 == f { split($1, a, " "); sub(":", "", a[2]); split(a[2], b, "-"); print b[1] }'; }
 inode=$(inum Windows/System32/shell32.dll < fls.txt)
 istat -o "$off" "$img" "$inode" > istat.txt
 n=$(grep -c "^Name: " istat.txt); links=$(awk '/^Links:/ {print $2}' istat.txt)
@@ -86,10 +86,8 @@ mmls a/mbr-clean.img | grep -q "NTFS / exFAT (0x07)" && fls -r -p -o 92160 a/mbr
 # containers: vhd and vhdx fleets pass qemu-img check; children read like libvhdi reads them
 "$MK" --out x --format vhdx --children 2 --scenarios pending-xml,kernel-torn || bad "vhdx children"
 "$MK" --out v --format vhd --scenarios clean || bad "vhd fleet"
-# (qemu-img check has no checker for vpc; the VHD is compared by content below)
-for f in x/base.vhdx x/child0000-pending-xml.vhdx; do
-	qemu-img info "$f" >/dev/null 2>&1 || bad "qemu-img info $f"
-done
+# (qemu-img has no checker for vpc and no differencing VHDX: the VHD is
+# compared by content below, the children with libvhdi)
 qemu-img check -f vhdx x/base.vhdx >/dev/null 2>&1 && ok "qemu-img check x/base.vhdx" || bad "qemu-img check x/base.vhdx"
 qemu-img convert -f vpc -O raw v/clean.vhd v.raw && cmp -s v.raw <("$BSW_BIN" cat v/clean.vhd) && ok "vhd reads back the same through qemu and bootsweep" || bad "vhd content"
 if command -v vhdimount >/dev/null && [ -e /dev/fuse ]; then

@@ -91,7 +91,8 @@ if [ -d "$D" ]; then
 	a=$("$B" cat "$D/image-differential.vhd" | sha256sum)
 	if command -v vhdimount >/dev/null && [ -e /dev/fuse ] && mkdir -p mnt &&
 	   timeout 20 vhdimount "$D/image-differential.vhd" mnt >/dev/null 2>&1; then
-		b=$(sha256sum < mnt/vhdi1); umount mnt 2>/dev/null || fusermount -u mnt
+		last=$(ls mnt | sort -V | tail -1)	# vhdiN: N-1 parents first, the child last
+		b=$(sha256sum < "mnt/$last"); umount mnt 2>/dev/null || fusermount -u mnt
 		[ "$a" = "$b" ] && ok "dfvfs chain reads as vhdimount reads it" || bad "dfvfs chain content"
 	else
 		echo "note: vhdimount/FUSE unavailable; chain content compared with the parent only"
