@@ -328,6 +328,20 @@ static int write_fmt(const char *out, enum bsw_imgfmt fmt,
 	}
 }
 
+/*
+ * True when [off, off+len) of fd is a hole (no data per SEEK_DATA), so it
+ * reads as zeros without reading: sparse multi-GB raws convert at the speed
+ * of their data.  False when unsure (no SEEK_DATA support).
+ */
+static bool imgw_is_hole(int fd, uint64_t off, uint64_t len)
+{
+	off_t d = lseek(fd, (off_t)off, SEEK_DATA);
+
+	if (d < 0)
+		return errno == ENXIO;	/* no data at or after off */
+	return (uint64_t)d >= off + len;
+}
+
 /* ---- from a raw file ---- */
 
 struct raw_ctx {
@@ -338,7 +352,13 @@ static int raw_get(void *ctx, uint64_t voff, uint32_t len, uint8_t *buf,
 		   uint8_t *present)
 {
 	struct raw_ctx *r = ctx;
-	int rc = imgw_pread_all(r->fd, buf, len, voff);
+	int rc;
+
+	if (imgw_is_hole(r->fd, voff, len)) {
+		memset(buf, 0, len);
+		return IMGW_BLK_ABSENT;
+	}
+	rc = imgw_pread_all(r->fd, buf, len, voff);
 
 	if (rc)
 		return rc;
@@ -499,6 +519,10 @@ static int cmp_get(void *ctx, uint64_t voff, uint32_t len, uint8_t *buf,
 	uint32_t nsec = len / IMGW_SECTOR, have = 0;
 	int rc;
 
+	if (imgw_is_hole(c->base, voff, len) && imgw_is_hole(c->child, voff, len)) {
+		memset(buf, 0, len);
+		return IMGW_BLK_ABSENT;
+	}
 	if (len > c->tmp_len) {
 		free(c->tmp);
 		c->tmp = imgw_alloc(len);

@@ -162,6 +162,76 @@ static void chain(enum bsw_imgfmt fmt, const char *ext, const uint8_t *base)
 	free(b);
 }
 
+/* Compare [off, off+len) of path's virtual disk with want. */
+static int range_is(const char *path, uint64_t off, size_t len, const uint8_t *want)
+{
+	struct bsw_disk_opts o = { 0 };
+	struct bsw_disk *d;
+	struct bsw_fx *fx;
+	char err[512];
+	uint8_t *got = malloc(len);
+	int rc = 0;
+
+	if (!got || bsw_fx_create(&fx)) {
+		free(got);
+		return 0;
+	}
+	if (!bsw_disk_open(&d, path, &o, fx, err, sizeof(err))) {
+		rc = !bsw_disk_read(d, got, len, off) && !memcmp(got, want, len);
+		bsw_disk_close(d);
+	} else {
+		fprintf(stderr, "open %s: %s\n", path, err);
+	}
+	bsw_fx_destroy(fx);
+	free(got);
+	return rc;
+}
+
+/*
+ * A 6 GiB disk: VHDX sector bitmaps cover 4 GiB per chunk, so a child with
+ * partial blocks on both sides of 4 GiB needs two sector bitmap blocks; VHD
+ * BAT indexes pass 2048.  The raw is sparse, so this stays cheap.
+ */
+static void big(enum bsw_imgfmt fmt, const char *ext)
+{
+	const uint64_t size = 6ull << 30, at[3] = { 1 << 20, (4ull << 30) + 512,
+						    size - 4096 };
+	struct bsw_imgw_opts o = { .timestamp = 99 };
+	struct bsw_imgw_extent e[3];
+	char n0[32], n1[32];
+	uint8_t x[4096], zero[8192] = { 0 }, want[8192];
+	int fd;
+
+	snprintf(n0, sizeof(n0), "big0.%s", ext);
+	snprintf(n1, sizeof(n1), "big1.%s", ext);
+	fd = open(p("big.raw"), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	CHECK(fd >= 0 && ftruncate(fd, (off_t)size) == 0);
+	memset(x, 0x6b, sizeof(x));
+	CHECK(pwrite(fd, x, sizeof(x), (off_t)(5ull << 30)) == (ssize_t)sizeof(x));
+	close(fd);
+	o.id[0] = 0x40;
+	CHECK(bsw_imgw_from_raw(p("big.raw"), p(n0), fmt, &o) == 0);
+	memset(x, 0x5e, sizeof(x));
+	for (int i = 0; i < 3; i++)
+		e[i] = (struct bsw_imgw_extent){ at[i], i == 2 ? 4096 : 512, x };
+	o.id[0] = 0x41;
+	CHECK(bsw_imgw_diff(p(n0), n0, p(n1), e, 3, &o) == 0);
+	/* each change, with the parent's bytes around it */
+	for (int i = 0; i < 2; i++) {
+		memset(want, 0, sizeof(want));
+		memset(want + 512, 0x5e, 512);
+		CHECK(range_is(p(n1), at[i] - 512, 1536, want));
+	}
+	memset(want, 0x5e, 4096);
+	CHECK(range_is(p(n1), size - 4096, 4096, want));
+	memset(want, 0x6b, 4096);
+	CHECK(range_is(p(n1), 5ull << 30, 4096, want));
+	CHECK(range_is(p(n1), (5ull << 30) + 4096, 8192, zero));
+	unlink(p("big.raw"));
+	unlink(p(n0));
+	unlink(p(n1));
+}
+
 int main(void)
 {
 	uint8_t *base = calloc(1, SZ);
@@ -177,6 +247,8 @@ int main(void)
 
 	chain(BSW_IMG_VHD_DYNAMIC, "vhd", base);
 	chain(BSW_IMG_VHDX_DYNAMIC, "vhdx", base);
+	big(BSW_IMG_VHD_DYNAMIC, "vhd");
+	big(BSW_IMG_VHDX_DYNAMIC, "vhdx");
 
 	/* diff_raw: sizes must match. */
 	CHECK(write_file(p("small.raw"), base, SZ / 2) == 0);
