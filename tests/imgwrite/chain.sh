@@ -73,6 +73,34 @@ for x in vhd vhdx; do
 	done
 done
 
+# A 6 GiB VHDX child with partial blocks on both sides of 4 GiB (one
+# sector bitmap block per 4 GiB chunk), read back in ranges via vhdimount.
+truncate -s 6G big.raw
+qemu-io -f raw -c "write -P 0x6b 5G 4K" big.raw >/dev/null
+cp --sparse=always big.raw bigc.raw
+qemu-io -f raw -c "write -P 0x5e 1M 512" -c "write -P 0x5f $(((4 << 30) + 512)) 512" \
+	-c "write -P 0x60 $(((6 << 30) - 4096)) 4096" bigc.raw >/dev/null
+"$MKIMAGE" --from-raw big.raw --out big0.vhdx --format vhdx-dynamic &&
+	"$MKIMAGE" --diff --parent big0.vhdx --locator big0.vhdx --base-raw big.raw \
+		--child-raw bigc.raw --out big1.vhdx || fail "6 GiB chain"
+if [ $have_fuse = 1 ]; then
+	mnt=$(mktemp -d "$W/mnt.XXXX")
+	if timeout 30 vhdimount -X allow_root big1.vhdx "$mnt" >/dev/null 2>&1; then
+		top=$(ls "$mnt" | sort -V | tail -1)
+		for r in $((1 << 20)) $((4 << 30)) $((5 << 30)) $(((6 << 30) - 8192)); do
+			cmp -s <(dd if="$mnt/$top" bs=4096 skip=$((r / 4096)) count=2 status=none) \
+			       <(dd if=bigc.raw bs=4096 skip=$((r / 4096)) count=2 status=none) &&
+				ok "6 GiB child: vhdimount range at $r" ||
+				fail "6 GiB child: vhdimount range at $r differs"
+		done
+		fusermount -u "$mnt" 2>/dev/null || umount "$mnt"
+	else
+		fail "vhdimount big1.vhdx"
+	fi
+	rmdir "$mnt"
+fi
+rm -f big.raw bigc.raw big0.vhdx big1.vhdx
+
 # Children hold only the changed blocks.
 [ "$(du -k L2.vhdx | cut -f1)" -lt 12000 ] && ok "L2.vhdx is small" ||
 	fail "L2.vhdx holds $(du -k L2.vhdx | cut -f1) KiB"
