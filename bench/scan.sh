@@ -5,7 +5,8 @@
 #      made by datasets/mkfleet when it is built (else the triage scenario
 #      disks, repeated); wall time, disks/min, bytes read per disk, peak RSS
 #      (/usr/bin/time -v).
-# Usage: bench/scan.sh [BUILD_DIR] [N_CHILDREN]   (BUILD_DIR configured with -DBSW_BENCH=ON)
+# Usage: [SCALE=small|medium|realistic] bench/scan.sh [BUILD_DIR] [N_CHILDREN]
+# (BUILD_DIR configured with -DBSW_BENCH=ON for bench_hash)
 set -u
 B=${1:-build}
 N=${2:-1000}
@@ -24,9 +25,10 @@ if command -v xxhsum >/dev/null; then xxhsum -b -i1 2>&1 | tr '\r' '\n' | grep '
 echo "== fleet sweep =="
 fleet=$OUT/fleet
 if [ -x "$B/datasets/mkfleet" ]; then
-	if [ ! -f "$fleet/truth.jsonl" ]; then
-		"$B/datasets/mkfleet" --out "$fleet" --scale small --seed 1 --children "$N" 2>/dev/null ||
-		"$B/datasets/mkfleet" --out "$fleet" --scale small --seed 1 --scenarios all
+	if [ ! -f "$fleet/truth.jsonl" ] || [ "$(wc -l < "$fleet/truth.jsonl")" != "$N" ]; then
+		rm -rf "$fleet"
+		"$B/datasets/mkfleet" --out "$fleet" --scale "${SCALE:-small}" --seed 1 \
+			--scenarios clean,pending-xml,driver-missing,half-rollback --format vhdx --children "$N" >/dev/null
 	fi
 	list=$OUT/list
 	find "$fleet" -type f \( -name '*.vhdx' -o -name '*.vhd' -o -name '*.img' -o -name '*.raw' \) | sort > "$list"

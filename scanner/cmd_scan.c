@@ -348,7 +348,8 @@ static void summary(struct stats *s, uint64_t t0, size_t skipped)
 	fprintf(stderr, "\nbootsweep scan: %" PRIu64 " disks in %.1f s", s->done, el);
 	if (skipped)
 		fprintf(stderr, " (%zu already in the output)", skipped);
-	fprintf(stderr, ", %.2f GB read\n", s->bytes / 1e9);
+	fprintf(stderr, ", %.2f GB read, %" PRIu64 " file digests reused from the sweep cache\n",
+		s->bytes / 1e9, bsw_hcache_hits());
 	fprintf(stderr, "  %-14s %8" PRIu64 "\n  %-14s %8" PRIu64
 		"\n  %-14s %8" PRIu64 "\n  %-14s %8" PRIu64 "\n",
 		"clean", s->nr[BSW_V_NONE], "dirty-rollback",
