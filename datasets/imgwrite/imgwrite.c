@@ -463,7 +463,7 @@ static int ext_get(void *ctx, uint64_t voff, uint32_t len, uint8_t *buf,
 
 static int diff_common(const char *parent, const char *parent_locator,
 		       const char *out, struct imgw_bsrc *bs,
-		       const struct bsw_imgw_opts *o)
+		       const struct bsw_imgw_opts *o, uint64_t min_size)
 {
 	struct bsw_imgw_opts def = { 0 };
 	struct imgw_parent par;
@@ -480,7 +480,7 @@ static int diff_common(const char *parent, const char *parent_locator,
 	rc = imgw_make_loc(parent, parent_locator, &loc);
 	if (rc)
 		return rc;
-	if (bs->size && bs->size != par.size)
+	if ((bs->size && bs->size != par.size) || par.size < min_size)
 		return -EINVAL;
 	bs->size = par.size;
 	bs->diff = true;
@@ -495,13 +495,19 @@ int bsw_imgw_diff(const char *parent, const char *parent_locator,
 {
 	struct ext_ctx x = { .ext = ext, .nr = nr_ext };
 	struct imgw_bsrc bs = { .get = ext_get, .ctx = &x };
+	uint64_t end = 0;
 
-	for (size_t i = 0; i < nr_ext; i++)
+	if (nr_ext && !ext)
+		return -EINVAL;
+	for (size_t i = 0; i < nr_ext; i++) {
 		if (ext[i].voff % IMGW_SECTOR || ext[i].len % IMGW_SECTOR ||
 		    (ext[i].len && !ext[i].data) ||
 		    ext[i].voff + ext[i].len < ext[i].voff)
 			return -EINVAL;
-	return diff_common(parent, parent_locator, out, &bs, o);
+		end = BSW_MAX(end, ext[i].voff + ext[i].len);
+	}
+	/* An extent past the parent's end has nowhere to go. */
+	return diff_common(parent, parent_locator, out, &bs, o, end);
 }
 
 /* ---- a differencing child from two raw files ---- */
@@ -571,7 +577,7 @@ int bsw_imgw_diff_raw(const char *parent, const char *parent_locator,
 		goto out;
 	}
 	bs.size = (uint64_t)sb.st_size;
-	rc = diff_common(parent, parent_locator, out, &bs, o);
+	rc = diff_common(parent, parent_locator, out, &bs, o, 0);
 out:
 	if (c.base >= 0)
 		close(c.base);

@@ -154,6 +154,10 @@ static void chain(enum bsw_imgfmt fmt, const char *ext, const uint8_t *base)
 	e[0] = (struct bsw_imgw_extent){ 0, 512, b };
 	CHECK(bsw_imgw_diff(p("nonexistent"), n1, p("bad"), e, 1, &o) == -ENOENT);
 	CHECK(bsw_imgw_diff(p(n1), "", p("bad"), e, 1, &o) == -EINVAL);
+	/* An extent past the parent's end. */
+	e[0] = (struct bsw_imgw_extent){ SZ, 512, b };
+	CHECK(bsw_imgw_diff(p(n1), n1, p("bad"), e, 1, &o) == -EINVAL);
+	e[0] = (struct bsw_imgw_extent){ 0, 512, b };
 	/* A parent that is not an image at all. */
 	CHECK(bsw_imgw_diff(p("base.raw"), "base.raw", p("bad"), e, 1, &o) == -EINVAL);
 
