@@ -180,7 +180,15 @@ static int make_software(struct disk_ctx *c, const char *path)
 	for (unsigned i = 0; i < c->o->hive_fill; i++) {
 		uint8_t blob[64];
 
-		snprintf(key, sizeof(key), "Classes\\CLSID\\{%08x-1111-4222-8333-%012x}", i, i * 7919u);
+		/*
+		 * hivex inserts a subkey in time linear in its siblings: keep
+		 * sibling lists short, as Windows' own Installer tree does.
+		 */
+		if (i < 2000)
+			snprintf(key, sizeof(key), "Classes\\CLSID\\{%08x-1111-4222-8333-%012x}", i, i * 7919u);
+		else
+			snprintf(key, sizeof(key), "Microsoft\\Windows\\CurrentVersion\\Installer\\UserData\\S-1-5-18\\Components\\%02X\\%04X\\{%08x-1111-4222-8333-%012x}",
+				 i % 251, (i / 251) % 97, i, i * 7919u);
 		rc |= hv_sz(h, key, "", "Component object", 0);
 		snprintf(key + strlen(key), sizeof(key) - strlen(key), "\\InprocServer32");
 		rc |= hv_sz(h, key, "", "%SystemRoot%\\System32\\combase.dll", hive_t_REG_EXPAND_SZ);
@@ -521,11 +529,11 @@ static int fill_volume(struct disk_ctx *c, const char *win)
 		rc |= vol_write(v, "Windows/servicing/Sessions/Sessions.xml", sx, strlen(sx));
 	}
 	/* bulk content: program files (sparse bodies keep the host disk small) */
-	for (unsigned i = 0; i < ncomp * 2 && !rc; i++) {
+	for (unsigned i = 0; i < c->o->files && !rc; i++) {
 		uint8_t hdr[512];
 
 		mk_fill(hdr, sizeof(hdr), c->seed + 77 + i);
-		snprintf(p, sizeof(p), "Program Files/App%03u/file%05u.dat", i / 100, i);
+		snprintf(p, sizeof(p), "Program Files/App%04u/file%06u.dat", i / 500, i);
 		rc |= i % 10 ? vol_write(v, p, hdr, sizeof(hdr)) :
 			       vol_write_sparse(v, p, 1 * MiB, hdr, sizeof(hdr));
 	}
@@ -956,7 +964,7 @@ int main(int argc, char **argv)
 		{ "out", 1, 0, 'o' }, { "scale", 1, 0, 's' }, { "seed", 1, 0, 'S' },
 		{ "scenarios", 1, 0, 'c' }, { "format", 1, 0, 'f' }, { "children", 1, 0, 'n' },
 		{ "list", 0, 0, 'l' }, { "help", 0, 0, 'h' }, { 0 } };
-	struct mkopts o = { .scale = 300, .hive_fill = 200, .seed = 1 };
+	struct mkopts o = { .scale = 300, .hive_fill = 200, .files = 600, .seed = 1 };
 	const char *scen = "all", *fmt = "raw";
 	const struct scenario *list[64];
 	unsigned nl = 0, children = 0;
@@ -976,11 +984,11 @@ int main(int argc, char **argv)
 		case 'n': children = strtoul(optarg, NULL, 0); break;
 		case 's':
 			if (!strcmp(optarg, "small")) {
-				o.scale = 300; o.hive_fill = 200;
+				o.scale = 300; o.hive_fill = 200; o.files = 600;
 			} else if (!strcmp(optarg, "medium")) {
-				o.scale = 3000; o.hive_fill = 20000;
+				o.scale = 3000; o.hive_fill = 20000; o.files = 20000;
 			} else if (!strcmp(optarg, "realistic")) {
-				o.scale = 10000; o.hive_fill = 250000;
+				o.scale = 10000; o.hive_fill = 250000; o.files = 280000;
 			} else {
 				usage();
 				return 2;

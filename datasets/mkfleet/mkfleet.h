@@ -25,6 +25,7 @@ struct mkopts {
 	const char *out;
 	unsigned scale;		/* components: small 300, medium 3000, realistic 10000 */
 	unsigned hive_fill;	/* filler keys per big hive */
+	unsigned files;		/* bulk files (MFT records) */
 	uint64_t seed;
 	bool mbr;		/* BIOS/MBR variant */
 };
