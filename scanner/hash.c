@@ -143,6 +143,13 @@ uint64_t bsw_hcache_hits(void)
 static pthread_mutex_t mem_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t mem_cond = PTHREAD_COND_INITIALIZER;
 static uint64_t mem_cap, mem_used, mem_peak;
+/*
+ * Bytes this thread holds.  A thread that already holds memory never
+ * waits (it may overshoot the cap): waiting while holding could deadlock,
+ * with itself or with another holder.  Only a thread about to start
+ * holding waits for room.
+ */
+static __thread uint64_t mem_mine;
 
 void bsw_mem_set_cap(uint64_t bytes)
 {
@@ -157,9 +164,10 @@ void bsw_mem_acquire(uint64_t bytes)
 	/* a request larger than the cap waits until it is alone */
 	if (mem_cap && bytes > mem_cap)
 		bytes = mem_cap;
-	while (mem_cap && mem_used && mem_used + bytes > mem_cap)
+	while (mem_cap && !mem_mine && mem_used && mem_used + bytes > mem_cap)
 		pthread_cond_wait(&mem_cond, &mem_lock);
 	mem_used += bytes;
+	mem_mine += bytes;
 	if (mem_used > mem_peak)
 		mem_peak = mem_used;
 	pthread_mutex_unlock(&mem_lock);
@@ -171,6 +179,7 @@ void bsw_mem_release(uint64_t bytes)
 	if (mem_cap && bytes > mem_cap)
 		bytes = mem_cap;
 	mem_used = bytes > mem_used ? 0 : mem_used - bytes;
+	mem_mine = bytes > mem_mine ? 0 : mem_mine - bytes;
 	pthread_cond_broadcast(&mem_cond);
 	pthread_mutex_unlock(&mem_lock);
 }

@@ -169,7 +169,9 @@ int bsw_fat_open(struct bsw_fat **out, const struct bsw_src *src,
 	if (r)
 		goto fail;
 	/* only as much FAT as the clusters need, capped */
-	flen = ((uint64_t)(f->b.nr_clusters + 2) * f->b.type + 7) / 8;
+	/* +1: a FAT12 entry of the last cluster is read as a 16-bit word */
+	flen = ((uint64_t)(f->b.nr_clusters + 2) * f->b.type + 7) / 8 + 1;
+	flen = BSW_MIN(flen, (uint64_t)f->b.fat_sectors * f->b.bytes_per_sector);
 	if (flen > BSW_MAX_FAT_BYTES) {
 		*why = "FAT larger than the reader's cap";
 		r = -EINVAL;

@@ -30,10 +30,7 @@ bool bsw_tctx_over(struct bsw_tctx *t)
 {
 	if (t->limited)
 		return true;
-	if (t->o->stop && *t->o->stop) {
-		t->limited = true;
-		return true;
-	}
+	/* SIGINT does not stop a disk in flight: its line is finished */
 	if (t->o->timeout_s &&
 	    bsw_now_ms() - t->t0_ms > (uint64_t)t->o->timeout_s * 1000) {
 		BSW_REPORT(t->fx, PR_0_LIMIT_TIME, .n = t->o->timeout_s);

@@ -28,7 +28,7 @@ struct bsw_triage_opts {
 	uint64_t max_bytes;	/* per-disk read budget; 0 = none */
 	unsigned timeout_s;	/* per-disk time limit; 0 = none */
 	bool no_store;		/* skip hashing projected WinSxS files */
-	volatile int *stop;	/* set by SIGINT: give up between stages */
+	volatile int *stop;	/* set by SIGINT (the sweep starts no new disk) */
 };
 
 /* How much of the component store could be verified. */
