@@ -28,6 +28,41 @@ static void print_findings(struct bsw_fx *fx, FILE *out)
 	}
 }
 
+/*
+ * One JSON line: the disk's object (bsw_disk_print_info) with the findings
+ * added as a last member, "findings":[...].
+ */
+static void print_json(struct bsw_disk *d, struct bsw_fx *fx)
+{
+	char *obj = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&obj, &len);
+
+	bsw_fx_finish(fx);
+	if (!m) {
+		bsw_disk_print_info(d, stdout, true);
+		putchar('\n');
+		return;
+	}
+	bsw_disk_print_info(d, m, true);
+	fclose(m);
+	while (len && obj[len - 1] != '}')
+		len--;
+	if (!len) {
+		free(obj);
+		return;
+	}
+	fwrite(obj, 1, len - 1, stdout);
+	fputs(",\"findings\":[", stdout);
+	for (size_t i = 0; i < bsw_fx_count(fx); i++) {
+		if (i)
+			putchar(',');
+		bsw_finding_json(bsw_fx_get(fx, i), stdout);
+	}
+	fputs("]}\n", stdout);
+	free(obj);
+}
+
 int bsw_cmd_info(int argc, char **argv)
 {
 	struct bsw_disk_opts o = { 0 };
@@ -77,13 +112,10 @@ int bsw_cmd_info(int argc, char **argv)
 			bsw_fx_destroy(fx);
 			continue;
 		}
-		bsw_disk_print_info(d, stdout, json);
 		if (json) {
-			bsw_fx_finish(fx);
-			/* findings as a trailing member would need the object open;
-			 * print them as a separate member-free line only in text mode */
-			putchar('\n');
+			print_json(d, fx);
 		} else {
+			bsw_disk_print_info(d, stdout, false);
 			print_findings(fx, stdout);
 		}
 		bsw_disk_close(d);

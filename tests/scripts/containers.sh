@@ -132,5 +132,18 @@ printf 'XXXX' | dd of=h1bad.vhdx bs=1 seek=$((64*1024+100)) conv=notrunc status=
 "$B" cat h1bad.vhdx > out.raw && cmp -s out.raw raw.img && "$B" info h1bad.vhdx | grep -q CONT-VHDX \
 	&& ok "one damaged VHDX header: reported, the other used" || bad "vhdx header fallback"
 
+# --- info --json: one valid JSON object per image, findings included -------
+"$B" info --json gpt1.img empty.img fmt5.vhdx > all.json 2>/dev/null; rc=$?
+python3 - all.json <<'PY' && [ $rc = 8 ] && ok "info --json: one object per image, findings, error line, exit 8" || bad "info --json rc=$rc $(cat all.json)"
+import json, sys
+L = [json.loads(l) for l in open(sys.argv[1])]
+assert len(L) == 3, L
+assert [f["code"] for f in L[0]["findings"]] == ["PART-GPT"], L[0]["findings"]
+assert "empty file" in L[1]["error"], L[1]
+c = L[2]["chain"][0]
+assert c["format"] == "vhdx" and c["block_size"] == 1048576, c
+assert L[2]["findings"] == [], L[2]
+PY
+
 rm -f out.raw q.raw
 exit $fail
