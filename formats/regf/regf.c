@@ -905,7 +905,7 @@ int bsw_hive_load(struct bsw_hive **out, const uint8_t *primary, size_t len,
 				 b.seq1, b.seq2);
 		r = bsw_regf_replay(h, &b, logs, nr_logs, why);
 		if (r < 0)
-			return r;
+			goto nomem;
 		h->state = r ? BSW_HIVE_RECOVERED : BSW_HIVE_UNRECOVERABLE;
 		bsw_regf_parse_base(h->buf, h->len, &b);
 		h->ktm = b.flags & 1;
@@ -920,10 +920,14 @@ int bsw_hive_load(struct bsw_hive **out, const uint8_t *primary, size_t len,
 	if (h->ktm)
 		bsw_report(fx, PR_REGF_0_KTM, &(struct bsw_fctx){ 0 });
 	if (base_ok && bsw_regf_verify(h) == -ENOMEM)
-		return -ENOMEM;
+		goto nomem;
 	if (h->corrupt && h->state != BSW_HIVE_UNRECOVERABLE)
 		h->state = BSW_HIVE_CORRUPT;
 	return 0;
+nomem:
+	bsw_hive_free(h);
+	*out = NULL;
+	return -ENOMEM;
 }
 
 void bsw_hive_free(struct bsw_hive *h)
