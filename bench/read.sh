@@ -10,7 +10,7 @@
 # Builds into build-bench (-DBSW_BENCH=ON, Release), makes a SIZE GiB raw
 # with a non-zero pattern in 7 of every 8 blocks, converts it with mkimage,
 # deletes the raw, measures, prints medians and ratios, and deletes its
-# files.  Needs: cmake, fio, jq.
+# files.  Needs: cmake, fio, awk.
 set -euo pipefail
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 B=$SRC/build-bench
@@ -54,7 +54,8 @@ median() { sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2
 fio_run() {	# file direct
 	fio --name=seq --filename="$1" --readonly --invalidate=0 --ioengine=io_uring --rw=read \
 	    --bs=1M --iodepth=16 --iomem_align=4096 --direct="$2" \
-	    --output-format=json 2>/dev/null | jq '.jobs[0].read.bw_bytes'
+	    --output-format=terse --terse-version=3 2>/dev/null |
+		awk -F';' '{ print $7 * 1024 }'	# field 7: read bandwidth, KiB/s
 }
 
 # bench_read: prints "virtual_Bps file_Bps"
@@ -62,7 +63,8 @@ br_run() {	# file chunk extra-args...
 	local f=$1 c=$2
 	shift 2
 	"$BR" "$f" --chunk $c --depth 16 "$@" |
-		jq -r '"\(.bytes / .seconds) \(.file_bytes / .seconds)"'
+		sed -n 's/.*"bytes":\([0-9]*\),"file_bytes":\([0-9]*\),"seconds":\([0-9.]*\).*/\1 \2 \3/p' |
+		awk '{ printf "%.0f %.0f\n", $1 / $3, $2 / $3 }'
 }
 
 declare -A R
