@@ -253,6 +253,17 @@ static void key_bad(struct walk *w, enum bsw_problem p, uint32_t cell,
 	    .str2 = path, .n = (int64_t)n });
 }
 
+/* A key-level warning that does not make the hive corrupt. */
+static void key_bad_soft(struct walk *w, enum bsw_problem p, uint32_t cell,
+			 const char *what, uint64_t n)
+{
+	char path[512];
+
+	key_path(w, path, sizeof(path));
+	bsw_report(w->h->fx, p, &(struct bsw_fctx){ .cell = cell, .str = what,
+		   .str2 = path, .n = (int64_t)n });
+}
+
 static bool sk_count(struct walk *w, uint32_t off)
 {
 	size_t i;
@@ -415,6 +426,31 @@ static void check_key_fields(struct walk *w, uint32_t k, const uint8_t *nk,
 }
 
 /*
+ * Name hints of fast/hash leaves (spec: Fast leaf, Hash leaf): lf keeps the
+ * first 4 characters, lh 37*h + upper-case character.  Checked for ASCII
+ * names only; returns true when the stored value is right (or unchecked).
+ */
+static bool hint_ok(const uint8_t *lst, const uint8_t *nk, uint32_t stored)
+{
+	bool comp = get_le16(nk + 2) & BSW_NK_COMP_NAME;
+	uint32_t n = get_le16(nk + 72) / (comp ? 1 : 2), h = 0;
+	uint8_t hint[4] = { 0 };
+
+	for (uint32_t i = 0; i < n; i++) {
+		uint32_t c = comp ? nk[76 + i] : get_le16(nk + 76 + 2 * i);
+
+		if (c >= 0x80)
+			return true;
+		if (i < 4)
+			hint[i] = (uint8_t)c;
+		h = 37 * h + (c >= 'a' && c <= 'z' ? c - 32 : c);
+	}
+	if (lst[1] == 'h')
+		return h == stored;
+	return get_le32(hint) == stored;
+}
+
+/*
  * Collect the nk offsets of a subkey list (spec: Index leaf, Fast leaf,
  * Hash leaf, Index root: an index root cannot point to another one).
  * With w set, problems are reported; the walk still uses what is valid.
@@ -487,6 +523,9 @@ static int collect(const struct bsw_hive *h, struct walk *w, uint32_t list,
 			rc = -EIO;
 			continue;
 		}
+		if (w && es == 8 && !hint_ok(c, nk, get_le32(c + 8 + es * i)))
+			key_bad_soft(w, PR_REGF_2_HINT, k, c[1] == 'h' ? "lh" : "lf",
+				     get_le32(c + 8 + es * i));
 		if (*nr >= cap)
 			return -ENOSPC;
 		out[(*nr)++] = k;

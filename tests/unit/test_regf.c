@@ -147,6 +147,13 @@ static void build(struct hb *b)
 	memcpy(at(b, list) + 4, "lh", 2);
 	put_le16(at(b, list) + 6, 1);
 	put_le32(at(b, list) + 8, b->grandchild);
+	{
+		uint32_t hsh = 0;
+
+		for (const char *c = "DEEPER"; *c; c++)
+			hsh = 37 * hsh + (uint8_t)*c;
+		put_le32(at(b, list) + 12, hsh);
+	}
 	put_le32(at(b, b->child) + 4 + 20, 1);
 	put_le32(at(b, b->child) + 4 + 28, list);
 
@@ -353,6 +360,15 @@ static void test_corruptions(void)
 	build(&b);
 	put_le32(at(&b, b.child) + 4 + 20, 2);	/* 2 subkeys claimed, 1 listed */
 	expect(&b, BSW_HIVE_CORRUPT, "REG-HBIN", "subkey count");
+
+	/* A wrong lf hint: Windows' lookup may miss the key; a warning. */
+	build(&b);
+	{
+		uint32_t list = get_le32(at(&b, b.root) + 4 + 28);
+
+		memcpy(at(&b, list) + 12, "Selx", 4);
+	}
+	expect(&b, BSW_HIVE_CLEAN, "REG-HBIN", "lf hint");
 
 	build(&b);
 	put_le32(b.buf + 20, 2);
