@@ -785,12 +785,21 @@ static int vhdx_map(void *h, uint64_t off, uint64_t len, struct bsw_cext *e)
 		return 0;
 	case PB_PARTIALLY_PRESENT: {
 		uint64_t chunk = blk / x->chunk_ratio;
-		uint64_t sbe = x->bat[chunk * (x->chunk_ratio + 1) + x->chunk_ratio];
+		uint64_t sbe;
 		uint8_t *bm;
 		uint64_t s, end, i;
 		bool first;
 
-		if (!x->has_parent || (sbe & 7) != 6) {
+		/*
+		 * Only differencing disks have sector bitmap entries (MS-VHDX
+		 * 2.5.1); a dynamic disk's BAT may end before this one.
+		 */
+		if (!x->has_parent) {
+			e->kind = BSW_CEXT_ZERO;
+			return 0;
+		}
+		sbe = x->bat[chunk * (x->chunk_ratio + 1) + x->chunk_ratio];
+		if ((sbe & 7) != 6) {
 			e->kind = BSW_CEXT_ZERO;
 			return 0;
 		}

@@ -74,9 +74,10 @@ S=$C/debian-qemu-src/tests/qemu-iotests/sample_images
 if [ -d "$S" ]; then
 	for f in d2v-zerofilled.vhd iotest-dynamic-1G.vhdx; do
 		bzcat "$S/$f.bz2" > "$f"
-		a=$("$B" cat "$f" | sha256sum); b=$(qemu-img convert -O raw "$f" /dev/stdout 2>/dev/null | sha256sum)
-		qemu-img convert -O raw "$f" q.raw; b=$(sha256sum < q.raw); rm -f q.raw
-		[ "$a" = "$b" ] && ok "corpus $f reads as qemu reads it" || bad "corpus $f"
+		# qemu writes a sparse raw; cmp against the stream (no hashing of 1 GiB)
+		qemu-img convert -O raw "$f" q.raw
+		"$B" cat "$f" | cmp -s - q.raw && ok "corpus $f reads as qemu reads it" || bad "corpus $f"
+		rm -f q.raw
 	done
 	for f in hyperv2012r2-dynamic.vhd virtualpc-dynamic.vhd; do
 		bzcat "$S/$f.bz2" > "$f"
