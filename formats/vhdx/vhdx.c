@@ -24,7 +24,7 @@
 #define VHDX_RGN1		(192 * KiB)
 #define VHDX_RGN2		(256 * KiB)
 #define VHDX_MAX_LOG		(256 * MiB)	/* log bytes read into memory */
-#define VHDX_MAX_OVERLAY	65536u		/* overlay pieces after replay */
+#define VHDX_MAX_OVERLAY	8192u	/* overlay pieces: insertion is linear, so cap the quadratic worst case */
 #define VHDX_MAX_META		(1 * MiB)
 #define VHDX_MAX_SIZE		(64ull << 40)	/* 64 TiB, the format's limit */
 

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "formats/common/bytes.h"
 #include "formats/common/crc.h"
@@ -151,6 +152,48 @@ static void test_log(void)
 	done(h, &ci, fx, rc);
 }
 
+/* A log full of zero descriptors: the overlay cap stops it, quickly, unapplied. */
+static void test_log_flood(void)
+{
+	struct bsw_cont_info ci;
+	struct bsw_fx *fx;
+	struct bsw_cext e;
+	char err[256];
+	void *h;
+	int rc;
+	time_t t0 = time(NULL);
+
+	make(false, true);
+	for (uint32_t k = 0; k < 256; k++) {
+		uint8_t *l = img + LOG + 4096 * k;
+		uint64_t seq = 100 + k;
+
+		memcpy(l, "loge", 4);
+		put_le32(l + 8, 4096);
+		put_le32(l + 12, 0);
+		put64(l + 16, seq);
+		put_le32(l + 24, 126);
+		memcpy(l + 32, LOGGUID, 16);
+		for (uint32_t i = 0; i < 126; i++) {
+			uint8_t *d = l + 64 + 32 * i;
+
+			memcpy(d, "zero", 4);
+			put64(d + 8, 4096);
+			put64(d + 16, (8ull << 20) + 8192ull * (k * 126 + i));
+			put64(d + 24, seq);
+		}
+		crc_at(l, 4096, 4);
+	}
+	rc = do_open(&h, &ci, &fx, err, sizeof(err));
+	T_CHECK(rc == 0 && bsw_fx_nr(fx, PR_2_VHDX_LOG_BAD) == 1 && !ci.log_replayed,
+		"flooded log refused: rc %d %s", rc, err);
+	if (!rc)
+		T_CHECK(bsw_vhdx_ops.map(h, 0, VSIZE, &e) == 0 && e.kind == BSW_CEXT_DATA &&
+			e.len == MiB, "no partial overlay left");
+	T_CHECK(time(NULL) - t0 < 5, "took %ld s", (long)(time(NULL) - t0));
+	done(h, &ci, fx, rc);
+}
+
 static void test_diff(void)
 {
 	struct bsw_cont_info ci;
@@ -261,6 +304,7 @@ int main(void)
 		return T_EXIT_FAIL;
 	test_dynamic();
 	test_log();
+	test_log_flood();
 	test_diff();
 	test_damage();
 	free(img);
