@@ -191,6 +191,10 @@ static int vhd_open(void **h, const struct bsw_src *src, struct bsw_fx *fx,
 		goto fail;
 	}
 	info->subformat = v->type == VHD_TYPE_DIFF ? "differencing" : "dynamic";
+	/* The copy at offset 0 must equal the footer (spec: "Hard Disk Footer"). */
+	if (fsize >= 1024 && !bsw_src_read_full(src, head, 512, 0) &&
+	    footer_ok(head) && memcmp(head, foot, 512))
+		BSW_REPORT(fx, PR_1_VHD_FOOTER_MISMATCH, .off = 0);
 	{
 		uint64_t doff = get_be64(foot + 16);
 

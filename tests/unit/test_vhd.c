@@ -131,6 +131,11 @@ static void test_damage(void)
 	make_dyn(3);
 	f[100] ^= 1;
 	expect_finding("footer csum", PR_1_VHD_FOOTER_CSUM);
+	/* a valid copy at offset 0 that differs from the footer */
+	make_dyn(3);
+	img[100] ^= 1;
+	seal(img, NULL);
+	expect_finding("footer copy differs", PR_1_VHD_FOOTER_MISMATCH);
 	/* dynamic header checksum wrong */
 	make_dyn(3);
 	dh[100] ^= 1;
