@@ -84,6 +84,12 @@ if [ -d "$S" ]; then
 		"$B" info "$f" | grep -q "136365211648 bytes" && ok "corpus $f opens (127 GiB virtual)" || bad "corpus $f"
 	done
 fi
+T=$C/sleuthkit/test/data/image.vhd
+if [ -f "$T" ]; then
+	qemu-img convert -O raw "$T" q.raw
+	"$B" cat "$T" | cmp -s - q.raw && ok "sleuthkit image.vhd reads as qemu reads it" || bad "sleuthkit image.vhd"
+	rm -f q.raw
+fi
 D=$C/dfvfs/test_data
 if [ -d "$D" ]; then
 	"$B" info "$D/image-differential.vhd" > diff.txt
