@@ -15,12 +15,23 @@ stamp=$(stat -c %Y "$MKFLEET")
 if [ ! -f "$OUT/stamp" ] || [ "$(cat "$OUT/stamp")" != "$stamp" ]; then
 	rm -rf "$OUT"
 	mkdir -p "$OUT"
+	all=$("$MKFLEET" --list | awk '{print $1}' | paste -sd, -)
 	for fmt in raw vhdx; do
-		"$MKFLEET" --out "$OUT/$fmt" --scale small --seed 1 --scenarios all --format $fmt >"$OUT/mkfleet-$fmt.log" 2>&1 ||
-			echo "note: mkfleet --format $fmt exited $? (see $OUT/mkfleet-$fmt.log); checking what it wrote"
+		list=$all
+		# a scenario mkfleet cannot make yet is left out (and said so), not
+		# allowed to hide the others
+		for try in 1 2 3 4 5 6; do
+			rm -rf "$OUT/$fmt"
+			"$MKFLEET" --out "$OUT/$fmt" --scale small --seed 1 --scenarios "$list" --format $fmt \
+				>"$OUT/mkfleet-$fmt.log" 2>&1 && break
+			bad_sc=$(sed -n 's/^mkfleet: scenario \([^ ]*\) failed.*/\1/p' "$OUT/mkfleet-$fmt.log" | head -1)
+			[ -n "$bad_sc" ] || { echo "note: mkfleet --format $fmt failed (see log)"; break; }
+			echo "note: mkfleet cannot make scenario $bad_sc ($fmt); left out"
+			list=$(echo "$list" | tr , '\n' | grep -vx "$bad_sc" | paste -sd, -)
+		done
 	done
 	"$MKFLEET" --out "$OUT/children" --scale small --seed 2 --scenarios clean,pending-xml,driver-missing \
-		--format vhdx --children 40 >"$OUT/mkfleet-children.log" 2>&1 ||
+		--format vhdx --children 20 >"$OUT/mkfleet-children.log" 2>&1 ||
 		echo "note: mkfleet --children exited $?"
 	echo "$stamp" > "$OUT/stamp"
 fi
