@@ -14,9 +14,20 @@
 #include "formats/common/bytes.h"
 #include "mkfleet.h"
 
+#define HV_DEPTH 24
+
+/*
+ * Fills set many values on one key, then move to a sibling: the key path
+ * last resolved is cached level by level (hivex node handles are cell
+ * offsets, stable while keys and values are added), so only the levels
+ * that changed are looked up; hivex_node_get_child walks every sibling.
+ */
 struct hv {
 	hive_h *h;
 	char tmp[512];
+	unsigned depth;
+	char name[HV_DEPTH][256];
+	hive_node_h nh[HV_DEPTH];
 };
 
 static void put32(uint8_t *p, uint32_t v) { put_le32(p, v); }
@@ -118,11 +129,24 @@ static hive_node_h node(struct hv *v, const char *key)
 {
 	hive_node_h n = hivex_root(v->h);
 	char buf[1024], *save = NULL, *tok;
+	unsigned lvl = 0;
+	bool same = true;
 
 	snprintf(buf, sizeof(buf), "%s", key);
-	for (tok = strtok_r(buf, "\\", &save); tok; tok = strtok_r(NULL, "\\", &save)) {
-		hive_node_h c = hivex_node_get_child(v->h, n, tok);
+	for (tok = strtok_r(buf, "\\", &save); tok; tok = strtok_r(NULL, "\\", &save), lvl++) {
+		hive_node_h c;
 
+		if (same && lvl < v->depth && !strcmp(v->name[lvl], tok)) {
+			n = v->nh[lvl];
+			continue;
+		}
+		same = false;
+		errno = 0;
+		c = hivex_node_get_child(v->h, n, tok);
+		if (!c && errno) {
+			fprintf(stderr, "mkfleet: hivex: cannot look up %s: %s\n", key, strerror(errno));
+			return 0;
+		}
 		if (!c)
 			c = hivex_node_add_child(v->h, n, tok);
 		if (!c) {
@@ -130,6 +154,13 @@ static hive_node_h node(struct hv *v, const char *key)
 			return 0;
 		}
 		n = c;
+		if (lvl < HV_DEPTH && strlen(tok) < sizeof(v->name[0]) && v->depth >= lvl) {
+			snprintf(v->name[lvl], sizeof(v->name[0]), "%s", tok);
+			v->nh[lvl] = n;
+			v->depth = lvl + 1;
+		} else if (v->depth > lvl) {
+			v->depth = lvl;
+		}
 	}
 	return n;
 }
