@@ -110,6 +110,9 @@ const char *bsw_check_file(struct bsw_tctx *t, const char *path, bool pe,
 		return "in a corrupt MFT record";
 	if (st.rflags & BSW_NTFS_R_DIR)
 		return "a directory";
+	/* WOF-compressed system files: the data lives in a named stream */
+	if (st.rflags & BSW_NTFS_R_WOF)
+		return NULL;
 	if (!st.size)
 		return "empty (0 bytes)";
 	if (!pe)
