@@ -107,6 +107,30 @@ int main(void)
 	}
 	free(d);
 
+	/* a real store (regipy's test data, made by Windows) */
+	snprintf(path, sizeof(path), "xz -dkc %s/regipy/regipy_tests/data/BCD.xz > %s/triage-bcd-real.hive",
+		 BSW_CORPUS, BSW_BINDIR);
+	if (!system(path)) {
+		snprintf(path, sizeof(path), "%s/triage-bcd-real.hive", BSW_BINDIR);
+		d = slurp(path, &len);
+		if (d && !bsw_hive_load(&h, d, len, NULL, 0, BSW_V_UNBOOT, NULL)) {
+			T_CHECK(bsw_bcd_parse(h, &b) == 0, "real: parse");
+			T_CHECK(b.bootmgr.present && b.bootmgr.type == BSW_BCD_TYPE_BOOTMGR, "real: bootmgr");
+			T_CHECK(!strcasecmp(b.default_guid, "{733b62e5-f608-11eb-825c-c112f60133ab}"),
+				"real: default %s", b.default_guid);
+			T_CHECK(b.def.present && b.def.type == BSW_BCD_TYPE_LOADER, "real: loader type %#x",
+				b.def.type);
+			T_CHECK(strstr(b.def.path, "winload") != NULL, "real: path %s", b.def.path);
+			T_CHECK(b.def.osdev.present && b.def.osdev.valid, "real: osdevice");
+			T_CHECK(b.nr_loaders >= 1, "real: loaders %u", b.nr_loaders);
+			printf("real BCD: default %s path %s sysroot %s osdevice type %u scheme %u, %u loaders\n",
+			       b.default_guid, b.def.path, b.def.sysroot, b.def.osdev.type,
+			       b.def.osdev.scheme, b.nr_loaders);
+			bsw_hive_free(h);
+		}
+		free(d);
+	}
+
 	/* device elements: truncated, wrong scheme, MBR */
 	bsw_bcd_parse_device(blob, 10, &dv);
 	T_CHECK(dv.present && !dv.valid, "short device");
