@@ -1,6 +1,9 @@
 /* WinSxS parsers: manifests (identity, files, digests), DCM recognition,
  * path expansion, folder names, pending.xml and Sessions.xml. */
+#include <dirent.h>
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "formats/sxs/sxs.h"
@@ -26,6 +29,64 @@ static const char manifest[] =
 	" <file name=\"x.sys\" destinationPath=\"$(runtime.drivers)\"/>\n"
 	" <file name=\"inside.txt\"/>\n"
 	"</assembly>\n";
+
+/* Real Windows 11 component manifests (UFCase docs): all parse; every
+ * digest present decodes to 20 or 32 bytes. */
+static void real_manifests(void)
+{
+	char dir[512], path[1024];
+	struct dirent *de;
+	unsigned nr = 0, files = 0, dig = 0, i;
+	DIR *d;
+
+	snprintf(dir, sizeof(dir), "%s/UFCase/docs/manifests", BSW_CORPUS);
+	d = opendir(dir);
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		struct bsw_sxs_manifest *m;
+		const char *why;
+		uint8_t *buf;
+		long n;
+		FILE *fp;
+
+		if (strncmp(de->d_name, "comp_", 5))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		fp = fopen(path, "rb");
+		if (!fp)
+			continue;
+		fseek(fp, 0, SEEK_END);
+		n = ftell(fp);
+		rewind(fp);
+		buf = malloc(n ? n : 1);
+		if (buf && fread(buf, 1, n, fp) == (size_t)n) {
+			int r = bsw_sxs_parse_manifest(buf, n, &m, &why);
+
+			T_CHECK(r == 0, "%s: %d %s", de->d_name, r, why);
+			if (!r) {
+				nr++;
+				T_CHECK(m->name[0], "%s: no identity name", de->d_name);
+				for (i = 0; i < m->nr_files; i++) {
+					files++;
+					if (m->files[i].alg) {
+						T_CHECK(m->files[i].digest_len == 20 ||
+							m->files[i].digest_len == 32,
+							"%s: digest length %u", de->d_name,
+							m->files[i].digest_len);
+						dig++;
+					}
+				}
+				bsw_sxs_manifest_free(m);
+			}
+		}
+		free(buf);
+		fclose(fp);
+	}
+	closedir(d);
+	printf("real manifests: %u parsed, %u files, %u with digests\n", nr, files, dig);
+	T_CHECK(nr > 0, "no real manifest parsed");
+}
 
 int main(void)
 {
@@ -77,5 +138,6 @@ int main(void)
 		"<Session id=\"2\" Status=\"0x800f0922\"/></Sessions>"), &s, &why);
 	T_CHECK(r == 0 && s.nr_sessions == 2 && !strcmp(s.last_id, "2") && !s.last_has_complete &&
 		s.last_status == 0x800f0922, "sessions %d %s", r, why);
+	real_manifests();
 	return T_DONE();
 }
