@@ -1,9 +1,4 @@
 # Triage: FAT, BCD, SxS parsers, servicing/boot checks, classifier, scan.
-#
-# While formats/regf is incomplete, weak stand-ins for the hive API (an
-# archive linked after bsw_formats, so every real definition wins).
-add_library(bsw_triage_regf_stub STATIC ${BSW_TEST_DIR}/triage/regf_stub.c)
-target_link_libraries(bsw_formats PUBLIC bsw_triage_regf_stub)
 bsw_unit_test(test_fat SOURCES ${BSW_TEST_DIR}/unit/test_fat.c LIBS bsw_formats bsw_core)
 bsw_unit_test(test_sxs SOURCES ${BSW_TEST_DIR}/unit/test_sxs.c LIBS bsw_formats bsw_core)
 bsw_script_test(triage_accuracy ${BSW_TEST_DIR}/triage/accuracy.sh LABELS images)
