@@ -13,7 +13,7 @@
 #include "formats/bcd/bcd.h"
 #include "formats/common/bytes.h"
 
-void bsw_guid_str(const uint8_t g[16], char *buf, size_t len)
+void bsw_bcd_guid_str(const uint8_t g[16], char *buf, size_t len)
 {
 	snprintf(buf, len,
 		 "{%08x-%04x-%04x-%02x%02x-%02x%02x%02x%02x%02x%02x}",

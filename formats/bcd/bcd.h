@@ -73,6 +73,6 @@ void bsw_bcd_parse_device(const uint8_t *d, size_t len,
 int bsw_bcd_parse(struct bsw_hive *h, struct bsw_bcd *out);
 
 /* Format a 16-byte GUID in mixed-endian Windows form, "{xxxxxxxx-...}". */
-void bsw_guid_str(const uint8_t g[16], char *buf, size_t len);
+void bsw_bcd_guid_str(const uint8_t g[16], char *buf, size_t len);
 
 #endif /* BSW_BCD_H */
