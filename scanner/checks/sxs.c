@@ -270,6 +270,9 @@ void bsw_check_sxs(struct bsw_tctx *t)
 		BSW_REPORT(t->fx, PR_SXS_0_LAYOUT, .str = "(the store itself)");
 		return;
 	}
+	/* the signed catalogs (named by their SHA-256) live beside the manifests */
+	if (bsw_ntfs_lookup(t->v, "\\Windows\\WinSxS\\Catalogs", &rec))
+		BSW_REPORT(t->fx, PR_SXS_0_LAYOUT, .str = "Catalogs");
 	if (bsw_ntfs_lookup(t->v, "\\Windows\\WinSxS\\Manifests", &rec)) {
 		BSW_REPORT(t->fx, PR_SXS_0_LAYOUT, .str = "Manifests");
 		return;

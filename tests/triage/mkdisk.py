@@ -259,6 +259,7 @@ def build(out, sc, work):
                 if os.path.exists(os.path.join(hv, n)):
                     w(s32 + "config/" + n, open(os.path.join(hv, n), "rb").read())
             w("Windows/WinSxS/Manifests/" + KEYFORM + ".manifest", man)
+            os.makedirs(os.path.join(mnt, "Windows/WinSxS/Catalogs"), exist_ok=True)
             w("Windows/WinSxS/" + KEYFORM + "/shell32.dll", shell32)
             if sc == "half-rollback":
                 w(s32 + "shell32.dll", pe(90000, "older shell32 "))
