@@ -277,8 +277,10 @@ static int parse_gpt(const struct bsw_src *src, uint32_t ss,
 
 			if (!memcmp(e, zero, 16))
 				continue;
-			if (l < s || l > last)
-				continue;	/* reported by the overlap pass */
+			if (l < s || l > last) {
+				BSW_REPORT(fx, PR_5_GPT_ENTRY_RANGE, .n = i + 1, .lba = s, .n2 = l);
+				continue;
+			}
 			p = add(t, s * ss, (l - s + 1) * ss);
 			if (!p)
 				break;

@@ -76,6 +76,16 @@ static void test_gpt(void)
 	T_CHECK(bsw_fx_nr(fx, PR_5_GPT_BACKUP_BAD) == 1, "backup bad reported");
 	bsw_fx_destroy(fx);
 
+	/* an entry past the last LBA: ignored and reported */
+	make_gpt(512);
+	put_le64x(disk + 2 * 512 + 128 + 40, 1ull << 40);
+	put_le32(disk + 512 + 88, bsw_crc32(0, disk + 2 * 512, 128 * 128));
+	put_le32(disk + 512 + 16, 0);
+	put_le32(disk + 512 + 16, bsw_crc32(0, disk + 512, 92));
+	T_CHECK(parse(&t, &fx) == 0 && t.nr == 1 && !t.gpt_backup_used &&
+		bsw_fx_nr(fx, PR_5_GPT_ENTRY_RANGE) == 1, "entry range nr %u", t.nr);
+	bsw_fx_destroy(fx);
+
 	/* header naming an absurd entry count must not allocate it */
 	make_gpt(512);
 	put_le32(disk + 512 + 80, 0xffffffffu);
