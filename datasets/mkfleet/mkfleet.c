@@ -90,6 +90,26 @@ static const char *const boot_drivers[] = {
 	"CLFS", "Wdf01000", "msrpc", "ksecdd", "cng", "mup",
 };
 
+/*
+ * Sibling counts of real hives (a few hundred services, a few thousand CBS
+ * packages).  hivex never reuses a freed cell and reallocates a parent's
+ * subkey list on every insert, so a flat list of n keys leaves about
+ * 4 n^2 bytes of free cells: the bulk of a big hive goes to grouped keys.
+ */
+static unsigned nr_services(const struct mkopts *o)
+{
+	unsigned n = 40 + o->hive_fill / 50;
+
+	return n < 700 ? n : 700;
+}
+
+static unsigned nr_packages(const struct mkopts *o)
+{
+	unsigned n = 20 + o->hive_fill / 20;
+
+	return n < 2500 ? n : 2500;
+}
+
 static int make_system(struct disk_ctx *c, const char *path)
 {
 	struct hv *h = hv_new(c->work, "ROOT");
@@ -113,7 +133,7 @@ static int make_system(struct disk_ctx *c, const char *path)
 		rc |= hv_sz(h, key, "Group", i < 3 ? "Boot Bus Extender" : "SCSI miniport", 0);
 		rc |= hv_sz(h, key, "ImagePath", img, hive_t_REG_EXPAND_SZ);
 	}
-	for (unsigned i = 0; i < 40 + c->o->hive_fill / 50; i++) {
+	for (unsigned i = 0; i < nr_services(c->o); i++) {
 		snprintf(key, sizeof(key), CS "\\Services\\svc%04u", i);
 		rc |= hv_dword(h, key, "Start", 3);
 		rc |= hv_dword(h, key, "Type", 16);
@@ -146,7 +166,7 @@ static int make_software(struct disk_ctx *c, const char *path)
 {
 	struct hv *h = hv_new(c->work, "ROOT");
 	char key[512], name[256];
-	unsigned npkg = 20 + c->o->hive_fill / 20;
+	unsigned npkg = nr_packages(c->o);
 	int rc = 0;
 
 	if (!h)
@@ -512,7 +532,7 @@ static int fill_volume(struct disk_ctx *c, const char *win)
 		rc |= vol_write(v, "Windows/WinSxS/pending.xml", x, n);
 	}
 	/* servicing: package manifests and the session log */
-	for (unsigned i = 0; i < 20 + c->o->hive_fill / 20 && !rc; i++) {
+	for (unsigned i = 0; i < nr_packages(c->o) && !rc; i++) {
 		char name[256], x[1024];
 		int n;
 
