@@ -207,18 +207,21 @@ out:
 
 static int open_parent(struct bsw_disk *d, struct bsw_fx *fx, char *err, size_t errlen)
 {
-	struct layer *child = &d->L[d->nr - 1];
+	const unsigned cidx = d->nr - 1;
+	struct layer *child = &d->L[cidx];
 	const struct bsw_cont_info *ci = &child->ci;
-	char tried[512] = "";
+	char tried[512] = "", first_err[512] = "";
 	size_t tl = 0;
-	int rc;
+	int rc, first_rc = 0;
 
 	/* relative locators, then absolute ones, then basenames beside the child */
 	for (int pass = 0; pass < 3; pass++) {
 		for (unsigned i = 0; i < ci->nr_locators; i++) {
-			const char *kind = ci->locator_kind[i];
+			const char *kind;
 			char *cand;
 			struct stat st;
+
+			kind = ci->locator_kind[i];
 
 			if ((pass == 0 && strcmp(kind, "relative")) ||
 			    (pass == 1 && strcmp(kind, "absolute")))
@@ -236,9 +239,19 @@ static int open_parent(struct bsw_disk *d, struct bsw_fx *fx, char *err, size_t 
 			}
 			rc = open_layer(d, cand, fx, err, errlen);
 			free(cand);
-			if (rc)
+			/* open_layer may have moved d->L */
+			child = &d->L[cidx];
+			ci = &child->ci;
+			if (rc == -ELOOP || rc == -ENOMEM)
 				return rc;
-			child = &d->L[d->nr - 2];
+			if (rc) {
+				/* keep the first failure; a later locator may still work */
+				if (!first_rc) {
+					first_rc = rc;
+					snprintf(first_err, sizeof(first_err), "%s", err);
+				}
+				continue;
+			}
 			{
 				struct layer *par = &d->L[d->nr - 1];
 
@@ -262,6 +275,10 @@ static int open_parent(struct bsw_disk *d, struct bsw_fx *fx, char *err, size_t 
 			}
 			return 0;
 		}
+	}
+	if (first_rc) {
+		snprintf(err, errlen, "%s", first_err);
+		return first_rc;
 	}
 	return bsw_cont_err(err, errlen, -ENOENT, "parent of %s not found (locators tried: %s)",
 			    child->path, tl ? tried : "none recorded");

@@ -279,6 +279,12 @@ static void test_find(void)
 	write_child(at("ping.vhd"), "pong.vhd", 0x57327275, parent_uid, "");
 	write_child(at("pong.vhd"), "ping.vhd", 0x57327275, parent_uid, "");
 	expect_open("loop2", at("ping.vhd"), -ELOOP, "loops", NULL, 0);
+	/* the relative locator names something unusable (a folder): the next way works */
+	write_child(at("viadir.vhd"), "sub", 0x57327275, parent_uid, "par.vhd");
+	expect_open("fallback", at("viadir.vhd"), 0, NULL, "parent name in child's folder", 1);
+	/* ... and with no other way, that failure is the message */
+	write_child(at("onlydir.vhd"), "sub", 0x57327275, parent_uid, "");
+	expect_open("unusable", at("onlydir.vhd"), -EINVAL, "not a regular file", NULL, 0);
 	/* a parent that is nowhere */
 	write_child(at("orphan.vhd"), "nothere.vhd", 0x57327275, parent_uid, "");
 	expect_open("missing", at("orphan.vhd"), -ENOENT, "parent of", NULL, 0);
