@@ -500,11 +500,8 @@ static void disk_checks(struct bsw_tctx *t, struct timings *tm)
 	for (i = 0; i < n; i++) {
 		const struct bsw_part *p = bsw_disk_part(t->d, i);
 
-		if (p->fs == BSW_FS_BITLOCKER) {
-			BSW_REPORT(t->fx, PR_0_DISK_ENCRYPTED, .n = p->index,
-				   .off = p->start, .str = "-FVE-FS-");
+		if (p->fs == BSW_FS_BITLOCKER)
 			nr_enc++;
-		}
 		if (p->fs != BSW_FS_ZERO && p->fs != BSW_FS_UNKNOWN)
 			nr_fs++;
 	}
@@ -522,7 +519,23 @@ static void disk_checks(struct bsw_tctx *t, struct timings *tm)
 	ts = bsw_now_ms();
 	find_windows(t, &wsrc, &wwin, &had_ntfs, &broken);
 	tm->ntfs = bsw_now_ms() - ts;
+	/*
+	 * An encrypted partition makes the disk unassessable only when it may
+	 * be the Windows volume: a BitLocker data volume beside a readable
+	 * Windows volume does not hide the boot path.
+	 */
+	for (i = 0; !t->v && i < n; i++) {
+		const struct bsw_part *p = bsw_disk_part(t->d, i);
+
+		if (p->fs == BSW_FS_BITLOCKER)
+			BSW_REPORT(t->fx, PR_0_DISK_ENCRYPTED, .n = p->index,
+				   .off = p->start, .str = "-FVE-FS-");
+	}
 	if (!t->v) {
+		if (nr_enc) {
+			bsw_fx_destroy(broken);
+			return;
+		}
 		if (t->limited) {
 			bsw_fx_destroy(broken);
 			return;
@@ -532,11 +545,9 @@ static void disk_checks(struct bsw_tctx *t, struct timings *tm)
 			bsw_fx_destroy(broken);
 			return;
 		}
-		if (!nr_enc)
-			BSW_REPORT(t->fx, PR_0_DISK_NOT_WINDOWS,
-				   .str = had_ntfs ?
-				   "no \\Windows\\System32\\config\\SYSTEM" :
-				   "no NTFS volume");
+		BSW_REPORT(t->fx, PR_0_DISK_NOT_WINDOWS,
+			   .str = had_ntfs ? "no \\Windows\\System32\\config\\SYSTEM" :
+			   "no NTFS volume");
 		return;
 	}
 	bsw_fx_destroy(broken);

@@ -46,6 +46,7 @@ SCENARIOS = {
     "winload-missing": ("unbootable", ["BOOT-CORE"]),
     "select-bad": ("unbootable", ["BOOT-SELECT"]),
     "bitlocker": ("unassessable", ["DISK-ENCRYPTED"]),
+    "bitlocker-data": ("clean", []),
     "non-windows-ntfs": ("unassessable", ["DISK-NOTWIN"]),
     "empty-disk": ("unassessable", ["DISK-EMPTY"]),
     "gpt-primary-damaged": ("clean", ["PART-GPT"]),
@@ -283,13 +284,21 @@ def build(out, sc, work):
         kernel_rec = int(o.split("Dumping Inode ")[1].split()[0])
 
     img = os.path.join(out, sc + ".img")
+    extra = 6 * MiB if sc == "bitlocker-data" else 0
     with open(img, "wb") as f:
-        f.truncate(DISK_SIZE)
+        f.truncate(DISK_SIZE + extra)
     if sc == "empty-disk":
         return img
-    run("sgdisk", "-U", str(DISK_GUID),
-        "-n", "1:%d:+%dM" % (ESP_START // 512, ESP_SIZE // MiB), "-t", "1:ef00", "-u", "1:" + str(ESP_GUID),
-        "-n", "2:%d:+%dM" % (WIN_START // 512, WIN_SIZE // MiB), "-t", "2:0700", "-u", "2:" + str(WIN_GUID), img)
+    parts = ["-n", "1:%d:+%dM" % (ESP_START // 512, ESP_SIZE // MiB), "-t", "1:ef00", "-u", "1:" + str(ESP_GUID),
+             "-n", "2:%d:+%dM" % (WIN_START // 512, WIN_SIZE // MiB), "-t", "2:0700", "-u", "2:" + str(WIN_GUID)]
+    if extra:
+        # a BitLocker data volume beside a readable Windows volume
+        parts += ["-n", "3:%d:+4M" % ((WIN_START + WIN_SIZE) // 512), "-t", "3:0700"]
+    run("sgdisk", "-U", str(DISK_GUID), *parts, img)
+    if extra:
+        with open(img, "r+b") as f:
+            f.seek(WIN_START + WIN_SIZE)
+            f.write(b"\xeb\x58\x90-FVE-FS-" + bytes(500) + b"\x55\xaa")
     with open(img, "r+b") as f:
         f.seek(ESP_START)
         f.write(open(esp, "rb").read())
@@ -335,7 +344,7 @@ def damage(f, sc, kernel_rec):
         f.seek(512 + 16)
         f.write(b"\xde\xad\xbe\xef")	# header CRC32
         if sc == "gpt-both-damaged":
-            f.seek(DISK_SIZE - 512 + 16)
+            f.seek(-512 + 16, 2)
             f.write(b"\xde\xad\xbe\xef")
 
 
