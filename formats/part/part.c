@@ -151,6 +151,7 @@ loop:
 					p->mbr_type = l[4];
 					p->active = l[0] == 0x80;
 					p->logical = true;
+					p->esp = l[4] == 0xef;
 				}
 				if (!is_ext(nx[4]) || !get_le32(nx + 12))
 					break;
