@@ -303,6 +303,27 @@ out:
 	return 0;
 }
 
+/* 1 if the GPT only makes sense with 4096-byte sectors. */
+static bool gpt_4kn(const struct bsw_src *src)
+{
+	struct bsw_part_table *t = malloc(sizeof(*t));
+	struct bsw_fx *quiet;
+	bool r = false;
+
+	if (!t)
+		return false;
+	if (!bsw_fx_create(&quiet)) {
+		memset(t, 0, sizeof(*t));
+		if (!parse_gpt(src, 512, t, quiet) && t->gpt_broken) {
+			memset(t, 0, sizeof(*t));
+			r = !parse_gpt(src, 4096, t, quiet) && !t->gpt_broken;
+		}
+		bsw_fx_destroy(quiet);
+	}
+	free(t);
+	return r;
+}
+
 int bsw_part_parse(const struct bsw_src *src, uint32_t sector,
 		   struct bsw_part_table *t, struct bsw_fx *fx)
 {
@@ -338,23 +359,15 @@ int bsw_part_parse(const struct bsw_src *src, uint32_t sector,
 		if (s0[446 + 16 * i + 4] == 0xee)
 			prot = true;
 	if (prot) {
+		/*
+		 * A 4Kn disk has its GPT header in the second 4 KiB sector.
+		 * Decide the sector size quietly first, so a 4Kn disk does not
+		 * collect the "both GPTs damaged" finding of the 512-byte try.
+		 */
+		if (sector == 512 && src->size > 8 * 4096 && gpt_4kn(src))
+			sector = 4096;
+		t->sector = sector;
 		rc = parse_gpt(src, sector, t, fx);
-		/* A 4Kn disk: the GPT header is in the second 4 KiB sector. */
-		if (!rc && t->gpt_broken && sector == 512 && src->size > 8 * 4096) {
-			struct bsw_part_table t4;
-			struct bsw_fx *quiet;
-
-			memset(&t4, 0, sizeof(t4));
-			if (!bsw_fx_create(&quiet)) {
-				if (!parse_gpt(src, 4096, &t4, quiet) && !t4.gpt_broken) {
-					t4.sector = 4096;
-					*t = t4;
-				} else {
-					/* keep the 512-byte findings already reported */
-				}
-				bsw_fx_destroy(quiet);
-			}
-		}
 	} else {
 		rc = parse_mbr(src, s0, sector, t, fx);
 	}

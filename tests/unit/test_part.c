@@ -99,6 +99,8 @@ static void test_gpt(void)
 	T_CHECK(parse(&t, &fx) == 0, "4kn parse");
 	T_CHECK(t.sector == 4096 && t.nr == 2 && t.part[0].start == 2048 * 512,
 		"4kn sector %u nr %u", t.sector, t.nr);
+	T_CHECK(bsw_fx_count(fx) == 0, "4kn: no findings from the 512-byte try (%zu)",
+		bsw_fx_count(fx));
 	bsw_fx_destroy(fx);
 }
 
