@@ -79,7 +79,8 @@ static int read_locators(struct vhd *v, const uint8_t *dh,
 
 		if (code == 0x57327275)		/* "W2ru" */
 			kind = "relative";
-		else if (code == 0x57326b75)	/* "W2ku" */
+		else if (code == 0x57326b75 ||	/* "W2ku" */
+			 code == 0x4d616358)	/* "MacX": UTF-8 file URL */
 			kind = "absolute";
 		else
 			continue;
@@ -91,8 +92,21 @@ static int read_locators(struct vhd *v, const uint8_t *dh,
 		if (!buf)
 			return -ENOMEM;
 		if (bsw_src_read_full(v->src, buf, dlen, doff) == 0) {
-			char *s = bsw_utf16_to_utf8(buf, dlen / 2);
+			char *s;
 
+			if (code == 0x4d616358) {
+				/* "file://host/path" -> "/path" (no %-decoding) */
+				size_t skip = 0;
+
+				if (dlen > 7 && !memcmp(buf, "file://", 7)) {
+					skip = 7;
+					while (skip < dlen && buf[skip] != '/')
+						skip++;
+				}
+				s = strndup((char *)buf + skip, dlen - skip);
+			} else {
+				s = bsw_utf16_to_utf8(buf, dlen / 2);
+			}
 			if (!s) {
 				free(buf);
 				return -ENOMEM;

@@ -95,10 +95,15 @@ static int write_child(const char *file, const char *loc, uint32_t loc_kind,
 	n = strlen(loc);
 	put_be32(dh + 576, loc_kind);
 	put_be32(dh + 576 + 4, 512);
-	put_be32(dh + 576 + 8, 2 * n);
 	put_be64(dh + 576 + 16, LOC_OFF);
-	for (size_t i = 0; i < n; i++)
-		put_le16(img + LOC_OFF + 2 * i, loc[i]);
+	if (loc_kind == 0x4d616358) {		/* MacX: UTF-8 URL */
+		put_be32(dh + 576 + 8, n);
+		memcpy(img + LOC_OFF, loc, n);
+	} else {
+		put_be32(dh + 576 + 8, 2 * n);
+		for (size_t i = 0; i < n; i++)
+			put_le16(img + LOC_OFF + 2 * i, loc[i]);
+	}
 	put_be32(dh + 36, csum(dh, 1024, 36));
 	for (unsigned i = 0; i < NBLK; i++)
 		put_be32(img + BAT_OFF + 4 * i, 0xffffffffu);
@@ -285,6 +290,16 @@ static void test_find(void)
 	/* ... and with no other way, that failure is the message */
 	write_child(at("onlydir.vhd"), "sub", 0x57327275, parent_uid, "");
 	expect_open("unusable", at("onlydir.vhd"), -EINVAL, "not a regular file", NULL, 0);
+	/* a Mac OS X file URL (MacX) naming the parent's absolute path */
+	{
+		char url[700];
+
+		snprintf(url, sizeof(url), "file://localhost%s", at("par.vhd"));
+		if (strlen(url) < 480)	/* the locator area is 512 bytes */
+			write_child(at("sub/mac.vhd"), url, 0x4d616358, parent_uid, "");
+		if (strlen(url) < 480)
+			expect_open("macx", at("sub/mac.vhd"), 0, NULL, "absolute locator", 1);
+	}
 	/* a parent that is nowhere */
 	write_child(at("orphan.vhd"), "nothere.vhd", 0x57327275, parent_uid, "");
 	expect_open("missing", at("orphan.vhd"), -ENOENT, "parent of", NULL, 0);
