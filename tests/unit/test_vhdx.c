@@ -227,6 +227,40 @@ static void test_diff(void)
 	done(h, &ci, fx, rc);
 }
 
+/* 4096-byte logical sectors: chunk ratio 32768, one bitmap bit per 4 KiB. */
+static void test_diff_4k(void)
+{
+	struct bsw_cont_info ci;
+	struct bsw_fx *fx;
+	struct bsw_cext e;
+	char err[256];
+	void *h;
+	int rc;
+
+	make(true, false);
+	put_le32(img + META + 64 * 1024 + 16, 4096);
+	put64(img + BAT + 8 * CR, 0);
+	put64(img + BAT + 8 * 32768, bat_ent(6, 5 * MiB));
+	img[5 * MiB] = 0x03;		/* sectors 0-1 (8 KiB) present */
+	rc = do_open(&h, &ci, &fx, err, sizeof(err));
+	T_CHECK(rc == 0 && ci.logical_sector == 4096, "open 4k diff: %s", err);
+	if (rc)
+		return done(h, &ci, fx, rc);
+	T_CHECK(bsw_vhdx_ops.map(h, 0, VSIZE, &e) == 0 && e.kind == BSW_CEXT_DATA &&
+		e.len == 8192, "4k: present run %llu", (unsigned long long)e.len);
+	T_CHECK(bsw_vhdx_ops.map(h, 8192, VSIZE, &e) == 0 && e.kind == BSW_CEXT_PARENT &&
+		e.len == MiB - 8192, "4k: parent run %llu", (unsigned long long)e.len);
+	done(h, &ci, fx, rc);
+	/* the same with a BAT region too small for 32769 entries */
+	make(true, false);
+	put_le32(img + META + 64 * 1024 + 16, 4096);
+	put_le32(img + 192 * 1024 + 40, 128 * 1024);
+	crc_at(img + 192 * 1024, 64 * 1024, 4);
+	rc = do_open(&h, &ci, &fx, err, sizeof(err));
+	T_CHECK(rc < 0 && strstr(err, "cannot hold the 32769 entries"), "small BAT: %s", err);
+	done(h, &ci, fx, rc);
+}
+
 static void expect_fail(const char *what, const char *want)
 {
 	struct bsw_cont_info ci;
@@ -306,6 +340,7 @@ int main(void)
 	test_log();
 	test_log_flood();
 	test_diff();
+	test_diff_4k();
 	test_damage();
 	free(img);
 	free(orig);
