@@ -9,12 +9,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "formats/common/bytes.h"
 #include "mkfleet.h"
 
 #define HV_DEPTH 24
+#define HV_COMPACT_OVER (16 << 20)	/* bytes: compact hives bigger than this */
 
 /*
  * Fills set many values on one key, then move to a sibling: the key path
@@ -235,15 +237,270 @@ int hv_bin(struct hv *v, const char *key, const char *name, const void *d, size_
 	return set(v, key, name, hive_t_REG_BINARY, d, len);
 }
 
+/* ---- compaction of big hives ------------------------------------------------
+ * hivex reallocates a parent's subkey list on every insert and never reuses
+ * the freed cell: a flat list of 10,000 keys leaves ~400 MB of free cells.
+ * A big hive is therefore rewritten, read back through hivex, with every
+ * cell allocated once (regf layout: M. Suhanov's "Windows registry file
+ * format specification", sections hbin, nk, lh, vk, sk).
+ */
+struct cw {
+	uint8_t *b;		/* the hive bins data (offset 0 = first hbin) */
+	size_t len, cap, bin;	/* bin: start of the current hive bin */
+	uint32_t sk;		/* the one security cell every key shares */
+	uint32_t nkeys;
+	uint64_t stamp;
+	hive_h *h;
+};
+
+/* A cell of n bytes (size field included), 8-aligned, inside one hbin. */
+static int64_t cw_alloc(struct cw *w, size_t n)
+{
+	size_t off;
+
+	n = (n + 7) & ~(size_t)7;
+	if (w->len == w->bin || w->len + n > w->bin + get_le32(w->b + w->bin + 8)) {
+		size_t binsz = (n + 32 + 4095) & ~(size_t)4095;
+
+		if (w->len > w->bin) {	/* the rest of the bin: one free cell */
+			size_t end = w->bin + get_le32(w->b + w->bin + 8);
+
+			if (end > w->len)
+				put_le32(w->b + w->len, end - w->len);
+			w->len = end;
+		}
+		if (w->len + binsz > w->cap) {
+			size_t cap = (w->cap ? w->cap * 2 : 1 << 20);
+			uint8_t *nb;
+
+			while (cap < w->len + binsz)
+				cap *= 2;
+			nb = realloc(w->b, cap);
+			if (!nb)
+				return -1;
+			memset(nb + w->cap, 0, cap - w->cap);
+			w->b = nb;
+			w->cap = cap;
+		}
+		w->bin = w->len;
+		memcpy(w->b + w->bin, "hbin", 4);
+		put_le32(w->b + w->bin + 4, w->bin);
+		put_le32(w->b + w->bin + 8, binsz);
+		w->len += 32;
+	}
+	off = w->len;
+	put_le32(w->b + off, -(int32_t)n);
+	w->len += n;
+	return off;
+}
+
+static bool ascii(const char *s)
+{
+	for (; *s; s++)
+		if ((uint8_t)*s >= 0x80)
+			return false;
+	return true;
+}
+
+static int64_t cw_key(struct cw *w, hive_node_h node, uint32_t parent, int depth)
+{
+	char *name = hivex_node_name(w->h, node);
+	hive_node_h *kids = NULL;
+	hive_value_h *vals = NULL;
+	size_t nl, nk_n = 0, nv = 0, maxsub = 0, maxvn = 0, maxvd = 0;
+	int64_t nk = -1, vl = -1, sl = -1;
+
+	if (!name || depth > 64 || !ascii(name) || (nl = strlen(name)) > 255)
+		goto out;
+	kids = hivex_node_children(w->h, node);
+	vals = hivex_node_values(w->h, node);
+	if (!kids || !vals)
+		goto fail;
+	while (kids[nk_n])
+		nk_n++;
+	while (vals[nv])
+		nv++;
+	nk = cw_alloc(w, 4 + 76 + nl);
+	if (nk < 0)
+		goto fail;
+	w->nkeys++;
+	/* values: vk cells, data cells, then the list */
+	if (nv) {
+		vl = cw_alloc(w, 4 + 4 * nv);
+		if (vl < 0)
+			goto fail;
+	}
+	for (size_t i = 0; i < nv; i++) {
+		char *vn = hivex_value_key(w->h, vals[i]);
+		hive_type t;
+		size_t dl = 0, vnl;
+		char *d = vn ? hivex_value_value(w->h, vals[i], &t, &dl) : NULL;
+		int64_t vk = -1, dc = -1;
+
+		if (!vn || !d || !ascii(vn) || (vnl = strlen(vn)) > 255 || dl > 16344) {
+			free(vn);
+			free(d);
+			goto fail;
+		}
+		vk = cw_alloc(w, 4 + 20 + vnl);
+		if (vk >= 0 && dl > 4)
+			dc = cw_alloc(w, 4 + dl);
+		if (vk < 0 || (dl > 4 && dc < 0)) {
+			free(vn);
+			free(d);
+			goto fail;
+		}
+		{
+			uint8_t *v = w->b + vk + 4;
+
+			memcpy(v, "vk", 2);
+			put_le16(v + 2, vnl);
+			if (dl <= 4) {
+				put_le32(v + 4, dl | 0x80000000u);
+				memcpy(v + 8, d, dl);
+			} else {
+				put_le32(v + 4, dl);
+				put_le32(v + 8, dc);
+				memcpy(w->b + dc + 4, d, dl);
+			}
+			put_le32(v + 12, t);
+			put_le16(v + 16, vnl ? 1 : 0);	/* name in ASCII */
+			memcpy(v + 20, vn, vnl);
+		}
+		put_le32(w->b + vl + 4 + 4 * i, vk);
+		if (vnl * 2 > maxvn)
+			maxvn = vnl * 2;
+		if (dl > maxvd)
+			maxvd = dl;
+		free(vn);
+		free(d);
+	}
+	/* subkeys, in hivex's (sorted) order, then their lh list */
+	if (nk_n) {
+		sl = cw_alloc(w, 4 + 4 + 8 * nk_n);
+		if (sl < 0)
+			goto fail;
+		memcpy(w->b + sl + 4, "lh", 2);
+		put_le16(w->b + sl + 6, nk_n);
+	}
+	for (size_t i = 0; i < nk_n; i++) {
+		char *kn = hivex_node_name(w->h, kids[i]);
+		int64_t c = kn ? cw_key(w, kids[i], nk, depth + 1) : -1;
+		uint32_t hash = 0;
+
+		if (c < 0) {
+			free(kn);
+			goto fail;
+		}
+		for (const char *p = kn; *p; p++)
+			hash = hash * 37 + (uint8_t)(*p >= 'a' && *p <= 'z' ? *p - 32 : *p);
+		put_le32(w->b + sl + 8 + 8 * i, c);
+		put_le32(w->b + sl + 12 + 8 * i, hash);
+		if (strlen(kn) * 2 > maxsub)
+			maxsub = strlen(kn) * 2;
+		free(kn);
+	}
+	{
+		uint8_t *k = w->b + nk + 4;
+
+		memcpy(k, "nk", 2);
+		put_le16(k + 2, depth ? 0x20 : 0x2c);	/* COMP_NAME (+ root flags) */
+		put_le64(k + 4, w->stamp);
+		put_le32(k + 16, depth ? parent : 0);
+		put_le32(k + 20, nk_n);
+		put_le32(k + 28, nk_n ? (uint32_t)sl : 0xffffffff);
+		put_le32(k + 32, 0xffffffff);
+		put_le32(k + 36, nv);
+		put_le32(k + 40, nv ? (uint32_t)vl : 0xffffffff);
+		put_le32(k + 44, w->sk);
+		put_le32(k + 48, 0xffffffff);
+		put_le32(k + 52, maxsub);
+		put_le32(k + 60, maxvn);
+		put_le32(k + 64, maxvd);
+		put_le16(k + 72, nl);
+		memcpy(k + 76, name, nl);
+	}
+	goto out;
+fail:
+	nk = -1;
+out:
+	free(name);
+	free(kids);
+	free(vals);
+	return nk;
+}
+
+/* Rewrite the hive at path without free cells.  0, or -1 (path untouched). */
+static int hv_compact(const char *path)
+{
+	static const uint8_t sd[20] = { 1, 0, 0x00, 0x80 };
+	struct cw w = { 0 };
+	size_t hlen = 0;
+	uint8_t *orig = mk_read_file(path, &hlen), *out = NULL;
+	int64_t sk, root;
+	int rc = -1;
+
+	w.h = hivex_open(path, 0);
+	if (!orig || hlen < 8192 || !w.h)
+		goto done;
+	/* 2025-07-08 00:00:00 UTC as a FILETIME: the pinned clock of util.c */
+	w.stamp = (1751932800ull + 11644473600ull) * 10000000ull;
+	sk = cw_alloc(&w, 4 + 20 + sizeof(sd));
+	if (sk < 0)
+		goto done;
+	w.sk = sk;
+	root = cw_key(&w, hivex_root(w.h), 0, 0);
+	if (root < 0)
+		goto done;
+	{
+		uint8_t *s = w.b + sk + 4;
+
+		memcpy(s, "sk", 2);
+		put_le32(s + 4, sk);
+		put_le32(s + 8, sk);
+		put_le32(s + 12, w.nkeys);
+		put_le32(s + 16, sizeof(sd));
+		memcpy(s + 20, sd, sizeof(sd));
+	}
+	{
+		size_t end = w.bin + get_le32(w.b + w.bin + 8);
+
+		if (end > w.len)
+			put_le32(w.b + w.len, end - w.len);
+		w.len = end;
+	}
+	out = malloc(4096 + w.len);
+	if (!out)
+		goto done;
+	memcpy(out, orig, 4096);
+	put_le32(out + 36, root);
+	put_le32(out + 40, w.len);
+	put_le32(out + 508, base_checksum(out));
+	memcpy(out + 4096, w.b, w.len);
+	rc = mk_write_file(path, out, 4096 + w.len);
+done:
+	if (w.h)
+		hivex_close(w.h);
+	free(orig);
+	free(out);
+	free(w.b);
+	return rc;
+}
+
 int hv_commit(struct hv *v, const char *path)
 {
 	int rc = hivex_commit(v->h, path, 0);
+	struct stat st;
 
 	if (rc)
 		fprintf(stderr, "mkfleet: hivex_commit %s: %s\n", path, strerror(errno));
 	hivex_close(v->h);
 	unlink(v->tmp);
 	free(v);
+	/* big hives only: the small ones stay exactly as hivex wrote them */
+	if (!rc && !stat(path, &st) && st.st_size > (getenv("MKFLEET_COMPACT_ALL") ? 0 : HV_COMPACT_OVER) &&
+	    hv_compact(path))
+		fprintf(stderr, "mkfleet: %s: not compacted (kept as hivex wrote it)\n", path);
 	return rc;
 }
 
