@@ -435,13 +435,20 @@ static int hv_compact(const char *path)
 {
 	static const uint8_t sd[20] = { 1, 0, 0x00, 0x80 };
 	struct cw w = { 0 };
-	size_t hlen = 0;
-	uint8_t *orig = mk_read_file(path, &hlen), *out = NULL;
+	uint8_t orig[4096], *out = NULL;
 	int64_t sk, root;
 	int rc = -1;
+	FILE *f = fopen(path, "rb");
 
+	/* the base block is kept; only the bins are rewritten */
+	if (!f || fread(orig, 1, sizeof(orig), f) != sizeof(orig)) {
+		if (f)
+			fclose(f);
+		return -1;
+	}
+	fclose(f);
 	w.h = hivex_open(path, 0);
-	if (!orig || hlen < 8192 || !w.h)
+	if (!w.h)
 		goto done;
 	/* 2025-07-08 00:00:00 UTC as a FILETIME: the pinned clock of util.c */
 	w.stamp = (1751932800ull + 11644473600ull) * 10000000ull;
@@ -481,7 +488,6 @@ static int hv_compact(const char *path)
 done:
 	if (w.h)
 		hivex_close(w.h);
-	free(orig);
 	free(out);
 	free(w.b);
 	return rc;

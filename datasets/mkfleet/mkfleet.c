@@ -290,6 +290,20 @@ static int make_components(struct disk_ctx *c, const char *path, struct componen
 		rc |= hv_bin(h, key, "S256H", dig, 32);
 		rc |= hv_bin(h, key, "identity", k[i].keyform, strlen(k[i].keyform));
 		rc |= hv_dword(h, key, "c!" "10.0.20348", 1);
+		/*
+		 * Real components carry one "c!<deployment>" value per package
+		 * that projects them (tens on a patched server): the bulk of a
+		 * real COMPONENTS hive (realistic scale: 25 each, >= 50 MB).
+		 */
+		for (unsigned j = 0; j < c->o->hive_fill / 10000; j++) {
+			char vn[320];
+
+			snprintf(vn, sizeof(vn), "c!%.60s_31bf3856ad364e35_10.0.20348.%u_%016llx%s",
+				 k[i].keyform + 6, 100 + j,
+				 (unsigned long long)(c->o->seed * 7919ull + i * 131ull + j),
+				 "_microsoft-windows-servicingstack-package~31bf3856ad364e35~amd64~~10.0.20348");
+			rc |= hv_sz(h, key, vn, "", hive_t_REG_BINARY);
+		}
 		snprintf(key, sizeof(key), "CanonicalData\\Deployments\\%.40s", k[i].keyform + 6);
 		rc |= hv_dword(h, key, "installed", 1);
 		if (rc)

@@ -101,5 +101,22 @@ if command -v vhdimount >/dev/null && [ -e /dev/fuse ]; then
 		echo "note: vhdimount could not mount (FUSE); child not cross-checked"
 	fi
 fi
+# big hives are rewritten without free cells: forced on a small disk, the
+# rewritten COMPONENTS must hold exactly what hivex wrote (hivexregedit
+# exports compared) and open with regfinfo
+if command -v hivexregedit >/dev/null && command -v ifind >/dev/null; then
+	MKFLEET_COMPACT_ALL=1 "$MK" --out k --seed 7 --scenarios clean >/dev/null 2>&1 || bad "mkfleet (compaction forced)"
+	for d in a k; do
+		i=$(ifind -o 92160 -n Windows/System32/config/COMPONENTS "$d/clean.img")
+		icat -o 92160 "$d/clean.img" "$i" > "$d.COMPONENTS"
+		hivexregedit --export "$d.COMPONENTS" '\' > "$d.reg" 2>/dev/null
+	done
+	if [ -s a.reg ] && cmp -s a.reg k.reg && regfinfo k.COMPONENTS >/dev/null 2>&1 &&
+	   [ "$(stat -c %s k.COMPONENTS)" -lt "$(stat -c %s a.COMPONENTS)" ]; then
+		ok "compacted COMPONENTS: same content, $(stat -c %s k.COMPONENTS) bytes instead of $(stat -c %s a.COMPONENTS)"
+	else
+		bad "compacted COMPONENTS differs from hivex's"
+	fi
+fi
 rm -f win.vol v.raw
 exit $fail
