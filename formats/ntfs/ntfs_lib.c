@@ -373,6 +373,15 @@ static int n3_data(ntfs_inode *ni, uint64_t *size, uint8_t *out, size_t max,
 		*size = 0;
 		return errno == ENOENT ? -ENOENT : -(errno ? errno : EIO);
 	}
+	/*
+	 * With no unnamed $DATA the lookup can land on a named one ($Secure's
+	 * $SDS): that is not the file's content.
+	 */
+	if (na->name_len) {
+		ntfs_attr_close(na);
+		*size = 0;
+		return -ENOENT;
+	}
 	*size = na->data_size < 0 ? 0 : (uint64_t)na->data_size;
 	if (out && *size > max) {
 		r = -EFBIG;
