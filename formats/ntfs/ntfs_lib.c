@@ -73,6 +73,9 @@ static void n3_append(struct bsw_ntfs3g *v, const char *s)
 		v->log[v->log_len++] = c;
 		room--;
 	}
+	/* no trailing blank: messages end in a newline */
+	while (v->log_len && v->log[v->log_len - 1] == ' ')
+		v->log_len--;
 	v->log[v->log_len] = '\0';
 }
 

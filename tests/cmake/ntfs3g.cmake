@@ -3,3 +3,5 @@
 # proof, and the mount-time verdict on injected faults.
 bsw_unit_test(test_ntfs3g_oracle SOURCES ${BSW_TEST_DIR}/unit/test_ntfs3g_oracle.c
   LABELS images)
+bsw_unit_test(test_ntfs3g_verdict SOURCES ${BSW_TEST_DIR}/unit/test_ntfs3g_verdict.c
+  LABELS images)
