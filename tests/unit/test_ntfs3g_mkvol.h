@@ -59,6 +59,28 @@ static int t_put(ntfs_inode *ni, size_t len, unsigned seed)
 	return r;
 }
 
+/*
+ * Close ni whose parent directory dir is open (NULL: none is).  Closing
+ * syncs the $FILE_NAME copies in the parents' indexes; a parent that is
+ * open must be handed in, or libntfs-3g refuses (EBUSY) and leaks ni.
+ */
+static int t_close(ntfs_inode *ni, ntfs_inode *dir)
+{
+	unsigned long long no;
+	int r;
+
+	if (!ni)
+		return 0;
+	no = (unsigned long long)ni->mft_no;
+	r = dir ? ntfs_inode_close_in_dir(ni, dir) : ntfs_inode_close(ni);
+	if (r) {
+		fprintf(stderr, "mkvol: closing record %llu: %s\n", no,
+			strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 static int t_file(ntfs_inode *dir, const char *name, size_t len, unsigned seed)
 {
 	ntfs_inode *ni = t_mk(dir, name, S_IFREG);
@@ -67,7 +89,8 @@ static int t_file(ntfs_inode *dir, const char *name, size_t len, unsigned seed)
 	if (!ni)
 		return -1;
 	r = t_put(ni, len, seed);
-	ntfs_inode_close(ni);
+	if (t_close(ni, dir))
+		r = -1;
 	return r;
 }
 
@@ -84,24 +107,20 @@ static int t_link(ntfs_inode *ni, ntfs_inode *dir, const char *name)
 	return r;
 }
 
-static void t_close(ntfs_inode *ni)
-{
-	if (ni)
-		ntfs_inode_close(ni);
-}
-
 /*
- * Make the volume at path (size bytes); 0 or -1.  Every inode is opened
- * once at a time: libntfs-3g keeps an inode's record in memory, and a
- * second open copy would write back a stale index.
+ * Make the volume at path (size bytes); 0 or -1.  Every inode is open once
+ * at a time and closed before its parent (libntfs-3g keeps a record in
+ * memory; a second open copy would write back a stale index).
  */
 static int t_mkvol(const char *path, uint64_t size, unsigned nfiles_k)
 {
 	char cmd[1200], name[64];
 	ntfs_volume *vol;
-	ntfs_inode *root, *win, *users, *sys, *sxs, *comp, *shell, *small, *d;
+	ntfs_inode *root, *win, *users, *sys, *sxs, *comp, *shell, *small;
+	ntfs_inode *chain[25];
+	u64 shell_no = 0, small_no = 0;
 	int fd, r = 0;
-	unsigned i;
+	unsigned i, depth;
 
 	unlink(path);
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
@@ -119,60 +138,60 @@ static int t_mkvol(const char *path, uint64_t size, unsigned nfiles_k)
 	if (!vol)
 		return -1;
 	root = ntfs_inode_open(vol, FILE_root);
-	if (!root) {
+	win = root ? t_mk(root, "Windows", S_IFDIR) : NULL;
+	users = root ? t_mk(root, "Users", S_IFDIR) : NULL;
+	sys = win ? t_mk(win, "System32", S_IFDIR) : NULL;
+	sxs = win ? t_mk(win, "WinSxS", S_IFDIR) : NULL;
+	comp = sxs ? t_mk(sxs, "amd64_microsoft-windows-shell32_31bf3856ad364e35_10.0.19041.1_none_1", S_IFDIR) : NULL;
+	shell = comp ? t_mk(comp, "shell32.dll", S_IFREG) : NULL;
+	small = comp ? t_mk(comp, "small.txt", S_IFREG) : NULL;
+	if (!root || !users || !sys || !shell || !small) {
 		ntfs_umount(vol, FALSE);
 		return -1;
 	}
-	/* the layout of a Windows system volume, in small */
-	win = t_mk(root, "Windows", S_IFDIR);
-	users = t_mk(root, "Users", S_IFDIR);
-	t_close(root);
-	sys = win ? t_mk(win, "System32", S_IFDIR) : NULL;
-	sxs = win ? t_mk(win, "WinSxS", S_IFDIR) : NULL;
-	t_close(win);
-	comp = sxs ? t_mk(sxs, "amd64_microsoft-windows-shell32_31bf3856ad364e35_10.0.19041.1_none_1", S_IFDIR) : NULL;
-	t_close(sxs);
-	shell = comp ? t_mk(comp, "shell32.dll", S_IFREG) : NULL;
-	small = comp ? t_mk(comp, "small.txt", S_IFREG) : NULL;
-	t_close(comp);
-	r |= !users || !sys || !shell || !small;
-	if (shell)
-		r |= t_put(shell, 700000, 1);
-	if (small)
-		r |= t_put(small, 40, 2);
+	r |= t_put(shell, 700000, 1);
+	r |= t_put(small, 40, 2);
+	shell_no = shell->mft_no;
+	small_no = small->mft_no;
+	r |= t_close(shell, comp);
+	r |= t_close(small, comp);
+	r |= t_close(comp, sxs);
+	r |= t_close(sxs, win);
+
+	r |= t_file(sys, "ntoskrnl.exe", 1048579, 3);
+	r |= t_file(sys, "empty.dat", 0, 0);
+	r |= t_file(sys, "resident.ini", 300, 4);
+	r |= t_file(sys, "na\xc3\xafve-\xe6\x97\xa5\xe6\x9c\xac.txt", 5000, 5);
+	/* enough names for an $INDEX_ALLOCATION B-tree */
+	for (i = 0; i < 300 * nfiles_k; i++) {
+		snprintf(name, sizeof(name), "drv%05u.sys", i);
+		r |= t_file(sys, name, (size_t)(i * 97 % 9000), i);
+	}
 	/* hard links: System32 names of WinSxS files, one with three names */
+	shell = ntfs_inode_open(vol, shell_no);
 	r |= t_link(shell, sys, "shell32.dll");
 	r |= t_link(shell, sys, "shell32-alias.dll");
+	r |= t_close(shell, sys);
+	small = ntfs_inode_open(vol, small_no);
 	r |= t_link(small, sys, "small-link.txt");
-	t_close(shell);
-	t_close(small);
-	if (sys) {
-		r |= t_file(sys, "ntoskrnl.exe", 1048579, 3);
-		r |= t_file(sys, "empty.dat", 0, 0);
-		r |= t_file(sys, "resident.ini", 300, 4);
-		r |= t_file(sys, "na\xc3\xafve-\xe6\x97\xa5\xe6\x9c\xac.txt", 5000, 5);
-		/* enough names for an $INDEX_ALLOCATION B-tree */
-		for (i = 0; i < 300 * nfiles_k; i++) {
-			snprintf(name, sizeof(name), "drv%05u.sys", i);
-			r |= t_file(sys, name, (size_t)(i * 97 % 9000), i);
-		}
-		t_close(sys);
-	}
-	/* a deep chain */
-	d = users;
-	for (i = 0; d && i < 24; i++) {
-		ntfs_inode *n;
+	r |= t_close(small, sys);
+	r |= t_close(sys, win);
+	r |= t_close(win, root);
 
-		snprintf(name, sizeof(name), "level %02u", i);
-		n = t_mk(d, name, S_IFDIR);
-		t_close(d);
-		d = n;
-		r |= !d;
+	/* a deep chain, closed from the bottom up */
+	chain[0] = users;
+	for (depth = 0; depth < 24 && chain[depth]; depth++) {
+		snprintf(name, sizeof(name), "level %02u", depth);
+		chain[depth + 1] = t_mk(chain[depth], name, S_IFDIR);
 	}
-	if (d) {
-		r |= t_file(d, "bottom.txt", 12345, 6);
-		t_close(d);
-	}
+	if (chain[depth])
+		r |= t_file(chain[depth], "bottom.txt", 12345, 6);
+	else
+		r = 1;
+	for (i = depth; i > 0; i--)
+		r |= t_close(chain[i], chain[i - 1]);
+	r |= t_close(users, root);
+	r |= t_close(root, NULL);
 	if (ntfs_umount(vol, FALSE))
 		r = 1;
 	return r ? -1 : 0;

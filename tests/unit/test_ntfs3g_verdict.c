@@ -214,10 +214,8 @@ static int mod_copy(const char *base, const char *out, int what)
 			(s64)sizeof(page) ? 0 : -1;
 		if (na)
 			ntfs_attr_close(na);
-		if (ni)
-			ntfs_inode_close(ni);
-		if (root)
-			ntfs_inode_close(root);
+		r |= t_close(ni, root);
+		r |= t_close(root, NULL);
 	}
 	if (ntfs_umount(vol, FALSE))
 		r = -1;
