@@ -1,9 +1,11 @@
 /*
- * bench_ntfs3g IMAGE [--partition N] [--hash]
+ * bench_ntfs3g IMAGE [--partition N] [--hash] [--verdict]
  * libntfs-3g through bootsweep's binding (formats/ntfs/ntfs_lib.c): mount
  * the volume read from IMAGE by the container layer (raw, VHD, VHDX), walk
  * the whole tree (optionally hashing every file).  One JSON line: names,
- * seconds, names_per_s, bytes_read.  Run by bench/ntfs.sh.
+ * seconds, names_per_s, bytes_read.  With --verdict, only the mount-time
+ * verdict (bsw_ntfs3g_verdict): seconds, findings, bytes_read.  Run by
+ * bench/ntfs.sh.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -37,7 +39,7 @@ int main(int argc, char **argv)
 	struct bsw_src_window win;
 	const struct bsw_part *p = NULL;
 	unsigned want = 0, i;
-	bool hash = false;
+	bool hash = false, verdict = false;
 	uint64_t names = 0;
 	char err[256] = "";
 	double t0, t1;
@@ -50,6 +52,8 @@ int main(int argc, char **argv)
 	for (i = 2; i < (unsigned)argc; i++) {
 		if (!strcmp(argv[i], "--hash"))
 			hash = true;
+		else if (!strcmp(argv[i], "--verdict"))
+			verdict = true;
 		else if (!strcmp(argv[i], "--partition") && i + 1 < (unsigned)argc)
 			want = (unsigned)atoi(argv[++i]);
 	}
@@ -72,6 +76,20 @@ int main(int argc, char **argv)
 		return 8;
 	}
 	bsw_disk_part_src(d, p, &src, &win);
+	if (verdict) {
+		struct bsw_fx *fx = NULL;
+
+		bsw_fx_create(&fx);
+		r = bsw_ntfs3g_verdict(&src, fx);
+		t1 = now();
+		printf("{\"tool\":\"bench_ntfs3g\",\"verdict\":%d,\"findings\":%zu,"
+		       "\"seconds\":%.3f,\"bytes_read\":%llu}\n", r,
+		       bsw_fx_count(fx), t1 - t0,
+		       (unsigned long long)bsw_disk_bytes_read(d));
+		bsw_fx_destroy(fx);
+		bsw_disk_close(d);
+		return r < 0 ? 8 : 0;
+	}
 	r = bsw_ntfs3g_open(&v, &src, NULL);
 	if (r) {
 		fprintf(stderr, "libntfs-3g mount: %s\n", strerror(-r));

@@ -85,6 +85,7 @@ run bench_ntfs-vhd "$B/bench/bench_ntfs" "$W/vol.vhd"
 run bench_ntfs-vhdx "$B/bench/bench_ntfs" "$W/vol.vhdx"
 run bench_ntfs3g-raw "$B/bench/bench_ntfs3g" "$VOL"
 run bench_ntfs3g-vhdx "$B/bench/bench_ntfs3g" "$W/vol.vhdx"
+run ntfs3g-verdict "$B/bench/bench_ntfs3g" "$VOL" --verdict
 run ntfsls-R ntfsls -R -a "$VOL"
 run fls-r-p fls -r -p "$VOL"
 [ "${SKIP_SLOW:-0}" = 1 ] || run fsntfsinfo-H fsntfsinfo -H "$VOL"
@@ -93,11 +94,12 @@ echo "one run each, JSON:"
 "$B/bench/bench_ntfs" "$VOL"
 "$B/bench/bench_ntfs" "$W/vol.vhdx"
 "$B/bench/bench_ntfs3g" "$VOL"
+"$B/bench/bench_ntfs3g" "$VOL" --verdict
 echo "names: ntfsls -R -a $(ntfsls -R -a "$VOL" 2>/dev/null | wc -l) lines, fls -r -p $(fls -r -p "$VOL" 2>/dev/null | wc -l) lines"
 
 echo "ratios (warm; tool time / bench_ntfs-raw time):"
 base=${WARM[bench_ntfs-raw]}
-for k in fio-mft bench_ntfs-vhd bench_ntfs-vhdx bench_ntfs3g-raw bench_ntfs3g-vhdx ntfsls-R fls-r-p fsntfsinfo-H; do
+for k in fio-mft ntfs3g-verdict bench_ntfs-vhd bench_ntfs-vhdx bench_ntfs3g-raw bench_ntfs3g-vhdx ntfsls-R fls-r-p fsntfsinfo-H; do
 	[ -n "${WARM[$k]:-}" ] || continue
 	printf '  %-20s %8.2fx\n' "$k" "$(echo "${WARM[$k]} / $base" | bc -l)"
 done
