@@ -5,3 +5,8 @@ bsw_unit_test(test_ntfs3g_oracle SOURCES ${BSW_TEST_DIR}/unit/test_ntfs3g_oracle
   LABELS images)
 bsw_unit_test(test_ntfs3g_verdict SOURCES ${BSW_TEST_DIR}/unit/test_ntfs3g_verdict.c
   LABELS images)
+# The generated datasets' NTFS volumes, when the generator is in the tree.
+if(TARGET mkfleet)
+  set_property(TEST test_ntfs3g_oracle APPEND PROPERTY ENVIRONMENT
+    "BSW_MKFLEET=$<TARGET_FILE:mkfleet>")
+endif()

@@ -203,7 +203,8 @@ static double now(void)
 static void compare(const char *name, const struct bsw_src *src)
 {
 	double t0 = now(), t1, t2;
-	struct bsw_ntfs_opts o = { .run_checks = false };
+	struct bsw_ntfs_opts o = { .run_checks = true };
+	struct bsw_fx *bfx = NULL;
 	struct bsw_ntfs3g *gv = NULL;
 	struct cmp c = { .name = name };
 	struct strv mine = { 0 };
@@ -215,9 +216,11 @@ static void compare(const char *name, const struct bsw_src *src)
 	T_CHECK(r == 0, "%s: libntfs-3g mount: %d", name, r);
 	if (r)
 		return;
-	r = bsw_ntfs_open(&c.bv, src, NULL, &o);
+	bsw_fx_create(&bfx);
+	r = bsw_ntfs_open(&c.bv, src, bfx, &o);
 	T_CHECK(r == 0, "%s: bsw_ntfs_open: %d", name, r);
 	if (r) {
+		bsw_fx_destroy(bfx);
 		bsw_ntfs3g_close(gv);
 		return;
 	}
@@ -260,6 +263,39 @@ static void compare(const char *name, const struct bsw_src *src)
 	printf("%s: %u names (bootsweep %zu), %u contents equal, %u not hashed, %u mismatches; open %.2fs, walk+compare %.2fs, total %.2fs\n",
 	       name, c.entries, mine.n, c.hashed, c.skipped, c.bad, t1 - t0,
 	       t2 - t1, now() - t0);
+	/* libntfs-3g's mount-time verdict on the same volume, for the log */
+	{
+		struct bsw_fx *fx = NULL;
+		char msg[1024];
+
+		if (!bsw_fx_create(&fx)) {
+			r = bsw_ntfs3g_verdict(src, fx);
+			T_CHECK(r >= 0, "%s: verdict %d", name, r);
+			bsw_fx_finish(fx);
+			for (i = 0; i < bsw_fx_count(fx); i++) {
+				const struct bsw_finding *f = bsw_fx_get(fx, i);
+
+				bsw_finding_message(f, msg, sizeof(msg));
+				printf("%s: libntfs-3g verdict: %s %s\n", name,
+				       bsw_problem_info(f->problem)->code, msg);
+			}
+			/* the same evidence, read twice, must agree */
+			for (i = 0; i < 3; i++) {
+				static const char *const same[] = {
+					"NTFS-LOGCLEAN", "NTFS-VOLFLAG",
+					"NTFS-HIBER" };
+
+				T_CHECK(bsw_fx_has_code(fx, same[i]) ==
+					bsw_fx_has_code(bfx, same[i]),
+					"%s: %s: libntfs-3g %d, bootsweep %d",
+					name, same[i],
+					bsw_fx_has_code(fx, same[i]),
+					bsw_fx_has_code(bfx, same[i]));
+			}
+			bsw_fx_destroy(fx);
+		}
+	}
+	bsw_fx_destroy(bfx);
 	strv_free(&c.paths);
 	strv_free(&mine);
 	bsw_ntfs_close(c.bv);
@@ -347,6 +383,26 @@ int main(void)
 		}
 		found++;
 		compare_image(vols[i].as, path);
+	}
+
+	/*
+	 * mkfleet's small disks (GPT, ESP + Windows volume): the clean one, a
+	 * broken hard link with changed content, a zero-length driver
+	 */
+	if (getenv("BSW_MKFLEET")) {
+		static const char *const sc[] = { "clean", "half-rollback",
+						  "driver-empty" };
+
+		snprintf(cmd, sizeof(cmd),
+			 "rm -rf '%s/fleet' && '%s' --out '%s/fleet' --scale small --scenarios clean,half-rollback,driver-empty >/dev/null",
+			 work, getenv("BSW_MKFLEET"), work);
+		T_CHECK(system(cmd) == 0, "mkfleet failed");
+		for (i = 0; i < 3; i++) {
+			snprintf(path, sizeof(path), "%s/fleet/%s.img", work, sc[i]);
+			compare_image(sc[i], path);
+		}
+	} else {
+		printf("mkfleet not built: generated disks skipped\n");
 	}
 
 	/* BSW_NTFS3G_IMAGE=path: compare one more image (by hand) */

@@ -16,6 +16,7 @@
 #include <openssl/evp.h>
 
 #include "formats/common/bytes.h"
+#include "formats/ntfs/ntfs.h"
 #include "formats/ntfs/ntfs_lib.h"
 #include "scanner/disk.h"
 #include "t_helpers.h"
@@ -189,6 +190,25 @@ static struct bsw_fx *verdict_mem(const char *what, const uint8_t *img,
 	return fx;
 }
 
+/* Does bootsweep's own reader report code on this image? */
+static bool bsw_says(const uint8_t *img, size_t len, const char *code)
+{
+	struct bsw_ntfs_opts o = { .run_checks = true };
+	struct bsw_src src;
+	struct bsw_src_mem mem;
+	struct bsw_fx *fx = NULL;
+	struct bsw_ntfs *v = NULL;
+	bool has;
+
+	bsw_src_mem_init(&src, &mem, img, len);
+	bsw_fx_create(&fx);
+	if (!bsw_ntfs_open(&v, &src, fx, &o))
+		bsw_ntfs_close(v);
+	has = bsw_fx_has_code(fx, code);
+	bsw_fx_destroy(fx);
+	return has;
+}
+
 /* Modify a copy of the made volume through libntfs-3g (scratch only). */
 static int mod_copy(const char *base, const char *out, int what)
 {
@@ -238,6 +258,8 @@ static void verdicts(const char *base)
 	}
 	fx = verdict_mem("clean", img, len, &ret);
 	T_CHECK(ret == 0 && bsw_fx_count(fx) == 0, "clean: %d findings", ret);
+	T_CHECK(!bsw_says(img, len, "NTFS-VOLFLAG") && !bsw_says(img, len, "NTFS-LOGCLEAN"),
+		"clean: bootsweep disagrees");
 	bsw_fx_destroy(fx);
 
 	/* dirty flag */
@@ -245,6 +267,7 @@ static void verdicts(const char *base)
 	if (mod_copy(base, path, 0) == 0 && (c = load(path, &l2))) {
 		fx = verdict_mem("dirty", c, l2, &ret);
 		T_CHECK(bsw_fx_nr(fx, PR_NTFS3G_F0_VOLFLAG) == 1, "dirty: VOLFLAG");
+		T_CHECK(bsw_says(c, l2, "NTFS-VOLFLAG"), "dirty: bootsweep disagrees");
 		bsw_fx_destroy(fx);
 		free(c);
 	} else {
@@ -256,6 +279,7 @@ static void verdicts(const char *base)
 	if (mod_copy(base, path, 1) == 0 && (c = load(path, &l2))) {
 		fx = verdict_mem("hiber", c, l2, &ret);
 		T_CHECK(bsw_fx_nr(fx, PR_NTFS3G_F0_HIBER) == 1, "hiber: HIBER");
+		T_CHECK(bsw_says(c, l2, "NTFS-HIBER"), "hiber: bootsweep disagrees");
 		bsw_fx_destroy(fx);
 		free(c);
 	} else {
@@ -282,6 +306,7 @@ static void verdicts(const char *base)
 		c[mirr + 0x180] ^= 0x5A;
 		fx = verdict_mem("mirr", c, len, &ret);
 		T_CHECK(bsw_fx_nr(fx, PR_NTFS3G_F0_MIRR) == 1, "mirr: MIRR");
+		T_CHECK(bsw_says(c, len, "NTFS-MIRR"), "mirr: bootsweep disagrees");
 		bsw_fx_destroy(fx);
 	}
 
@@ -315,6 +340,7 @@ static void verdicts(const char *base)
 	T_CHECK(found == 1, "$LogFile not located");
 	fx = verdict_mem("logfile", c, len, &ret);
 	T_CHECK(bsw_fx_nr(fx, PR_NTFS3G_F0_LOG_BAD) == 1, "logfile: LOG_BAD");
+	T_CHECK(bsw_says(c, len, "NTFS-LOGSTRUCT"), "logfile: bootsweep disagrees");
 	bsw_fx_destroy(fx);
 	free(c);
 	free(img);
