@@ -70,7 +70,7 @@ COLD=0
 drop && COLD=1
 
 declare -A WARM CLD
-run() {		# run NAME CMD...: median warm seconds, then one cold run
+run() {		# run NAME CMD...: median warm wall seconds of the process, then one cold run
 	local name=$1; shift
 	"$@" >/dev/null 2>&1	# warm up
 	WARM[$name]=$(for i in $(seq "$REPS"); do secs "$@"; done | median)
@@ -80,13 +80,16 @@ run() {		# run NAME CMD...: median warm seconds, then one cold run
 
 run fio-mft fio --name=mft --filename="$VOL" --ioengine=io_uring --rw=read \
 	--bs=1M --iodepth=16 --offset="$mftoff" --size="$mftlen" --direct=0
-run bench_ntfs-raw "$B/bench/bench_ntfs" "$VOL"
-run bench_ntfs-vhd "$B/bench/bench_ntfs" "$W/vol.vhd"
-run bench_ntfs-vhdx "$B/bench/bench_ntfs" "$W/vol.vhdx"
+# --mem-rounds 0: the process time is the open (MFT read + parse + namespace)
+run bench_ntfs-raw "$B/bench/bench_ntfs" "$VOL" --mem-rounds 0
+run bench_ntfs-raw-checks "$B/bench/bench_ntfs" "$VOL" --mem-rounds 0 --checks
+run bench_ntfs-vhd "$B/bench/bench_ntfs" "$W/vol.vhd" --mem-rounds 0
+run bench_ntfs-vhdx "$B/bench/bench_ntfs" "$W/vol.vhdx" --mem-rounds 0
 run bench_ntfs3g-raw "$B/bench/bench_ntfs3g" "$VOL"
 run bench_ntfs3g-vhdx "$B/bench/bench_ntfs3g" "$W/vol.vhdx"
 run ntfs3g-verdict "$B/bench/bench_ntfs3g" "$VOL" --verdict
 run ntfsls-R ntfsls -R -a "$VOL"
+run ntfsls-R-l ntfsls -R -a -l "$VOL"
 run fls-r-p fls -r -p "$VOL"
 [ "${SKIP_SLOW:-0}" = 1 ] || run fsntfsinfo-H fsntfsinfo -H "$VOL"
 
@@ -99,7 +102,7 @@ echo "names: ntfsls -R -a $(ntfsls -R -a "$VOL" 2>/dev/null | wc -l) lines, fls 
 
 echo "ratios (warm; tool time / bench_ntfs-raw time):"
 base=${WARM[bench_ntfs-raw]}
-for k in fio-mft ntfs3g-verdict bench_ntfs-vhd bench_ntfs-vhdx bench_ntfs3g-raw bench_ntfs3g-vhdx ntfsls-R fls-r-p fsntfsinfo-H; do
+for k in fio-mft ntfs3g-verdict bench_ntfs-raw-checks bench_ntfs-vhd bench_ntfs-vhdx bench_ntfs3g-raw bench_ntfs3g-vhdx ntfsls-R ntfsls-R-l fls-r-p fsntfsinfo-H; do
 	[ -n "${WARM[$k]:-}" ] || continue
 	printf '  %-20s %8.2fx\n' "$k" "$(echo "${WARM[$k]} / $base" | bc -l)"
 done
