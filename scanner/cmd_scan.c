@@ -393,7 +393,8 @@ static void usage(void)
 {
 	fprintf(stderr,
 		"usage: bootsweep scan PATH... [-o FILE] [--resume] [--from FILE|-] [-j N]\n"
-		"       [--mem-cap MiB] [--disk-timeout S] [--max-bytes N[KMG]] [--quiet]\n");
+		"       [--mem-cap MiB] [--disk-timeout S] [--max-bytes N[KMG]] [--quiet]\n"
+		"       [--no-store] [--no-ntfs3g]\n");
 }
 
 /* One disk whose path is not a file we may open: an error line, no open. */
@@ -453,6 +454,7 @@ int bsw_cmd_scan(int argc, char **argv)
 		{ "max-bytes", required_argument, NULL, 'b' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "no-store", no_argument, NULL, 'S' },
+		{ "no-ntfs3g", no_argument, NULL, 'N' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -467,6 +469,11 @@ int bsw_cmd_scan(int argc, char **argv)
 	size_t k;
 	FILE *out = stdout;
 
+	/* libntfs-3g runs in a child: this program again, or (for tests of
+	 * a crashing or hanging child) BSW_NTFS3G_HELPER */
+	topts.ntfs3g_self = getenv("BSW_NTFS3G_HELPER");
+	if (!topts.ntfs3g_self || !*topts.ntfs3g_self)
+		topts.ntfs3g_self = "/proc/self/exe";
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "o:j:q", lo, NULL)) != -1) {
 		switch (c) {
@@ -492,6 +499,7 @@ int bsw_cmd_scan(int argc, char **argv)
 			break;
 		case 'q': quiet = true; break;
 		case 'S': topts.no_store = true; break;
+		case 'N': topts.no_ntfs3g = true; break;
 		default:
 			usage();
 			return c == 'h' ? BSW_EXIT_OK : BSW_EXIT_USAGE;

@@ -19,6 +19,7 @@ static const struct {
 	{ "ls", bsw_cmd_ls, "ls IMAGE [--partition N] [PATH] [-R]: list an NTFS directory" },
 	{ "check", bsw_cmd_check, "check IMAGE...: NTFS volume checks" },
 	{ "hive", bsw_cmd_hive, "hive FILE [--log F]... [--export|--recovered OUT]: verify a hive" },
+	{ "ntfs3g-verdict", bsw_cmd_ntfs3g_verdict, "ntfs3g-verdict IMAGE START SIZE: libntfs-3g's mount-time verdict (scan runs it as a child)" },
 };
 
 static void usage(FILE *out)

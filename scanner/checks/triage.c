@@ -15,6 +15,7 @@
 
 #include "formats/bcd/bcd.h"
 #include "formats/common/bytes.h"
+#include "formats/ntfs/ntfs_lib.h"
 #include "formats/part/part.h"
 #include "scanner/checks/triage.h"
 
@@ -321,6 +322,48 @@ struct timings {
 	uint64_t open, ntfs, hives, boot, servicing, sxs;
 };
 
+/*
+ * libntfs-3g's mount-time verdict on the volume chosen as Windows' (or kept
+ * as the broken evidence), as INFO/WARN rows beside bootsweep's own: they
+ * never decide the verdict.  Run once per disk, not on every NTFS
+ * candidate, and (from scan) in a child process, so that a crash or hang
+ * of libntfs-3g on a hostile volume costs one finding, not the sweep.
+ */
+#define NTFS3G_TIMEOUT_S 60
+
+static void second_opinion(struct bsw_tctx *t, const struct bsw_part *p,
+			   const struct bsw_src *wsrc, struct bsw_fx *pfx)
+{
+	unsigned tmo = NTFS3G_TIMEOUT_S;
+	uint64_t spent;
+	int r;
+
+	if (t->o->no_ntfs3g || bsw_tctx_over(t))
+		return;
+	if (!t->o->ntfs3g_self) {
+		bsw_ntfs3g_verdict(wsrc, pfx);
+		return;
+	}
+	if (t->o->timeout_s) {
+		/* at most half of what is left, so a hanging libntfs-3g
+		 * leaves bootsweep's own checks the time to finish */
+		spent = (bsw_now_ms() - t->t0_ms) / 1000;
+		if (spent + 2 < t->o->timeout_s)
+			tmo = BSW_MIN(tmo, (t->o->timeout_s - (unsigned)spent) / 2);
+		else
+			tmo = 1;
+	}
+	r = bsw_ntfs3g_isolated(t->o->ntfs3g_self, bsw_disk_path(t->d),
+				p->start, p->size, tmo, pfx);
+	if (r < 0) {
+		char why[96];
+
+		snprintf(why, sizeof(why), "its child process could not be started (%s)",
+			 strerror(-r));
+		BSW_REPORT(pfx, PR_NTFS3G_F0_CHILD, .str = why);
+	}
+}
+
 static void find_windows(struct bsw_tctx *t, struct bsw_src *wsrc,
 			 struct bsw_src_window *wwin, bool *had_ntfs,
 			 struct bsw_fx **broken)
@@ -350,6 +393,7 @@ static void find_windows(struct bsw_tctx *t, struct bsw_src *wsrc,
 			*had_ntfs = true;
 		if (!r && !bsw_ntfs_lookup(v, "\\Windows\\System32\\config\\SYSTEM",
 					   &rec)) {
+			second_opinion(t, p, wsrc, pfx);
 			t->v = v;
 			t->wp = p;
 			copy_findings(t->fx, pfx);
@@ -363,6 +407,7 @@ static void find_windows(struct bsw_tctx *t, struct bsw_src *wsrc,
 		 * finding, is the likely Windows volume: keep its evidence */
 		if (r && bsw_fx_count(pfx) && !*broken && !t->limited &&
 		    plausible_ntfs(t, p)) {
+			second_opinion(t, p, wsrc, pfx);
 			*broken = pfx;
 			continue;
 		}

@@ -28,6 +28,10 @@ struct bsw_triage_opts {
 	uint64_t max_bytes;	/* per-disk read budget; 0 = none */
 	unsigned timeout_s;	/* per-disk time limit; 0 = none */
 	bool no_store;		/* skip hashing projected WinSxS files */
+	bool no_ntfs3g;		/* skip libntfs-3g's mount-time verdict */
+	/* run that verdict as "SELF ntfs3g-verdict ..." in a child process
+	 * (scan passes /proc/self/exe); NULL: in this process */
+	const char *ntfs3g_self;
 	volatile int *stop;	/* set by SIGINT (the sweep starts no new disk) */
 };
 
@@ -60,6 +64,17 @@ void bsw_triage_result_free(struct bsw_triage_result *res);
  */
 enum bsw_verdict bsw_classify(const struct bsw_fx *fx, const char ***codes,
 			      unsigned *nr);
+
+/*
+ * libntfs-3g's mount-time verdict on the volume [start, start+size) of
+ * image, run by "self ntfs3g-verdict" in a child process that is killed
+ * after timeout_s; its PR_NTFS3G_* findings go to fx, a crash, hang or
+ * failure of the child is PR_NTFS3G_F0_CHILD.  Returns the number of
+ * findings taken from the child, or -errno if it could not be started.
+ * (scanner/checks/ntfs3g_child.c)
+ */
+int bsw_ntfs3g_isolated(const char *self, const char *image, uint64_t start,
+			uint64_t size, unsigned timeout_s, struct bsw_fx *fx);
 
 /* ---- memory budget for file buffers (scanner/hash.c) ---- */
 void bsw_mem_set_cap(uint64_t bytes);	/* 0 = no cap */

@@ -17,19 +17,12 @@ stamp=$(stat -c %Y "$MKFLEET")
 if [ ! -f "$OUT/stamp" ] || [ "$(cat "$OUT/stamp")" != "$stamp" ]; then
 	rm -rf "$OUT"
 	mkdir -p "$OUT"
-	all=$("$MKFLEET" --list | awk '{print $1}' | paste -sd, -)
-	list=$all
-	# a scenario mkfleet cannot make yet is left out (and said so), not
-	# allowed to hide the others
-	for try in 1 2 3 4 5 6; do
-		rm -rf "$OUT/raw"
-		"$MKFLEET" --out "$OUT/raw" --scale small --seed 1 --scenarios "$list" --format raw \
-			>"$OUT/mkfleet-raw.log" 2>&1 && break
-		bad_sc=$(sed -n 's/^mkfleet: scenario \([^ ]*\) failed.*/\1/p' "$OUT/mkfleet-raw.log" | head -1)
-		[ -n "$bad_sc" ] || { echo "note: mkfleet failed (see log)"; break; }
-		echo "note: mkfleet cannot make scenario $bad_sc; left out"
-		list=$(echo "$list" | tr , '\n' | grep -vx "$bad_sc" | paste -sd, -)
-	done
+	"$MKFLEET" --out "$OUT/raw" --scale small --seed 1 --scenarios all --format raw \
+		>"$OUT/mkfleet-raw.log" 2>&1 ||
+		{ echo "FAIL: mkfleet (raw fleet) exited $?"; tail -5 "$OUT/mkfleet-raw.log"; exit 1; }
+	want=$("$MKFLEET" --list | wc -l)
+	got=$(wc -l < "$OUT/raw/truth.jsonl")
+	[ "$want" = "$got" ] || { echo "FAIL: $want scenarios listed, $got disks made"; exit 1; }
 	# the VHDX fleet: the same disks converted (dynamic VHDX, as Hyper-V makes)
 	mkdir -p "$OUT/vhdx"
 	: > "$OUT/vhdx/truth.jsonl"
@@ -40,7 +33,7 @@ if [ ! -f "$OUT/stamp" ] || [ "$(cat "$OUT/stamp")" != "$stamp" ]; then
 	done < "$OUT/raw/truth.jsonl"
 	"$MKFLEET" --out "$OUT/children" --scale small --seed 2 --scenarios clean,pending-xml,driver-missing \
 		--format vhdx --children 12 >"$OUT/mkfleet-children.log" 2>&1 ||
-		echo "note: mkfleet --children exited $?"
+		{ echo "FAIL: mkfleet --children exited $?"; exit 1; }
 	echo "$stamp" > "$OUT/stamp"
 fi
 strip() { python3 -c '
@@ -49,7 +42,7 @@ for l in open(sys.argv[1]):
     o = json.loads(l); o.pop("timings_ms", None); print(json.dumps(o, sort_keys=True))' "$1" | sort; }
 for part in raw vhdx children; do
 	d=$OUT/$part
-	[ -s "$d/truth.jsonl" ] || { echo "note: no $part fleet"; continue; }
+	[ -s "$d/truth.jsonl" ] || { echo "FAIL: no $part fleet"; fail=1; continue; }
 	find "$d" -type f \( -name '*.img' -o -name '*.vhd' -o -name '*.vhdx' -o -name '*.raw' \) -print0 |
 		sort -z | xargs -0 stat -c "%n %s %Y %Z" > "$OUT/$part.sha.before"
 	"$BIN" scan "$d" -j2 -o "$OUT/$part-j2.jsonl" --quiet
@@ -63,5 +56,56 @@ for part in raw vhdx children; do
 	find "$d" -type f \( -name '*.img' -o -name '*.vhd' -o -name '*.vhdx' -o -name '*.raw' \) -print0 |
 		sort -z | xargs -0 stat -c "%n %s %Y %Z" > "$OUT/$part.sha.after"
 	cmp -s "$OUT/$part.sha.before" "$OUT/$part.sha.after" || { echo "FAIL: $part: an image changed"; fail=1; }
+done
+
+# libntfs-3g's second opinion rides along in the scan: its mount-time
+# verdict agrees with bootsweep's on the dirty-flag and unclean-log disks,
+# refuses the disk whose boot sectors are both gone, and --no-ntfs3g
+# leaves it out.
+n3() { python3 -c '
+import json, sys
+for l in open(sys.argv[1]):
+    o = json.loads(l)
+    n = sorted(f["name"] for f in o["findings"] if f["name"].startswith("PR_NTFS3G_"))
+    print(o["image"].rsplit("/", 1)[-1], ",".join(n) or "-")' "$1"; }
+n3 "$OUT/raw-j2.jsonl" > "$OUT/ntfs3g.txt"
+for want in "ntfs-dirty-flag.img PR_NTFS3G_F0_VOLFLAG" "logfile-unclean.img PR_NTFS3G_F0_LOG_UNCLEAN" \
+	    "ntfs-boot-both-damaged.img PR_NTFS3G_F0_MOUNT" "clean.img -"; do
+	grep -qx "$want" "$OUT/ntfs3g.txt" || { echo "FAIL: want '$want' in:"; cat "$OUT/ntfs3g.txt"; fail=1; }
+done
+"$BIN" scan "$OUT/raw/ntfs-dirty-flag.img" "$OUT/raw/logfile-unclean.img" --no-ntfs3g --quiet \
+	-o "$OUT/no-ntfs3g.jsonl"
+if n3 "$OUT/no-ntfs3g.jsonl" | grep -v ' -$'; then
+	echo "FAIL: --no-ntfs3g still ran libntfs-3g"; fail=1
+fi
+[ "$(wc -l < "$OUT/no-ntfs3g.jsonl")" = 2 ] || { echo "FAIL: --no-ntfs3g: want 2 lines"; fail=1; }
+
+# libntfs-3g runs in a child process: a child that crashes, hangs or prints
+# rubbish costs one NTFS3G-CHILD finding on its disk, the other checks and
+# disks go on, and nothing it prints is taken as another row.
+H=$OUT/helpers
+mkdir -p "$H"
+printf '#!/bin/sh\nkill -SEGV $$\n' > "$H/crash"
+printf '#!/bin/sh\nexec sleep 30\n' > "$H/hang"
+printf '#!/bin/sh\nprintf "F\\t030101\\t0\\t0\\t=x\\t-\\nrubbish\\n"\n' > "$H/liar"
+chmod +x "$H/crash" "$H/hang" "$H/liar"
+for h in crash:'was killed by signal 11' hang:'gave no answer within 2 s' liar:'2 line(s)'; do
+	BSW_NTFS3G_HELPER=$H/${h%%:*} "$BIN" scan "$OUT/raw/clean.img" "$OUT/raw/pending-xml.img" \
+		--disk-timeout 4 --quiet -o "$OUT/child-${h%%:*}.jsonl"
+	python3 - "$OUT/child-${h%%:*}.jsonl" "${h#*:}" "${h%%:*}" <<'PY' || fail=1
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1])]
+ok = len(lines) == 2
+for o in lines:
+    child = [f for f in o["findings"] if f["code"] == "NTFS3G-CHILD"]
+    other = [f for f in o["findings"] if f["name"].startswith("PR_NTFS3G_") and f not in child]
+    want = {"clean.img": "clean", "pending-xml.img": "dirty-rollback"}[o["image"].rsplit("/", 1)[-1]]
+    if len(child) != 1 or sys.argv[2] not in child[0]["message"] or other or o["verdict"] != want \
+            or any(f["code"] == "NTFS-META" for f in o["findings"]):
+        ok = False
+        print("FAIL: %s helper: %s %s %s" % (sys.argv[3], o["image"], o["verdict"],
+              [f["message"] for f in o["findings"]]))
+sys.exit(0 if ok else 1)
+PY
 done
 exit $fail

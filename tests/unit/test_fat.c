@@ -56,7 +56,7 @@ static void make_payload(const char *path, size_t n)
 static void check_image(const char *dir, const char *fmt, unsigned fat_bits,
 			unsigned size_kib)
 {
-	char img[512], cmd[2048], payload[512];
+	char img[512], cmd[8192], payload[512];
 	struct bsw_src src;
 	struct bsw_src_mem mem;
 	struct bsw_fat *f;
