@@ -1094,21 +1094,37 @@ int main(int argc, char **argv)
 		memset(io.id, 0x11, 16);
 		if (!rc)
 			rc = bsw_imgw_from_raw(base_raw, base, ifmt, &io);
+		/*
+		 * Each scenario's raw disk is built once, with the base's seed
+		 * (so everything but the scenario is identical), and kept while
+		 * the children are written; a clean child's raw is the base's.
+		 * Every child is then its own diff against the base: its own
+		 * identity, the blocks that differ.
+		 */
 		for (unsigned i = 0; i < children && !rc; i++) {
 			const struct scenario *sc = list[i % nl];
+			const char *craw = child_raw;
 
-			/* the base's GUIDs and layout: same seed */
-			snprintf(child_raw, sizeof(child_raw), "%s/child.raw", work);
-			rc = build_raw(&o, sc, o.seed, work, child_raw);
+			if (sc == clean) {
+				craw = base_raw;
+			} else {
+				snprintf(child_raw, sizeof(child_raw), "%s/child-%u.raw",
+					 work, i % nl);
+				if (i < nl)
+					rc = build_raw(&o, sc, o.seed, work, child_raw);
+			}
 			snprintf(name, sizeof(name), "child%04u-%s.%s", i, sc->name, fmt);
 			snprintf(path, sizeof(path), "%s/%s", o.out, name);
 			io.id[0] = i + 1;
 			io.id[1] = i >> 8;
 			if (!rc)
 				rc = bsw_imgw_diff_raw(base, strrchr(base, '/') + 1, base_raw,
-						       child_raw, path, &io);
+						       craw, path, &io);
 			if (!rc)
 				truth(t, name, sc, fmt, strrchr(base, '/') + 1, o.seed);
+		}
+		for (unsigned k = 0; k < nl; k++) {
+			snprintf(child_raw, sizeof(child_raw), "%s/child-%u.raw", work, k);
 			unlink(child_raw);
 		}
 		unlink(base_raw);
