@@ -976,6 +976,8 @@ void bsw_hive_free(struct bsw_hive *h)
 	free(h->buf);
 	free(h->alloc);
 	free(h->seen);
+	for (unsigned i = 0; i < BSW_REGF_KIDX_NR; i++)
+		free(h->kidx[i].slot);
 	free(h);
 }
 

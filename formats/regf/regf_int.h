@@ -31,6 +31,24 @@
 /* Value flags. */
 #define BSW_VK_COMP_NAME 0x0001u
 
+/*
+ * Name index of one key with many subkeys (COMPONENTS\DerivedData\
+ * Components holds one per component), so that a lookup there does not
+ * decode every sibling's name (regf_query.c).  Open addressing; a slot
+ * with cell 0 is empty.
+ */
+#define BSW_REGF_KIDX_MIN 64u	/* subkeys from which a key is indexed */
+#define BSW_REGF_KIDX_NR 4u	/* keys indexed at once per hive */
+
+struct bsw_regf_kidx {
+	uint32_t key;		/* nk cell indexed; 0 = unused */
+	uint32_t mask;		/* slots - 1 */
+	struct bsw_regf_kslot {
+		uint64_t hash;	/* of the name, ASCII case folded */
+		uint32_t cell;
+	} *slot;
+};
+
 struct bsw_hive {
 	uint8_t *buf;		/* file image: base block + hive bins data */
 	size_t len;
@@ -45,6 +63,8 @@ struct bsw_hive {
 	bool ktm;
 	bool dirty;
 	bool corrupt;		/* a structural finding was reported */
+	struct bsw_regf_kidx kidx[BSW_REGF_KIDX_NR];
+	unsigned kidx_next;	/* round robin over kidx */
 };
 
 /* Base block decoded (spec: Base block). */

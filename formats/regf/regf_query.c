@@ -78,6 +78,97 @@ static bool name_eq(const char *a, const char *b, size_t blen)
 	return strlen(a) == blen && !strncasecmp(a, b, blen);
 }
 
+/* FNV-1a of a name with ASCII case folded, as name_eq() compares. */
+static uint64_t name_hash(const char *s, size_t len)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c >= 'A' && c <= 'Z')
+			c += 'a' - 'A';
+		h = (h ^ c) * 0x100000001b3ull;
+	}
+	return h;
+}
+
+/*
+ * The name index of key k, built from its subkey list kids[0..n) when k is
+ * not indexed yet (replacing the oldest index).  NULL when there is no
+ * memory: the caller then searches the list.  Subkeys go in in list order,
+ * so a probe meets equal names in the order a linear search would.
+ */
+static struct bsw_regf_kidx *kidx_get(struct bsw_hive *h, bsw_hkey k,
+				      const uint32_t *kids, uint32_t n,
+				      char *name)
+{
+	struct bsw_regf_kidx *x;
+	uint32_t slots = 1, i;
+
+	for (i = 0; i < BSW_REGF_KIDX_NR; i++)
+		if (h->kidx[i].key == k && h->kidx[i].slot)
+			return &h->kidx[i];
+	while (slots < 2 * n)
+		slots <<= 1;
+	x = &h->kidx[h->kidx_next++ % BSW_REGF_KIDX_NR];
+	free(x->slot);
+	x->key = 0;
+	x->slot = calloc(slots, sizeof(*x->slot));
+	if (!x->slot)
+		return NULL;
+	x->mask = slots - 1;
+	for (i = 0; i < n; i++) {
+		uint64_t hh;
+		uint32_t j;
+
+		if (!kids[i] ||
+		    bsw_hive_key_name(h, kids[i], name, BSW_MAX_REGF_NAME))
+			continue;
+		hh = name_hash(name, strlen(name));
+		for (j = (uint32_t)hh & x->mask; x->slot[j].cell;
+		     j = (j + 1) & x->mask)
+			;
+		x->slot[j].hash = hh;
+		x->slot[j].cell = kids[i];
+	}
+	x->key = k;
+	return x;
+}
+
+/* The subkey of cur named p[0..l): 0 if none, -errno on a broken list. */
+static int64_t find_subkey(struct bsw_hive *h, bsw_hkey cur, const char *p,
+			   size_t l, char *name)
+{
+	struct bsw_regf_kidx *x;
+	uint32_t *kids;
+	int64_t next = 0;
+	int n = bsw_regf_subkey_list(h, cur, &kids);
+
+	if (n < 0)
+		return n;
+	x = (uint32_t)n >= BSW_REGF_KIDX_MIN ?
+	    kidx_get(h, cur, kids, (uint32_t)n, name) : NULL;
+	if (x) {
+		uint64_t hh = name_hash(p, l);
+
+		for (uint32_t j = (uint32_t)hh & x->mask; x->slot[j].cell && !next;
+		     j = (j + 1) & x->mask)
+			if (x->slot[j].hash == hh &&
+			    !bsw_hive_key_name(h, x->slot[j].cell, name,
+					       BSW_MAX_REGF_NAME) &&
+			    name_eq(name, p, l))
+				next = x->slot[j].cell;
+	} else {
+		for (int i = 0; i < n && !next; i++)
+			if (!bsw_hive_key_name(h, kids[i], name, BSW_MAX_REGF_NAME) &&
+			    name_eq(name, p, l))
+				next = kids[i];
+	}
+	free(kids);
+	return next;
+}
+
 int bsw_hive_key(struct bsw_hive *h, bsw_hkey from, const char *path,
 		 bsw_hkey *out)
 {
@@ -94,29 +185,18 @@ int bsw_hive_key(struct bsw_hive *h, bsw_hkey from, const char *path,
 	while (*p && depth++ < BSW_MAX_REGF_DEPTH) {
 		const char *e = strchr(p, '\\');
 		size_t l = e ? (size_t)(e - p) : strlen(p);
-		uint32_t *kids;
-		int n;
-		bsw_hkey next = 0;
+		int64_t next;
 
 		if (!l) {
 			p++;
 			continue;
 		}
-		n = bsw_regf_subkey_list(h, cur, &kids);
-		if (n < 0) {
+		next = find_subkey(h, cur, p, l, name);
+		if (next <= 0) {
 			free(name);
-			return n;
+			return next < 0 ? (int)next : -ENOENT;
 		}
-		for (int i = 0; i < n && !next; i++)
-			if (!bsw_hive_key_name(h, kids[i], name, BSW_MAX_REGF_NAME) &&
-			    name_eq(name, p, l))
-				next = kids[i];
-		free(kids);
-		if (!next) {
-			free(name);
-			return -ENOENT;
-		}
-		cur = next;
+		cur = (bsw_hkey)next;
 		p += l;
 	}
 	free(name);

@@ -711,6 +711,99 @@ static void test_full_replay(const char *corpus)
 	free(log);
 }
 
+/*
+ * Keys with many subkeys are looked up through a name index: on real
+ * hives, every subkey of every such key (its name with the case swapped)
+ * must be found as a linear search finds it, and a name that is absent
+ * must not be.
+ */
+struct kid_names {
+	char **v;
+	bsw_hkey *k;
+	unsigned nr;
+};
+
+static int kid_add(void *arg, bsw_hkey k, const char *name)
+{
+	struct kid_names *kn = arg;
+
+	if (kn->nr >= 100000)
+		return 1;
+	kn->v[kn->nr] = strdup(name);
+	kn->k[kn->nr++] = k;
+	return 0;
+}
+
+static void kidx_key(struct bsw_hive *h, bsw_hkey key, unsigned depth,
+		     unsigned *keys_indexed, unsigned *lookups)
+{
+	struct kid_names kn = { .v = calloc(100000, sizeof(char *)),
+				.k = calloc(100000, sizeof(bsw_hkey)) };
+	char swapped[1024];
+
+	if (!kn.v || !kn.k || depth > 64)
+		goto out;
+	bsw_hive_subkeys(h, key, kid_add, &kn);
+	for (unsigned i = 0; i < kn.nr; i++)
+		kidx_key(h, kn.k[i], depth + 1, keys_indexed, lookups);
+	if (kn.nr < 64)
+		goto out;
+	(*keys_indexed)++;
+	for (unsigned i = 0; i < kn.nr; i++) {
+		size_t l = strlen(kn.v[i]);
+		bsw_hkey got = 0, want = 0;
+
+		if (l + 2 > sizeof(swapped) || strchr(kn.v[i], '\\'))
+			continue;
+		for (size_t j = 0; j <= l; j++) {
+			char c = kn.v[i][j];
+
+			swapped[j] = c >= 'a' && c <= 'z' ? c - 32 :
+				     c >= 'A' && c <= 'Z' ? c + 32 : c;
+		}
+		for (unsigned j = 0; j < kn.nr && !want; j++)
+			if (!strcasecmp(kn.v[j], kn.v[i]))
+				want = kn.k[j];
+		CHECK(bsw_hive_key(h, key, swapped, &got) == 0 && got == want);
+		(*lookups)++;
+		memcpy(swapped + l, "~", 2);
+		CHECK(bsw_hive_key(h, key, swapped, &got) == -ENOENT);
+	}
+out:
+	for (unsigned i = 0; i < kn.nr; i++)
+		free(kn.v[i]);
+	free(kn.v);
+	free(kn.k);
+}
+
+static void test_kidx(const char *corpus)
+{
+	const char *files[] = { "dfwinreg/test_data/UsrClass.dat",
+				"plaso/test_data/NTUSER-WIN7.DAT" };
+	unsigned keys = 0, lookups = 0;
+
+	for (unsigned f = 0; f < 2; f++) {
+		char path[1024];
+		uint8_t *d;
+		size_t len;
+		struct bsw_hive *h;
+
+		snprintf(path, sizeof(path), "%s/%s", corpus, files[f]);
+		d = slurp(path, &len);
+		if (!d) {
+			CHECK(!"corpus hive missing");
+			continue;
+		}
+		h = load(d, len, NULL, 0, BSW_V_UNBOOT);
+		kidx_key(h, bsw_hive_root(h), 0, &keys, &lookups);
+		bsw_hive_free(h);
+		free(d);
+	}
+	fprintf(stderr, "name index: %u keys with >= 64 subkeys, %u lookups\n",
+		keys, lookups);
+	CHECK(keys >= 2 && lookups >= 500);
+}
+
 int main(void)
 {
 	int rc;
@@ -720,8 +813,10 @@ int main(void)
 	test_corruptions();
 	test_replay_built();
 	rc = test_corpus();
-	if (rc != 77)
+	if (rc != 77) {
 		test_full_replay(getenv("BSW_CORPUS") ? getenv("BSW_CORPUS") : BSW_CORPUS);
+		test_kidx(getenv("BSW_CORPUS") ? getenv("BSW_CORPUS") : BSW_CORPUS);
+	}
 	bsw_fx_destroy(fx);
 	if (fails) {
 		fprintf(stderr, "%d checks failed\n", fails);
