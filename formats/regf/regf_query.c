@@ -93,22 +93,28 @@ static uint64_t name_hash(const char *s, size_t len)
 	return h;
 }
 
+/* The name index of key k if it has one. */
+static struct bsw_regf_kidx *kidx_find(struct bsw_hive *h, bsw_hkey k)
+{
+	for (unsigned i = 0; i < BSW_REGF_KIDX_NR; i++)
+		if (h->kidx[i].key == k && h->kidx[i].slot)
+			return &h->kidx[i];
+	return NULL;
+}
+
 /*
- * The name index of key k, built from its subkey list kids[0..n) when k is
- * not indexed yet (replacing the oldest index).  NULL when there is no
- * memory: the caller then searches the list.  Subkeys go in in list order,
- * so a probe meets equal names in the order a linear search would.
+ * Build the name index of key k from its subkey list kids[0..n), replacing
+ * the oldest index.  NULL when there is no memory: the caller then searches
+ * the list.  Subkeys go in in list order, so a probe meets equal names in
+ * the order a linear search would.
  */
-static struct bsw_regf_kidx *kidx_get(struct bsw_hive *h, bsw_hkey k,
+static struct bsw_regf_kidx *kidx_build(struct bsw_hive *h, bsw_hkey k,
 				      const uint32_t *kids, uint32_t n,
 				      char *name)
 {
 	struct bsw_regf_kidx *x;
 	uint32_t slots = 1, i;
 
-	for (i = 0; i < BSW_REGF_KIDX_NR; i++)
-		if (h->kidx[i].key == k && h->kidx[i].slot)
-			return &h->kidx[i];
 	while (slots < 2 * n)
 		slots <<= 1;
 	x = &h->kidx[h->kidx_next++ % BSW_REGF_KIDX_NR];
@@ -140,15 +146,18 @@ static struct bsw_regf_kidx *kidx_get(struct bsw_hive *h, bsw_hkey k,
 static int64_t find_subkey(struct bsw_hive *h, bsw_hkey cur, const char *p,
 			   size_t l, char *name)
 {
-	struct bsw_regf_kidx *x;
-	uint32_t *kids;
+	struct bsw_regf_kidx *x = kidx_find(h, cur);
+	uint32_t *kids = NULL;
 	int64_t next = 0;
-	int n = bsw_regf_subkey_list(h, cur, &kids);
+	int n = 0;
 
-	if (n < 0)
-		return n;
-	x = (uint32_t)n >= BSW_REGF_KIDX_MIN ?
-	    kidx_get(h, cur, kids, (uint32_t)n, name) : NULL;
+	if (!x) {
+		n = bsw_regf_subkey_list(h, cur, &kids);
+		if (n < 0)
+			return n;
+		if ((uint32_t)n >= BSW_REGF_KIDX_MIN)
+			x = kidx_build(h, cur, kids, (uint32_t)n, name);
+	}
 	if (x) {
 		uint64_t hh = name_hash(p, l);
 
