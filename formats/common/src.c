@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 static int64_t mem_pread(void *ctx, void *buf, size_t len, uint64_t off)
 {
@@ -67,11 +68,24 @@ int bsw_src_read_full(const struct bsw_src *src, void *buf, size_t len,
 	return (size_t)r == len ? 0 : -EIO;
 }
 
+/*
+ * Buffers of BSW_BIG_BUF or more (hives, large files) are aligned on 2 MiB
+ * and advised as huge pages: on this kind of VM a 4 KiB page fault with
+ * its zeroing costs microseconds, and a 137 MB hive read into fresh memory
+ * spent most of its time faulting.  Smaller ones are page-aligned (an
+ * unaligned read buffer costs a factor of five in the page-cache copy).
+ */
+#define BSW_BIG_BUF	(4u << 20)
+#define BSW_HUGE_PAGE	(2u << 20)
+
 void *bsw_alloc_aligned(size_t len)
 {
+	size_t align = len >= BSW_BIG_BUF ? BSW_HUGE_PAGE : 4096;
 	void *p = NULL;
 
-	if (posix_memalign(&p, 4096, len ? len : 1))
+	if (posix_memalign(&p, align, len ? len : 1))
 		return NULL;
+	if (align == BSW_HUGE_PAGE)
+		madvise(p, len & ~(size_t)(BSW_HUGE_PAGE - 1), MADV_HUGEPAGE);
 	return p;
 }

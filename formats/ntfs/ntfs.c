@@ -14,6 +14,7 @@
 #include <strings.h>
 
 #include "formats/common/bytes.h"
+#include "formats/common/src.h"
 #include "formats/ntfs/ntfs_internal.h"
 
 #define ROOT_REC 5
@@ -1884,7 +1885,7 @@ int bsw_ntfs_read_all(struct bsw_ntfs *v, uint64_t rec, const char *stream,
 	}
 	if (size > max)
 		return -EFBIG;
-	b = malloc(size ? (size_t)size : 1);
+	b = bsw_alloc_aligned((size_t)size);
 	if (!b)
 		return -ENOMEM;
 	n = size ? bsw_ntfs_read(v, rec, stream, b, (size_t)size, 0) : 0;

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "formats/common/bytes.h"
+#include "formats/common/src.h"
 #include "formats/regf/regf_int.h"
 
 /* Base block: XOR-32 of the first 508 bytes, 0 -> 1 and -1 -> -2 (note 2). */
@@ -922,7 +923,7 @@ int bsw_hive_load(struct bsw_hive **out, const uint8_t *primary, size_t len,
 		want = BSW_REGF_BASE_SIZE + (size_t)b.bins;
 	if (want > BSW_REGF_BASE_SIZE + (size_t)BSW_MAX_REGF_BINS)
 		want = BSW_REGF_BASE_SIZE + (size_t)BSW_MAX_REGF_BINS;
-	h->buf = calloc(1, want);
+	h->buf = bsw_alloc_aligned(want);
 	if (!h->buf) {
 		free(h);
 		*out = NULL;
@@ -930,6 +931,8 @@ int bsw_hive_load(struct bsw_hive **out, const uint8_t *primary, size_t len,
 	}
 	h->len = want;
 	memcpy(h->buf, primary, want < len ? want : len);
+	if (want > len)
+		memset(h->buf + len, 0, want - len);
 	h->ktm = b.flags & 1;
 
 	h->dirty = !b.sum_ok || b.seq1 != b.seq2;
