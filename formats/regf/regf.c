@@ -883,9 +883,32 @@ const char *bsw_hive_state_name(enum bsw_hive_state s)
 	return "?";
 }
 
+static int hive_load(struct bsw_hive **out, const uint8_t *primary,
+		     uint8_t *own, size_t len, const struct bsw_buf *logs,
+		     unsigned nr_logs, enum bsw_verdict verdict_if_bad,
+		     struct bsw_fx *fx);
+
 int bsw_hive_load(struct bsw_hive **out, const uint8_t *primary, size_t len,
 		  const struct bsw_buf *logs, unsigned nr_logs,
 		  enum bsw_verdict verdict_if_bad, struct bsw_fx *fx)
+{
+	return hive_load(out, primary, NULL, len, logs, nr_logs,
+			 verdict_if_bad, fx);
+}
+
+int bsw_hive_load_take(struct bsw_hive **out, uint8_t *primary, size_t len,
+		       const struct bsw_buf *logs, unsigned nr_logs,
+		       enum bsw_verdict verdict_if_bad, struct bsw_fx *fx)
+{
+	return hive_load(out, primary, primary, len, logs, nr_logs,
+			 verdict_if_bad, fx);
+}
+
+/* own: primary's buffer (malloc) when the hive may keep it, else NULL. */
+static int hive_load(struct bsw_hive **out, const uint8_t *primary,
+		     uint8_t *own, size_t len, const struct bsw_buf *logs,
+		     unsigned nr_logs, enum bsw_verdict verdict_if_bad,
+		     struct bsw_fx *fx)
 {
 	struct bsw_hive *h = calloc(1, sizeof(*h));
 	struct bsw_regf_base b;
@@ -894,26 +917,31 @@ int bsw_hive_load(struct bsw_hive **out, const uint8_t *primary, size_t len,
 	char why[96];
 
 	*out = NULL;
-	if (!h)
+	if (!h) {
+		free(own);
 		return -ENOMEM;
+	}
 	h->vib = verdict_if_bad;
 	h->fx = fx;
 	*out = h;
 	if (len >= 4 && !memcmp(primary, "CREG", 4)) {
 		bad(h, PR_REGF_0_CREG, (struct bsw_fctx){ 0 });
 		h->state = BSW_HIVE_NOT_A_HIVE;
+		free(own);
 		return 0;
 	}
 	if (len < 4 || memcmp(primary, "regf", 4)) {
 		bad(h, PR_REGF_0_NOT_HIVE, (struct bsw_fctx){
 		    .str = "no \"regf\" signature" });
 		h->state = BSW_HIVE_NOT_A_HIVE;
+		free(own);
 		return 0;
 	}
 	if (len < BSW_REGF_BASE_SIZE) {
 		bad(h, PR_REGF_0_TRUNC, (struct bsw_fctx){
 		    .n = BSW_REGF_BASE_SIZE, .n2 = (int64_t)len });
 		h->state = BSW_HIVE_CORRUPT;
+		free(own);
 		return 0;
 	}
 	bsw_regf_parse_base(primary, len, &b);
@@ -923,16 +951,25 @@ int bsw_hive_load(struct bsw_hive **out, const uint8_t *primary, size_t len,
 		want = BSW_REGF_BASE_SIZE + (size_t)b.bins;
 	if (want > BSW_REGF_BASE_SIZE + (size_t)BSW_MAX_REGF_BINS)
 		want = BSW_REGF_BASE_SIZE + (size_t)BSW_MAX_REGF_BINS;
-	h->buf = bsw_alloc_aligned(want);
-	if (!h->buf) {
-		free(h);
-		*out = NULL;
-		return -ENOMEM;
+	if (own && want <= len) {
+		h->buf = own;		/* the file image is the hive's copy */
+		own = NULL;
+	} else {
+		h->buf = bsw_alloc_aligned(want);
+		if (!h->buf) {
+			free(own);
+			free(h);
+			*out = NULL;
+			return -ENOMEM;
+		}
+		memcpy(h->buf, primary, want < len ? want : len);
+		if (want > len)
+			memset(h->buf + len, 0, want - len);
+		free(own);
+		own = NULL;
+		primary = h->buf;	/* same base block; own may be gone */
 	}
 	h->len = want;
-	memcpy(h->buf, primary, want < len ? want : len);
-	if (want > len)
-		memset(h->buf + len, 0, want - len);
 	h->ktm = b.flags & 1;
 
 	h->dirty = !b.sum_ok || b.seq1 != b.seq2;

@@ -41,6 +41,14 @@ struct bsw_buf {
 int bsw_hive_load(struct bsw_hive **out, const uint8_t *primary, size_t len,
 		  const struct bsw_buf *logs, unsigned nr_logs,
 		  enum bsw_verdict verdict_if_bad, struct bsw_fx *fx);
+/*
+ * The same, but primary (malloc'd, e.g. by bsw_ntfs_read_all) is handed
+ * over: the hive keeps it as its copy when it is large enough, else frees
+ * it.  The caller must not touch primary afterwards, whatever the result.
+ */
+int bsw_hive_load_take(struct bsw_hive **out, uint8_t *primary, size_t len,
+		       const struct bsw_buf *logs, unsigned nr_logs,
+		       enum bsw_verdict verdict_if_bad, struct bsw_fx *fx);
 void bsw_hive_free(struct bsw_hive *h);
 
 enum bsw_hive_state bsw_hive_state(const struct bsw_hive *h);

@@ -182,7 +182,7 @@ static struct bsw_hive *load_bcd(struct bsw_tctx *t, struct syspart *sp,
 		nr++;
 	}
 	h = bsw_tctx_load_hive(t, "BCD", prim, plen, logs, nr, BSW_V_UNBOOT);
-	bsw_tctx_free(prim, plen);
+	bsw_mem_release(plen);	/* prim now belongs to the hive */
 	for (i = 0; i < 2; i++)
 		bsw_tctx_free(ld[i], ll[i]);
 	if (h && (!bsw_hive_root(h) ||

@@ -173,7 +173,7 @@ void bsw_tctx_free(uint8_t *data, size_t len)
 }
 
 struct bsw_hive *bsw_tctx_load_hive(struct bsw_tctx *t, const char *name,
-				    const uint8_t *prim, size_t len,
+				    uint8_t *prim, size_t len,
 				    const struct bsw_buf *logs, unsigned nr,
 				    enum bsw_verdict vbad)
 {
@@ -183,7 +183,7 @@ struct bsw_hive *bsw_tctx_load_hive(struct bsw_tctx *t, const char *name,
 
 	snprintf(scope, sizeof(scope), "hive:%s", name);
 	prev = bsw_fx_push_scope(t->fx, scope);
-	if (bsw_hive_load(&h, prim, len, logs, nr, vbad, t->fx))
+	if (bsw_hive_load_take(&h, prim, len, logs, nr, vbad, t->fx))
 		h = NULL;
 	bsw_fx_restore_scope(t->fx, prev);
 	return h;
@@ -221,8 +221,9 @@ static struct bsw_hive *hive_ntfs(struct bsw_tctx *t, const char *name,
 		logs[nr].name = lname[i];
 		nr++;
 	}
+	/* the hive keeps prim as its copy (no second buffer of its size) */
 	h = bsw_tctx_load_hive(t, name, prim, plen, logs, nr, vbad);
-	bsw_tctx_free(prim, plen);
+	bsw_mem_release(plen);
 	for (i = 0; i < 2; i++)
 		bsw_tctx_free(ld[i], ll[i]);
 	*why = h ? NULL : "out of memory";
