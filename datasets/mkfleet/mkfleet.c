@@ -1000,7 +1000,7 @@ int main(int argc, char **argv)
 		{ "list", 0, 0, 'l' }, { "help", 0, 0, 'h' }, { 0 } };
 	struct mkopts o = { .scale = 300, .hive_fill = 200, .files = 600, .seed = 1 };
 	const char *scen = "all", *fmt = "raw";
-	const struct scenario *list[64];
+	const struct scenario *list[256];	/* a name may repeat: it weighs the mix of children */
 	unsigned nl = 0, children = 0;
 	enum bsw_imgfmt ifmt = BSW_IMG_RAW;
 	char work[512], path[1024];
@@ -1058,13 +1058,18 @@ int main(int argc, char **argv)
 		for (unsigned i = 0; i < mk_nr_scenarios; i++)
 			list[nl++] = &mk_scenarios[i];
 	} else {
-		char buf[2048], *save = NULL;
+		char buf[8192], *save = NULL;
 
 		snprintf(buf, sizeof(buf), "%s", scen);
 		for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 			const struct scenario *sc = find(tok);
 
-			if (!sc || nl >= BSW_ARRAY_SIZE(list)) {
+			if (nl >= BSW_ARRAY_SIZE(list)) {
+				fprintf(stderr, "mkfleet: more than %zu scenarios listed\n",
+					BSW_ARRAY_SIZE(list));
+				return 2;
+			}
+			if (!sc) {
 				fprintf(stderr, "mkfleet: unknown scenario '%s' (see --list)\n", tok);
 				return 2;
 			}
