@@ -1122,7 +1122,10 @@ int main(int argc, char **argv)
 			snprintf(path, sizeof(path), "%s/%s", o.out, name);
 			io.id[0] = i + 1;
 			io.id[1] = i >> 8;
-			if (!rc)
+			if (!rc && craw == base_raw)	/* nothing differs */
+				rc = bsw_imgw_diff(base, strrchr(base, '/') + 1, path,
+						   NULL, 0, &io);
+			else if (!rc)
 				rc = bsw_imgw_diff_raw(base, strrchr(base, '/') + 1, base_raw,
 						       craw, path, &io);
 			if (!rc)
