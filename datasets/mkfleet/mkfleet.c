@@ -961,6 +961,135 @@ out:
 	return rc;
 }
 
+/* ---- a child's own life after the snapshot --------------------------------- */
+
+/*
+ * Scenarios whose faults live in the volume's metadata or layout (torn or
+ * damaged records, boot sectors, an unclean $LogFile, the dirty flag, a
+ * foreign volume) are not mounted read-write: libntfs-3g would refuse them
+ * or tidy them up, and the scenario would be gone.
+ */
+static bool child_may_live(const struct scenario *sc)
+{
+	static const char *const no[] = {
+		"kernel-torn", "mft-head-damaged", "attrlist-1c", "ntfs-boot-damaged",
+		"ntfs-boot-both-damaged", "logfile-unclean", "ntfs-dirty-flag",
+		"bitlocker", "empty-disk", "non-windows-ntfs", "mbr-clean",
+	};
+
+	for (size_t i = 0; i < BSW_ARRAY_SIZE(no); i++)
+		if (!strcmp(sc->name, no[i]))
+			return false;
+	return strcmp(sc->class, "unassessable") != 0;
+}
+
+/* A value written with hivex into the DEFAULT hive, as a user session would. */
+static int child_registry(struct vol *v, const char *work, unsigned i)
+{
+	const char *path = "Windows/System32/config/DEFAULT";
+	char tmp[1024];
+	hive_h *h;
+	hive_node_h root, k;
+	uint32_t x = 0x60000000u + i;
+	hive_set_value val = { .key = (char *)"LastSession", .t = hive_t_REG_DWORD,
+			       .len = 4, .value = (char *)&x };
+	size_t len;
+	uint8_t *d = vol_read(v, path, &len);
+	int rc = -1;
+
+	snprintf(tmp, sizeof(tmp), "%s/child-default.tmp", work);
+	if (!d || mk_write_file(tmp, d, len)) {
+		free(d);
+		return -1;
+	}
+	free(d);
+	d = NULL;
+	h = hivex_open(tmp, HIVEX_OPEN_WRITE);
+	if (h) {
+		root = hivex_root(h);
+		k = hivex_node_get_child(h, root, "BootsweepFleet");
+		if (!k)
+			k = hivex_node_add_child(h, root, "BootsweepFleet");
+		if (k && !hivex_node_set_value(h, k, &val, 0) && !hivex_commit(h, NULL, 0))
+			rc = 0;
+		hivex_close(h);
+	}
+	if (!rc) {
+		d = mk_read_file(tmp, &len);
+		rc = d ? vol_replace(v, path, d, len) : -1;
+	}
+	free(d);
+	unlink(tmp);
+	return rc;
+}
+
+/*
+ * The child's own changes, made through a copy-on-write device over raw's
+ * Windows partition (raw is not written): a new log file, a changed
+ * program file and a registry write, all from the child's number.  *ext
+ * gets the 4 KiB blocks that differ from raw (data owned by *cow).
+ */
+static int child_life(const struct mkopts *o, const char *raw, const char *work,
+		      unsigned i, struct cow **cowp, struct bsw_imgw_extent **ext,
+		      size_t *nr)
+{
+	uint64_t win_size = (o->scale >= 10000 ? 4096 : o->scale >= 3000 ? 1024 : 96) * MiB;
+	uint64_t s = o->seed * 7919 + i;
+	struct cow *c = cow_new(raw, WIN_START, win_size);
+	struct vol *v;
+	uint8_t *buf;
+	size_t len;
+	char p[256];
+	int rc = 0;
+
+	*cowp = c;
+	*ext = NULL;
+	*nr = 0;
+	if (!c || !(v = cow_mount(c)))
+		return -1;
+	len = 16384 + (size_t)(mk_rand(&s) % 49152);
+	buf = malloc(len);
+	if (!buf) {
+		vol_close(v);
+		return -1;
+	}
+	mk_fill(buf, len, s);
+	snprintf(p, sizeof(p), "Users/Public/Documents/agent/child%04u.log", i);
+	rc |= vol_write(v, p, buf, len);
+	if (o->files > 1)
+		rc |= vol_replace(v, "Program Files/App0000/file000001.dat", buf, 512);
+	rc |= child_registry(v, work, i);
+	free(buf);
+	if (vol_close(v))
+		rc = -1;
+	if (!rc)
+		rc = cow_extents(c, ext, nr);
+	return rc;
+}
+
+/* Write the extents into raw (saving what was there into *saved), or put it back. */
+static int patch_raw(const char *raw, const struct bsw_imgw_extent *e, size_t n,
+		     uint8_t **saved, bool restore)
+{
+	int fd = open(raw, O_RDWR | O_CLOEXEC), rc = 0;
+
+	if (fd < 0)
+		return -1;
+	if (!restore && !(*saved = malloc(n * 4096 + 1)))
+		rc = -1;
+	for (size_t k = 0; k < n && !rc; k++) {
+		uint8_t *old = *saved + k * 4096;
+
+		if (!restore && pread(fd, old, 4096, (off_t)e[k].voff) != 4096)
+			rc = -1;
+		else if (pwrite(fd, restore ? old : e[k].data, 4096, (off_t)e[k].voff) != 4096)
+			rc = -1;
+	}
+	if (close(fd))
+		rc = -1;
+	return rc;
+}
+
 /* ---- the fleet ------------------------------------------------------------ */
 
 static const struct scenario *find(const char *name)
@@ -1109,6 +1238,9 @@ int main(int argc, char **argv)
 		for (unsigned i = 0; i < children && !rc; i++) {
 			const struct scenario *sc = list[i % nl];
 			const char *craw = child_raw;
+			struct bsw_imgw_extent *ext;
+			struct cow *cw;
+			size_t next;
 
 			if (sc == clean) {
 				craw = base_raw;
@@ -1122,12 +1254,31 @@ int main(int argc, char **argv)
 			snprintf(path, sizeof(path), "%s/%s", o.out, name);
 			io.id[0] = i + 1;
 			io.id[1] = i >> 8;
-			if (!rc && craw == base_raw)	/* nothing differs */
+			/* the child's own changes since the snapshot */
+			cw = NULL;
+			ext = NULL;
+			next = 0;
+			if (!rc && child_may_live(sc))
+				rc = child_life(&o, craw, work, i, &cw, &ext, &next);
+			if (!rc && craw == base_raw) {
 				rc = bsw_imgw_diff(base, strrchr(base, '/') + 1, path,
-						   NULL, 0, &io);
-			else if (!rc)
-				rc = bsw_imgw_diff_raw(base, strrchr(base, '/') + 1, base_raw,
-						       craw, path, &io);
+						   ext, next, &io);
+			} else if (!rc) {
+				/* the scenario's raw with the child's changes in it */
+				uint8_t *saved = NULL;
+
+				rc = patch_raw(craw, ext, next, &saved, false);
+				if (!rc)
+					rc = bsw_imgw_diff_raw(base, strrchr(base, '/') + 1,
+							       base_raw, craw, path, &io);
+				if (saved && patch_raw(craw, ext, next, &saved, true))
+					rc = -1;
+				free(saved);
+			}
+			free(ext);
+			cow_free(cw);
+			if (rc)
+				fprintf(stderr, "mkfleet: child %u (%s) failed\n", i, sc->name);
 			if (!rc)
 				truth(t, name, sc, fmt, strrchr(base, '/') + 1, o.seed);
 		}

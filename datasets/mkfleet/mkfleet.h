@@ -57,6 +57,17 @@ int64_t vol_record_offset(struct vol *v, int64_t rec);
 int vol_close(struct vol *v);
 
 struct _ntfs_volume *vol_nv(struct vol *v);
+struct vol *vol_wrap(struct _ntfs_volume *nv);
+uint8_t *vol_read(struct vol *v, const char *path, size_t *len);
+int vol_replace(struct vol *v, const char *path, const void *d, size_t len);
+
+/* --- cow.c: a copy-on-write NTFS device over a raw disk's partition --- */
+struct cow;
+struct bsw_imgw_extent;
+struct cow *cow_new(const char *raw, uint64_t start, uint64_t size);
+struct vol *cow_mount(struct cow *c);	/* close with vol_close() */
+int cow_extents(struct cow *c, struct bsw_imgw_extent **out, size_t *nr);
+void cow_free(struct cow *c);
 
 /* --- util --- */
 uint64_t mk_rand(uint64_t *s);

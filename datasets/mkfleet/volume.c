@@ -226,3 +226,72 @@ int64_t vol_record_offset(struct vol *v, int64_t rec)
 		return -1;
 	return (lcn << nv->cluster_size_bits) + in;
 }
+
+/* A volume mounted elsewhere (the copy-on-write device of cow.c). */
+struct vol *vol_wrap(struct _ntfs_volume *nv)
+{
+	struct vol *v = calloc(1, sizeof(*v));
+
+	if (!v) {
+		ntfs_umount(nv, FALSE);
+		return NULL;
+	}
+	v->nv = nv;
+	return v;
+}
+
+static ntfs_attr *open_data(struct vol *v, const char *path, ntfs_inode **ni)
+{
+	ntfs_attr *na;
+
+	*ni = ntfs_pathname_to_inode(v->nv, NULL, path);
+	if (!*ni)
+		return NULL;
+	na = ntfs_attr_open(*ni, AT_DATA, AT_UNNAMED, 0);
+	if (!na) {
+		ntfs_inode_close(*ni);
+		*ni = NULL;
+	}
+	return na;
+}
+
+/* The whole unnamed $DATA of an existing file (malloc), or NULL. */
+uint8_t *vol_read(struct vol *v, const char *path, size_t *len)
+{
+	ntfs_inode *ni;
+	ntfs_attr *na = open_data(v, path, &ni);
+	uint8_t *d = NULL;
+
+	if (!na)
+		return NULL;
+	if (na->data_size >= 0 && na->data_size <= (s64)(64 * MiB) &&
+	    (d = malloc((size_t)na->data_size + 1)) &&
+	    ntfs_attr_pread(na, 0, na->data_size, d) != na->data_size) {
+		free(d);
+		d = NULL;
+	}
+	if (d)
+		*len = (size_t)na->data_size;
+	ntfs_attr_close(na);
+	ntfs_inode_close(ni);
+	return d;
+}
+
+/* Replace an existing file's contents (truncate, then write). */
+int vol_replace(struct vol *v, const char *path, const void *d, size_t len)
+{
+	ntfs_inode *ni;
+	ntfs_attr *na = open_data(v, path, &ni);
+	int rc = -1;
+
+	if (!na) {
+		fprintf(stderr, "mkfleet: open %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	if (!ntfs_attr_truncate(na, (s64)len) &&
+	    (!len || ntfs_attr_pwrite(na, 0, (s64)len, d) == (s64)len))
+		rc = 0;
+	ntfs_attr_close(na);
+	ntfs_inode_close(ni);
+	return rc;
+}

@@ -101,6 +101,27 @@ if command -v vhdimount >/dev/null && [ -e /dev/fuse ]; then
 		echo "note: vhdimount could not mount (FUSE); child not cross-checked"
 	fi
 fi
+# each child carries its own life after the snapshot, written through a
+# copy-on-write device: a new file, a registry write into DEFAULT (read back
+# with hivexsh), none of it in the base
+log='\Users\Public\Documents\agent\child0000.log'
+if "$BSW_BIN" cat x/child0000-pending-xml.vhdx --path "$log" > own.log 2>/dev/null && [ -s own.log ] &&
+   ! "$BSW_BIN" cat x/base.vhdx --path "$log" >/dev/null 2>&1 &&
+   "$BSW_BIN" cat x/child0000-pending-xml.vhdx --path '\Windows\System32\config\DEFAULT' > own.DEFAULT &&
+   printf 'cd \\BootsweepFleet\nlsval\n' | hivexsh own.DEFAULT 2>/dev/null | grep -q '"LastSession"=dword:60000000'; then
+	ok "child0000 has its own new file and registry write; the base has neither"
+else
+	bad "child's own changes"
+fi
+if command -v vhdimount >/dev/null && [ -e /dev/fuse ]; then
+	mkdir -p m
+	if timeout 30 vhdimount x/child0000-pending-xml.vhdx m >/dev/null 2>&1; then
+		last=$(ls m | sort -V | tail -1)
+		a=$(sha256sum < "m/$last"); umount m 2>/dev/null || fusermount -u m
+		b=$("$BSW_BIN" cat x/child0000-pending-xml.vhdx | sha256sum)
+		[ "$a" = "$b" ] && ok "child with its own changes: bootsweep == vhdimount" || bad "child0000 differs from vhdimount"
+	fi
+fi
 # big hives are rewritten without free cells: forced on a small disk, the
 # rewritten COMPONENTS must hold exactly what hivex wrote (hivexregedit
 # exports compared) and open with regfinfo
