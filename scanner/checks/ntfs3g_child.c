@@ -235,6 +235,7 @@ int bsw_ntfs3g_isolated(const char *self, const char *image, uint64_t start,
 	char *argv[] = { (char *)"bootsweep", (char *)"ntfs3g-verdict",
 			 (char *)image, a_start, a_size, NULL };
 	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t sa;
 	int pfd[2], st = 0, r, timed_out;
 	char *buf, *line, *save = NULL;
 	unsigned nr = 0, bad = 0;
@@ -256,7 +257,13 @@ int bsw_ntfs3g_isolated(const char *self, const char *image, uint64_t start,
 	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
 	posix_spawn_file_actions_adddup2(&fa, pfd[1], 1);
 	posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
-	r = posix_spawn(&pid, self, &fa, NULL, argv, environ);
+	/* its own process group: a Ctrl-C at the terminal interrupts the
+	 * sweep (which lets the disks in flight finish), not the child */
+	posix_spawnattr_init(&sa);
+	posix_spawnattr_setflags(&sa, POSIX_SPAWN_SETPGROUP);
+	posix_spawnattr_setpgroup(&sa, 0);
+	r = posix_spawn(&pid, self, &fa, &sa, argv, environ);
+	posix_spawnattr_destroy(&sa);
 	posix_spawn_file_actions_destroy(&fa);
 	close(pfd[1]);
 	if (r) {
