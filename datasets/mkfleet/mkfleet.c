@@ -1129,7 +1129,7 @@ int main(int argc, char **argv)
 		{ "list", 0, 0, 'l' }, { "help", 0, 0, 'h' }, { 0 } };
 	struct mkopts o = { .scale = 300, .hive_fill = 200, .files = 600, .seed = 1 };
 	const char *scen = "all", *fmt = "raw";
-	const struct scenario *list[256];	/* a name may repeat: it weighs the mix of children */
+	const struct scenario *list[1024];	/* a name may repeat: it weighs the mix of children */
 	unsigned nl = 0, children = 0;
 	enum bsw_imgfmt ifmt = BSW_IMG_RAW;
 	char work[512], path[1024];
@@ -1187,7 +1187,7 @@ int main(int argc, char **argv)
 		for (unsigned i = 0; i < mk_nr_scenarios; i++)
 			list[nl++] = &mk_scenarios[i];
 	} else {
-		char buf[8192], *save = NULL;
+		char buf[32768], *save = NULL;
 
 		snprintf(buf, sizeof(buf), "%s", scen);
 		for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
