@@ -45,6 +45,12 @@ hivexml_s=$(med 3 hivexml "$HIVE")
 # export's key lines).
 "$BIN" hive "$HIVE" --export | sed -n 's/^\[\(.*\)\]$/cd \1\nlsval/p' > "$TMP/walk.hivexsh"
 hivexsh_s=$(med 1 hivexsh -f "$TMP/walk.hivexsh" "$HIVE")
+# hivexregedit --export (Perl over the hivex library): the issue's anchor.
+if command -v hivexregedit >/dev/null; then
+	hxre_s=$(med 1 hivexregedit --export "$HIVE" '\')
+else
+	hxre_s=""
+fi
 # libregf's regfexport is slow (about 2 minutes for 64 MiB here): one run.
 regfexport_s=$(med 1 regfexport "$HIVE")
 
@@ -61,6 +67,7 @@ echo "| bsw hive CLI (read + verify) | bootsweep hive HIVE | $cli_s | $(ratio "$
 echo "| bsw export, own reader | bootsweep hive HIVE --export | $ownexp_s | $(ratio "$ownexp_s" "$own_s") |"
 echo "| hivex export (library, our emitter) | bootsweep hive HIVE --hivex-export | $hxexp_s | $(ratio "$hxexp_s" "$own_s") |"
 echo "| hivex full walk | hivexml HIVE | $hivexml_s | $(ratio "$hivexml_s" "$own_s") |"
+[ -z "$hxre_s" ] || echo "| hivexregedit export | hivexregedit --export HIVE '\\' | $hxre_s | $(ratio "$hxre_s" "$own_s") |"
 echo "| hivexsh walk ($(grep -c '^cd' "$TMP/walk.hivexsh") keys: cd + lsval) | hivexsh -f walk HIVE | $hivexsh_s | $(ratio "$hivexsh_s" "$own_s") |"
 echo "| libregf | regfexport HIVE | $regfexport_s | $(ratio "$regfexport_s" "$own_s") |"
 echo

@@ -206,8 +206,8 @@ static int drain(int fd, char *buf, size_t *len, uint64_t deadline)
 		if (now >= deadline)
 			return -ETIMEDOUT;
 		pr = poll(&pfd, 1, (int)BSW_MIN(deadline - now, 1000u));
-		if (pr < 0 && errno == EINTR)
-			continue;
+		if (pr < 0 && errno != EINTR)
+			return 0;	/* the caller judges the child by its exit */
 		if (pr <= 0)
 			continue;
 		if (*len < NTFS3G_OUT_MAX)
