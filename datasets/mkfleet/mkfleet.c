@@ -487,6 +487,7 @@ static int fill_volume(struct disk_ctx *c, const char *win)
 			{ "ntoskrnl.exe", 200000 }, { "hal.dll", 40000 }, { "ci.dll", 30000 },
 			{ "winload.efi", 50000 }, { "winload.exe", 48000 }, { "kdcom.dll", 8000 },
 			{ "c_1252.nls", 66082 }, { "c_437.nls", 66082 }, { "l_intl.nls", 2646 },
+			{ "cmd.exe", 289792 },	/* what libguestfs looks for */
 		};
 		for (size_t i = 0; i < BSW_ARRAY_SIZE(core); i++) {
 			uint8_t *d;
