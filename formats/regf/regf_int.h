@@ -38,11 +38,14 @@
  * with cell 0 is empty.
  */
 #define BSW_REGF_KIDX_MIN 64u	/* subkeys from which a key is indexed */
+#define BSW_REGF_KIDX_MAX 262144u	/* more: searched linearly (8 MiB index) */
+#define BSW_REGF_KIDX_PROBE 32u	/* longest probe; longer: searched linearly */
 #define BSW_REGF_KIDX_NR 4u	/* keys indexed at once per hive */
 
 struct bsw_regf_kidx {
 	uint32_t key;		/* nk cell indexed; 0 = unused */
 	uint32_t mask;		/* slots - 1 */
+	bool linear;		/* key not indexable (duplicate names, size) */
 	struct bsw_regf_kslot {
 		uint64_t hash;	/* of the name, ASCII case folded */
 		uint32_t cell;

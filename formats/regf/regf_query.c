@@ -97,7 +97,7 @@ static uint64_t name_hash(const char *s, size_t len)
 static struct bsw_regf_kidx *kidx_find(struct bsw_hive *h, bsw_hkey k)
 {
 	for (unsigned i = 0; i < BSW_REGF_KIDX_NR; i++)
-		if (h->kidx[i].key == k && h->kidx[i].slot)
+		if (h->kidx[i].key == k && (h->kidx[i].slot || h->kidx[i].linear))
 			return &h->kidx[i];
 	return NULL;
 }
@@ -106,7 +106,10 @@ static struct bsw_regf_kidx *kidx_find(struct bsw_hive *h, bsw_hkey k)
  * Build the name index of key k from its subkey list kids[0..n), replacing
  * the oldest index.  NULL when there is no memory: the caller then searches
  * the list.  Subkeys go in in list order, so a probe meets equal names in
- * the order a linear search would.
+ * the order a linear search would.  A list too long, or whose names pile up
+ * on one slot (a hostile hive repeating a name), is marked linear instead:
+ * no entry ever sits more than BSW_REGF_KIDX_PROBE slots from its home, so
+ * building and every lookup stay linear in time.
  */
 static struct bsw_regf_kidx *kidx_build(struct bsw_hive *h, bsw_hkey k,
 				      const uint32_t *kids, uint32_t n,
@@ -115,18 +118,24 @@ static struct bsw_regf_kidx *kidx_build(struct bsw_hive *h, bsw_hkey k,
 	struct bsw_regf_kidx *x;
 	uint32_t slots = 1, i;
 
-	while (slots < 2 * n)
-		slots <<= 1;
 	x = &h->kidx[h->kidx_next++ % BSW_REGF_KIDX_NR];
 	free(x->slot);
-	x->key = 0;
+	x->slot = NULL;
+	x->key = k;
+	x->linear = true;
+	if (n > BSW_REGF_KIDX_MAX)
+		return x;
+	while (slots < 2 * n)
+		slots <<= 1;
 	x->slot = calloc(slots, sizeof(*x->slot));
-	if (!x->slot)
+	if (!x->slot) {
+		x->key = 0;
 		return NULL;
+	}
 	x->mask = slots - 1;
 	for (i = 0; i < n; i++) {
 		uint64_t hh;
-		uint32_t j;
+		uint32_t j, d = 0;
 
 		if (!kids[i] ||
 		    bsw_hive_key_name(h, kids[i], name, BSW_MAX_REGF_NAME))
@@ -134,11 +143,15 @@ static struct bsw_regf_kidx *kidx_build(struct bsw_hive *h, bsw_hkey k,
 		hh = name_hash(name, strlen(name));
 		for (j = (uint32_t)hh & x->mask; x->slot[j].cell;
 		     j = (j + 1) & x->mask)
-			;
+			if (++d > BSW_REGF_KIDX_PROBE) {
+				free(x->slot);
+				x->slot = NULL;
+				return x;
+			}
 		x->slot[j].hash = hh;
 		x->slot[j].cell = kids[i];
 	}
-	x->key = k;
+	x->linear = false;
 	return x;
 }
 
@@ -151,18 +164,19 @@ static int64_t find_subkey(struct bsw_hive *h, bsw_hkey cur, const char *p,
 	int64_t next = 0;
 	int n = 0;
 
-	if (!x) {
+	if (!x || x->linear) {
 		n = bsw_regf_subkey_list(h, cur, &kids);
 		if (n < 0)
 			return n;
-		if ((uint32_t)n >= BSW_REGF_KIDX_MIN)
+		if (!x && (uint32_t)n >= BSW_REGF_KIDX_MIN)
 			x = kidx_build(h, cur, kids, (uint32_t)n, name);
 	}
-	if (x) {
+	if (x && !x->linear) {
 		uint64_t hh = name_hash(p, l);
+		uint32_t j = (uint32_t)hh & x->mask;
 
-		for (uint32_t j = (uint32_t)hh & x->mask; x->slot[j].cell && !next;
-		     j = (j + 1) & x->mask)
+		for (uint32_t d = 0; d <= BSW_REGF_KIDX_PROBE && x->slot[j].cell && !next;
+		     d++, j = (j + 1) & x->mask)
 			if (x->slot[j].hash == hh &&
 			    !bsw_hive_key_name(h, x->slot[j].cell, name,
 					       BSW_MAX_REGF_NAME) &&

@@ -804,11 +804,42 @@ static void test_kidx(const char *corpus)
 	CHECK(keys >= 2 && lookups >= 500);
 }
 
+/*
+ * A hostile list repeating one subkey 200 times: the name index gives up on
+ * the pile-up (no quadratic build) and the lookups still answer as a linear
+ * search does, the subkey after the duplicates included.
+ */
+static void test_kidx_hostile(void)
+{
+	static struct hb b;
+	struct bsw_hive *h;
+	uint32_t list, n = 201;
+	bsw_hkey k = 0;
+
+	build(&b);
+	list = cell(&b, 4 + 4 * n);
+	memcpy(at(&b, list) + 4, "li", 2);
+	put_le16(at(&b, list) + 6, (uint16_t)n);
+	for (uint32_t i = 0; i < n; i++)
+		put_le32(at(&b, list) + 8 + 4 * i, i < n - 1 ? b.child : b.grandchild);
+	put_le32(at(&b, b.root) + 4 + 20, n);
+	put_le32(at(&b, b.root) + 4 + 28, list);
+	put_le32(at(&b, b.top), BINS - b.top);
+	fix_base(b.buf);
+	h = load(b.buf, sizeof(b.buf), NULL, 0, BSW_V_UNBOOT);
+	CHECK(bsw_hive_key(h, b.root, "select", &k) == 0 && k == b.child);
+	CHECK(bsw_hive_key(h, b.root, "DEEPER", &k) == 0 && k == b.grandchild);
+	CHECK(bsw_hive_key(h, b.root, "nope", &k) == -ENOENT);
+	CHECK(h->kidx[0].key == b.root && h->kidx[0].linear && !h->kidx[0].slot);
+	bsw_hive_free(h);
+}
+
 int main(void)
 {
 	int rc;
 
 	test_queries();
+	test_kidx_hostile();
 	test_checksum_special();
 	test_corruptions();
 	test_replay_built();
