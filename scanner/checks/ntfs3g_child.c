@@ -43,6 +43,15 @@ extern char **environ;
 #define NTFS3G_LINES_MAX	64		/* findings accepted from it */
 #define NTFS3G_CHILD_AS		(4ull << 30)	/* child's address-space cap */
 
+/* ASan reserves terabytes of shadow: no address-space cap under it */
+#if defined(__SANITIZE_ADDRESS__)
+#define NTFS3G_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define NTFS3G_ASAN 1
+#endif
+#endif
+
 /* ---- child side ---- */
 
 static void put_str(FILE *o, const char *s)
@@ -83,7 +92,7 @@ int bsw_cmd_ntfs3g_verdict(int argc, char **argv)
 				"volume at byte START, SIZE bytes long)\n");
 		return BSW_EXIT_USAGE;
 	}
-#ifndef __SANITIZE_ADDRESS__
+#ifndef NTFS3G_ASAN
 	{
 		/* bounded memory whatever the volume claims */
 		struct rlimit rl = { NTFS3G_CHILD_AS, NTFS3G_CHILD_AS };
