@@ -188,6 +188,27 @@ static int parse_line(char *line, struct bsw_fx *fx)
 	return 0;
 }
 
+int bsw_ntfs3g_parse_output(char *buf, struct bsw_fx *fx)
+{
+	char *line, *save = NULL, why[128];
+	unsigned nr = 0, bad = 0;
+
+	for (line = strtok_r(buf, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		if (nr >= NTFS3G_LINES_MAX || parse_line(line, fx))
+			bad++;
+		else
+			nr++;
+	}
+	if (bad) {
+		snprintf(why, sizeof(why),
+			 "%u line(s) of its child process's output were not understood",
+			 bad);
+		BSW_REPORT(fx, PR_NTFS3G_F0_CHILD, .str = why);
+	}
+	return (int)nr;
+}
+
 static uint64_t mono_ms(void)
 {
 	struct timespec ts;
@@ -246,8 +267,8 @@ int bsw_ntfs3g_isolated(const char *self, const char *image, uint64_t start,
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t sa;
 	int pfd[2], st = 0, r, timed_out;
-	char *buf, *line, *save = NULL;
-	unsigned nr = 0, bad = 0;
+	char *buf;
+	unsigned nr = 0;
 	uint64_t deadline;
 	size_t len;
 	pid_t pid, w = 0;
@@ -311,19 +332,7 @@ int bsw_ntfs3g_isolated(const char *self, const char *image, uint64_t start,
 			 WIFEXITED(st) ? WEXITSTATUS(st) : -1);
 		child_failed(fx, why);
 	} else {
-		for (line = strtok_r(buf, "\n", &save); line;
-		     line = strtok_r(NULL, "\n", &save)) {
-			if (nr >= NTFS3G_LINES_MAX || parse_line(line, fx))
-				bad++;
-			else
-				nr++;
-		}
-		if (bad) {
-			snprintf(why, sizeof(why),
-				 "%u line(s) of its child process's output were not understood",
-				 bad);
-			child_failed(fx, why);
-		}
+		nr = (unsigned)bsw_ntfs3g_parse_output(buf, fx);
 	}
 	free(buf);
 	return (int)nr;

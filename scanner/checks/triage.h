@@ -75,6 +75,12 @@ enum bsw_verdict bsw_classify(const struct bsw_fx *fx, const char ***codes,
  */
 int bsw_ntfs3g_isolated(const char *self, const char *image, uint64_t start,
 			uint64_t size, unsigned timeout_s, struct bsw_fx *fx);
+/*
+ * The child's output (NUL-terminated, modified in place) turned into
+ * findings: PR_NTFS3G_* rows only, at most 64; anything else gives one
+ * PR_NTFS3G_F0_CHILD.  Returns the number of rows taken.
+ */
+int bsw_ntfs3g_parse_output(char *buf, struct bsw_fx *fx);
 
 /* ---- memory budget for file buffers (scanner/hash.c) ---- */
 void bsw_mem_set_cap(uint64_t bytes);	/* 0 = no cap */
