@@ -22,6 +22,7 @@
 #define MAX_CACHED_FILE (256u << 20)	/* larger files stream, uncached */
 #define MAX_HASHED_FILE (4ull << 30)
 #define CHUNK (1u << 20)
+#define UNDECODED_WHY "WOF LZX compression, EFS encryption or an unsupported compression unit"
 
 struct names {
 	char **v;
@@ -179,6 +180,9 @@ static void check_file(struct bsw_tctx *t, const char *keyform,
 		BSW_REPORT(t->fx, boot ? PR_SXS_2_CONT_BOOT : PR_SXS_2_CONT,
 			   .str = path, .str2 = sig, .rec = rec);
 	if (r) {
+		if (r == -EOPNOTSUPP)
+			BSW_REPORT(t->fx, PR_SXS_2_UNDECODED, .str = path,
+				   .str2 = UNDECODED_WHY, .rec = rec);
 		t->store->files_nodigest++;
 		return;
 	}

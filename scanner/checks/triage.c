@@ -119,8 +119,12 @@ const char *bsw_check_file(struct bsw_tctx *t, const char *path, bool pe,
 	if (!pe)
 		return NULL;
 	n = bsw_ntfs_read(t->v, rec, NULL, hdr, sizeof(hdr), 0);
-	if (n == -EOPNOTSUPP)
-		return NULL;	/* WOF/compressed: cannot tell, not a finding */
+	if (n == -EOPNOTSUPP) {
+		/* cannot tell whether it is a PE: say so, do not guess */
+		BSW_REPORT(t->fx, PR_SXS_2_UNDECODED, .str = path, .rec = rec,
+			   .str2 = "WOF LZX compression, EFS encryption or an unsupported compression unit");
+		return NULL;
+	}
 	if (n < 0) {
 		note_budget(t, (int)n);
 		return "unreadable";

@@ -539,7 +539,7 @@ static void make_wof(uint8_t *r, void *arg)
 	put_le32(a + 24 + 8, 1);
 	put_le32(a + 24 + 12, 2);
 	put_le32(a + 24 + 16, 1);
-	put_le32(a + 24 + 20, 0);
+	put_le32(a + 24 + 20, arg ? *(const uint32_t *)arg : 0);	/* algorithm */
 	append_attr(r, a, 48);
 }
 
@@ -565,6 +565,19 @@ static void test_wof(void)
 		CHECK(bsw_ntfs_read(o.v, rec, NULL, buf, 4, 5) == 3 && !memcmp(buf, "bab", 3),
 		      "WOF read at an offset");
 	vclose(&o);
+
+	/* algorithm 1 (LZX) is not decoded: refused as such, never guessed
+	 * (the checks then report NTFS-UNDECODED) */
+	{
+		static const uint32_t lzx = 1;
+
+		o.copy = edit_rec(rec, make_wof, (void *)&lzx);
+		vopen(&o, o.copy);
+		CHECK(o.ret == 0 &&
+		      bsw_ntfs_read(o.v, rec, NULL, buf, sizeof(buf), 0) == -EOPNOTSUPP,
+		      "WOF LZX refused with -EOPNOTSUPP");
+		vclose(&o);
+	}
 }
 
 static void test_logfile(void)
