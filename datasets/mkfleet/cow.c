@@ -139,11 +139,41 @@ static s64 cow_seek(struct ntfs_device *dev, s64 off, int whence)
 	return c->pos;
 }
 
+/*
+ * One walk over the 4 KiB blocks of [off, off+count): a read copies out of
+ * each block (rd), a write merges into it and stores it (wr).  Returns the
+ * bytes moved, or -1 when nothing was.
+ */
+static s64 cow_io(struct cow *c, uint8_t *rd, const uint8_t *wr, s64 count,
+		  s64 off)
+{
+	uint8_t tmp[COW_BLK];
+	s64 done = 0;
+
+	while (done < count) {
+		uint64_t p = (uint64_t)(off + done), b = p / COW_BLK;
+		size_t in = (size_t)(p % COW_BLK);
+		size_t n = COW_BLK - in;
+
+		if ((s64)n > count - done)
+			n = (size_t)(count - done);
+		if (get_block(c, b, tmp))
+			return done ? done : -1;
+		if (rd) {
+			memcpy(rd + done, tmp + in, n);
+		} else {
+			memcpy(tmp + in, wr + done, n);
+			if (put_block(c, b, tmp))
+				return done ? done : -1;
+		}
+		done += (s64)n;
+	}
+	return done;
+}
+
 static s64 cow_pread(struct ntfs_device *dev, void *buf, s64 count, s64 off)
 {
 	struct cow *c = dev->d_private;
-	uint8_t tmp[COW_BLK];
-	s64 done = 0;
 
 	if (off < 0 || count < 0) {
 		errno = EINVAL;
@@ -153,46 +183,18 @@ static s64 cow_pread(struct ntfs_device *dev, void *buf, s64 count, s64 off)
 		return 0;
 	if ((uint64_t)(off + count) > c->size)
 		count = (s64)c->size - off;
-	while (done < count) {
-		uint64_t p = (uint64_t)(off + done), b = p / COW_BLK;
-		size_t in = (size_t)(p % COW_BLK);
-		size_t n = COW_BLK - in;
-
-		if ((s64)n > count - done)
-			n = (size_t)(count - done);
-		if (get_block(c, b, tmp))
-			return done ? done : -1;
-		memcpy((uint8_t *)buf + done, tmp + in, n);
-		done += (s64)n;
-	}
-	return done;
+	return cow_io(c, buf, NULL, count, off);
 }
 
 static s64 cow_pwrite(struct ntfs_device *dev, const void *buf, s64 count, s64 off)
 {
 	struct cow *c = dev->d_private;
-	uint8_t tmp[COW_BLK];
-	s64 done = 0;
 
 	if (off < 0 || count < 0 || (uint64_t)(off + count) > c->size) {
 		errno = EINVAL;
 		return -1;
 	}
-	while (done < count) {
-		uint64_t p = (uint64_t)(off + done), b = p / COW_BLK;
-		size_t in = (size_t)(p % COW_BLK);
-		size_t n = COW_BLK - in;
-
-		if ((s64)n > count - done)
-			n = (size_t)(count - done);
-		if (get_block(c, b, tmp))
-			return done ? done : -1;
-		memcpy(tmp + in, (const uint8_t *)buf + done, n);
-		if (put_block(c, b, tmp))
-			return done ? done : -1;
-		done += (s64)n;
-	}
-	return done;
+	return cow_io(c, NULL, buf, count, off);
 }
 
 static s64 cow_read(struct ntfs_device *dev, void *buf, s64 count)

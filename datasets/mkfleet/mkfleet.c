@@ -887,6 +887,12 @@ static int make_esp(struct disk_ctx *c, const char *esp)
 	return rc;
 }
 
+/* The Windows partition's size at this scale (build_raw and child_life). */
+static uint64_t win_size(const struct mkopts *o)
+{
+	return (o->scale >= 10000 ? 4096 : o->scale >= 3000 ? 1024 : 96) * MiB;
+}
+
 /* Build one raw disk image at path. */
 static int build_raw(const struct mkopts *o, const struct scenario *sc, uint64_t seed,
 		     const char *work, const char *path)
@@ -903,7 +909,7 @@ static int build_raw(const struct mkopts *o, const struct scenario *sc, uint64_t
 	mkguid(c.msr_guid, &s);
 	mkguid(c.win_guid, &s);
 	c.mbr_sig = (uint32_t)mk_rand(&s) | 1;
-	c.win_size = (o->scale >= 10000 ? 4096 : o->scale >= 3000 ? 1024 : 96) * MiB;
+	c.win_size = win_size(o);
 	c.disk_size = WIN_START + c.win_size + 1 * MiB;
 	fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
 	if (fd < 0 || ftruncate(fd, c.disk_size)) {
@@ -1034,9 +1040,8 @@ static int child_life(const struct mkopts *o, const char *raw, const char *work,
 		      unsigned i, struct cow **cowp, struct bsw_imgw_extent **ext,
 		      size_t *nr)
 {
-	uint64_t win_size = (o->scale >= 10000 ? 4096 : o->scale >= 3000 ? 1024 : 96) * MiB;
 	uint64_t s = o->seed * 7919 + i;
-	struct cow *c = cow_new(raw, WIN_START, win_size);
+	struct cow *c = cow_new(raw, WIN_START, win_size(o));
 	struct vol *v;
 	uint8_t *buf;
 	size_t len;

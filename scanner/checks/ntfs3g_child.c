@@ -253,11 +253,6 @@ static int drain(int fd, char *buf, size_t *len, uint64_t deadline)
 	}
 }
 
-static void child_failed(struct bsw_fx *fx, const char *why)
-{
-	BSW_REPORT(fx, PR_NTFS3G_F0_CHILD, .str = why);
-}
-
 int bsw_ntfs3g_isolated(const char *self, const char *image, uint64_t start,
 			uint64_t size, unsigned timeout_s, struct bsw_fx *fx)
 {
@@ -322,15 +317,15 @@ int bsw_ntfs3g_isolated(const char *self, const char *image, uint64_t start,
 	if (timed_out) {
 		snprintf(why, sizeof(why), "its child process gave no answer within %u s and was killed",
 			 timeout_s);
-		child_failed(fx, why);
+		BSW_REPORT(fx, PR_NTFS3G_F0_CHILD, .str = why);
 	} else if (WIFSIGNALED(st)) {
 		snprintf(why, sizeof(why), "its child process was killed by signal %d (%s)",
 			 WTERMSIG(st), strsignal(WTERMSIG(st)));
-		child_failed(fx, why);
+		BSW_REPORT(fx, PR_NTFS3G_F0_CHILD, .str = why);
 	} else if (!WIFEXITED(st) || WEXITSTATUS(st)) {
 		snprintf(why, sizeof(why), "its child process exited with status %d",
 			 WIFEXITED(st) ? WEXITSTATUS(st) : -1);
-		child_failed(fx, why);
+		BSW_REPORT(fx, PR_NTFS3G_F0_CHILD, .str = why);
 	} else {
 		nr = (unsigned)bsw_ntfs3g_parse_output(buf, fx);
 	}
