@@ -50,6 +50,7 @@ struct bsw_disk {
 	struct bsw_src vsrc;
 	uint64_t bytes, max_bytes;
 	bool direct;
+	uint64_t mem_cap;	/* bsw_disk_opts.mem_cap, for the container opens */
 };
 
 static const struct bsw_cont_ops *const formats[] = {
@@ -130,7 +131,9 @@ static int open_layer(struct bsw_disk *d, const char *path, struct bsw_fx *fx,
 		if (formats[i]->probe(&l->src) <= 0)
 			continue;
 		err[0] = 0;
-		rc = formats[i]->open(&l->h, &l->src, fx, &l->ci, err, errlen);
+		rc = formats[i]->open(&l->h, &l->src,
+				      &(const struct bsw_cont_opts){ .mem_cap = d->mem_cap },
+				      fx, &l->ci, err, errlen);
 		if (rc) {
 			if (!err[0])
 				bsw_cont_err(err, errlen, rc, "%s: %s", formats[i]->name, strerror(-rc));
@@ -310,6 +313,7 @@ int bsw_disk_open(struct bsw_disk **out, const char *path,
 	err[0] = 0;
 	d->direct = o && o->direct;
 	d->max_bytes = o ? o->max_bytes : 0;
+	d->mem_cap = o ? o->mem_cap : 0;
 	rc = open_layer(d, path, fx, err, errlen);
 	while (!rc && d->L[d->nr - 1].ci.has_parent) {
 		if (d->nr > max_chain) {

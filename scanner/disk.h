@@ -23,6 +23,7 @@ struct bsw_disk_opts {
 	bool direct;		/* also open O_DIRECT and use it for aligned reads */
 	unsigned max_chain;	/* parents followed at most; 0 = 64 */
 	uint64_t max_bytes;	/* per-disk read budget; 0 = unlimited */
+	uint64_t mem_cap;	/* bytes a layer's container tables may hold; 0 = 1 GiB */
 };
 
 enum bsw_ext_kind {

@@ -85,11 +85,13 @@ static int raw_probe(const struct bsw_src *src)
 	return 1;
 }
 
-static int raw_open(void **h, const struct bsw_src *src, struct bsw_fx *fx,
+static int raw_open(void **h, const struct bsw_src *src,
+		    const struct bsw_cont_opts *o, struct bsw_fx *fx,
 		    struct bsw_cont_info *info, char *err, size_t errlen)
 {
 	struct raw *r;
 
+	(void)o;
 	(void)fx;
 	if (src->size < 512)
 		return bsw_cont_err(err, errlen, -EINVAL, "file of %llu bytes is too small to be a disk image",

@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "formats/common/budget.h"
 #include "formats/common/src.h"
 #include "scanner/problem.h"
 
@@ -48,12 +49,27 @@ struct bsw_cont_info {
 	const char *locator_kind[BSW_CONT_MAX_LOCATORS]; /* "relative", "absolute" */
 };
 
+/*
+ * What the caller allows a container to hold.  mem_cap bounds everything a
+ * layer keeps in memory that is sized from its file (BAT, sector-bitmap
+ * cache, replayed log, metadata copy); 0 means BSW_MEM_CAP_DEFAULT (1 GiB).
+ * A layer whose tables would not fit fails open with -EFBIG and a message
+ * naming the table, its size and the cap.
+ */
+struct bsw_cont_opts {
+	uint64_t mem_cap;	/* bytes */
+};
+
 struct bsw_cont_ops {
 	const char *name;
 	/* 1 if src looks like this format (cheap: signatures only). */
 	int (*probe)(const struct bsw_src *src);
-	/* 0 or -errno with err filled; findings about the file go to fx. */
-	int (*open)(void **h, const struct bsw_src *src, struct bsw_fx *fx,
+	/*
+	 * 0 or -errno with err filled; findings about the file go to fx.
+	 * o may be NULL (defaults).  -EFBIG: the layer's tables exceed o->mem_cap.
+	 */
+	int (*open)(void **h, const struct bsw_src *src,
+		    const struct bsw_cont_opts *o, struct bsw_fx *fx,
 		    struct bsw_cont_info *info, char *err, size_t errlen);
 	/* The extent at off, at most len long (len > 0, off < virtual size). */
 	int (*map)(void *h, uint64_t off, uint64_t len, struct bsw_cext *e);

@@ -34,6 +34,8 @@ struct vhd {
 	uint32_t nr_entries;
 	uint32_t *bat;			/* host-order sector numbers */
 	uint8_t **bitmaps;		/* differencing only, loaded lazily */
+	uint32_t nr_cached;		/* bitmaps held now */
+	struct bsw_budget mem;		/* BAT + pointer array + cached bitmaps */
 };
 
 /* One's complement of the byte sum, with the checksum field taken as 0. */
@@ -51,6 +53,13 @@ static bool footer_ok(const uint8_t *f)
 {
 	return memcmp(f, "conectix", 8) == 0 &&
 	       vhd_checksum(f, 512, 64) == get_be32(f + 64);
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
 }
 
 static int vhd_probe(const struct bsw_src *src)
@@ -138,12 +147,14 @@ static int read_locators(struct vhd *v, const uint8_t *dh,
 	return 0;
 }
 
-static int vhd_open(void **h, const struct bsw_src *src, struct bsw_fx *fx,
+static int vhd_open(void **h, const struct bsw_src *src,
+		    const struct bsw_cont_opts *o, struct bsw_fx *fx,
 		    struct bsw_cont_info *info, char *err, size_t errlen)
 {
 	uint8_t foot[512], head[512], dh[1024];
 	struct vhd *v;
-	uint64_t fsize = src->size, bat_off, bat_len, *sorted;
+	uint64_t fsize = src->size, bat_off, bat_len, need;
+	uint32_t *sorted;
 	int rc;
 
 	if (fsize < 512)
@@ -179,6 +190,7 @@ static int vhd_open(void **h, const struct bsw_src *src, struct bsw_fx *fx,
 	if (!v)
 		return -ENOMEM;
 	v->src = src;
+	bsw_budget_init(&v->mem, o ? o->mem_cap : 0);
 	v->type = get_be32(foot + 60);
 	v->size = get_be64(foot + 48);
 	memcpy(info->id, foot + 68, 16);
@@ -256,8 +268,26 @@ static int vhd_open(void **h, const struct bsw_src *src, struct bsw_fx *fx,
 	}
 	v->bitmap_bytes = ((v->block / VHD_SECTOR + 7) / 8 + VHD_SECTOR - 1) &
 			  ~(VHD_SECTOR - 1);
+	/*
+	 * Memory, charged before anything is allocated: the BAT, the sorted
+	 * copy used once for the overlap check, and for a differencing disk
+	 * the bitmap pointers plus room for one cached bitmap.  The BAT is
+	 * kept whole (not paged) because open validates every entry against
+	 * the file and the others; a real BAT is small (2 TiB in 2 MiB blocks
+	 * is 4 MiB), and one that does not fit the cap refuses the disk.
+	 */
+	need = bat_len * 2;
+	if (v->type == VHD_TYPE_DIFF)
+		need += (uint64_t)v->nr_entries * sizeof(*v->bitmaps) + v->bitmap_bytes;
+	if (!bsw_budget_fits(&v->mem, need)) {
+		rc = bsw_cont_err(err, errlen, -EFBIG, "VHD BAT of %u entries (%u-byte blocks for %llu bytes) needs %llu bytes of memory, above the per-disk memory cap of %llu bytes",
+			 v->nr_entries, v->block, (unsigned long long)v->size,
+			 (unsigned long long)need, (unsigned long long)v->mem.cap);
+		goto fail;
+	}
+	bsw_budget_take(&v->mem, bat_len);
 	v->bat = malloc(bat_len);
-	sorted = malloc(v->nr_entries * sizeof(*sorted) + 1);
+	sorted = malloc(bat_len + 1);
 	if (!v->bat || !sorted) {
 		free(sorted);
 		rc = -ENOMEM;
@@ -273,6 +303,8 @@ static int vhd_open(void **h, const struct bsw_src *src, struct bsw_fx *fx,
 	{
 		uint64_t span = v->bitmap_bytes + (uint64_t)v->block;
 		uint32_t n = 0;
+
+		/* sorted[] holds sector numbers: span in sectors fits 32 bits. */
 
 		for (uint32_t i = 0; i < v->nr_entries; i++) {
 			uint32_t e = get_be32((uint8_t *)&v->bat[i]);
@@ -295,12 +327,14 @@ static int vhd_open(void **h, const struct bsw_src *src, struct bsw_fx *fx,
 					 i, (unsigned long long)poff);
 				goto fail;
 			}
-			sorted[n++] = poff;
+			sorted[n++] = e;
 		}
-		qsort(sorted, n, sizeof(*sorted), bsw_cmp_u64);
+		qsort(sorted, n, sizeof(*sorted), cmp_u32);
 		for (uint32_t i = 1; i < n; i++)
-			if (sorted[i] < sorted[i - 1] + span) {
-				uint64_t a = sorted[i - 1], b = sorted[i];
+			if ((uint64_t)sorted[i] * VHD_SECTOR <
+			    (uint64_t)sorted[i - 1] * VHD_SECTOR + span) {
+				uint64_t a = (uint64_t)sorted[i - 1] * VHD_SECTOR;
+				uint64_t b = (uint64_t)sorted[i] * VHD_SECTOR;
 
 				free(sorted);
 				rc = bsw_cont_err(err, errlen, -EINVAL, "VHD blocks at offsets %llu and %llu overlap (block span %llu)",
@@ -314,6 +348,7 @@ static int vhd_open(void **h, const struct bsw_src *src, struct bsw_fx *fx,
 		info->has_parent = true;
 		info->parent_id_valid = true;
 		memcpy(info->parent_id, dh + 40, 16);
+		bsw_budget_take(&v->mem, (uint64_t)v->nr_entries * sizeof(*v->bitmaps));
 		v->bitmaps = calloc(v->nr_entries, sizeof(*v->bitmaps));
 		if (!v->bitmaps) {
 			rc = -ENOMEM;
@@ -331,6 +366,18 @@ fail:
 	free(v->bitmaps);
 	free(v);
 	return rc;
+}
+
+/* Drop every cached bitmap (the cache is refilled on demand). */
+static void drop_bitmaps(struct vhd *v)
+{
+	for (uint32_t i = 0; i < v->nr_entries && v->nr_cached; i++)
+		if (v->bitmaps[i]) {
+			free(v->bitmaps[i]);
+			v->bitmaps[i] = NULL;
+			v->nr_cached--;
+			bsw_budget_give(&v->mem, v->bitmap_bytes);
+		}
 }
 
 static int vhd_map(void *h, uint64_t off, uint64_t len, struct bsw_cext *e)
@@ -371,16 +418,25 @@ static int vhd_map(void *h, uint64_t off, uint64_t len, struct bsw_cext *e)
 		if (!bm) {
 			int rc;
 
+			/* Over the cap: start the cache again (open left room for one). */
+			if (!bsw_budget_fits(&v->mem, v->bitmap_bytes))
+				drop_bitmaps(v);
+			if (!bsw_budget_take(&v->mem, v->bitmap_bytes))
+				return -EFBIG;
 			bm = malloc(v->bitmap_bytes);
-			if (!bm)
+			if (!bm) {
+				bsw_budget_give(&v->mem, v->bitmap_bytes);
 				return -ENOMEM;
+			}
 			rc = bsw_src_read_full(v->src, bm, v->bitmap_bytes,
 					       (uint64_t)ent * VHD_SECTOR);
 			if (rc) {
 				free(bm);
+				bsw_budget_give(&v->mem, v->bitmap_bytes);
 				return rc;
 			}
 			v->bitmaps[blk] = bm;
+			v->nr_cached++;
 		}
 		first = bm[s / 8] & (0x80 >> (s % 8));
 		/* Bit by bit to a byte boundary, then whole bytes. */

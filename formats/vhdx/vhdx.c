@@ -467,7 +467,8 @@ static int check_overlaps(const struct vhdx *x, const uint8_t *hdr,
 	return rc;
 }
 
-static int vhdx_open(void **h, const struct bsw_src *src, struct bsw_fx *fx,
+static int vhdx_open(void **h, const struct bsw_src *src,
+		     const struct bsw_cont_opts *opts, struct bsw_fx *fx,
 		     struct bsw_cont_info *info, char *err, size_t errlen)
 {
 	uint8_t hd[2][4096], *hdr = NULL, *rt = NULL, *meta = NULL;

@@ -26,7 +26,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			continue;
 		if (bsw_fx_create(&fx))
 			return 0;
-		if (ops[i]->open(&h, &src, fx, &ci, err, sizeof(err)) == 0) {
+		if (ops[i]->open(&h, &src, NULL, fx, &ci, err, sizeof(err)) == 0) {
 			/* walk the whole disk in 64 extents at most */
 			uint64_t off = 0, step = ci.virtual_size / 64 + 1;
 

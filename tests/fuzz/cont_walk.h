@@ -19,7 +19,7 @@ static void cont_walk(const struct bsw_cont_ops *ops, const struct bsw_src *src)
 
 	if (ops->probe(src) <= 0 || bsw_fx_create(&fx))
 		return;
-	if (ops->open(&h, src, fx, &ci, err, sizeof(err)) == 0) {
+	if (ops->open(&h, src, NULL, fx, &ci, err, sizeof(err)) == 0) {
 		uint64_t off = 0, step = ci.virtual_size / 64 + 1;
 
 		for (int k = 0; k < 64 && off < ci.virtual_size; k++) {

@@ -27,7 +27,7 @@ static int open_img(void **h, struct bsw_cont_info *ci, struct bsw_fx **fx,
 	err[0] = 0;
 	if (!bsw_vhd_ops.probe(&src))
 		return -EINVAL;
-	return bsw_vhd_ops.open(h, &src, *fx, ci, err, len);
+	return bsw_vhd_ops.open(h, &src, NULL, *fx, ci, err, len);
 }
 
 static void test_dynamic(void)

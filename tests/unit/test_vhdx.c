@@ -33,7 +33,7 @@ static int do_open(void **h, struct bsw_cont_info *ci, struct bsw_fx **fx, char 
 		return -ENOMEM;
 	if (!bsw_vhdx_ops.probe(&src))
 		return -EINVAL;
-	return bsw_vhdx_ops.open(h, &src, *fx, ci, err, len);
+	return bsw_vhdx_ops.open(h, &src, NULL, *fx, ci, err, len);
 }
 
 static void done(void *h, struct bsw_cont_info *ci, struct bsw_fx *fx, int rc)
