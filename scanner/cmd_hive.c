@@ -120,12 +120,21 @@ static int write_new(const char *out, const char *in, const uint8_t *b,
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w <= 0) {
+			int e = w < 0 ? -errno : -ENOSPC;
+
 			close(fd);
-			return -EIO;
+			unlink(out);	/* no half-written hive left behind */
+			return e;
 		}
 		o += (size_t)w;
 	}
-	return close(fd) ? -errno : 0;
+	if (fsync(fd) || close(fd)) {
+		int e = -errno;
+
+		unlink(out);
+		return e;
+	}
+	return 0;
 }
 
 static void usage(void)

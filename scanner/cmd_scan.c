@@ -8,6 +8,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <inttypes.h>
 #include <omp.h>
 #include <signal.h>
@@ -20,8 +21,9 @@
 
 #include "scanner/checks/triage.h"
 #include "scanner/cmds.h"
+#include "scanner/out.h"
 
-#define MAX_WALK_DEPTH 32
+#define DEFAULT_MAX_DEPTH 64
 #define MAX_IMAGES 10000000u
 
 struct list {
@@ -77,8 +79,32 @@ static bool image_name(const char *n)
 	return false;
 }
 
-/* Directories are searched recursively, in name order, symlinks not followed. */
-static int walk(struct list *l, const char *dir, int depth)
+/*
+ * What the walk could not look into.  Each is reported on stderr and gets
+ * an error line in the results (the sweep is incomplete: bit 8), never a
+ * silent gap: a sweep that says "every disk clean" has seen every disk.
+ */
+struct walk {
+	struct list *imgs;
+	struct list skip_path, skip_why;	/* in walk order */
+	unsigned max_depth;
+};
+
+static int skip(struct walk *w, const char *path, const char *why)
+{
+	int r = list_add(&w->skip_path, path);
+
+	if (!r)
+		r = list_add(&w->skip_why, why);
+	fprintf(stderr, "bootsweep: %s: not swept: %s\n", path, why);
+	return r;
+}
+
+/*
+ * Directories are searched recursively, in name order (byte order, so the
+ * same on every machine), symlinks to directories not followed.
+ */
+static int walk(struct walk *w, const char *dir, unsigned depth)
 {
 	struct list names = { 0 };
 	struct dirent *de;
@@ -86,49 +112,78 @@ static int walk(struct list *l, const char *dir, int depth)
 	size_t i;
 	int r = 0;
 
-	if (depth > MAX_WALK_DEPTH)
-		return 0;
+	if (depth > w->max_depth) {
+		char why[80];
+
+		snprintf(why, sizeof(why), "folder deeper than --max-depth %u", w->max_depth);
+		return skip(w, dir, why);
+	}
 	d = opendir(dir);
 	if (!d) {
-		fprintf(stderr, "bootsweep: %s: %s\n", dir, strerror(errno));
-		return -errno;
+		char why[160];
+
+		snprintf(why, sizeof(why), "folder not read: %s", strerror(errno));
+		return skip(w, dir, why);
 	}
-	while ((de = readdir(d))) {
+	for (;;) {
+		errno = 0;
+		de = readdir(d);
+		if (!de) {
+			if (errno) {
+				char why[160];
+
+				snprintf(why, sizeof(why), "folder listing failed: %s",
+					 strerror(errno));
+				r = skip(w, dir, why);
+			}
+			break;
+		}
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 			continue;
-		if (list_add(&names, de->d_name))
+		r = list_add(&names, de->d_name);
+		if (r)
 			break;
 	}
 	closedir(d);
 	if (names.nr)
 		qsort(names.v, names.nr, sizeof(*names.v), cmp_str);
 	for (i = 0; i < names.nr && !r; i++) {
-		char p[4096];
 		struct stat st;
+		char *p;
 
-		if (snprintf(p, sizeof(p), "%s/%s", dir, names.v[i]) >= (int)sizeof(p))
-			continue;
-		if (lstat(p, &st))
-			continue;
-		if (S_ISDIR(st.st_mode) && !image_name(names.v[i]))
-			r = walk(l, p, depth + 1);
-		else if (image_name(names.v[i]))
-			r = list_add(l, p);	/* odd file types get an error line */
+		if (asprintf(&p, "%s/%s", dir, names.v[i]) < 0) {
+			r = -ENOMEM;
+			break;
+		}
+		if (strlen(p) >= PATH_MAX) {
+			char why[80];
+
+			snprintf(why, sizeof(why), "path longer than PATH_MAX (%d bytes)",
+				 PATH_MAX - 1);
+			r = skip(w, p, why);
+		} else if (lstat(p, &st)) {
+			r = skip(w, p, strerror(errno));
+		} else if (S_ISDIR(st.st_mode) && !image_name(names.v[i])) {
+			r = walk(w, p, depth + 1);
+		} else if (image_name(names.v[i])) {
+			r = list_add(w->imgs, p);	/* odd file types get an error line */
+		}
+		free(p);
 	}
 	list_free(&names);
-	return r < 0 && r != -ENOMEM ? 0 : r;
+	return r;
 }
 
-static int add_path(struct list *l, const char *p)
+static int add_path(struct walk *w, const char *p)
 {
 	struct stat st;
 
 	if (!stat(p, &st) && S_ISDIR(st.st_mode) && !image_name(p))
-		return walk(l, p, 0);
-	return list_add(l, p);
+		return walk(w, p, 0);
+	return list_add(w->imgs, p);
 }
 
-static int read_list(struct list *l, const char *from)
+static int read_list(struct walk *w, const char *from)
 {
 	FILE *fp = strcmp(from, "-") ? fopen(from, "r") : stdin;
 	char *line = NULL;
@@ -144,7 +199,7 @@ static int read_list(struct list *l, const char *from)
 		while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
 			line[--n] = 0;
 		if (n && line[0] != '#')
-			r = add_path(l, line);
+			r = add_path(w, line);
 	}
 	free(line);
 	if (fp != stdin)
@@ -152,66 +207,45 @@ static int read_list(struct list *l, const char *from)
 	return r;
 }
 
-/* The "image" value of an output line (JSON string, escapes undone). */
-static char *line_image(const char *s)
+/*
+ * The exit bits a result line stands for: its verdict, and bit 8 when it
+ * carries an "error" (which the renderer puts right after "decided_by").
+ */
+static int line_exit_bits(const char *line)
 {
-	const char *p = strstr(s, "{\"image\":\"");
-	char *out, *o;
+	static const struct { const char *v; int bit; } vb[] = {
+		{ "\"verdict\":\"unassessable\"", BSW_EXIT_UNASSESS },
+		{ "\"verdict\":\"dirty-rollback\"", BSW_EXIT_ROLLBACK },
+		{ "\"verdict\":\"unbootable\"", BSW_EXIT_UNBOOT },
+	};
+	const char *d = strstr(line, ",\"verdict\":\"");
+	int bits = 0;
 
-	if (p != s)
-		return NULL;
-	p += 10;
-	out = o = malloc(strlen(p) + 1);
-	if (!out)
-		return NULL;
-	while (*p && *p != '"') {
-		if (*p == '\\' && p[1]) {
-			p++;
-			switch (*p) {
-			case 'n': *o++ = '\n'; break;
-			case 't': *o++ = '\t'; break;
-			case 'r': *o++ = '\r'; break;
-			case 'b': *o++ = '\b'; break;
-			case 'f': *o++ = '\f'; break;
-			case 'u': {
-				unsigned v = 0;
-
-				if (sscanf(p + 1, "%4x", &v) == 1 && v < 0x80) {
-					*o++ = (char)v;
-					p += 4;
-				} else {
-					*o++ = '?';
-				}
-				break;
-			}
-			default: *o++ = *p;
-			}
-			p++;
-			continue;
-		}
-		*o++ = *p++;
-	}
-	*o = 0;
-	if (*p != '"') {
-		free(out);
-		return NULL;
-	}
-	return out;
+	if (!d)
+		return 0;
+	for (size_t i = 0; i < sizeof(vb) / sizeof(vb[0]); i++)
+		if (!strncmp(d + 1, vb[i].v, strlen(vb[i].v)))
+			bits |= vb[i].bit;
+	d = strstr(d, ",\"decided_by\":[");
+	d = d ? strchr(d, ']') : NULL;
+	if (d && !strncmp(d + 1, ",\"error\":", 9))
+		bits |= BSW_EXIT_OPERR;
+	return bits;
 }
 
 /*
- * --resume: collect the images already in the output; a torn last line is
- * dropped by rewriting the complete lines to a temporary file and renaming
- * it over the output (the output file only; images are never written).
+ * --resume: the images already in the output, and (*bits) the exit status
+ * their lines stand for, so that a resumed sweep's status covers the whole
+ * file.  bsw_out_open() has checked that it is a bootsweep JSONL and cut a
+ * torn last line; any other line that is not a result means the file is
+ * not ours to extend, and nothing in it is rewritten.
  */
-static int resume_read(const char *path, struct list *done)
+static int resume_read(const char *path, struct list *done, int *bits)
 {
 	FILE *fp = fopen(path, "r");
-	char *line = NULL, tmp[4200];
-	size_t cap = 0;
+	char *line = NULL;
+	size_t cap = 0, nr = 0;
 	ssize_t n;
-	bool torn = false;
-	FILE *w = NULL;
 	int r = 0;
 
 	if (!fp)
@@ -219,45 +253,24 @@ static int resume_read(const char *path, struct list *done)
 	while ((n = getline(&line, &cap, fp)) > 0) {
 		char *img;
 
-		if (line[n - 1] != '\n') {
-			torn = true;
-			break;
-		}
-		img = line_image(line);
+		nr++;
+		if (line[n - 1] != '\n')
+			break;	/* torn: bsw_out_open() cut it */
+		img = bsw_out_line_image(line, (size_t)n - 1);
 		if (!img) {
-			torn = true;	/* an unparseable line: rewrite without it */
-			continue;
+			fprintf(stderr, "bootsweep: %s: line %zu is not a result line; "
+				"not resuming into it\n", path, nr);
+			r = -EINVAL;
+			break;
 		}
 		r = list_add(done, img);
 		free(img);
 		if (r)
 			break;
+		*bits |= line_exit_bits(line);
 	}
-	if (!r && torn) {
-		snprintf(tmp, sizeof(tmp), "%s.resume-tmp", path);
-		w = fopen(tmp, "w");
-		if (!w) {
-			r = -errno;
-		} else {
-			rewind(fp);
-			while ((n = getline(&line, &cap, fp)) > 0) {
-				char *img;
-
-				if (line[n - 1] != '\n')
-					break;
-				img = line_image(line);
-				if (!img)
-					continue;
-				free(img);
-				fwrite(line, 1, (size_t)n, w);
-			}
-			if (fflush(w) || fsync(fileno(w)))
-				r = -errno;
-			fclose(w);
-			if (!r && rename(tmp, path))
-				r = -errno;
-		}
-	}
+	if (!r && ferror(fp))
+		r = -EIO;
 	free(line);
 	fclose(fp);
 	return r;
@@ -370,31 +383,84 @@ static void summary(struct stats *s, uint64_t t0, size_t skipped)
 			s->slow[j].img);
 }
 
-static int parse_size(const char *s, uint64_t *out)
+/*
+ * A size: a plain number is in unit (bytes or MiB, as the option says); a
+ * K, M, G or T suffix (optionally followed by "iB" or "B") is binary.
+ * Rejects an empty number, a sign, trailing junk, zero when !zero_ok, and
+ * anything that overflows 64 bits.
+ */
+static int parse_size(const char *s, uint64_t unit, bool zero_ok, uint64_t *out)
 {
+	unsigned long long v;
+	unsigned shift = 0;
 	char *e;
-	unsigned long long v = strtoull(s, &e, 10);
 
-	if (e == s)
+	if (!isdigit((unsigned char)*s))
 		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &e, 10);
+	if (errno)
+		return -ERANGE;
 	switch (toupper((unsigned char)*e)) {
 	case 0: break;
-	case 'K': v <<= 10; break;
-	case 'M': v <<= 20; break;
-	case 'G': v <<= 30; break;
-	case 'T': v <<= 40; break;
+	case 'K': shift = 10; break;
+	case 'M': shift = 20; break;
+	case 'G': shift = 30; break;
+	case 'T': shift = 40; break;
 	default: return -EINVAL;
 	}
+	if (*e) {
+		e++;
+		if (!strcasecmp(e, "iB") || !strcasecmp(e, "B"))
+			e += strlen(e);
+		if (*e)
+			return -EINVAL;
+		unit = 1;
+	}
+	if (shift && v > (UINT64_MAX >> shift))
+		return -ERANGE;
+	v <<= shift;
+	if (unit > 1 && v > UINT64_MAX / unit)
+		return -ERANGE;
+	v *= unit;
+	if (!v && !zero_ok)
+		return -EINVAL;
 	*out = v;
 	return 0;
 }
 
-static void usage(void)
+/* A whole number in [lo, hi]; 0 or -EINVAL. */
+static int parse_uint(const char *s, unsigned long lo, unsigned long hi,
+		      unsigned long *out)
 {
-	fprintf(stderr,
+	unsigned long v;
+	char *e;
+
+	if (!isdigit((unsigned char)*s))
+		return -EINVAL;
+	errno = 0;
+	v = strtoul(s, &e, 10);
+	if (errno || *e || v < lo || v > hi)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
 		"usage: bootsweep scan PATH... [-o FILE] [--resume] [--from FILE|-] [-j N]\n"
-		"       [--mem-cap MiB] [--disk-timeout S] [--max-bytes N[KMG]] [--quiet]\n"
-		"       [--no-store] [--no-ntfs3g]\n");
+		"       [--mem-cap SIZE] [--disk-timeout S] [--max-bytes SIZE] [--max-depth N]\n"
+		"       [--quiet] [--no-store] [--no-ntfs3g]\n"
+		"SIZE: a number with K, M, G or T (binary units); --mem-cap without a\n"
+		"unit is in MiB, --max-bytes in bytes.\n");
+}
+
+static int bad_arg(const char *opt, const char *val, const char *why)
+{
+	fprintf(stderr, "bootsweep scan: %s '%s': %s\n", opt, val, why);
+	usage(stderr);
+	return BSW_EXIT_USAGE;
 }
 
 /* One disk whose path is not a file we may open: an error line, no open. */
@@ -442,6 +508,23 @@ static char *error_line(const char *img, const char *why,
 	return buf;
 }
 
+/* Write one result line; a write error stops the sweep (reported once). */
+static void emit(struct bsw_out *out, const char *line, int *werr)
+{
+	int rc;
+
+	if (*werr)
+		return;
+	rc = bsw_out_line(out, line, strlen(line));
+	if (rc) {
+		*werr = rc;
+		stop_flag = 1;
+		fprintf(stderr, "bootsweep: %s: write error: %s; sweep stopped, "
+			"the output holds whole lines only (complete it with --resume)\n",
+			bsw_out_name(out), strerror(-rc));
+	}
+}
+
 int bsw_cmd_scan(int argc, char **argv)
 {
 	static const struct option lo[] = {
@@ -452,6 +535,7 @@ int bsw_cmd_scan(int argc, char **argv)
 		{ "mem-cap", required_argument, NULL, 'm' },
 		{ "disk-timeout", required_argument, NULL, 't' },
 		{ "max-bytes", required_argument, NULL, 'b' },
+		{ "max-depth", required_argument, NULL, 'D' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "no-store", no_argument, NULL, 'S' },
 		{ "no-ntfs3g", no_argument, NULL, 'N' },
@@ -460,14 +544,17 @@ int bsw_cmd_scan(int argc, char **argv)
 	};
 	struct bsw_triage_opts topts = { .stop = &stop_flag };
 	struct list imgs = { 0 }, done = { 0 }, todo = { 0 };
+	struct walk w = { .imgs = &imgs, .max_depth = DEFAULT_MAX_DEPTH };
 	const char *outp = NULL;
 	bool resume = false, quiet = false, tty;
-	uint64_t mem_cap = 1024, t0;
+	uint64_t mem_cap = 1024ull << 20, t0;
+	unsigned long v;
 	struct stats st = { 0 };
 	struct sigaction sa = { 0 }, old;
-	int c, jobs = 0, ret = BSW_EXIT_OK, i;
+	struct bsw_out *out = NULL;
+	char err[512];
+	int c, jobs = 0, ret = BSW_EXIT_OK, i, werr = 0, rc;
 	size_t k;
-	FILE *out = stdout;
 
 	/* libntfs-3g runs in a child: this program again, or (for tests of
 	 * a crashing or hanging child) BSW_NTFS3G_HELPER */
@@ -475,54 +562,90 @@ int bsw_cmd_scan(int argc, char **argv)
 	if (!topts.ntfs3g_self || !*topts.ntfs3g_self)
 		topts.ntfs3g_self = "/proc/self/exe";
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "o:j:q", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "o:j:qh", lo, NULL)) != -1) {
 		switch (c) {
 		case 'o': outp = optarg; break;
 		case 'r': resume = true; break;
 		case 'f':
-			if (read_list(&imgs, optarg) < 0)
-				return BSW_EXIT_USAGE;
+			if (read_list(&w, optarg) < 0) {
+				ret = BSW_EXIT_USAGE;
+				goto out;
+			}
 			break;
-		case 'j': jobs = atoi(optarg); break;
+		case 'j':
+			if (parse_uint(optarg, 1, 4096, &v)) {
+				ret = bad_arg("-j", optarg, "want a number of threads, 1 to 4096");
+				goto out;
+			}
+			jobs = (int)v;
+			break;
 		case 'm':
-			if (parse_size(optarg, &mem_cap)) {
-				usage();
-				return BSW_EXIT_USAGE;
+			if (parse_size(optarg, 1 << 20, false, &mem_cap)) {
+				ret = bad_arg("--mem-cap", optarg,
+					      "want a size above 0 (MiB, or with K/M/G/T)");
+				goto out;
 			}
 			break;
-		case 't': topts.timeout_s = (unsigned)atoi(optarg); break;
-		case 'b':
-			if (parse_size(optarg, &topts.max_bytes)) {
-				usage();
-				return BSW_EXIT_USAGE;
+		case 't':
+			if (parse_uint(optarg, 0, 86400 * 7, &v)) {
+				ret = bad_arg("--disk-timeout", optarg,
+					      "want seconds, 0 (none) to 604800");
+				goto out;
 			}
+			topts.timeout_s = (unsigned)v;
+			break;
+		case 'b':
+			if (parse_size(optarg, 1, true, &topts.max_bytes)) {
+				ret = bad_arg("--max-bytes", optarg,
+					      "want a size (bytes, or with K/M/G/T)");
+				goto out;
+			}
+			break;
+		case 'D':
+			if (parse_uint(optarg, 0, 4096, &v)) {
+				ret = bad_arg("--max-depth", optarg, "want a depth, 0 to 4096");
+				goto out;
+			}
+			w.max_depth = (unsigned)v;
 			break;
 		case 'q': quiet = true; break;
 		case 'S': topts.no_store = true; break;
 		case 'N': topts.no_ntfs3g = true; break;
+		case 'h':
+			usage(stdout);
+			goto out;
 		default:
-			usage();
-			return c == 'h' ? BSW_EXIT_OK : BSW_EXIT_USAGE;
+			usage(stderr);
+			ret = BSW_EXIT_USAGE;
+			goto out;
 		}
 	}
 	for (; optind < argc; optind++)
-		if (add_path(&imgs, argv[optind]) < 0) {
-			list_free(&imgs);
-			return BSW_EXIT_USAGE;
+		if (add_path(&w, argv[optind]) < 0) {
+			ret = BSW_EXIT_USAGE;
+			goto out;
 		}
-	if (!imgs.nr && optind == argc && argc <= 1) {
-		usage();
-		return BSW_EXIT_USAGE;
+	if (!imgs.nr && !w.skip_path.nr && argc <= 1) {
+		usage(stderr);
+		ret = BSW_EXIT_USAGE;
+		goto out;
 	}
 	if (resume && !outp) {
 		fprintf(stderr, "bootsweep: --resume needs -o FILE\n");
-		list_free(&imgs);
-		return BSW_EXIT_USAGE;
+		ret = BSW_EXIT_USAGE;
+		goto out;
 	}
-	if (resume && resume_read(outp, &done) < 0) {
+	rc = bsw_out_open(&out, outp, resume, imgs.v, imgs.nr, err, sizeof(err));
+	if (rc) {
+		fprintf(stderr, "bootsweep: %s: %s; refusing to write results there\n",
+			outp ? outp : "standard output", err);
+		ret = rc == -EINVAL ? BSW_EXIT_USAGE : BSW_EXIT_OPERR;
+		goto out;
+	}
+	if (resume && resume_read(outp, &done, &ret) < 0) {
 		fprintf(stderr, "bootsweep: %s: cannot resume\n", outp);
-		list_free(&imgs);
-		return BSW_EXIT_OPERR;
+		ret = BSW_EXIT_OPERR;
+		goto out;
 	}
 	if (done.nr)
 		qsort(done.v, done.nr, sizeof(*done.v), cmp_str);
@@ -535,15 +658,7 @@ int bsw_cmd_scan(int argc, char **argv)
 			goto out;
 		}
 	}
-	if (outp) {
-		out = fopen(outp, resume ? "a" : "w");
-		if (!out) {
-			fprintf(stderr, "bootsweep: %s: %s\n", outp, strerror(errno));
-			ret = BSW_EXIT_OPERR;
-			goto out;
-		}
-	}
-	bsw_mem_set_cap(mem_cap << 20);
+	bsw_mem_set_cap(mem_cap);
 	sa.sa_handler = on_sigint;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, &old);
@@ -551,6 +666,28 @@ int bsw_cmd_scan(int argc, char **argv)
 	if (jobs > 0)
 		omp_set_num_threads(jobs);
 	t0 = bsw_now_ms();
+
+	/* what the walk could not look into: one error line each */
+	for (k = 0; k < w.skip_path.nr && !werr; k++) {
+		struct bsw_triage_result res;
+		struct bsw_fx *fx = NULL;
+		char *line;
+
+		if (done.nr && bsearch(&w.skip_path.v[k], done.v, done.nr,
+				       sizeof(*done.v), cmp_str))
+			continue;
+		if (bsw_fx_create(&fx))
+			fx = NULL;
+		line = error_line(w.skip_path.v[k], w.skip_why.v[k], &res, fx);
+		if (line) {
+			emit(out, line, &werr);
+			if (!werr && fx)
+				stats_add(&st, w.skip_path.v[k], &res, fx);
+		}
+		ret |= BSW_EXIT_OPERR;
+		free(line);
+		bsw_fx_destroy(fx);
+	}
 
 #pragma omp parallel for schedule(dynamic, 1)
 	for (i = 0; i < (int)todo.nr; i++) {
@@ -572,20 +709,22 @@ int bsw_cmd_scan(int argc, char **argv)
 		}
 #pragma omp critical(scan_out)
 		{
-			if (line && !(stop_flag && !line[0])) {
-				fputs(line, out);
-				fputc('\n', out);
-				fflush(out);
-				if (fx)
-					stats_add(&st, todo.v[i], &res, fx);
-				if (res.verdict == BSW_V_UNASSESS)
-					ret |= BSW_EXIT_UNASSESS;
-				else if (res.verdict == BSW_V_ROLLBACK)
-					ret |= BSW_EXIT_ROLLBACK;
-				else if (res.verdict == BSW_V_UNBOOT)
-					ret |= BSW_EXIT_UNBOOT;
-				if (res.error)
-					ret |= BSW_EXIT_OPERR;
+			if (werr) {
+				/* the output failed: this result is not recorded */
+			} else if (line && !(stop_flag && !line[0])) {
+				emit(out, line, &werr);
+				if (!werr) {
+					if (fx)
+						stats_add(&st, todo.v[i], &res, fx);
+					if (res.verdict == BSW_V_UNASSESS)
+						ret |= BSW_EXIT_UNASSESS;
+					else if (res.verdict == BSW_V_ROLLBACK)
+						ret |= BSW_EXIT_ROLLBACK;
+					else if (res.verdict == BSW_V_UNBOOT)
+						ret |= BSW_EXIT_UNBOOT;
+					if (res.error)
+						ret |= BSW_EXIT_OPERR;
+				}
 			} else if (!line) {
 				ret |= BSW_EXIT_OPERR;
 			}
@@ -598,16 +737,24 @@ int bsw_cmd_scan(int argc, char **argv)
 	if (interrupted)
 		ret |= BSW_EXIT_INTR;
 	sigaction(SIGINT, &old, NULL);
+	rc = bsw_out_close(out);
+	out = NULL;
+	if (rc && !werr) {
+		fprintf(stderr, "bootsweep: %s: %s\n", outp ? outp : "standard output",
+			strerror(-rc));
+		werr = rc;
+	}
+	if (werr)
+		ret |= BSW_EXIT_OPERR;
 	if (!quiet)
 		summary(&st, t0, imgs.nr - todo.nr);
-	if (out != stdout && fclose(out))
-		ret |= BSW_EXIT_OPERR;
-	else if (out == stdout)
-		fflush(stdout);
 out:
+	bsw_out_close(out);
 	for (k = 0; k < 5; k++)
 		free(st.slow[k].img);
 	list_free(&imgs);
+	list_free(&w.skip_path);
+	list_free(&w.skip_why);
 	list_free(&done);
 	list_free(&todo);
 	return ret;

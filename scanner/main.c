@@ -3,6 +3,8 @@
  * clean, dirty-rollback or unbootable.  This file only dispatches to the
  * subcommands; it is the one place allowed to exit.
  */
+#include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -32,6 +34,31 @@ static void usage(FILE *out)
 		     "32 interrupted (see docs/cli.md)\n");
 }
 
+/*
+ * Every command's results on standard output are only delivered once the
+ * stream is flushed and closed without error (gnulib's close_stdout): a
+ * full disk or a closed pipe is an operational error, never a silent loss.
+ */
+static int close_stdout(int ret)
+{
+	bool failed = ferror(stdout);
+	int e = 0;
+
+	if (fclose(stdout) == EOF) {
+		failed = true;
+		e = errno;
+	}
+	if (failed) {
+		if (e)
+			fprintf(stderr, "bootsweep: write error on standard output: %s\n",
+				strerror(e));
+		else
+			fprintf(stderr, "bootsweep: write error on standard output\n");
+		ret |= BSW_EXIT_OPERR;
+	}
+	return ret;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
@@ -40,11 +67,11 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
 		usage(stdout);
-		return 0;
+		return close_stdout(0);
 	}
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (!strcmp(argv[1], commands[i].name))
-			return commands[i].fn(argc - 1, argv + 1);
+			return close_stdout(commands[i].fn(argc - 1, argv + 1));
 	fprintf(stderr, "bootsweep: unknown command '%s'\n", argv[1]);
 	usage(stderr);
 	return BSW_EXIT_USAGE;

@@ -296,24 +296,89 @@ void bsw_finding_message(const struct bsw_finding *f, char *buf, size_t len)
 	buf[o] = 0;
 }
 
-void bsw_json_str(FILE *out, const char *s)
+/*
+ * Length of the well-formed UTF-8 sequence at p (at most n bytes), or 0 if
+ * the byte at p does not start one (RFC 3629: no overlong forms, no
+ * surrogates, nothing above U+10FFFF).
+ */
+static size_t utf8_seq(const unsigned char *p, size_t n)
 {
+	size_t len, i;
+	unsigned lo = 0x80, hi = 0xBF;
+
+	if (p[0] < 0x80)
+		return 1;
+	if (p[0] >= 0xC2 && p[0] <= 0xDF)
+		len = 2;
+	else if (p[0] >= 0xE0 && p[0] <= 0xEF)
+		len = 3;
+	else if (p[0] >= 0xF0 && p[0] <= 0xF4)
+		len = 4;
+	else
+		return 0;
+	if (n < len)
+		return 0;
+	if (p[0] == 0xE0)
+		lo = 0xA0;		/* overlong */
+	else if (p[0] == 0xED)
+		hi = 0x9F;		/* UTF-16 surrogates */
+	else if (p[0] == 0xF0)
+		lo = 0x90;		/* overlong */
+	else if (p[0] == 0xF4)
+		hi = 0x8F;		/* above U+10FFFF */
+	if (p[1] < lo || p[1] > hi)
+		return 0;
+	for (i = 2; i < len; i++)
+		if (p[i] < 0x80 || p[i] > 0xBF)
+			return 0;
+	return len;
+}
+
+void bsw_json_strn(FILE *out, const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)(s ? s : "");
+	size_t i = 0, k;
+
+	if (!s)
+		n = 0;
 	fputc('"', out);
-	for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
-		switch (*p) {
+	while (i < n) {
+		switch (p[i]) {
 		case '"': fputs("\\\"", out); break;
 		case '\\': fputs("\\\\", out); break;
 		case '\n': fputs("\\n", out); break;
 		case '\r': fputs("\\r", out); break;
 		case '\t': fputs("\\t", out); break;
 		default:
-			if (*p < 0x20)
-				fprintf(out, "\\u%04x", *p);
-			else
-				fputc(*p, out);
+			if (p[i] < 0x20) {
+				fprintf(out, "\\u%04x", p[i]);
+				break;
+			}
+			if (p[i] == 0xC0 && i + 1 < n && p[i + 1] == 0x80) {
+				/* a NUL kept inside a name (regf.h) */
+				fputs("\\u0000", out);
+				i += 2;
+				continue;
+			}
+			k = utf8_seq(p + i, n - i);
+			if (!k) {
+				/* not UTF-8: the byte as a lone low surrogate,
+				 * as Python's surrogateescape does */
+				fprintf(out, "\\udc%02x", p[i]);
+				break;
+			}
+			fwrite(p + i, 1, k, out);
+			i += k;
+			continue;
 		}
+		i++;
 	}
 	fputc('"', out);
+}
+
+void bsw_json_str(FILE *out, const char *s)
+{
+	bsw_json_strn(out, s, s ? strlen(s) : 0);
 }
 
 const char *bsw_severity_name(enum bsw_severity s)

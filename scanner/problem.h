@@ -125,7 +125,15 @@ void bsw_finding_json(const struct bsw_finding *f, FILE *out);
 const char *bsw_severity_name(enum bsw_severity s);	/* "info" ... */
 const char *bsw_verdict_name(enum bsw_verdict v);	/* "clean", "dirty-rollback", ... */
 
-/* JSON string escaping helper shared by all output code. */
+/*
+ * JSON string escaping shared by all output code: s (NULL writes "") as a
+ * quoted JSON string.  Bytes that are not well-formed UTF-8 are written as
+ * lone low surrogates \udc80-\udcff (Python's surrogateescape), so any
+ * file or key name survives a round trip.  A NUL is written \u0000: a NUL
+ * byte within bsw_json_strn's n bytes, and the pair C0 80 by which decoded
+ * registry names keep a NUL code unit (modified UTF-8, regf.h).
+ */
 void bsw_json_str(FILE *out, const char *s);
+void bsw_json_strn(FILE *out, const char *s, size_t n);
 
 #endif /* BSW_PROBLEM_H */

@@ -80,7 +80,13 @@ static size_t put_utf8(char *out, size_t o, size_t outlen, uint32_t c)
 	char t[4];
 	size_t n;
 
-	if (c < 0x80) {
+	if (c == 0) {
+		/* U+0000 kept as C0 80 (modified UTF-8): a name hiding a
+		 * NUL must not read as its prefix (regf.h) */
+		t[0] = (char)0xC0;
+		t[1] = (char)0x80;
+		n = 2;
+	} else if (c < 0x80) {
 		t[0] = (char)c;
 		n = 1;
 	} else if (c < 0x800) {

@@ -71,6 +71,12 @@ bsw_hkey bsw_hive_root(struct bsw_hive *h);
 int bsw_hive_key(struct bsw_hive *h, bsw_hkey from, const char *path,
 		 bsw_hkey *out);
 
+/*
+ * Names of keys and values are UTF-8 in which a NUL code unit of the
+ * on-disk name is kept as the pair C0 80 (modified UTF-8, as Java's):
+ * "Run" and "Run<NUL>x" (a known way to hide a key from regedit) stay two
+ * names, and the JSON writer prints it as \u0000, `hive --export` as \x00.
+ */
 /* Name of a key in UTF-8 into buf; 0 or -errno. */
 int bsw_hive_key_name(struct bsw_hive *h, bsw_hkey k, char *buf, size_t len);
 

@@ -61,10 +61,29 @@ void bsw_regf_emit_header(struct bsw_sbuf *s)
 	bsw_sbuf_printf(s, "Windows Registry Editor Version 5.00\n\n");
 }
 
+/*
+ * A name's bytes; a NUL kept in it (C0 80, regf.h) is written as the four
+ * characters \x00, since .reg has no notation for it and dropping it would
+ * show a hidden key under the name of its prefix.
+ */
+static void add_name_bytes(struct bsw_sbuf *s, const char *name, bool escape)
+{
+	for (const char *c = name; *c; c++) {
+		if ((unsigned char)c[0] == 0xC0 && (unsigned char)c[1] == 0x80) {
+			bsw_sbuf_add(s, "\\x00", 4);
+			c++;
+			continue;
+		}
+		if (escape && (*c == '"' || *c == '\\'))
+			bsw_sbuf_add(s, "\\", 1);
+		bsw_sbuf_add(s, c, 1);
+	}
+}
+
 void bsw_regf_emit_key(struct bsw_sbuf *s, const char *path)
 {
 	bsw_sbuf_add(s, "[", 1);
-	bsw_sbuf_add(s, path, strlen(path));
+	add_name_bytes(s, path, false);
 	bsw_sbuf_add(s, "]\n", 2);
 }
 
@@ -76,11 +95,7 @@ static void emit_name(struct bsw_sbuf *s, const char *name)
 		return;
 	}
 	bsw_sbuf_add(s, "\"", 1);
-	for (const char *c = name; *c; c++) {
-		if (*c == '"' || *c == '\\')
-			bsw_sbuf_add(s, "\\", 1);
-		bsw_sbuf_add(s, c, 1);
-	}
+	add_name_bytes(s, name, true);
 	bsw_sbuf_add(s, "\"=", 2);
 }
 

@@ -104,7 +104,10 @@ int bsw_regf_verify(struct bsw_hive *h);
 /* Cell access on a verified hive: data after the size field, or NULL. */
 const uint8_t *bsw_regf_cell(const struct bsw_hive *h, uint32_t off,
 			     uint32_t *size);
-/* Name of an nk or vk record as UTF-8 (Latin-1 or UTF-16LE source). */
+/*
+ * Name of an nk or vk record as UTF-8 (Latin-1 or UTF-16LE source).  A NUL
+ * code unit in the name is kept, as the pair C0 80 (see regf.h).
+ */
 void bsw_regf_name(const uint8_t *p, size_t n, bool ascii, char *out,
 		   size_t outlen);
 

@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -42,6 +43,7 @@ extern char **environ;
 #define NTFS3G_OUT_MAX		(64u << 10)	/* bytes of child output kept */
 #define NTFS3G_LINES_MAX	64		/* findings accepted from it */
 #define NTFS3G_CHILD_AS		(4ull << 30)	/* child's address-space cap */
+#define NTFS3G_CHILD_CPU_S	600		/* its CPU seconds without a timeout */
 
 /* ASan reserves terabytes of shadow: no address-space cap under it */
 #if defined(__SANITIZE_ADDRESS__)
@@ -85,12 +87,27 @@ int bsw_cmd_ntfs3g_verdict(int argc, char **argv)
 	size_t i;
 	int r;
 
-	if (argc != 4 || parse_u64(argv[2], &p.start) ||
-	    parse_u64(argv[3], &p.size)) {
-		fprintf(stderr, "usage: bootsweep ntfs3g-verdict IMAGE START SIZE\n"
+	uint64_t ppid = 0, cpu_s = 0;
+
+	if ((argc != 4 && argc != 6) || parse_u64(argv[2], &p.start) ||
+	    parse_u64(argv[3], &p.size) ||
+	    (argc == 6 && (parse_u64(argv[4], &ppid) || parse_u64(argv[5], &cpu_s)))) {
+		fprintf(stderr, "usage: bootsweep ntfs3g-verdict IMAGE START SIZE [PARENT CPU_S]\n"
 				"  (libntfs-3g's mount-time verdict on the NTFS "
-				"volume at byte START, SIZE bytes long)\n");
+				"volume at byte START, SIZE bytes long; with PARENT,\n"
+				"  it dies with that process and uses at most CPU_S "
+				"seconds of CPU)\n");
 		return BSW_EXIT_USAGE;
+	}
+	if (argc == 6) {
+		struct rlimit cpu = { cpu_s, cpu_s + 1 };
+
+		/* killed if the sweep dies (even by SIGKILL); the check after
+		 * closes the window in which it died before the prctl */
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) || (uint64_t)getppid() != ppid)
+			return BSW_EXIT_OPERR;
+		if (cpu_s)
+			setrlimit(RLIMIT_CPU, &cpu);
 	}
 #ifndef NTFS3G_ASAN
 	{
@@ -256,9 +273,9 @@ static int drain(int fd, char *buf, size_t *len, uint64_t deadline)
 int bsw_ntfs3g_isolated(const char *self, const char *image, uint64_t start,
 			uint64_t size, unsigned timeout_s, struct bsw_fx *fx)
 {
-	char a_start[24], a_size[24], why[128];
+	char a_start[24], a_size[24], a_ppid[24], a_cpu[24], why[128];
 	char *argv[] = { (char *)"bootsweep", (char *)"ntfs3g-verdict",
-			 (char *)image, a_start, a_size, NULL };
+			 (char *)image, a_start, a_size, a_ppid, a_cpu, NULL };
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t sa;
 	int pfd[2], st = 0, r, timed_out;
@@ -278,6 +295,9 @@ int bsw_ntfs3g_isolated(const char *self, const char *image, uint64_t start,
 	}
 	snprintf(a_start, sizeof(a_start), "%" PRIu64, start);
 	snprintf(a_size, sizeof(a_size), "%" PRIu64, size);
+	/* the child dies with us, and its CPU time is capped even if we hang */
+	snprintf(a_ppid, sizeof(a_ppid), "%ld", (long)getpid());
+	snprintf(a_cpu, sizeof(a_cpu), "%u", timeout_s ? timeout_s + 1 : NTFS3G_CHILD_CPU_S);
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
 	posix_spawn_file_actions_adddup2(&fa, pfd[1], 1);

@@ -17,3 +17,8 @@ bsw_unit_test(test_classify SOURCES ${BSW_TEST_DIR}/unit/test_classify.c LIBS bs
 bsw_unit_test(test_bcd SOURCES ${BSW_TEST_DIR}/unit/test_bcd.c LIBS bsw_formats bsw_core)
 bsw_script_test(triage_fleet ${BSW_TEST_DIR}/triage/fleet.sh LABELS images)
 set_tests_properties(triage_fleet PROPERTIES TIMEOUT 900)
+# triage_badinput (and anything else reading triage-accuracy/) uses the
+# fleet triage_accuracy generates: a CTest fixture orders them under -j,
+# and runs triage_accuracy first when only the reader is selected.
+set_tests_properties(triage_accuracy PROPERTIES FIXTURES_SETUP triage_fleet_raw)
+set_tests_properties(triage_badinput PROPERTIES FIXTURES_REQUIRED triage_fleet_raw)

@@ -1,0 +1,11 @@
+# tests/hostile/<case>.sh: one file per class of abuse (docs/hostile.md), each
+# asserting the exact outcome expected.  Every case runs from its own work
+# folder t-hostile-<case> under the build directory; 77 means "skipped".
+file(GLOB BSW_HOSTILE CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/hostile/*.sh)
+foreach(f ${BSW_HOSTILE})
+  get_filename_component(n ${f} NAME_WE)
+  if(NOT n STREQUAL "lib")
+    bsw_script_test(hostile_${n} ${f} LABELS hostile)
+    set_tests_properties(hostile_${n} PROPERTIES TIMEOUT 600)
+  endif()
+endforeach()
