@@ -29,6 +29,9 @@ struct bsw_disk;
 struct fsrc {
 	struct bsw_disk *d;
 	int fd;
+	unsigned idx;		/* layer index (the one it will have) */
+	const char *path;	/* the layer's path (heap, stable) */
+	uint64_t size;		/* file size at open */
 };
 
 struct layer {
@@ -50,6 +53,7 @@ struct bsw_disk {
 	struct bsw_src vsrc;
 	uint64_t bytes, max_bytes;
 	bool direct;
+	struct bsw_disk_ioerr ioe;	/* the first I/O error (sticky) */
 	uint64_t mem_cap;	/* bsw_disk_opts.mem_cap, for the container opens */
 };
 
@@ -57,20 +61,58 @@ static const struct bsw_cont_ops *const formats[] = {
 	&bsw_vhdx_ops, &bsw_vhd_ops, &bsw_raw_ops,	/* raw last: always matches */
 };
 
+/*
+ * Record the disk's first I/O error (later ones add nothing: the first is
+ * where the bytes stopped being trustworthy).  Returns err.
+ */
+static int io_fail(struct bsw_disk *d, unsigned layer, const char *path,
+		   uint64_t foff, uint64_t voff, uint64_t fsize, int err,
+		   bool short_read)
+{
+	struct bsw_disk_ioerr *e = &d->ioe;
+
+	if (e->err)
+		return err;
+	e->err = err ? err : -EIO;
+	e->short_read = short_read;
+	e->layer = layer;
+	snprintf(e->path, sizeof(e->path), "%s", path ? path : "?");
+	e->file_off = foff;
+	e->disk_off = voff;
+	e->file_size = fsize;
+	e->tick = bsw_fx_tick();
+	return err;
+}
+
+/*
+ * A layer's own file as a bsw_src: what the container formats read their
+ * headers and tables through while the chain is opened.  Short only past
+ * the file's size at open; a file that ends earlier than that (it shrank
+ * since) is an I/O error, like EIO.
+ */
 static int64_t file_pread(void *ctx, void *buf, size_t len, uint64_t off)
 {
 	struct fsrc *f = ctx;
 	struct bsw_ring *r = bsw_ring_thread();
-	int64_t n;
+	struct bsw_rseg s = { .fd = f->fd, .dfd = -1, .off = off, .len = len,
+			      .buf = buf };
+	uint64_t want;
 
 	if (!r)
-		return -ENOMEM;
+		return io_fail(f->d, f->idx, f->path, off, BSW_DISK_NO_OFF,
+			       f->size, -ENOMEM, false);
 	if (f->d->max_bytes && f->d->bytes + len > f->d->max_bytes)
 		return -EFBIG;
-	n = bsw_ring_pread(r, f->fd, buf, len, off);
-	if (n > 0)
-		f->d->bytes += n;
-	return n;
+	bsw_ring_readv(r, &s, 1);
+	if (s.res < 0)
+		return io_fail(f->d, f->idx, f->path, off + s.done,
+			       BSW_DISK_NO_OFF, f->size, (int)s.res, false);
+	f->d->bytes += (uint64_t)s.res;
+	want = off >= f->size ? 0 : BSW_MIN((uint64_t)len, f->size - off);
+	if ((uint64_t)s.res < want)
+		return io_fail(f->d, f->idx, f->path, off + (uint64_t)s.res,
+			       BSW_DISK_NO_OFF, f->size, -EIO, true);
+	return s.res;
 }
 
 static int open_layer(struct bsw_disk *d, const char *path, struct bsw_fx *fx,
@@ -121,7 +163,8 @@ static int open_layer(struct bsw_disk *d, const char *path, struct bsw_fx *fx,
 		rc = -ENOMEM;
 		goto fail;
 	}
-	l->fctx = (struct fsrc){ d, l->fd };
+	l->fctx = (struct fsrc){ .d = d, .fd = l->fd, .idx = d->nr,
+				 .path = l->path, .size = (uint64_t)st.st_size };
 	l->src = (struct bsw_src){ .pread = file_pread, .ctx = &l->fctx,
 				   .size = st.st_size, .name = l->path };
 	l->li.dev = st.st_dev;
@@ -287,6 +330,22 @@ static int open_parent(struct bsw_disk *d, struct bsw_fx *fx, char *err, size_t 
 			    child->path, tl ? tried : "none recorded");
 }
 
+/*
+ * The open failed: if a read failed first, that I/O error is the reason
+ * (whatever the format made of the missing bytes), named in err and
+ * returned; it also goes to o->ioerr.
+ */
+static int open_failed(struct bsw_disk *d, const struct bsw_disk_opts *o,
+		       int rc, char *err, size_t errlen)
+{
+	if (!d->ioe.err)
+		return rc;
+	if (o && o->ioerr)
+		*o->ioerr = d->ioe;
+	bsw_disk_ioerr_str(&d->ioe, err, errlen);
+	return d->ioe.err;
+}
+
 static int64_t disk_pread(void *ctx, void *buf, size_t len, uint64_t off)
 {
 	struct bsw_disk *d = ctx;
@@ -323,6 +382,7 @@ int bsw_disk_open(struct bsw_disk **out, const char *path,
 		rc = open_parent(d, fx, err, errlen);
 	}
 	if (rc) {
+		rc = open_failed(d, o, rc, err, errlen);
 		bsw_disk_close(d);
 		return rc;
 	}
@@ -331,9 +391,12 @@ int bsw_disk_open(struct bsw_disk **out, const char *path,
 	rc = bsw_part_parse(&d->vsrc, d->L[0].ci.logical_sector, &d->pt, fx);
 	if (rc) {
 		bsw_cont_err(err, errlen, rc, "cannot read the partition table: %s", strerror(-rc));
+		rc = open_failed(d, o, rc, err, errlen);
 		bsw_disk_close(d);
 		return rc;
 	}
+	if (o && o->ioerr)
+		*o->ioerr = d->ioe;
 	*out = d;
 	return 0;
 }
@@ -460,12 +523,14 @@ int bsw_disk_read(struct bsw_disk *d, void *buf, size_t len, uint64_t off)
 {
 	struct bsw_dext ext[MAP_BATCH];
 	struct bsw_rseg seg[MAP_BATCH];
+	unsigned sx[MAP_BATCH];		/* seg[k] reads ext[sx[k]] */
 	struct bsw_ring *r = bsw_ring_thread();
 	uint8_t *b = buf;
 	uint64_t size = bsw_disk_size(d);
 
 	if (!r)
-		return -ENOMEM;
+		return io_fail(d, 0, d->L[0].path, 0, off, d->L[0].li.file_size,
+			       -ENOMEM, false);
 	if (off > size || len > size - off)
 		return -EIO;
 	while (len) {
@@ -486,6 +551,7 @@ int bsw_disk_read(struct bsw_disk *d, void *buf, size_t len, uint64_t off)
 				memcpy(p, ext[i].mem, ext[i].len);
 				break;
 			case BSW_EXT_FILE:
+				sx[ns] = i;
 				seg[ns++] = (struct bsw_rseg){ .fd = ext[i].fd, .dfd = ext[i].dfd,
 					.off = ext[i].poff, .len = ext[i].len, .buf = p };
 				break;
@@ -500,14 +566,35 @@ int bsw_disk_read(struct bsw_disk *d, void *buf, size_t len, uint64_t off)
 			if (d->max_bytes && d->bytes + want > d->max_bytes)
 				return -EFBIG;
 			rc = bsw_ring_readv(r, seg, ns);
-			if (rc)
-				return rc;
 			for (unsigned i = 0; i < ns; i++) {
+				const struct bsw_dext *e = &ext[sx[i]];
+				const struct layer *l = &d->L[e->layer];
+				uint64_t fsize = l->li.file_size;
+
 				if (seg[i].res < 0)
-					return (int)seg[i].res;
-				if ((uint64_t)seg[i].res < seg[i].len)
-					return -EIO;	/* extent past the end of its file */
+					return io_fail(d, e->layer, l->path,
+						       seg[i].off + seg[i].done,
+						       e->voff + seg[i].done, fsize,
+						       (int)seg[i].res, false);
+				if ((uint64_t)seg[i].res == seg[i].len)
+					continue;
+				/*
+				 * Short: an extent inside the file's size at
+				 * open means the file shrank under us (an I/O
+				 * error); one the container maps past the end
+				 * of its file is a corrupt container.
+				 */
+				if (seg[i].off + (uint64_t)seg[i].res < fsize)
+					return io_fail(d, e->layer, l->path,
+						       seg[i].off + (uint64_t)seg[i].res,
+						       e->voff + (uint64_t)seg[i].res,
+						       fsize, -EIO, true);
+				return -EIO;
 			}
+			if (rc)		/* never without a failed segment; be safe */
+				return io_fail(d, ext[sx[0]].layer, d->L[ext[sx[0]].layer].path,
+					       seg[0].off, ext[sx[0]].voff,
+					       d->L[ext[sx[0]].layer].li.file_size, rc, false);
 			d->bytes += want;
 		}
 		b += done;
@@ -569,6 +656,44 @@ void bsw_disk_part_src(struct bsw_disk *d, const struct bsw_part *p,
 uint64_t bsw_disk_bytes_read(const struct bsw_disk *d)
 {
 	return d->bytes;
+}
+
+bool bsw_disk_io_error(const struct bsw_disk *d, struct bsw_disk_ioerr *e)
+{
+	if (!d || !d->ioe.err)
+		return false;
+	if (e)
+		*e = d->ioe;
+	return true;
+}
+
+char *bsw_disk_ioerr_str(const struct bsw_disk_ioerr *e, char *buf, size_t len)
+{
+	const char *name = strerrorname_np(-e->err);
+	char disk[64] = "", num[24];
+
+	if (!len)
+		return buf;
+	if (!name) {
+		snprintf(num, sizeof(num), "errno %d", -e->err);
+		name = num;
+	}
+	if (e->disk_off != BSW_DISK_NO_OFF)
+		snprintf(disk, sizeof(disk), ", disk offset %llu",
+			 (unsigned long long)e->disk_off);
+	else
+		snprintf(disk, sizeof(disk), ", container metadata");
+	if (e->short_read)
+		snprintf(buf, len, "short read (%s): layer %u (%s) ends at file offset %llu%s, "
+			     "but was %llu bytes when opened (the file shrank)",
+			     name, e->layer, e->path,
+			     (unsigned long long)e->file_off, disk,
+			     (unsigned long long)e->file_size);
+	else
+		snprintf(buf, len, "%s (%s) at file offset %llu of layer %u (%s)%s",
+			     name, strerror(-e->err),
+			     (unsigned long long)e->file_off, e->layer, e->path, disk);
+	return buf;
 }
 
 static void hex16(FILE *out, const uint8_t *g)

@@ -18,11 +18,15 @@
 #include "scanner/problem.h"
 
 struct bsw_disk;
+struct bsw_disk_ioerr;
 
 struct bsw_disk_opts {
 	bool direct;		/* also open O_DIRECT and use it for aligned reads */
 	unsigned max_chain;	/* parents followed at most; 0 = 64 */
 	uint64_t max_bytes;	/* per-disk read budget; 0 = unlimited */
+	/* if set: receives the disk's first I/O error, also when the open
+	   fails (bsw_disk_io_error() needs an open disk) */
+	struct bsw_disk_ioerr *ioerr;
 	uint64_t mem_cap;	/* bytes a layer's container tables may hold; 0 = 1 GiB */
 };
 
@@ -125,6 +129,39 @@ void bsw_disk_part_src(struct bsw_disk *d, const struct bsw_part *p,
 
 /* Bytes this disk has read from files so far. */
 uint64_t bsw_disk_bytes_read(const struct bsw_disk *d);
+
+/*
+ * The first read of a disk that failed: an operational error of that disk,
+ * never evidence of corruption.  It is sticky: recorded once, by
+ * bsw_disk_read, the disk's bsw_src, and the layer reads the container
+ * formats make while the chain is opened.  A read that fails (-EIO from the
+ * device, -ENOMEM, a ring failure) counts, and so does a short read of a
+ * file extent that lies inside the file's size at open (the file shrank);
+ * a read the container maps past the end of its file does not (that is a
+ * corrupt container, judged by the format).
+ */
+struct bsw_disk_ioerr {
+	int err;		/* -errno; 0: no error */
+	bool short_read;	/* the file ended early (err is -EIO) */
+	unsigned layer;		/* chain layer, 0 = the image itself */
+	char path[512];		/* that layer's path (truncated) */
+	uint64_t file_off;	/* where in that file the read failed */
+	uint64_t disk_off;	/* virtual-disk offset; BSW_DISK_NO_OFF when
+				   the read was container metadata */
+	uint64_t file_size;	/* the file's size at open */
+	uint64_t tick;		/* bsw_fx_tick() when it happened */
+};
+#define BSW_DISK_NO_OFF UINT64_MAX
+
+/* True if d had an I/O error; *e (may be NULL) gets the first one. */
+bool bsw_disk_io_error(const struct bsw_disk *d, struct bsw_disk_ioerr *e);
+
+/*
+ * e as one line: "EIO (Input/output error) at file offset 62914560 of
+ * layer 0 (a.vhdx), disk offset 61865984"; the short-read form says where
+ * the file ended and its size at open.  Returns buf.
+ */
+char *bsw_disk_ioerr_str(const struct bsw_disk_ioerr *e, char *buf, size_t len);
 
 /* Print info for d as text or as one JSON object (no newline). */
 void bsw_disk_print_info(struct bsw_disk *d, FILE *out, bool json);

@@ -31,6 +31,9 @@ static const struct bsw_problem_info problem_table[BSW_PROBLEM_COUNT] = {
 /* Hard cap on findings kept per image, whatever the per-row limits say. */
 #define BSW_MAX_FINDINGS 100000
 
+/* bsw_fx_tick(): advanced by every report of every thread */
+static uint64_t fx_clock;
+
 struct bsw_fx {
 	struct bsw_finding *v;
 	size_t nr, alloc;
@@ -123,9 +126,11 @@ void bsw_report(struct bsw_fx *fx, enum bsw_problem p, const struct bsw_fctx *c)
 	const struct bsw_problem_info *pi = bsw_problem_info(p);
 	struct bsw_finding *f;
 	enum bsw_severity sev;
+	uint64_t tick;
 
 	if (!fx || !pi)
 		return;
+	tick = __atomic_add_fetch(&fx_clock, 1, __ATOMIC_RELAXED);
 	fx->counts[p]++;
 	sev = pi->severity;
 	if (c->verdict && c->severity_override)
@@ -152,6 +157,7 @@ void bsw_report(struct bsw_fx *fx, enum bsw_problem p, const struct bsw_fctx *c)
 	f->str2 = dup_opt(c->str2);
 	f->scope = dup_opt(fx->scope);
 	f->seq = fx->seq++;
+	f->tick = c->tick ? c->tick : tick;
 }
 
 size_t bsw_fx_count(const struct bsw_fx *fx)
@@ -187,6 +193,41 @@ enum bsw_severity bsw_fx_worst(const struct bsw_fx *fx)
 bool bsw_fx_stopped(const struct bsw_fx *fx)
 {
 	return fx && fx->stopped;
+}
+
+uint64_t bsw_fx_tick(void)
+{
+	return __atomic_load_n(&fx_clock, __ATOMIC_RELAXED);
+}
+
+size_t bsw_fx_drop_after(struct bsw_fx *fx, uint64_t tick)
+{
+	size_t i, kept = 0, dropped;
+
+	if (!fx)
+		return 0;
+	memset(fx->counts, 0, sizeof(fx->counts));
+	fx->worst = BSW_SEV_INFO;
+	fx->stopped = false;
+	for (i = 0; i < fx->nr; i++) {
+		struct bsw_finding *f = &fx->v[i];
+
+		if (f->tick > tick) {
+			finding_free(f);
+			continue;
+		}
+		/* counts restart from what is kept: a "suppressed" notice
+		 * for findings dropped here would count unread bytes */
+		fx->counts[f->problem]++;
+		if (f->severity > fx->worst)
+			fx->worst = f->severity;
+		if (f->severity == BSW_SEV_FATAL)
+			fx->stopped = true;
+		fx->v[kept++] = *f;
+	}
+	dropped = fx->nr - kept;
+	fx->nr = kept;
+	return dropped;
 }
 
 static int cmp_str(const char *a, const char *b)

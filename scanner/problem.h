@@ -64,6 +64,8 @@ struct bsw_fctx {
 	const char *str2;	/* {str2} */
 	enum bsw_verdict verdict; /* 0: the row's verdict; else an override */
 	enum bsw_severity severity_override; /* used when verdict is set and this is non-zero */
+	uint64_t tick;		/* 0: now; a finding copied from another
+				   collector keeps its original tick */
 };
 
 /* One recorded finding (owned by its collector). */
@@ -76,6 +78,7 @@ struct bsw_finding {
 	char *str, *str2;
 	char *scope;		/* where: "part2:ntfs", "hive:SYSTEM"...; may be NULL */
 	unsigned seq;		/* report order, the last sort key */
+	uint64_t tick;		/* when it was reported (bsw_fx_tick()) */
 };
 
 struct bsw_fx;
@@ -109,6 +112,21 @@ bool bsw_fx_has_code(const struct bsw_fx *fx, const char *code);
 enum bsw_severity bsw_fx_worst(const struct bsw_fx *fx);
 /* True once a FATAL finding was reported: stop checking this image. */
 bool bsw_fx_stopped(const struct bsw_fx *fx);
+
+/*
+ * A process-wide clock that advances by one at every bsw_report(), in any
+ * collector.  A finding's tick orders it against other events of the same
+ * thread: the disk layer stamps its first I/O error with bsw_fx_tick(), and
+ * the findings reported after that (which may have been derived from bytes
+ * that never arrived) are then dropped with bsw_fx_drop_after().
+ */
+uint64_t bsw_fx_tick(void);
+/*
+ * Drop the findings whose tick is after tick (before bsw_fx_finish()); the
+ * per-row counts, the worst severity and the stop flag are recomputed from
+ * the findings kept.  Returns the number dropped.
+ */
+size_t bsw_fx_drop_after(struct bsw_fx *fx, uint64_t tick);
 
 /*
  * Sort by (code, id, off, rec, cell, str, seq) so that output does not

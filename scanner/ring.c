@@ -17,6 +17,9 @@
 #include <unistd.h>
 
 #define RING_ALIGN 4096u
+#define BSW_RING_MIN(a, b) ((a) < (b) ? (a) : (b))
+/* reaps tried after the ring failed, to get back buffers still in flight */
+#define RING_DRAIN_TRIES 1000
 
 struct ring_req {
 	struct bsw_rseg *seg;	/* owning segment (first of a merged run) */
@@ -34,6 +37,7 @@ struct bsw_ring {
 	unsigned depth, max_io;
 	struct ring_req *reqs;
 	uint64_t bytes, requests;
+	bool retired;		/* io_uring abandoned with reads in flight */
 };
 
 static struct bsw_ring_opts ring_defaults = { .depth = 64, .max_io = 1u << 20 };
@@ -74,6 +78,8 @@ void bsw_ring_destroy(struct bsw_ring *r)
 {
 	if (!r)
 		return;
+	if (r->retired)
+		return;		/* the kernel may still own its buffers */
 	if (r->uring)
 		io_uring_queue_exit(&r->ring);
 	free(r->reqs);
@@ -170,24 +176,35 @@ struct run {
 	size_t issued;		/* bytes handed to requests so far */
 	size_t ok;		/* bytes valid from 0: len, or less if a piece
 				   stopped short (EOF or error) */
+	size_t err_at;		/* where the first failing piece stopped */
+	size_t finished;	/* bytes of pieces whose completion was reaped */
 	int64_t err;
 	bool eof;
 };
 
-/* Distribute a finished run's result over its segments. */
+/*
+ * Distribute a finished run's result over its segments.  A segment that
+ * reaches the point where the run stopped is short if the run stopped at
+ * end of file, and failed (-errno) if it stopped on an error: a caller
+ * must be able to tell "the file ends here" from "these bytes could not be
+ * read", since only the first may be judged as corruption.
+ */
 static void run_finish(struct run *rn, struct bsw_rseg **order)
 {
 	size_t pos = 0;
+	bool failed = rn->err && rn->err_at <= rn->ok;
 
 	for (unsigned i = 0; i < rn->count; i++) {
 		struct bsw_rseg *s = order[rn->first + i];
+		size_t got = rn->ok > pos ? BSW_RING_MIN(rn->ok - pos, s->len) : 0;
 
-		if (rn->err && pos + s->len > rn->ok)
-			s->res = rn->ok > pos ? (int64_t)(rn->ok - pos) : rn->err;
-		else if (pos + s->len <= rn->ok)
+		s->done = got;
+		if (got == s->len)
 			s->res = (int64_t)s->len;
+		else if (failed)
+			s->res = rn->err;
 		else
-			s->res = rn->ok > pos ? (int64_t)(rn->ok - pos) : 0;
+			s->res = (int64_t)got;
 		pos += s->len;
 	}
 }
@@ -199,21 +216,23 @@ static int readv_pread(struct bsw_ring *r, struct bsw_rseg *segs, unsigned nr)
 	for (unsigned i = 0; i < nr; i++) {
 		struct bsw_rseg *s = &segs[i];
 		size_t done = 0;
+		int err = 0;
+		/* once O_DIRECT refuses a piece, the rest goes buffered */
+		int fd = seg_fd(s);
 
 		while (done < s->len) {
-			ssize_t n = pread(seg_fd(s), (uint8_t *)s->buf + done,
+			ssize_t n = pread(fd, (uint8_t *)s->buf + done,
 					  s->len - done, (off_t)(s->off + done));
 
 			if (n < 0 && (errno == EINTR || errno == EAGAIN))
 				continue;
-			if (n < 0 && seg_fd(s) != s->fd && errno == EINVAL) {
+			if (n < 0 && fd != s->fd && errno == EINVAL) {
 				/* O_DIRECT refused this range: buffered read. */
-				n = pread(s->fd, (uint8_t *)s->buf + done,
-					  s->len - done, (off_t)(s->off + done));
+				fd = s->fd;
+				continue;
 			}
 			if (n < 0) {
-				if (!first_err)
-					first_err = -errno;
+				err = errno ? -errno : -EIO;
 				break;
 			}
 			if (n == 0)
@@ -222,9 +241,48 @@ static int readv_pread(struct bsw_ring *r, struct bsw_rseg *segs, unsigned nr)
 			r->requests++;
 		}
 		r->bytes += done;
-		s->res = done || !first_err ? (int64_t)done : first_err;
+		s->done = done;
+		/* an error is never passed off as a short read */
+		s->res = err ? err : (int64_t)done;
+		if (err && !first_err)
+			first_err = err;
 	}
 	return first_err;
+}
+
+/*
+ * After a submit or wait failure: reap what is still in flight, so that no
+ * read lands in a buffer the caller has since freed.  If the ring does not
+ * give them back, it is retired (never reused, and not torn down while the
+ * kernel may still write into those buffers) and this thread falls back to
+ * pread.
+ */
+static void ring_drain(struct bsw_ring *r, unsigned *inflight)
+{
+	for (unsigned tries = 0; *inflight && tries < RING_DRAIN_TRIES; tries++) {
+		struct io_uring_cqe *cqe;
+		unsigned head, seen = 0;
+		int ret = io_uring_submit_and_wait(&r->ring, 1);
+
+		if (ret < 0 && ret != -EINTR && ret != -EAGAIN && ret != -EBUSY)
+			break;
+		io_uring_for_each_cqe(&r->ring, head, cqe) {
+			struct ring_req *q = io_uring_cqe_get_data(cqe);
+
+			seen++;
+			if (q && q->busy) {
+				q->busy = false;
+				(*inflight)--;
+			}
+		}
+		io_uring_cq_advance(&r->ring, seen);
+	}
+	if (*inflight) {
+		r->uring = false;	/* leaked on purpose: see above */
+		r->retired = true;
+	}
+	for (unsigned k = 0; k < r->depth; k++)
+		r->reqs[k].busy = false;
 }
 
 int bsw_ring_readv(struct bsw_ring *r, struct bsw_rseg *segs, unsigned nr)
@@ -248,6 +306,7 @@ int bsw_ring_readv(struct bsw_ring *r, struct bsw_rseg *segs, unsigned nr)
 	for (i = 0; i < nr; i++) {
 		order[i] = &segs[i];
 		segs[i].res = 0;
+		segs[i].done = 0;
 	}
 	qsort(order, nr, sizeof(*order), cmp_seg_ptr);
 
@@ -267,7 +326,7 @@ int bsw_ring_readv(struct bsw_ring *r, struct bsw_rseg *segs, unsigned nr)
 		}
 		runs[nr_runs++] = (struct run){ .first = i, .count = 1,
 			.fd = seg_fd(s), .off = s->off, .buf = s->buf,
-			.len = s->len, .ok = SIZE_MAX };
+			.len = s->len, .ok = SIZE_MAX, .err_at = SIZE_MAX };
 	}
 
 	/*
@@ -354,8 +413,12 @@ int bsw_ring_readv(struct bsw_ring *r, struct bsw_rseg *segs, unsigned nr)
 				res = -EAGAIN;
 			}
 			if (res < 0) {
-				if (!rn->err)
+				size_t at = (size_t)(q->buf - rn->buf) + q->done;
+
+				if (!rn->err || at < rn->err_at) {
 					rn->err = res;
+					rn->err_at = at;
+				}
 				if (!first_err)
 					first_err = res;
 			} else if (res == 0) {
@@ -374,7 +437,17 @@ int bsw_ring_readv(struct bsw_ring *r, struct bsw_rseg *segs, unsigned nr)
 						io_uring_sqe_set_data(sqe, q);
 						continue;
 					}
-					rn->eof = true;
+					/* no SQE to resume it: a failure, not EOF */
+					{
+						size_t at = (size_t)(q->buf - rn->buf) + q->done;
+
+						if (!rn->err || at < rn->err_at) {
+							rn->err = -EAGAIN;
+							rn->err_at = at;
+						}
+						if (!first_err)
+							first_err = -EAGAIN;
+					}
 				}
 			}
 			/* Piece finished: whole, short at EOF, or failed. */
@@ -384,6 +457,7 @@ int bsw_ring_readv(struct bsw_ring *r, struct bsw_rseg *segs, unsigned nr)
 				if (at < rn->ok)
 					rn->ok = at;
 			}
+			rn->finished += q->len;
 			q->busy = false;
 			inflight--;
 		}
@@ -392,10 +466,23 @@ int bsw_ring_readv(struct bsw_ring *r, struct bsw_rseg *segs, unsigned nr)
 		if (io_uring_sq_ready(&r->ring))
 			io_uring_submit(&r->ring);
 	}
+	if (inflight)
+		ring_drain(r, &inflight);
 	for (i = 0; i < nr_runs; i++) {
-		if (runs[i].ok > runs[i].len)
-			runs[i].ok = runs[i].len;
-		run_finish(&runs[i], order);
+		struct run *rn = &runs[i];
+
+		if (rn->ok > rn->len)
+			rn->ok = rn->len;
+		/*
+		 * The loop stopped on a ring failure before every piece of
+		 * this run came back: none of its bytes can be trusted.
+		 */
+		if (rn->finished < rn->len) {
+			rn->err = first_err ? first_err : -EIO;
+			rn->err_at = 0;
+			rn->ok = 0;
+		}
+		run_finish(rn, order);
 	}
 	free(order);
 	free(runs);

@@ -27,7 +27,15 @@ struct bsw_rseg {
 	uint64_t off;
 	size_t len;
 	void *buf;
-	int64_t res;		/* out: bytes read (< len only at EOF) or -errno */
+	/*
+	 * out: bytes read (< len only at end of file), or -errno when any
+	 * byte of the segment could not be read (EIO from the device, a
+	 * ring failure); a segment is never reported short because of an
+	 * error.
+	 */
+	int64_t res;
+	/* out: bytes valid from off; on error, where the read failed */
+	uint64_t done;
 };
 
 /* Create a ring; 0 or -errno.  Falls back to plain setup flags on -EINVAL. */
@@ -50,7 +58,9 @@ void bsw_ring_set_defaults(const struct bsw_ring_opts *o);
  * in any order; adjacent ones on the same fd with contiguous buffers are
  * merged; large ones are split at max_io.  Returns 0 if every segment
  * completed (possibly short at EOF), else the first -errno; each segment's
- * res says what happened to it.
+ * res and done say what happened to it.  When the ring itself fails
+ * (submit or wait), every segment not yet complete gets that -errno: no
+ * segment is ever reported read whose bytes did not arrive.
  */
 int bsw_ring_readv(struct bsw_ring *r, struct bsw_rseg *segs, unsigned nr);
 

@@ -31,6 +31,10 @@ bool bsw_tctx_over(struct bsw_tctx *t)
 {
 	if (t->limited)
 		return true;
+	/* an I/O error stops the disk like a FATAL finding: what follows
+	 * could only judge bytes that were not read (DISK-IO at the end) */
+	if (t->d && bsw_disk_io_error(t->d, NULL))
+		return true;
 	/* SIGINT does not stop a disk in flight: its line is finished */
 	if (t->o->timeout_s &&
 	    bsw_now_ms() - t->t0_ms > (uint64_t)t->o->timeout_s * 1000) {
@@ -253,6 +257,7 @@ static void copy_findings(struct bsw_fx *dst, const struct bsw_fx *src)
 			.cell = f->cell, .n = f->n, .n2 = f->n2,
 			.str = f->str, .str2 = f->str2, .verdict = f->verdict,
 			.severity_override = f->severity,
+			.tick = f->tick,	/* before or after an I/O error */
 		};
 		char *prev;
 
@@ -394,6 +399,16 @@ static void find_windows(struct bsw_tctx *t, struct bsw_src *wsrc,
 		free(bsw_fx_push_scope(pfx, scope));
 		bsw_disk_part_src(t->d, p, wsrc, wwin);
 		r = bsw_ntfs_open(&v, wsrc, pfx, &no);
+		if (bsw_disk_io_error(t->d, NULL)) {
+			/* keep what was found before the error (the ticks
+			 * sort it out); no second opinion: libntfs-3g would
+			 * read the same failing bytes */
+			copy_findings(t->fx, pfx);
+			bsw_fx_destroy(pfx);
+			if (v)
+				bsw_ntfs_close(v);
+			return;
+		}
 		if (!r)
 			*had_ntfs = true;
 		if (!r && !bsw_ntfs_lookup(v, "\\Windows\\System32\\config\\SYSTEM",
@@ -544,7 +559,7 @@ static void disk_checks(struct bsw_tctx *t, struct timings *tm)
 	const char *why;
 	uint64_t ts;
 
-	if (bsw_fx_stopped(t->fx))
+	if (bsw_fx_stopped(t->fx) || bsw_disk_io_error(t->d, NULL))
 		return;
 	t->uefi = !strcmp(bsw_disk_scheme(t->d), "gpt");
 	for (i = 0; i < n; i++) {
@@ -586,7 +601,7 @@ static void disk_checks(struct bsw_tctx *t, struct timings *tm)
 			bsw_fx_destroy(broken);
 			return;
 		}
-		if (t->limited) {
+		if (t->limited || bsw_disk_io_error(t->d, NULL)) {
 			bsw_fx_destroy(broken);
 			return;
 		}
@@ -650,10 +665,32 @@ static void disk_checks(struct bsw_tctx *t, struct timings *tm)
 	tm->sxs = bsw_now_ms() - ts;
 }
 
+/*
+ * The disk had an I/O error (docs/classifier.md, "I/O errors"): the
+ * findings reported after it may have been derived from bytes that never
+ * arrived, so they go; those before it stay; one DISK-IO names the layer,
+ * the offset and the errno, and the result carries the error (the
+ * operational-error bit of scan's exit status).
+ */
+static void io_verdict(struct bsw_fx *fx, const struct bsw_disk_ioerr *e,
+		       struct bsw_triage_result *res)
+{
+	static const char pfx[] = "I/O error: ";
+	char *why = res->errmsg + sizeof(pfx) - 1;
+
+	bsw_fx_drop_after(fx, e->tick);
+	memcpy(res->errmsg, pfx, sizeof(pfx) - 1);
+	bsw_disk_ioerr_str(e, why, sizeof(res->errmsg) - (sizeof(pfx) - 1));
+	BSW_REPORT(fx, PR_0_DISK_IO, .n = e->layer, .n2 = -e->err,
+		   .off = e->file_off, .str = why, .str2 = e->path);
+	res->error = e->err;
+}
+
 int bsw_triage_disk(const char *path, const struct bsw_triage_opts *o,
 		    struct bsw_fx *fx, struct bsw_triage_result *res)
 {
-	struct bsw_disk_opts dopts = { .max_bytes = o->max_bytes };
+	struct bsw_disk_ioerr ioe = { 0 };
+	struct bsw_disk_opts dopts = { .max_bytes = o->max_bytes, .ioerr = &ioe };
 	struct bsw_tctx t = { .o = o, .fx = fx };
 	struct timings tm = { 0 };
 	const char **codes = NULL;
@@ -669,7 +706,11 @@ int bsw_triage_disk(const char *path, const struct bsw_triage_opts *o,
 	r = bsw_disk_open(&t.d, path, &dopts, fx, res->errmsg,
 			  sizeof(res->errmsg));
 	tm.open = bsw_now_ms() - t.t0_ms;
-	if (r) {
+	if (r && ioe.err) {
+		/* the container or partition table could not be read */
+		t.d = NULL;
+		io_verdict(fx, &ioe, res);
+	} else if (r) {
 		res->error = r;
 		if (!res->errmsg[0])
 			snprintf(res->errmsg, sizeof(res->errmsg), "%s",
@@ -681,6 +722,8 @@ int bsw_triage_disk(const char *path, const struct bsw_triage_opts *o,
 		if (!t.limited)
 			bsw_tctx_over(&t);	/* a budget hit in the last stage */
 		res->bytes_read = bsw_disk_bytes_read(t.d);
+		if (bsw_disk_io_error(t.d, &ioe))
+			io_verdict(fx, &ioe, res);
 	}
 	bsw_fx_finish(fx);
 	res->verdict = bsw_classify(fx, &codes, &nr_codes);
