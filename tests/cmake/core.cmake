@@ -16,3 +16,5 @@ foreach(h ${BSW_PUBLIC_HEADERS})
 endforeach()
 add_library(check_headers OBJECT ${hdr_srcs})
 target_link_libraries(check_headers PRIVATE PkgConfig::NTFS3G PkgConfig::HIVEX PkgConfig::URING PkgConfig::EXPAT PkgConfig::XXHASH)
+# The results file: JSON string escaping round trip, whole lines only.
+bsw_unit_test(test_out SOURCES ${BSW_TEST_DIR}/unit/test_out.c)
