@@ -22,6 +22,7 @@
 #include "scanner/checks/triage.h"
 #include "scanner/cmds.h"
 #include "scanner/out.h"
+#include "scanner/shard.h"
 
 #define DEFAULT_MAX_DEPTH 64
 #define MAX_IMAGES 10000000u
@@ -539,9 +540,13 @@ int bsw_cmd_scan(int argc, char **argv)
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "no-store", no_argument, NULL, 'S' },
 		{ "no-ntfs3g", no_argument, NULL, 'N' },
+		{ "shard", required_argument, NULL, BSW_SHARD_OPT_SHARD },
+		{ "shards", required_argument, NULL, BSW_SHARD_OPT_SHARDS },
+		{ "plan", no_argument, NULL, BSW_SHARD_OPT_PLAN },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	struct bsw_shard_opts shard = { 0 };
 	struct bsw_triage_opts topts = { .stop = &stop_flag };
 	struct list imgs = { 0 }, done = { 0 }, todo = { 0 };
 	struct walk w = { .imgs = &imgs, .max_depth = DEFAULT_MAX_DEPTH };
@@ -611,6 +616,14 @@ int bsw_cmd_scan(int argc, char **argv)
 		case 'q': quiet = true; break;
 		case 'S': topts.no_store = true; break;
 		case 'N': topts.no_ntfs3g = true; break;
+		case BSW_SHARD_OPT_SHARD:
+		case BSW_SHARD_OPT_SHARDS:
+		case BSW_SHARD_OPT_PLAN:
+			if (bsw_shard_opt(&shard, c, optarg)) {
+				ret = BSW_EXIT_USAGE;
+				goto out;
+			}
+			break;
 		case 'h':
 			usage(stdout);
 			goto out;
@@ -630,6 +643,8 @@ int bsw_cmd_scan(int argc, char **argv)
 		ret = BSW_EXIT_USAGE;
 		goto out;
 	}
+	if (bsw_shard_apply(&shard, imgs.v, &imgs.nr, outp, &topts, &ret))
+		goto out;
 	if (resume && !outp) {
 		fprintf(stderr, "bootsweep: --resume needs -o FILE\n");
 		ret = BSW_EXIT_USAGE;

@@ -31,6 +31,7 @@ int bsw_cmd_ls(int argc, char **argv);		/* scanner/cmd_ntfs.c */
 int bsw_cmd_check(int argc, char **argv);	/* scanner/cmd_ntfs.c */
 int bsw_cmd_hive(int argc, char **argv);	/* scanner/cmd_hive.c */
 int bsw_cmd_scan(int argc, char **argv);	/* scanner/cmd_scan.c */
+int bsw_cmd_merge(int argc, char **argv);	/* scanner/cmd_merge.c */
 int bsw_cmd_ntfs3g_verdict(int argc, char **argv); /* scanner/checks/ntfs3g_child.c */
 
 #endif /* BSW_CMDS_H */

@@ -16,6 +16,7 @@ static const struct {
 	const char *help;
 } commands[] = {
 	{ "scan", bsw_cmd_scan, "scan PATH... [-o FILE] [--resume] [-j N]: sweep disks, JSON Lines out" },
+	{ "merge", bsw_cmd_merge, "merge OUT PART... [--partial]: join the parts of a sweep (scan --shard) into one JSONL" },
 	{ "info", bsw_cmd_info, "info IMAGE... [--json] [--check]: containers, chain, partitions" },
 	{ "cat", bsw_cmd_cat, "cat IMAGE [--path P [--partition N]]: virtual disk or file bytes to stdout" },
 	{ "ls", bsw_cmd_ls, "ls IMAGE [--partition N] [PATH] [-R]: list an NTFS directory" },
