@@ -85,6 +85,43 @@ static int io_fail(struct bsw_disk *d, unsigned layer, const char *path,
 }
 
 /*
+ * A read of [off, off+len) failed with *err.  Find the first 4 KiB piece of
+ * it that fails on its own (a drive fails a whole multi-sector request for
+ * one bad sector, FUSE and device-mapper fail a whole request), so that
+ * the finding names the bad bytes, not the start of a 1 MiB read.  At most
+ * LOCATE_MAX pieces are tried; if none fails (a transient error), the
+ * start is returned.  *err gets the piece's errno.
+ */
+#define LOCATE_PIECE 4096u
+#define LOCATE_MAX 512u
+
+static uint64_t locate_fault(int fd, uint64_t off, uint64_t len, int *err)
+{
+	struct bsw_ring *r = bsw_ring_thread();
+	uint8_t *b;
+	uint64_t p = off, end = off + len;
+
+	if (!r || *err == -ENOMEM || !(b = bsw_alloc_aligned(LOCATE_PIECE)))
+		return off;
+	for (unsigned i = 0; p < end && i < LOCATE_MAX; i++) {
+		uint64_t next = (p / LOCATE_PIECE + 1) * LOCATE_PIECE;
+		size_t n = (size_t)(BSW_MIN(next, end) - p);
+		int64_t got = bsw_ring_pread(r, fd, b, n, p);
+
+		if (got < 0) {
+			*err = (int)got;
+			free(b);
+			return p;
+		}
+		if ((uint64_t)got < n)
+			break;		/* end of file: not this piece's fault */
+		p += n;
+	}
+	free(b);
+	return off;
+}
+
+/*
  * A layer's own file as a bsw_src: what the container formats read their
  * headers and tables through while the chain is opened.  Short only past
  * the file's size at open; a file that ends earlier than that (it shrank
@@ -104,9 +141,16 @@ static int64_t file_pread(void *ctx, void *buf, size_t len, uint64_t off)
 	if (f->d->max_bytes && f->d->bytes + len > f->d->max_bytes)
 		return -EFBIG;
 	bsw_ring_readv(r, &s, 1);
-	if (s.res < 0)
-		return io_fail(f->d, f->idx, f->path, off + s.done,
-			       BSW_DISK_NO_OFF, f->size, (int)s.res, false);
+	if (s.res < 0) {
+		int err = (int)s.res;
+		uint64_t at = off + s.done;
+
+		if (!f->d->ioe.err)	/* only the first one is named */
+			at = locate_fault(f->fd, at, len - s.done, &err);
+
+		return io_fail(f->d, f->idx, f->path, at, BSW_DISK_NO_OFF,
+			       f->size, err, false);
+	}
 	f->d->bytes += (uint64_t)s.res;
 	want = off >= f->size ? 0 : BSW_MIN((uint64_t)len, f->size - off);
 	if ((uint64_t)s.res < want)
@@ -571,11 +615,18 @@ int bsw_disk_read(struct bsw_disk *d, void *buf, size_t len, uint64_t off)
 				const struct layer *l = &d->L[e->layer];
 				uint64_t fsize = l->li.file_size;
 
-				if (seg[i].res < 0)
-					return io_fail(d, e->layer, l->path,
-						       seg[i].off + seg[i].done,
-						       e->voff + seg[i].done, fsize,
-						       (int)seg[i].res, false);
+				if (seg[i].res < 0) {
+					int err = (int)seg[i].res;
+					uint64_t at = seg[i].off + seg[i].done;
+
+					if (!d->ioe.err)
+						at = locate_fault(seg[i].fd, at,
+							seg[i].len - seg[i].done, &err);
+
+					return io_fail(d, e->layer, l->path, at,
+						       e->voff + (at - seg[i].off),
+						       fsize, err, false);
+				}
 				if ((uint64_t)seg[i].res == seg[i].len)
 					continue;
 				/*
