@@ -623,7 +623,7 @@ static int check_parts(struct merge *m, const struct part *ref)
 			k++;
 		}
 		if (!have && listed++ < 100)
-			problem(m, "part %ld/%ld is missing (no sidecar for it among the inputs): "
+			problem(m, "part %ld/%ld is missing (no usable sidecar for it among the inputs): "
 				"run it (--shard %ld/%ld, Slurm array task %ld, "
 				"JOB_COMPLETION_INDEX=%ld)", q, count, q, count, q, q);
 		else if (!have)

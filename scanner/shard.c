@@ -118,7 +118,8 @@ static int env_num(const char *name, long *out)
 static int resolve(const struct bsw_shard_opts *so, long *index, long *count,
 		   char *rule, size_t len)
 {
-	long id, cnt = 0, min = 0, max = 0, step = 1, n;
+	long id, cnt = 0, min = 0, max = 0, step = 1, n, given;
+	const char *given_from;
 	int has_cnt, has_min, has_max, has_step;
 
 	*index = -1;
@@ -134,7 +135,34 @@ static int resolve(const struct bsw_shard_opts *so, long *index, long *count,
 		snprintf(rule, len, "--shard %ld/%ld", so->index, so->count);
 		return 0;
 	}
+	/* a part count given outright: --shards N, else BSW_SHARDS */
+	given = so->shards;
+	given_from = "--shards";
+	if (!given) {
+		if (env_num("BSW_SHARDS", &given) < 0)
+			return -EINVAL;
+		given_from = "BSW_SHARDS";
+	}
+	if (given > (long)BSW_SHARD_MAX_PARTS) {
+		fprintf(stderr, "bootsweep: %s=%ld: at most %u parts\n", given_from, given,
+			BSW_SHARD_MAX_PARTS);
+		return -EINVAL;
+	}
 	if (env_num("SLURM_ARRAY_TASK_ID", &id) == 1) {
+		if (given) {
+			/* the task id is the part: --array=0-(N-1), or any subset
+			 * of it to rerun some parts */
+			if (id >= given) {
+				fprintf(stderr, "bootsweep: SLURM_ARRAY_TASK_ID=%ld is not a part of "
+					"%s %ld (parts 0 to %ld)\n", id, given_from, given, given - 1);
+				return -EINVAL;
+			}
+			*index = id;
+			*count = given;
+			snprintf(rule, len, "SLURM_ARRAY_TASK_ID=%ld as the part, %ld parts (%s)",
+				 id, given, given_from);
+			return 0;
+		}
 		/* sbatch --array=MIN-MAX[:STEP]: the part is the task's rank */
 		if ((has_cnt = env_num("SLURM_ARRAY_TASK_COUNT", &cnt)) < 0 ||
 		    (has_min = env_num("SLURM_ARRAY_TASK_MIN", &min)) < 0 ||
@@ -147,7 +175,7 @@ static int resolve(const struct bsw_shard_opts *so, long *index, long *count,
 			step = 1;
 		if (id < min || (id - min) % step) {
 			fprintf(stderr, "bootsweep: SLURM_ARRAY_TASK_ID=%ld is not MIN + k*STEP "
-				"(MIN %ld, STEP %ld); use --shard I/N\n", id, min, step);
+				"(MIN %ld, STEP %ld); use --shard I/N or --shards N\n", id, min, step);
 			return -EINVAL;
 		}
 		n = has_max && max >= min ? (max - min) / step + 1 : 0;
@@ -156,52 +184,38 @@ static int resolve(const struct bsw_shard_opts *so, long *index, long *count,
 		else if (n && n != cnt) {
 			/* --array=1,5,9 style lists: the rank is not derivable */
 			fprintf(stderr, "bootsweep: SLURM_ARRAY_TASK_COUNT=%ld but MIN..MAX:STEP "
-				"spans %ld tasks (an irregular --array list?); use --shard I/N\n",
-				cnt, n);
+				"spans %ld tasks (an irregular --array list?); use --shards N with "
+				"task ids 0..N-1, or --shard I/N\n", cnt, n);
 			return -EINVAL;
 		}
-		if (so->shards && cnt && so->shards != cnt) {
-			fprintf(stderr, "bootsweep: --shards %ld but the Slurm array has %ld tasks\n",
-				so->shards, cnt);
-			return -EINVAL;
-		}
-		if (!cnt)
-			cnt = so->shards;
 		if (cnt < 1 || cnt > (long)BSW_SHARD_MAX_PARTS || (id - min) / step >= cnt) {
 			fprintf(stderr, "bootsweep: cannot tell the part count from the Slurm array "
 				"(SLURM_ARRAY_TASK_ID=%ld, COUNT/MIN/MAX unset or out of range); "
-				"use --shard I/N\n", id);
+				"use --shards N or --shard I/N\n", id);
 			return -EINVAL;
 		}
 		*index = (id - min) / step;
 		*count = cnt;
-		snprintf(rule, len, "SLURM_ARRAY_TASK_ID=%ld, SLURM_ARRAY_TASK_MIN=%ld, "
-			 "STEP %ld, %ld tasks (SLURM_ARRAY_TASK_%s)", id, min, step, cnt,
-			 has_cnt ? "COUNT" : "MIN/MAX");
+		snprintf(rule, len, "SLURM_ARRAY_TASK_ID=%ld as rank %ld of the array "
+			 "(SLURM_ARRAY_TASK_MIN=%ld, STEP %ld, %ld tasks from SLURM_ARRAY_TASK_%s)",
+			 id, *index, min, step, cnt, has_cnt ? "COUNT" : "MIN/MAX");
 		return 0;
 	}
 	if (env_num("JOB_COMPLETION_INDEX", &id) == 1) {
-		const char *from = "--shards";
-
-		cnt = so->shards;
-		if (!cnt) {
-			if (env_num("BSW_SHARDS", &cnt) < 0)
-				return -EINVAL;
-			from = "BSW_SHARDS";
-		}
-		if (cnt < 1 || cnt > (long)BSW_SHARD_MAX_PARTS || id >= cnt) {
+		if (!given || id >= given) {
 			fprintf(stderr, "bootsweep: JOB_COMPLETION_INDEX=%ld needs a part count "
 				"above it: --shards N or BSW_SHARDS (the Job's completions)\n", id);
 			return -EINVAL;
 		}
 		*index = id;
-		*count = cnt;
-		snprintf(rule, len, "JOB_COMPLETION_INDEX=%ld, %ld parts (%s)", id, cnt, from);
+		*count = given;
+		snprintf(rule, len, "JOB_COMPLETION_INDEX=%ld, %ld parts (%s)", id, given,
+			 given_from);
 		return 0;
 	}
-	if (so->shards) {
-		*count = so->shards;
-		snprintf(rule, len, "--shards %ld", so->shards);
+	if (given) {
+		*count = given;
+		snprintf(rule, len, "%s %ld", given_from, given);
 	}
 	return 0;
 }

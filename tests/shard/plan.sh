@@ -1,0 +1,169 @@
+#!/bin/bash
+# scan --shard/--plan and merge on one machine (docs/cli.md "Parts"):
+# plans are the same whatever the directory order or the list order, keep
+# families together and cover the store; the Slurm and Kubernetes rules
+# pick the same parts as --shard; merge of the parts equals a single
+# sweep; merge names missing parts and images, torn, overlong and foreign
+# lines, and parts of another plan or other options.
+set -uo pipefail
+. "$BSW_SRCDIR/tests/shard/lib.sh"
+W=$(mktemp -d)
+trap 'rm -rf "$W"' EXIT
+cd "$W" || exit 1
+
+make_store "$W/one/store"
+# the same store written in the opposite order: other directory order
+mkdir -p "$W/two/store"
+for d in solo b a; do
+	mkdir -p "$W/two/store/$d"
+	for f in $(ls "$W/one/store/$d" | sort -r); do cp --sparse=always "$W/one/store/$d/$f" "$W/two/store/$d/$f"; done
+done
+
+note "plans: the same whatever the folder's directory order"
+for n in 1 2 3 4 5 7; do
+	(cd "$W/one" && "$BIN" scan --plan --shards $n store > "$W/plan1.$n" 2> /dev/null) || fail "plan $n"
+	(cd "$W/two" && "$BIN" scan --plan --shards $n store > "$W/plan2.$n" 2> /dev/null) || fail "plan $n (copy)"
+	sed "s|$W/one|X|; s|$W/two|X|" "$W/plan1.$n" > "$W/p1"
+	sed "s|$W/one|X|; s|$W/two|X|" "$W/plan2.$n" > "$W/p2"
+	cmp -s "$W/p1" "$W/p2" || { diff "$W/p1" "$W/p2"; fail "plan for $n parts depends on directory order"; }
+done
+cat "$W/plan1.4"
+
+note "plans: a --from list in any order gives the same parts"
+(cd "$W/one" && find store -name '*.vhd*' -o -name '*.img' | shuf > "$W/list")
+(cd "$W/one" && "$BIN" scan --plan --shards 4 --from "$W/list" > "$W/plan3.4" 2> /dev/null) || fail "plan --from"
+cmp -s "$W/plan1.4" "$W/plan3.4" || { diff "$W/plan1.4" "$W/plan3.4"; fail "plan depends on list order"; }
+
+note "plans: every disk in exactly one part, every family whole"
+python3 - "$W/one/store" "$W"/plan1.* <<'PY' || fail "plan coverage"
+import json, os, sys, re
+store = sys.argv[1]
+truth = {}
+for d in ("a", "b", "solo"):
+    for l in open(os.path.join(store, d, "truth.jsonl")):
+        o = json.loads(l)
+        truth[f"store/{d}/{o['image']}"] = f"store/{d}/{o['parent']}" if o.get("parent") else None
+for p in sys.argv[2:]:
+    part, where = None, {}
+    for l in open(p):
+        m = re.match(r"# part (\d+)/(\d+)", l)
+        if m:
+            part = int(m.group(1))
+        elif not l.startswith("#"):
+            img = l.strip()
+            if img in where:
+                sys.exit(f"{p}: {img} in two parts")
+            where[img] = part
+    bases = {v for v in truth.values() if v}
+    every = set(truth) | bases
+    if set(where) != every:
+        sys.exit(f"{p}: plan holds {sorted(set(where) ^ every)} wrongly")
+    for img, parent in truth.items():
+        if parent and where[img] != where[parent]:
+            sys.exit(f"{p}: {img} in part {where[img]}, its base in {where[parent]}")
+print("coverage ok:", len(sys.argv) - 2, "plans")
+PY
+
+note "the rules: Slurm and Kubernetes give the parts of --shard"
+cd "$W/one" || exit 1
+for i in 0 1 2 3; do
+	"$BIN" scan --plan --shard $i/4 store > "$W/r.shard" 2> /dev/null
+	SLURM_ARRAY_TASK_ID=$((i + 1)) SLURM_ARRAY_TASK_MIN=1 SLURM_ARRAY_TASK_MAX=4 SLURM_ARRAY_TASK_COUNT=4 \
+		"$BIN" scan --plan store > "$W/r.slurm" 2> "$W/r.err" || fail "slurm rule"
+	grep -q "SLURM_ARRAY_TASK_ID=$((i + 1)) as rank $i" "$W/r.err" || { cat "$W/r.err"; fail "rule not said"; }
+	SLURM_ARRAY_TASK_ID=$((i * 2)) SLURM_ARRAY_TASK_MIN=0 SLURM_ARRAY_TASK_MAX=6 SLURM_ARRAY_TASK_STEP=2 \
+		"$BIN" scan --plan store > "$W/r.step" 2> /dev/null || fail "slurm step rule"
+	SLURM_ARRAY_TASK_ID=$i SLURM_ARRAY_TASK_MIN=$i SLURM_ARRAY_TASK_MAX=$i SLURM_ARRAY_TASK_COUNT=1 BSW_SHARDS=4 \
+		"$BIN" scan --plan store > "$W/r.rerun" 2> /dev/null || fail "slurm rerun rule"
+	JOB_COMPLETION_INDEX=$i "$BIN" scan --plan --shards 4 store > "$W/r.k8s" 2> "$W/r.err" || fail "k8s rule"
+	grep -q "JOB_COMPLETION_INDEX=$i, 4 parts (--shards)" "$W/r.err" || { cat "$W/r.err"; fail "k8s rule not said"; }
+	for r in slurm step rerun k8s; do
+		diff <(grep -v '^# part' "$W/r.shard") <(grep -v '^# part' "$W/r.$r") > /dev/null ||
+			fail "part $i: rule $r differs from --shard $i/4"
+	done
+done
+
+note "usage errors (16)"
+expect16() { "$@" > /dev/null 2>&1; rc=$?; [ $rc -eq 16 ] || fail "exit $rc, not 16: $*"; }
+expect16 "$BIN" scan --shard 4/4 store -o x
+expect16 "$BIN" scan --shard 1/0 store -o x
+expect16 "$BIN" scan --shard a/b store -o x
+expect16 "$BIN" scan --shards 4 store -o x
+expect16 "$BIN" scan --shard 1/4 store
+expect16 "$BIN" scan --plan store
+expect16 env JOB_COMPLETION_INDEX=2 "$BIN" scan store -o x
+expect16 env JOB_COMPLETION_INDEX=4 BSW_SHARDS=4 "$BIN" scan store -o x
+expect16 env SLURM_ARRAY_TASK_ID=5 SLURM_ARRAY_TASK_MIN=1 SLURM_ARRAY_TASK_MAX=9 SLURM_ARRAY_TASK_COUNT=3 "$BIN" scan store -o x
+expect16 "$BIN" merge only-out
+[ ! -e x ] || fail "a refused part wrote its output"
+
+note "single sweep, then 4 parts and merge"
+"$BIN" scan -q store -o "$W/single.jsonl"
+single_rc=$?
+mkdir -p "$W/parts"
+for i in 0 1 2 3; do
+	"$BIN" scan -q --shard $i/4 store -o "$W/parts/part-$i.jsonl" 2> /dev/null
+	rc=$?
+	(( rc & 56 )) && fail "part $i exit $rc"
+	[ -s "$W/parts/part-$i.jsonl.part.json" ] || fail "no sidecar for part $i"
+done
+"$BIN" merge "$W/merged.jsonl" "$W/parts" 2> "$W/merge.err"
+rc=$?
+cat "$W/merge.err"
+[ $rc -eq $single_rc ] || fail "merge exit $rc, single sweep $single_rc"
+grep -q "13 disks in .*complete" "$W/merge.err" || fail "merge summary"
+same_results "$W/single.jsonl" "$W/merged.jsonl" || fail "merged != single"
+# parts named one by one, and through their sidecars, merge the same
+"$BIN" merge -q "$W/m2.jsonl" "$W"/parts/part-{3,1,0,2}.jsonl.part.json; rc=$?
+[ $rc -eq $single_rc ] && cmp -s "$W/merged.jsonl" "$W/m2.jsonl" || fail "merge by sidecar names"
+
+bad_merge() {	# bad_merge WHAT PATTERN PARTS...: exit has bit 8, OUT not written, PATTERN said
+	local what=$1 pat=$2
+	shift 2
+	rm -f "$W/bad.jsonl"
+	"$BIN" merge -q "$W/bad.jsonl" "$@" 2> "$W/bad.err"
+	local rc=$?
+	sed 's/^/    /' "$W/bad.err"
+	(( rc & 8 )) || fail "$what: exit $rc without bit 8"
+	grep -q -- "$pat" "$W/bad.err" || fail "$what: '$pat' not said"
+	[ ! -e "$W/bad.jsonl" ] || fail "$what: incomplete merge written"
+	echo "ok: $what"
+}
+note "merge names what is missing or wrong"
+cp -r "$W/parts" "$W/p"
+rm "$W/p/part-2.jsonl" "$W/p/part-2.jsonl.part.json"
+bad_merge "a missing part" "part 2/4 is missing" "$W/p"
+"$BIN" merge -q --partial "$W/partial.jsonl" "$W/p" 2> /dev/null
+[ "$(wc -l < "$W/partial.jsonl")" -eq 11 ] || fail "--partial"
+cp "$W/parts"/part-2.* "$W/p/"
+head -c 2500 "$W/parts/part-0.jsonl" > "$W/p/part-0.jsonl"
+bad_merge "a killed part (torn line, images missing)" "torn last line" "$W/p"
+grep -q "missing: \"store/a/" "$W/bad.err" || fail "the missing images are not named"
+note "rerun the part with --resume completes the store"
+"$BIN" scan -q --resume --shard 0/4 store -o "$W/p/part-0.jsonl" 2> /dev/null
+"$BIN" merge -q "$W/m3.jsonl" "$W/p" || [ $? -eq $single_rc ] || fail "merge after resume"
+same_results "$W/single.jsonl" "$W/m3.jsonl" || fail "resumed merge != single"
+
+cp "$W/parts/part-0.jsonl" "$W/p/part-0.jsonl"
+sed -n 1p "$W/parts/part-1.jsonl" >> "$W/p/part-0.jsonl"
+bad_merge "an image twice" "already merged from" "$W/p"
+cp "$W/parts/part-0.jsonl" "$W/p/part-0.jsonl"
+{ printf '{"image":"'; head -c $((17 << 20)) /dev/zero | tr '\0' 'x'; printf '"}\n'; } >> "$W/p/part-0.jsonl"
+bad_merge "a 17 MiB line" "a line over 16 MiB" "$W/p"
+cp "$W/parts/part-0.jsonl" "$W/p/part-0.jsonl"
+echo 'garbage' >> "$W/p/part-0.jsonl"
+bad_merge "a line that is not a result" "not a bootsweep result line" "$W/p"
+cp "$W/parts/part-0.jsonl" "$W/p/part-0.jsonl"
+"$BIN" scan -q --no-store --shard 3/4 store -o "$W/p/part-3.jsonl" 2> /dev/null
+bad_merge "a part with other options" "options" "$W/p"
+"$BIN" scan -q --shard 2/3 store -o "$W/p/part-3.jsonl" 2> /dev/null
+bad_merge "a part of another plan" "part of another plan" "$W/p"
+cp "$W/parts/part-3.jsonl" "$W/p/part-3.jsonl"
+cp "$W/parts/part-3.jsonl.part.json" "$W/p/part-3.jsonl.part.json"
+head -c 300 "$W/parts/part-1.jsonl.part.json" > "$W/p/part-1.jsonl.part.json"
+bad_merge "a torn sidecar" "part-1.jsonl.part.json" "$W/p"
+cp "$W/parts/part-1.jsonl.part.json" "$W/p/"
+"$BIN" merge -q "$W/p/part-1.jsonl" "$W/p" > /dev/null 2>&1; rc=$?
+[ $rc -eq 16 ] || fail "merge over a part: exit $rc"
+"$BIN" merge -q "$W/m4.jsonl" "$W/p" || [ $? -eq $single_rc ] || fail "repaired parts"
+echo "PASS"
