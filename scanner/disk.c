@@ -166,15 +166,15 @@ static int open_layer(struct bsw_disk *d, const char *path, struct bsw_fx *fx,
 	struct stat st;
 	int rc;
 
-	if (d->nr == d->cap) {
-		unsigned nc = d->cap ? d->cap * 2 : 4;
-		struct layer *n = realloc(d->L, nc * sizeof(*n));
-
-		if (!n)
-			return -ENOMEM;
-		d->L = n;
-		d->cap = nc;
-	}
+	/*
+	 * d->L is allocated once for the deepest chain allowed and never
+	 * moves: a container handle keeps &l->src (read lazily in map, a VHD
+	 * sector bitmap) and l->src.ctx points at l->fctx, so growing the
+	 * array would leave the lower layers' handles pointing at freed memory.
+	 */
+	if (d->nr == d->cap)
+		return bsw_cont_err(err, errlen, -ELOOP, "parent chain deeper than %u layers",
+				    d->cap ? d->cap - 1 : 0);
 	l = &d->L[d->nr];
 	memset(l, 0, sizeof(*l));
 	l->fd = l->dfd = -1;
@@ -414,6 +414,14 @@ int bsw_disk_open(struct bsw_disk **out, const char *path,
 	if (!d)
 		return -ENOMEM;
 	err[0] = 0;
+	if (max_chain > 4096)
+		max_chain = 4096;
+	d->cap = max_chain + 1;
+	d->L = calloc(d->cap, sizeof(*d->L));
+	if (!d->L) {
+		free(d);
+		return -ENOMEM;
+	}
 	d->direct = o && o->direct;
 	d->max_bytes = o ? o->max_bytes : 0;
 	d->mem_cap = o ? o->mem_cap : 0;
