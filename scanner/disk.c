@@ -19,6 +19,7 @@
 #include "formats/cont/cont.h"
 #include "formats/part/part.h"
 #include "scanner/disk.h"
+#include "scanner/disk_extents.h"
 #include "scanner/ring.h"
 
 #define DEFAULT_MAX_CHAIN 64
@@ -44,6 +45,7 @@ struct layer {
 	struct fsrc fctx;
 	struct bsw_src src;
 	char *found_by, *locator;
+	struct bsw_disk_xt *xt;	/* a VMDK descriptor's extent files (disk_extents.c) */
 };
 
 struct bsw_disk {
@@ -58,7 +60,8 @@ struct bsw_disk {
 };
 
 static const struct bsw_cont_ops *const formats[] = {
-	&bsw_vhdx_ops, &bsw_vhd_ops, &bsw_raw_ops,	/* raw last: always matches */
+	&bsw_vhdx_ops, &bsw_vhd_ops, &bsw_qcow2_ops, &bsw_vmdk_ops,
+	&bsw_raw_ops,	/* raw last: always matches */
 };
 
 /*
@@ -159,6 +162,47 @@ static int64_t file_pread(void *ctx, void *buf, size_t len, uint64_t off)
 	return s.res;
 }
 
+/*
+ * Open one more file of the layer being opened (an extent file named by a
+ * VMDK descriptor): read-only, and read through the ring like the layer's
+ * own file.  For bsw_disk_xt_open().
+ */
+static int open_xfile(void *ctx, const char *path, struct bsw_xfile *f,
+		      char *err, size_t errlen)
+{
+	struct bsw_disk *d = ctx;
+	struct fsrc *fs;
+	struct stat st;
+
+	f->fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (f->fd < 0)
+		return bsw_cont_err(err, errlen, -errno, "cannot open VMDK extent %s: %s",
+				    path, strerror(errno));
+	if (fstat(f->fd, &st) || !S_ISREG(st.st_mode)) {
+		close(f->fd);
+		return bsw_cont_err(err, errlen, -EINVAL, "VMDK extent %s is not a regular file", path);
+	}
+	f->dfd = d->direct ? open(path, O_RDONLY | O_DIRECT | O_CLOEXEC) : -1;
+	f->path = strdup(path);
+	fs = calloc(1, sizeof(*fs));
+	if (!f->path || !fs) {
+		free(fs);
+		free(f->path);
+		f->path = NULL;
+		if (f->dfd >= 0)
+			close(f->dfd);
+		close(f->fd);
+		return -ENOMEM;
+	}
+	*fs = (struct fsrc){ .d = d, .fd = f->fd, .idx = d->nr, .path = f->path,
+			     .size = (uint64_t)st.st_size };
+	f->priv = fs;
+	f->size = (uint64_t)st.st_size;
+	f->src = (struct bsw_src){ .pread = file_pread, .ctx = fs,
+				   .size = (uint64_t)st.st_size, .name = f->path };
+	return 0;
+}
+
 static int open_layer(struct bsw_disk *d, const char *path, struct bsw_fx *fx,
 		      char *err, size_t errlen)
 {
@@ -214,7 +258,12 @@ static int open_layer(struct bsw_disk *d, const char *path, struct bsw_fx *fx,
 	l->li.dev = st.st_dev;
 	l->li.ino = st.st_ino;
 	l->li.file_size = st.st_size;
-	for (size_t i = 0; i < BSW_ARRAY_SIZE(formats); i++) {
+	/* a VMDK descriptor: a layer of several files (disk_extents.c) */
+	rc = bsw_disk_xt_open(&l->xt, &l->src, l->path, open_xfile, d, d->mem_cap,
+			      fx, &l->ci, err, errlen);
+	if (rc < 0)
+		goto fail;
+	for (size_t i = 0; !l->xt && i < BSW_ARRAY_SIZE(formats); i++) {
 		if (formats[i]->probe(&l->src) <= 0)
 			continue;
 		err[0] = 0;
@@ -462,6 +511,7 @@ void bsw_disk_close(struct bsw_disk *d)
 
 		if (l->ops)
 			l->ops->close(l->h);
+		bsw_disk_xt_close(l->xt);
 		bsw_cont_info_free(&l->ci);
 		if (l->dfd >= 0)
 			close(l->dfd);
@@ -493,6 +543,7 @@ static int map_one(struct bsw_disk *d, uint64_t off, uint64_t len, struct bsw_de
 	for (;;) {
 		struct layer *l;
 		struct bsw_cext ce = { 0 };
+		int xfd = -1, xdfd = -1;	/* xt layers: the extent's file */
 		int rc;
 
 		if (li >= d->nr) {
@@ -506,7 +557,8 @@ static int map_one(struct bsw_disk *d, uint64_t off, uint64_t len, struct bsw_de
 			e->len = len;
 			return 0;
 		}
-		rc = l->ops->map(l->h, off, len, &ce);
+		rc = l->xt ? bsw_disk_xt_map(l->xt, off, len, &ce, &xfd, &xdfd) :
+			     l->ops->map(l->h, off, len, &ce);
 		if (rc)
 			return rc;
 		if (ce.len == 0 || ce.len > len)
@@ -525,8 +577,8 @@ static int map_one(struct bsw_disk *d, uint64_t off, uint64_t len, struct bsw_de
 			break;
 		case BSW_CEXT_DATA:
 			e->kind = BSW_EXT_FILE;
-			e->fd = l->fd;
-			e->dfd = l->dfd;
+			e->fd = l->xt ? xfd : l->fd;
+			e->dfd = l->xt ? xdfd : l->dfd;
 			e->poff = ce.poff;
 			break;
 		}
@@ -555,7 +607,8 @@ int bsw_disk_map(struct bsw_disk *d, uint64_t off, uint64_t len,
 			struct bsw_dext *p = &ext[n - 1];
 
 			if (p->kind == e.kind && p->layer == e.layer &&
-			    ((e.kind == BSW_EXT_FILE && p->poff + p->len == e.poff) ||
+			    ((e.kind == BSW_EXT_FILE && p->fd == e.fd &&
+			      p->poff + p->len == e.poff) ||
 			     e.kind == BSW_EXT_ZERO ||
 			     (e.kind == BSW_EXT_MEM && p->mem + p->len == e.mem))) {
 				p->len += e.len;

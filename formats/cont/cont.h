@@ -79,6 +79,7 @@ struct bsw_cont_ops {
 extern const struct bsw_cont_ops bsw_raw_ops;
 extern const struct bsw_cont_ops bsw_vhd_ops;
 extern const struct bsw_cont_ops bsw_vhdx_ops;
+extern const struct bsw_cont_ops bsw_qcow2_ops, bsw_vmdk_ops;
 
 void bsw_cont_info_free(struct bsw_cont_info *info);
 
