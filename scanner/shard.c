@@ -23,6 +23,8 @@
 #include "scanner/shard.h"
 
 #define MAX_BUILD_BYTES (512u << 20)	/* an executable read whole to hash it */
+#define MAX_PLAN_LINE 16384		/* a line of a BSW_PLAN file */
+#define MAX_PLAN_LIST 20		/* differences named */
 
 struct img {
 	char *name;		/* as given (the "image" of its output line) */
@@ -36,12 +38,13 @@ struct img {
 
 struct fam {
 	const char *key;	/* root's canonical path (owned by an img) */
-	uint64_t bytes;		/* distinct layers' bytes + per-disk cost */
+	uint64_t bytes;		/* distinct layers' bytes + per-disk cost (shard.h) */
 	size_t nr_img;
 	long part;
 };
 
 struct plan {
+	bool own_names;		/* img[].name malloc'd here (a loaded plan) */
 	struct img *img;	/* sorted by (family key, canon, name) */
 	size_t nr_img;
 	struct fam *fam;	/* sorted by (bytes desc, key) */
@@ -243,17 +246,17 @@ static char *canon_path(const char *p)
 	return r ? r : strdup(p);
 }
 
-/* Bytes a layer holds: a container's file size; a raw file's allocation. */
+/*
+ * Bytes a layer holds: its file's size, capped.  A VHD/VHDX file's size is
+ * its allocated blocks and metadata.  A raw file's st_blocks would say
+ * more about a sparse raw, but it differs between copies of one file and
+ * between filesystems (a `cp --sparse=always` copy of a test disk: 28,672
+ * bytes less), and the plan must not; raw disks are large enough that the
+ * cap decides anyway.
+ */
 static uint64_t layer_bytes(const struct bsw_layer_info *li)
 {
-	struct stat st;
-	uint64_t b = li->file_size;
-
-	if (li->format && !strcmp(li->format, "raw") && li->path &&
-	    !stat(li->path, &st) && S_ISREG(st.st_mode) &&
-	    (uint64_t)st.st_blocks * 512 < b)
-		b = (uint64_t)st.st_blocks * 512;
-	return b;
+	return li->file_size < BSW_SHARD_LAYER_CAP ? li->file_size : BSW_SHARD_LAYER_CAP;
 }
 
 /*
@@ -287,7 +290,8 @@ static int probe(struct img *im)
 		if (!stat(im->name, &st) && S_ISREG(st.st_mode)) {
 			im->lay[0].dev = st.st_dev;
 			im->lay[0].ino = st.st_ino;
-			im->lay[0].bytes = st.st_size;
+			im->lay[0].bytes = (uint64_t)st.st_size < BSW_SHARD_LAYER_CAP ?
+					   (uint64_t)st.st_size : BSW_SHARD_LAYER_CAP;
 		}
 		return 0;
 	}
@@ -389,11 +393,52 @@ static int digest_lines(char **v, const long *tag, size_t n, char *out)
 	return 0;
 }
 
+/* The store digest (image names) and the plan digest (name and part). */
+static int plan_digests(struct plan *p)
+{
+	size_t i, nr = p->nr_img;
+	char **esc = NULL;
+	long *tag = NULL;
+	int r;
+
+	esc = malloc((nr ? nr : 1) * sizeof(*esc));
+	tag = malloc((nr ? nr : 1) * sizeof(*tag));
+	if (!esc || !tag) {
+		r = -ENOMEM;
+		goto out;
+	}
+	{
+		struct img **by = malloc((nr ? nr : 1) * sizeof(*by));
+
+		if (!by) {
+			r = -ENOMEM;
+			goto out;
+		}
+		for (i = 0; i < nr; i++)
+			by[i] = &p->img[i];
+		qsort(by, nr, sizeof(*by), cmp_by_esc);
+		for (i = 0; i < nr; i++) {
+			esc[i] = by[i]->esc;
+			tag[i] = p->fam[by[i]->fam].part;
+		}
+		free(by);
+	}
+	r = digest_lines(esc, NULL, nr, p->store_digest);
+	if (!r)
+		r = digest_lines(esc, tag, nr, p->plan_digest);
+out:
+	free(esc);
+	free(tag);
+	return r;
+}
+
 static void plan_free(struct plan *p)
 {
 	size_t i;
 
 	for (i = 0; i < p->nr_img; i++) {
+		if (p->own_names)
+			free(p->img[i].name);
 		free(p->img[i].esc);
 		free(p->img[i].canon);
 		free(p->img[i].root);
@@ -411,8 +456,6 @@ static int plan_build(struct plan *p, char **v, size_t nr, long count)
 {
 	struct lay *all = NULL;
 	size_t i, j, k, nl = 0;
-	char **esc = NULL;
-	long *tag = NULL;
 	int r = 0;
 
 	p->count = count;
@@ -513,35 +556,244 @@ static int plan_build(struct plan *p, char **v, size_t nr, long count)
 		p->bytes += p->fam[i].bytes;
 	}
 
-	/* digests: the store (image names) and the plan (name and part) */
-	esc = malloc((nr ? nr : 1) * sizeof(*esc));
-	tag = malloc((nr ? nr : 1) * sizeof(*tag));
-	if (!esc || !tag) {
+	r = plan_digests(p);
+	return r;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/*
+ * Say how the store v[0..nr) and the plan's images differ; true if they
+ * are the same set.  Sorts copies of the pointers only.
+ */
+static bool same_images(const struct plan *p, char **v, size_t nr, const char *file)
+{
+	char **a = malloc((nr ? nr : 1) * sizeof(*a));
+	char **b = malloc((p->nr_img ? p->nr_img : 1) * sizeof(*b));
+	size_t i = 0, j = 0, said = 0;
+
+	if (!a || !b) {
+		free(a);
+		free(b);
+		return false;
+	}
+	memcpy(a, v, nr * sizeof(*a));
+	for (j = 0; j < p->nr_img; j++)
+		b[j] = p->img[j].name;
+	qsort(a, nr, sizeof(*a), cmp_str);
+	qsort(b, p->nr_img, sizeof(*b), cmp_str);
+	j = 0;
+	while (i < nr || j < p->nr_img) {
+		int c = i == nr ? 1 : j == p->nr_img ? -1 : strcmp(a[i], b[j]);
+
+		if (!c) {
+			/* a path given twice is one image, as in a plan made here */
+			while (i + 1 < nr && !strcmp(a[i + 1], a[i]))
+				i++;
+			i++;
+			j++;
+			continue;
+		}
+		if (said++ < MAX_PLAN_LIST)
+			fprintf(stderr, "bootsweep: %s: %s %s\n", file,
+				c < 0 ? "not in the plan:" : "in the plan, not in the store:",
+				c < 0 ? a[i] : b[j]);
+		if (c < 0)
+			i++;
+		else
+			j++;
+	}
+	free(a);
+	free(b);
+	if (said)
+		fprintf(stderr, "bootsweep: %s: %zu differences: the store changed since the "
+			"plan was made (or other PATHs were given); make a new plan\n", file, said);
+	return !said;
+}
+
+/*
+ * A plan printed by `scan --plan --shards N` (every part), read back
+ * instead of opening every image's headers: BSW_PLAN=FILE.  Images are
+ * kept with the part and family the file gives them (an operator may have
+ * moved a family by hand: the digests are computed from the file).
+ * Returns 0, -EINVAL after saying why, or -errno.
+ */
+static int plan_load(struct plan *p, const char *file, char **v, size_t nr, long count)
+{
+	char line[MAX_PLAN_LINE];
+	size_t cap_img = 0, cap_fam = 0, lineno = 0;
+	long part = -1, n, q;
+	bool header = false;
+	FILE *f = fopen(file, "r");
+	int r = 0;
+
+	if (!f)
+		return -errno;
+	p->own_names = true;
+	p->count = count;
+	p->part_bytes = calloc(count, sizeof(*p->part_bytes));
+	p->part_img = calloc(count, sizeof(*p->part_img));
+	p->part_fam = calloc(count, sizeof(*p->part_fam));
+	if (!p->part_bytes || !p->part_img || !p->part_fam) {
 		r = -ENOMEM;
 		goto out;
 	}
-	{
-		struct img **by = malloc((nr ? nr : 1) * sizeof(*by));
+	while (fgets(line, sizeof(line), f)) {
+		size_t len = strlen(line);
+		const char *e;
+		uint64_t fb;
+		double g;
 
-		if (!by) {
+		lineno++;
+		if (!len || line[len - 1] != '\n') {
+			fprintf(stderr, "bootsweep: %s:%zu: line too long or torn\n", file, lineno);
+			r = -EINVAL;
+			goto out;
+		}
+		line[--len] = 0;
+		if (!strncmp(line, "# bootsweep plan: ", 18)) {
+			e = strstr(line, " parts; ");
+			while (e && e > line && e[-1] >= '0' && e[-1] <= '9')
+				e--;
+			if (header || !e || sscanf(e, "%ld parts;", &n) != 1 || n != count) {
+				fprintf(stderr, "bootsweep: %s: a plan for %ld parts wanted\n", file, count);
+				r = -EINVAL;
+				goto out;
+			}
+			header = true;
+		} else if (!strncmp(line, "# part ", 7)) {
+			if (sscanf(line + 7, "%ld/%ld", &q, &n) != 2 || n != count || q != part + 1) {
+				fprintf(stderr, "bootsweep: %s:%zu: part %ld/%ld wanted\n", file,
+					lineno, part + 1, count);
+				r = -EINVAL;
+				goto out;
+			}
+			part = q;
+		} else if (!strncmp(line, "# family ", 9)) {
+			/* "# family KEY: N images, X GB": the key may hold ": " */
+			char *c = strstr(line + 9, ": "), *last = NULL;
+			struct fam *fm;
+
+			for (; c; c = strstr(c + 2, ": "))
+				last = c;
+			if (part < 0 || !last ||
+			    sscanf(last + 2, "%ld images, %lf GB, %" SCNu64 " bytes", &n, &g, &fb) != 3) {
+				fprintf(stderr, "bootsweep: %s:%zu: not a family line\n", file, lineno);
+				r = -EINVAL;
+				goto out;
+			}
+			if (p->nr_fam == cap_fam) {
+				size_t nc = cap_fam ? cap_fam * 2 : 256;
+				struct fam *nf = realloc(p->fam, nc * sizeof(*nf));
+
+				if (!nf) {
+					r = -ENOMEM;
+					goto out;
+				}
+				p->fam = nf;
+				cap_fam = nc;
+			}
+			*last = 0;
+			fm = &p->fam[p->nr_fam++];
+			memset(fm, 0, sizeof(*fm));
+			fm->key = strdup(line + 9);	/* freed through img root */
+			fm->bytes = fb;
+			fm->part = part;
+			if (!fm->key) {
+				r = -ENOMEM;
+				goto out;
+			}
+			p->part_fam[part]++;
+			p->part_bytes[part] += fm->bytes;
+			p->bytes += fm->bytes;
+		} else if (line[0] == '#' || !line[0]) {
+			continue;
+		} else {
+			struct img *im;
+
+			if (!p->nr_fam || p->nr_img >= 10000000u) {
+				fprintf(stderr, "bootsweep: %s:%zu: an image outside a family\n",
+					file, lineno);
+				r = -EINVAL;
+				goto out;
+			}
+			if (p->nr_img == cap_img) {
+				size_t nc = cap_img ? cap_img * 2 : 1024;
+				struct img *ni = realloc(p->img, nc * sizeof(*ni));
+
+				if (!ni) {
+					r = -ENOMEM;
+					goto out;
+				}
+				p->img = ni;
+				cap_img = nc;
+			}
+			im = &p->img[p->nr_img];
+			memset(im, 0, sizeof(*im));
+			im->fam = p->nr_fam - 1;
+			im->name = strdup(line);
+			im->esc = json_token(line);
+			p->nr_img++;
+			if (!im->name || !im->esc) {
+				r = -ENOMEM;
+				goto out;
+			}
+			if (!p->fam[im->fam].nr_img++) {
+				/* the family's key is owned by its first image */
+				im->root = (char *)p->fam[im->fam].key;
+			}
+			p->part_img[part]++;
+		}
+	}
+	if (ferror(f)) {
+		r = -EIO;
+		goto out;
+	}
+	if (!header || part != count - 1) {
+		fprintf(stderr, "bootsweep: %s: not a whole plan of %ld parts (scan --plan "
+			"--shards %ld, every part)\n", file, count, count);
+		r = -EINVAL;
+		goto out;
+	}
+	if (!same_images(p, v, nr, file)) {
+		r = -EINVAL;
+		goto out;
+	}
+	{
+		/* a name twice in the file would be swept twice */
+		char **b = malloc((p->nr_img ? p->nr_img : 1) * sizeof(*b));
+		size_t i;
+
+		if (!b) {
 			r = -ENOMEM;
 			goto out;
 		}
-		for (i = 0; i < nr; i++)
-			by[i] = &p->img[i];
-		qsort(by, nr, sizeof(*by), cmp_by_esc);
-		for (i = 0; i < nr; i++) {
-			esc[i] = by[i]->esc;
-			tag[i] = p->fam[by[i]->fam].part;
-		}
-		free(by);
+		for (i = 0; i < p->nr_img; i++)
+			b[i] = p->img[i].name;
+		qsort(b, p->nr_img, sizeof(*b), cmp_str);
+		for (i = 1; i < p->nr_img && !r; i++)
+			if (!strcmp(b[i], b[i - 1])) {
+				fprintf(stderr, "bootsweep: %s: %s twice\n", file, b[i]);
+				r = -EINVAL;
+			}
+		free(b);
+		if (r)
+			goto out;
 	}
-	r = digest_lines(esc, NULL, nr, p->store_digest);
-	if (!r)
-		r = digest_lines(esc, tag, nr, p->plan_digest);
+	r = plan_digests(p);
 out:
-	free(esc);
-	free(tag);
+	/* a family key not yet owned by an image (a family with no images) */
+	if (p->fam) {
+		size_t i;
+
+		for (i = 0; i < p->nr_fam; i++)
+			if (!p->fam[i].nr_img)
+				free((char *)p->fam[i].key);
+	}
+	fclose(f);
 	return r;
 }
 
@@ -598,8 +850,9 @@ static void print_part(const struct plan *p, long q, const char *rule)
 			continue;
 		if (im->fam != f) {
 			f = im->fam;
-			printf("# family %s: %zu images, %.3f GB\n", p->fam[f].key,
-			       p->fam[f].nr_img, gb(p->fam[f].bytes));
+			printf("# family %s: %zu images, %.3f GB, %" PRIu64 " bytes\n",
+			       p->fam[f].key, p->fam[f].nr_img, gb(p->fam[f].bytes),
+			       p->fam[f].bytes);
 		}
 		printf("%s\n", im->name);
 	}
@@ -662,7 +915,8 @@ bool bsw_shard_apply(const struct bsw_shard_opts *so, char **v, size_t *nr,
 		     int *status)
 {
 	struct plan p = { 0 };
-	char rule[256] = "", **keep = NULL;
+	char rule[512] = "", **keep = NULL;
+	const char *plan_file;
 	long index, count, q;
 	size_t i, n = 0;
 	int r;
@@ -691,11 +945,24 @@ bool bsw_shard_apply(const struct bsw_shard_opts *so, char **v, size_t *nr,
 		*status = BSW_EXIT_USAGE;
 		return true;
 	}
-	r = plan_build(&p, v, *nr, count);
-	if (r) {
-		fprintf(stderr, "bootsweep: planning the parts: %s\n", strerror(-r));
-		*status = BSW_EXIT_OPERR;
-		goto stop;
+	plan_file = getenv("BSW_PLAN");
+	if (plan_file && *plan_file) {
+		r = plan_load(&p, plan_file, v, *nr, count);
+		if (r) {
+			if (r != -EINVAL)
+				fprintf(stderr, "bootsweep: BSW_PLAN=%s: %s\n", plan_file, strerror(-r));
+			*status = BSW_EXIT_OPERR;
+			goto stop;
+		}
+		if (strlen(rule) + strlen(plan_file) + 24 < sizeof(rule))
+			strcat(strcat(rule, "; plan from BSW_PLAN="), plan_file);
+	} else {
+		r = plan_build(&p, v, *nr, count);
+		if (r) {
+			fprintf(stderr, "bootsweep: planning the parts: %s\n", strerror(-r));
+			*status = BSW_EXIT_OPERR;
+			goto stop;
+		}
 	}
 	if (so->plan) {
 		printf("# bootsweep plan: %zu images, %zu families, %.3f GB estimated, "

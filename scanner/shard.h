@@ -16,8 +16,15 @@
 struct bsw_triage_opts;
 
 #define BSW_SHARD_MAX_PARTS 100000u	/* N at most */
-/* what one disk costs beyond its allocated bytes, as bytes (docs/scaling.md) */
-#define BSW_SHARD_DISK_COST (16ull << 20)
+/*
+ * The estimate (docs/scaling.md): a disk costs BSW_SHARD_DISK_COST, the
+ * bytes its CPU time is worth (1.17 s a disk at 0.22 GB/s a thread,
+ * measured), plus each distinct layer file's size (a VHD/VHDX file holds
+ * its allocated blocks) up to BSW_SHARD_LAYER_CAP (a sweep reads a
+ * volume's metadata, never all of it: 605 MB of a realistic 4 GiB disk).
+ */
+#define BSW_SHARD_DISK_COST (256ull << 20)
+#define BSW_SHARD_LAYER_CAP (1ull << 30)
 #define BSW_SHARD_SCHEMA "bootsweep-part/1"
 #define BSW_SHARD_SUFFIX ".part.json"
 
@@ -43,7 +50,8 @@ int bsw_shard_opt(struct bsw_shard_opts *so, int opt, const char *arg);
 /*
  * Called by scan once its image list v[0..*nr) is built.  When a part is
  * in effect (--shard, SLURM_ARRAY_TASK_ID, JOB_COMPLETION_INDEX), says on
- * stderr which rule gave it, keeps in v only this part's images (the
+ * stderr which rule gave it, plans (or reads the plan BSW_PLAN names),
+ * keeps in v only this part's images (the
  * others are free()d, *nr shrinks; v itself is not reallocated) and writes
  * the sidecar outp + BSW_SHARD_SUFFIX.  With --plan prints the part (or
  * every part) on stdout instead.

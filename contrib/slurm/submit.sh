@@ -8,20 +8,24 @@
 #   -t TASKS   only these array indices (e.g. 3 or 3,7): rerun failed parts
 #              into an existing OUTDIR; they complete with --resume
 #   -m         do not submit the merge job
+#   -P         plan once, here (OUTDIR/plan.txt), and hand it to the tasks
+#              (BSW_PLAN): tasks skip opening every image's headers, which
+#              matters from ~10,000 disks (docs/scaling.md)
 # Environment passed to the tasks: BSW_BIN, BSW_SCAN_ARGS, BSW_MEM_CAP.
 # Extra sbatch options (partition, account, QOS) go in SBATCH_ARGS, e.g.
 #   submit.sh -n 64 -o /scratch/sweep1 -- -p batch -A ops /store
 # Prints the array job id and the merge job id.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
-parts=16 out="" tasks="" merge=1 extra=()
-while getopts "n:o:t:mh" o; do
+parts=16 out="" tasks="" merge=1 plan=0 extra=()
+while getopts "n:o:t:mPh" o; do
 	case $o in
 	n) parts=$OPTARG ;;
 	o) out=$OPTARG ;;
 	t) tasks=$OPTARG ;;
 	m) merge=0 ;;
-	*) sed -n '2,16p' "$0" >&2; exit 2 ;;
+	P) plan=1 ;;
+	*) sed -n '2,19p' "$0" >&2; exit 2 ;;
 	esac
 done
 shift $((OPTIND - 1))
@@ -40,6 +44,15 @@ fi
 store=()
 for s in "$@"; do store+=("$(realpath -e "$s")"); done
 array=${tasks:-0-$((parts - 1))}
+if [ "$plan" = 1 ]; then
+	# a rerun keeps the plan its parts were made with
+	if [ -z "$tasks" ] || [ ! -s "$out/plan.txt" ]; then
+		"${BSW_BIN:-bootsweep}" scan --plan --shards "$parts" "${store[@]}" > "$out/plan.txt.tmp" &&
+			mv "$out/plan.txt.tmp" "$out/plan.txt" || { echo "submit.sh: planning failed" >&2; exit 1; }
+	fi
+	export BSW_PLAN=$out/plan.txt
+	head -1 "$BSW_PLAN"
+fi
 # BSW_SHARDS: the task id is the part (0..N-1), so that a rerun of task 3
 # alone (-t 3, an array of one task) still sweeps part 3 of N.
 job=$(BSW_STORE="${store[*]}" BSW_OUT="$out" BSW_SHARDS="$parts" \

@@ -83,6 +83,28 @@ for i in 0 1 2 3; do
 	done
 done
 
+note "BSW_PLAN: a plan made once gives every task the same part and sidecar"
+"$BIN" scan --plan --shards 4 store > "$W/plan.txt" 2> /dev/null || fail "plan file"
+for i in 0 1 2 3; do
+	BSW_PLAN=$W/plan.txt "$BIN" scan --plan --shard $i/4 store > "$W/r.file" 2> "$W/r.err" || { cat "$W/r.err"; fail "BSW_PLAN part $i"; }
+	grep -q "plan from BSW_PLAN=" "$W/r.err" || fail "BSW_PLAN not said"
+	"$BIN" scan --plan --shard $i/4 store > "$W/r.shard" 2> /dev/null
+	diff <(grep -v '^# part' "$W/r.shard") <(grep -v '^# part' "$W/r.file") || fail "BSW_PLAN part $i differs"
+done
+mkdir -p "$W/pp"
+BSW_PLAN=$W/plan.txt "$BIN" scan -q --shard 2/4 store -o "$W/pp/a.jsonl" 2> /dev/null
+"$BIN" scan -q --shard 2/4 store -o "$W/pp/b.jsonl" 2> /dev/null
+for f in a b; do sed 's/"rule":"[^"]*"//; s/"output":"[^"]*"//' "$W/pp/$f.jsonl.part.json" > "$W/pp/$f.side"; done
+cmp -s "$W/pp/a.side" "$W/pp/b.side" || { diff "$W/pp/a.side" "$W/pp/b.side"; fail "BSW_PLAN sidecar differs"; }
+BSW_PLAN=$W/plan.txt "$BIN" scan --plan --shard 1/4 store/a store/b > /dev/null 2> "$W/r.err"
+[ $? -eq 8 ] && grep -q "in the plan, not in the store: store/solo/clean.img" "$W/r.err" || fail "a changed store is not refused"
+BSW_PLAN=$W/plan.txt "$BIN" scan --plan --shard 1/3 store > /dev/null 2>&1
+[ $? -eq 8 ] || fail "a plan of another N is not refused"
+head -5 "$W/plan.txt" > "$W/torn.txt"
+BSW_PLAN=$W/torn.txt "$BIN" scan --plan --shard 1/4 store > /dev/null 2>&1
+[ $? -eq 8 ] || fail "a torn plan is not refused"
+cd "$W/one" || exit 1
+
 note "usage errors (16)"
 expect16() { "$@" > /dev/null 2>&1; rc=$?; [ $rc -eq 16 ] || fail "exit $rc, not 16: $*"; }
 expect16 "$BIN" scan --shard 4/4 store -o x

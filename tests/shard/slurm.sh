@@ -6,7 +6,8 @@
 # The merge must equal a single-process sweep apart from timings.  Then
 # one task is killed in flight: merge names the missing part and images,
 # the afterok merge job is cancelled, and rerunning that task alone
-# (submit.sh -t 1, --resume) completes the store.
+# (submit.sh -t 1, --resume) completes the store.  The second sweep is
+# planned once at submission (submit.sh -P, BSW_PLAN).
 #
 # Skips (77) only when the cluster cannot start for a reason outside
 # bootsweep (packages missing, not root, daemons refusing), and says so
@@ -144,7 +145,7 @@ note "task 1 killed in flight"
 # when its first line is out (results are the same: the child's 60 s limit)
 printf '#!/bin/sh\nsleep 2\nexec "%s" "$@"\n' "$BIN" > "$W/slow"
 chmod +x "$W/slow"
-BSW_NTFS3G_HELPER=$W/slow bash "$SUB" -n 4 -o "$W/run2" -- --mem=1G "$W/store" | tee "$W/sub2" || fail "submit 2"
+BSW_NTFS3G_HELPER=$W/slow bash "$SUB" -P -n 4 -o "$W/run2" -- --mem=1G "$W/store" | tee "$W/sub2" || fail "submit 2"
 job=$(awk '/^array job/ {sub(":", "", $3); print $3}' "$W/sub2")
 mjob=$(awk '/^merge job/ {sub(":", "", $3); print $3}' "$W/sub2")
 part=$W/run2/parts/part-00001.jsonl
@@ -169,13 +170,14 @@ grep -q 'missing: "' "$W/m2.err" || fail "merge does not name the images"
 [ ! -e "$W/m2.jsonl" ] || fail "an incomplete merge was written"
 
 note "rerun task 1 alone (--resume), with the merge job"
-bash "$SUB" -n 4 -t 1 -o "$W/run2" -- --mem=1G "$W/store" | tee "$W/sub3" || fail "submit 3"
+bash "$SUB" -P -n 4 -t 1 -o "$W/run2" -- --mem=1G "$W/store" | tee "$W/sub3" || fail "submit 3"
 job=$(awk '/^array job/ {sub(":", "", $3); print $3}' "$W/sub3")
 mjob=$(awk '/^merge job/ {sub(":", "", $3); print $3}' "$W/sub3")
 wait_gone "$job" 120 || fail "rerun did not finish"
 wait_gone "$mjob" 60 || fail "merge job did not finish"
 cat "$W/run2/logs/part-1.log" "$W/run2/logs/merge.log"
 grep -q "already in the output" "$W/run2/logs/part-1.log" || fail "the rerun did not resume"
+grep -q "plan from BSW_PLAN=$W/run2/plan.txt" "$W/run2/logs/part-1.log" || fail "the rerun did not use the plan made at submission"
 [ "$(state "$mjob")" = COMPLETED ] || fail "merge job after the rerun: $(state "$mjob")"
 same_results "$W/single.jsonl" "$W/run2/bootsweep.jsonl" || fail "store not complete after the rerun"
 echo "PASS"
