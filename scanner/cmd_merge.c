@@ -729,7 +729,7 @@ int bsw_cmd_merge(int argc, char **argv)
 	const struct part *ref = NULL;
 	bool partial = false, quiet = false, complete;
 	const char *outp;
-	size_t i, j, missing = 0, expected = 0;
+	size_t i, j, missing = 0, expected = 0, *miss, *named;
 	struct stat st;
 	int c, r = 0, ret = BSW_EXIT_OK;
 
@@ -823,30 +823,40 @@ int bsw_cmd_merge(int argc, char **argv)
 	if (r)
 		goto operr;
 
-	/* what is missing, part by part */
+	/* what is missing, part by part: one pass counts, one names */
+	miss = calloc(m->nr_parts, sizeof(*miss));
+	named = calloc(m->nr_parts, sizeof(*named));
+	if (!miss || !named) {
+		free(miss);
+		free(named);
+		r = -ENOMEM;
+		goto operr;
+	}
+	for (j = 0; j < m->nr_w; j++)
+		if (!m->w[j].found && m->parts[m->w[j].part].f)
+			miss[m->w[j].part]++;
 	for (i = 0; i < m->nr_parts; i++) {
 		struct part *p = &m->parts[i];
-		size_t n = 0, named = 0;
 
-		if (!p->ok || !p->f)
+		if (!miss[i])
 			continue;
-		for (j = 0; j < m->nr_w; j++)
-			if (m->w[j].part == i && !m->w[j].found)
-				n++;
-		if (!n)
-			continue;
-		missing += n;
+		missing += miss[i];
 		problem(m, "part %ld/%ld (%s): %zu of %zu images have no line; rerun this "
 			"part with --resume (the same command and -o)", p->index, p->count,
-			p->jsonl, n, p->part_images);
-		for (j = 0; j < m->nr_w && named < MERGE_LIST; j++)
-			if (m->w[j].part == i && !m->w[j].found) {
-				fprintf(stderr, "  missing: %s\n", m->w[j].esc);
-				named++;
-			}
-		if (n > named)
-			fprintf(stderr, "  ... and %zu more\n", n - named);
+			p->jsonl, miss[i], p->part_images);
 	}
+	for (j = 0; j < m->nr_w; j++) {
+		size_t q = m->w[j].part;
+
+		if (m->w[j].found || !miss[q] || named[q] >= MERGE_LIST)
+			continue;
+		fprintf(stderr, "  part %ld missing: %s\n", m->parts[q].index, m->w[j].esc);
+		if (++named[q] == MERGE_LIST && miss[q] > MERGE_LIST)
+			fprintf(stderr, "  part %ld: ... and %zu more\n", m->parts[q].index,
+				miss[q] - MERGE_LIST);
+	}
+	free(miss);
+	free(named);
 	for (i = 0; i < m->nr_parts; i++)
 		if (m->parts[i].ok && !m->parts[i].f)
 			missing += m->parts[i].part_images;
