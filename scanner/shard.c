@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -456,7 +457,7 @@ static int plan_build(struct plan *p, char **v, size_t nr, long count)
 {
 	struct lay *all = NULL;
 	size_t i, j, k, nl = 0;
-	int r = 0;
+	int r = 0, nt;
 
 	p->count = count;
 	p->img = calloc(nr ? nr : 1, sizeof(*p->img));
@@ -469,8 +470,16 @@ static int plan_build(struct plan *p, char **v, size_t nr, long count)
 	for (i = 0; i < nr; i++)
 		p->img[i].name = v[i];
 
-	/* headers only; a disk belongs to the thread that opened it */
-#pragma omp parallel for schedule(dynamic, 4) reduction(min:r)
+	/*
+	 * Headers only; a disk belongs to the thread that opened it.  About
+	 * 24 small reads an image, one after the other: waiting, not CPU, so
+	 * at least 8 threads (101 cold VHDX children here: 1.1-1.2 s with 2,
+	 * 0.7-0.9 s with 16).
+	 */
+	nt = omp_get_max_threads();
+	if (nt < 8)
+		nt = 8;
+#pragma omp parallel for schedule(dynamic, 4) reduction(min:r) num_threads(nt)
 	for (i = 0; i < nr; i++) {
 		int e = probe(&p->img[i]);
 
