@@ -177,6 +177,12 @@ int bsw_fat_open(struct bsw_fat **out, const struct bsw_src *src,
 		r = -EINVAL;
 		goto fail;
 	}
+	/* the table is read from the partition: it cannot be larger */
+	if (!bsw_range_ok(f->b.fat_off, flen, src->size)) {
+		*why = "FAT extends past the end of the partition";
+		r = -EINVAL;
+		goto fail;
+	}
 	f->fat_len = (size_t)flen;
 	f->fat = malloc(f->fat_len);
 	if (!f->fat) {
@@ -344,6 +350,12 @@ int bsw_fat_read_all(struct bsw_fat *f, const struct bsw_fat_ent *e,
 		return -EISDIR;
 	if (e->size > max)
 		return -EFBIG;
+	/* no more than the data area can hold (the size is on-disk data) */
+	if (e->size > (uint64_t)f->b.nr_clusters * f->b.cluster_size ||
+	    e->size > f->src->size) {
+		report_chain(f, e, e->first_cluster, -EIO);
+		return -EIO;
+	}
 	rc.buf = malloc(e->size ? e->size : 1);
 	if (!rc.buf)
 		return -ENOMEM;

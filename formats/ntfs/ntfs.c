@@ -61,7 +61,9 @@ static int pass0(struct bsw_ntfs *v)
 	if (!rp && bp.nr_sectors < UINT64_MAX / bp.bps &&
 	    bp.nr_sectors * bp.bps + bp.bps <= v->src->size)
 		boff = bp.nr_sectors * bp.bps;
-	else if (!rp && bp.nr_sectors * bp.bps + 512 <= v->src->size)
+	else if (!rp && v->src->size >= 512 &&
+		 bp.nr_sectors <= (v->src->size - 512) / bp.bps)
+		/* (divided, not multiplied: nr_sectors * bps can wrap) */
 		boff = bp.nr_sectors * bp.bps;
 	else
 		boff = (v->src->size - 512) & ~511ull;
@@ -973,6 +975,22 @@ static int pass1(struct bsw_ntfs *v)
 	if (nr > v->src->size / rs)
 		nr = v->src->size / rs;
 	cap = v->o.max_records ? v->o.max_records : BSW_NTFS_MAX_RECORDS;
+	{
+		/*
+		 * The memory budget: per record its summary, about one name
+		 * and its share of the name pool and sort index; the cluster
+		 * bitmap of the checks comes off the top.
+		 */
+		uint64_t mem = v->o.mem_cap ? v->o.mem_cap : BSW_NTFS_MEM_CAP;
+		uint64_t bmap = v->o.run_checks && v->bs.nr_clusters <= BSW_NTFS_MAX_BMAP_CLUSTERS ?
+				(v->bs.nr_clusters + 7) / 8 : 0;
+		uint64_t per_rec = sizeof(*v->recs) + sizeof(struct ntfs_name) +
+				   sizeof(uint32_t) + 64;
+		uint64_t by_mem = mem > bmap ? (mem - bmap) / per_rec : 0;
+
+		if (by_mem < cap)
+			cap = BSW_MAX(by_mem, 16);
+	}
 	if (nr > cap) {
 		BSW_REPORT(v->fx, PR_NTFS_1_MFT_CAP, .n = (int64_t)nr,
 			   .n2 = (int64_t)cap);

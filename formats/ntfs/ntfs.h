@@ -21,6 +21,12 @@ struct bsw_ntfs;
 struct bsw_ntfs_opts {
 	uint64_t max_records;	/* cap on MFT records parsed; 0 = 16M */
 	bool run_checks;	/* run the volume checks (findings to fx) */
+	/*
+	 * Bytes the per-record state may take (record summaries, names,
+	 * the cluster bitmap of the checks); 0 = 1 GiB.  A $MFT larger than
+	 * that is parsed up to what fits, with the NTFS-META cap finding.
+	 */
+	uint64_t mem_cap;
 };
 
 /* Per-record flags in bsw_ntfs_stat.rflags */

@@ -16,6 +16,7 @@
 
 /* Caps on every on-disk list (STYLE.md section 3). */
 #define BSW_NTFS_MAX_RECORDS	(16u << 20)	/* default opts->max_records */
+#define BSW_NTFS_MEM_CAP	(1ull << 30)	/* default opts->mem_cap */
 #define BSW_NTFS_MAX_ATTRS	256	/* attributes walked in one record */
 #define BSW_NTFS_MAX_RUNS	(1u << 20)	/* runs in one runlist */
 #define BSW_NTFS_MAX_ALIST	4096	/* $ATTRIBUTE_LIST entries */

@@ -263,8 +263,23 @@ int bsw_regf_vk_data(const struct bsw_hive *h, uint32_t v, struct bsw_hval *o)
 		const uint8_t *l = bsw_regf_cell(h, get_le32(d + 4), &lsz);
 		size_t got = 0;
 
-		if (!l || (uint64_t)nseg * 4 > lsz || nseg > BSW_MAX_REGF_SEGS)
+		if (!l || (uint64_t)nseg * 4 > lsz || nseg > BSW_MAX_REGF_SEGS ||
+		    (uint64_t)nseg * BSW_REGF_SEG_MAX < len)
 			return -EIO;
+		/*
+		 * The segments must cover len before anything is allocated:
+		 * the claimed size is up to 2 GiB, the hive holds far less.
+		 */
+		for (uint32_t i = 0; i < nseg && got < len; i++) {
+			uint32_t ssz;
+
+			if (!bsw_regf_cell(h, get_le32(l + 4 * i), &ssz))
+				return -EIO;
+			got += ssz < BSW_REGF_SEG_MAX ? ssz : BSW_REGF_SEG_MAX;
+		}
+		if (got < len)
+			return -EIO;
+		got = 0;
 		o->data = malloc(len + 1);
 		if (!o->data)
 			return -ENOMEM;

@@ -27,6 +27,7 @@
 #define VHDX_MAX_OVERLAY	8192u	/* overlay pieces: insertion is linear, so cap the quadratic worst case */
 #define VHDX_MAX_META		(1 * MiB)
 #define VHDX_MAX_SIZE		(64ull << 40)	/* 64 TiB, the format's limit */
+#define VHDX_SBM_SLOTS		64u	/* sector-bitmap cache: one block's bits per slot */
 
 enum {
 	PB_NOT_PRESENT = 0, PB_UNDEFINED = 1, PB_ZERO = 2, PB_UNMAPPED = 3,
@@ -66,8 +67,17 @@ struct vhdx {
 	bool has_parent, leave_alloc;
 	uint64_t nr_bat;
 	uint64_t *bat;
-	uint8_t **sbm;			/* sector bitmaps per chunk, lazily */
 	uint64_t nr_chunks;
+	/*
+	 * Differencing disks: the sector-bitmap bits of one payload block
+	 * (block / lss / 8 bytes, 32 B to 64 KiB) per slot, direct-mapped by
+	 * block number and read on demand, so memory stays at most 64 slices
+	 * however large the disk is.
+	 */
+	uint32_t sbm_slice;
+	uint8_t *sbm;			/* VHDX_SBM_SLOTS * sbm_slice bytes */
+	uint64_t sbm_blk[VHDX_SBM_SLOTS];	/* block + 1 held by the slot; 0 = empty */
+	struct bsw_budget mem;		/* what this layer holds (opts->mem_cap) */
 };
 
 static bool crc_ok(uint8_t *p, size_t len, size_t csum_off)
@@ -254,6 +264,7 @@ static int log_apply(struct vhdx *x, uint8_t *h, uint64_t fsize_cap)
 }
 
 #define VHDX_MAX_HEADS	16	/* candidate heads tried, highest first */
+#define LOG_WIN		(64 * KiB)	/* scan window over the log */
 
 /*
  * Find the active sequence (MS-VHDX 2.3.3) and apply it.  The log is
@@ -274,6 +285,8 @@ static int log_replay(struct vhdx *x, const uint8_t *hdr, struct bsw_fx *fx,
 	struct lentry *ents = NULL;
 	uint32_t *slot = NULL, n = 0, nslots;
 	uint64_t below = UINT64_MAX;	/* heads tried have sequences >= this */
+	uint64_t wstart = UINT64_MAX;	/* log offset of the window */
+	uint8_t *win = NULL;
 	int rc;
 
 	(void)fx;
@@ -281,21 +294,47 @@ static int log_replay(struct vhdx *x, const uint8_t *hdr, struct bsw_fx *fx,
 	    loglen > VHDX_MAX_LOG || !bsw_range_ok(logoff, loglen, x->file->size))
 		return -EINVAL;
 	nslots = loglen / 4096;
+	/* The log copy is kept (the overlay points into it); the tables are not. */
+	if (!bsw_budget_fits(&x->mem, loglen + (uint64_t)nslots * (sizeof(*ents) + sizeof(*slot))))
+		return -EFBIG;
+	bsw_budget_take(&x->mem, loglen);
+	/*
+	 * The log is scanned through a 64 KiB window; only entries whose
+	 * header looks valid are copied into logbuf (and checksummed), so
+	 * the parts of the copy that hold nothing are never touched.
+	 */
 	x->logbuf = malloc(loglen);
 	ents = malloc(nslots * sizeof(*ents));
 	slot = malloc(nslots * sizeof(*slot));
-	if (!x->logbuf || !ents || !slot) {
+	win = malloc(LOG_WIN);
+	if (!x->logbuf || !ents || !slot || !win) {
 		rc = -ENOMEM;
 		goto out;
 	}
-	rc = bsw_src_read_full(x->file, x->logbuf, loglen, logoff);
-	if (rc)
-		goto out;
 	for (uint32_t i = 0; i < nslots; i++)
 		slot[i] = UINT32_MAX;
 	for (uint64_t o = 0; o < loglen; ) {
 		struct lentry e;
+		const uint8_t *peek;
+		uint32_t len;
 
+		if (wstart == UINT64_MAX || o < wstart || o + 64 > wstart + LOG_WIN) {
+			wstart = o;
+			rc = bsw_src_read_full(x->file, win, BSW_MIN(LOG_WIN, loglen - o),
+					       logoff + o);
+			if (rc)
+				goto out;
+		}
+		peek = win + (o - wstart);
+		len = get_le32(peek + 8);
+		if (memcmp(peek, "loge", 4) || memcmp(peek + 32, guid, 16) ||
+		    len < 4096 || len % 4096 || o + len > loglen) {
+			o += 4096;
+			continue;
+		}
+		rc = bsw_src_read_full(x->file, x->logbuf + o, len, logoff + o);
+		if (rc)
+			goto out;
 		if (log_entry_ok(x->logbuf, loglen, o, guid, &e)) {
 			slot[o / 4096] = n;
 			ents[n++] = e;
@@ -345,6 +384,7 @@ static int log_replay(struct vhdx *x, const uint8_t *hdr, struct bsw_fx *fx,
 	}
 	rc = 0;
 out:
+	free(win);
 	free(ents);
 	free(slot);
 	return rc;
@@ -421,14 +461,32 @@ static const char *span_name(int64_t idx)
  * the log (MS-VHDX 2.2: regions and payload are disjoint 1 MiB-aligned
  * ranges); an image that breaks this cannot be read consistently.
  */
+static bool bat_allocated(const struct vhdx *x, uint64_t i)
+{
+	unsigned st = x->bat[i] & 7;
+	bool sb = (i % (x->chunk_ratio + 1)) == x->chunk_ratio;
+
+	return (sb && st == 6) ||
+	       (!sb && (st == PB_FULLY_PRESENT || st == PB_PARTIALLY_PRESENT));
+}
+
 static int check_overlaps(const struct vhdx *x, const uint8_t *hdr,
 			  uint64_t bat_off, uint32_t bat_len, uint64_t meta_off,
 			  uint32_t meta_len, char *err, size_t errlen)
 {
-	struct span *sp = malloc((x->nr_bat + 3) * sizeof(*sp));
-	uint64_t n = 0;
+	struct span *sp;
+	uint64_t n = 0, nalloc = 0;
 	int rc = 0;
 
+	for (uint64_t i = 0; i < x->nr_bat; i++)
+		nalloc += bat_allocated(x, i);
+	/* transient: one span per allocated block, charged against the cap */
+	if (!bsw_budget_fits(&x->mem, (nalloc + 3) * sizeof(*sp)))
+		return bsw_cont_err(err, errlen, -EFBIG, "VHDX overlap check of %llu allocated blocks needs %llu bytes of memory, above the per-disk memory cap of %llu bytes",
+				    (unsigned long long)nalloc,
+				    (unsigned long long)((nalloc + 3) * sizeof(*sp)),
+				    (unsigned long long)x->mem.cap);
+	sp = malloc((nalloc + 3) * sizeof(*sp));
 	if (!sp)
 		return -ENOMEM;
 	sp[n++] = (struct span){ bat_off, bat_len, -1 };
@@ -436,11 +494,9 @@ static int check_overlaps(const struct vhdx *x, const uint8_t *hdr,
 	if (get_le32(hdr + 68))
 		sp[n++] = (struct span){ get_le64(hdr + 72), get_le32(hdr + 68), -3 };
 	for (uint64_t i = 0; i < x->nr_bat; i++) {
-		unsigned st = x->bat[i] & 7;
 		bool sb = (i % (x->chunk_ratio + 1)) == x->chunk_ratio;
 
-		if ((sb && st == 6) ||
-		    (!sb && (st == PB_FULLY_PRESENT || st == PB_PARTIALLY_PRESENT)))
+		if (bat_allocated(x, i))
 			sp[n++] = (struct span){ (x->bat[i] >> 20) * MiB,
 						 sb ? 1 * MiB : x->block, (int64_t)i };
 	}
@@ -471,7 +527,7 @@ static int vhdx_open(void **h, const struct bsw_src *src,
 		     const struct bsw_cont_opts *opts, struct bsw_fx *fx,
 		     struct bsw_cont_info *info, char *err, size_t errlen)
 {
-	uint8_t hd[2][4096], *hdr = NULL, *rt = NULL, *meta = NULL;
+	uint8_t hd[2][4096], *hdr = NULL, *rt = NULL, *meta = NULL, *item = NULL;
 	uint64_t bat_off = 0, meta_off = 0, fsize = src->size;
 	uint32_t bat_len = 0, meta_len = 0;
 	const char *why[2];
@@ -482,6 +538,7 @@ static int vhdx_open(void **h, const struct bsw_src *src,
 	if (!x)
 		return -ENOMEM;
 	x->file = src;
+	bsw_budget_init(&x->mem, opts ? opts->mem_cap : 0);
 	x->ov = (struct bsw_src){ .pread = ov_pread, .ctx = x, .size = fsize,
 				  .name = src->name };
 	info->format = "vhdx";
@@ -509,11 +566,18 @@ static int vhdx_open(void **h, const struct bsw_src *src,
 		uint64_t seq = 0;
 
 		rc = log_replay(x, hdr, fx, &seq);
-		if (rc < 0 && rc != -ENOMEM) {
+		if (rc == -EFBIG) {
+			rc = bsw_cont_err(err, errlen, -EFBIG, "VHDX log of %u bytes does not fit the per-disk memory cap of %llu bytes",
+					  get_le32(hdr + 68), (unsigned long long)x->mem.cap);
+			goto fail;
+		} else if (rc < 0 && rc != -ENOMEM) {
 			/* A sequence that failed half-way is not applied at all. */
 			free(x->pc);
 			x->pc = NULL;
 			x->nr_pc = 0;
+			free(x->logbuf);
+			x->logbuf = NULL;
+			bsw_budget_give(&x->mem, get_le32(hdr + 68));
 			BSW_REPORT(fx, PR_2_VHDX_LOG_BAD, .str = "log region invalid");
 		} else if (rc == 0) {
 			BSW_REPORT(fx, PR_2_VHDX_LOG_BAD, .str = "no valid entry");
@@ -557,19 +621,29 @@ static int vhdx_open(void **h, const struct bsw_src *src,
 				  (unsigned long long)meta_off, (unsigned long long)x->ov.size);
 		goto fail;
 	}
-	meta = malloc(meta_len);
-	if (!meta) {
-		rc = -ENOMEM;
-		goto fail;
-	}
-	rc = bsw_src_read_full(&x->ov, meta, meta_len, meta_off);
-	if (rc)
-		goto fail;
-	if (meta_len < 64 * KiB || memcmp(meta, "metadata", 8) ||
-	    get_le16(meta + 10) > 2047) {
-		rc = bsw_cont_err(err, errlen, -EINVAL, "VHDX metadata table at %llu is invalid",
-				  (unsigned long long)meta_off);
-		goto fail;
+	/*
+	 * Only the table (32 bytes per entry) and the items bootsweep uses
+	 * are read, not the whole region: each item is read at its own size.
+	 */
+	{
+		uint8_t th[32];
+
+		if (meta_len < 64 * KiB ||
+		    bsw_src_read_full(&x->ov, th, sizeof(th), meta_off) ||
+		    memcmp(th, "metadata", 8) || get_le16(th + 10) > 2047) {
+			rc = bsw_cont_err(err, errlen, -EINVAL, "VHDX metadata table at %llu is invalid",
+					  (unsigned long long)meta_off);
+			goto fail;
+		}
+		meta = malloc(32 + 32 * (size_t)get_le16(th + 10));
+		if (!meta) {
+			rc = -ENOMEM;
+			goto fail;
+		}
+		rc = bsw_src_read_full(&x->ov, meta, 32 + 32 * (size_t)get_le16(th + 10),
+				       meta_off);
+		if (rc)
+			goto fail;
 	}
 	{
 		bool have_fp = false, have_vs = false;
@@ -578,12 +652,33 @@ static int vhdx_open(void **h, const struct bsw_src *src,
 		for (uint32_t i = 0, n = get_le16(meta + 10); i < n; i++) {
 			const uint8_t *e = meta + 32 + 32 * i;
 			uint32_t o = get_le32(e + 16), l = get_le32(e + 20);
-			const uint8_t *d = meta + o;
+			uint8_t small[8];
+			const uint8_t *d = small;
+			uint32_t want = 0;
 
 			if (!bsw_range_ok(o, l, meta_len) || (l && o < 64 * KiB)) {
 				rc = bsw_cont_err(err, errlen, -EINVAL, "VHDX metadata item %u (offset %u, length %u) lies outside the metadata region",
 						  i, o, l);
 				goto fail;
+			}
+			if (!memcmp(e, G_FILEPARAM, 16) || !memcmp(e, G_VSIZE, 16))
+				want = 8;
+			else if (!memcmp(e, G_LSS, 16) || !memcmp(e, G_PSS, 16))
+				want = 4;
+			if (want && l >= want &&
+			    (rc = bsw_src_read_full(&x->ov, small, want, meta_off + o)))
+				goto fail;
+			if (!memcmp(e, G_PLOC, 16) && l >= 20) {
+				free(item);
+				item = malloc(l);
+				if (!item) {
+					rc = -ENOMEM;
+					goto fail;
+				}
+				rc = bsw_src_read_full(&x->ov, item, l, meta_off + o);
+				if (rc)
+					goto fail;
+				d = item;
 			}
 			if (!memcmp(e, G_FILEPARAM, 16) && l >= 8) {
 				x->block = get_le32(d);
@@ -675,6 +770,22 @@ static int vhdx_open(void **h, const struct bsw_src *src,
 			goto fail;
 		}
 	}
+	/*
+	 * The BAT is kept whole: open checks every entry against the file
+	 * and the others, and real BATs are small (64 TiB in 32 MiB blocks:
+	 * 16 MiB).  It must fit the per-disk cap together with the sector
+	 * bitmap cache; the overlap check's copy is charged when it is made.
+	 */
+	if (x->has_parent)
+		x->sbm_slice = x->block / x->lss / 8;
+	if (!bsw_budget_take(&x->mem, x->nr_bat * 8 + (uint64_t)VHDX_SBM_SLOTS * x->sbm_slice)) {
+		rc = bsw_cont_err(err, errlen, -EFBIG, "VHDX BAT of %llu entries (%u-byte blocks for %llu bytes) needs %llu bytes of memory, above the per-disk memory cap of %llu bytes",
+				  (unsigned long long)x->nr_bat, x->block,
+				  (unsigned long long)x->size,
+				  (unsigned long long)(x->nr_bat * 8 + (uint64_t)VHDX_SBM_SLOTS * x->sbm_slice),
+				  (unsigned long long)x->mem.cap);
+		goto fail;
+	}
 	x->bat = malloc(x->nr_bat * 8);
 	if (!x->bat) {
 		rc = -ENOMEM;
@@ -704,7 +815,7 @@ static int vhdx_open(void **h, const struct bsw_src *src,
 	if (rc)
 		goto fail;
 	if (x->has_parent) {
-		x->sbm = calloc(x->nr_chunks, sizeof(*x->sbm));
+		x->sbm = malloc((size_t)VHDX_SBM_SLOTS * x->sbm_slice);
 		if (!x->sbm) {
 			rc = -ENOMEM;
 			goto fail;
@@ -729,12 +840,14 @@ static int vhdx_open(void **h, const struct bsw_src *src,
 	info->has_parent = x->has_parent;
 	free(rt);
 	free(meta);
+	free(item);
 	*h = x;
 	return 0;
 fail:
 	bsw_cont_info_free(info);
 	free(rt);
 	free(meta);
+	free(item);
 	free(x->bat);
 	free(x->sbm);
 	free(x->pc);
@@ -789,6 +902,7 @@ static int vhdx_map(void *h, uint64_t off, uint64_t len, struct bsw_cext *e)
 		uint64_t sbe;
 		uint8_t *bm;
 		uint64_t s, end, i;
+		unsigned slot = blk % VHDX_SBM_SLOTS;
 		bool first;
 
 		/*
@@ -804,23 +918,26 @@ static int vhdx_map(void *h, uint64_t off, uint64_t len, struct bsw_cext *e)
 			e->kind = BSW_CEXT_ZERO;
 			return 0;
 		}
-		bm = x->sbm[chunk];
-		if (!bm) {
-			int rc;
+		/*
+		 * This block's bits: sbm_slice bytes at (blk % chunk_ratio) *
+		 * sbm_slice in the chunk's 1 MiB bitmap block (chunk_ratio *
+		 * block / lss bits = 2^23 exactly).
+		 */
+		bm = x->sbm + (size_t)slot * x->sbm_slice;
+		if (x->sbm_blk[slot] != blk + 1) {
+			int rc = bsw_src_read_full(&x->ov, bm, x->sbm_slice,
+						   (sbe >> 20) * MiB +
+						   (blk % x->chunk_ratio) * x->sbm_slice);
 
-			bm = malloc(1 * MiB);
-			if (!bm)
-				return -ENOMEM;
-			rc = bsw_src_read_full(&x->ov, bm, 1 * MiB, (sbe >> 20) * MiB);
 			if (rc) {
-				free(bm);
+				x->sbm_blk[slot] = 0;
 				return rc;
 			}
-			x->sbm[chunk] = bm;
+			x->sbm_blk[slot] = blk + 1;
 		}
-		/* bit = sector within the chunk, LSB first */
-		s = (off - chunk * x->chunk_ratio * (uint64_t)x->block) / x->lss;
-		end = s + (run + x->lss - 1) / x->lss;
+		/* bit = sector within the block, LSB first */
+		s = in / x->lss;
+		end = (in + run + x->lss - 1) / x->lss;
 		first = bm[s / 8] & (1u << (s % 8));
 		/* Bit by bit to a byte boundary, then whole bytes. */
 		for (i = s + 1; i < end; ) {
@@ -855,9 +972,6 @@ static void vhdx_close(void *h)
 {
 	struct vhdx *x = h;
 
-	if (x->sbm)
-		for (uint64_t i = 0; i < x->nr_chunks; i++)
-			free(x->sbm[i]);
 	free(x->sbm);
 	free(x->bat);
 	free(x->pc);

@@ -1,23 +1,20 @@
 /*
- * libFuzzer target: the VHDX metadata region (MS-VHDX 2.6): table, file
- * parameters, sizes and the parent locator key/value list.  The first
- * input byte picks a dynamic or differencing template; the rest is XORed
- * onto the metadata region from its start (table, then items at 64 KiB).
+ * libFuzzer target: the VHDX metadata region (MS-VHDX 2.6).  The first
+ * input byte picks a dynamic or differencing (parent locator) template;
+ * bytes 1..4096 are XORed onto the metadata table, the next 4096 onto the
+ * items at 64 KiB.
  */
-#include "../unit/vhdx_build.h"
+#include "vhdx_tmpl.h"
 #include "cont_walk.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static uint8_t *buf;
+	int k = size && (data[0] & 1) ? TMPL_DIFF : TMPL_DYN;
 	struct bsw_src src;
 	struct bsw_src_mem m;
 
-	if (!buf && !(buf = malloc(FSIZE)))
+	if (!tmpl_work(k))
 		return 0;
-	img = buf;
-	make(size && (data[0] & 1), false);
-	/* bytes 1..4096 onto the table, the rest onto the items */
 	for (size_t i = 1; i < size && i < 1 + 2 * 4096; i++) {
 		size_t at = i - 1 < 4096 ? i - 1 : 64 * 1024 + (i - 1 - 4096);
 
@@ -25,5 +22,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	bsw_src_mem_init(&src, &m, img, FSIZE);
 	cont_walk(&bsw_vhdx_ops, &src);
+	tmpl_restore(k, META, 4096);
+	tmpl_restore(k, META + 64 * 1024, 4096);
 	return 0;
 }

@@ -716,6 +716,39 @@ static void test_cap(void)
 	bsw_fx_destroy(fx);
 }
 
+/*
+ * The memory cap bounds the records parsed the same way: 40 KiB minus the
+ * cluster bitmap leaves room for fewer records (~140 bytes charged each)
+ * than the image's 393.
+ */
+static void test_mem_cap(void)
+{
+	struct bsw_ntfs_opts opts = { .run_checks = true, .mem_cap = 40 * 1024 };
+	struct bsw_src src;
+	struct bsw_src_mem mem;
+	struct bsw_fx *fx;
+	struct bsw_ntfs *v = NULL;
+	uint64_t all = 0, capped = 0;
+
+	bsw_src_mem_init(&src, &mem, img, img_len);
+	bsw_fx_create(&fx);
+	if (!bsw_ntfs_open(&v, &src, fx, NULL))
+		all = bsw_ntfs_nr_records(v);
+	bsw_ntfs_close(v);
+	bsw_fx_destroy(fx);
+	v = NULL;
+	bsw_fx_create(&fx);
+	CHECK(!bsw_ntfs_open(&v, &src, fx, &opts), "open with a 40 KiB cap");
+	if (v)
+		capped = bsw_ntfs_nr_records(v);
+	CHECK(capped >= 16 && capped < all && capped * 100 <= 40 * 1024 &&
+	      bsw_fx_nr(fx, PR_NTFS_1_MFT_CAP) == 1,
+	      "mem_cap caps the records: %llu of %llu", (unsigned long long)capped,
+	      (unsigned long long)all);
+	bsw_ntfs_close(v);
+	bsw_fx_destroy(fx);
+}
+
 int main(void)
 {
 	if (load_image()) {
@@ -739,6 +772,7 @@ int main(void)
 	test_hiber();
 	test_sizes();
 	test_cap();
+	test_mem_cap();
 	free(img);
 	fprintf(stderr, "%d checks, %d failed\n", t_checks, t_failures);
 	return T_DONE();

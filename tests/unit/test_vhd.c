@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <stdint.h>
+#include <sys/resource.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -230,8 +231,218 @@ static void test_fixed(void)
 	bsw_fx_destroy(fx);
 }
 
+/* ---- hostile sizes: bounded memory (issue 15 item 1) --------------------- */
+
+/*
+ * A sparse file: the first 1536 bytes (footer copy + dynamic header) and
+ * the footer are real, everything else reads as zeros, like an 8.5 GB
+ * sparse file holding 8 KiB.  Counts the bytes read.
+ */
+struct giant {
+	uint64_t size, nread;
+	uint8_t head[1536], foot[512];
+};
+
+static int64_t giant_pread(void *ctx, void *buf, size_t len, uint64_t off)
+{
+	struct giant *g = ctx;
+
+	if (off >= g->size)
+		return 0;
+	if (len > g->size - off)
+		len = g->size - off;
+	memset(buf, 0, len);
+	if (off < sizeof(g->head))
+		memcpy(buf, g->head + off, BSW_MIN(len, sizeof(g->head) - off));
+	if (off + len > g->size - 512) {
+		uint64_t a = BSW_MAX(off, g->size - 512);
+
+		memcpy((uint8_t *)buf + (a - off), g->foot + (a - (g->size - 512)),
+		       off + len - a);
+	}
+	g->nread += len;
+	return len;
+}
+
+static long max_rss_kb(void)
+{
+	struct rusage ru;
+
+	return getrusage(RUSAGE_SELF, &ru) ? 0 : ru.ru_maxrss;
+}
+
+/* make_dyn(3) with the virtual size, block size and entry count replaced. */
+static void make_giant(struct giant *g, struct bsw_src *src, uint64_t vsize,
+		       uint32_t block, uint32_t entries)
+{
+	uint8_t *f = img + FSIZE - 512, *dh = img + 512;
+
+	make_dyn(3);
+	put_be64(f + 40, vsize);
+	put_be64(f + 48, vsize);
+	put_be32(dh + 28, entries);
+	put_be32(dh + 32, block);
+	memcpy(img, f, 512);
+	seal(img, dh);
+	memcpy(f, img, 512);
+	memset(g, 0, sizeof(*g));
+	memcpy(g->head, img, sizeof(g->head));
+	memcpy(g->foot, f, 512);
+	/* the BAT (at 1536) as the header describes it, then the footer */
+	g->size = BAT_OFF + (uint64_t)entries * 4 + 512;
+	*src = (struct bsw_src){ .pread = giant_pread, .ctx = g, .size = g->size };
+}
+
+static int open_src(const struct bsw_src *src, uint64_t cap, void **h,
+		    struct bsw_cont_info *ci, struct bsw_fx **fx, char *err, size_t len)
+{
+	struct bsw_cont_opts o = { .mem_cap = cap };
+
+	memset(ci, 0, sizeof(*ci));
+	err[0] = 0;
+	if (bsw_fx_create(fx))
+		return -ENOMEM;
+	if (!bsw_vhd_ops.probe(src))
+		return -EINVAL;
+	return bsw_vhd_ops.open(h, src, &o, *fx, ci, err, len);
+}
+
+static void test_huge_bat(void)
+{
+	/* 2,040 GiB in 1 KiB blocks: 2,139,095,040 entries, an 8.5 GB BAT */
+	uint64_t vsize = 2040ull << 30;
+	uint32_t n = (uint32_t)(vsize / 1024);
+	static struct giant g;
+	struct bsw_src src;
+	struct bsw_cont_info ci;
+	struct bsw_fx *fx;
+	char err[256];
+	long rss0 = max_rss_kb();
+	void *h;
+	int rc;
+
+	make_giant(&g, &src, vsize, 1024, n);
+	T_CHECK(g.size > 8000000000ull, "the file is %llu bytes", (unsigned long long)g.size);
+	rc = open_src(&src, 0, &h, &ci, &fx, err, sizeof(err));
+	T_CHECK(rc == -EFBIG, "default cap: rc %d (%s)", rc, err);
+	T_CHECK(strstr(err, "memory cap") && strstr(err, "2139095040"), "message: %s", err);
+	T_CHECK(g.nread < 8192, "read %llu bytes before refusing", (unsigned long long)g.nread);
+	if (!rc)
+		bsw_vhd_ops.close(h);
+	bsw_fx_destroy(fx);
+	/* an explicit 512 MiB cap: the same */
+	rc = open_src(&src, 512ull << 20, &h, &ci, &fx, err, sizeof(err));
+	T_CHECK(rc == -EFBIG && strstr(err, "536870912"), "512 MiB cap: rc %d (%s)", rc, err);
+	if (!rc)
+		bsw_vhd_ops.close(h);
+	bsw_fx_destroy(fx);
+	T_CHECK(max_rss_kb() - rss0 < 64 * 1024, "peak RSS grew by %ld KiB",
+		max_rss_kb() - rss0);
+
+	/* 512-byte blocks: 4,278,190,080 entries, a 17 GB BAT */
+	make_giant(&g, &src, vsize, 512, 0xffffffffu);
+	g.nread = 0;
+	rc = open_src(&src, 0, &h, &ci, &fx, err, sizeof(err));
+	T_CHECK(rc == -EFBIG && strstr(err, "4278190080"), "tiny blocks: rc %d (%s)", rc, err);
+	T_CHECK(g.nread < 8192, "tiny blocks: read %llu bytes", (unsigned long long)g.nread);
+	if (!rc)
+		bsw_vhd_ops.close(h);
+	bsw_fx_destroy(fx);
+	/* a table that does not cover the virtual size */
+	make_giant(&g, &src, vsize, 1024, n - 1);
+	rc = open_src(&src, 0, &h, &ci, &fx, err, sizeof(err));
+	T_CHECK(rc == -EINVAL && strstr(err, "fewer than the virtual size"), "short count: rc %d (%s)", rc, err);
+	if (!rc)
+		bsw_vhd_ops.close(h);
+	bsw_fx_destroy(fx);
+
+	/* a BAT larger than the file is refused by the file, not the cap */
+	make_giant(&g, &src, vsize, 1024, n);
+	g.size = src.size = 1ull << 30;
+	rc = open_src(&src, 0, &h, &ci, &fx, err, sizeof(err));
+	T_CHECK(rc == -EINVAL && strstr(err, "past the end"), "BAT past EOF: rc %d (%s)", rc, err);
+	if (!rc)
+		bsw_vhd_ops.close(h);
+	bsw_fx_destroy(fx);
+}
+
+/* The cap is exact: BAT + sorted copy (2 x 16 bytes) for make_dyn(3). */
+static void test_cap_exact(void)
+{
+	static struct bsw_src src;
+	static struct bsw_src_mem m;
+	struct bsw_cont_info ci;
+	struct bsw_fx *fx;
+	char err[256];
+	void *h;
+	int rc;
+
+	make_dyn(3);
+	bsw_src_mem_init(&src, &m, img, FSIZE);
+	rc = open_src(&src, 31, &h, &ci, &fx, err, sizeof(err));
+	T_CHECK(rc == -EFBIG, "cap 31: rc %d (%s)", rc, err);
+	if (!rc)
+		bsw_vhd_ops.close(h);
+	bsw_fx_destroy(fx);
+	rc = open_src(&src, 32, &h, &ci, &fx, err, sizeof(err));
+	T_CHECK(rc == 0, "cap 32: rc %d (%s)", rc, err);
+	if (!rc) {
+		bsw_vhd_ops.close(h);
+		bsw_cont_info_free(&ci);
+	}
+	bsw_fx_destroy(fx);
+}
+
+/*
+ * Differencing disk with room for one cached bitmap (BAT 16 + sorted 16 +
+ * pointers 32 + bitmap 512 = 576 bytes): alternating blocks evict each
+ * other, and every answer stays right.
+ */
+static void test_bitmap_cache(void)
+{
+	static struct bsw_src src;
+	static struct bsw_src_mem m;
+	struct bsw_cont_info ci;
+	struct bsw_fx *fx;
+	struct bsw_cext e;
+	char err[256];
+	void *h;
+	int rc;
+
+	make_dyn(4);
+	bsw_src_mem_init(&src, &m, img, FSIZE);
+	rc = open_src(&src, 575, &h, &ci, &fx, err, sizeof(err));
+	T_CHECK(rc == -EFBIG, "cap 575: rc %d (%s)", rc, err);
+	if (!rc) {
+		bsw_vhd_ops.close(h);
+		bsw_cont_info_free(&ci);
+	}
+	bsw_fx_destroy(fx);
+	rc = open_src(&src, 576, &h, &ci, &fx, err, sizeof(err));
+	T_CHECK(rc == 0, "cap 576: rc %d (%s)", rc, err);
+	if (rc) {
+		bsw_fx_destroy(fx);
+		return;
+	}
+	for (int k = 0; k < 3; k++) {
+		T_CHECK(bsw_vhd_ops.map(h, 0, VSIZE, &e) == 0 && e.kind == BSW_CEXT_DATA &&
+			e.len == 1024, "round %d: block 0 present run %llu", k,
+			(unsigned long long)e.len);
+		T_CHECK(bsw_vhd_ops.map(h, 2 * BLK + 512, VSIZE, &e) == 0 &&
+			e.kind == BSW_CEXT_PARENT, "round %d: block 2 sector 1", k);
+		T_CHECK(bsw_vhd_ops.map(h, 2 * BLK, VSIZE, &e) == 0 &&
+			e.kind == BSW_CEXT_DATA && e.len == 512, "round %d: block 2 sector 0", k);
+	}
+	bsw_vhd_ops.close(h);
+	bsw_cont_info_free(&ci);
+	bsw_fx_destroy(fx);
+}
+
 int main(void)
 {
+	test_huge_bat();
+	test_cap_exact();
+	test_bitmap_cache();
 	test_dynamic();
 	test_diff();
 	test_fixed();

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/resource.h>
 
 #include "formats/common/bytes.h"
 #include "formats/common/crc.h"
@@ -330,6 +331,152 @@ static void test_damage(void)
 	expect_fail("metadata signature", "metadata table");
 }
 
+/* ---- hostile sizes: bounded memory (issue 15 item 1) --------------------- */
+
+/* img (FSIZE bytes) followed by zeros up to size: a sparse file.  Counts reads. */
+struct sparse_img {
+	uint64_t size, nread;
+};
+
+static int64_t sparse_pread(void *ctx, void *buf, size_t len, uint64_t off)
+{
+	struct sparse_img *s = ctx;
+
+	if (off >= s->size)
+		return 0;
+	if (len > s->size - off)
+		len = s->size - off;
+	memset(buf, 0, len);
+	if (off < FSIZE)
+		memcpy(buf, img + off, BSW_MIN(len, FSIZE - off));
+	s->nread += len;
+	return len;
+}
+
+static long max_rss_kb(void)
+{
+	struct rusage ru;
+
+	return getrusage(RUSAGE_SELF, &ru) ? 0 : ru.ru_maxrss;
+}
+
+static int open_capped(const struct bsw_src *src, uint64_t cap, void **h,
+		       struct bsw_cont_info *ci, struct bsw_fx **fx, char *err, size_t len)
+{
+	struct bsw_cont_opts o = { .mem_cap = cap };
+
+	memset(ci, 0, sizeof(*ci));
+	err[0] = 0;
+	if (bsw_fx_create(fx))
+		return -ENOMEM;
+	if (!bsw_vhdx_ops.probe(src))
+		return -EINVAL;
+	return bsw_vhdx_ops.open(h, src, &o, *fx, ci, err, len);
+}
+
+/*
+ * 64 TiB in 1 MiB blocks: 67,125,247 BAT entries (512 MiB), in a BAT
+ * region of 4 GiB - 1 MiB of a sparse 5 GiB file.
+ */
+static void test_huge_bat(void)
+{
+	struct sparse_img sp = { .size = 5ull << 30 };
+	struct bsw_src src = { .pread = sparse_pread, .ctx = &sp, .size = sp.size };
+	struct bsw_cont_info ci;
+	struct bsw_fx *fx;
+	char err[256];
+	long rss0 = max_rss_kb();
+	void *h;
+	int rc;
+
+	make(false, false);
+	for (int i = 0; i < 2; i++) {
+		uint8_t *r = img + (i ? 256 : 192) * 1024;
+
+		put_le32(r + 40, 0xfff00000u);
+		crc_at(r, 64 * 1024, 4);
+	}
+	put64(img + META + 64 * 1024 + 8, 64ull << 40);
+	rc = open_capped(&src, 256ull << 20, &h, &ci, &fx, err, sizeof(err));
+	T_CHECK(rc == -EFBIG && strstr(err, "67125247") && strstr(err, "memory cap"),
+		"256 MiB cap: rc %d (%s)", rc, err);
+	T_CHECK(sp.nread < 512 * 1024, "read %llu bytes before refusing",
+		(unsigned long long)sp.nread);
+	done(h, &ci, fx, rc);
+	T_CHECK(max_rss_kb() - rss0 < 64 * 1024, "peak RSS grew by %ld KiB",
+		max_rss_kb() - rss0);
+	/* the same header in a file too small for the BAT it claims */
+	sp.size = src.size = 1ull << 30;
+	rc = open_capped(&src, 0, &h, &ci, &fx, err, sizeof(err));
+	T_CHECK(rc == -EINVAL && strstr(err, "past the end"), "BAT past EOF: rc %d (%s)", rc, err);
+	done(h, &ci, fx, rc);
+	/* a BAT region too small for the claimed size */
+	sp.size = src.size = 5ull << 30;
+	for (int i = 0; i < 2; i++) {
+		uint8_t *r = img + (i ? 256 : 192) * 1024;
+
+		put_le32(r + 40, 256u << 20);
+		crc_at(r, 64 * 1024, 4);
+	}
+	rc = open_capped(&src, 0, &h, &ci, &fx, err, sizeof(err));
+	T_CHECK(rc == -EINVAL && strstr(err, "cannot hold"), "BAT region short: rc %d (%s)", rc, err);
+	done(h, &ci, fx, rc);
+}
+
+/* A pending log is held in memory: it must fit the cap too. */
+static void test_log_cap(void)
+{
+	static struct bsw_src src;
+	static struct bsw_src_mem m;
+	struct bsw_cont_info ci;
+	struct bsw_fx *fx;
+	char err[256];
+	void *h;
+	int rc;
+
+	make(false, true);
+	log_with_bat_update();
+	bsw_src_mem_init(&src, &m, img, FSIZE);
+	rc = open_capped(&src, 512 * 1024, &h, &ci, &fx, err, sizeof(err));
+	T_CHECK(rc == -EFBIG && strstr(err, "log"), "512 KiB cap: rc %d (%s)", rc, err);
+	done(h, &ci, fx, rc);
+	rc = open_capped(&src, 0, &h, &ci, &fx, err, sizeof(err));
+	T_CHECK(rc == 0 && ci.log_replayed, "default cap: rc %d (%s)", rc, err);
+	done(h, &ci, fx, rc);
+}
+
+/*
+ * The sector-bitmap cache holds one block's bits per slot: block 1's bits
+ * are 256 bytes into the chunk's bitmap (1 MiB blocks, 512-byte sectors).
+ */
+static void test_diff_slice(void)
+{
+	struct bsw_cont_info ci;
+	struct bsw_fx *fx;
+	struct bsw_cext e;
+	char err[256];
+	void *h;
+	int rc;
+
+	make(true, false);
+	put64(img + BAT + 8, bat_ent(7, 6 * MiB));
+	img[5 * MiB + 256] = 0x01;	/* block 1: sector 0 here */
+	rc = do_open(&h, &ci, &fx, err, sizeof(err));
+	T_CHECK(rc == 0, "open: %s", err);
+	if (rc)
+		return done(h, &ci, fx, rc);
+	for (int k = 0; k < 2; k++) {
+		T_CHECK(bsw_vhdx_ops.map(h, MiB, VSIZE, &e) == 0 && e.kind == BSW_CEXT_DATA &&
+			e.len == 512 && e.poff == 6 * MiB, "block 1 sector 0: kind %d len %llu",
+			e.kind, (unsigned long long)e.len);
+		T_CHECK(bsw_vhdx_ops.map(h, MiB + 512, VSIZE, &e) == 0 &&
+			e.kind == BSW_CEXT_PARENT && e.len == MiB - 512, "block 1 rest");
+		T_CHECK(bsw_vhdx_ops.map(h, 0, VSIZE, &e) == 0 && e.kind == BSW_CEXT_DATA &&
+			e.len == 4096, "block 0 sectors 0-7");
+	}
+	done(h, &ci, fx, rc);
+}
+
 int main(void)
 {
 	img = malloc(FSIZE);
@@ -342,6 +489,9 @@ int main(void)
 	test_diff();
 	test_diff_4k();
 	test_damage();
+	test_huge_bat();
+	test_log_cap();
+	test_diff_slice();
 	free(img);
 	free(orig);
 	return T_DONE();
