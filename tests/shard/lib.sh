@@ -25,6 +25,7 @@ make_store() {
 }
 
 # same_results A B: the same disks with the same lines, timings aside
+# (timings_ms, and scan_start: when the sweep began)
 same_results() {
 	python3 - "$1" "$2" <<'PY'
 import json, sys
@@ -33,6 +34,7 @@ def load(p):
     for n, l in enumerate(open(p, encoding="utf-8", errors="surrogateescape"), 1):
         o = json.loads(l)
         o.pop("timings_ms", None)
+        o.pop("scan_start", None)
         if o["image"] in out:
             sys.exit(f"{p}:{n}: {o['image']} twice")
         out[o["image"]] = o
@@ -43,6 +45,6 @@ if a != b:
         if a.get(k) != b.get(k):
             print("differs:", k, "only in one" if (k in a) != (k in b) else "")
     sys.exit(f"{sys.argv[1]} and {sys.argv[2]} differ")
-print(f"same {len(a)} disks, same lines apart from timings_ms")
+print(f"same {len(a)} disks, same lines apart from timings_ms and scan_start")
 PY
 }
