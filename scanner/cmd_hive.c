@@ -9,6 +9,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -137,14 +138,27 @@ static int write_new(const char *out, const char *in, const uint8_t *b,
 	return 0;
 }
 
-static void usage(void)
+static void usage(FILE *f)
 {
-	fprintf(stderr, "usage: bootsweep hive FILE [--log FILE]... [--no-logs] "
-		"[--json] [--export | --hivex-export] [--recovered OUT]\n");
+	fputs("usage: bootsweep hive FILE [--log FILE]... [--no-logs] [--json]\n"
+	      "       [--export | --hivex-export] [--recovered OUT]\n"
+	      "Verify a registry hive and replay its transaction logs in memory (found beside\n"
+	      "it by default: FILE.LOG1, FILE.LOG2, FILE.LOG, any case).  --export prints the\n"
+	      "hive as seen after replay (.reg); --recovered writes it to a new file.\n", f);
 }
 
 int bsw_cmd_hive(int argc, char **argv)
 {
+	static const struct option lo[] = {
+		{ "json", no_argument, NULL, 'J' },
+		{ "export", no_argument, NULL, 'E' },
+		{ "hivex-export", no_argument, NULL, 'X' },
+		{ "no-logs", no_argument, NULL, 'n' },
+		{ "log", required_argument, NULL, 'l' },
+		{ "recovered", required_argument, NULL, 'r' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
 	const char *file = NULL, *recovered = NULL;
 	char *logpath[MAX_LOGS] = { 0 };
 	uint8_t *logdata[MAX_LOGS] = { 0 }, *data = NULL;
@@ -155,36 +169,37 @@ int bsw_cmd_hive(int argc, char **argv)
 	struct bsw_fx *fx = NULL;
 	enum bsw_hive_state st;
 	size_t len;
-	int ret = BSW_EXIT_OK, rc;
+	int ret = BSW_EXIT_OK, rc, c;
 	char msg[1024];
 
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--json"))
-			json = true;
-		else if (!strcmp(argv[i], "--export"))
-			export = true;
-		else if (!strcmp(argv[i], "--hivex-export"))
-			hxexport = true;
-		else if (!strcmp(argv[i], "--no-logs"))
-			nologs = true;
-		else if (!strcmp(argv[i], "--log") && i + 1 < argc) {
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+		switch (c) {
+		case 'J': json = true; break;
+		case 'E': export = true; break;
+		case 'X': hxexport = true; break;
+		case 'n': nologs = true; break;
+		case 'l':
 			if (nuser >= MAX_LOGS) {
-				usage();
+				fprintf(stderr, "bootsweep hive: at most %d --log\n", MAX_LOGS);
 				goto usage_out;
 			}
-			logpath[nuser++] = strdup(argv[++i]);
-		} else if (!strcmp(argv[i], "--recovered") && i + 1 < argc)
-			recovered = argv[++i];
-		else if (argv[i][0] == '-' || file) {
-			usage();
-			goto usage_out;
-		} else
-			file = argv[i];
+			logpath[nuser] = strdup(optarg);
+			if (!logpath[nuser++]) {
+				ret = BSW_EXIT_OPERR;
+				goto out;
+			}
+			break;
+		case 'r': recovered = optarg; break;
+		case 'h': usage(stdout); goto out;
+		default: usage(stderr); goto usage_out;
+		}
 	}
-	if (!file || (export && hxexport)) {
-		usage();
+	if (argc - optind != 1 || (export && hxexport)) {
+		usage(stderr);
 		goto usage_out;
 	}
+	file = argv[optind];
 	nlog = nuser;
 	if (!nuser && !nologs)
 		nlog = find_logs(file, logpath, MAX_LOGS);
@@ -216,7 +231,9 @@ int bsw_cmd_hive(int argc, char **argv)
 		goto out;
 	}
 	st = bsw_hive_state(h);
-	if (st != BSW_HIVE_CLEAN && st != BSW_HIVE_RECOVERED)
+	if (st == BSW_HIVE_NOT_A_HIVE)
+		ret = BSW_EXIT_OPERR;	/* not a hive: we were given the wrong file */
+	else if (st != BSW_HIVE_CLEAN && st != BSW_HIVE_RECOVERED)
 		ret = BSW_EXIT_UNBOOT;
 	bsw_fx_finish(fx);
 	if (export || hxexport) {
@@ -253,7 +270,8 @@ int bsw_cmd_hive(int argc, char **argv)
 		}
 		printf("]}\n");
 	} else {
-		printf("%s: %s\n", file, bsw_hive_state_name(st));
+		printf("%s: %s\n", file, st == BSW_HIVE_UNRECOVERABLE && !nlog ?
+		       "dirty, logs not supplied" : bsw_hive_state_name(st));
 		for (size_t i = 0; i < bsw_fx_count(fx); i++) {
 			const struct bsw_finding *f = bsw_fx_get(fx, i);
 
@@ -266,8 +284,10 @@ int bsw_cmd_hive(int argc, char **argv)
 		size_t hl;
 		const uint8_t *hd = bsw_hive_data(h, &hl);
 
-		if (st == BSW_HIVE_NOT_A_HIVE || !hd) {
-			fprintf(stderr, "bootsweep hive: nothing to write\n");
+		if ((st != BSW_HIVE_CLEAN && st != BSW_HIVE_RECOVERED) || !hd) {
+			fprintf(stderr, "bootsweep hive: %s is %s; %s not written\n", file,
+				st == BSW_HIVE_UNRECOVERABLE && !nlog ? "dirty and its logs were not supplied" :
+				bsw_hive_state_name(st), recovered);
 			ret |= BSW_EXIT_OPERR;
 		} else if ((rc = write_new(recovered, file, hd, hl))) {
 			if (rc != -EEXIST)

@@ -4,6 +4,7 @@
  * VHDX log applied); with --path, an NTFS file instead (cmd_ntfs.c).
  */
 #include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,39 +64,63 @@ static void print_json(struct bsw_disk *d, struct bsw_fx *fx)
 	free(obj);
 }
 
+static void info_usage(FILE *f)
+{
+	fputs("usage: bootsweep info IMAGE... [--json] [--direct] [--check]\n"
+	      "The container, its chain of parents, the partitions and filesystems of each\n"
+	      "image; --check adds the NTFS volume checks (as bootsweep check).\n", f);
+}
+
 int bsw_cmd_info(int argc, char **argv)
 {
+	static const struct option lo[] = {
+		{ "json", no_argument, NULL, 'J' },
+		{ "direct", no_argument, NULL, 'D' },
+		{ "check", no_argument, NULL, 'C' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
 	struct bsw_disk_opts o = { 0 };
 	bool json = false, check = false;
-	int ret = 0, nimg = 0;
+	int ret = 0, c;
 
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--json"))
-			json = true;
-		else if (!strcmp(argv[i], "--direct"))
-			o.direct = true;
-		else if (!strcmp(argv[i], "--check"))
-			check = true;
-		else if (argv[i][0] == '-' && argv[i][1]) {
-			fprintf(stderr, "bootsweep info: unknown option %s\n", argv[i]);
-			return BSW_EXIT_USAGE;
-		} else
-			nimg++;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+		switch (c) {
+		case 'J': json = true; break;
+		case 'D': o.direct = true; break;
+		case 'C': check = true; break;
+		case 'h': info_usage(stdout); return BSW_EXIT_OK;
+		default: info_usage(stderr); return BSW_EXIT_USAGE;
+		}
 	}
-	if (!nimg) {
-		fprintf(stderr, "usage: bootsweep info IMAGE... [--json] [--direct] [--check]\n");
+	if (optind >= argc) {
+		info_usage(stderr);
 		return BSW_EXIT_USAGE;
 	}
-	if (check)
-		return bsw_cmd_check(argc, argv);
-	for (int i = 1; i < argc; i++) {
+	if (check) {
+		/* the same images through check, with --json if given */
+		char **cv = calloc((size_t)(argc - optind) + 3, sizeof(*cv));
+		int cn = 0;
+
+		if (!cv)
+			return BSW_EXIT_OPERR;
+		cv[cn++] = (char *)"check";
+		if (json)
+			cv[cn++] = (char *)"--json";
+		cv[cn++] = (char *)"--";
+		for (int i = optind; i < argc; i++)
+			cv[cn++] = argv[i];
+		ret = bsw_cmd_check(cn, cv);
+		free(cv);
+		return ret;
+	}
+	for (int i = optind; i < argc; i++) {
 		struct bsw_disk *d;
 		struct bsw_fx *fx;
 		char err[512];
 		int rc;
 
-		if (argv[i][0] == '-' && argv[i][1])
-			continue;
 		if (bsw_fx_create(&fx))
 			return BSW_EXIT_OPERR;
 		rc = bsw_disk_open(&d, argv[i], &o, fx, err, sizeof(err));
@@ -124,8 +149,24 @@ int bsw_cmd_info(int argc, char **argv)
 	return ret;
 }
 
+static void cat_usage(FILE *f)
+{
+	fputs("usage: bootsweep cat IMAGE [--direct] > disk.raw\n"
+	      "       bootsweep cat IMAGE --path PATH [--partition N] [--stream NAME] > file\n"
+	      "The virtual disk's bytes (parents and a pending VHDX log applied), or one file\n"
+	      "of its NTFS volume.\n", f);
+}
+
 int bsw_cmd_cat(int argc, char **argv)
 {
+	static const struct option lo[] = {
+		{ "direct", no_argument, NULL, 'D' },
+		{ "path", required_argument, NULL, 'P' },
+		{ "partition", required_argument, NULL, 'N' },
+		{ "stream", required_argument, NULL, 'S' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
 	const char *img = NULL;
 	struct bsw_disk_opts o = { 0 };
 	struct bsw_disk *d;
@@ -133,27 +174,25 @@ int bsw_cmd_cat(int argc, char **argv)
 	char err[512];
 	uint8_t *buf;
 	const size_t chunk = 8u << 20;
-	int rc, ret = 0;
+	int rc, ret = 0, c;
 
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--path") || !strcmp(argv[i], "--partition"))
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+		switch (c) {
+		case 'D': o.direct = true; break;
+		case 'P':
+		case 'N':
+		case 'S':
 			return bsw_cmd_ntfs_cat(argc, argv);
-		if (!strcmp(argv[i], "--direct"))
-			o.direct = true;
-		else if (argv[i][0] == '-' && argv[i][1]) {
-			fprintf(stderr, "bootsweep cat: unknown option %s\n", argv[i]);
-			return BSW_EXIT_USAGE;
-		} else if (!img)
-			img = argv[i];
-		else {
-			fprintf(stderr, "bootsweep cat: one image only\n");
-			return BSW_EXIT_USAGE;
+		case 'h': cat_usage(stdout); return BSW_EXIT_OK;
+		default: cat_usage(stderr); return BSW_EXIT_USAGE;
 		}
 	}
-	if (!img) {
-		fprintf(stderr, "usage: bootsweep cat IMAGE [--path P [--partition N]] > out\n");
+	if (argc - optind != 1) {
+		cat_usage(stderr);
 		return BSW_EXIT_USAGE;
 	}
+	img = argv[optind];
 	if (isatty(STDOUT_FILENO)) {
 		fprintf(stderr, "bootsweep cat: refusing to write a disk image to a terminal\n");
 		return BSW_EXIT_USAGE;

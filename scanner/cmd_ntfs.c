@@ -5,6 +5,7 @@
  * the only NTFS volume, else the one holding \Windows.
  */
 #include <errno.h>
+#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -170,6 +171,14 @@ static int vol_open(struct vol *x, const char *image, unsigned want,
 	if (!ret && x->v)
 		return 0;
 nothing:
+	for (i = 0; i < n; i++)
+		if (bsw_disk_part(x->d, i)->fs == BSW_FS_BITLOCKER &&
+		    (!want || want == i + 1)) {
+			fprintf(stderr, "bootsweep: %s: partition %u is encrypted (BitLocker); "
+				"its volume cannot be checked\n", image, i + 1);
+			vol_close(x);
+			return BSW_EXIT_UNASSESS;
+		}
 	fprintf(stderr, "bootsweep: %s: %s\n", image,
 		nt || nu || want ? "cannot open an NTFS volume" : "no NTFS volume");
 fail:
@@ -254,31 +263,48 @@ static int ls_child(void *arg, uint64_t child, const char *name)
 	return 0;
 }
 
+static void ls_usage(FILE *f)
+{
+	fputs("usage: bootsweep ls IMAGE [PATH] [--partition N] [-R]\n"
+	      "List a directory of the image's NTFS volume (default \\), -R recursively.\n", f);
+}
+
 int bsw_cmd_ls(int argc, char **argv)
 {
+	static const struct option lo[] = {
+		{ "partition", required_argument, NULL, 'N' },
+		{ "recursive", no_argument, NULL, 'R' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
 	const char *image = NULL, *path = "\\";
 	unsigned part = 0;
 	struct ls_ctx c = { 0 };
 	struct vol x;
 	uint64_t rec;
-	int i, ret;
+	int ret, o;
 
-	for (i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--partition") && i + 1 < argc) {
-			if (!parse_part(argv[++i], &part))
-				goto usage;
-		} else if (!strcmp(argv[i], "-R")) {
-			c.recurse = true;
-		} else if (argv[i][0] == '-' && argv[i][1]) {
-			goto usage;
-		} else if (!image) {
-			image = argv[i];
-		} else {
-			path = argv[i];
+	optind = 1;
+	while ((o = getopt_long(argc, argv, "Rh", lo, NULL)) != -1) {
+		switch (o) {
+		case 'N':
+			if (!parse_part(optarg, &part)) {
+				fprintf(stderr, "bootsweep ls: --partition '%s': want 1 to 1024\n", optarg);
+				return BSW_EXIT_USAGE;
+			}
+			break;
+		case 'R': c.recurse = true; break;
+		case 'h': ls_usage(stdout); return BSW_EXIT_OK;
+		default: ls_usage(stderr); return BSW_EXIT_USAGE;
 		}
 	}
-	if (!image)
-		goto usage;
+	if (optind >= argc || argc - optind > 2) {
+		ls_usage(stderr);
+		return BSW_EXIT_USAGE;
+	}
+	image = argv[optind];
+	if (argc - optind == 2)
+		path = argv[optind + 1];
 	ret = vol_open(&x, image, part, NULL, false);
 	if (ret)
 		return ret;
@@ -313,40 +339,44 @@ int bsw_cmd_ls(int argc, char **argv)
 	free(c.seen);
 	vol_close(&x);
 	return 0;
-usage:
-	fprintf(stderr, "usage: bootsweep ls IMAGE [--partition N] [PATH] [-R]\n");
-	return BSW_EXIT_USAGE;
 }
 
 /* ---------------- cat --path ---------------- */
 
 int bsw_cmd_ntfs_cat(int argc, char **argv)
 {
+	static const struct option lo[] = {
+		{ "partition", required_argument, NULL, 'N' },
+		{ "path", required_argument, NULL, 'P' },
+		{ "stream", required_argument, NULL, 'S' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
 	const char *image = NULL, *path = NULL, *stream = NULL;
 	unsigned part = 0;
 	struct vol x;
 	uint64_t rec, off = 0;
 	uint8_t *buf;
-	int i, ret = 0;
+	int ret = 0, o;
 
-	for (i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--partition") && i + 1 < argc) {
-			if (!parse_part(argv[++i], &part))
+	optind = 1;
+	while ((o = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+		switch (o) {
+		case 'N':
+			if (!parse_part(optarg, &part))
 				goto usage;
-		} else if (!strcmp(argv[i], "--path") && i + 1 < argc) {
-			path = argv[++i];
-		} else if (!strcmp(argv[i], "--stream") && i + 1 < argc) {
-			stream = argv[++i];
-		} else if (argv[i][0] == '-' && argv[i][1]) {
-			goto usage;
-		} else if (!image) {
-			image = argv[i];
-		} else {
-			goto usage;
+			break;
+		case 'P': path = optarg; break;
+		case 'S': stream = optarg; break;
+		case 'h':
+			printf("usage: bootsweep cat IMAGE --path PATH [--partition N] [--stream NAME]\n");
+			return BSW_EXIT_OK;
+		default: goto usage;
 		}
 	}
-	if (!image || !path)
+	if (argc - optind != 1 || !path)
 		goto usage;
+	image = argv[optind];
 	ret = vol_open(&x, image, part, NULL, false);
 	if (ret)
 		return ret;
@@ -387,37 +417,51 @@ usage:
 
 /* ---------------- check ---------------- */
 
+static void check_usage(FILE *f)
+{
+	fputs("usage: bootsweep check IMAGE... [--partition N] [--json]\n"
+	      "NTFS volume checks: boot sector, every MFT record, $MFTMirr, $Volume,\n"
+	      "$LogFile, $Bitmap.  Text: one line per finding, then one verdict line per\n"
+	      "image; --json: one object per image.\n", f);
+}
+
 int bsw_cmd_check(int argc, char **argv)
 {
+	static const struct option lo[] = {
+		{ "json", no_argument, NULL, 'J' },
+		{ "partition", required_argument, NULL, 'N' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
 	bool json = false;
 	unsigned part = 0;
-	int i, rc = 0, nimg = 0;
+	int i, rc = 0, o;
 
-	for (i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--json"))
-			json = true;
-		else if (!strcmp(argv[i], "--partition") && i + 1 < argc) {
-			if (!parse_part(argv[++i], &part))
-				goto usage;
-		} else if (argv[i][0] == '-' && argv[i][1])
-			goto usage;
-		else
-			nimg++;
+	optind = 1;
+	while ((o = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+		switch (o) {
+		case 'J': json = true; break;
+		case 'N':
+			if (!parse_part(optarg, &part)) {
+				fprintf(stderr, "bootsweep check: --partition '%s': want 1 to 1024\n", optarg);
+				return BSW_EXIT_USAGE;
+			}
+			break;
+		case 'h': check_usage(stdout); return BSW_EXIT_OK;
+		default: check_usage(stderr); return BSW_EXIT_USAGE;
+		}
 	}
-	if (!nimg)
-		goto usage;
-	for (i = 1; i < argc; i++) {
+	if (optind >= argc) {
+		check_usage(stderr);
+		return BSW_EXIT_USAGE;
+	}
+	for (i = optind; i < argc; i++) {
 		struct bsw_fx *fx;
 		struct vol x;
 		size_t k;
 		int ret;
+		enum bsw_severity worst = BSW_SEV_INFO;
 
-		if (!strcmp(argv[i], "--partition")) {
-			i++;
-			continue;
-		}
-		if (argv[i][0] == '-' && argv[i][1])
-			continue;
 		if (bsw_fx_create(&fx)) {
 			rc |= BSW_EXIT_OPERR;
 			continue;
@@ -425,14 +469,28 @@ int bsw_cmd_check(int argc, char **argv)
 		ret = vol_open(&x, argv[i], part, fx, true);
 		rc |= ret;
 		bsw_fx_finish(fx);
-		for (k = 0; k < bsw_fx_count(fx); k++) {
+		for (k = 0; k < bsw_fx_count(fx); k++)
+			if (bsw_fx_get(fx, k)->severity > worst)
+				worst = bsw_fx_get(fx, k)->severity;
+		const char *state = ret == BSW_EXIT_UNASSESS ? "encrypted" : ret ? "error" :
+				    worst >= BSW_SEV_ERROR ? "damaged" : "clean";
+		size_t nf = bsw_fx_count(fx);
+
+		if (json) {
+			printf("{\"schema\":\"bootsweep.check/1\",\"version\":\"%s\",\"image\":",
+			       bsw_version);
+			bsw_json_str(stdout, argv[i]);
+			printf(",\"state\":\"%s\",\"findings\":[", state);
+		}
+		for (k = 0; k < nf; k++) {
 			const struct bsw_finding *f = bsw_fx_get(fx, k);
 			const struct bsw_problem_info *pi = bsw_problem_info(f->problem);
 			char msg[1024];
 
 			if (json) {
+				if (k)
+					fputc(',', stdout);
 				bsw_finding_json(f, stdout);
-				fputc('\n', stdout);
 			} else {
 				bsw_finding_message(f, msg, sizeof(msg));
 				printf("%s: %s %s %s: %s\n", argv[i],
@@ -442,12 +500,25 @@ int bsw_cmd_check(int argc, char **argv)
 			if (f->severity >= BSW_SEV_ERROR)
 				rc |= BSW_EXIT_UNBOOT;
 		}
+		if (json) {
+			fputs("]}\n", stdout);
+		} else if (!strcmp(state, "clean")) {
+			/* e2fsck's one line for a clean volume */
+			if (nf)
+				printf("%s: clean, %zu finding%s of no consequence\n", argv[i], nf,
+				       nf == 1 ? "" : "s");
+			else
+				printf("%s: clean, no findings\n", argv[i]);
+		} else if (!strcmp(state, "damaged")) {
+			printf("%s: damaged, %zu finding%s\n", argv[i], nf, nf == 1 ? "" : "s");
+		} else if (!strcmp(state, "encrypted")) {
+			printf("%s: encrypted, not checked\n", argv[i]);
+		} else {
+			printf("%s: not checked (see the message above)\n", argv[i]);
+		}
 		if (!ret)
 			vol_close(&x);
 		bsw_fx_destroy(fx);
 	}
 	return rc;
-usage:
-	fprintf(stderr, "usage: bootsweep check IMAGE... [--partition N] [--json]\n");
-	return BSW_EXIT_USAGE;
 }

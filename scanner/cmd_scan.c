@@ -8,21 +8,26 @@
 #include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
-#include <limits.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <omp.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "scanner/checks/triage.h"
 #include "scanner/cmds.h"
 #include "scanner/out.h"
+#include "scanner/results.h"
 #include "scanner/shard.h"
+#include "scanner/walk_layout.h"
 
 #define DEFAULT_MAX_DEPTH 64
 #define MAX_IMAGES 10000000u
@@ -68,7 +73,8 @@ static int cmp_str(const void *a, const void *b)
 
 static bool image_name(const char *n)
 {
-	static const char *ext[] = { ".vhd", ".vhdx", ".raw", ".img", ".bin" };
+	static const char *ext[] = { ".vhd", ".vhdx", ".raw", ".img", ".bin",
+		".avhdx", ".avhd", ".qcow2", ".qcow", ".vmdk" };
 	size_t l = strlen(n), i;
 
 	for (i = 0; i < sizeof(ext) / sizeof(ext[0]); i++) {
@@ -110,7 +116,7 @@ static int walk(struct walk *w, const char *dir, unsigned depth)
 	struct list names = { 0 };
 	struct dirent *de;
 	DIR *d;
-	size_t i;
+	size_t i, from;
 	int r = 0;
 
 	if (depth > w->max_depth) {
@@ -148,6 +154,7 @@ static int walk(struct walk *w, const char *dir, unsigned depth)
 	closedir(d);
 	if (names.nr)
 		qsort(names.v, names.nr, sizeof(*names.v), cmp_str);
+	from = w->imgs->nr;
 	for (i = 0; i < names.nr && !r; i++) {
 		struct stat st;
 		char *p;
@@ -172,6 +179,9 @@ static int walk(struct walk *w, const char *dir, unsigned depth)
 		free(p);
 	}
 	list_free(&names);
+	/* Hyper-V checkpoints and VMDK extent files: each chain once */
+	if (!r)
+		w->imgs->nr = bsw_walk_collapse(w->imgs->v, from, w->imgs->nr);
 	return r;
 }
 
@@ -182,6 +192,67 @@ static int add_path(struct walk *w, const char *p)
 	if (!stat(p, &st) && S_ISDIR(st.st_mode) && !image_name(p))
 		return walk(w, p, 0);
 	return list_add(w->imgs, p);
+}
+
+/*
+ * Every image under its canonical path (realpath: "dir/", "./dir" and a
+ * symlink are one disk), each once, in the order first given.  A path that
+ * does not resolve stays as given (it gets an error line).  0 or -ENOMEM.
+ */
+struct ipath {
+	const char *p;
+	size_t i;
+};
+
+static int cmp_ipath(const void *a, const void *b)
+{
+	const struct ipath *x = a, *y = b;
+	int c = strcmp(x->p, y->p);
+
+	return c ? c : (x->i < y->i ? -1 : x->i > y->i);
+}
+
+static int canonical(struct list *l)
+{
+	struct ipath *s;
+	bool *drop;
+	size_t i, o;
+
+	for (i = 0; i < l->nr; i++) {
+		char *r = realpath(l->v[i], NULL);
+
+		if (r) {
+			free(l->v[i]);
+			l->v[i] = r;
+		} else if (errno == ENOMEM) {
+			return -ENOMEM;
+		}
+	}
+	if (l->nr < 2)
+		return 0;
+	s = malloc(l->nr * sizeof(*s));
+	drop = calloc(l->nr, sizeof(*drop));
+	if (!s || !drop) {
+		free(s);
+		free(drop);
+		return -ENOMEM;
+	}
+	for (i = 0; i < l->nr; i++)
+		s[i] = (struct ipath){ l->v[i], i };
+	qsort(s, l->nr, sizeof(*s), cmp_ipath);
+	for (i = 1; i < l->nr; i++)
+		if (!strcmp(s[i].p, s[i - 1].p))
+			drop[s[i].i] = true;	/* a later spelling of the same disk */
+	for (i = 0, o = 0; i < l->nr; i++) {
+		if (drop[i])
+			free(l->v[i]);
+		else
+			l->v[o++] = l->v[i];
+	}
+	l->nr = o;
+	free(s);
+	free(drop);
+	return 0;
 }
 
 static int read_list(struct walk *w, const char *from)
@@ -277,6 +348,7 @@ static int resume_read(const char *path, struct list *done, int *bits)
 	return r;
 }
 
+static char scan_start[32];	/* ISO 8601 UTC, set once before the sweep */
 static volatile sig_atomic_t interrupted;
 static volatile int stop_flag;
 
@@ -288,7 +360,7 @@ static void on_sigint(int sig)
 
 struct stats {
 	uint64_t nr[BSW_V_UNASSESS + 1], errors, bytes, done;
-	struct { char *code; uint64_t n; } codes[256];
+	struct code_count { char *code; uint64_t n; } codes[256];
 	unsigned nr_codes;
 	struct { char *img; uint64_t ms; } slow[5];
 };
@@ -305,9 +377,17 @@ static void stats_add(struct stats *s, const char *img,
 	if (res->error)
 		s->errors++;
 	s->bytes += res->bytes_read;
+	/* disks per code: a code counts once per disk, however many findings
+	 * (and whichever checker) reported it */
 	for (i = 0; i < bsw_fx_count(fx); i++) {
 		const char *c = bsw_problem_info(bsw_fx_get(fx, i)->problem)->code;
+		size_t k;
 
+		for (k = 0; k < i; k++)
+			if (!strcmp(bsw_problem_info(bsw_fx_get(fx, k)->problem)->code, c))
+				break;
+		if (k < i)
+			continue;	/* this disk already counted for c */
 		for (j = 0; j < s->nr_codes; j++)
 			if (!strcmp(s->codes[j].code, c))
 				break;
@@ -331,27 +411,119 @@ static void stats_add(struct stats *s, const char *img,
 	}
 }
 
-static void progress(const struct stats *s, size_t total, uint64_t t0)
-{
-	double el = (bsw_now_ms() - t0) / 1000.0;
-	double rate = el > 0 ? s->done / el : 0;
-	double eta = rate > 0 ? (total - s->done) / rate : 0;
+/*
+ * Progress on stderr, from a thread of its own: twice a second, from the
+ * bytes the disk layer has read (so a long disk moves the line too), with
+ * the rate and an ETA; one line that fits the terminal, redrawn in place
+ * (a line per update when stderr is not a terminal and --progress asked).
+ */
+struct progress {
+	pthread_t th;
+	pthread_mutex_t lock;	/* guards st (with the omp critical section) */
+	pthread_cond_t cond;
+	bool stop, started, tty;
+	const struct stats *st;
+	size_t total;
+	uint64_t t0, bytes0;
+};
 
-	fprintf(stderr,
-		"\r%" PRIu64 "/%zu  clean %" PRIu64 "  rollback %" PRIu64
-		"  unbootable %" PRIu64 "  unassessable %" PRIu64
-		"  %.2f GB read  %.1f disks/s  ETA %.0fs   ",
-		s->done, total, s->nr[BSW_V_NONE], s->nr[BSW_V_ROLLBACK],
-		s->nr[BSW_V_UNBOOT], s->nr[BSW_V_UNASSESS], s->bytes / 1e9,
-		rate, eta);
+static void hms(char *b, size_t n, double s)
+{
+	unsigned long t = s > 0 && s < 1e9 ? (unsigned long)(s + 0.5) : 0;
+
+	snprintf(b, n, "%lu:%02lu:%02lu", t / 3600, t / 60 % 60, t % 60);
 }
 
+static void progress_draw(struct progress *p)
+{
+	struct winsize ws;
+	uint64_t done, nr[BSW_V_UNASSESS + 1], bytes = bsw_disk_bytes_total() - p->bytes0;
+	double el = (double)(bsw_now_ms() - p->t0) / 1000.0, rate, eta;
+	char line[512], e[32];
+	int cols = 80, n;
+
+	pthread_mutex_lock(&p->lock);
+	done = p->st->done;
+	memcpy(nr, p->st->nr, sizeof(nr));
+	pthread_mutex_unlock(&p->lock);
+	if (p->tty && !ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) && ws.ws_col >= 20)
+		cols = ws.ws_col;
+	rate = el > 0 ? (double)bytes / el : 0;
+	eta = done && done < p->total ? el / (double)done * (double)(p->total - done) : 0;
+	if (done && done < p->total)
+		hms(e, sizeof(e), eta);
+	else
+		snprintf(e, sizeof(e), done ? "0:00:00" : "?");
+	n = snprintf(line, sizeof(line),
+		     "%" PRIu64 "/%zu disks  clean %" PRIu64 "  rollback %" PRIu64
+		     "  unbootable %" PRIu64 "  unassessable %" PRIu64 "  %.2f GB  %.0f MB/s  ETA %s",
+		     done, p->total, nr[BSW_V_NONE], nr[BSW_V_ROLLBACK], nr[BSW_V_UNBOOT],
+		     nr[BSW_V_UNASSESS], (double)bytes / 1e9, rate / 1e6, e);
+	if (n >= cols)		/* fit the terminal: keep the head, which matters */
+		line[cols - 1] = 0;
+	if (p->tty)
+		fprintf(stderr, "\r%s\033[K", line);
+	else
+		fprintf(stderr, "%s\n", line);
+}
+
+static void *progress_main(void *arg)
+{
+	struct progress *p = arg;
+	struct timespec ts;
+
+	pthread_mutex_lock(&p->lock);
+	while (!p->stop) {
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += 500000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&p->cond, &p->lock, &ts);
+		if (p->stop)
+			break;
+		pthread_mutex_unlock(&p->lock);
+		progress_draw(p);
+		pthread_mutex_lock(&p->lock);
+	}
+	pthread_mutex_unlock(&p->lock);
+	return NULL;
+}
+
+static void progress_start(struct progress *p, const struct stats *st, size_t total,
+			   uint64_t t0, bool on, bool tty)
+{
+	p->st = st;
+	p->total = total;
+	p->t0 = t0;
+	p->tty = tty;
+	p->bytes0 = bsw_disk_bytes_total();
+	p->started = on && !pthread_create(&p->th, NULL, progress_main, p);
+}
+
+static void progress_stop(struct progress *p)
+{
+	if (!p->started)
+		return;
+	pthread_mutex_lock(&p->lock);
+	p->stop = true;
+	pthread_cond_signal(&p->cond);
+	pthread_mutex_unlock(&p->lock);
+	pthread_join(p->th, NULL);
+	progress_draw(p);
+	if (p->tty)
+		fputc('\n', stderr);
+}
+
+/* most disks first, then by code: the same order on every run */
 static int cmp_code(const void *a, const void *b)
 {
-	const uint64_t na = *(const uint64_t *)((const char *)a + sizeof(char *));
-	const uint64_t nb = *(const uint64_t *)((const char *)b + sizeof(char *));
+	const struct code_count *x = a, *y = b;
 
-	return na < nb ? 1 : na > nb ? -1 : 0;
+	if (x->n != y->n)
+		return x->n < y->n ? 1 : -1;
+	return strcmp(x->code, y->code);
 }
 
 static void summary(struct stats *s, uint64_t t0, size_t skipped)
@@ -373,10 +545,15 @@ static void summary(struct stats *s, uint64_t t0, size_t skipped)
 		fprintf(stderr, "  %-14s %8" PRIu64 "\n", "open errors", s->errors);
 	qsort(s->codes, s->nr_codes, sizeof(s->codes[0]), cmp_code);
 	if (s->nr_codes)
-		fprintf(stderr, "  top findings:\n");
-	for (j = 0; j < s->nr_codes && j < 10; j++)
+		fprintf(stderr, "  top findings (disks):\n");
+	for (j = 0; j < s->nr_codes && j < 10; j++) {
+		const struct bsw_code_info *ci = bsw_code_info(s->codes[j].code);
+
 		fprintf(stderr, "    %-16s %8" PRIu64 "\n", s->codes[j].code,
 			s->codes[j].n);
+		if (ci && j < 5)	/* what to do, for the five most common */
+			fprintf(stderr, "      next: %s\n", ci->next);
+	}
 	if (s->slow[0].img)
 		fprintf(stderr, "  slowest disks:\n");
 	for (j = 0; j < 5 && s->slow[j].img; j++)
@@ -452,7 +629,7 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: bootsweep scan PATH... [-o FILE] [--resume] [--from FILE|-] [-j N]\n"
 		"       [--mem-cap SIZE] [--disk-timeout S] [--max-bytes SIZE] [--max-depth N]\n"
-		"       [--quiet] [--no-store] [--no-ntfs3g]\n"
+		"       [--quiet] [--progress] [--only nonclean] [--no-store] [--no-ntfs3g]\n"
 		"SIZE: a number with K, M, G or T (binary units); --mem-cap without a\n"
 		"unit is in MiB, --max-bytes in bytes.\n");
 }
@@ -503,7 +680,11 @@ static char *error_line(const char *img, const char *why,
 		bsw_json_str(m, why);
 		fputs(",\"findings\":[", m);
 		bsw_finding_json(bsw_fx_get(fx, 0), m);
-		fputs("],\"chain\":[],\"partitions\":[],\"bytes_read\":0}", m);
+		fprintf(m, "],\"chain\":[],\"partitions\":[],\"bytes_read\":0,"
+			"\"schema\":\"%s\",\"version\":\"%s\"", BSW_DISK_SCHEMA, bsw_version);
+		if (scan_start[0])
+			fprintf(m, ",\"scan_start\":\"%s\"", scan_start);
+		fputc('}', m);
 		fclose(m);
 	}
 	return buf;
@@ -538,6 +719,8 @@ int bsw_cmd_scan(int argc, char **argv)
 		{ "max-bytes", required_argument, NULL, 'b' },
 		{ "max-depth", required_argument, NULL, 'D' },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "progress", no_argument, NULL, 'P' },
+		{ "only", required_argument, NULL, 'O' },
 		{ "no-store", no_argument, NULL, 'S' },
 		{ "no-ntfs3g", no_argument, NULL, 'N' },
 		{ "shard", required_argument, NULL, BSW_SHARD_OPT_SHARD },
@@ -551,7 +734,10 @@ int bsw_cmd_scan(int argc, char **argv)
 	struct list imgs = { 0 }, done = { 0 }, todo = { 0 };
 	struct walk w = { .imgs = &imgs, .max_depth = DEFAULT_MAX_DEPTH };
 	const char *outp = NULL;
-	bool resume = false, quiet = false, tty;
+	bool resume = false, quiet = false, tty, given = false, only_nonclean = false;
+	int show_progress = -1;	/* --progress 1, --quiet 0, else decided below */
+	struct progress prog = { .lock = PTHREAD_MUTEX_INITIALIZER,
+				 .cond = PTHREAD_COND_INITIALIZER };
 	uint64_t mem_cap = 1024ull << 20, t0;
 	unsigned long v;
 	struct stats st = { 0 };
@@ -572,6 +758,7 @@ int bsw_cmd_scan(int argc, char **argv)
 		case 'o': outp = optarg; break;
 		case 'r': resume = true; break;
 		case 'f':
+			given = true;
 			if (read_list(&w, optarg) < 0) {
 				ret = BSW_EXIT_USAGE;
 				goto out;
@@ -613,7 +800,18 @@ int bsw_cmd_scan(int argc, char **argv)
 			}
 			w.max_depth = (unsigned)v;
 			break;
-		case 'q': quiet = true; break;
+		case 'q':
+			quiet = true;
+			show_progress = 0;
+			break;
+		case 'P': show_progress = 1; break;
+		case 'O':
+			if (strcmp(optarg, "nonclean")) {
+				ret = bad_arg("--only", optarg, "want nonclean");
+				goto out;
+			}
+			only_nonclean = true;
+			break;
 		case 'S': topts.no_store = true; break;
 		case 'N': topts.no_ntfs3g = true; break;
 		case BSW_SHARD_OPT_SHARD:
@@ -633,14 +831,26 @@ int bsw_cmd_scan(int argc, char **argv)
 			goto out;
 		}
 	}
+	given |= optind < argc;
 	for (; optind < argc; optind++)
 		if (add_path(&w, argv[optind]) < 0) {
 			ret = BSW_EXIT_USAGE;
 			goto out;
 		}
-	if (!imgs.nr && !w.skip_path.nr && argc <= 1) {
-		usage(stderr);
-		ret = BSW_EXIT_USAGE;
+	if (!imgs.nr && !w.skip_path.nr) {
+		if (!given) {
+			usage(stderr);
+			ret = BSW_EXIT_USAGE;
+		} else {
+			fprintf(stderr, "bootsweep: no disk image in what was given (a disk "
+				"image is a file named *.vhd, *.vhdx, *.avhd, *.avhdx, *.raw, "
+				"*.img or *.bin, or a path named directly)\n");
+			ret = BSW_EXIT_OPERR;
+		}
+		goto out;
+	}
+	if (canonical(&imgs)) {
+		ret = BSW_EXIT_OPERR;
 		goto out;
 	}
 	if (bsw_shard_apply(&shard, imgs.v, &imgs.nr, outp, &topts, &ret))
@@ -674,13 +884,26 @@ int bsw_cmd_scan(int argc, char **argv)
 		}
 	}
 	bsw_mem_set_cap(mem_cap);
+	topts.mem_cap = mem_cap;
+	{
+		time_t now = time(NULL);
+		struct tm tmv;
+
+		if (gmtime_r(&now, &tmv))
+			strftime(scan_start, sizeof(scan_start), "%Y-%m-%dT%H:%M:%SZ", &tmv);
+		topts.scan_start = scan_start;
+	}
 	sa.sa_handler = on_sigint;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, &old);
-	tty = isatty(2) && !quiet;
+	/* progress: on a terminal, unless the results go to the same one */
+	tty = isatty(STDERR_FILENO);
+	if (show_progress < 0)
+		show_progress = tty && !quiet && (outp || !isatty(STDOUT_FILENO));
 	if (jobs > 0)
 		omp_set_num_threads(jobs);
 	t0 = bsw_now_ms();
+	progress_start(&prog, &st, todo.nr, t0, show_progress > 0, tty);
 
 	/* what the walk could not look into: one error line each */
 	for (k = 0; k < w.skip_path.nr && !werr; k++) {
@@ -727,10 +950,14 @@ int bsw_cmd_scan(int argc, char **argv)
 			if (werr) {
 				/* the output failed: this result is not recorded */
 			} else if (line && !(stop_flag && !line[0])) {
-				emit(out, line, &werr);
+				if (!only_nonclean || res.verdict != BSW_V_NONE || res.error)
+					emit(out, line, &werr);
 				if (!werr) {
-					if (fx)
+					if (fx) {
+						pthread_mutex_lock(&prog.lock);
 						stats_add(&st, todo.v[i], &res, fx);
+						pthread_mutex_unlock(&prog.lock);
+					}
 					if (res.verdict == BSW_V_UNASSESS)
 						ret |= BSW_EXIT_UNASSESS;
 					else if (res.verdict == BSW_V_ROLLBACK)
@@ -743,12 +970,11 @@ int bsw_cmd_scan(int argc, char **argv)
 			} else if (!line) {
 				ret |= BSW_EXIT_OPERR;
 			}
-			if (tty)
-				progress(&st, todo.nr, t0);
 		}
 		free(line);
 		bsw_fx_destroy(fx);
 	}
+	progress_stop(&prog);
 	if (interrupted)
 		ret |= BSW_EXIT_INTR;
 	sigaction(SIGINT, &old, NULL);

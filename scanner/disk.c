@@ -7,6 +7,7 @@
  * an image, headers included, is read through the thread's ring.
  */
 #include <errno.h>
+#include <stdatomic.h>
 #include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
@@ -130,6 +131,14 @@ static uint64_t locate_fault(int fd, uint64_t off, uint64_t len, int *err)
  * the file's size at open; a file that ends earlier than that (it shrank
  * since) is an I/O error, like EIO.
  */
+/* Bytes read by every disk of the process, for the sweep's progress line. */
+static _Atomic uint64_t bytes_total;
+
+uint64_t bsw_disk_bytes_total(void)
+{
+	return atomic_load_explicit(&bytes_total, memory_order_relaxed);
+}
+
 static int64_t file_pread(void *ctx, void *buf, size_t len, uint64_t off)
 {
 	struct fsrc *f = ctx;
@@ -155,6 +164,7 @@ static int64_t file_pread(void *ctx, void *buf, size_t len, uint64_t off)
 			       f->size, err, false);
 	}
 	f->d->bytes += (uint64_t)s.res;
+	atomic_fetch_add_explicit(&bytes_total, (uint64_t)s.res, memory_order_relaxed);
 	want = off >= f->size ? 0 : BSW_MIN((uint64_t)len, f->size - off);
 	if ((uint64_t)s.res < want)
 		return io_fail(f->d, f->idx, f->path, off + (uint64_t)s.res,
@@ -206,6 +216,7 @@ static int open_xfile(void *ctx, const char *path, struct bsw_xfile *f,
 static int open_layer(struct bsw_disk *d, const char *path, struct bsw_fx *fx,
 		      char *err, size_t errlen)
 {
+	char who[4096];
 	struct layer *l;
 	struct stat st;
 	int rc;
@@ -222,12 +233,17 @@ static int open_layer(struct bsw_disk *d, const char *path, struct bsw_fx *fx,
 	l = &d->L[d->nr];
 	memset(l, 0, sizeof(*l));
 	l->fd = l->dfd = -1;
+	/* messages name the layer; the image itself is named by the caller */
+	if (d->nr)
+		snprintf(who, sizeof(who), "parent layer %u (%.3900s): ", d->nr, path);
+	else
+		who[0] = 0;
 	l->fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (l->fd < 0)
-		return bsw_cont_err(err, errlen, -errno, "cannot open %s: %s", path, strerror(errno));
+		return bsw_cont_err(err, errlen, -errno, "%scannot open: %s", who, strerror(errno));
 	if (fstat(l->fd, &st) || (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode))) {
 		close(l->fd);
-		return bsw_cont_err(err, errlen, -EINVAL, "%s is not a regular file or block device", path);
+		return bsw_cont_err(err, errlen, -EINVAL, "%snot a regular file or block device", who);
 	}
 	if (S_ISBLK(st.st_mode)) {
 		off_t end = lseek(l->fd, 0, SEEK_END);
@@ -236,13 +252,13 @@ static int open_layer(struct bsw_disk *d, const char *path, struct bsw_fx *fx,
 	}
 	if (st.st_size == 0) {
 		close(l->fd);
-		return bsw_cont_err(err, errlen, -EINVAL, "%s is an empty file", path);
+		return bsw_cont_err(err, errlen, -EINVAL, "%san empty file", who);
 	}
 	for (unsigned i = 0; i < d->nr; i++)
 		if (d->L[i].li.dev == (uint64_t)st.st_dev && d->L[i].li.ino == (uint64_t)st.st_ino) {
 			close(l->fd);
-			return bsw_cont_err(err, errlen, -ELOOP, "parent chain loops: %s is already layer %u",
-					    path, i);
+			return bsw_cont_err(err, errlen, -ELOOP, "%sparent chain loops: it is already layer %u",
+					    who, i);
 		}
 	if (d->direct)
 		l->dfd = open(path, O_RDONLY | O_DIRECT | O_CLOEXEC);
@@ -708,6 +724,7 @@ int bsw_disk_read(struct bsw_disk *d, void *buf, size_t len, uint64_t off)
 					       seg[0].off, ext[sx[0]].voff,
 					       d->L[ext[sx[0]].layer].li.file_size, rc, false);
 			d->bytes += want;
+			atomic_fetch_add_explicit(&bytes_total, want, memory_order_relaxed);
 		}
 		b += done;
 		off += done;

@@ -113,6 +113,9 @@ int bsw_disk_read(struct bsw_disk *d, void *buf, size_t len, uint64_t off);
 /* The whole virtual disk as a bsw_src (valid while d is open). */
 const struct bsw_src *bsw_disk_src(struct bsw_disk *d);
 
+/* Bytes read by all disks of this process so far (any thread). */
+uint64_t bsw_disk_bytes_total(void);
+
 unsigned bsw_disk_nr_layers(const struct bsw_disk *d);
 const struct bsw_layer_info *bsw_disk_layer(const struct bsw_disk *d, unsigned i);
 

@@ -16,18 +16,20 @@ static const struct {
 	const char *help;
 } commands[] = {
 	{ "scan", bsw_cmd_scan, "scan PATH... [-o FILE] [--resume] [-j N]: sweep disks, JSON Lines out" },
+	{ "report", bsw_cmd_report, "report RESULTS.jsonl... [-o FILE] [--format html|csv|table]: the fleet for people" },
+	{ "diff", bsw_cmd_diff, "diff OLD.jsonl NEW.jsonl [--json]: what changed between two sweeps" },
 	{ "merge", bsw_cmd_merge, "merge OUT PART... [--partial]: join the parts of a sweep (scan --shard) into one JSONL" },
-	{ "info", bsw_cmd_info, "info IMAGE... [--json] [--check]: containers, chain, partitions" },
-	{ "cat", bsw_cmd_cat, "cat IMAGE [--path P [--partition N]]: virtual disk or file bytes to stdout" },
-	{ "ls", bsw_cmd_ls, "ls IMAGE [--partition N] [PATH] [-R]: list an NTFS directory" },
-	{ "check", bsw_cmd_check, "check IMAGE...: NTFS volume checks" },
+	{ "info", bsw_cmd_info, "info IMAGE... [--json] [--direct] [--check]: containers, chain, partitions" },
+	{ "cat", bsw_cmd_cat, "cat IMAGE [--path P [--partition N] [--stream S]]: virtual disk or file bytes to stdout" },
+	{ "ls", bsw_cmd_ls, "ls IMAGE [PATH] [--partition N] [-R]: list an NTFS directory" },
+	{ "check", bsw_cmd_check, "check IMAGE... [--partition N] [--json]: NTFS volume checks" },
 	{ "hive", bsw_cmd_hive, "hive FILE [--log F]... [--export|--recovered OUT]: verify a hive" },
 	{ "ntfs3g-verdict", bsw_cmd_ntfs3g_verdict, "ntfs3g-verdict IMAGE START SIZE: libntfs-3g's mount-time verdict (scan runs it as a child)" },
 };
 
 static void usage(FILE *out)
 {
-	fprintf(out, "usage: bootsweep COMMAND [ARGS]\n\ncommands:\n");
+	fprintf(out, "usage: bootsweep COMMAND [ARGS]    (bootsweep help COMMAND, bootsweep --version)\n\ncommands:\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(out, "  %s\n", commands[i].help);
 	fprintf(out, "\nexit status: bitmask; 1 unassessable, 2 dirty-rollback, "
@@ -66,9 +68,25 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return BSW_EXIT_USAGE;
 	}
-	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") ||
+	    (!strcmp(argv[1], "help") && argc == 2)) {
 		usage(stdout);
 		return close_stdout(0);
+	}
+	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V")) {
+		printf("bootsweep %s\n", bsw_version);
+		return close_stdout(0);
+	}
+	if (!strcmp(argv[1], "help")) {
+		/* "bootsweep help CMD" is "bootsweep CMD --help" */
+		char *hv[] = { argv[2], (char *)"--help", NULL };
+
+		for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+			if (!strcmp(argv[2], commands[i].name))
+				return close_stdout(commands[i].fn(2, hv));
+		fprintf(stderr, "bootsweep: no command '%s'\n", argv[2]);
+		usage(stderr);
+		return BSW_EXIT_USAGE;
 	}
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (!strcmp(argv[1], commands[i].name))

@@ -342,7 +342,7 @@ void bsw_finding_message(const struct bsw_finding *f, char *buf, size_t len)
  * the byte at p does not start one (RFC 3629: no overlong forms, no
  * surrogates, nothing above U+10FFFF).
  */
-static size_t utf8_seq(const unsigned char *p, size_t n)
+size_t bsw_utf8_seq(const unsigned char *p, size_t n)
 {
 	size_t len, i;
 	unsigned lo = 0x80, hi = 0xBF;
@@ -401,7 +401,7 @@ void bsw_json_strn(FILE *out, const char *s, size_t n)
 				i += 2;
 				continue;
 			}
-			k = utf8_seq(p + i, n - i);
+			k = bsw_utf8_seq(p + i, n - i);
 			if (!k) {
 				/* not UTF-8: the byte as a lone low surrogate,
 				 * as Python's surrogateescape does */

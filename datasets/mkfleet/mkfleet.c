@@ -9,6 +9,7 @@
  * differencing children of it, the scenarios spread over the children.
  * Same options and seed: byte-identical images.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -139,6 +140,20 @@ static int make_system(struct disk_ctx *c, const char *path)
 		rc |= hv_dword(h, key, "Type", 16);
 		rc |= hv_sz(h, key, "ImagePath", "%SystemRoot%\\System32\\svchost.exe -k netsvcs", hive_t_REG_EXPAND_SZ);
 	}
+	{
+		/* 2026-07-08T12:00:00Z as a FILETIME, and a name per scenario */
+		uint64_t ft = (1783512000ULL + 11644473600ULL) * 10000000ULL;
+		uint8_t b[8];
+		char cn[16];
+
+		for (int i = 0; i < 8; i++)
+			b[i] = (uint8_t)(ft >> (8 * i));
+		rc |= hv_bin(h, CS "\\Control\\Windows", "ShutdownTime", b, sizeof(b));
+		snprintf(cn, sizeof(cn), "BSW-%.11s", c->sc->name);
+		for (char *p = cn; *p; p++)
+			*p = (char)toupper((unsigned char)*p);
+		rc |= hv_sz(h, CS "\\Control\\ComputerName\\ComputerName", "ComputerName", cn, 0);
+	}
 	rc |= hv_sz(h, CS "\\Control\\Nls\\CodePage", "ACP", "1252", 0);
 	rc |= hv_sz(h, CS "\\Control\\Nls\\CodePage", "OEMCP", "437", 0);
 	rc |= hv_sz(h, CS "\\Control\\Nls\\CodePage", "1252", "c_1252.nls", 0);
@@ -173,6 +188,12 @@ static int make_software(struct disk_ctx *c, const char *path)
 		return -1;
 	rc |= hv_sz(h, "Microsoft\\Windows NT\\CurrentVersion", "ProductName", "Windows Server 2022 Datacenter", 0);
 	rc |= hv_sz(h, "Microsoft\\Windows NT\\CurrentVersion", "CurrentBuild", "20348", 0);
+	/* the installation's identity, as bootsweep reports it per disk */
+	rc |= hv_sz(h, "Microsoft\\Windows NT\\CurrentVersion", "CurrentBuildNumber", "20348", 0);
+	rc |= hv_sz(h, "Microsoft\\Windows NT\\CurrentVersion", "EditionID", "ServerDatacenter", 0);
+	rc |= hv_sz(h, "Microsoft\\Windows NT\\CurrentVersion", "DisplayVersion", "21H2", 0);
+	rc |= hv_dword(h, "Microsoft\\Windows NT\\CurrentVersion", "UBR", 2849);
+	rc |= hv_dword(h, "Microsoft\\Windows NT\\CurrentVersion", "InstallDate", 1704067200);
 	rc |= hv_sz(h, CBS "\\Version", "10.0.20348.1", "10.0.20348.1", 0);
 	for (unsigned i = 0; i < npkg; i++) {
 		uint32_t st = 0x70;

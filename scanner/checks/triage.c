@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "formats/bcd/bcd.h"
@@ -18,6 +19,7 @@
 #include "formats/ntfs/ntfs_lib.h"
 #include "formats/part/part.h"
 #include "scanner/checks/triage.h"
+#include "scanner/cmds.h"
 
 uint64_t bsw_now_ms(void)
 {
@@ -435,6 +437,101 @@ static void find_windows(struct bsw_tctx *t, struct bsw_src *wsrc,
 	}
 }
 
+/* FILETIME (100 ns since 1601) or Unix seconds as ISO 8601 UTC; false if absurd. */
+static bool iso_time(int64_t unix_s, char *buf, size_t len)
+{
+	struct tm tm;
+	time_t tt = (time_t)unix_s;
+
+	if (unix_s <= 0 || unix_s > 32503680000LL || !gmtime_r(&tt, &tm))
+		return false;
+	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return true;
+}
+
+static void json_kv_str(FILE *o, bool *first, const char *k, const char *v)
+{
+	fprintf(o, "%s\"%s\":", *first ? "" : ",", k);
+	bsw_json_str(o, v);
+	*first = false;
+}
+
+/*
+ * Who this disk is: the container's own id, the partition table's identity,
+ * and the Windows installation's as its hives say (product, edition, build
+ * and UBR, computer name, install date, last shutdown).  Only what was
+ * found is written.
+ */
+static void json_identity(struct bsw_tctx *t, FILE *o, const char *path)
+{
+	static const char cv[] = "Microsoft\\Windows NT\\CurrentVersion";
+	static const uint8_t zero[16];
+	char buf[256], key[128];
+	struct stat st;
+	bool first = true;
+	uint32_t dw;
+	struct bsw_hval hv = { 0 };
+
+	if (!stat(path, &st)) {
+		fprintf(o, ",\"image_size\":%lld", (long long)st.st_size);
+		if (iso_time(st.st_mtim.tv_sec, buf, sizeof(buf)))
+			fprintf(o, ",\"image_mtime\":\"%s\"", buf);
+	}
+	fputs(",\"identity\":{", o);
+	if (t->d && bsw_disk_nr_layers(t->d) &&
+	    memcmp(bsw_disk_layer(t->d, 0)->id, zero, 16)) {
+		bsw_guid_str(bsw_disk_layer(t->d, 0)->id, buf);
+		json_kv_str(o, &first, "container_id", buf);
+	}
+	if (t->d && bsw_disk_gpt_guid(t->d)) {
+		bsw_guid_str(bsw_disk_gpt_guid(t->d), buf);
+		json_kv_str(o, &first, "disk_guid", buf);
+	} else if (t->d && !strcmp(bsw_disk_scheme(t->d), "mbr")) {
+		snprintf(buf, sizeof(buf), "0x%08" PRIx32, bsw_disk_mbr_signature(t->d));
+		json_kv_str(o, &first, "mbr_signature", buf);
+	}
+	fputc('}', o);
+	if (!t->software && !t->system)
+		return;
+	first = true;
+	fputs(",\"windows\":{", o);
+	if (t->software) {
+		static const struct { const char *v, *k; } sz[] = {
+			{ "ProductName", "product" }, { "EditionID", "edition" },
+			{ "CurrentBuildNumber", "build" }, { "DisplayVersion", "display_version" },
+		};
+
+		for (size_t i = 0; i < sizeof(sz) / sizeof(sz[0]); i++)
+			if (!bsw_hive_get_sz(t->software, cv, sz[i].v, buf, sizeof(buf)))
+				json_kv_str(o, &first, sz[i].k, buf);
+		if (!bsw_hive_get_dword(t->software, cv, "UBR", &dw)) {
+			fprintf(o, "%s\"ubr\":%" PRIu32, first ? "" : ",", dw);
+			first = false;
+		}
+		if (!bsw_hive_get_dword(t->software, cv, "InstallDate", &dw) &&
+		    iso_time(dw, buf, sizeof(buf)))
+			json_kv_str(o, &first, "install_date", buf);
+	}
+	if (t->system && t->cs[0]) {
+		snprintf(key, sizeof(key), "%s\\Control\\ComputerName\\ComputerName", t->cs);
+		if (!bsw_hive_get_sz(t->system, key, "ComputerName", buf, sizeof(buf)))
+			json_kv_str(o, &first, "computer_name", buf);
+		snprintf(key, sizeof(key), "%s\\Control\\Windows", t->cs);
+		if (!bsw_hive_get_raw(t->system, key, "ShutdownTime", &hv) && hv.len == 8) {
+			uint64_t ft = 0;
+
+			for (int i = 7; i >= 0; i--)
+				ft = ft << 8 | hv.data[i];
+			/* FILETIME: 100 ns ticks since 1601-01-01 */
+			if (ft > 116444736000000000ULL &&
+			    iso_time((int64_t)((ft - 116444736000000000ULL) / 10000000ULL), buf, sizeof(buf)))
+				json_kv_str(o, &first, "last_shutdown", buf);
+		}
+		bsw_hval_free(&hv);
+	}
+	fputc('}', o);
+}
+
 static void json_disk(struct bsw_tctx *t, FILE *o, const char *path,
 		      const struct bsw_triage_result *res,
 		      const struct timings *tm, const char **codes,
@@ -501,6 +598,7 @@ static void json_disk(struct bsw_tctx *t, FILE *o, const char *path,
 	if (t->wp)
 		fprintf(o, ",\"windows_partition\":%u,\"boot\":\"%s\"",
 			t->wp->index, t->uefi ? "uefi" : "bios");
+	json_identity(t, o, path);
 	fprintf(o, ",\"store\":{\"manifests\":%" PRIu64 ",\"plain\":%" PRIu64
 		",\"dcm_not_verifiable\":%" PRIu64 ",\"bad\":%" PRIu64
 		",\"s256h_checked\":%" PRIu64 ",\"s256h_bad\":%" PRIu64
@@ -513,9 +611,14 @@ static void json_disk(struct bsw_tctx *t, FILE *o, const char *path,
 	fprintf(o, ",\"bytes_read\":%" PRIu64, res->bytes_read);
 	fprintf(o, ",\"timings_ms\":{\"open\":%" PRIu64 ",\"ntfs\":%" PRIu64
 		",\"hives\":%" PRIu64 ",\"boot\":%" PRIu64 ",\"servicing\":%"
-		PRIu64 ",\"sxs\":%" PRIu64 ",\"total\":%" PRIu64 "}}",
+		PRIu64 ",\"sxs\":%" PRIu64 ",\"total\":%" PRIu64 "}",
 		tm->open, tm->ntfs, tm->hives, tm->boot, tm->servicing, tm->sxs,
 		res->ms_total);
+	/* provenance: which bootsweep, which sweep */
+	fprintf(o, ",\"schema\":\"%s\",\"version\":\"%s\"", BSW_DISK_SCHEMA, bsw_version);
+	if (t->o->scan_start)
+		fprintf(o, ",\"scan_start\":\"%s\"", t->o->scan_start);
+	fputc('}', o);
 }
 
 static void read_control_set(struct bsw_tctx *t)
@@ -690,7 +793,8 @@ int bsw_triage_disk(const char *path, const struct bsw_triage_opts *o,
 		    struct bsw_fx *fx, struct bsw_triage_result *res)
 {
 	struct bsw_disk_ioerr ioe = { 0 };
-	struct bsw_disk_opts dopts = { .max_bytes = o->max_bytes, .ioerr = &ioe };
+	struct bsw_disk_opts dopts = { .max_bytes = o->max_bytes, .ioerr = &ioe,
+				       .mem_cap = o->mem_cap };
 	struct bsw_tctx t = { .o = o, .fx = fx };
 	struct timings tm = { 0 };
 	const char **codes = NULL;

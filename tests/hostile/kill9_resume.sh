@@ -40,7 +40,7 @@ import json, sys, collections
 def load(p):
     rows = [json.loads(l) for l in open(p)]
     for r in rows:
-        r.pop("timings_ms", None)
+        r.pop("timings_ms", None); r.pop("scan_start", None)
     return rows
 out, ref = load(sys.argv[1]), load(sys.argv[2])
 c = collections.Counter(r["image"] for r in out)

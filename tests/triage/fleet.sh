@@ -39,7 +39,7 @@ fi
 strip() { python3 -c '
 import json, sys
 for l in open(sys.argv[1]):
-    o = json.loads(l); o.pop("timings_ms", None); print(json.dumps(o, sort_keys=True))' "$1" | sort; }
+    o = json.loads(l); o.pop("timings_ms", None); o.pop("scan_start", None); print(json.dumps(o, sort_keys=True))' "$1" | sort; }
 for part in raw vhdx children; do
 	d=$OUT/$part
 	[ -s "$d/truth.jsonl" ] || { echo "FAIL: no $part fleet"; fail=1; continue; }

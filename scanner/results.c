@@ -1,0 +1,302 @@
+/*
+ * Result files read back (see results.h).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "scanner/results.h"
+
+static const struct bsw_code_info code_table[] = {
+#define CODE(c, m, n, s) { c, m, n, s },
+#include "scanner/problems/codes.def"
+#undef CODE
+};
+
+const struct bsw_code_info *bsw_code_info(const char *code)
+{
+	for (size_t i = 0; i < sizeof(code_table) / sizeof(code_table[0]); i++)
+		if (!strcmp(code_table[i].code, code))
+			return &code_table[i];
+	return NULL;
+}
+
+size_t bsw_code_count(void)
+{
+	return sizeof(code_table) / sizeof(code_table[0]);
+}
+
+const struct bsw_code_info *bsw_code_at(size_t i)
+{
+	return i < bsw_code_count() ? &code_table[i] : NULL;
+}
+
+static const char *const vnames[BSW_R_NR] = {
+	"clean", "dirty-rollback", "unbootable", "unassessable",
+};
+
+const char *bsw_rverdict_name(enum bsw_rverdict v)
+{
+	return (unsigned)v < BSW_R_NR ? vnames[v] : "?";
+}
+
+int bsw_rverdict_parse(const char *s)
+{
+	for (int i = 0; i < BSW_R_NR; i++)
+		if (!strcmp(s, vnames[i]))
+			return i;
+	return -1;
+}
+
+bool bsw_rdisk_has(const struct bsw_rdisk *d, const char *c)
+{
+	for (size_t i = 0; i < d->nr_codes; i++)
+		if (!strcmp(d->codes[i], c))
+			return true;
+	return false;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/*
+ * One line (at most max bytes) of f into *buf; returns its length, -1 at
+ * the end, -2 for a line over max (skipped up to its newline).  *torn is
+ * set when the last line has no newline.
+ */
+static ssize_t read_line(FILE *f, char **buf, size_t *cap, size_t max, bool *torn)
+{
+	size_t n = 0;
+	bool over = false;
+	int c;
+
+	*torn = false;
+	while ((c = getc_unlocked(f)) != EOF && c != '\n') {
+		if (n >= max) {
+			over = true;
+			continue;
+		}
+		if (n + 1 >= *cap) {
+			size_t nc = *cap ? *cap * 2 : 4096;
+			char *nb = realloc(*buf, nc);
+
+			if (!nb)
+				return -3;
+			*buf = nb;
+			*cap = nc;
+		}
+		(*buf)[n++] = (char)c;
+	}
+	if (c == EOF && !n && !over)
+		return -1;
+	if (c == EOF)
+		*torn = true;
+	if (over)
+		return -2;
+	(*buf)[n] = 0;
+	return (ssize_t)n;
+}
+
+static int fill(struct bsw_rdisk *d)
+{
+	const struct bsw_jval *l = &d->line, *f, *ch, *id;
+	int v;
+
+	d->image = bsw_jstr(l, "image", NULL);
+	v = bsw_rverdict_parse(bsw_jstr(l, "verdict", ""));
+	if (!d->image || v < 0)
+		return -EINVAL;
+	d->verdict = (enum bsw_rverdict)v;
+	d->error = bsw_jstr(l, "error", NULL);
+	d->bytes_read = (uint64_t)bsw_jnum(l, "bytes_read", 0);
+	d->ms_total = (uint64_t)bsw_jnum(bsw_jget(l, "timings_ms"), "total", 0);
+	ch = bsw_jget(l, "chain");
+	d->family = d->image;
+	if (ch && ch->type == BSW_J_ARR && ch->len > 1)
+		d->family = bsw_jstr(&ch->items[ch->len - 1], "path", d->image);
+	d->key = NULL;
+	id = bsw_jget(l, "identity");
+	if (id && bsw_jstr(id, "container_id", NULL))
+		d->key = bsw_jstr(id, "container_id", NULL);
+	f = bsw_jget(l, "findings");
+	if (f && f->type == BSW_J_ARR && f->len) {
+		d->codes = calloc(f->len, sizeof(*d->codes));
+		if (!d->codes)
+			return -ENOMEM;
+		for (size_t i = 0; i < f->len; i++) {
+			const char *c = bsw_jstr(&f->items[i], "code", NULL);
+
+			if (c && strcmp(c, "SCAN-SUPPRESSED"))
+				d->codes[d->nr_codes++] = (char *)c;
+		}
+		qsort(d->codes, d->nr_codes, sizeof(*d->codes), cmp_str);
+		/* distinct */
+		size_t o = 0;
+
+		for (size_t i = 0; i < d->nr_codes; i++)
+			if (!o || strcmp(d->codes[o - 1], d->codes[i]))
+				d->codes[o++] = d->codes[i];
+		d->nr_codes = o;
+	}
+	return 0;
+}
+
+static int cmp_disk_image(const void *a, const void *b)
+{
+	const struct bsw_rdisk *x = a, *y = b;
+	int c = strcmp(x->image, y->image);
+
+	/* equal images: the later line last */
+	return c ? c : (x->seq < y->seq ? -1 : 1);
+}
+
+int bsw_results_load(struct bsw_results *r, char *const *paths, size_t nr)
+{
+	char *buf = NULL;
+	size_t cap = 0, i, o;
+	int rc = 0;
+
+	for (i = 0; i < nr && !rc; i++) {
+		FILE *f = strcmp(paths[i], "-") ? fopen(paths[i], "r") : stdin;
+		size_t lineno = 0;
+		char **nf;
+
+		if (!f) {
+			rc = -errno;
+			fprintf(stderr, "bootsweep: %s: %s\n", paths[i], strerror(errno));
+			break;
+		}
+		nf = realloc(r->files, (r->nr_files + 1) * sizeof(*nf));
+		if (!nf) {
+			rc = -ENOMEM;
+		} else {
+			r->files = nf;
+			r->files[r->nr_files++] = paths[i];
+		}
+		while (!rc) {
+			bool torn;
+			ssize_t n = read_line(f, &buf, &cap, BSW_RESULTS_MAX_LINE, &torn);
+			struct bsw_rdisk d = { 0 };
+			size_t where = 0;
+			int pr;
+
+			if (n == -1)
+				break;
+			lineno++;
+			if (n == -3) {
+				rc = -ENOMEM;
+				break;
+			}
+			if (n == -2 || torn) {
+				fprintf(stderr, "bootsweep: %s:%zu: %s; skipped\n", paths[i], lineno,
+					n == -2 ? "line too long" : "torn last line");
+				r->bad_lines++;
+				continue;
+			}
+			if (!n)
+				continue;
+			pr = bsw_json_parse(buf, (size_t)n, &d.line, &where);
+			if (pr == -ENOMEM) {
+				rc = pr;
+				break;
+			}
+			if (pr || fill(&d)) {
+				fprintf(stderr, "bootsweep: %s:%zu: not a result line (%s at byte %zu); skipped\n",
+					paths[i], lineno, pr ? "invalid JSON" : "no image or verdict", where);
+				free(d.codes);
+				bsw_json_free(&d.line);
+				r->bad_lines++;
+				continue;
+			}
+			if (r->nr % 1024 == 0) {
+				struct bsw_rdisk *nd = realloc(r->d, (r->nr + 1024) * sizeof(*nd));
+
+				if (!nd) {
+					free(d.codes);
+					bsw_json_free(&d.line);
+					rc = -ENOMEM;
+					break;
+				}
+				r->d = nd;
+			}
+			d.seq = r->nr;
+			r->d[r->nr++] = d;
+		}
+		if (ferror(f) && !rc)
+			rc = -EIO;
+		if (f != stdin)
+			fclose(f);
+	}
+	free(buf);
+	if (rc)
+		return rc;
+	/* one entry per image: the last line wins (a later sweep or resume);
+	 * the pointers into each line stay valid as entries move */
+	if (r->nr)
+		qsort(r->d, r->nr, sizeof(*r->d), cmp_disk_image);
+	for (i = 0, o = 0; i < r->nr; i++) {
+		if (i + 1 < r->nr && !strcmp(r->d[i].image, r->d[i + 1].image)) {
+			free(r->d[i].codes);
+			bsw_json_free(&r->d[i].line);
+			r->dup_lines++;
+			continue;
+		}
+		r->d[o++] = r->d[i];
+	}
+	r->nr = o;
+	return 0;
+}
+
+void bsw_results_free(struct bsw_results *r)
+{
+	for (size_t i = 0; i < r->nr; i++) {
+		free(r->d[i].codes);
+		bsw_json_free(&r->d[i].line);
+	}
+	free(r->d);
+	free(r->files);
+	memset(r, 0, sizeof(*r));
+}
+
+int bsw_rfilter_arg(struct bsw_rfilter *fl, int opt, const char *arg)
+{
+	char **nc;
+	int v;
+
+	if (opt == 'V') {
+		if (!strcmp(arg, "nonclean")) {
+			fl->verdicts |= ((1u << BSW_R_NR) - 1) & ~(1u << BSW_R_CLEAN);
+			return 0;
+		}
+		v = bsw_rverdict_parse(arg);
+		if (v < 0)
+			return -EINVAL;
+		fl->verdicts |= 1u << v;
+		return 0;
+	}
+	nc = realloc(fl->codes, (fl->nr_codes + 1) * sizeof(*nc));
+	if (!nc)
+		return -ENOMEM;
+	fl->codes = nc;
+	fl->codes[fl->nr_codes++] = (char *)arg;
+	return 0;
+}
+
+bool bsw_rfilter_match(const struct bsw_rfilter *fl, const struct bsw_rdisk *d)
+{
+	if (fl->verdicts && !(fl->verdicts & (1u << d->verdict)))
+		return false;
+	for (size_t i = 0; i < fl->nr_codes; i++)
+		if (bsw_rdisk_has(d, fl->codes[i]))
+			return true;
+	return !fl->nr_codes;
+}
+
+void bsw_rfilter_free(struct bsw_rfilter *fl)
+{
+	free(fl->codes);
+	memset(fl, 0, sizeof(*fl));
+}
