@@ -16,7 +16,7 @@ ok() { echo "ok   $*"; }
 bad() { echo "FAIL $*"; fail=1; }
 [ -x "$MF" ] || { echo "mkfleet not built"; exit 77; }
 "$MF" --out fleet --scale small --format raw \
-	--scenarios clean,pending-xml,driver-missing,system-dirty-badlog,bcd-missing,empty-disk,cbs-reboot-pending \
+	--scenarios clean,pending-xml,driver-missing,system-dirty-badlog,bcd-missing,empty-disk,cbs-reboot-pending,bitlocker \
 	> /dev/null 2>&1 || { echo "mkfleet failed"; exit 1; }
 "$B" scan fleet -j2 -o r1.jsonl --quiet
 "$B" report r1.jsonl -o report.html
@@ -137,4 +137,33 @@ printf '{"image":"x","verdict":"clean"}\nnot json\n{"image":"y"\n' > broken.json
 rc=$?
 [ $((rc & 8)) = 8 ] && grep -q "broken.jsonl:2: not a result line" err.txt && ok "a line that is not a result is named, bit 8" ||
 	bad "broken input: exit $rc, $(cat err.txt)"
+
+# check: a verdict line per image, as e2fsck; --json names the image;
+# an encrypted volume says so
+out=$("$B" check fleet/clean.img); rc=$?
+[ "$rc" = 0 ] && [ "$(printf '%s\n' "$out" | tail -1)" = "fleet/clean.img: clean, no findings" ] &&
+	ok "check of a clean volume: one verdict line" || bad "check clean: exit $rc, $out"
+out=$("$B" check fleet/bitlocker.img 2>/dev/null); rc=$?
+[ $((rc & 1)) = 1 ] && printf '%s' "$out" | grep -q "fleet/bitlocker.img: encrypted, not checked" &&
+	ok "check of a BitLocker volume says encrypted (exit $rc)" || bad "check bitlocker: exit $rc, $out"
+"$B" check --json fleet/clean.img fleet/bitlocker.img 2>/dev/null | python3 -c '
+import json, sys
+rows = [json.loads(l) for l in sys.stdin]
+assert [r["image"] for r in rows] == ["fleet/clean.img", "fleet/bitlocker.img"], rows
+assert [r["state"] for r in rows] == ["clean", "encrypted"], rows
+assert all(r["schema"] == "bootsweep.check/1" for r in rows)' && ok "check --json: one object per image, named" ||
+	bad "check --json"
+# every line carries provenance and the installation's identity
+python3 - r1.jsonl <<'PY' && ok "every line: schema, version, scan_start, image_size/mtime, identity; windows from the hives" || bad "provenance"
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+assert len({r["scan_start"] for r in rows}) == 1
+for r in rows:
+    assert r["schema"] == "bootsweep.disk/1" and r["version"] and r["image_size"] > 0 and r["image_mtime"], r["image"]
+    assert "identity" in r, r["image"]
+w = [r for r in rows if r["image"].endswith("/clean.img")][0]["windows"]
+assert w == {"product": "Windows Server 2022 Datacenter", "edition": "ServerDatacenter", "build": "20348",
+             "display_version": "21H2", "ubr": 2849, "install_date": "2024-01-01T00:00:00Z",
+             "computer_name": "BSW-CLEAN", "last_shutdown": "2026-07-08T12:00:00Z"}, w
+PY
 exit $fail
