@@ -459,7 +459,10 @@ static void progress_draw(struct progress *p)
 		     "  unbootable %" PRIu64 "  unassessable %" PRIu64 "  %.2f GB  %.0f MB/s  ETA %s",
 		     done, p->total, nr[BSW_V_NONE], nr[BSW_V_ROLLBACK], nr[BSW_V_UNBOOT],
 		     nr[BSW_V_UNASSESS], (double)bytes / 1e9, rate / 1e6, e);
-	if (n >= cols)		/* fit the terminal: keep the head, which matters */
+	if (p->tty && n >= cols)	/* too wide: the counts and the rate, then cut */
+		n = snprintf(line, sizeof(line), "%" PRIu64 "/%zu  %.2f GB  %.0f MB/s  ETA %s",
+			     done, p->total, (double)bytes / 1e9, rate / 1e6, e);
+	if (p->tty && n >= cols)
 		line[cols - 1] = 0;
 	if (p->tty)
 		fprintf(stderr, "\r%s\033[K", line);

@@ -138,6 +138,19 @@ rc=$?
 [ $((rc & 8)) = 8 ] && grep -q "broken.jsonl:2: not a result line" err.txt && ok "a line that is not a result is named, bit 8" ||
 	bad "broken input: exit $rc, $(cat err.txt)"
 
+# progress: stderr only, at least twice a second, with rate and h:mm:ss ETA
+start=$(date +%s.%N)
+"$B" scan fleet fleet -j1 --progress -o p.jsonl 2> prog.txt
+el=$(python3 -c "import time,sys; print(time.time() - float(sys.argv[1]))" "$start")
+python3 - prog.txt p.jsonl "$el" <<'PY' && ok "--progress: $(grep -c ETA prog.txt) updates in ${el%.*}s, results untouched" || bad "progress"
+import re, sys
+lines = [l for l in open(sys.argv[1]) if "ETA" in l]
+el = float(sys.argv[3])
+assert len(lines) >= int(el * 2) - 1, (len(lines), el)
+assert all(re.search(r"\d+/\d+ disks .* MB/s  ETA (\d+:\d\d:\d\d|\?)", l) for l in lines), lines[:2]
+assert "ETA" not in open(sys.argv[2]).read()
+PY
+
 # check: a verdict line per image, as e2fsck; --json names the image;
 # an encrypted volume says so
 out=$("$B" check fleet/clean.img); rc=$?
