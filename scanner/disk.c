@@ -34,6 +34,7 @@ struct fsrc {
 	unsigned idx;		/* layer index (the one it will have) */
 	const char *path;	/* the layer's path (heap, stable) */
 	uint64_t size;		/* file size at open */
+	struct fsrc *next;	/* extent files: bsw_disk.xfiles */
 };
 
 struct layer {
@@ -57,6 +58,9 @@ struct bsw_disk {
 	uint64_t bytes, max_bytes;
 	bool direct;
 	struct bsw_disk_ioerr ioe;	/* the first I/O error (sticky) */
+	/* every extent file of the open layers (VMDK descriptors): an I/O
+	   error names that file and judges a short read by its size */
+	struct fsrc *xfiles;
 	uint64_t mem_cap;	/* bsw_disk_opts.mem_cap, for the container opens */
 };
 
@@ -207,6 +211,8 @@ static int open_xfile(void *ctx, const char *path, struct bsw_xfile *f,
 	*fs = (struct fsrc){ .d = d, .fd = f->fd, .idx = d->nr, .path = f->path,
 			     .size = (uint64_t)st.st_size };
 	f->priv = fs;
+	fs->next = d->xfiles;
+	d->xfiles = fs;
 	f->size = (uint64_t)st.st_size;
 	f->src = (struct bsw_src){ .pread = file_pread, .ctx = fs,
 				   .size = (uint64_t)st.st_size, .name = f->path };
@@ -216,6 +222,7 @@ static int open_xfile(void *ctx, const char *path, struct bsw_xfile *f,
 static int open_layer(struct bsw_disk *d, const char *path, struct bsw_fx *fx,
 		      char *err, size_t errlen)
 {
+	struct fsrc *xsave;
 	char who[4096];
 	struct layer *l;
 	struct stat st;
@@ -231,6 +238,7 @@ static int open_layer(struct bsw_disk *d, const char *path, struct bsw_fx *fx,
 		return bsw_cont_err(err, errlen, -ELOOP, "parent chain deeper than %u layers",
 				    d->cap ? d->cap - 1 : 0);
 	l = &d->L[d->nr];
+	xsave = d->xfiles;
 	memset(l, 0, sizeof(*l));
 	l->fd = l->dfd = -1;
 	/* messages name the layer; the image itself is named by the caller */
@@ -307,6 +315,8 @@ static int open_layer(struct bsw_disk *d, const char *path, struct bsw_fx *fx,
 	d->nr++;
 	return 0;
 fail:
+	/* the failed layer's extent files are closed and freed */
+	d->xfiles = xsave;
 	if (l->dfd >= 0)
 		close(l->dfd);
 	close(l->fd);
@@ -690,7 +700,16 @@ int bsw_disk_read(struct bsw_disk *d, void *buf, size_t len, uint64_t off)
 			for (unsigned i = 0; i < ns; i++) {
 				const struct bsw_dext *e = &ext[sx[i]];
 				const struct layer *l = &d->L[e->layer];
+				const char *fpath = l->path;
 				uint64_t fsize = l->li.file_size;
+
+				/* an extent file of a descriptor layer */
+				for (const struct fsrc *x = d->xfiles; seg[i].fd != l->fd && x; x = x->next)
+					if (x->fd == seg[i].fd) {
+						fpath = x->path;
+						fsize = x->size;
+						break;
+					}
 
 				if (seg[i].res < 0) {
 					int err = (int)seg[i].res;
@@ -700,7 +719,7 @@ int bsw_disk_read(struct bsw_disk *d, void *buf, size_t len, uint64_t off)
 						at = locate_fault(seg[i].fd, at,
 							seg[i].len - seg[i].done, &err);
 
-					return io_fail(d, e->layer, l->path, at,
+					return io_fail(d, e->layer, fpath, at,
 						       e->voff + (at - seg[i].off),
 						       fsize, err, false);
 				}
@@ -713,7 +732,7 @@ int bsw_disk_read(struct bsw_disk *d, void *buf, size_t len, uint64_t off)
 				 * of its file is a corrupt container.
 				 */
 				if (seg[i].off + (uint64_t)seg[i].res < fsize)
-					return io_fail(d, e->layer, l->path,
+					return io_fail(d, e->layer, fpath,
 						       seg[i].off + (uint64_t)seg[i].res,
 						       e->voff + (uint64_t)seg[i].res,
 						       fsize, -EIO, true);
@@ -813,11 +832,10 @@ char *bsw_disk_ioerr_str(const struct bsw_disk_ioerr *e, char *buf, size_t len)
 	else
 		snprintf(disk, sizeof(disk), ", container metadata");
 	if (e->short_read)
-		snprintf(buf, len, "short read (%s): layer %u (%s) ends at file offset %llu%s, "
-			     "but was %llu bytes when opened (the file shrank)",
-			     name, e->layer, e->path,
-			     (unsigned long long)e->file_off, disk,
-			     (unsigned long long)e->file_size);
+		snprintf(buf, len, "short read (%s): no data at file offset %llu of layer %u (%s)%s, "
+			     "though the file was %llu bytes when opened (it shrank)",
+			     name, (unsigned long long)e->file_off, e->layer, e->path,
+			     disk, (unsigned long long)e->file_size);
 	else
 		snprintf(buf, len, "%s (%s) at file offset %llu of layer %u (%s)%s",
 			     name, strerror(-e->err),
