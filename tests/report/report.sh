@@ -8,6 +8,7 @@
 # finding that appeared, a new and a gone disk, in text and JSON.
 set -u
 B=${BSW_BIN:?}
+SRC=${BSW_SRCDIR:?}
 MF=${BSW_BINDIR:?}/datasets/mkfleet
 W=${BSW_BINDIR}/t-report
 rm -rf "$W"; mkdir -p "$W"; cd "$W" || exit 1
@@ -150,6 +151,23 @@ assert len(lines) >= int(el * 2) - 1, (len(lines), el)
 assert all(re.search(r"\d+/\d+ disks .* MB/s  ETA (\d+:\d\d:\d\d|\?)", l) for l in lines), lines[:2]
 assert "ETA" not in open(sys.argv[2]).read()
 PY
+
+# every JSON the commands print validates against docs/schema/ (Debian's
+# python3-jsonschema), error lines included
+V="/usr/bin/python3 $SRC/tests/scripts/validate_json.py"
+if /usr/bin/python3 -c 'import jsonschema' 2>/dev/null; then
+	mkfifo fifo.img
+	"$B" scan fifo.img nonexistent.img -o err.jsonl --quiet
+	"$B" check --json fleet/clean.img fleet/bitlocker.img > c.json 2>/dev/null
+	$V bootsweep.disk/1 r1.jsonl err.jsonl && $V bootsweep.diff/1 d.json && $V bootsweep.check/1 c.json &&
+		ok "scan (results and error lines), diff --json and check --json validate against docs/schema" ||
+		bad "schema validation"
+	head -1 r1.jsonl | sed 's/"verdict":"[a-z-]*"/"verdict":"weird"/' > bad.jsonl
+	$V bootsweep.disk/1 bad.jsonl > /dev/null && bad "the validator accepts a bad verdict" ||
+		ok "the validator rejects a line with a bad verdict"
+else
+	bad "python3-jsonschema is not installed (.ci/setup installs it)"
+fi
 
 # check: a verdict line per image, as e2fsck; --json names the image;
 # an encrypted volume says so
