@@ -279,30 +279,41 @@ static int read_list(struct walk *w, const char *from)
 	return r;
 }
 
+struct stats {
+	uint64_t nr[BSW_V_UNASSESS + 1], errors, bytes, done;
+	uint64_t prior[BSW_V_UNASSESS + 1], prior_errors;	/* lines already in -o */
+	struct code_count { char *code; uint64_t n; } codes[256];
+	unsigned nr_codes;
+	struct { char *img; uint64_t ms; } slow[5];
+};
+
 /*
- * The exit bits a result line stands for: its verdict, and bit 8 when it
+ * The verdict a result line records (BSW_V_*, -1 if none) and whether it
  * carries an "error" (which the renderer puts right after "decided_by").
  */
-static int line_exit_bits(const char *line)
+static int line_verdict(const char *line, bool *error)
 {
-	static const struct { const char *v; int bit; } vb[] = {
-		{ "\"verdict\":\"unassessable\"", BSW_EXIT_UNASSESS },
-		{ "\"verdict\":\"dirty-rollback\"", BSW_EXIT_ROLLBACK },
-		{ "\"verdict\":\"unbootable\"", BSW_EXIT_UNBOOT },
-	};
+	static const char *const vn[] = { "clean", "dirty-rollback", "unbootable", "unassessable" };
 	const char *d = strstr(line, ",\"verdict\":\"");
-	int bits = 0;
+	int v = -1;
 
+	*error = false;
 	if (!d)
-		return 0;
-	for (size_t i = 0; i < sizeof(vb) / sizeof(vb[0]); i++)
-		if (!strncmp(d + 1, vb[i].v, strlen(vb[i].v)))
-			bits |= vb[i].bit;
+		return -1;
+	d += 12;
+	for (int i = 0; i < 4; i++)
+		if (!strncmp(d, vn[i], strlen(vn[i])) && d[strlen(vn[i])] == '"')
+			v = i;
 	d = strstr(d, ",\"decided_by\":[");
 	d = d ? strchr(d, ']') : NULL;
-	if (d && !strncmp(d + 1, ",\"error\":", 9))
-		bits |= BSW_EXIT_OPERR;
-	return bits;
+	*error = d && !strncmp(d + 1, ",\"error\":", 9);
+	return v;
+}
+
+static int verdict_bit(int v)
+{
+	return v == BSW_V_UNASSESS ? BSW_EXIT_UNASSESS : v == BSW_V_ROLLBACK ? BSW_EXIT_ROLLBACK :
+	       v == BSW_V_UNBOOT ? BSW_EXIT_UNBOOT : 0;
 }
 
 /*
@@ -312,7 +323,7 @@ static int line_exit_bits(const char *line)
  * torn last line; any other line that is not a result means the file is
  * not ours to extend, and nothing in it is rewritten.
  */
-static int resume_read(const char *path, struct list *done, int *bits)
+static int resume_read(const char *path, struct list *done, int *bits, struct stats *st)
 {
 	FILE *fp = fopen(path, "r");
 	char *line = NULL;
@@ -339,7 +350,15 @@ static int resume_read(const char *path, struct list *done, int *bits)
 		free(img);
 		if (r)
 			break;
-		*bits |= line_exit_bits(line);
+		{
+			bool error;
+			int v = line_verdict(line, &error);
+
+			*bits |= verdict_bit(v) | (error ? BSW_EXIT_OPERR : 0);
+			if (v >= 0)
+				st->prior[v]++;
+			st->prior_errors += error;
+		}
 	}
 	if (!r && ferror(fp))
 		r = -EIO;
@@ -358,12 +377,6 @@ static void on_sigint(int sig)
 	stop_flag = 1;
 }
 
-struct stats {
-	uint64_t nr[BSW_V_UNASSESS + 1], errors, bytes, done;
-	struct code_count { char *code; uint64_t n; } codes[256];
-	unsigned nr_codes;
-	struct { char *img; uint64_t ms; } slow[5];
-};
 
 static void stats_add(struct stats *s, const char *img,
 		      const struct bsw_triage_result *res,
@@ -539,16 +552,20 @@ static void summary(struct stats *s, uint64_t t0, size_t skipped)
 		fprintf(stderr, " (%zu already in the output)", skipped);
 	fprintf(stderr, ", %.2f GB read, %" PRIu64 " file digests reused from the sweep cache\n",
 		s->bytes / 1e9, bsw_hcache_hits());
+	/* the whole output: this run's disks and those already in it */
+	if (skipped)
+		fprintf(stderr, "  the whole output file:\n");
 	fprintf(stderr, "  %-14s %8" PRIu64 "\n  %-14s %8" PRIu64
 		"\n  %-14s %8" PRIu64 "\n  %-14s %8" PRIu64 "\n",
-		"clean", s->nr[BSW_V_NONE], "dirty-rollback",
-		s->nr[BSW_V_ROLLBACK], "unbootable", s->nr[BSW_V_UNBOOT],
-		"unassessable", s->nr[BSW_V_UNASSESS]);
-	if (s->errors)
-		fprintf(stderr, "  %-14s %8" PRIu64 "\n", "open errors", s->errors);
+		"clean", s->nr[BSW_V_NONE] + s->prior[BSW_V_NONE], "dirty-rollback",
+		s->nr[BSW_V_ROLLBACK] + s->prior[BSW_V_ROLLBACK], "unbootable",
+		s->nr[BSW_V_UNBOOT] + s->prior[BSW_V_UNBOOT], "unassessable",
+		s->nr[BSW_V_UNASSESS] + s->prior[BSW_V_UNASSESS]);
+	if (s->errors + s->prior_errors)
+		fprintf(stderr, "  %-14s %8" PRIu64 "\n", "errors", s->errors + s->prior_errors);
 	qsort(s->codes, s->nr_codes, sizeof(s->codes[0]), cmp_code);
 	if (s->nr_codes)
-		fprintf(stderr, "  top findings (disks):\n");
+		fprintf(stderr, "  top findings (disks%s):\n", skipped ? " swept in this run" : "");
 	for (j = 0; j < s->nr_codes && j < 10; j++) {
 		const struct bsw_code_info *ci = bsw_code_info(s->codes[j].code);
 
@@ -870,7 +887,7 @@ int bsw_cmd_scan(int argc, char **argv)
 		ret = rc == -EINVAL ? BSW_EXIT_USAGE : BSW_EXIT_OPERR;
 		goto out;
 	}
-	if (resume && resume_read(outp, &done, &ret) < 0) {
+	if (resume && resume_read(outp, &done, &ret, &st) < 0) {
 		fprintf(stderr, "bootsweep: %s: cannot resume\n", outp);
 		ret = BSW_EXIT_OPERR;
 		goto out;

@@ -50,6 +50,13 @@ mkdir d && cp a.img d/ && ln -s d link
 "$B" scan ./d/a.img -o twice.jsonl --resume --quiet
 [ "$(wc -l < twice.jsonl)" = 1 ] && ok "--resume recognises it under another spelling" || bad "resume spelling"
 
+# after --resume, the summary and the exit status cover the whole file
+cp a.img b.img
+"$B" scan a.img -o whole.jsonl --quiet
+"$B" scan a.img b.img -o whole.jsonl --resume 2> sum.txt; rc=$?
+[ "$rc" = 1 ] && grep -q "the whole output file" sum.txt && grep -Eq "unassessable +2$" sum.txt &&
+	ok "resumed sweep: summary and exit status cover the whole file" || bad "resume summary: exit $rc, $(cat sum.txt)"
+
 # cmake --install: the program, bootsweep(1) and the bash completion
 if command -v go-md2man >/dev/null && [ -f "$BSW_BINDIR/CMakeCache.txt" ]; then
 	cmake --install "$BSW_BINDIR" --prefix "$W/prefix" > /dev/null 2>&1
