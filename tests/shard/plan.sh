@@ -169,7 +169,7 @@ bad_merge "a missing part" "part 2/4 is missing" "$W/p"
 cp "$W/parts"/part-2.* "$W/p/"
 head -c 2500 "$W/parts/part-0.jsonl" > "$W/p/part-0.jsonl"
 bad_merge "a killed part (torn line, images missing)" "torn last line" "$W/p"
-grep -q 'missing: ".*/store/a/' "$W/bad.err" || fail "the missing images are not named"
+grep -q 'missing: ".*store/a/' "$W/bad.err" || fail "the missing images are not named"
 note "rerun the part with --resume completes the store"
 "$BIN" scan -q --resume --shard 0/4 store -o "$W/p/part-0.jsonl" 2> /dev/null
 "$BIN" merge -q "$W/m3.jsonl" "$W/p" || [ $? -eq $single_rc ] || fail "merge after resume"
