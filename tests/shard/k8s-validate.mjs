@@ -65,6 +65,16 @@ if (req !== lim) fail("sweep", `memory request ${req} != limit ${lim} (Guarantee
 if (!/--resume/.test(c.args[0])) fail("sweep", "pods must run scan with --resume");
 const ms = merge.d.spec.template.spec.containers[0];
 if (!/bootsweep merge/.test(ms.args[0])) fail("merge", "no bootsweep merge");
+const plan = docs.find((x) => x.d.metadata.name === "bootsweep-plan");
+if (plan) {
+  const pc = plan.d.spec.template.spec.containers[0];
+  const penv = Object.fromEntries(pc.env.map((e) => [e.name, e.value]));
+  if (penv.BSW_SHARDS !== env.BSW_SHARDS) fail("plan", `BSW_SHARDS ${penv.BSW_SHARDS} != the sweep's ${env.BSW_SHARDS}`);
+  if (penv.RUN !== env.RUN) fail("plan", "RUN differs from the sweep's");
+  const pm = Object.fromEntries(pc.volumeMounts.map((m) => [m.name, m]));
+  if (!pm.store || pm.store.readOnly !== true) fail("plan", "the store is not mounted read-only");
+  writeFileSync(join(out, "plan-args.sh"), pc.args[0]);
+}
 writeFileSync(join(out, "sweep-args.sh"), c.args[0]);
 writeFileSync(join(out, "merge-args.sh"), ms.args[0]);
 writeFileSync(join(out, "shards"), env.BSW_SHARDS + "\n");

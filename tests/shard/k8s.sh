@@ -1,7 +1,8 @@
 #!/bin/bash
 # contrib/kubernetes: the manifests validated against the Kubernetes API
 # schemas (npm kubernetes-models, installed here into the build folder),
-# then the sweep Job's own pod script run as N local processes with
+# then the plan Job's script, and the sweep Job's own pod script run as N
+# local processes (reading that plan) with
 # JOB_COMPLETION_INDEX=0..N-1 (N = the manifest's completions), all at
 # once, and the merge Job's script after them: the merge must equal a
 # single-process sweep of the same store.
@@ -32,9 +33,13 @@ RUN=$(cat "$W/run")
 mkdir -p "$W/bin" "$W/results"
 ln -s "$BIN" "$W/bin/bootsweep"
 # the pods' scripts with the mounts moved here
-for s in sweep merge; do
+[ -s "$W/plan-args.sh" ] || fail "no plan Job"
+for s in plan sweep merge; do
 	sed "s|/store|$W/store|g; s|/results|$W/results|g" "$W/$s-args.sh" > "$W/$s.sh"
 done
+note "the plan Job (plan once; the pods read it through BSW_PLAN)"
+env PATH="$W/bin:$PATH" BSW_SHARDS=$N RUN=$RUN sh "$W/plan.sh" 2> "$W/plan.err" || { cat "$W/plan.err"; fail "plan Job"; }
+[ -s "$W/results/$RUN/plan.txt" ] || fail "no plan.txt"
 note "$N pods of the Indexed Job at once (JOB_COMPLETION_INDEX=0..$((N - 1)), BSW_SHARDS=$N)"
 pids=()
 for ((i = 0; i < N; i++)); do
@@ -44,7 +49,7 @@ for ((i = 0; i < N; i++)); do
 done
 for ((i = 0; i < N; i++)); do
 	wait "${pids[$i]}" || { cat "$W/pod-$i.log"; fail "pod $i failed"; }
-	grep -q "from JOB_COMPLETION_INDEX=$i, $N parts (BSW_SHARDS)" "$W/pod-$i.log" ||
+	grep -q "from JOB_COMPLETION_INDEX=$i, $N parts (BSW_SHARDS); plan from BSW_PLAN=" "$W/pod-$i.log" ||
 		{ cat "$W/pod-$i.log"; fail "pod $i did not say its rule"; }
 done
 head -2 "$W/pod-0.log"
