@@ -767,6 +767,11 @@ const struct bsw_layer_info *bsw_disk_layer(const struct bsw_disk *d, unsigned i
 	return i < d->nr ? &d->L[i].li : NULL;
 }
 
+const char *bsw_disk_layer_file(const struct bsw_disk *d, unsigned li, unsigned i)
+{
+	return li < d->nr ? bsw_disk_xt_file(d->L[li].xt, i) : NULL;
+}
+
 unsigned bsw_disk_nr_parts(const struct bsw_disk *d)
 {
 	return d->pt.nr;

@@ -217,3 +217,11 @@ int bsw_disk_xt_map(struct bsw_disk_xt *xt, uint64_t off, uint64_t len,
 	*dfd = x->f.dfd;
 	return 0;
 }
+
+const char *bsw_disk_xt_file(const struct bsw_disk_xt *xt, unsigned i)
+{
+	for (unsigned k = 0; xt && k < xt->nr; k++)
+		if (xt->x[k].f.path && !i--)
+			return xt->x[k].f.path;
+	return NULL;
+}

@@ -47,6 +47,16 @@ int bsw_disk_xt_open(struct bsw_disk_xt **out, const struct bsw_src *src,
 int bsw_disk_xt_map(struct bsw_disk_xt *xt, uint64_t off, uint64_t len,
 		    struct bsw_cext *e, int *fd, int *dfd);
 
+/* The path of extent file i (ZERO extents have none), or NULL past the last. */
+const char *bsw_disk_xt_file(const struct bsw_disk_xt *xt, unsigned i);
+
+struct bsw_disk;
+/*
+ * Extent file i of chain layer li of an open disk (a VMDK descriptor's),
+ * or NULL (no such file, or a layer of one file).  In scanner/disk.c.
+ */
+const char *bsw_disk_layer_file(const struct bsw_disk *d, unsigned li, unsigned i);
+
 /* Close every extent file and free xt (NULL is fine). */
 void bsw_disk_xt_close(struct bsw_disk_xt *xt);
 

@@ -475,8 +475,8 @@ static int unit_at(const struct qcow2 *q, const uint8_t *l2, uint64_t u,
 			*kind = U_UNALLOC;
 			return 0;
 		}
-		if (!off)
-			return -EUCLEAN;	/* allocated subcluster of no cluster */
+		if (!off || (off & (q->cs - 1)))
+			return -EUCLEAN;	/* no host cluster, or an unaligned one */
 		*kind = U_DATA;
 		*host = off + ((uint64_t)j << q->unit_bits);
 		return 0;
@@ -489,6 +489,9 @@ static int unit_at(const struct qcow2 *q, const uint8_t *l2, uint64_t u,
 		*kind = U_UNALLOC;
 		return 0;
 	}
+	/* qcow2.txt: host clusters are cluster-aligned (QEMU: "corrupt") */
+	if (off & (q->cs - 1))
+		return -EUCLEAN;
 	*kind = U_DATA;
 	*host = off;
 	return 0;
@@ -636,11 +639,9 @@ static int qcow2_map(void *h, uint64_t off, uint64_t len, struct bsw_cext *e)
 		e->len = BSW_MIN(len, q->cs - in);
 		return 0;
 	}
-	if (kind == U_DATA) {
-		/* qcow2.txt: data clusters are aligned and never the header */
-		if ((host & (usize - 1)) || host < q->cs || host >= q->fsize)
-			return -EUCLEAN;
-	}
+	/* data clusters never start in the header cluster or past the file */
+	if (kind == U_DATA && (host < q->cs || host >= q->fsize))
+		return -EUCLEAN;
 	/* extend over following units of the same kind (data: contiguous) */
 	run = usize - in;
 	while (run < len && ++u < u_end) {

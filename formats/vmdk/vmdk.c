@@ -585,6 +585,13 @@ static int vmdk_open(void **h, const struct bsw_src *src,
 		goto fail;
 	}
 	text[dlen * VMDK_SECTOR] = 0;
+	if (!text[0]) {
+		/* qemu-img leaves the descriptor area of split extents empty */
+		free(text);
+		rc = bsw_cont_err(err, errlen, -EINVAL,
+			"VMDK sparse extent has no embedded descriptor: it is one extent of a split disk; open the descriptor .vmdk that names it");
+		goto fail;
+	}
 	rc = bsw_vmdk_desc_parse(text, dlen * VMDK_SECTOR, &d, err, errlen);
 	free(text);
 	if (rc)
