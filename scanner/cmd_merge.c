@@ -32,6 +32,7 @@
 #define MERGE_MAX_INPUTS 1000000u
 #define MERGE_MAX_CODES 4096u
 #define MERGE_LIST 10			/* images named per part */
+#define MERGE_MAX_EXTRA 10000u		/* error lines outside the plans (searched linearly) */
 
 struct part {
 	char *jsonl, *sidecar;
@@ -432,10 +433,28 @@ static int read_part(struct merge *m, size_t i)
 		key.n = tl;
 		w = bsearch(&key, m->w, m->nr_w, sizeof(*m->w), cmp_key);
 		if (!w) {
-			/* e.g. a folder the walk could not enter: every part
-			 * writes its error line; one is kept */
+			/*
+			 * An error line for a folder the walk could not enter:
+			 * every part writes it; one is kept.  A result for an
+			 * image in no plan is a line of another sweep (a part
+			 * resumed into an old output): refused.
+			 */
 			size_t j;
 
+			if (!field(line, "error")) {
+				m->bad_lines++;
+				problem(m, "%s:%zu: %.*s is in no part's plan: a line of another "
+					"sweep? left out", p->jsonl, lineno, (int)tl, line + 9);
+				continue;
+			}
+			if (m->nr_x >= MERGE_MAX_EXTRA) {
+				if (!m->bad_lines++)
+					problem(m, "%s:%zu: over %u error lines outside the plans, "
+						"the rest left out", p->jsonl, lineno, MERGE_MAX_EXTRA);
+				else
+					m->problems++;
+				continue;
+			}
 			for (j = 0; j < m->nr_x; j++)
 				if (!strncmp(m->x[j].esc, line + 9, tl) && !m->x[j].esc[tl])
 					break;
