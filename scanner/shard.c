@@ -867,6 +867,59 @@ static void print_part(const struct plan *p, long q, const char *rule)
 	}
 }
 
+/* A string or object field of a sidecar's first line, copied into buf. */
+static bool hdr_field(const char *line, const char *key, char *buf, size_t len)
+{
+	char k[64];
+	const char *v, *e;
+
+	snprintf(k, sizeof(k), "\"%s\":", key);
+	v = strstr(line, k);
+	if (!v)
+		return false;
+	v += strlen(k);
+	e = strchr(v + 1, *v == '{' ? '}' : '"');
+	if (!e || (size_t)(e - v + 1) >= len)
+		return false;
+	memcpy(buf, v, e - v + 1);
+	buf[e - v + 1] = 0;
+	return true;
+}
+
+/*
+ * A sidecar already at path from another sweep (another build, options or
+ * plan): said, because with --resume the lines already in the output
+ * would come from that sweep.  merge refuses lines for images in no plan,
+ * but cannot tell a line's options.
+ */
+static void check_old_sidecar(const char *path, const char *id, const char *opts,
+			      const char *plan_digest)
+{
+	char line[4096], a[128], b[256], c[80];
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return;
+	if (fgets(line, sizeof(line), f) &&
+	    hdr_field(line, "bootsweep", a, sizeof(a)) &&
+	    hdr_field(line, "options", b, sizeof(b)) &&
+	    hdr_field(line, "plan_digest", c, sizeof(c))) {
+		char why[80] = "";
+
+		if (strncmp(a + 1, id, strlen(id)))
+			strcat(why, ", another bootsweep");
+		if (strcmp(b, opts))
+			strcat(why, ", other options");
+		if (strncmp(c + 1, plan_digest, 64))
+			strcat(why, ", another plan");
+		if (why[0])
+			fprintf(stderr, "bootsweep: warning: %s is from another sweep (%s); "
+				"its output is replaced, or with --resume mixed with this one: "
+				"use a new output folder for each sweep\n", path, why + 2);
+	}
+	fclose(f);
+}
+
 /*
  * outp.part.json, written whole to a temporary file and renamed: a part's
  * identity for merge (docs/cli.md "Parts").  The images are the JSON
@@ -875,7 +928,7 @@ static void print_part(const struct plan *p, long q, const char *rule)
 static int write_sidecar(const struct plan *p, long q, const char *rule,
 			 const char *outp, const struct bsw_triage_opts *t)
 {
-	char path[PATH_MAX], tmp[PATH_MAX + 16], id[80];
+	char path[PATH_MAX], tmp[PATH_MAX + 16], id[80], opts[160];
 	size_t i, n = 0;
 	FILE *f;
 	int r;
@@ -886,14 +939,16 @@ static int write_sidecar(const struct plan *p, long q, const char *rule,
 	r = bsw_shard_build_id(id, sizeof(id));
 	if (r)
 		return r;
+	snprintf(opts, sizeof(opts), "{\"no_store\":%s,\"no_ntfs3g\":%s,\"disk_timeout_s\":%u,"
+		 "\"max_bytes\":%" PRIu64 "}", t->no_store ? "true" : "false",
+		 t->no_ntfs3g ? "true" : "false", t->timeout_s, t->max_bytes);
+	check_old_sidecar(path, id, opts, p->plan_digest);
 	f = fopen(tmp, "w");
 	if (!f)
 		return -errno;
-	fprintf(f, "{\"schema\":\"%s\",\"bootsweep\":\"%s\",\"options\":{\"no_store\":%s,"
-		"\"no_ntfs3g\":%s,\"disk_timeout_s\":%u,\"max_bytes\":%" PRIu64 "},"
-		"\"index\":%ld,\"count\":%ld,\"rule\":", BSW_SHARD_SCHEMA, id,
-		t->no_store ? "true" : "false", t->no_ntfs3g ? "true" : "false",
-		t->timeout_s, t->max_bytes, q, p->count);
+	fprintf(f, "{\"schema\":\"%s\",\"bootsweep\":\"%s\",\"options\":%s,"
+		"\"index\":%ld,\"count\":%ld,\"rule\":", BSW_SHARD_SCHEMA, id, opts,
+		q, p->count);
 	bsw_json_str(f, rule);
 	fputs(",\"output\":", f);
 	bsw_json_str(f, outp);

@@ -170,6 +170,11 @@ cp "$W/parts"/part-2.* "$W/p/"
 head -c 2500 "$W/parts/part-0.jsonl" > "$W/p/part-0.jsonl"
 bad_merge "a killed part (torn line, images missing)" "torn last line" "$W/p"
 grep -q 'missing: ".*store/a/' "$W/bad.err" || fail "the missing images are not named"
+"$BIN" scan -q --no-store --shard 3/5 store -o "$W/p/part-0.jsonl" --resume 2> "$W/r.err" < /dev/null
+grep -q "warning: .*part-0.jsonl.part.json is from another sweep (other options, another plan)" "$W/r.err" ||
+	{ cat "$W/r.err"; fail "a part resumed over another sweep's output is not warned about"; }
+cp "$W/parts"/part-0.* "$W/p/"
+head -c 2500 "$W/parts/part-0.jsonl" > "$W/p/part-0.jsonl"
 note "rerun the part with --resume completes the store"
 "$BIN" scan -q --resume --shard 0/4 store -o "$W/p/part-0.jsonl" 2> /dev/null
 "$BIN" merge -q "$W/m3.jsonl" "$W/p" || [ $? -eq $single_rc ] || fail "merge after resume"
