@@ -26,6 +26,7 @@
 #include "scanner/cmds.h"
 #include "scanner/out.h"
 #include "scanner/results.h"
+#include "scanner/rules.h"
 #include "scanner/shard.h"
 #include "scanner/walk_layout.h"
 
@@ -355,6 +356,7 @@ static int resume_read(const char *path, struct list *done, int *bits, struct st
 			int v = line_verdict(line, &error);
 
 			*bits |= verdict_bit(v) | (error ? BSW_EXIT_OPERR : 0);
+			*bits |= bsw_rules_line_bits(line, (size_t)n - 1);
 			if (v >= 0)
 				st->prior[v]++;
 			st->prior_errors += error;
@@ -650,6 +652,7 @@ static void usage(FILE *f)
 		"usage: bootsweep scan PATH... [-o FILE] [--resume] [--from FILE|-] [-j N]\n"
 		"       [--mem-cap SIZE] [--disk-timeout S] [--max-bytes SIZE] [--max-depth N]\n"
 		"       [--quiet] [--progress] [--only nonclean] [--no-store] [--no-ntfs3g]\n"
+		"       [--inventory] [--rules FILE]... [--query COND]\n"
 		"SIZE: a number with K, M, G or T (binary units); --mem-cap without a\n"
 		"unit is in MiB, --max-bytes in bytes.\n");
 }
@@ -746,6 +749,9 @@ int bsw_cmd_scan(int argc, char **argv)
 		{ "shard", required_argument, NULL, BSW_SHARD_OPT_SHARD },
 		{ "shards", required_argument, NULL, BSW_SHARD_OPT_SHARDS },
 		{ "plan", no_argument, NULL, BSW_SHARD_OPT_PLAN },
+		{ "rules", required_argument, NULL, 'R' },
+		{ "query", required_argument, NULL, 'Q' },
+		{ "inventory", no_argument, NULL, 'I' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -763,6 +769,7 @@ int bsw_cmd_scan(int argc, char **argv)
 	struct stats st = { 0 };
 	struct sigaction sa = { 0 }, old;
 	struct bsw_out *out = NULL;
+	struct bsw_rules *rules = NULL;
 	char err[512];
 	int c, jobs = 0, ret = BSW_EXIT_OK, i, werr = 0, rc;
 	size_t k;
@@ -834,6 +841,21 @@ int bsw_cmd_scan(int argc, char **argv)
 			break;
 		case 'S': topts.no_store = true; break;
 		case 'N': topts.no_ntfs3g = true; break;
+		case 'I': topts.inventory = true; break;
+		case 'R':
+		case 'Q':
+			/* rule files are read whole and checked before the sweep */
+			rc = c == 'R' ? bsw_rules_load(&rules, optarg, err, sizeof(err)) :
+			     bsw_rules_add_query(&rules, optarg, err, sizeof(err));
+			if (rc) {
+				fprintf(stderr, "bootsweep scan: %s %s: %s\n",
+					c == 'R' ? "--rules" : "--query", optarg,
+					rc == -ENOMEM ? "out of memory" : err);
+				ret = BSW_EXIT_USAGE;
+				goto out;
+			}
+			topts.rules = rules;
+			break;
 		case BSW_SHARD_OPT_SHARD:
 		case BSW_SHARD_OPT_SHARDS:
 		case BSW_SHARD_OPT_PLAN:
@@ -986,6 +1008,7 @@ int bsw_cmd_scan(int argc, char **argv)
 						ret |= BSW_EXIT_UNBOOT;
 					if (res.error)
 						ret |= BSW_EXIT_OPERR;
+					ret |= res.rule_bits;
 				}
 			} else if (!line) {
 				ret |= BSW_EXIT_OPERR;
@@ -1018,5 +1041,6 @@ out:
 	list_free(&w.skip_why);
 	list_free(&done);
 	list_free(&todo);
+	bsw_rules_free(rules);
 	return ret;
 }

@@ -17,6 +17,7 @@ static const struct {
 } commands[] = {
 	{ "scan", bsw_cmd_scan, "scan PATH... [-o FILE] [--resume] [-j N]: sweep disks, JSON Lines out" },
 	{ "report", bsw_cmd_report, "report RESULTS.jsonl... [-o FILE] [--format html|csv|table]: the fleet for people" },
+	{ "query", bsw_cmd_query, "query COND RESULTS.jsonl... [--json]: which disks of a sweep match a condition (pkg:KB5034441...)" },
 	{ "diff", bsw_cmd_diff, "diff OLD.jsonl NEW.jsonl [--json]: what changed between two sweeps" },
 	{ "merge", bsw_cmd_merge, "merge OUT PART... [--partial]: join the parts of a sweep (scan --shard) into one JSONL" },
 	{ "info", bsw_cmd_info, "info IMAGE... [--json] [--direct] [--check]: containers, chain, partitions" },

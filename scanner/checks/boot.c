@@ -376,6 +376,7 @@ static int svc_fn(void *arg, bsw_hkey k, const char *name)
 		ip[0] = 0;
 	image_path(name, ip, path, sizeof(path));
 	bsw_tctx_add_bootfile(t, path);
+	bsw_inv_note_driver(t, name, path);
 	why = bsw_check_file(t, path, true, NULL);
 	if (why) {
 		snprintf(msg, sizeof(msg), "%s is %s", path, why);
@@ -492,6 +493,7 @@ void bsw_check_boot(struct bsw_tctx *t)
 		bcdp = t->uefi ? "\\EFI\\Microsoft\\Boot\\BCD" : "\\Boot\\BCD";
 		bcd = load_bcd(t, &sp, bcdp);
 		if (bcd) {
+			bsw_inv_note_bcd(t, bcd);
 			check_bcd(t, bcd, bcdp, loader, sizeof(loader));
 			bsw_hive_free(bcd);
 		}

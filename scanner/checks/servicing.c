@@ -171,6 +171,7 @@ static int pkg_fn(void *arg, bsw_hkey k, const char *name)
 	snprintf(kp, sizeof(kp), CBS "\\Packages\\%s", name);
 	if (bsw_hive_get_dword(t->software, kp, "CurrentState", &st))
 		return 0;
+	bsw_inv_note_pkg(t, name, st);
 	why = pkg_state_bad(st);
 	if (why)
 		BSW_REPORT(t->fx, PR_SVC_1_PKGSTATE, .str = name, .n = st,

@@ -599,6 +599,7 @@ static void json_disk(struct bsw_tctx *t, FILE *o, const char *path,
 		fprintf(o, ",\"windows_partition\":%u,\"boot\":\"%s\"",
 			t->wp->index, t->uefi ? "uefi" : "bios");
 	json_identity(t, o, path);
+	t->rule_bits = bsw_inv_json(t, o);	/* --inventory, --rules */
 	fprintf(o, ",\"store\":{\"manifests\":%" PRIu64 ",\"plain\":%" PRIu64
 		",\"dcm_not_verifiable\":%" PRIu64 ",\"bad\":%" PRIu64
 		",\"s256h_checked\":%" PRIu64 ",\"s256h_bad\":%" PRIu64
@@ -766,6 +767,7 @@ static void disk_checks(struct bsw_tctx *t, struct timings *tm)
 	if (!bsw_fx_stopped(t->fx) && !bsw_tctx_over(t))
 		bsw_check_sxs(t);
 	tm->sxs = bsw_now_ms() - ts;
+	bsw_inv_collect(t);	/* while the volume's source is alive */
 }
 
 /*
@@ -838,7 +840,9 @@ int bsw_triage_disk(const char *path, const struct bsw_triage_opts *o,
 		json_disk(&t, mem, path, res, &tm, codes, nr_codes);
 		fclose(mem);
 		res->json = buf;
+		res->rule_bits = t.rule_bits;
 	}
+	bsw_inv_free(&t);
 	free(codes);
 	bsw_hive_free(t.system);
 	bsw_hive_free(t.software);

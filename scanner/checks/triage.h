@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "formats/ntfs/ntfs.h"
 #include "formats/regf/regf.h"
@@ -24,6 +25,9 @@
 #define BSW_MAX_PACKAGES 100000u
 #define BSW_MAX_BOOTFILES 1024u
 
+struct bsw_rules;
+struct bsw_inv;
+
 struct bsw_triage_opts {
 	uint64_t max_bytes;	/* per-disk read budget; 0 = none */
 	unsigned timeout_s;	/* per-disk time limit; 0 = none */
@@ -35,6 +39,8 @@ struct bsw_triage_opts {
 	volatile int *stop;	/* set by SIGINT (the sweep starts no new disk) */
 	uint64_t mem_cap;	/* per-disk memory for container tables; 0 = default */
 	const char *scan_start;	/* the sweep's start, ISO 8601 UTC, in every line */
+	const struct bsw_rules *rules;	/* scan --rules/--query (scanner/rules.h); NULL: none */
+	bool inventory;		/* scan --inventory: the "inventory" member */
 };
 
 /* How much of the component store could be verified. */
@@ -52,6 +58,7 @@ struct bsw_triage_result {
 	uint64_t bytes_read;
 	uint64_t ms_total;
 	struct bsw_store_counts store;
+	int rule_bits;		/* exit bits of the rules matched (scanner/rules.h) */
 };
 
 /* Triage one image; findings go to fx (created by the caller).  0 or -ENOMEM. */
@@ -121,6 +128,8 @@ struct bsw_tctx {
 	/* boot files (volume paths, lower case) for SXS-HASH severity */
 	char **bootfiles;
 	unsigned nr_bootfiles;
+	struct bsw_inv *inv;		/* inventory notes (checks/inventory.c) */
+	int rule_bits;
 };
 
 uint64_t bsw_now_ms(void);
@@ -154,5 +163,20 @@ struct bsw_hive *bsw_tctx_load_hive(struct bsw_tctx *t, const char *name,
 void bsw_check_boot(struct bsw_tctx *t);	/* scanner/checks/boot.c */
 void bsw_check_servicing(struct bsw_tctx *t);	/* scanner/checks/servicing.c */
 void bsw_check_sxs(struct bsw_tctx *t);		/* scanner/checks/sxs.c */
+
+/*
+ * Inventory (scanner/checks/inventory.c, docs/rules.md): the checks note
+ * what they walk (no-ops unless --inventory or rules are on);
+ * bsw_inv_collect() reads the files (the Windows volume's source lives only
+ * as long as the checks); bsw_inv_json() then writes ",\"inventory\":{...}" and
+ * ",\"rules\":[...]" and returns the rules' exit bits; bsw_inv_free()
+ * after.
+ */
+void bsw_inv_note_pkg(struct bsw_tctx *t, const char *name, uint32_t state);
+void bsw_inv_note_driver(struct bsw_tctx *t, const char *svc, const char *path);
+void bsw_inv_note_bcd(struct bsw_tctx *t, struct bsw_hive *bcd);
+void bsw_inv_collect(struct bsw_tctx *t);	/* end of the checks, volume open */
+int bsw_inv_json(struct bsw_tctx *t, FILE *o);
+void bsw_inv_free(struct bsw_tctx *t);
 
 #endif /* BSW_TRIAGE_H */
