@@ -50,8 +50,18 @@ static int slurp(const char *path, uint8_t **out, size_t *len)
 
 		if (r < 0 && errno == EINTR)
 			continue;
-		if (r <= 0)
-			break;
+		if (r <= 0) {
+			/* EIO, or the file shrank since fstat: an I/O error,
+			 * never a hive judged on bytes that were not read */
+			int e = r < 0 ? errno : EIO;
+
+			fprintf(stderr, "bootsweep hive: %s: I/O error: %s at offset %zu%s\n",
+				path, strerror(e), o,
+				r == 0 ? " (the file ended before its size at open)" : "");
+			free(b);
+			close(fd);
+			return -e;
+		}
 		o += (size_t)r;
 	}
 	close(fd);

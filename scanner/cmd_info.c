@@ -116,6 +116,7 @@ int bsw_cmd_info(int argc, char **argv)
 		return ret;
 	}
 	for (int i = optind; i < argc; i++) {
+		struct bsw_disk_ioerr ioe;
 		struct bsw_disk *d;
 		struct bsw_fx *fx;
 		char err[512];
@@ -136,6 +137,13 @@ int bsw_cmd_info(int argc, char **argv)
 			ret |= BSW_EXIT_OPERR;
 			bsw_fx_destroy(fx);
 			continue;
+		}
+		if (bsw_disk_io_error(d, &ioe)) {
+			/* bytes that could not be read: not findings about them */
+			bsw_fx_drop_after(fx, ioe.tick);
+			fprintf(stderr, "bootsweep: %s: I/O error: %s\n", argv[i],
+				bsw_disk_ioerr_str(&ioe, err, sizeof(err)));
+			ret |= BSW_EXIT_OPERR;
 		}
 		if (json) {
 			print_json(d, fx);
@@ -215,8 +223,14 @@ int bsw_cmd_cat(int argc, char **argv)
 
 		rc = bsw_disk_read(d, buf, n, off);
 		if (rc) {
-			fprintf(stderr, "bootsweep: %s: read at %llu: %s\n", img,
-				(unsigned long long)off, strerror(-rc));
+			struct bsw_disk_ioerr ioe;
+
+			if (bsw_disk_io_error(d, &ioe))
+				fprintf(stderr, "bootsweep: %s: I/O error: %s\n", img,
+					bsw_disk_ioerr_str(&ioe, err, sizeof(err)));
+			else
+				fprintf(stderr, "bootsweep: %s: read at %llu: %s\n", img,
+					(unsigned long long)off, strerror(-rc));
 			ret = BSW_EXIT_OPERR;
 			break;
 		}

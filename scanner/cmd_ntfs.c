@@ -112,6 +112,7 @@ static int vol_open(struct vol *x, const char *image, unsigned want,
 {
 	struct bsw_ntfs_opts o = { .run_checks = checks };
 	struct bsw_ntfs_opts q = { 0 };
+	struct bsw_disk_ioerr ioe;
 	unsigned i, n, typed[64], untyped[64], nt = 0, nu = 0;
 	char err[512];
 	int ret = -ENOENT, pick;
@@ -179,8 +180,15 @@ nothing:
 			vol_close(x);
 			return BSW_EXIT_UNASSESS;
 		}
-	fprintf(stderr, "bootsweep: %s: %s\n", image,
-		nt || nu || want ? "cannot open an NTFS volume" : "no NTFS volume");
+	if (bsw_disk_io_error(x->d, &ioe)) {
+		/* not a broken volume: bytes that could not be read */
+		bsw_fx_drop_after(fx, ioe.tick);
+		fprintf(stderr, "bootsweep: %s: I/O error: %s\n", image,
+			bsw_disk_ioerr_str(&ioe, err, sizeof(err)));
+	} else {
+		fprintf(stderr, "bootsweep: %s: %s\n", image,
+			nt || nu || want ? "cannot open an NTFS volume" : "no NTFS volume");
+	}
 fail:
 	vol_close(x);
 	return BSW_EXIT_OPERR;
@@ -394,8 +402,15 @@ int bsw_cmd_ntfs_cat(int argc, char **argv)
 		int64_t n = bsw_ntfs_read(x.v, rec, stream, buf, 1 << 20, off);
 
 		if (n < 0) {
-			fprintf(stderr, "bootsweep: %s: %s: %s\n", image, path,
-				strerror((int)-n));
+			struct bsw_disk_ioerr ioe;
+			char why[768];
+
+			if (bsw_disk_io_error(x.d, &ioe))
+				fprintf(stderr, "bootsweep: %s: %s: I/O error: %s\n", image,
+					path, bsw_disk_ioerr_str(&ioe, why, sizeof(why)));
+			else
+				fprintf(stderr, "bootsweep: %s: %s: %s\n", image, path,
+					strerror((int)-n));
 			ret = BSW_EXIT_OPERR;
 			break;
 		}
@@ -456,10 +471,13 @@ int bsw_cmd_check(int argc, char **argv)
 		return BSW_EXIT_USAGE;
 	}
 	for (i = optind; i < argc; i++) {
+		struct bsw_disk_ioerr ioe;
 		struct bsw_fx *fx;
 		struct vol x;
+		char why[768];
 		size_t k;
 		int ret;
+		bool opened;
 		enum bsw_severity worst = BSW_SEV_INFO;
 
 		if (bsw_fx_create(&fx)) {
@@ -468,6 +486,14 @@ int bsw_cmd_check(int argc, char **argv)
 		}
 		ret = vol_open(&x, argv[i], part, fx, true);
 		rc |= ret;
+		opened = !ret;
+		if (!ret && bsw_disk_io_error(x.d, &ioe)) {
+			bsw_fx_drop_after(fx, ioe.tick);
+			fprintf(stderr, "bootsweep: %s: I/O error: %s\n", argv[i],
+				bsw_disk_ioerr_str(&ioe, why, sizeof(why)));
+			rc |= BSW_EXIT_OPERR;
+			ret = BSW_EXIT_OPERR;	/* the verdict line says "not checked" */
+		}
 		bsw_fx_finish(fx);
 		for (k = 0; k < bsw_fx_count(fx); k++)
 			if (bsw_fx_get(fx, k)->severity > worst)
@@ -516,7 +542,7 @@ int bsw_cmd_check(int argc, char **argv)
 		} else {
 			printf("%s: not checked (see the message above)\n", argv[i]);
 		}
-		if (!ret)
+		if (opened)
 			vol_close(&x);
 		bsw_fx_destroy(fx);
 	}

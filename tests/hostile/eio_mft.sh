@@ -14,4 +14,17 @@ expect_clean clean.img
 ff_mount "$W/d" --eio "clean.img:$((mft + 64 * 1024)):32768"
 scan_ff clean.img
 expect_io clean.img 0 EIO $((mft + 64 * 1024)) 32768
+# the other commands: an I/O error is exit 8 with the offset, never NTFS-*
+"$B" check "$W/mnt/clean.img" > "$W/check.out" 2> "$W/check.err"
+rc=$?
+if [ "$((rc & 8))" -ne 0 ] && [ "$((rc & 4))" -eq 0 ] && grep -q "I/O error" "$W/check.err" &&
+   ! grep -q " NTFS-" "$W/check.out"; then
+	ok "check: exit $rc, '$(head -c 120 "$W/check.err")'"
+else
+	fail "check: exit $rc, $(head -c 300 "$W/check.out" "$W/check.err")"
+fi
+"$B" cat "$W/mnt/clean.img" > /dev/null 2> "$W/cat.err"
+rc=$?
+[ "$rc" -eq 8 ] && grep -q "I/O error: EIO" "$W/cat.err" && ok "cat: exit 8, the offset named" ||
+	fail "cat: exit $rc, $(cat "$W/cat.err")"
 finish
