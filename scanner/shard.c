@@ -59,6 +59,7 @@ struct plan {
 
 int bsw_shard_opt(struct bsw_shard_opts *so, int opt, const char *arg)
 {
+	const char *given = arg;
 	char *e;
 	long i, n;
 
@@ -93,7 +94,7 @@ int bsw_shard_opt(struct bsw_shard_opts *so, int opt, const char *arg)
 	return -EINVAL;
 bad:
 	fprintf(stderr, "bootsweep: --shard '%s': want I/N, 0 <= I < N <= %u "
-		"(I counts from 0)\n", arg, BSW_SHARD_MAX_PARTS);
+		"(I counts from 0)\n", given, BSW_SHARD_MAX_PARTS);
 	return -EINVAL;
 }
 
@@ -394,6 +395,34 @@ static int digest_lines(char **v, const long *tag, size_t n, char *out)
 	return 0;
 }
 
+/* Part a is lighter than part b: fewer bytes, or as many and a lower index. */
+static bool lighter(long a, long b, const uint64_t *bytes)
+{
+	return bytes[a] < bytes[b] || (bytes[a] == bytes[b] && a < b);
+}
+
+/* Restore the heap of parts after the root's bytes grew. */
+static void sift_down(long *h, size_t n, const uint64_t *bytes)
+{
+	size_t i = 0;
+
+	for (;;) {
+		size_t l = 2 * i + 1, m = i;
+		long t;
+
+		if (l < n && lighter(h[l], h[m], bytes))
+			m = l;
+		if (l + 1 < n && lighter(h[l + 1], h[m], bytes))
+			m = l + 1;
+		if (m == i)
+			return;
+		t = h[i];
+		h[i] = h[m];
+		h[m] = t;
+		i = m;
+	}
+}
+
 /* The store digest (image names) and the plan digest (name and part). */
 static int plan_digests(struct plan *p)
 {
@@ -457,6 +486,7 @@ static int plan_build(struct plan *p, char **v, size_t nr, long count)
 {
 	struct lay *all = NULL;
 	size_t i, j, k, nl = 0;
+	long *heap;
 	int r = 0, nt;
 
 	p->count = count;
@@ -519,12 +549,12 @@ static int plan_build(struct plan *p, char **v, size_t nr, long count)
 
 	/* each distinct layer file once per family: a base shared by 1,000
 	 * children is read from the store once by the node that has them */
+	all = malloc((nl ? nl : 1) * sizeof(*all));
+	if (!all)
+		return -ENOMEM;
 	for (i = 0, k = 0; i < p->nr_fam; i++) {
 		size_t n = 0;
 
-		all = realloc(all, (nl ? nl : 1) * sizeof(*all));
-		if (!all)
-			return -ENOMEM;
 		for (; k < nr && p->img[k].fam == i; k++)
 			for (j = 0; j < p->img[k].nr_lay; j++)
 				all[n++] = p->img[k].lay[j];
@@ -551,19 +581,27 @@ static int plan_build(struct plan *p, char **v, size_t nr, long count)
 			p->img[i].fam = where[p->img[i].fam];
 		free(where);
 	}
-	/* greedy: the biggest family first, to the least-loaded part */
+	/*
+	 * Greedy: the biggest family first, to the least-loaded part, ties
+	 * to the lower index.  A binary heap of parts keyed by (bytes, index)
+	 * keeps it O(F log N) for N up to BSW_SHARD_MAX_PARTS.
+	 */
+	heap = malloc(count * sizeof(*heap));
+	if (!heap)
+		return -ENOMEM;
+	for (i = 0; i < (size_t)count; i++)
+		heap[i] = (long)i;	/* all at 0 bytes: index order is a heap */
 	for (i = 0; i < p->nr_fam; i++) {
-		long best = 0, q;
+		long best = heap[0];
 
-		for (q = 1; q < count; q++)
-			if (p->part_bytes[q] < p->part_bytes[best])
-				best = q;
 		p->fam[i].part = best;
 		p->part_bytes[best] += p->fam[i].bytes;
 		p->part_img[best] += p->fam[i].nr_img;
 		p->part_fam[best]++;
 		p->bytes += p->fam[i].bytes;
+		sift_down(heap, (size_t)count, p->part_bytes);
 	}
+	free(heap);
 
 	r = plan_digests(p);
 	return r;
