@@ -454,9 +454,15 @@ static int parse_file(struct yctx *y, yaml_node_t *m, struct cond *c)
 
 		if (!k)
 			return yerr(y, v, "file: keys are strings");
-		if (!strcmp(k, "path"))
+		if (!strcmp(k, "path")) {
 			r = ystr(y, v, "file.path", BSW_RULES_MAX_GLOB, &c->glob);
-		else if (!strcmp(k, "exists"))
+		} else if (!strcmp(k, "boot_start")) {
+			int b;
+
+			r = ybool(y, v, "file.boot_start", &b);
+			if (b)
+				c->need |= BSW_RF_BOOTDRV;
+		} else if (!strcmp(k, "exists"))
 			r = ybool(y, v, "file.exists", &c->exists);
 		else if (!strcmp(k, "size_min")) {
 			r = yu64(y, v, "file.size_min", &c->size_min);
@@ -522,7 +528,7 @@ static int parse_file(struct yctx *y, yaml_node_t *m, struct cond *c)
 		return yerr(y, m, "file.path: %s", why);
 	if (c->glob[0] != '\\')
 		return yerr(y, m, "file.path: a volume path starts with '\\' (\\Windows\\...)");
-	if (!c->exists && c->need)
+	if (!c->exists && (c->need & ~BSW_RF_BOOTDRV))
 		return yerr(y, m, "file: 'exists: false' takes no other test");
 	return 0;
 }

@@ -70,6 +70,7 @@ size_t bsw_rules_count(const struct bsw_rules *rs);
 #define BSW_RF_ZERO	0x04
 #define BSW_RF_PE	0x08	/* PE version, link time */
 #define BSW_RF_TIMES	0x10	/* $STANDARD_INFORMATION times */
+#define BSW_RF_BOOTDRV	0x20	/* only boot-start drivers (Services Start=0) */
 
 /* One file as the environment found it; have_* say what is known. */
 struct bsw_rfile {

@@ -422,6 +422,23 @@ static int d_files(void *ctx, const char *glob, unsigned need, bsw_rfile_fn fn,
 
 	if (!e->t->v || !e->vol_ok)
 		return -ENODATA;	/* no (readable) Windows volume: cannot say */
+	if (need & BSW_RF_BOOTDRV) {
+		/* the boot-start drivers boot.c found, by their path */
+		struct bsw_inv *iv = e->t->inv;
+
+		for (unsigned i = 0; iv && i < iv->nr_drv; i++) {
+			struct bsw_rfile f;
+			uint64_t rec;
+
+			if (!bsw_glob_match(glob, iv->drv[i].path) ||
+			    bsw_ntfs_lookup(e->t->v, iv->drv[i].path, &rec))
+				continue;
+			file_info(e->t, iv->drv[i].path, rec, need, &f);
+			if (fn(arg, &f))
+				break;
+		}
+		return 0;
+	}
 	copy = strdup(glob);
 	if (!copy)
 		return -ENOMEM;
