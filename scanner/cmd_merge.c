@@ -246,7 +246,7 @@ static int read_sidecar(struct merge *m, size_t i)
 	char *line = NULL;
 	size_t cap = 0, len, n = 0, tl;
 	bool nl, over, end = false;
-	long v;
+	long simg, pimg;
 	FILE *f = fopen(p->sidecar, "r");
 	int r;
 
@@ -264,21 +264,21 @@ static int read_sidecar(struct merge *m, size_t i)
 			BSW_SHARD_SCHEMA);
 		goto out;
 	}
+	p->options = field_dup(line, "options", true);
+	p->rule = field_dup(line, "rule", false);
 	if (!field_str(line, "bootsweep", p->build, sizeof(p->build)) ||
 	    !field_str(line, "store_digest", p->store_digest, sizeof(p->store_digest)) ||
 	    !field_str(line, "plan_digest", p->plan_digest, sizeof(p->plan_digest)) ||
 	    !field_long(line, "index", &p->index) || !field_long(line, "count", &p->count) ||
+	    !field_long(line, "store_images", &simg) || !field_long(line, "part_images", &pimg) ||
+	    !p->options || !p->rule ||
 	    p->count < 1 || p->count > (long)BSW_SHARD_MAX_PARTS || p->index >= p->count ||
-	    !field_long(line, "store_images", &v) || (size_t)v > MERGE_MAX_IMAGES ||
-	    !(p->store_images = (size_t)v, field_long(line, "part_images", &v)) ||
-	    (size_t)v > p->store_images ||
-	    !(p->options = field_dup(line, "options", true)) ||
-	    !(p->rule = field_dup(line, "rule", false))) {
-		p->part_images = 0;
+	    (size_t)simg > MERGE_MAX_IMAGES || pimg > simg) {
 		problem(m, "%s: a field is missing or out of range", p->sidecar);
 		goto out;
 	}
-	p->part_images = (size_t)v;
+	p->store_images = (size_t)simg;
+	p->part_images = (size_t)pimg;
 	r = read_line(f, &line, &cap, MERGE_MAX_HDR, &len, &nl, &over);
 	if (r <= 0 || strcmp(line, "\"images\":[")) {
 		problem(m, "%s: no image list", p->sidecar);
@@ -565,12 +565,11 @@ static int add_dir(struct merge *m, const char *dir)
 	return r;
 }
 
-static const struct part *sort_parts;
-
-static int cmp_part_index(const void *a, const void *b)
+/* qsort_r: part indexes into parts, good ones first, by index */
+static int cmp_part_index(const void *a, const void *b, void *parts)
 {
-	const struct part *x = &sort_parts[*(const size_t *)a];
-	const struct part *y = &sort_parts[*(const size_t *)b];
+	const struct part *x = (const struct part *)parts + *(const size_t *)a;
+	const struct part *y = (const struct part *)parts + *(const size_t *)b;
 
 	if (x->ok != y->ok)
 		return x->ok ? -1 : 1;
@@ -626,8 +625,7 @@ static int check_parts(struct merge *m, const struct part *ref)
 		return -ENOMEM;
 	for (i = 0; i < m->nr_parts; i++)
 		ord[i] = i;
-	sort_parts = m->parts;
-	qsort(ord, m->nr_parts, sizeof(*ord), cmp_part_index);
+	qsort_r(ord, m->nr_parts, sizeof(*ord), cmp_part_index, m->parts);
 	/* good parts first, by index: one pass finds gaps and repeats */
 	for (q = 0; q < count; q++) {
 		bool have = false;
