@@ -26,6 +26,7 @@
 #include <ntfs-3g/attrib.h>
 #include <ntfs-3g/inode.h>
 #include <ntfs-3g/volume.h>
+#include <ntfs-3g/dir.h>
 
 #include "datasets/imgwrite/imgwrite.h"
 #include "formats/common/bytes.h"
@@ -177,6 +178,37 @@ static const char *pkg_name(unsigned i, char *buf, size_t n)
 	return buf;
 }
 
+/*
+ * Rule-pack scenarios (rules/incidents.yaml): SOFTWARE values.  Packages
+ * 4-14 of pkg-each-state take every CurrentState (WINDOWS-EVIDENCE.md 3.2).
+ */
+static int rules_software(struct disk_ctx *c, struct hv *h)
+{
+	static const uint32_t states[] = {
+		0x00, 0x05, 0x10, 0x20, 0x30, 0x40, 0x50, 0x60, 0x65, 0x80, 0xFFFFFF90,
+	};
+	const char *cv = "Microsoft\\Windows NT\\CurrentVersion";
+	char key[512], name[256];
+	int rc = 0;
+
+	if (is(c, "pkg-each-state")) {
+		for (unsigned i = 0; i < BSW_ARRAY_SIZE(states) && 4 + i < nr_packages(c->o); i++) {
+			snprintf(key, sizeof(key), CBS "\\Packages\\%s", pkg_name(4 + i, name, sizeof(name)));
+			rc |= hv_dword(h, key, "CurrentState", states[i]);
+		}
+	}
+	if (is(c, "winre-unpatched") || is(c, "winre-patched")) {
+		rc |= hv_sz(h, cv, "CurrentBuildNumber", "19045", 0);
+		rc |= hv_sz(h, cv, "WinREVersion", is(c, "winre-patched") ? "10.0.19041.3920" :
+			    "10.0.19041.3803", 0);
+	}
+	if (is(c, "kb5074109-build")) {
+		rc |= hv_sz(h, cv, "CurrentBuildNumber", "26100", 0);
+		rc |= hv_dword(h, cv, "UBR", 7623);
+	}
+	return rc;
+}
+
 static int make_software(struct disk_ctx *c, const char *path)
 {
 	struct hv *h = hv_new(c->work, "ROOT");
@@ -208,6 +240,7 @@ static int make_software(struct disk_ctx *c, const char *path)
 		rc |= hv_sz(h, key, "InstallLocation", "\\\\?\\C:\\Windows\\servicing\\Packages", 0);
 	}
 	rc |= hv_key(h, CBS "\\SessionsPending");
+	rc |= rules_software(c, h);
 	if (is(c, "cbs-reboot-pending"))
 		rc |= hv_key(h, CBS "\\RebootPending");
 	if (is(c, "cbs-packages-pending"))
@@ -441,6 +474,63 @@ static int put_hive(struct vol *v, const char *name, const char *file, bool logs
 	return rc;
 }
 
+/* $STANDARD_INFORMATION times of a file (NTFS: 100 ns since 1601). */
+static int set_times(struct vol *v, const char *path, int64_t unix_s)
+{
+	ntfs_inode *ni = ntfs_pathname_to_inode(vol_nv(v), NULL, path);
+	ntfs_time t = cpu_to_sle64((unix_s + 11644473600LL) * 10000000LL);
+
+	if (!ni)
+		return -1;
+	ni->creation_time = ni->last_data_change_time = t;
+	ni->last_mft_change_time = ni->last_access_time = t;
+	NInoSetDirty(ni);
+	return ntfs_inode_close(ni) ? -1 : 0;
+}
+
+/*
+ * Rule-pack scenarios (rules/incidents.yaml): files on the Windows volume.
+ * Times: 2024-07-19T04:30:00Z is inside CrowdStrike's faulty window
+ * (04:09-05:27 UTC), 05:30 after it; the last shutdown is 2026-07-08T12:00Z.
+ */
+static int rules_volume(struct disk_ctx *c, struct vol *v)
+{
+	static const char cf[] = "Windows/System32/drivers/CrowdStrike/C-00000291-00000000-00000032.sys";
+	uint8_t *d;
+	int rc = 0;
+
+	if (is(c, "crowdstrike-cf291-zero") || is(c, "crowdstrike-cf291-window") ||
+	    is(c, "crowdstrike-cf291-good")) {
+		d = calloc(1, 40960);
+		if (!d)
+			return -1;
+		if (!is(c, "crowdstrike-cf291-zero"))
+			mk_fill(d, 40960, c->seed + 291);
+		rc |= vol_write(v, cf, d, 40960);
+		free(d);
+		if (is(c, "crowdstrike-cf291-window"))
+			rc |= set_times(v, "/Windows/System32/drivers/CrowdStrike/C-00000291-00000000-00000032.sys",
+					1721363400);	/* 2024-07-19T04:30:00Z */
+		if (is(c, "crowdstrike-cf291-good"))
+			rc |= set_times(v, "/Windows/System32/drivers/CrowdStrike/C-00000291-00000000-00000032.sys",
+					1721367000);	/* 2024-07-19T05:30:00Z */
+	}
+	if (is(c, "pending-xml-fresh")) {
+		static const char x[] = "<?xml version='1.0' encoding='utf-8'?>\r\n<PendingTransaction Version=\"3.1\" WcpVersion=\"10.0.20348.1\" Identifier=\"" PXID "\"><Transactions/><ChangeList/><POQ postAction=\"reboot\"/><POQ/><InstallerQueue Length=\"0x0\"/></PendingTransaction>\r\n";
+
+		rc |= vol_write(v, "Windows/WinSxS/pending.xml", x, sizeof(x) - 1);
+		rc |= set_times(v, "/Windows/WinSxS/pending.xml", 1783425600);	/* 2026-07-07T12:00:00Z */
+	}
+	if (is(c, "driver-zero-filled")) {
+		d = calloc(1, 9216);
+		if (!d)
+			return -1;
+		rc |= vol_replace(v, "Windows/System32/drivers/disk.sys", d, 9216);
+		free(d);
+	}
+	return rc;
+}
+
 static int fill_volume(struct disk_ctx *c, const char *win)
 {
 	struct vol *v = vol_open(win);
@@ -594,6 +684,7 @@ static int fill_volume(struct disk_ctx *c, const char *win)
 			       vol_write_sparse(v, p, 1 * MiB, hdr, sizeof(hdr));
 	}
 	rc |= vol_write_sparse(v, "pagefile.sys", 16 * MiB, NULL, 0);
+	rc |= rules_volume(c, v);
 	if (!rc) {
 		int64_t r = vol_record(v, "Windows/System32/ntoskrnl.exe");
 
@@ -1134,6 +1225,9 @@ static void truth(FILE *t, const char *image, const struct scenario *sc, const c
 		image, sc->name, sc->class);
 	for (int i = 0; i < 3 && sc->codes[i]; i++)
 		fprintf(t, "%s\"%s\"", i ? "," : "", sc->codes[i]);
+	fprintf(t, "],\"rules\":[");
+	for (int i = 0; i < 3 && sc->rules[i]; i++)
+		fprintf(t, "%s\"%s\"", i ? "," : "", sc->rules[i]);
 	fprintf(t, "],\"format\":\"%s\"", fmt);
 	if (parent)
 		fprintf(t, ",\"parent\":\"%s\"", parent);

@@ -16,6 +16,7 @@ struct scenario {
 	const char *class;	/* clean, dirty-rollback, unbootable, unassessable */
 	const char *codes[3];
 	const char *what;	/* what is injected (docs/scenarios.md) */
+	const char *rules[3];	/* ids of rules/incidents.yaml that must match (docs/rules.md) */
 };
 
 extern const struct scenario mk_scenarios[];
