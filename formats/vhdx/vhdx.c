@@ -56,12 +56,19 @@ struct piece {
 	const uint8_t *data;	/* NULL: zeros */
 };
 
+struct lentry {
+	uint64_t off, seq;
+	uint32_t len, tail;
+	uint8_t *data;			/* the entry's len bytes (owned) */
+};
+
 struct vhdx {
 	const struct bsw_src *file;
 	struct bsw_src ov;		/* the file seen through the overlay */
 	struct piece *pc;
 	unsigned nr_pc;
-	uint8_t *logbuf;		/* owns the data the pieces point to */
+	struct lentry *lents;		/* valid log entries: own what pieces point to */
+	uint32_t nr_lents;
 	uint64_t size;
 	uint32_t block, lss, pss, chunk_ratio;
 	bool has_parent, leave_alloc;
@@ -181,23 +188,17 @@ static int64_t ov_pread(void *ctx, void *buf, size_t len, uint64_t off)
 
 /* ---- the log (MS-VHDX 2.3) ---------------------------------------------- */
 
-struct lentry {
-	uint64_t off, seq;
-	uint32_t len, tail;
-};
-
-/* Validate the entry at o of the log buffer; fills e. */
-static bool log_entry_ok(uint8_t *log, uint64_t loglen, uint64_t o,
+/* Validate the entry h (have bytes read) found at log offset o; fills e. */
+static bool log_entry_ok(uint8_t *h, uint32_t have, uint64_t o,
 			 const uint8_t *guid, struct lentry *e)
 {
-	uint8_t *h = log + o;
 	uint32_t len, nd;
 
-	if (o + 4096 > loglen || memcmp(h, "loge", 4))
+	if (have < 4096 || memcmp(h, "loge", 4))
 		return false;
 	len = get_le32(h + 8);
 	nd = get_le32(h + 24);
-	if (len < 4096 || len % 4096 || o + len > loglen)
+	if (len < 4096 || len % 4096 || len != have)
 		return false;
 	if (memcmp(h + 32, guid, 16))
 		return false;
@@ -207,6 +208,7 @@ static bool log_entry_ok(uint8_t *log, uint64_t loglen, uint64_t o,
 		return false;
 	e->off = o;
 	e->len = len;
+	e->data = h;
 	e->tail = get_le32(h + 12);
 	e->seq = get_le64(h + 16);
 	return e->seq != 0;
@@ -294,20 +296,19 @@ static int log_replay(struct vhdx *x, const uint8_t *hdr, struct bsw_fx *fx,
 	    loglen > VHDX_MAX_LOG || !bsw_range_ok(logoff, loglen, x->file->size))
 		return -EINVAL;
 	nslots = loglen / 4096;
-	/* The log copy is kept (the overlay points into it); the tables are not. */
-	if (!bsw_budget_fits(&x->mem, loglen + (uint64_t)nslots * (sizeof(*ents) + sizeof(*slot))))
-		return -EFBIG;
-	bsw_budget_take(&x->mem, loglen);
 	/*
-	 * The log is scanned through a 64 KiB window; only entries whose
-	 * header looks valid are copied into logbuf (and checksummed), so
-	 * the parts of the copy that hold nothing are never touched.
+	 * The log is scanned through a 64 KiB window; each entry whose
+	 * header looks valid is copied into its own buffer (and checksummed),
+	 * charged to the budget, and kept if valid (the overlay points into
+	 * it).  The scan tables are transient.
 	 */
-	x->logbuf = malloc(loglen);
-	ents = malloc(nslots * sizeof(*ents));
+	if (!bsw_budget_fits(&x->mem, (uint64_t)nslots * (sizeof(*ents) + sizeof(*slot))))
+		return -EFBIG;
+	ents = calloc(nslots, sizeof(*ents));
 	slot = malloc(nslots * sizeof(*slot));
 	win = malloc(LOG_WIN);
-	if (!x->logbuf || !ents || !slot || !win) {
+	x->lents = ents;
+	if (!ents || !slot || !win) {
 		rc = -ENOMEM;
 		goto out;
 	}
@@ -316,6 +317,7 @@ static int log_replay(struct vhdx *x, const uint8_t *hdr, struct bsw_fx *fx,
 	for (uint64_t o = 0; o < loglen; ) {
 		struct lentry e;
 		const uint8_t *peek;
+		uint8_t *buf;
 		uint32_t len;
 
 		if (wstart == UINT64_MAX || o < wstart || o + 64 > wstart + LOG_WIN) {
@@ -332,16 +334,29 @@ static int log_replay(struct vhdx *x, const uint8_t *hdr, struct bsw_fx *fx,
 			o += 4096;
 			continue;
 		}
-		rc = bsw_src_read_full(x->file, x->logbuf + o, len, logoff + o);
-		if (rc)
+		if (!bsw_budget_take(&x->mem, len)) {
+			rc = -EFBIG;
 			goto out;
-		if (log_entry_ok(x->logbuf, loglen, o, guid, &e)) {
+		}
+		buf = malloc(len);
+		if (!buf) {
+			bsw_budget_give(&x->mem, len);
+			rc = -ENOMEM;
+			goto out;
+		}
+		rc = bsw_src_read_full(x->file, buf, len, logoff + o);
+		if (!rc && log_entry_ok(buf, len, o, guid, &e)) {
 			slot[o / 4096] = n;
 			ents[n++] = e;
+			x->nr_lents = n;
 			o += e.len;
-		} else {
-			o += 4096;
+			continue;
 		}
+		free(buf);
+		bsw_budget_give(&x->mem, len);
+		if (rc)
+			goto out;
+		o += 4096;
 	}
 	for (unsigned tries = 0; tries < VHDX_MAX_HEADS; tries++) {
 		uint32_t h = UINT32_MAX, i, count = 1;
@@ -369,14 +384,13 @@ static int log_replay(struct vhdx *x, const uint8_t *hdr, struct bsw_fx *fx,
 		if (i != h)
 			continue;
 		/* Apply from the tail to the head. */
-		o = ents[h].tail;
+		i = slot[ents[h].tail / 4096];
 		for (uint32_t k = 0; k < count; k++) {
-			uint8_t *e = x->logbuf + o;
-
-			rc = log_apply(x, e, VHDX_MAX_SIZE);
+			rc = log_apply(x, ents[i].data, VHDX_MAX_SIZE);
 			if (rc)
 				goto out;
-			o = (o + get_le32(e + 8)) % loglen;
+			if (k + 1 < count)
+				i = slot[((ents[i].off + ents[i].len) % loglen) / 4096];
 		}
 		*head_seq = ents[h].seq;
 		rc = (int)count;
@@ -385,9 +399,23 @@ static int log_replay(struct vhdx *x, const uint8_t *hdr, struct bsw_fx *fx,
 	rc = 0;
 out:
 	free(win);
-	free(ents);
 	free(slot);
 	return rc;
+}
+
+/* Drop the log copy (entries and the overlay pointing into them). */
+static void log_free(struct vhdx *x)
+{
+	for (uint32_t i = 0; i < x->nr_lents; i++) {
+		bsw_budget_give(&x->mem, x->lents[i].len);
+		free(x->lents[i].data);
+	}
+	free(x->lents);
+	x->lents = NULL;
+	x->nr_lents = 0;
+	free(x->pc);
+	x->pc = NULL;
+	x->nr_pc = 0;
 }
 
 /* ---- open --------------------------------------------------------------- */
@@ -472,14 +500,11 @@ static bool bat_allocated(const struct vhdx *x, uint64_t i)
 
 static int check_overlaps(const struct vhdx *x, const uint8_t *hdr,
 			  uint64_t bat_off, uint32_t bat_len, uint64_t meta_off,
-			  uint32_t meta_len, char *err, size_t errlen)
+			  uint32_t meta_len, uint64_t nalloc, char *err, size_t errlen)
 {
 	struct span *sp;
-	uint64_t n = 0, nalloc = 0;
+	uint64_t n = 0;
 	int rc = 0;
-
-	for (uint64_t i = 0; i < x->nr_bat; i++)
-		nalloc += bat_allocated(x, i);
 	/* transient: one span per allocated block, charged against the cap */
 	if (!bsw_budget_fits(&x->mem, (nalloc + 3) * sizeof(*sp)))
 		return bsw_cont_err(err, errlen, -EFBIG, "VHDX overlap check of %llu allocated blocks needs %llu bytes of memory, above the per-disk memory cap of %llu bytes",
@@ -493,7 +518,7 @@ static int check_overlaps(const struct vhdx *x, const uint8_t *hdr,
 	sp[n++] = (struct span){ meta_off, meta_len, -2 };
 	if (get_le32(hdr + 68))
 		sp[n++] = (struct span){ get_le64(hdr + 72), get_le32(hdr + 68), -3 };
-	for (uint64_t i = 0; i < x->nr_bat; i++) {
+	for (uint64_t i = 0; i < x->nr_bat && n < nalloc + 3; i++) {
 		bool sb = (i % (x->chunk_ratio + 1)) == x->chunk_ratio;
 
 		if (bat_allocated(x, i))
@@ -528,7 +553,7 @@ static int vhdx_open(void **h, const struct bsw_src *src,
 		     struct bsw_cont_info *info, char *err, size_t errlen)
 {
 	uint8_t hd[2][4096], *hdr = NULL, *rt = NULL, *meta = NULL, *item = NULL;
-	uint64_t bat_off = 0, meta_off = 0, fsize = src->size;
+	uint64_t bat_off = 0, meta_off = 0, fsize = src->size, nalloc = 0;
 	uint32_t bat_len = 0, meta_len = 0;
 	const char *why[2];
 	struct vhdx *x;
@@ -572,14 +597,10 @@ static int vhdx_open(void **h, const struct bsw_src *src,
 			goto fail;
 		} else if (rc < 0 && rc != -ENOMEM) {
 			/* A sequence that failed half-way is not applied at all. */
-			free(x->pc);
-			x->pc = NULL;
-			x->nr_pc = 0;
-			free(x->logbuf);
-			x->logbuf = NULL;
-			bsw_budget_give(&x->mem, get_le32(hdr + 68));
+			log_free(x);
 			BSW_REPORT(fx, PR_2_VHDX_LOG_BAD, .str = "log region invalid");
 		} else if (rc == 0) {
+			log_free(x);
 			BSW_REPORT(fx, PR_2_VHDX_LOG_BAD, .str = "no valid entry");
 		} else if (rc > 0) {
 			info->log_replayed = true;
@@ -803,6 +824,7 @@ static int vhdx_open(void **h, const struct bsw_src *src,
 
 		x->bat[i] = e;
 		if ((sb && st == 6) || (!sb && (st == PB_FULLY_PRESENT || st == PB_PARTIALLY_PRESENT))) {
+			nalloc++;
 			if (!bsw_range_ok(poff, need, x->ov.size) || poff < 1 * MiB) {
 				rc = bsw_cont_err(err, errlen, -EINVAL, "VHDX BAT entry %llu points past end of file at offset %llu (file is %llu bytes)",
 						  (unsigned long long)i, (unsigned long long)poff,
@@ -811,7 +833,7 @@ static int vhdx_open(void **h, const struct bsw_src *src,
 			}
 		}
 	}
-	rc = check_overlaps(x, hdr, bat_off, bat_len, meta_off, meta_len, err, errlen);
+	rc = check_overlaps(x, hdr, bat_off, bat_len, meta_off, meta_len, nalloc, err, errlen);
 	if (rc)
 		goto fail;
 	if (x->has_parent) {
@@ -850,8 +872,7 @@ fail:
 	free(item);
 	free(x->bat);
 	free(x->sbm);
-	free(x->pc);
-	free(x->logbuf);
+	log_free(x);
 	free(x);
 	return rc;
 }
@@ -974,8 +995,7 @@ static void vhdx_close(void *h)
 
 	free(x->sbm);
 	free(x->bat);
-	free(x->pc);
-	free(x->logbuf);
+	log_free(x);
 	free(x);
 }
 

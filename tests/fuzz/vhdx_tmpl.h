@@ -2,8 +2,8 @@
  * Shared by the template-based VHDX fuzz targets: the 7 MiB templates of
  * tests/unit/vhdx_build.h are built once per process (make() clears 7 MiB
  * and checksums ~150 KiB, which cost more than the parser itself), and each
- * input is applied to a working copy whose touched ranges are put back from
- * the template afterwards (tmpl_restore).  This keeps every run
+ * input is applied to that template's working copy, whose touched ranges
+ * are put back from the template afterwards (tmpl_restore).  This keeps every run
  * independent of the previous one while copying only what an input changed.
  */
 #ifndef BSW_VHDX_TMPL_H
@@ -40,18 +40,18 @@ static const uint8_t *tmpl_get(int k)
  */
 static uint8_t *tmpl_work(int k)
 {
-	static uint8_t *work;
-	static int cur = -1;
+	static uint8_t *work[TMPL_NR];	/* one working copy per template */
 	const uint8_t *t = tmpl_get(k);
 
-	if (!t || (!work && !(work = malloc(FSIZE))))
+	if (!t)
 		return NULL;
-	if (cur != k) {
-		memcpy(work, t, FSIZE);
-		cur = k;
+	if (!work[k]) {
+		if (!(work[k] = malloc(FSIZE)))
+			return NULL;
+		memcpy(work[k], t, FSIZE);
 	}
-	img = work;
-	return work;
+	img = work[k];
+	return img;
 }
 
 /* Put [off, off+len) of the working image back from template k. */
