@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "formats/common/utf8.h"
 #include "scanner/cmds.h"
 #include "scanner/problem.h"
 #include "scanner/results.h"

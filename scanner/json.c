@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "formats/common/utf8.h"
 #include "scanner/json.h"
 
 #define MAX_ITEMS (1u << 22)	/* members of one array or object */
@@ -46,30 +47,6 @@ static int hex4(const char *s, const char *end, unsigned *v)
 			return -1;
 	}
 	return 0;
-}
-
-static size_t put_utf8(char *o, unsigned c)
-{
-	if (c < 0x80) {
-		o[0] = (char)c;
-		return 1;
-	}
-	if (c < 0x800) {
-		o[0] = (char)(0xC0 | (c >> 6));
-		o[1] = (char)(0x80 | (c & 0x3F));
-		return 2;
-	}
-	if (c < 0x10000) {
-		o[0] = (char)(0xE0 | (c >> 12));
-		o[1] = (char)(0x80 | ((c >> 6) & 0x3F));
-		o[2] = (char)(0x80 | (c & 0x3F));
-		return 3;
-	}
-	o[0] = (char)(0xF0 | (c >> 18));
-	o[1] = (char)(0x80 | ((c >> 12) & 0x3F));
-	o[2] = (char)(0x80 | ((c >> 6) & 0x3F));
-	o[3] = (char)(0x80 | (c & 0x3F));
-	return 4;
 }
 
 /* A string at p->s (at the opening quote) into a new buffer. */
@@ -120,11 +97,11 @@ static int str(struct p *p, char **out, size_t *olen)
 			} else if (c >= 0xD800 && c < 0xDC00 && q - s >= 6 && s[0] == '\\' &&
 				   s[1] == 'u' && !hex4(s + 2, q, &d) && d >= 0xDC00 && d < 0xE000) {
 				s += 6;
-				o += put_utf8(o, 0x10000 + ((c - 0xD800) << 10) + (d - 0xDC00));
+				o += bsw_utf8_put(o, 0x10000 + ((c - 0xD800) << 10) + (d - 0xDC00));
 			} else if (c >= 0xD800 && c < 0xE000) {
-				o += put_utf8(o, 0xFFFD);	/* a lone surrogate */
+				goto fail;	/* a lone surrogate: no character, no byte */
 			} else {
-				o += put_utf8(o, c);
+				o += bsw_utf8_put(o, c);
 			}
 			break;
 		default:
@@ -141,6 +118,20 @@ fail:
 	free(buf);
 	p->s = s;
 	return bad(p);
+}
+
+int bsw_json_string(const char *s, const char *end, char **out, size_t *len,
+		    const char **next)
+{
+	struct p p = { .s = s, .end = end };
+	int r;
+
+	if (s >= end || *s != '"')
+		return -EINVAL;
+	r = str(&p, out, len);
+	if (!r && next)
+		*next = p.s;
+	return r;
 }
 
 static int value(struct p *p, struct bsw_jval *v, unsigned depth);

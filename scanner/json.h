@@ -34,6 +34,14 @@ struct bsw_jval {
 int bsw_json_parse(const char *text, size_t len, struct bsw_jval *out, size_t *where);
 void bsw_json_free(struct bsw_jval *v);
 
+/*
+ * The JSON string at s (its opening quote), end its limit: a malloc'd copy
+ * of the bytes it stands for in *out (NUL-terminated; *len bytes), *next
+ * past the closing quote.  0, -EINVAL (not a valid string) or -ENOMEM.
+ */
+int bsw_json_string(const char *s, const char *end, char **out, size_t *len,
+		    const char **next);
+
 /* Member key of object o, or NULL (also when o is not an object). */
 const struct bsw_jval *bsw_jget(const struct bsw_jval *o, const char *key);
 /* The string member key of o, or def. */

@@ -12,6 +12,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "scanner/json.h"
 #include "scanner/out.h"
 
 #define CHECK_BYTES 65536	/* of the first line, for bsw_out_check_jsonl */
@@ -253,111 +254,15 @@ const char *bsw_out_name(const struct bsw_out *o)
 	return o->name;
 }
 
-/* UTF-8 of code point c into p; the bytes written. */
-static size_t put_utf8(char *p, uint32_t c)
-{
-	if (c < 0x80) {
-		p[0] = (char)c;
-		return 1;
-	}
-	if (c < 0x800) {
-		p[0] = (char)(0xC0 | (c >> 6));
-		p[1] = (char)(0x80 | (c & 0x3F));
-		return 2;
-	}
-	if (c < 0x10000) {
-		p[0] = (char)(0xE0 | (c >> 12));
-		p[1] = (char)(0x80 | ((c >> 6) & 0x3F));
-		p[2] = (char)(0x80 | (c & 0x3F));
-		return 3;
-	}
-	p[0] = (char)(0xF0 | (c >> 18));
-	p[1] = (char)(0x80 | ((c >> 12) & 0x3F));
-	p[2] = (char)(0x80 | ((c >> 6) & 0x3F));
-	p[3] = (char)(0x80 | (c & 0x3F));
-	return 4;
-}
-
-static int hex4(const char *p, const char *end, uint32_t *v)
-{
-	*v = 0;
-	if (end - p < 4)
-		return -1;
-	for (int i = 0; i < 4; i++) {
-		char c = p[i];
-
-		*v <<= 4;
-		if (c >= '0' && c <= '9')
-			*v |= (uint32_t)(c - '0');
-		else if (c >= 'a' && c <= 'f')
-			*v |= (uint32_t)(c - 'a' + 10);
-		else if (c >= 'A' && c <= 'F')
-			*v |= (uint32_t)(c - 'A' + 10);
-		else
-			return -1;
-	}
-	return 0;
-}
-
 char *bsw_out_line_image(const char *line, size_t len)
 {
-	static const char head[] = "{\"image\":\"";
-	const char *p = line + sizeof(head) - 1, *end = line + len;
-	char *out, *o;
+	static const char head[] = "{\"image\":";
+	char *img;
+	size_t n;
 
 	if (len < sizeof(head) - 1 || memcmp(line, head, sizeof(head) - 1))
 		return NULL;
-	/* every escape yields at most as many bytes as it takes */
-	out = o = malloc(len + 1);
-	if (!out)
+	if (bsw_json_string(line + sizeof(head) - 1, line + len, &img, &n, NULL))
 		return NULL;
-	while (p < end && *p != '"') {
-		uint32_t c, d;
-
-		if (*p != '\\') {
-			*o++ = *p++;
-			continue;
-		}
-		if (++p >= end)
-			goto bad;
-		switch (*p++) {
-		case '"': *o++ = '"'; break;
-		case '\\': *o++ = '\\'; break;
-		case '/': *o++ = '/'; break;
-		case 'b': *o++ = '\b'; break;
-		case 'f': *o++ = '\f'; break;
-		case 'n': *o++ = '\n'; break;
-		case 'r': *o++ = '\r'; break;
-		case 't': *o++ = '\t'; break;
-		case 'u':
-			if (hex4(p, end, &c))
-				goto bad;
-			p += 4;
-			if (c == 0) {
-				*o++ = (char)0xC0;	/* as bsw_json_str wrote it */
-				*o++ = (char)0x80;
-			} else if (c >= 0xDC80 && c <= 0xDCFF) {
-				*o++ = (char)(c - 0xDC00);	/* surrogateescape */
-			} else if (c >= 0xD800 && c < 0xDC00 && end - p >= 6 &&
-				   p[0] == '\\' && p[1] == 'u' &&
-				   !hex4(p + 2, end, &d) && d >= 0xDC00 && d < 0xE000) {
-				p += 6;
-				o += put_utf8(o, 0x10000 + ((c - 0xD800) << 10) + (d - 0xDC00));
-			} else if (c >= 0xD800 && c < 0xE000) {
-				goto bad;	/* a lone surrogate we never write */
-			} else {
-				o += put_utf8(o, c);
-			}
-			break;
-		default:
-			goto bad;
-		}
-	}
-	if (p >= end)
-		goto bad;
-	*o = 0;
-	return out;
-bad:
-	free(out);
-	return NULL;
+	return img;
 }

@@ -3,6 +3,7 @@
  * finding collector.  Findings are buffered per image and sorted before
  * they are emitted, so output is identical whatever the thread schedule.
  */
+#include "formats/common/utf8.h"
 #include "scanner/problem.h"
 
 #include <errno.h>
@@ -335,44 +336,6 @@ void bsw_finding_message(const struct bsw_finding *f, char *buf, size_t len)
 		buf[o++] = *m++;
 	}
 	buf[o] = 0;
-}
-
-/*
- * Length of the well-formed UTF-8 sequence at p (at most n bytes), or 0 if
- * the byte at p does not start one (RFC 3629: no overlong forms, no
- * surrogates, nothing above U+10FFFF).
- */
-size_t bsw_utf8_seq(const unsigned char *p, size_t n)
-{
-	size_t len, i;
-	unsigned lo = 0x80, hi = 0xBF;
-
-	if (p[0] < 0x80)
-		return 1;
-	if (p[0] >= 0xC2 && p[0] <= 0xDF)
-		len = 2;
-	else if (p[0] >= 0xE0 && p[0] <= 0xEF)
-		len = 3;
-	else if (p[0] >= 0xF0 && p[0] <= 0xF4)
-		len = 4;
-	else
-		return 0;
-	if (n < len)
-		return 0;
-	if (p[0] == 0xE0)
-		lo = 0xA0;		/* overlong */
-	else if (p[0] == 0xED)
-		hi = 0x9F;		/* UTF-16 surrogates */
-	else if (p[0] == 0xF0)
-		lo = 0x90;		/* overlong */
-	else if (p[0] == 0xF4)
-		hi = 0x8F;		/* above U+10FFFF */
-	if (p[1] < lo || p[1] > hi)
-		return 0;
-	for (i = 2; i < len; i++)
-		if (p[i] < 0x80 || p[i] > 0xBF)
-			return 0;
-	return len;
 }
 
 void bsw_json_strn(FILE *out, const char *s, size_t n)

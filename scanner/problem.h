@@ -153,7 +153,6 @@ const char *bsw_verdict_name(enum bsw_verdict v);	/* "clean", "dirty-rollback", 
  */
 void bsw_json_str(FILE *out, const char *s);
 void bsw_json_strn(FILE *out, const char *s, size_t n);
-/* Bytes of the well-formed UTF-8 sequence at p (n > 0 bytes there), 0 if none. */
-size_t bsw_utf8_seq(const unsigned char *p, size_t n);
+
 
 #endif /* BSW_PROBLEM_H */

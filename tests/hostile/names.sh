@@ -20,7 +20,7 @@ raw = open(sys.argv[1], "rb").read()
 raw.decode("utf-8")                      # the file itself is strict UTF-8
 rows = [json.loads(l) for l in raw.decode("utf-8").splitlines()]
 got = sorted(os.fsencode(r["image"]) for r in rows)
-want = sorted(b"in/" + n for n in os.listdir(b"in"))
+want = sorted(os.path.realpath(b"in/" + n) for n in os.listdir(b"in"))
 assert got == want, (got, want)
 for r in rows:
     assert os.path.exists(os.fsencode(r["image"]))
