@@ -1,12 +1,17 @@
 /*
  * mkfleet --out DIR [--scale small|medium|realistic] [--seed N]
- *         [--scenarios all|NAME,...] [--format raw|vhd|vhdx] [--children N]
+ *         [--scenarios all|NAME,...] [--format raw|vhd|vhdx|qcow2|vmdk] [--children N]
  *
  * Writes Windows-like OS disks (GPT: ESP with the BCD and boot manager, MSR,
  * the Windows NTFS volume filled through libntfs-3g; or the BIOS/MBR
  * variant), one per scenario, and DIR/truth.jsonl with the expected class
  * and finding codes of each.  With --children N, one clean base and N
  * differencing children of it, the scenarios spread over the children.
+ * qcow2 and VMDK disks are converted from the raw ones by qemu-img.  A child
+ * holds only the clusters that differ from the base: an empty qcow2 over the
+ * child's raw disk is rebased onto the base (`qemu-img rebase` compares the
+ * two and copies what differs); a VMDK child is that qcow2 child's top layer
+ * converted with `-B base.vmdk`.
  * Same options and seed: byte-identical images.
  */
 #include <ctype.h>
@@ -1238,7 +1243,7 @@ static void usage(void)
 {
 	fprintf(stderr,
 		"usage: mkfleet --out DIR [--scale small|medium|realistic] [--seed N]\n"
-		"               [--scenarios all|NAME,...] [--format raw|vhd|vhdx] [--children N]\n"
+		"               [--scenarios all|NAME,...] [--format raw|vhd|vhdx|qcow2|vmdk] [--children N]\n"
 		"       mkfleet --list\n");
 }
 
@@ -1253,6 +1258,7 @@ int main(int argc, char **argv)
 	const struct scenario *list[1024];	/* a name may repeat: it weighs the mix of children */
 	unsigned nl = 0, children = 0;
 	enum bsw_imgfmt ifmt = BSW_IMG_RAW;
+	bool qemu;		/* qcow2, vmdk: written by qemu-img */
 	char work[512], path[1024];
 	FILE *t;
 	int ch, rc = 0;
@@ -1296,12 +1302,13 @@ int main(int argc, char **argv)
 		ifmt = BSW_IMG_VHD_DYNAMIC;
 	else if (!strcmp(fmt, "vhdx"))
 		ifmt = BSW_IMG_VHDX_DYNAMIC;
-	else if (strcmp(fmt, "raw")) {
+	qemu = !strcmp(fmt, "qcow2") || !strcmp(fmt, "vmdk");
+	if (ifmt == BSW_IMG_RAW && strcmp(fmt, "raw") && !qemu) {
 		usage();
 		return 2;
 	}
-	if (children && ifmt == BSW_IMG_RAW) {
-		fprintf(stderr, "mkfleet: --children needs --format vhd or vhdx\n");
+	if (children && ifmt == BSW_IMG_RAW && !qemu) {
+		fprintf(stderr, "mkfleet: --children needs --format vhd, vhdx, qcow2 or vmdk\n");
 		return 2;
 	}
 	if (!strcmp(scen, "all")) {
@@ -1347,8 +1354,13 @@ int main(int argc, char **argv)
 		rc = build_raw(&o, clean, o.seed, work, base_raw);
 		io.timestamp = 0x30000000;
 		memset(io.id, 0x11, 16);
-		if (!rc)
+		if (!rc && qemu)
+			rc = mk_run("qemu-img convert -q -f raw -O %s '%s' '%s'", fmt, base_raw, base);
+		else if (!rc)
 			rc = bsw_imgw_from_raw(base_raw, base, ifmt, &io);
+		if (!rc && qemu && strcmp(fmt, "qcow2"))
+			rc = mk_run("qemu-img convert -q -f raw -O qcow2 '%s' '%s/base.qcow2'",
+				    base_raw, work);
 		/*
 		 * Each scenario's raw disk is built once, with the base's seed
 		 * (so everything but the scenario is identical), and kept while
@@ -1381,7 +1393,26 @@ int main(int argc, char **argv)
 			next = 0;
 			if (!rc && child_may_live(sc))
 				rc = child_life(&o, craw, work, i, &cw, &ext, &next);
-			if (!rc && craw == base_raw) {
+			if (!rc && qemu) {
+				/* the child's bytes into a raw, then what differs from the base */
+				uint8_t *saved = NULL;
+
+				rc = patch_raw(craw, ext, next, &saved, false);
+				if (!rc && !strcmp(fmt, "qcow2"))
+					rc = mk_run("qemu-img create -q -f qcow2 -F raw -b '.work/%s' '%s' && "
+						    "qemu-img rebase -q -f qcow2 -F qcow2 -b '%s' '%s'",
+						    strrchr(craw, '/') + 1, path, strrchr(base, '/') + 1, path);
+				else if (!rc)
+					rc = mk_run("qemu-img create -q -f qcow2 -F raw -b '%s' '%s/child.qcow2' && "
+						    "qemu-img rebase -q -f qcow2 -F qcow2 -b base.qcow2 '%s/child.qcow2' && "
+						    "qemu-img convert -q -f qcow2 -O %s -B '%s' -F %s '%s/child.qcow2' '%s' && "
+						    "rm -f '%s/child.qcow2'",
+						    strrchr(craw, '/') + 1, work, work, fmt,
+						    strrchr(base, '/') + 1, fmt, work, path, work);
+				if (saved && patch_raw(craw, ext, next, &saved, true))
+					rc = -1;
+				free(saved);
+			} else if (!rc && craw == base_raw) {
 				rc = bsw_imgw_diff(base, strrchr(base, '/') + 1, path,
 						   ext, next, &io);
 			} else if (!rc) {
@@ -1413,11 +1444,16 @@ int main(int argc, char **argv)
 			char raw[1024], name[256];
 			uint64_t seed = o.seed * 1000 + i;
 
-			snprintf(name, sizeof(name), "%s.%s", list[i]->name, ifmt == BSW_IMG_RAW ? "img" : fmt);
-			snprintf(raw, sizeof(raw), "%s/%s", ifmt == BSW_IMG_RAW ? o.out : work,
-				 ifmt == BSW_IMG_RAW ? name : "disk.raw");
+			snprintf(name, sizeof(name), "%s.%s", list[i]->name,
+				 ifmt == BSW_IMG_RAW && !qemu ? "img" : fmt);
+			snprintf(raw, sizeof(raw), "%s/%s", ifmt == BSW_IMG_RAW && !qemu ? o.out : work,
+				 ifmt == BSW_IMG_RAW && !qemu ? name : "disk.raw");
 			rc = build_raw(&o, list[i], seed, work, raw);
-			if (!rc && ifmt != BSW_IMG_RAW) {
+			if (!rc && qemu) {
+				snprintf(path, sizeof(path), "%s/%s", o.out, name);
+				rc = mk_run("qemu-img convert -q -f raw -O %s '%s' '%s'", fmt, raw, path);
+				unlink(raw);
+			} else if (!rc && ifmt != BSW_IMG_RAW) {
 				struct bsw_imgw_opts io = { .timestamp = 0x30000000 };
 
 				memset(io.id, (int)(i + 1), 16);

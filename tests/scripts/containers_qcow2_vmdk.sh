@@ -265,6 +265,33 @@ for d in ("fq", "fv", "fc"):
         print(d, got, "!=", raw); ok = False
 sys.exit(0 if ok else 1)
 EOF
+	# mkfleet's own qcow2 and VMDK output, whole disks and children of a base
+	for spec in "qcow2 0" "vmdk 0" "qcow2 4" "vmdk 3"; do
+		set -- $spec
+		out=mf-$1-$2
+		args=(--out $out --scale small --scenarios clean,pending-xml --format $1)
+		[ "$2" -gt 0 ] && args+=(--children $2)
+		"$MKFLEET" "${args[@]}" > /dev/null 2>&1 || { bad "mkfleet ${args[*]}"; continue; }
+		"$B" scan $out -o $out.jsonl > /dev/null 2>&1
+		python3 - $out <<'EOF2' && ok "mkfleet --format $1 --children $2: verdicts and codes as truth.jsonl says" || bad "mkfleet $spec verdicts"
+import json, sys
+d = sys.argv[1]
+truth = [json.loads(l) for l in open(d + "/truth.jsonl")]
+got = {json.loads(l)["image"].split("/")[-1]: json.loads(l) for l in open(d + ".jsonl")}
+ok = len(truth) >= 2
+for t in truth:
+    g = got.get(t["image"])
+    if not g or g.get("verdict") != t["class"] or not set(t["codes"]) <= {f["code"] for f in g.get("findings", [])}:
+        print(t["image"], t["class"], t["codes"], g and g.get("verdict")); ok = False
+sys.exit(0 if ok else 1)
+EOF2
+		if [ "$2" -gt 0 ]; then
+			c=$(ls $out/child0001-* 2>/dev/null | head -1)
+			[ -n "$c" ] && [ $(stat -c %s "$c") -lt $(( $(stat -c %s $out/base.$1) / 2 )) ] &&
+				ok "mkfleet $1 child holds only what differs from its base ($(stat -c %s "$c") bytes)" ||
+				bad "mkfleet $1 child as big as its base"
+		fi
+	done
 else
 	echo "skip fleet: $MKFLEET missing"
 fi
