@@ -848,8 +848,8 @@ int bsw_cmd_scan(int argc, char **argv)
 			rc = c == 'R' ? bsw_rules_load(&rules, optarg, err, sizeof(err)) :
 			     bsw_rules_add_query(&rules, optarg, err, sizeof(err));
 			if (rc) {
-				fprintf(stderr, "bootsweep scan: %s %s: %s\n",
-					c == 'R' ? "--rules" : "--query", optarg,
+				fprintf(stderr, "bootsweep scan: %s: %s\n",
+					c == 'R' ? "--rules" : "--query",
 					rc == -ENOMEM ? "out of memory" : err);
 				ret = BSW_EXIT_USAGE;
 				goto out;
