@@ -69,6 +69,23 @@ static struct bsw_inv *inv_get(struct bsw_tctx *t)
 	return t->inv;
 }
 
+/* Room for one more element in *arr (nr used of *cap); false on ENOMEM. */
+static bool grow(void **arr, unsigned nr, unsigned *cap, size_t elem)
+{
+	unsigned nc;
+	void *n;
+
+	if (nr < *cap)
+		return true;
+	nc = *cap ? *cap * 2 : 64;
+	n = realloc(*arr, (size_t)nc * elem);
+	if (!n)
+		return false;
+	*arr = n;
+	*cap = nc;
+	return true;
+}
+
 void bsw_inv_note_pkg(struct bsw_tctx *t, const char *name, uint32_t state)
 {
 	struct bsw_inv *iv = inv_get(t);
@@ -76,15 +93,8 @@ void bsw_inv_note_pkg(struct bsw_tctx *t, const char *name, uint32_t state)
 	if (!iv)
 		return;
 	iv->pkg_walked = true;
-	if (iv->nr_pkg == iv->cap_pkg) {
-		unsigned nc = iv->cap_pkg ? iv->cap_pkg * 2 : 256;
-		struct inv_pkg *np = realloc(iv->pkg, nc * sizeof(*np));
-
-		if (!np)
-			return;
-		iv->pkg = np;
-		iv->cap_pkg = nc;
-	}
+	if (!grow((void **)&iv->pkg, iv->nr_pkg, &iv->cap_pkg, sizeof(*iv->pkg)))
+		return;
 	iv->pkg[iv->nr_pkg].id = strdup(name);
 	if (iv->pkg[iv->nr_pkg].id)
 		iv->pkg[iv->nr_pkg++].state = state;
@@ -94,17 +104,9 @@ void bsw_inv_note_driver(struct bsw_tctx *t, const char *svc, const char *path)
 {
 	struct bsw_inv *iv = inv_get(t);
 
-	if (!iv || iv->nr_drv >= BSW_MAX_SERVICES)
+	if (!iv || iv->nr_drv >= BSW_MAX_SERVICES ||
+	    !grow((void **)&iv->drv, iv->nr_drv, &iv->cap_drv, sizeof(*iv->drv)))
 		return;
-	if (iv->nr_drv == iv->cap_drv) {
-		unsigned nc = iv->cap_drv ? iv->cap_drv * 2 : 64;
-		struct inv_drv *nd = realloc(iv->drv, nc * sizeof(*nd));
-
-		if (!nd)
-			return;
-		iv->drv = nd;
-		iv->cap_drv = nc;
-	}
 	iv->drv[iv->nr_drv].svc = strdup(svc);
 	iv->drv[iv->nr_drv].path = strdup(path);
 	if (iv->drv[iv->nr_drv].svc && iv->drv[iv->nr_drv].path) {
