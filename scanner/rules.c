@@ -1242,11 +1242,15 @@ static void ev_add(struct ev *e, const char *fmt, ...)
 	va_end(ap);
 }
 
+static void ev_truncate(struct ev *e, unsigned n)
+{
+	while (e->n > n)
+		free(e->s[--e->n]);
+}
+
 static void ev_free(struct ev *e)
 {
-	for (unsigned i = 0; i < e->n; i++)
-		free(e->s[i]);
-	e->n = 0;
+	ev_truncate(e, 0);
 }
 
 static void nodata(struct bsw_renv *env, int r, const char *what)
@@ -1535,16 +1539,28 @@ static bool eval(const struct cond *c, struct bsw_renv *env, struct ev *ev)
 	case C_ANY: {
 		bool any = false;
 
-		/* every branch is evaluated, so the evidence names all that hold */
-		for (unsigned i = 0; i < c->nr_sub; i++)
-			any |= eval(&c->sub[i], env, ev);
+		/* every branch is evaluated, so the evidence names all that hold;
+		 * a branch that fails leaves none of its partial evidence */
+		for (unsigned i = 0; i < c->nr_sub; i++) {
+			unsigned n0 = ev->n;
+
+			if (eval(&c->sub[i], env, ev))
+				any = true;
+			else
+				ev_truncate(ev, n0);
+		}
 		return any;
 	}
-	case C_ALL:
+	case C_ALL: {
+		unsigned n0 = ev->n;
+
 		for (unsigned i = 0; i < c->nr_sub; i++)
-			if (!eval(&c->sub[i], env, ev))
+			if (!eval(&c->sub[i], env, ev)) {
+				ev_truncate(ev, n0);
 				return false;
+			}
 		return true;
+	}
 	}
 	return false;
 }

@@ -181,6 +181,24 @@ int main(void)
 		       R("any", "any: [ {finding: {code: NOPE}}, {finding: {code: BOOT-DRV}} ]")
 		       R("all", "all: [ {finding: {code: NOPE}}, {finding: {code: BOOT-DRV}} ]"), got, sizeof(got));
 	CHECK(!strcmp(got, "cs-zero,cs-window,ver,old,gone,any"));
+	{
+		/* evidence: a failed all: inside any: leaves nothing behind */
+		struct bsw_rules *r2 = NULL;
+		struct bsw_renv env = { .files = f_files, .reg = f_reg, .packages = f_packages,
+					.has_code = f_code, .now = 1783512000 };
+		static const char y[] = HDR R("ev", "any: [ {all: [ {finding: {code: BOOT-DRV}}, {finding: {code: NOPE}} ]}, {package: {kb: 5034441}} ]");
+		char *buf = NULL;
+		size_t blen = 0;
+		FILE *m;
+
+		CHECK(!bsw_rules_parse(&r2, y, sizeof(y) - 1, "t", err, sizeof(err)));
+		m = open_memstream(&buf, &blen);
+		bsw_rules_eval_json(r2, &env, m);
+		fclose(m);
+		CHECK(strstr(buf, "KB5034441") && !strstr(buf, "BOOT-DRV"));
+		free(buf);
+		bsw_rules_free(r2);
+	}
 	CHECK(bits == (BSW_EXIT_RULE | 4));
 	{
 		static const char l1[] = "{\"image\":\"x\",\"rules\":[{\"id\":\"a\",\"implies\":\"dirty-rollback\"}]}";
