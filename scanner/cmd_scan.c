@@ -100,8 +100,10 @@ struct walk {
 
 static int skip(struct walk *w, const char *path, const char *why)
 {
-	int r = list_add(&w->skip_path, path);
+	char *canon = realpath(path, NULL);	/* named as images are */
+	int r = list_add(&w->skip_path, canon ? canon : path);
 
+	free(canon);
 	if (!r)
 		r = list_add(&w->skip_why, why);
 	fprintf(stderr, "bootsweep: %s: not swept: %s\n", path, why);

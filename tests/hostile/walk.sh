@@ -63,9 +63,9 @@ if command -v setpriv >/dev/null; then
 	[ $((rc & 8)) = 8 ] && ok "locked folder: exit $rc has bit 8" || fail "locked folder: exit $rc"
 	grep -q "lock/m: not swept: folder not read: Permission denied" errk.txt && ok "the locked folder is named" ||
 		fail "stderr: $(cat errk.txt)"
-	grep -q '"lock/z/first.img"' k.jsonl && grep -q '"lock/a/first.img"' k.jsonl &&
+	grep -q '/lock/z/first.img"' k.jsonl && grep -q '/lock/a/first.img"' k.jsonl &&
 		ok "images before and after the locked folder swept" || fail "images missing: $(cut -c1-60 k.jsonl)"
-	grep -q '"image":"lock/m","verdict":"unassessable"' k.jsonl && ok "the locked folder has an error line" ||
+	grep -q '"image":"[^"]*/lock/m","verdict":"unassessable"' k.jsonl && ok "the locked folder has an error line" ||
 		fail "no error line for lock/m"
 else
 	echo "note: setpriv missing; the locked-folder case is not run"
