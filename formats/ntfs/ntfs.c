@@ -16,6 +16,7 @@
 #include "formats/common/bytes.h"
 #include "formats/common/src.h"
 #include "formats/ntfs/ntfs_internal.h"
+#include "formats/ntfs/ntfs_wof.h"
 
 #define ROOT_REC 5
 
@@ -1774,10 +1775,8 @@ static int wof_open(struct bsw_ntfs *v, uint64_t rec)
 	bsw_ntfs_stream_free(&rp);
 	if (prov != 2 || alg > 3)
 		return -EOPNOTSUPP;
-	if (alg == 1)
-		return -EOPNOTSUPP;	/* LZX: not decoded yet */
 	v->wof.alg = alg;
-	v->wof.chunk = alg == 0 ? 4096 : alg == 2 ? 8192 : 16384;
+	v->wof.chunk = bsw_ntfs_wof_chunk_size(alg);	/* LZX 32 KiB, XPRESS 4/8/16 KiB */
 	v->wof.size = v->recs[rec].size;
 	v->wof.nchunks = (v->wof.size + v->wof.chunk - 1) / v->wof.chunk;
 	ret = bsw_ntfs_load_stream(v, rec, NTFS_AT_DATA, "WofCompressedData",
@@ -1823,8 +1822,8 @@ static int wof_chunk(struct bsw_ntfs *v, uint64_t c)
 		return -EIO;
 	if (end - start == plain)
 		memcpy(v->wof.cbuf, v->wof.zbuf, plain);
-	else if (bsw_ntfs_xpress_huff(v->wof.zbuf, (size_t)(end - start),
-				      v->wof.cbuf, plain) != plain)
+	else if (bsw_ntfs_wof_decompress(v->wof.alg, v->wof.zbuf, (size_t)(end - start),
+					 v->wof.cbuf, plain))	/* wimlib: ntfs_wof.c */
 		return -EIO;
 	v->wof.cidx = c;
 	v->wof.cvalid = true;
