@@ -654,6 +654,7 @@ static void usage(FILE *f)
 		"usage: bootsweep scan PATH... [-o FILE] [--resume] [--from FILE|-] [-j N]\n"
 		"       [--mem-cap SIZE] [--disk-timeout S] [--max-bytes SIZE] [--max-depth N]\n"
 		"       [--quiet] [--progress] [--only nonclean] [--no-store] [--no-ntfs3g]\n"
+		"       [--shard I/N | --shards N] [--plan]   (a part of the store: docs/cli.md)\n"
 		"       [--inventory] [--rules FILE]... [--query COND]\n"
 		"SIZE: a number with K, M, G or T (binary units); --mem-cap without a\n"
 		"unit is in MiB, --max-bytes in bytes.\n");
