@@ -12,6 +12,7 @@
  * globs of '*' and '?' are matched in O(pattern x text) without recursion.
  */
 #include <ctype.h>
+#include <stddef.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -441,6 +442,48 @@ static int ytime(struct yctx *y, yaml_node_t *n, const char *what, int64_t *out)
 static int parse_conds(struct yctx *y, yaml_node_t *seq, struct cond *grp,
 		       unsigned depth);
 
+/* The file tests that are one bound each: key, kind, field, flag, need. */
+enum fkind { FK_U64, FK_VER, FK_TIME };
+static const struct {
+	const char *key;
+	enum fkind kind;
+	size_t val, has;
+	unsigned need;
+} file_bounds[] = {
+#define FB(k, kind, v, h, n) { k, kind, offsetof(struct cond, v), offsetof(struct cond, h), n }
+	FB("size_min", FK_U64, size_min, has_size_min, BSW_RF_SIZE),
+	FB("size_max", FK_U64, size_max, has_size_max, BSW_RF_SIZE),
+	FB("pe_version_min", FK_VER, ver_min, has_ver_min, BSW_RF_PE),
+	FB("pe_version_below", FK_VER, ver_below, has_ver_below, BSW_RF_PE),
+	FB("link_time_min", FK_TIME, link_min, has_link_min, BSW_RF_PE),
+	FB("link_time_max", FK_TIME, link_max, has_link_max, BSW_RF_PE),
+	FB("mtime_min", FK_TIME, mtime_min, has_mtime_min, BSW_RF_TIMES),
+	FB("mtime_max", FK_TIME, mtime_max, has_mtime_max, BSW_RF_TIMES),
+#undef FB
+};
+
+/* One of file_bounds[]: 1 if k is none of them, else 0 or the error. */
+static int file_bound(struct yctx *y, yaml_node_t *v, const char *k, struct cond *c)
+{
+	char what[40];
+
+	for (size_t i = 0; i < BSW_ARRAY_SIZE(file_bounds); i++) {
+		void *val = (char *)c + file_bounds[i].val;
+		int r;
+
+		if (strcmp(k, file_bounds[i].key))
+			continue;
+		snprintf(what, sizeof(what), "file.%s", k);
+		r = file_bounds[i].kind == FK_U64 ? yu64(y, v, what, val) :
+		    file_bounds[i].kind == FK_VER ? yver(y, v, what, val) :
+		    ytime(y, v, what, val);
+		*((bool *)((char *)c + file_bounds[i].has)) = true;
+		c->need |= file_bounds[i].need;
+		return r;
+	}
+	return 1;
+}
+
 static int parse_file(struct yctx *y, yaml_node_t *m, struct cond *c)
 {
 	const char *why;
@@ -460,52 +503,20 @@ static int parse_file(struct yctx *y, yaml_node_t *m, struct cond *c)
 			int b;
 
 			r = ybool(y, v, "file.boot_start", &b);
-			if (b)
+			if (!r && b)
 				c->need |= BSW_RF_BOOTDRV;
-		} else if (!strcmp(k, "exists"))
+		} else if (!strcmp(k, "exists")) {
 			r = ybool(y, v, "file.exists", &c->exists);
-		else if (!strcmp(k, "size_min")) {
-			r = yu64(y, v, "file.size_min", &c->size_min);
-			c->has_size_min = true;
-			c->need |= BSW_RF_SIZE;
-		} else if (!strcmp(k, "size_max")) {
-			r = yu64(y, v, "file.size_max", &c->size_max);
-			c->has_size_max = true;
-			c->need |= BSW_RF_SIZE;
 		} else if (!strcmp(k, "sha256")) {
-			const char *s = yscalar(v);
+			const char *sv = yscalar(v);
 
-			if (!s || sha_parse(s, c->sha))
+			if (!sv || sha_parse(sv, c->sha))
 				return yerr(y, v, "file.sha256: want 64 hex digits");
 			c->has_sha = true;
 			c->need |= BSW_RF_SHA256;
 		} else if (!strcmp(k, "all_zero")) {
 			r = ybool(y, v, "file.all_zero", &c->all_zero);
 			c->need |= BSW_RF_ZERO;
-		} else if (!strcmp(k, "pe_version_min")) {
-			r = yver(y, v, "file.pe_version_min", &c->ver_min);
-			c->has_ver_min = true;
-			c->need |= BSW_RF_PE;
-		} else if (!strcmp(k, "pe_version_below")) {
-			r = yver(y, v, "file.pe_version_below", &c->ver_below);
-			c->has_ver_below = true;
-			c->need |= BSW_RF_PE;
-		} else if (!strcmp(k, "link_time_min")) {
-			r = ytime(y, v, "file.link_time_min", &c->link_min);
-			c->has_link_min = true;
-			c->need |= BSW_RF_PE;
-		} else if (!strcmp(k, "link_time_max")) {
-			r = ytime(y, v, "file.link_time_max", &c->link_max);
-			c->has_link_max = true;
-			c->need |= BSW_RF_PE;
-		} else if (!strcmp(k, "mtime_min")) {
-			r = ytime(y, v, "file.mtime_min", &c->mtime_min);
-			c->has_mtime_min = true;
-			c->need |= BSW_RF_TIMES;
-		} else if (!strcmp(k, "mtime_max")) {
-			r = ytime(y, v, "file.mtime_max", &c->mtime_max);
-			c->has_mtime_max = true;
-			c->need |= BSW_RF_TIMES;
 		} else if (!strcmp(k, "age_days_min")) {
 			uint64_t d;
 
@@ -515,7 +526,7 @@ static int parse_file(struct yctx *y, yaml_node_t *m, struct cond *c)
 			c->age_days = (uint32_t)d;
 			c->has_age = true;
 			c->need |= BSW_RF_TIMES;
-		} else {
+		} else if ((r = file_bound(y, v, k, c)) == 1) {
 			return yerr(y, v, "file: unknown key '%s'", k);
 		}
 		if (r)
