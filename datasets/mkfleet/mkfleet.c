@@ -536,6 +536,30 @@ static int rules_volume(struct disk_ctx *c, struct vol *v)
 	return rc;
 }
 
+/*
+ * compactos: the WOF algorithm (0 XPRESS4K, 1 LZX, 2 XPRESS8K, 3 XPRESS16K)
+ * of a boot-path file or WinSxS component i, or -1 to write it plain.
+ */
+static int compactos_alg(const struct disk_ctx *c, const char *name, int comp)
+{
+	static const struct { const char *n; int alg; } boot[] = {
+		{ "ntoskrnl.exe", 1 }, { "hal.dll", 0 }, { "winload.efi", 2 },
+		{ "ci.dll", 3 }, { "winload.exe", 1 }, { "kdcom.dll", 0 },
+	};
+
+	if (!is(c, "compactos"))
+		return -1;
+	if (comp >= 0)		/* every fifth component, shell32 (0) in LZX */
+		return comp % 5 ? -1 : (comp / 5 + 1) % 4;
+	for (size_t i = 0; i < BSW_ARRAY_SIZE(boot); i++)
+		if (!strcmp(boot[i].n, name))
+			return boot[i].alg;
+	for (size_t i = 0; i < BSW_ARRAY_SIZE(boot_drivers); i++)
+		if (!strcmp(boot_drivers[i], name))
+			return (int)(i % 4);
+	return -1;
+}
+
 static int fill_volume(struct disk_ctx *c, const char *win)
 {
 	struct vol *v = vol_open(win);
@@ -612,7 +636,10 @@ static int fill_volume(struct disk_ctx *c, const char *win)
 				continue;
 			d = mk_pe(core[i].size, core[i].n, c->o->seed);
 			snprintf(p, sizeof(p), "Windows/System32/%s", core[i].n);
-			rc |= vol_write(v, p, d, core[i].size);
+			if (compactos_alg(c, core[i].n, -1) >= 0)
+				rc |= vol_write_wof(v, p, d, core[i].size, compactos_alg(c, core[i].n, -1));
+			else
+				rc |= vol_write(v, p, d, core[i].size);
 			free(d);
 		}
 		for (size_t i = 0; i < BSW_ARRAY_SIZE(boot_drivers); i++) {
@@ -625,7 +652,10 @@ static int fill_volume(struct disk_ctx *c, const char *win)
 				size = 0;
 			d = mk_pe(size, boot_drivers[i], c->o->seed);
 			snprintf(p, sizeof(p), "Windows/System32/drivers/%s.sys", boot_drivers[i]);
-			rc |= vol_write(v, p, d, size);
+			if (compactos_alg(c, boot_drivers[i], -1) >= 0)
+				rc |= vol_write_wof(v, p, d, size, compactos_alg(c, boot_drivers[i], -1));
+			else
+				rc |= vol_write(v, p, d, size);
 			free(d);
 		}
 		if (c->mbr) {
@@ -640,7 +670,10 @@ static int fill_volume(struct disk_ctx *c, const char *win)
 		char s[512];
 
 		snprintf(p, sizeof(p), "Windows/WinSxS/%s/%s", k[i].keyform, k[i].file);
-		rc |= vol_write(v, p, k[i].body, k[i].len);
+		if (compactos_alg(c, NULL, (int)i) >= 0)	/* both names: one record */
+			rc |= vol_write_wof(v, p, k[i].body, k[i].len, compactos_alg(c, NULL, (int)i));
+		else
+			rc |= vol_write(v, p, k[i].body, k[i].len);
 		snprintf(s, sizeof(s), "Windows/WinSxS/Manifests/%s.manifest", k[i].keyform);
 		rc |= vol_write(v, s, k[i].manifest, k[i].mlen);
 		snprintf(s, sizeof(s), "Windows/System32/%s", k[i].file);

@@ -62,6 +62,10 @@ struct vol *vol_wrap(struct _ntfs_volume *nv);
 uint8_t *vol_read(struct vol *v, const char *path, size_t *len);
 int vol_replace(struct vol *v, const char *path, const void *d, size_t len);
 
+/* --- wof.c: WOF (CompactOS) files: reparse point + WofCompressedData --- */
+/* alg: 0 XPRESS4K, 1 LZX, 2 XPRESS8K, 3 XPRESS16K; chunks by wimlib */
+int vol_write_wof(struct vol *v, const char *path, const void *d, size_t len, unsigned alg);
+
 /* --- cow.c: a copy-on-write NTFS device over a raw disk's partition --- */
 struct cow;
 struct bsw_imgw_extent;

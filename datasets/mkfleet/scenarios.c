@@ -3,6 +3,7 @@
 
 const struct scenario mk_scenarios[] = {
 	{ "clean", "clean", { 0 }, "nothing: a consistent Windows disk", { 0 } },
+	{ "compactos", "clean", { 0 }, "CompactOS: ntoskrnl.exe, winload.exe (LZX), hal.dll, kdcom.dll (XPRESS4K), winload.efi (XPRESS8K), ci.dll (XPRESS16K), the boot-start drivers and every fifth WinSxS component (projected into System32) stored as WOF files: reparse point 0x80000017 and a WofCompressedData stream, in each algorithm", { 0 } },
 	{ "mbr-clean", "clean", { 0 }, "the BIOS/MBR variant: one active NTFS partition with \\Boot\\BCD and \\bootmgr", { 0 } },
 	{ "hive-dirty-good-logs", "clean", { "REG-DIRTY" }, "SOFTWARE interrupted mid-write (seq1 != seq2, last pages lost); its .LOG1 holds one valid HvLE entry that restores them", { 0 } },
 	{ "logfile-unclean", "clean", { "NTFS-LOGCLEAN" }, "$LogFile restart areas version 2.0 with a client in use and the clean flag cleared", { 0 } },

@@ -22,7 +22,7 @@
 #define MAX_CACHED_FILE (256u << 20)	/* larger files stream, uncached */
 #define MAX_HASHED_FILE (4ull << 30)
 #define CHUNK (1u << 20)
-#define UNDECODED_WHY "WOF LZX compression, EFS encryption or an unsupported compression unit"
+#define UNDECODED_WHY "EFS encryption, a WOF provider or algorithm other than the file provider's XPRESS 4K/8K/16K and LZX, or an unsupported compression unit"
 
 struct names {
 	char **v;

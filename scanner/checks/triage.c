@@ -117,9 +117,8 @@ const char *bsw_check_file(struct bsw_tctx *t, const char *path, bool pe,
 		return "in a corrupt MFT record";
 	if (st.rflags & BSW_NTFS_R_DIR)
 		return "a directory";
-	/* WOF-compressed system files: the data lives in a named stream */
-	if (st.rflags & BSW_NTFS_R_WOF)
-		return NULL;
+	/* WOF-compressed (CompactOS) files are read through the decoder of
+	 * their WofCompressedData stream like any other file */
 	if (!st.size)
 		return "empty (0 bytes)";
 	if (!pe)
@@ -128,7 +127,7 @@ const char *bsw_check_file(struct bsw_tctx *t, const char *path, bool pe,
 	if (n == -EOPNOTSUPP) {
 		/* cannot tell whether it is a PE: say so, do not guess */
 		BSW_REPORT(t->fx, PR_SXS_2_UNDECODED, .str = path, .rec = rec,
-			   .str2 = "WOF LZX compression, EFS encryption or an unsupported compression unit");
+			   .str2 = "EFS encryption, a WOF provider or algorithm other than the file provider's XPRESS 4K/8K/16K and LZX, or an unsupported compression unit");
 		return NULL;
 	}
 	if (n < 0) {
