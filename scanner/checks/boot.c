@@ -115,7 +115,7 @@ static int open_syspart(struct bsw_tctx *t, struct syspart *sp)
 	}
 	bsw_disk_part_src(t->d, sp->p, &sp->src, &sp->win);
 	if (sp->p->fs == BSW_FS_NTFS) {
-		struct bsw_ntfs_opts no = { .run_checks = false };
+		struct bsw_ntfs_opts no = { .run_checks = false, .mem_cap = t->o->mem_cap };
 
 		r = bsw_ntfs_open(&sp->ntfs, &sp->src, NULL, &no);
 		if (!r) {

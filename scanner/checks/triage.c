@@ -386,7 +386,7 @@ static void find_windows(struct bsw_tctx *t, struct bsw_src *wsrc,
 	*broken = NULL;
 	for (i = 0; i < n && !t->v; i++) {
 		const struct bsw_part *p = bsw_disk_part(t->d, i);
-		struct bsw_ntfs_opts no = { .run_checks = true };
+		struct bsw_ntfs_opts no = { .run_checks = true, .mem_cap = t->o->mem_cap };
 		struct bsw_fx *pfx = NULL;
 		struct bsw_ntfs *v = NULL;
 		char scope[32];
