@@ -675,6 +675,9 @@ static void inv_json(struct bsw_tctx *t, FILE *o)
 		}
 		fputc(']', o);
 	}
+	/* a time or byte limit cut the checks short: the lists may be partial */
+	if (t->limited)
+		fputs(",\"truncated\":true", o);
 	fputc('}', o);
 }
 
