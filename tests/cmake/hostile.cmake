@@ -9,3 +9,9 @@ foreach(f ${BSW_HOSTILE})
     set_tests_properties(hostile_${n} PROPERTIES TIMEOUT 600)
   endif()
 endforeach()
+# all_at_once sweeps what the other cases leave behind, in one run.
+if(TEST hostile_all_at_once)
+  set_tests_properties(hostile_vhd_huge_bat hostile_vhdx_huge_bat hostile_walk hostile_names
+                       PROPERTIES FIXTURES_SETUP hostile_inputs)
+  set_tests_properties(hostile_all_at_once PROPERTIES FIXTURES_REQUIRED hostile_inputs)
+endif()
