@@ -38,8 +38,17 @@ struct family_row {
 	size_t by_verdict[BSW_R_NR];
 };
 
+/* A rule of a --rules sweep, with the disks it matched (indexes into r->d). */
+struct rule_row {
+	const struct bsw_jval *rule;	/* the first match's object: label, source... */
+	const char *id;
+	size_t *disks, nr;
+};
+
 struct fleet {
 	const struct bsw_results *r;
+	struct rule_row *rules;
+	size_t nr_rules;
 	size_t by_verdict[BSW_R_NR];
 	struct code_row *codes;
 	size_t nr_codes;
@@ -139,8 +148,61 @@ static int fleet_build(struct fleet *f, const struct bsw_results *r)
 	return 0;
 }
 
+static int cmp_rule_row(const void *a, const void *b)
+{
+	const struct rule_row *x = a, *y = b;
+
+	if (x->nr != y->nr)
+		return x->nr < y->nr ? 1 : -1;
+	return strcmp(x->id, y->id);
+}
+
+/* Rules matched (the "rules" member of --rules sweeps), by disks affected. */
+static int fleet_rules(struct fleet *f)
+{
+	const struct bsw_results *r = f->r;
+
+	for (size_t i = 0; i < r->nr; i++) {
+		const struct bsw_jval *rs = bsw_jget(&r->d[i].line, "rules");
+
+		for (size_t k = 0; rs && rs->type == BSW_J_ARR && k < rs->len; k++) {
+			const char *id = bsw_jstr(&rs->items[k], "id", NULL);
+			struct rule_row *rr = NULL;
+			size_t *nd;
+
+			if (!id)
+				continue;
+			for (size_t j = 0; j < f->nr_rules; j++)
+				if (!strcmp(f->rules[j].id, id))
+					rr = &f->rules[j];
+			if (!rr) {
+				struct rule_row *n = realloc(f->rules, (f->nr_rules + 1) * sizeof(*n));
+
+				if (!n)
+					return -ENOMEM;
+				f->rules = n;
+				rr = &f->rules[f->nr_rules++];
+				*rr = (struct rule_row){ .rule = &rs->items[k], .id = id };
+			}
+			if (rr->nr && rr->disks[rr->nr - 1] == i)
+				continue;	/* a disk counts once per rule */
+			nd = realloc(rr->disks, (rr->nr + 1) * sizeof(*nd));
+			if (!nd)
+				return -ENOMEM;
+			rr->disks = nd;
+			rr->disks[rr->nr++] = i;
+		}
+	}
+	if (f->nr_rules)
+		qsort(f->rules, f->nr_rules, sizeof(*f->rules), cmp_rule_row);
+	return 0;
+}
+
 static void fleet_free(struct fleet *f)
 {
+	for (size_t i = 0; i < f->nr_rules; i++)
+		free(f->rules[i].disks);
+	free(f->rules);
 	free(f->codes);
 	free(f->fams);
 	free(f->slow);
@@ -444,6 +506,36 @@ static void html_report(FILE *o, const struct fleet *f, const struct bsw_rfilter
 	}
 	fputs("</tbody></table>\n", o);
 
+	if (f->nr_rules) {
+		fputs("<h2>Rules matched</h2>\n<table id=rules><thead><tr><th>rule</th><th class=n>disks</th>"
+		      "<th>label</th><th>severity</th><th>implies</th><th>disks</th><th>source</th>"
+		      "</tr></thead><tbody>\n", o);
+		for (i = 0; i < f->nr_rules; i++) {
+			const struct rule_row *rr = &f->rules[i];
+
+			fputs("<tr><td><code>", o);
+			html(o, rr->id);
+			fputs("</code></td><td class=n id='rc-", o);
+			html(o, rr->id);
+			fprintf(o, "'>%zu</td><td>", rr->nr);
+			html(o, bsw_jstr(rr->rule, "label", ""));
+			fputs("</td><td>", o);
+			html(o, bsw_jstr(rr->rule, "severity", ""));
+			fputs("</td><td>", o);
+			html(o, bsw_jstr(rr->rule, "implies", "-"));
+			fprintf(o, "</td><td><details><summary>%zu disk%s</summary>", rr->nr,
+				rr->nr == 1 ? "" : "s");
+			for (size_t k = 0; k < rr->nr; k++) {
+				fputs(k ? "<br>" : "", o);
+				html(o, f->r->d[rr->disks[k]].image);
+			}
+			fputs("</details></td><td class='muted src'>", o);
+			html(o, bsw_jstr(rr->rule, "source", ""));
+			fputs("</td></tr>\n", o);
+		}
+		fputs("</tbody></table>\n", o);
+	}
+
 	fputs("<h2>Families</h2>\n<p class=muted>A family is a base image and the differencing "
 	      "children whose chains end in it; an independent disk is its own family.</p>\n"
 	      "<table id=families><thead><tr><th>base</th><th class=n>disks</th>", o);
@@ -615,6 +707,11 @@ static void table_report(FILE *o, const struct fleet *f, const struct bsw_rfilte
 		if (ci)
 			fprintf(o, "  %-16s %8s  next: %s\n", "", "", ci->next);
 	}
+	if (f->nr_rules)
+		fprintf(o, "\nrules matched, by disks:\n");
+	for (i = 0; i < f->nr_rules; i++)
+		fprintf(o, "  %-32s %8zu  %s\n", f->rules[i].id, f->rules[i].nr,
+			bsw_jstr(f->rules[i].rule, "label", ""));
 	fprintf(o, "\nfamilies:\n");
 	for (i = 0; i < f->nr_fams; i++) {
 		const struct family_row *fr = &f->fams[i];
@@ -752,7 +849,7 @@ int bsw_cmd_report(int argc, char **argv)
 		ret = BSW_EXIT_OPERR;
 		goto out;
 	}
-	if (fleet_build(&f, &r)) {
+	if (fleet_build(&f, &r) || fleet_rules(&f)) {
 		ret = BSW_EXIT_OPERR;
 		goto out;
 	}

@@ -142,5 +142,17 @@ for l in open(sys.argv[1]):
     o = json.loads(l); print(json.dumps([o["image"], o.get("rules"), o.get("inventory")], sort_keys=True))' "$1" | sort; }
 cmp -s <(strip "$OUT/res.jsonl") <(strip "$OUT/res1.jsonl") || bad "-j1 and -j2 rules/inventory differ"
 
+# the report groups the matches by rule, with the disks each affects
+"$BIN" report "$OUT/res.jsonl" -o "$OUT/report.html" || bad "report failed"
+python3 - "$OUT/res.jsonl" "$OUT/report.html" <<'PY' || bad "report: rule counts differ from the lines"
+import collections, json, re, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+want = collections.Counter(m["id"] for r in rows for m in {x["id"]: x for x in (r.get("rules") or [])}.values())
+page = open(sys.argv[2]).read()
+got = {m.group(1): int(m.group(2)) for m in re.finditer(r"id='rc-([^']+)'>(\d+)<", page)}
+assert got == dict(want), (got, dict(want))
+print("report: %d rules grouped, disks per rule as in the lines" % len(got))
+PY
+
 [ $fail = 0 ] && echo "rules pack: PASS"
 exit $fail
