@@ -79,18 +79,14 @@ int bsw_disk_xt_open(struct bsw_disk_xt **out, const struct bsw_src *src,
 {
 	struct bsw_vmdk_desc d;
 	struct bsw_disk_xt *xt = NULL;
-	char *text = NULL, *dircopy = NULL;
+	char *dircopy = NULL;
 	const char *dir;
 	uint64_t v = 0;
 	int rc;
 
 	if (!bsw_vmdk_is_descriptor(src))
 		return 0;
-	rc = bsw_vmdk_read_descriptor(src, &text, err, errlen);
-	if (rc)
-		return rc;
-	rc = bsw_vmdk_desc_parse(text, src->size, &d, err, errlen);
-	free(text);
+	rc = bsw_vmdk_load_descriptor(src, &d, err, errlen);
 	if (rc)
 		return rc;
 	xt = calloc(1, sizeof(*xt));

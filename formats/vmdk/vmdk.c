@@ -350,6 +350,19 @@ int bsw_vmdk_read_descriptor(const struct bsw_src *src, char **text,
 	return 0;
 }
 
+int bsw_vmdk_load_descriptor(const struct bsw_src *src, struct bsw_vmdk_desc *d,
+			     char *err, size_t errlen)
+{
+	char *text;
+	int rc = bsw_vmdk_read_descriptor(src, &text, err, errlen);
+
+	if (rc)
+		return rc;
+	rc = bsw_vmdk_desc_parse(text, src->size, d, err, errlen);
+	free(text);
+	return rc;
+}
+
 /* ---- hosted sparse extents ------------------------------------------- */
 
 /*
@@ -542,11 +555,7 @@ static int vmdk_open(void **h, const struct bsw_src *src,
 	}
 	if (get_le32(b) != VMDK_MAGIC) {
 		/* A descriptor file: its extents are other files, opened by the disk layer. */
-		rc = bsw_vmdk_read_descriptor(src, &text, err, errlen);
-		if (rc)
-			return rc;
-		rc = bsw_vmdk_desc_parse(text, src->size, &d, err, errlen);
-		free(text);
+		rc = bsw_vmdk_load_descriptor(src, &d, err, errlen);
 		if (rc)
 			return rc;
 		rc = bsw_cont_err(err, errlen, -ENOTSUP,

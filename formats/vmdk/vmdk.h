@@ -60,6 +60,9 @@ int bsw_vmdk_is_descriptor(const struct bsw_src *src);
  */
 int bsw_vmdk_read_descriptor(const struct bsw_src *src, char **text,
 			     char *err, size_t errlen);
+/* Read and parse the descriptor file src into d (bsw_vmdk_desc_free()). */
+int bsw_vmdk_load_descriptor(const struct bsw_src *src, struct bsw_vmdk_desc *d,
+			     char *err, size_t errlen);
 
 /*
  * Open one hosted sparse extent of a descriptor disk: the header must say
