@@ -253,22 +253,9 @@ size_t bsw_diff_json(FILE *o, const struct bsw_results *a, const struct bsw_resu
 
 static void put_html(void *o, const char *c, bool first)
 {
-	fprintf(o, "%s<code>", first ? "" : " ");
-	for (; *c; c++)
-		if (*c == '<' || *c == '>' || *c == '&')
-			fprintf(o, "&#%d;", *c);
-		else
-			fputc(*c, o);
+	fputs(first ? "<code>" : " <code>", o);
+	bsw_html_text(o, c);
 	fputs("</code>", o);
-}
-
-static void html_text(FILE *o, const char *s)
-{
-	for (; *s; s++)
-		if (*s == '<' || *s == '>' || *s == '&' || *s == '"' || *s == '\'')
-			fprintf(o, "&#%d;", *s);
-		else
-			fputc(*s, o);
 }
 
 size_t bsw_diff_html(FILE *o, const struct bsw_results *a, const struct bsw_results *b)
@@ -293,7 +280,7 @@ size_t bsw_diff_html(FILE *o, const struct bsw_results *a, const struct bsw_resu
 			continue;
 		diffs++;
 		fputs("<tr><td>", o);
-		html_text(o, d->image);
+		bsw_html_text(o, d->image);
 		fputs("</td><td>", o);
 		if (q->ch == NEW)
 			fprintf(o, "new, %s", bsw_rverdict_name(d->verdict));

@@ -210,8 +210,7 @@ static void fleet_free(struct fleet *f)
 
 /* ---- text output helpers ---- */
 
-/* s as HTML text: markup escaped, bytes that are not UTF-8 as U+FFFD. */
-static void html(FILE *o, const char *s)
+void bsw_html_text(FILE *o, const char *s)
 {
 	const unsigned char *p = (const unsigned char *)(s ? s : "");
 	size_t n = strlen((const char *)p), i = 0;
@@ -437,14 +436,14 @@ static void html_findings(FILE *o, const struct bsw_rdisk *d)
 		const struct bsw_jval *f = &fs->items[i];
 
 		fputs("<li><code>", o);
-		html(o, bsw_jstr(f, "code", "?"));
+		bsw_html_text(o, bsw_jstr(f, "code", "?"));
 		fputs("</code> ", o);
-		html(o, bsw_jstr(f, "severity", ""));
+		bsw_html_text(o, bsw_jstr(f, "severity", ""));
 		fputs(": ", o);
-		html(o, bsw_jstr(f, "message", ""));
+		bsw_html_text(o, bsw_jstr(f, "message", ""));
 		if (bsw_jstr(f, "scope", NULL)) {
 			fputs(" <span class=muted>(", o);
-			html(o, bsw_jstr(f, "scope", NULL));
+			bsw_html_text(o, bsw_jstr(f, "scope", NULL));
 			fputs(")</span>", o);
 		}
 		fputs("</li>", o);
@@ -489,19 +488,19 @@ static void html_report(FILE *o, const struct fleet *f, const struct bsw_rfilter
 		const struct bsw_code_info *ci = bsw_code_info(c->code);
 
 		fputs("<tr data-code='", o);
-		html(o, c->code);
+		bsw_html_text(o, c->code);
 		fputs("'><td><code>", o);
-		html(o, c->code);
+		bsw_html_text(o, c->code);
 		fprintf(o, "</code></td><td class=n id='fc-");
-		html(o, c->code);
+		bsw_html_text(o, c->code);
 		fprintf(o, "'>%zu</td><td>", c->disks);
 		svg_mix(o, c->by_verdict, c->disks);
 		fputs("</td><td>", o);
-		html(o, ci ? ci->meaning : "(no entry in the code table)");
+		bsw_html_text(o, ci ? ci->meaning : "(no entry in the code table)");
 		fputs("</td><td>", o);
-		html(o, ci ? ci->next : "");
+		bsw_html_text(o, ci ? ci->next : "");
 		fputs("</td><td class='muted src'>", o);
-		html(o, ci ? ci->source : "");
+		bsw_html_text(o, ci ? ci->source : "");
 		fputs("</td></tr>\n", o);
 	}
 	fputs("</tbody></table>\n", o);
@@ -514,23 +513,23 @@ static void html_report(FILE *o, const struct fleet *f, const struct bsw_rfilter
 			const struct rule_row *rr = &f->rules[i];
 
 			fputs("<tr><td><code>", o);
-			html(o, rr->id);
+			bsw_html_text(o, rr->id);
 			fputs("</code></td><td class=n id='rc-", o);
-			html(o, rr->id);
+			bsw_html_text(o, rr->id);
 			fprintf(o, "'>%zu</td><td>", rr->nr);
-			html(o, bsw_jstr(rr->rule, "label", ""));
+			bsw_html_text(o, bsw_jstr(rr->rule, "label", ""));
 			fputs("</td><td>", o);
-			html(o, bsw_jstr(rr->rule, "severity", ""));
+			bsw_html_text(o, bsw_jstr(rr->rule, "severity", ""));
 			fputs("</td><td>", o);
-			html(o, bsw_jstr(rr->rule, "implies", "-"));
+			bsw_html_text(o, bsw_jstr(rr->rule, "implies", "-"));
 			fprintf(o, "</td><td><details><summary>%zu disk%s</summary>", rr->nr,
 				rr->nr == 1 ? "" : "s");
 			for (size_t k = 0; k < rr->nr; k++) {
 				fputs(k ? "<br>" : "", o);
-				html(o, f->r->d[rr->disks[k]].image);
+				bsw_html_text(o, f->r->d[rr->disks[k]].image);
 			}
 			fputs("</details></td><td class='muted src'>", o);
-			html(o, bsw_jstr(rr->rule, "source", ""));
+			bsw_html_text(o, bsw_jstr(rr->rule, "source", ""));
 			fputs("</td></tr>\n", o);
 		}
 		fputs("</tbody></table>\n", o);
@@ -546,7 +545,7 @@ static void html_report(FILE *o, const struct fleet *f, const struct bsw_rfilter
 		const struct family_row *fr = &f->fams[i];
 
 		fputs("<tr><td>", o);
-		html(o, fr->family);
+		bsw_html_text(o, fr->family);
 		fprintf(o, "</td><td class=n>%zu</td>", fr->disks);
 		for (int v = 0; v < BSW_R_NR; v++)
 			fprintf(o, "<td class=n>%zu</td>", fr->by_verdict[v]);
@@ -569,7 +568,7 @@ static void html_report(FILE *o, const struct fleet *f, const struct bsw_rfilter
 		const struct bsw_rdisk *d = &r->d[f->slow[i]];
 
 		fputs("<tr><td>", o);
-		html(o, d->image);
+		bsw_html_text(o, d->image);
 		fprintf(o, "</td><td class=n>%" PRIu64 "</td><td class=n>%" PRIu64 "</td><td class='v-%s'>%s</td></tr>\n",
 			d->ms_total, d->bytes_read, bsw_rverdict_name(d->verdict),
 			bsw_rverdict_name(d->verdict));
@@ -583,13 +582,13 @@ static void html_report(FILE *o, const struct fleet *f, const struct bsw_rfilter
 	fputs("</select></label><label>code <select id=f-code><option value=''>all</option>", o);
 	for (i = 0; i < f->nr_codes; i++) {
 		fputs("<option>", o);
-		html(o, f->codes[i].code);
+		bsw_html_text(o, f->codes[i].code);
 		fputs("</option>", o);
 	}
 	fputs("</select></label><label>family <select id=f-family><option value=''>all</option>", o);
 	for (i = 0; i < f->nr_fams; i++) {
 		fputs("<option>", o);
-		html(o, f->fams[i].family);
+		bsw_html_text(o, f->fams[i].family);
 		fputs("</option>", o);
 	}
 	fputs("</select></label><label>text <input id=f-text type=search></label>"
@@ -606,26 +605,26 @@ static void html_report(FILE *o, const struct fleet *f, const struct bsw_rfilter
 		for (size_t k = 0; k < d->nr_codes; k++) {
 			if (k)
 				fputc(' ', o);
-			html(o, d->codes[k]);
+			bsw_html_text(o, d->codes[k]);
 		}
 		fputs("' data-family='", o);
-		html(o, d->family);
+		bsw_html_text(o, d->family);
 		fputs("'><td>", o);
-		html(o, d->image);
+		bsw_html_text(o, d->image);
 		fprintf(o, "</td><td class='v-%s'>%s</td><td>", bsw_rverdict_name(d->verdict),
 			bsw_rverdict_name(d->verdict));
 		for (size_t k = 0; db && db->type == BSW_J_ARR && k < db->len; k++) {
 			if (k)
 				fputs(", ", o);
-			html(o, db->items[k].str);
+			bsw_html_text(o, db->items[k].str);
 		}
 		if (d->error) {
 			fputs("<br><span class=muted>error: ", o);
-			html(o, d->error);
+			bsw_html_text(o, d->error);
 			fputs("</span>", o);
 		}
 		fputs("</td><td>", o);
-		html(o, d->family);
+		bsw_html_text(o, d->family);
 		fprintf(o, "</td><td class=n>%" PRIu64 "</td><td>", d->ms_total);
 		html_findings(o, d);
 		fputs("</td></tr>\n", o);
@@ -637,20 +636,20 @@ static void html_report(FILE *o, const struct fleet *f, const struct bsw_rfilter
 	for (i = 0; i < r->nr_files; i++) {
 		if (i)
 			fputs("<br>", o);
-		html(o, r->files[i]);
+		bsw_html_text(o, r->files[i]);
 	}
 	fputs("</td></tr>\n", o);
 	distinct_field(r, "version", buf, sizeof(buf));
 	fputs("<tr><th>swept by bootsweep</th><td>", o);
-	html(o, buf);
+	bsw_html_text(o, buf);
 	fputs("</td></tr>\n", o);
 	distinct_field(r, "scan_start", buf, sizeof(buf));
 	fputs("<tr><th>sweep started</th><td>", o);
-	html(o, buf);
+	bsw_html_text(o, buf);
 	fputs("</td></tr>\n", o);
 	distinct_field(r, "options", buf, sizeof(buf));
 	fputs("<tr><th>options</th><td>", o);
-	html(o, buf);
+	bsw_html_text(o, buf);
 	fprintf(o, "</td></tr>\n<tr><th>images</th><td id=p-images>%zu</td></tr>\n"
 		"<tr><th>lines that were not results</th><td>%zu</td></tr>\n"
 		"<tr><th>repeated images (the later line kept)</th><td>%zu</td></tr>\n",
@@ -664,20 +663,20 @@ static void html_report(FILE *o, const struct fleet *f, const struct bsw_rfilter
 		if (d->verdict != BSW_R_UNASSESS)
 			continue;
 		fputs("<li>", o);
-		html(o, d->image);
+		bsw_html_text(o, d->image);
 		fputs(": ", o);
 		if (d->error)
-			html(o, d->error);
+			bsw_html_text(o, d->error);
 		else
 			for (size_t k = 0; db && db->type == BSW_J_ARR && k < db->len; k++) {
 				const struct bsw_code_info *ci = bsw_code_info(db->items[k].str);
 
 				if (k)
 					fputs("; ", o);
-				html(o, db->items[k].str);
+				bsw_html_text(o, db->items[k].str);
 				if (ci) {
 					fputs(" (", o);
-					html(o, ci->meaning);
+					bsw_html_text(o, ci->meaning);
 					fputs(")", o);
 				}
 			}

@@ -77,6 +77,12 @@ size_t bsw_diff_json(FILE *o, const struct bsw_results *a, const struct bsw_resu
 		     const struct bsw_rfilter *fl);
 size_t bsw_diff_html(FILE *o, const struct bsw_results *a, const struct bsw_results *b);
 
+/*
+ * s as HTML text (report and diff pages): markup escaped, bytes that are not
+ * UTF-8 as U+FFFD, a NUL kept in a registry name as \x00.
+ */
+void bsw_html_text(FILE *o, const char *s);
+
 /* The meaning, next step and source of a catalogue code (codes.def); NULL if unknown. */
 struct bsw_code_info {
 	const char *code, *meaning, *next, *source;
