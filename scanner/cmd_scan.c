@@ -296,7 +296,6 @@ struct stats {
  */
 static int line_verdict(const char *line, bool *error)
 {
-	static const char *const vn[] = { "clean", "dirty-rollback", "unbootable", "unassessable" };
 	const char *d = strstr(line, ",\"verdict\":\"");
 	int v = -1;
 
@@ -304,9 +303,12 @@ static int line_verdict(const char *line, bool *error)
 	if (!d)
 		return -1;
 	d += 12;
-	for (int i = 0; i < 4; i++)
-		if (!strncmp(d, vn[i], strlen(vn[i])) && d[strlen(vn[i])] == '"')
+	for (int i = BSW_V_NONE; i <= BSW_V_UNASSESS; i++) {
+		const char *n = bsw_verdict_name((enum bsw_verdict)i);
+
+		if (!strncmp(d, n, strlen(n)) && d[strlen(n)] == '"')
 			v = i;
+	}
 	d = strstr(d, ",\"decided_by\":[");
 	d = d ? strchr(d, ']') : NULL;
 	*error = d && !strncmp(d + 1, ",\"error\":", 9);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "scanner/problem.h"
 #include "scanner/results.h"
 
 static const struct bsw_code_info code_table[] = {
@@ -32,19 +33,19 @@ const struct bsw_code_info *bsw_code_at(size_t i)
 	return i < bsw_code_count() ? &code_table[i] : NULL;
 }
 
-static const char *const vnames[BSW_R_NR] = {
-	"clean", "dirty-rollback", "unbootable", "unassessable",
-};
+/* the verdicts of result lines are the classifier's, in the same order */
+_Static_assert(BSW_R_CLEAN == (int)BSW_V_NONE && BSW_R_UNASSESS == (int)BSW_V_UNASSESS,
+	       "enum bsw_rverdict follows enum bsw_verdict");
 
 const char *bsw_rverdict_name(enum bsw_rverdict v)
 {
-	return (unsigned)v < BSW_R_NR ? vnames[v] : "?";
+	return (unsigned)v < BSW_R_NR ? bsw_verdict_name((enum bsw_verdict)v) : "?";
 }
 
 int bsw_rverdict_parse(const char *s)
 {
 	for (int i = 0; i < BSW_R_NR; i++)
-		if (!strcmp(s, vnames[i]))
+		if (!strcmp(s, bsw_verdict_name((enum bsw_verdict)i)))
 			return i;
 	return -1;
 }
