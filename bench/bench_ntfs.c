@@ -17,6 +17,7 @@
 #include "formats/ntfs/ntfs.h"
 #include "formats/ntfs/ntfs_internal.h"
 #include "scanner/disk.h"
+#include "scanner/report.h"
 
 static double now(void)
 {

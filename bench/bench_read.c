@@ -17,7 +17,7 @@
 #include <time.h>
 
 #include "scanner/disk.h"
-#include "scanner/problem.h"
+#include "formats/common/finding.h"
 #include "scanner/ring.h"
 
 #define BENCH_MAX_CHUNK	(256u << 20)

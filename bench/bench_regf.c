@@ -23,7 +23,7 @@
 
 #include "formats/common/bytes.h"
 #include "formats/regf/regf_int.h"
-#include "scanner/problem.h"
+#include "formats/common/finding.h"
 
 /* ---- generator: bins of 1 MiB, cells bump-allocated ---- */
 

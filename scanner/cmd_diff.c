@@ -14,7 +14,8 @@
 #include <string.h>
 
 #include "scanner/cmds.h"
-#include "scanner/problem.h"
+#include "formats/common/finding.h"
+#include "scanner/report.h"
 #include "scanner/results.h"
 
 enum change { SAME, VERDICT, FINDINGS, NEW, GONE };

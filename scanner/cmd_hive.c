@@ -21,7 +21,8 @@
 #include "formats/regf/regf.h"
 #include "formats/regf/regf_export.h"
 #include "scanner/cmds.h"
-#include "scanner/problem.h"
+#include "formats/common/finding.h"
+#include "scanner/report.h"
 
 #define MAX_LOGS 8
 #define MAX_FILE (2048ull * 1024 * 1024)

@@ -13,7 +13,8 @@
 #include "formats/common/src.h"
 #include "scanner/cmds.h"
 #include "scanner/disk.h"
-#include "scanner/problem.h"
+#include "formats/common/finding.h"
+#include "scanner/report.h"
 
 static void print_findings(struct bsw_fx *fx, FILE *out)
 {

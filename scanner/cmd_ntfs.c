@@ -14,6 +14,7 @@
 #include "formats/ntfs/ntfs.h"
 #include "scanner/cmds.h"
 #include "scanner/disk.h"
+#include "scanner/report.h"
 
 struct vol {
 	struct bsw_disk *d;

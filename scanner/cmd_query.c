@@ -16,7 +16,8 @@
 #include <time.h>
 
 #include "scanner/cmds.h"
-#include "scanner/problem.h"
+#include "formats/common/finding.h"
+#include "scanner/report.h"
 #include "scanner/results.h"
 #include "scanner/rules.h"
 

@@ -21,7 +21,7 @@
 
 #include "formats/common/utf8.h"
 #include "scanner/cmds.h"
-#include "scanner/problem.h"
+#include "formats/common/finding.h"
 #include "scanner/results.h"
 
 /* ---- the numbers every format shows ---- */

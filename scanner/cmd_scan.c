@@ -29,6 +29,7 @@
 #include "scanner/rules.h"
 #include "scanner/shard.h"
 #include "scanner/walk_layout.h"
+#include "scanner/report.h"
 
 #define DEFAULT_MAX_DEPTH 64
 #define MAX_IMAGES 10000000u

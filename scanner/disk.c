@@ -22,6 +22,7 @@
 #include "scanner/disk.h"
 #include "scanner/disk_extents.h"
 #include "scanner/ring.h"
+#include "scanner/report.h"
 
 #define DEFAULT_MAX_CHAIN 64
 #define MAP_BATCH 256		/* extents per read batch */

@@ -15,7 +15,8 @@
 #include <stdio.h>
 
 #include "formats/common/src.h"
-#include "scanner/problem.h"
+#include "formats/part/part.h"
+#include "formats/common/finding.h"
 
 struct bsw_disk;
 struct bsw_disk_ioerr;
@@ -61,30 +62,6 @@ struct bsw_layer_info {
 	const char *locator;	/* the path string recorded in the child */
 	int identity_ok;	/* 1 match, 0 mismatch, -1 not checkable */
 	uint64_t dev, ino;	/* st_dev/st_ino: the same file shared by many disks */
-};
-
-enum bsw_fs {
-	BSW_FS_UNKNOWN = 0,
-	BSW_FS_NTFS,
-	BSW_FS_FAT,		/* FAT12/16/32 */
-	BSW_FS_BITLOCKER,	/* "-FVE-FS-" */
-	BSW_FS_EXFAT,
-	BSW_FS_ZERO,		/* first sector all zeros */
-	BSW_FS_OTHER,
-};
-
-struct bsw_part {
-	unsigned index;		/* 1-based, in the order info lists them */
-	const char *scheme;	/* "mbr", "gpt", or "none" (bare volume) */
-	uint64_t start, size;	/* bytes */
-	uint8_t mbr_type;	/* MBR partition type byte */
-	bool active;		/* MBR boot flag */
-	bool logical;		/* inside an extended partition */
-	uint8_t type_guid[16];	/* GPT */
-	uint8_t part_guid[16];	/* GPT */
-	char name[80];		/* GPT name in UTF-8 */
-	enum bsw_fs fs;
-	bool esp;		/* GPT ESP type, or MBR type 0xEF */
 };
 
 /*

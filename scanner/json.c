@@ -8,6 +8,7 @@
 
 #include "formats/common/utf8.h"
 #include "scanner/json.h"
+#include "scanner/report.h"
 
 #define MAX_ITEMS (1u << 22)	/* members of one array or object */
 

@@ -14,6 +14,7 @@
 
 #include "scanner/json.h"
 #include "scanner/out.h"
+#include "scanner/report.h"
 
 #define CHECK_BYTES 65536	/* of the first line, for bsw_out_check_jsonl */
 

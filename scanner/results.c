@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "scanner/problem.h"
+#include "formats/common/finding.h"
 #include "scanner/results.h"
 
 static const struct bsw_code_info code_table[] = {

@@ -26,7 +26,8 @@
 #include "formats/common/bytes.h"
 #include "scanner/cmds.h"
 #include "scanner/json.h"
-#include "scanner/problem.h"
+#include "formats/common/finding.h"
+#include "scanner/report.h"
 #include "scanner/rules.h"
 
 #define MAX_EVIDENCE 16u	/* evidence strings of one match */

@@ -22,6 +22,7 @@
 #include "scanner/cmds.h"
 #include "scanner/disk.h"
 #include "scanner/shard.h"
+#include "scanner/report.h"
 
 #define MAX_BUILD_BYTES (512u << 20)	/* an executable read whole to hash it */
 #define MAX_PLAN_LINE 16384		/* a line of a BSW_PLAN file */

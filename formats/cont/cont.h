@@ -15,7 +15,7 @@
 
 #include "formats/common/budget.h"
 #include "formats/common/src.h"
-#include "scanner/problem.h"
+#include "formats/common/finding.h"
 
 enum bsw_cext_kind {
 	BSW_CEXT_DATA,		/* bytes at poff of this layer's file */

@@ -17,7 +17,7 @@
 #include <stdint.h>
 
 #include "formats/common/src.h"
-#include "scanner/problem.h"
+#include "formats/common/finding.h"
 
 #define BSW_MAX_FAT_BYTES (32u << 20)	/* FAT table kept in memory */
 #define BSW_MAX_FAT_DIRENTS 65536u	/* fatgen103 s6: a directory's limit */

@@ -21,7 +21,7 @@
 #include <stdint.h>
 
 #include "formats/common/src.h"
-#include "scanner/problem.h"
+#include "formats/common/finding.h"
 
 struct bsw_ntfs3g;
 

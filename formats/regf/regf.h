@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "scanner/problem.h"
+#include "formats/common/finding.h"
 
 struct bsw_hive;
 

@@ -23,6 +23,7 @@
 #include "formats/ntfs/ntfs_internal.h"	/* pure record parsers, for $STANDARD_INFORMATION */
 #include "scanner/checks/triage.h"
 #include "scanner/rules.h"
+#include "scanner/report.h"
 
 #define CBS "Microsoft\\Windows\\CurrentVersion\\Component Based Servicing"
 #define INV_MAX_FILE (64u << 20)	/* larger files: size only */

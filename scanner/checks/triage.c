@@ -20,6 +20,7 @@
 #include "formats/part/part.h"
 #include "scanner/checks/triage.h"
 #include "scanner/cmds.h"
+#include "scanner/report.h"
 
 uint64_t bsw_now_ms(void)
 {

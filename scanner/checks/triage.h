@@ -16,7 +16,7 @@
 #include "formats/ntfs/ntfs.h"
 #include "formats/regf/regf.h"
 #include "scanner/disk.h"
-#include "scanner/problem.h"
+#include "formats/common/finding.h"
 
 #define BSW_MAX_HIVE_BYTES (512u << 20)	/* a hive or log read whole */
 #define BSW_MAX_MANIFEST_BYTES (8u << 20)

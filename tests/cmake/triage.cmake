@@ -3,13 +3,6 @@ bsw_unit_test(test_fat SOURCES ${BSW_TEST_DIR}/unit/test_fat.c LIBS bsw_formats 
 bsw_unit_test(test_sxs SOURCES ${BSW_TEST_DIR}/unit/test_sxs.c LIBS bsw_formats bsw_core)
 bsw_script_test(triage_accuracy ${BSW_TEST_DIR}/triage/accuracy.sh LABELS images)
 set_tests_properties(triage_accuracy PROPERTIES TIMEOUT 600)
-# formats/ call bsw_report() in bsw_core: repeat the archives for the
-# triage fuzz targets (fuzz.cmake links bsw_core only).
-foreach(t fuzz_fat_open fuzz_bcd_parse fuzz_sxs_manifest fuzz_sxs_pending)
-  if(TARGET ${t})
-    target_link_libraries(${t} PRIVATE bsw_formats bsw_core)
-  endif()
-endforeach()
 bsw_script_test(triage_badinput ${BSW_TEST_DIR}/triage/badinput.sh LABELS images)
 set_tests_properties(triage_badinput PROPERTIES TIMEOUT 300)
 bsw_script_test(triage_findings_doc ${BSW_TEST_DIR}/triage/findings_doc.sh LABELS unit)

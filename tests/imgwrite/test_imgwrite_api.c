@@ -13,7 +13,7 @@
 
 #include "datasets/imgwrite/imgwrite.h"
 #include "scanner/disk.h"
-#include "scanner/problem.h"
+#include "formats/common/finding.h"
 
 #define SZ (16u << 20)
 

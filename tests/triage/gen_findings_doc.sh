@@ -1,12 +1,12 @@
 #!/bin/bash
-# Print docs/findings.md from scanner/problems.def and scanner/problems/*.def:
+# Print docs/findings.md from formats/common/problems.def and scanner/problems/*.def:
 # every finding row with its code, name, id, severity, implied verdict,
 # message and the .def file it comes from.  Usage: gen_findings_doc.sh [SRCDIR]
 set -eu
 SRC=${1:-${BSW_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}}
 tmp=$(mktemp)
 trap 'rm -f "$tmp"' EXIT
-printf '#define PROBLEM(name, id, code, sev, verdict, flags, max, msg) @@ROW@@ code @@ #name @@ #id @@ #sev @@ #verdict @@ #flags @@ #max @@ msg @@END@@\n#include "scanner/problems.def"\n#define CODE(c, m, n, s) @@CODE@@ c @@ m @@ n @@ s @@END@@\n#include "scanner/problems/codes.def"\n' > "$tmp"
+printf '#define PROBLEM(name, id, code, sev, verdict, flags, max, msg) @@ROW@@ code @@ #name @@ #id @@ #sev @@ #verdict @@ #flags @@ #max @@ msg @@END@@\n#include "formats/common/problems.def"\n#define CODE(c, m, n, s) @@CODE@@ c @@ m @@ n @@ s @@END@@\n#include "scanner/problems/codes.def"\n' > "$tmp"
 cpp -I "$SRC" -x c "$tmp" | python3 -c "$(cat <<'PY'
 import ast, re, sys
 
@@ -31,7 +31,7 @@ names = {"none": "none (clean)", "rollback": "dirty-rollback", "unboot": "unboot
          "unassess": "unassessable"}
 print("# Finding codes")
 print()
-print("Generated from `scanner/problems.def` by `tests/triage/gen_findings_doc.sh`; the")
+print("Generated from `formats/common/problems.def` by `tests/triage/gen_findings_doc.sh`; the")
 print("test `triage_findings_doc` fails when this file is out of date.  `code` is the")
 print("catalogue code (`../shared/docs/WINDOWS-EVIDENCE.md`) used in JSON output and in")
 print("ground truth; several rows may share a code.  `implies` is the verdict a finding")

@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "scanner/problem.h"
+#include "formats/common/finding.h"
 #include "scanner/results.h"
 
 int main(void)

@@ -9,7 +9,8 @@
 #include <string.h>
 
 #include "scanner/json.h"
-#include "scanner/problem.h"
+#include "formats/common/finding.h"
+#include "scanner/report.h"
 
 static int fails;
 

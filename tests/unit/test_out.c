@@ -1,5 +1,5 @@
 /*
- * The results file's string rules (scanner/problem.c, scanner/out.c):
+ * The results file's string rules (formats/common/finding.c, scanner/out.c):
  * bsw_json_str writes any byte string as valid JSON (bytes that are not
  * UTF-8 as \udcXX, a NUL kept in a registry name as \u0000), Python's
  * strict JSON reader accepts it, and bsw_out_line_image gives the exact
@@ -13,7 +13,8 @@
 #include <unistd.h>
 
 #include "scanner/out.h"
-#include "scanner/problem.h"
+#include "formats/common/finding.h"
+#include "scanner/report.h"
 
 static int fails;
 

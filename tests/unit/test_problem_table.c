@@ -7,7 +7,7 @@
 #include <ctype.h>
 #include <string.h>
 
-#include "scanner/problem.h"
+#include "formats/common/finding.h"
 #include "tests/unit/t_helpers.h"
 
 static const struct { const char *prefix; unsigned ff; } fmt_bytes[] = {

@@ -15,7 +15,7 @@
 #include "formats/common/bytes.h"
 #include "formats/regf/regf_export.h"
 #include "formats/regf/regf_int.h"
-#include "scanner/problem.h"
+#include "formats/common/finding.h"
 
 static int fails;
 

@@ -1,14 +1,14 @@
 /*
  * Findings: what a check reports when an image is corrupt or in a notable
  * state.  A finding is never an error return: checks report and carry on.
- * The rows live in scanner/problems.def (X-macro); this header gives the
+ * The rows live in formats/common/problems.def (X-macro); this header gives the
  * enum, the finding context and the per-image collector (struct bsw_fx).
  *
  * Formats report through bsw_report(); fx may be NULL (fuzzing, unit tests
  * of pure parsers), in which case the report is dropped.
  */
-#ifndef BSW_PROBLEM_H
-#define BSW_PROBLEM_H
+#ifndef BSW_FINDING_H
+#define BSW_FINDING_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -30,7 +30,7 @@ enum bsw_verdict {
 
 enum bsw_problem {
 #define PROBLEM(name, id, code, sev, verdict, flags, max, msg) name,
-#include "scanner/problems.def"
+#include "formats/common/problems.def"
 #undef PROBLEM
 	BSW_PROBLEM_COUNT
 };
@@ -137,22 +137,11 @@ void bsw_fx_finish(struct bsw_fx *fx);
 /* Render the message of f with its placeholders into buf (always NUL-terminated). */
 void bsw_finding_message(const struct bsw_finding *f, char *buf, size_t len);
 
-/* Write f as one JSON object (no newline). */
-void bsw_finding_json(const struct bsw_finding *f, FILE *out);
 
 const char *bsw_severity_name(enum bsw_severity s);	/* "info" ... */
 const char *bsw_verdict_name(enum bsw_verdict v);	/* "clean", "dirty-rollback", ... */
 
-/*
- * JSON string escaping shared by all output code: s (NULL writes "") as a
- * quoted JSON string.  Bytes that are not well-formed UTF-8 are written as
- * lone low surrogates \udc80-\udcff (Python's surrogateescape), so any
- * file or key name survives a round trip.  A NUL is written \u0000: a NUL
- * byte within bsw_json_strn's n bytes, and the pair C0 80 by which decoded
- * registry names keep a NUL code unit (modified UTF-8, regf.h).
- */
-void bsw_json_str(FILE *out, const char *s);
-void bsw_json_strn(FILE *out, const char *s, size_t n);
 
 
-#endif /* BSW_PROBLEM_H */
+
+#endif /* BSW_FINDING_H */

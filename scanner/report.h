@@ -1,0 +1,27 @@
+/*
+ * The report module (scanner/report.c): one place renders every JSON
+ * object bootsweep writes, with one field naming scheme and the schema and
+ * version members (docs/cli.md, "JSON schema").
+ */
+#ifndef BSW_REPORT_H
+#define BSW_REPORT_H
+
+#include <stdio.h>
+
+#include "formats/common/finding.h"
+
+/*
+ * JSON string escaping shared by all output code: s (NULL writes "") as a
+ * quoted JSON string.  Bytes that are not well-formed UTF-8 are written as
+ * lone low surrogates \udc80-\udcff (Python's surrogateescape), so any
+ * file or key name survives a round trip.  A NUL is written \u0000: a NUL
+ * byte within bsw_json_strn's n bytes, and the pair C0 80 by which decoded
+ * registry names keep a NUL code unit (modified UTF-8, regf.h).
+ */
+void bsw_json_str(FILE *out, const char *s);
+void bsw_json_strn(FILE *out, const char *s, size_t n);
+
+/* Write f as one JSON object (no newline). */
+void bsw_finding_json(const struct bsw_finding *f, FILE *out);
+
+#endif /* BSW_REPORT_H */
