@@ -3,6 +3,9 @@
  */
 #include "formats/common/utf8.h"
 
+#include <stdlib.h>
+#include <string.h>
+
 size_t bsw_utf8_put(char *o, uint32_t c)
 {
 	if (c < 0x80) {
@@ -58,4 +61,57 @@ size_t bsw_utf8_seq(const unsigned char *p, size_t n)
 		if (p[i] < 0x80 || p[i] > 0xBF)
 			return 0;
 	return len;
+}
+
+static uint32_t le16_at(const uint8_t *p, size_t i)
+{
+	return (uint32_t)p[2 * i] | (uint32_t)p[2 * i + 1] << 8;
+}
+
+size_t bsw_utf16le_to_utf8(const void *src, size_t units, char *out,
+			   size_t outlen, unsigned flags)
+{
+	const uint8_t *p = src;
+	size_t i, o = 0;
+
+	if (!outlen)
+		return 0;
+	for (i = 0; i < units; i++) {
+		uint32_t c = le16_at(p, i);
+		char tmp[4];
+		size_t k;
+
+		if (c >= 0xD800 && c <= 0xDBFF && i + 1 < units &&
+		    le16_at(p, i + 1) >= 0xDC00 && le16_at(p, i + 1) <= 0xDFFF) {
+			c = 0x10000 + ((c - 0xD800) << 10) + (le16_at(p, i + 1) - 0xDC00);
+			i++;
+		} else if (c >= 0xD800 && c <= 0xDFFF) {
+			c = 0xFFFD;
+		}
+		if (c == 0 && (flags & BSW_U16_STOP_NUL))
+			break;
+		if (c == 0 && (flags & BSW_U16_KEEP_NUL)) {
+			tmp[0] = (char)0xC0;
+			tmp[1] = (char)0x80;
+			k = 2;
+		} else {
+			k = bsw_utf8_put(tmp, c);
+		}
+		if (o + k >= outlen)
+			break;
+		memcpy(out + o, tmp, k);
+		o += k;
+	}
+	out[o] = 0;
+	return o;
+}
+
+char *bsw_utf16le_dup(const void *p, size_t units, unsigned flags)
+{
+	size_t len = units * 3 + 1;
+	char *s = malloc(len);
+
+	if (s)
+		bsw_utf16le_to_utf8(p, units, s, len, flags);
+	return s;
 }

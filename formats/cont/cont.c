@@ -34,46 +34,6 @@ void bsw_cont_info_free(struct bsw_cont_info *info)
 	info->nr_locators = 0;
 }
 
-char *bsw_utf16_to_utf8(const uint8_t *p, size_t n)
-{
-	char *s = malloc(n * 3 + 1), *o = s;
-
-	if (!s)
-		return NULL;
-	for (size_t i = 0; i < n; i++) {
-		uint32_t c = get_le16(p + 2 * i);
-
-		if (c == 0)
-			break;
-		if (c >= 0xd800 && c < 0xdc00 && i + 1 < n) {
-			uint32_t lo = get_le16(p + 2 * i + 2);
-
-			if (lo >= 0xdc00 && lo < 0xe000) {
-				c = 0x10000 + ((c - 0xd800) << 10) + (lo - 0xdc00);
-				i++;
-			}
-		}
-		if (c < 0x80) {
-			*o++ = c;
-		} else if (c < 0x800) {
-			*o++ = 0xc0 | (c >> 6);
-			*o++ = 0x80 | (c & 0x3f);
-		} else if (c < 0x10000) {
-			*o++ = 0xe0 | (c >> 12);
-			*o++ = 0x80 | ((c >> 6) & 0x3f);
-			*o++ = 0x80 | (c & 0x3f);
-		} else {
-			/* 4 bytes, but the buffer holds 3 per unit: 2 units used */
-			*o++ = 0xf0 | (c >> 18);
-			*o++ = 0x80 | ((c >> 12) & 0x3f);
-			*o++ = 0x80 | ((c >> 6) & 0x3f);
-			*o++ = 0x80 | (c & 0x3f);
-		}
-	}
-	*o = 0;
-	return s;
-}
-
 /* raw: the file is the disk. */
 struct raw {
 	uint64_t size;

@@ -83,9 +83,6 @@ extern const struct bsw_cont_ops bsw_qcow2_ops, bsw_vmdk_ops;
 
 void bsw_cont_info_free(struct bsw_cont_info *info);
 
-/* UTF-16LE (n code units) to UTF-8 in a new string; NULL on ENOMEM. */
-char *bsw_utf16_to_utf8(const uint8_t *p, size_t n);
-
 /* Format a precise reason into err; returns rc. */
 int bsw_cont_err(char *err, size_t errlen, int rc, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));

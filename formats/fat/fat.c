@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "formats/common/utf8.h"
 #include "formats/common/bytes.h"
 #include "formats/fat/fat.h"
 
@@ -412,35 +413,6 @@ static uint8_t sfn_sum(const uint8_t *n)
 	return s;
 }
 
-static void utf16_to_utf8(const uint16_t *u, size_t n, char *out, size_t len)
-{
-	size_t i, o = 0;
-
-	for (i = 0; i < n && u[i]; i++) {
-		uint32_t c = u[i];
-
-		if (c >= 0xD800 && c <= 0xDFFF)
-			c = '?';	/* surrogates: not needed for boot paths */
-		if (c < 0x80) {
-			if (o + 1 >= len)
-				break;
-			out[o++] = (char)c;
-		} else if (c < 0x800) {
-			if (o + 2 >= len)
-				break;
-			out[o++] = (char)(0xC0 | (c >> 6));
-			out[o++] = (char)(0x80 | (c & 0x3F));
-		} else {
-			if (o + 3 >= len)
-				break;
-			out[o++] = (char)(0xE0 | (c >> 12));
-			out[o++] = (char)(0x80 | ((c >> 6) & 0x3F));
-			out[o++] = (char)(0x80 | (c & 0x3F));
-		}
-	}
-	out[o] = 0;
-}
-
 static void short_name(const uint8_t *d, char *out)
 {
 	int i, o = 0, e;
@@ -524,7 +496,9 @@ static int dir_entry(struct dir_ctx *dc, const uint8_t *d, int *ret)
 		for (i = 0; i < dc->lfn_nr * 13; i++)
 			if (dc->lfn[i] == 0xFFFF)
 				dc->lfn[i] = 0;
-		utf16_to_utf8(dc->lfn, dc->lfn_nr * 13, e.name, sizeof(e.name));
+		/* lfn holds little-endian units as read (x86 hosts only, as the rest) */
+		bsw_utf16le_to_utf8(dc->lfn, dc->lfn_nr * 13, e.name, sizeof(e.name),
+				    BSW_U16_STOP_NUL);
 	}
 	dc->lfn_nr = 0;
 	if (!e.name[0])

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "formats/common/utf8.h"
 #include "formats/common/bytes.h"
 #include "formats/common/crc.h"
 #include "formats/cont/cont.h"
@@ -287,7 +288,7 @@ static int parse_gpt(const struct bsw_src *src, uint32_t ss,
 				break;
 			memcpy(p->type_guid, e, 16);
 			memcpy(p->part_guid, e + 16, 16);
-			name = bsw_utf16_to_utf8(e + 56, 36);
+			name = bsw_utf16le_dup(e + 56, 36, BSW_U16_STOP_NUL);
 			if (name) {
 				snprintf(p->name, sizeof(p->name), "%s", name);
 				free(name);

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "formats/common/utf8.h"
 #include "formats/common/bytes.h"
 #include "formats/cont/cont.h"
 
@@ -114,7 +115,7 @@ static int read_locators(struct vhd *v, const uint8_t *dh,
 				}
 				s = strndup((char *)buf + skip, dlen - skip);
 			} else {
-				s = bsw_utf16_to_utf8(buf, dlen / 2);
+				s = bsw_utf16le_dup(buf, dlen / 2, BSW_U16_STOP_NUL);
 			}
 			if (!s) {
 				free(buf);
@@ -134,7 +135,7 @@ static int read_locators(struct vhd *v, const uint8_t *dh,
 			le[i] = dh[64 + i + 1];
 			le[i + 1] = dh[64 + i];
 		}
-		s = bsw_utf16_to_utf8(le, 256);
+		s = bsw_utf16le_dup(le, 256, BSW_U16_STOP_NUL);
 		if (!s)
 			return -ENOMEM;
 		if (!s[0]) {

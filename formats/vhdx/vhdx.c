@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "formats/common/utf8.h"
 #include "formats/common/bytes.h"
 #include "formats/common/crc.h"
 #include "formats/cont/cont.h"
@@ -724,8 +725,8 @@ static int vhdx_open(void **h, const struct bsw_src *src,
 
 					if (!bsw_range_ok(ko, kl, l) || !bsw_range_ok(vo, vl, l))
 						continue;
-					key = bsw_utf16_to_utf8(d + ko, kl / 2);
-					val = bsw_utf16_to_utf8(d + vo, vl / 2);
+					key = bsw_utf16le_dup(d + ko, kl / 2, BSW_U16_STOP_NUL);
+					val = bsw_utf16le_dup(d + vo, vl / 2, BSW_U16_STOP_NUL);
 					if (!key || !val) {
 						free(key);
 						free(val);
