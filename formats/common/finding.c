@@ -44,6 +44,7 @@ struct bsw_fx {
 	enum bsw_severity worst;
 	bool stopped;
 	unsigned dropped;	/* over BSW_MAX_FINDINGS */
+	enum bsw_verdict damage; /* the weight of .damage findings (bsw_fx_set_damage) */
 };
 
 const struct bsw_problem_info *bsw_problem_info(enum bsw_problem p)
@@ -85,6 +86,17 @@ char *bsw_fx_push_scope(struct bsw_fx *fx, const char *scope)
 		return NULL;
 	prev = fx->scope;
 	fx->scope = scope ? strdup(scope) : NULL;
+	return prev;
+}
+
+enum bsw_verdict bsw_fx_set_damage(struct bsw_fx *fx, enum bsw_verdict v)
+{
+	enum bsw_verdict prev;
+
+	if (!fx)
+		return BSW_V_NONE;
+	prev = fx->damage;
+	fx->damage = v;
 	return prev;
 }
 
@@ -133,6 +145,17 @@ void bsw_report(struct bsw_fx *fx, enum bsw_problem p, const struct bsw_fctx *c)
 		return;
 	tick = __atomic_add_fetch(&fx_clock, 1, __ATOMIC_RELAXED);
 	fx->counts[p]++;
+	if (c->damage && fx->damage != BSW_V_NONE && !c->verdict) {
+		/* the caller's weight for a damaged object of this scope */
+		struct bsw_fctx w = *c;
+
+		w.verdict = fx->damage;
+		w.severity_override = BSW_SEV_ERROR;
+		w.damage = false;
+		fx->counts[p]--;
+		bsw_report(fx, p, &w);
+		return;
+	}
 	sev = pi->severity;
 	if (c->verdict && c->severity_override)
 		sev = c->severity_override;

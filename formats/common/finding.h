@@ -66,6 +66,8 @@ struct bsw_fctx {
 	enum bsw_severity severity_override; /* used when verdict is set and this is non-zero */
 	uint64_t tick;		/* 0: now; a finding copied from another
 				   collector keeps its original tick */
+	bool damage;		/* the object being parsed is damaged: its
+				   weight is the caller's (bsw_fx_set_damage) */
 };
 
 /* One recorded finding (owned by its collector). */
@@ -95,6 +97,16 @@ void bsw_fx_destroy(struct bsw_fx *fx);
  */
 char *bsw_fx_push_scope(struct bsw_fx *fx, const char *scope);
 void bsw_fx_restore_scope(struct bsw_fx *fx, char *prev);
+
+/*
+ * The weight of "damaged object" findings (bsw_fctx.damage) that follow:
+ * a parser says that a structure is damaged, the check that asked for it
+ * says what that means (a damaged SYSTEM hive is unbootable, a damaged
+ * COMPONENTS hive a rollback).  v = BSW_V_NONE: such findings keep their
+ * row's verdict and severity; otherwise they get v and ERROR.  Returns
+ * the previous weight, to restore.
+ */
+enum bsw_verdict bsw_fx_set_damage(struct bsw_fx *fx, enum bsw_verdict v);
 
 /* Record a finding.  fx may be NULL.  Thread: the collector's owner only. */
 void bsw_report(struct bsw_fx *fx, enum bsw_problem p, const struct bsw_fctx *c);
