@@ -89,6 +89,42 @@ char *bsw_fx_push_scope(struct bsw_fx *fx, const char *scope)
 	return prev;
 }
 
+void bsw_fx_merge(struct bsw_fx *dst, const struct bsw_fx *src)
+{
+	unsigned copied[BSW_PROBLEM_COUNT] = { 0 };
+	size_t i;
+
+	if (!dst || !src)
+		return;
+	for (i = 0; i < src->nr; i++) {
+		const struct bsw_finding *f = &src->v[i];
+		struct bsw_fctx c = {
+			.off = f->off, .lba = f->lba, .rec = f->rec,
+			.cell = f->cell, .n = f->n, .n2 = f->n2,
+			.str = f->str, .str2 = f->str2, .verdict = f->verdict,
+			.severity_override = f->severity,
+			.tick = f->tick,	/* before or after an I/O error */
+		};
+		char *prev;
+
+		if (f->problem == PR_0_SUPPRESSED || f->problem == PR_0_FINDINGS_CAPPED)
+			continue;
+		prev = bsw_fx_push_scope(dst, f->scope);
+		bsw_report(dst, f->problem, &c);
+		bsw_fx_restore_scope(dst, prev);
+		copied[f->problem]++;
+	}
+	/* what src counted but did not keep: its suppressed and capped ones */
+	for (i = 0; i < BSW_PROBLEM_COUNT; i++)
+		if (src->counts[i] > copied[i])
+			dst->counts[i] += src->counts[i] - copied[i];
+	dst->dropped += src->dropped;
+	if (src->worst > dst->worst)
+		dst->worst = src->worst;
+	if (src->stopped)
+		dst->stopped = true;
+}
+
 enum bsw_verdict bsw_fx_set_damage(struct bsw_fx *fx, enum bsw_verdict v)
 {
 	enum bsw_verdict prev;
@@ -117,10 +153,9 @@ static char *dup_opt(const char *s)
 
 static struct bsw_finding *fx_append(struct bsw_fx *fx)
 {
-	if (fx->nr >= BSW_MAX_FINDINGS) {
-		fx->dropped++;
+	/* room is kept for the notices of bsw_fx_finish() */
+	if (fx->nr >= BSW_MAX_FINDINGS + BSW_PROBLEM_COUNT + 1)
 		return NULL;
-	}
 	if (fx->nr == fx->alloc) {
 		size_t n = fx->alloc ? fx->alloc * 2 : 16;
 		struct bsw_finding *v = realloc(fx->v, n * sizeof(*v));
@@ -165,6 +200,10 @@ void bsw_report(struct bsw_fx *fx, enum bsw_problem p, const struct bsw_fctx *c)
 		fx->stopped = true;
 	if (pi->max_count && fx->counts[p] > pi->max_count)
 		return;
+	if (fx->nr >= BSW_MAX_FINDINGS) {
+		fx->dropped++;
+		return;
+	}
 	f = fx_append(fx);
 	if (!f)
 		return;
@@ -301,6 +340,17 @@ void bsw_fx_finish(struct bsw_fx *fx)
 		f->n = fx->counts[p] - pi->max_count;
 		f->str = strdup(pi->name);
 		f->seq = fx->seq++;
+	}
+	if (fx->dropped) {
+		struct bsw_finding *f = fx_append(fx);
+
+		if (f) {
+			f->problem = PR_0_FINDINGS_CAPPED;
+			f->severity = BSW_SEV_INFO;
+			f->n = fx->dropped;
+			f->n2 = BSW_MAX_FINDINGS;
+			f->seq = fx->seq++;
+		}
 	}
 	if (fx->nr)
 		qsort(fx->v, fx->nr, sizeof(fx->v[0]), finding_cmp);

@@ -114,6 +114,13 @@ void bsw_report(struct bsw_fx *fx, enum bsw_problem p, const struct bsw_fctx *c)
 #define BSW_REPORT(fx, p, ...) \
 	bsw_report((fx), (p), &(struct bsw_fctx){ __VA_ARGS__ })
 
+/*
+ * Add src's findings (not finished) to dst, with their scopes and ticks,
+ * and src's counts of the findings it suppressed or could not keep, so
+ * that dst's "suppressed" notices count them too.
+ */
+void bsw_fx_merge(struct bsw_fx *dst, const struct bsw_fx *src);
+
 size_t bsw_fx_count(const struct bsw_fx *fx);
 const struct bsw_finding *bsw_fx_get(const struct bsw_fx *fx, size_t i);
 /* How many findings of problem p were reported (suppressed ones included). */

@@ -247,30 +247,6 @@ static bool hive_usable(struct bsw_hive *h)
 		bsw_hive_state(h) == BSW_HIVE_RECOVERED);
 }
 
-/* Findings of a probe collector copied into the disk's collector. */
-static void copy_findings(struct bsw_fx *dst, const struct bsw_fx *src)
-{
-	size_t i, n = bsw_fx_count(src);
-
-	for (i = 0; i < n; i++) {
-		const struct bsw_finding *f = bsw_fx_get(src, i);
-		struct bsw_fctx c = {
-			.off = f->off, .lba = f->lba, .rec = f->rec,
-			.cell = f->cell, .n = f->n, .n2 = f->n2,
-			.str = f->str, .str2 = f->str2, .verdict = f->verdict,
-			.severity_override = f->severity,
-			.tick = f->tick,	/* before or after an I/O error */
-		};
-		char *prev;
-
-		if (f->problem == PR_0_SUPPRESSED)
-			continue;
-		prev = bsw_fx_push_scope(dst, f->scope);
-		bsw_report(dst, f->problem, &c);
-		bsw_fx_restore_scope(dst, prev);
-	}
-}
-
 static const uint8_t gpt_basic_data[16] = {
 	0xA2, 0xA0, 0xD0, 0xEB, 0xE5, 0xB9, 0x33, 0x44,
 	0x87, 0xC0, 0x68, 0xB6, 0xB7, 0x26, 0x99, 0xC7 };
@@ -405,7 +381,7 @@ static void find_windows(struct bsw_tctx *t, struct bsw_src *wsrc,
 			/* keep what was found before the error (the ticks
 			 * sort it out); no second opinion: libntfs-3g would
 			 * read the same failing bytes */
-			copy_findings(t->fx, pfx);
+			bsw_fx_merge(t->fx, pfx);
 			bsw_fx_destroy(pfx);
 			if (v)
 				bsw_ntfs_close(v);
@@ -418,7 +394,7 @@ static void find_windows(struct bsw_tctx *t, struct bsw_src *wsrc,
 			second_opinion(t, p, wsrc, pfx);
 			t->v = v;
 			t->wp = p;
-			copy_findings(t->fx, pfx);
+			bsw_fx_merge(t->fx, pfx);
 			bsw_fx_destroy(pfx);
 			return;
 		}
@@ -710,7 +686,7 @@ static void disk_checks(struct bsw_tctx *t, struct timings *tm)
 			return;
 		}
 		if (broken) {
-			copy_findings(t->fx, broken);
+			bsw_fx_merge(t->fx, broken);
 			bsw_fx_destroy(broken);
 			return;
 		}

@@ -23,7 +23,7 @@ for m in re.finditer(r'^# \d+ "([^"]+)"[^\n]*$|@@ROW@@(.*?)@@END@@|@@CODE@@(.*?)
         continue
     f = [x.strip() for x in m.group(2).split("@@")]
     lit = lambda s: "".join(ast.literal_eval(x) for x in re.findall(r'"(?:[^"\\]|\\.)*"', s))
-    src = re.sub(r"^.*?(scanner/problems)", r"\1", cur)
+    src = re.sub(r"^.*?(formats/common/problems|scanner/problems)", r"\1", cur)
     rows.append((lit(f[0]), int(lit(f[2]), 16), lit(f[1]), {"warn": "warning"}.get(lit(f[3]).lower(), lit(f[3]).lower()),
                  lit(f[4]).lower(), lit(f[5]), lit(f[7]), src))
 rows.sort()
