@@ -16,6 +16,7 @@
 #include "formats/common/bytes.h"
 #include "formats/ntfs/ntfs.h"
 #include "formats/ntfs/ntfs_internal.h"
+#include "scanner/checks/bootfiles.h"
 #include "scanner/disk.h"
 #include "scanner/report.h"
 
@@ -95,6 +96,8 @@ int main(int argc, char **argv)
 		return 8;
 	}
 	o.run_checks = checks;
+	o.critical = bsw_boot_files;
+	o.nr_critical = bsw_nr_boot_files;
 	for (i = 0; i < bsw_disk_nr_parts(d); i++) {
 		const struct bsw_part *p = bsw_disk_part(d, i);
 

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "formats/ntfs/ntfs.h"
+#include "scanner/checks/bootfiles.h"
 #include "scanner/cmds.h"
 #include "scanner/disk.h"
 #include "scanner/report.h"
@@ -111,7 +112,8 @@ static int pick_quietly(struct vol *x, const unsigned *cand, unsigned nc)
 static int vol_open(struct vol *x, const char *image, unsigned want,
 		    struct bsw_fx *fx, bool checks)
 {
-	struct bsw_ntfs_opts o = { .run_checks = checks };
+	struct bsw_ntfs_opts o = { .run_checks = checks, .critical = bsw_boot_files,
+				   .nr_critical = bsw_nr_boot_files };
 	struct bsw_ntfs_opts q = { 0 };
 	struct bsw_disk_ioerr ioe;
 	unsigned i, n, typed[64], untyped[64], nt = 0, nu = 0;

@@ -27,6 +27,17 @@ struct bsw_ntfs_opts {
 	 * that is parsed up to what fits, with the NTFS-META cap finding.
 	 */
 	uint64_t mem_cap;
+	/*
+	 * The files the volume cannot lose, as absolute paths
+	 * ("\Windows\System32\ntoskrnl.exe"): the caller's policy (the
+	 * scanner passes the Windows boot files).  Damage to one of them, to a
+	 * directory on the way to one, or to records 0-15 is critical; the
+	 * index ($I30) of each of those directories must name their critical
+	 * children.  NULL/0: only records 0-15 are critical and no index is
+	 * checked.  Read during bsw_ntfs_open() only.
+	 */
+	const char *const *critical;
+	unsigned nr_critical;
 };
 
 /* Per-record flags in bsw_ntfs_stat.rflags */
@@ -103,9 +114,11 @@ int bsw_ntfs_readdir(struct bsw_ntfs *v, uint64_t dir, bsw_ntfs_child_fn fn,
 
 /*
  * Read [off, off+len) of the unnamed $DATA of rec (stream NULL) or of the
- * named stream, decompressing LZNT1 and, where supported, WOF.  Returns bytes
- * read (short at end of file) or -errno; -EOPNOTSUPP for a format not yet
- * decoded (reported as a finding by the checks).
+ * named stream, decompressing LZNT1 and WOF (XPRESS4K/8K/16K, LZX): the
+ * bytes are the file's plain contents, as bsw_ntfs_stat()'s size counts
+ * them.  Returns bytes read (short at end of file) or -errno; -EOPNOTSUPP
+ * only for a format not decoded (EFS encryption, an unknown WOF provider or
+ * algorithm, compression units over 16 MiB), which the checks report.
  */
 int64_t bsw_ntfs_read(struct bsw_ntfs *v, uint64_t rec, const char *stream,
 		      void *buf, size_t len, uint64_t off);

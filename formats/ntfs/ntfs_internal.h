@@ -1,9 +1,11 @@
 /*
- * Private declarations of bootsweep's NTFS reader: the pure parsers
- * (ntfs_parse.c, ntfs_lznt1.c), the volume handle shared by the passes
- * (ntfs.c pass 0/1 and the API, ntfs_check.c pass 2), and the caps.
- * On-disk layouts follow ../shared/docs/WINDOWS-EVIDENCE.md section 1 and
- * the libfsntfs "NTFS" format notes.
+ * Private declarations of bootsweep's NTFS reader, shared by its files:
+ * the caps, the decoded on-disk structures and the pure parsers
+ * (ntfs_parse.c, ntfs_lznt1.c), the volume handle, the pass table and the
+ * passes (one file each, listed at the table in ntfs.c), the reading of
+ * file data (ntfs_read.c, ntfs_lznt1.c, ntfs_wof.c) and the namespace
+ * (ntfs_names.c).  On-disk layouts follow ../shared/docs/WINDOWS-EVIDENCE.md
+ * section 1 and the libfsntfs "NTFS" format notes.
  */
 #ifndef BSW_NTFS_INTERNAL_H
 #define BSW_NTFS_INTERNAL_H
@@ -43,6 +45,8 @@
 #define NTFS_MAGIC_INDX		0x58444E49u	/* "INDX" */
 #define NTFS_MAGIC_RSTR		0x52545352u	/* "RSTR" */
 #define NTFS_MAGIC_CHKD		0x444B4843u	/* "CHKD" */
+
+#define NTFS_ROOT_REC		5	/* the root directory */
 
 #define NTFS_MREF_REC(r)	((r) & 0xFFFFFFFFFFFFull)
 #define NTFS_MREF_SEQ(r)	((uint16_t)((r) >> 48))
@@ -89,10 +93,10 @@ struct bsw_ntfs_run {
 	uint64_t vcn, lcn, len;		/* lcn NTFS_LCN_HOLE: sparse */
 };
 
-/* A growable runlist. */
+/* A growable runlist (bsw_vec_reserve, at most BSW_NTFS_MAX_RUNS runs). */
 struct bsw_ntfs_runs {
 	struct bsw_ntfs_run *r;
-	unsigned nr, cap;
+	size_t nr, alloc;
 };
 
 /* $LogFile restart page + area (1.5). */
@@ -137,12 +141,10 @@ int64_t bsw_ntfs_lznt1(const uint8_t *in, size_t inlen, uint8_t *out,
 int64_t bsw_ntfs_xpress_huff(const uint8_t *in, size_t inlen, uint8_t *out,
 			     size_t outlen);
 
-size_t bsw_ntfs_utf16_to_utf8(const uint16_t *s, size_t n, char *out,
-			      size_t outlen);
 uint16_t bsw_ntfs_fold_builtin(uint16_t c);
 
 
-/* ---- the volume handle, shared by ntfs.c and ntfs_check.c ---- */
+/* ---- the volume handle, shared by the passes and the read API ---- */
 
 #define NTFS_RS_HASDATA	0x8000	/* internal rflags bit: unnamed $DATA vcn 0 seen */
 
@@ -159,19 +161,19 @@ struct ntfs_rsum {
 
 struct ntfs_name {
 	uint64_t rec, parent;	/* 48-bit record numbers */
-	uint32_t off;		/* UTF-16 units into v->pool */
+	uint32_t off;		/* UTF-16LE units into v->pool */
 	uint16_t pseq;
 	uint8_t len, ns;
 };
 
-/* A record-level problem seen in pass 1, reported once paths are known. */
+/* A record-level problem seen by the records pass, reported once paths are known. */
 struct ntfs_issue {
 	uint64_t rec;
 	const char *why;	/* NULL: torn */
 	unsigned stride;
 };
 
-/* One attribute stream, loaded for reading (ntfs.c). */
+/* One attribute stream, loaded for reading (ntfs_read.c). */
 struct ntfs_stream {
 	uint64_t rec;
 	uint32_t type;
@@ -183,7 +185,7 @@ struct ntfs_stream {
 	uint64_t size, alloc, init;
 	uint16_t aflags;
 	uint8_t cu_shift;
-	/* last decompressed compression unit */
+	/* last decompressed compression unit (ntfs_lznt1.c) */
 	uint8_t *cu_buf;
 	uint64_t cu_index;
 	bool cu_valid;
@@ -193,10 +195,13 @@ struct bsw_ntfs {
 	const struct bsw_src *src;
 	struct bsw_fx *fx;
 	struct bsw_ntfs_opts o;
-	struct bsw_ntfs_boot bs;
 	uint64_t bytes_read;
+
+	/* boot pass (ntfs_boot.c) */
+	struct bsw_ntfs_boot bs;
 	bool backup_boot;		/* the backup boot sector was used */
 
+	/* records pass (ntfs_records.c) */
 	struct bsw_ntfs_runs mft_runs;
 	uint64_t mft_size;		/* $MFT data size */
 	uint64_t nr_recs;
@@ -206,28 +211,31 @@ struct bsw_ntfs {
 	uint8_t *mirr_raw;		/* raw mirror records 0-3 (no fixup) */
 	unsigned head_bad;		/* first bad record among 0-3 */
 	const char *head_why;
-
 	struct ntfs_name *names;
-	size_t nr_names, cap_names;
-	uint16_t *pool;
-	size_t pool_len, pool_cap;
-	uint16_t *upool;		/* pool folded through $UpCase */
-	uint32_t *kids;			/* name indexes sorted by (parent, name) */
-	size_t nr_kids;
-	uint16_t *upcase;		/* 65536 entries */
-	bool upcase_builtin;
-
+	size_t nr_names, alloc_names, max_names;
+	uint16_t *pool;			/* UTF-16LE units of every name, as on disk */
+	size_t pool_len, alloc_pool, max_pool;
 	struct ntfs_issue *issues;
-	size_t nr_issues, cap_issues;
-
+	size_t nr_issues, alloc_issues;
 	uint8_t *cbmap;			/* clusters claimed by in-use records */
 	uint64_t cbmap_clusters;
 	uint64_t cbmap_marked;		/* clusters marked so far (budget) */
 	struct { uint64_t rec, lcn, len; } xlink[64];
 	unsigned nr_xlink;
 
-	struct ntfs_stream cache;
+	/* names pass (ntfs_names.c) */
+	uint16_t *upool;		/* pool folded through $UpCase (host order) */
+	uint32_t *kids;			/* name indexes sorted by (parent, name) */
+	size_t nr_kids;
+	uint16_t *upcase;		/* 65536 entries */
+	bool upcase_builtin;
+	/* the critical records (opts.critical resolved), sorted; built on first use */
+	uint64_t *crit;
+	size_t nr_crit, alloc_crit;
+	bool crit_ready;
 
+	/* reading (ntfs_read.c, ntfs_wof.c) */
+	struct ntfs_stream cache;
 	/* the last WOF-compressed file read (bsw_ntfs_read) */
 	struct {
 		uint64_t rec;
@@ -241,8 +249,51 @@ struct bsw_ntfs {
 	} wof;
 };
 
-/* ntfs.c helpers used by the checks */
+/*
+ * ---- the passes ----
+ *
+ * bsw_ntfs_open() runs the rows of bsw_ntfs_passes[] (ntfs.c) in order.
+ * A pass reads what earlier passes collected in the handle and adds its
+ * own; it reports findings to v->fx.  It returns 0, or -errno when the
+ * volume cannot be used at all (then it has reported why).  Rows flagged
+ * NTFS_PASS_CHECK run only with opts.run_checks and come after the passes
+ * that make the volume readable.  Each pass file opens with the tests it
+ * applies and the data it collects.
+ */
+#define NTFS_PASS_CHECK	0x1	/* a check: only with opts.run_checks */
+
+struct bsw_ntfs_pass {
+	const char *name;
+	int (*run)(struct bsw_ntfs *v);
+	unsigned flags;
+};
+
+/* NULL-terminated, in the order they run. */
+extern const struct bsw_ntfs_pass bsw_ntfs_passes[];
+
+int bsw_ntfs_pass_boot(struct bsw_ntfs *v);	/* ntfs_boot.c */
+int bsw_ntfs_pass_records(struct bsw_ntfs *v);	/* ntfs_records.c */
+int bsw_ntfs_pass_names(struct bsw_ntfs *v);	/* ntfs_names.c */
+int bsw_ntfs_pass_damage(struct bsw_ntfs *v);	/* ntfs_damage.c */
+int bsw_ntfs_pass_attrlist(struct bsw_ntfs *v);	/* ntfs_attrlist.c */
+int bsw_ntfs_pass_paths(struct bsw_ntfs *v);	/* ntfs_paths.c */
+int bsw_ntfs_pass_mftmirr(struct bsw_ntfs *v);	/* ntfs_mftmirr.c */
+int bsw_ntfs_pass_volume(struct bsw_ntfs *v);	/* ntfs_volume.c */
+int bsw_ntfs_pass_logfile(struct bsw_ntfs *v);	/* ntfs_logfile.c */
+int bsw_ntfs_pass_hiberfil(struct bsw_ntfs *v);	/* ntfs_hiberfil.c */
+int bsw_ntfs_pass_bitmap(struct bsw_ntfs *v);	/* ntfs_bitmap.c */
+int bsw_ntfs_pass_sysfiles(struct bsw_ntfs *v);	/* ntfs_sysfiles.c */
+int bsw_ntfs_pass_i30(struct bsw_ntfs *v);	/* ntfs_i30.c */
+
+/* ---- reading (ntfs_read.c): volume bytes, records, attribute streams ---- */
+
 int bsw_ntfs_vol_read(struct bsw_ntfs *v, void *buf, size_t len, uint64_t off);
+/* Index of the run holding vcn, or -1 (runs sorted by vcn). */
+long bsw_ntfs_run_find(const struct bsw_ntfs_runs *rl, uint64_t vcn);
+void bsw_ntfs_runs_sort(struct bsw_ntfs_runs *rl);
+/* [off, off+len) of a non-resident stream; holes and unmapped ranges read as zeros. */
+int bsw_ntfs_runs_read(struct bsw_ntfs *v, const struct bsw_ntfs_runs *rl,
+		       uint8_t *buf, size_t len, uint64_t off);
 int bsw_ntfs_read_rec(struct bsw_ntfs *v, uint64_t rec, uint8_t *buf,
 		      unsigned *torn_stride);
 int bsw_ntfs_load_stream(struct bsw_ntfs *v, uint64_t rec, uint32_t type,
@@ -250,16 +301,38 @@ int bsw_ntfs_load_stream(struct bsw_ntfs *v, uint64_t rec, uint32_t type,
 void bsw_ntfs_stream_free(struct ntfs_stream *fs);
 int64_t bsw_ntfs_stream_pread(struct bsw_ntfs *v, struct ntfs_stream *fs,
 			      void *buf, size_t len, uint64_t off);
-bool bsw_ntfs_is_boot_file(struct bsw_ntfs *v, uint64_t rec);
+
+/* ---- compression (ntfs_lznt1.c, ntfs_wof.c) ---- */
+
+/* Decompress compression unit u of an LZNT1 stream into fs->cu_buf. */
+int bsw_ntfs_load_cu(struct bsw_ntfs *v, struct ntfs_stream *fs, uint64_t u);
+/* Plain bytes of the WOF-compressed file rec (its unnamed data). */
+int64_t bsw_ntfs_wof_read(struct bsw_ntfs *v, uint64_t rec, uint8_t *buf,
+			  size_t len, uint64_t off);
+void bsw_ntfs_wof_free(struct bsw_ntfs *v);
+
+/* ---- the namespace (ntfs_names.c) ---- */
+
+/* Names of records 0-11 (the system files), "\" for the root; NULL past them. */
+const char *bsw_ntfs_sysfile_name(uint64_t rec);
+/* The name used for paths: the first non-DOS name, else the first; NULL if none. */
+const struct ntfs_name *bsw_ntfs_main_name(const struct bsw_ntfs *v, uint64_t rec);
 const char *bsw_ntfs_rec_label(struct bsw_ntfs *v, uint64_t rec, char *buf,
 			       size_t len);
 int bsw_ntfs_find_child(struct bsw_ntfs *v, uint64_t dir, const uint16_t *name,
 			size_t len, uint64_t *rec);
-
-unsigned bsw_ntfs_nr_boot_files(void);
-const char *bsw_ntfs_boot_file(unsigned i);
-
-/* ntfs_check.c: pass 2 */
-void bsw_ntfs_pass2(struct bsw_ntfs *v);
+/*
+ * True when damage to rec is critical: records 0-15, a file named by
+ * opts.critical, or a directory on the way to one.
+ */
+bool bsw_ntfs_is_critical(struct bsw_ntfs *v, uint64_t rec);
+/*
+ * Call fn for each directory on the way to the critical files: "\" first,
+ * then each prefix of a critical path that ends before a '\', in the order
+ * the list first reaches it, each once ("\Windows", "\Windows\System32",
+ * ...).  Stops when fn returns non-zero and returns that value.
+ */
+int bsw_ntfs_crit_dirs(const struct bsw_ntfs *v,
+		       int (*fn)(void *arg, const char *dir), void *arg);
 
 #endif /* BSW_NTFS_INTERNAL_H */

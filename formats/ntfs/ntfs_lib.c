@@ -30,6 +30,7 @@
 #include <ntfs-3g/unistr.h>
 #include <ntfs-3g/volume.h>
 
+#include "formats/common/vec.h"
 #include "formats/ntfs/ntfs_lib.h"
 
 #define BSW_NTFS3G_CHUNK	(1u << 20)	/* read/hash granule */
@@ -503,7 +504,7 @@ struct n3_dent {
 
 struct n3_dir {
 	struct n3_dent *e;
-	size_t n, cap;
+	size_t n, alloc;
 	uint64_t self;
 	int err;
 };
@@ -528,17 +529,12 @@ static int n3_filldir(void *arg, const ntfschar *name, const int name_len,
 		free(s);
 		return 0;
 	}
-	if (d->n == d->cap) {
-		size_t nc = d->cap ? d->cap * 2 : 64;
-		struct n3_dent *ne = realloc(d->e, nc * sizeof(*ne));
-
-		if (!ne) {
-			free(s);
-			d->err = -ENOMEM;
-			return -1;
-		}
-		d->e = ne;
-		d->cap = nc;
+	/* below the cap (checked above), so a failure is ENOMEM */
+	if (bsw_vec_reserve(&d->e, &d->alloc, d->n + 1, sizeof(*d->e),
+			    BSW_NTFS3G_DIR_MAX)) {
+		free(s);
+		d->err = -ENOMEM;
+		return -1;
 	}
 	d->e[d->n].name = s;
 	d->e[d->n].rec = rec;

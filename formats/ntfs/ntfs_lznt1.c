@@ -1,9 +1,13 @@
 /*
- * Decompressors for NTFS file data: LZNT1 (compressed attributes,
- * MS-XCA section 2.5) and, for WOF/CompactOS, XPRESS Huffman (MS-XCA 2.1).
- * Written from the MS-XCA descriptions; pure, bounded by in/out lengths.
+ * Compression, LZNT1 half: the decompressors for NTFS file data - LZNT1
+ * (compressed attributes, MS-XCA section 2.5) and XPRESS Huffman (MS-XCA
+ * 2.1, WOF/CompactOS chunks) - written from the MS-XCA descriptions, pure
+ * and bounded by in/out lengths; then the reading of one compression unit
+ * of a volume's compressed stream (bsw_ntfs_load_cu, for ntfs_read.c).
+ * WOF files are read in ntfs_wof.c.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "formats/common/bytes.h"
@@ -198,4 +202,58 @@ int64_t bsw_ntfs_xpress_huff(const uint8_t *in, size_t inlen, uint8_t *out,
 	}
 #undef RD16
 	return (int64_t)op;
+}
+
+/* ---- compression units of a volume's LZNT1 stream ---- */
+
+/*
+ * Compression unit u of an LZNT1-compressed stream into fs->cu_buf (the
+ * last one stays cached): a unit with every cluster allocated is stored
+ * plain, one with none is a hole (zeros), otherwise its allocated clusters
+ * hold LZNT1 chunks and the rest of the unit is sparse (1.6, libfsntfs
+ * "compression").  0, -ENOMEM, or -EIO (read error, data not LZNT1).
+ */
+int bsw_ntfs_load_cu(struct bsw_ntfs *v, struct ntfs_stream *fs, uint64_t u)
+{
+	uint64_t cpu = 1ull << fs->cu_shift, vcn0 = u * cpu, alloc = 0, k;
+	size_t cus = (size_t)(cpu * v->bs.cluster);
+	uint8_t *tmp;
+	int64_t n;
+	int ret;
+
+	if (fs->cu_valid && fs->cu_index == u)
+		return 0;
+	if (!fs->cu_buf && !(fs->cu_buf = malloc(cus)))
+		return -ENOMEM;
+	/* count allocated clusters of the unit */
+	for (k = 0; k < cpu; k++) {
+		long i = bsw_ntfs_run_find(&fs->runs, vcn0 + k);
+
+		if (i >= 0 && fs->runs.r[i].lcn != NTFS_LCN_HOLE)
+			alloc++;
+	}
+	if (alloc == cpu || alloc == 0) {
+		ret = bsw_ntfs_runs_read(v, &fs->runs, fs->cu_buf, cus, vcn0 * v->bs.cluster);
+		if (ret)
+			return ret;
+	} else {
+		size_t clen = (size_t)(alloc * v->bs.cluster);
+
+		tmp = malloc(clen);
+		if (!tmp)
+			return -ENOMEM;
+		ret = bsw_ntfs_runs_read(v, &fs->runs, tmp, clen, vcn0 * v->bs.cluster);
+		if (ret) {
+			free(tmp);
+			return ret;
+		}
+		n = bsw_ntfs_lznt1(tmp, clen, fs->cu_buf, cus);
+		free(tmp);
+		if (n < 0)
+			return -EIO;
+		memset(fs->cu_buf + n, 0, cus - (size_t)n);
+	}
+	fs->cu_index = u;
+	fs->cu_valid = true;
+	return 0;
 }

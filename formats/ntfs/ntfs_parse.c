@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "formats/common/bytes.h"
+#include "formats/common/vec.h"
 #include "formats/ntfs/ntfs_internal.h"
 
 #define FAIL(msg) do { if (why) *why = (msg); return -EINVAL; } while (0)
@@ -222,18 +223,11 @@ int bsw_ntfs_attr_next(const uint8_t *r, uint32_t used, uint32_t *pos,
 int bsw_ntfs_runs_add(struct bsw_ntfs_runs *rl, uint64_t vcn, uint64_t lcn,
 		      uint64_t len)
 {
-	if (rl->nr == rl->cap) {
-		unsigned cap = rl->cap ? rl->cap * 2 : 16;
-		struct bsw_ntfs_run *n;
+	int ret = bsw_vec_reserve(&rl->r, &rl->alloc, rl->nr + 1, sizeof(*rl->r),
+				  BSW_NTFS_MAX_RUNS);
 
-		if (rl->cap >= BSW_NTFS_MAX_RUNS)
-			return -E2BIG;
-		n = realloc(rl->r, (size_t)cap * sizeof(*n));
-		if (!n)
-			return -ENOMEM;
-		rl->r = n;
-		rl->cap = cap;
-	}
+	if (ret)
+		return ret;
 	rl->r[rl->nr++] = (struct bsw_ntfs_run){ vcn, lcn, len };
 	return 0;
 }
@@ -449,53 +443,6 @@ int bsw_ntfs_parse_indx(uint8_t *p, size_t len, bsw_ntfs_ie_fn fn, void *arg,
 	if (ret > 0)
 		FAIL("INDX block torn (update sequence mismatch)");
 	return bsw_ntfs_parse_index_header(p + 0x18, len - 0x18, fn, arg, why);
-}
-
-size_t bsw_ntfs_utf16_to_utf8(const uint16_t *s, size_t n, char *out,
-			      size_t outlen)
-{
-	size_t i, o = 0;
-
-	if (!outlen)
-		return 0;
-	for (i = 0; i < n; i++) {
-		uint32_t c = s[i];
-		char tmp[4];
-		size_t k;
-
-		if (c >= 0xD800 && c <= 0xDBFF && i + 1 < n &&
-		    s[i + 1] >= 0xDC00 && s[i + 1] <= 0xDFFF) {
-			c = 0x10000 + ((c - 0xD800) << 10) + (s[i + 1] - 0xDC00);
-			i++;
-		} else if (c >= 0xD800 && c <= 0xDFFF) {
-			c = 0xFFFD;
-		}
-		if (c < 0x80) {
-			tmp[0] = (char)c;
-			k = 1;
-		} else if (c < 0x800) {
-			tmp[0] = (char)(0xC0 | (c >> 6));
-			tmp[1] = (char)(0x80 | (c & 0x3F));
-			k = 2;
-		} else if (c < 0x10000) {
-			tmp[0] = (char)(0xE0 | (c >> 12));
-			tmp[1] = (char)(0x80 | ((c >> 6) & 0x3F));
-			tmp[2] = (char)(0x80 | (c & 0x3F));
-			k = 3;
-		} else {
-			tmp[0] = (char)(0xF0 | (c >> 18));
-			tmp[1] = (char)(0x80 | ((c >> 12) & 0x3F));
-			tmp[2] = (char)(0x80 | ((c >> 6) & 0x3F));
-			tmp[3] = (char)(0x80 | (c & 0x3F));
-			k = 4;
-		}
-		if (o + k >= outlen)
-			break;
-		memcpy(out + o, tmp, k);
-		o += k;
-	}
-	out[o] = 0;
-	return o;
 }
 
 /* Fallback case folding when $UpCase is unusable: ASCII and Latin-1. */

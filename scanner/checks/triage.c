@@ -18,6 +18,7 @@
 #include "formats/common/bytes.h"
 #include "formats/ntfs/ntfs_lib.h"
 #include "formats/part/part.h"
+#include "scanner/checks/bootfiles.h"
 #include "scanner/checks/triage.h"
 #include "scanner/cmds.h"
 #include "scanner/report.h"
@@ -363,7 +364,8 @@ static void find_windows(struct bsw_tctx *t, struct bsw_src *wsrc,
 	*broken = NULL;
 	for (i = 0; i < n && !t->v; i++) {
 		const struct bsw_part *p = bsw_disk_part(t->d, i);
-		struct bsw_ntfs_opts no = { .run_checks = true, .mem_cap = t->o->mem_cap };
+		struct bsw_ntfs_opts no = { .run_checks = true, .mem_cap = t->o->mem_cap,
+					    .critical = bsw_boot_files, .nr_critical = bsw_nr_boot_files };
 		struct bsw_fx *pfx = NULL;
 		struct bsw_ntfs *v = NULL;
 		char scope[32];

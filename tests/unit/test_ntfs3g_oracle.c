@@ -18,6 +18,7 @@
 
 #include "formats/ntfs/ntfs.h"
 #include "formats/ntfs/ntfs_lib.h"
+#include "scanner/checks/bootfiles.h"
 #include "scanner/disk.h"
 #include "t_helpers.h"
 #include "test_ntfs3g_mkvol.h"
@@ -203,7 +204,8 @@ static double now(void)
 static void compare(const char *name, const struct bsw_src *src)
 {
 	double t0 = now(), t1, t2;
-	struct bsw_ntfs_opts o = { .run_checks = true };
+	struct bsw_ntfs_opts o = { .run_checks = true, .critical = bsw_boot_files,
+				   .nr_critical = bsw_nr_boot_files };
 	struct bsw_fx *bfx = NULL;
 	struct bsw_ntfs3g *gv = NULL;
 	struct cmp c = { .name = name };

@@ -18,6 +18,7 @@
 #include "formats/common/bytes.h"
 #include "formats/ntfs/ntfs.h"
 #include "formats/ntfs/ntfs_lib.h"
+#include "scanner/checks/bootfiles.h"
 #include "scanner/disk.h"
 #include "t_helpers.h"
 #include "test_ntfs3g_mkvol.h"
@@ -193,7 +194,8 @@ static struct bsw_fx *verdict_mem(const char *what, const uint8_t *img,
 /* Does bootsweep's own reader report code on this image? */
 static bool bsw_says(const uint8_t *img, size_t len, const char *code)
 {
-	struct bsw_ntfs_opts o = { .run_checks = true };
+	struct bsw_ntfs_opts o = { .run_checks = true, .critical = bsw_boot_files,
+				   .nr_critical = bsw_nr_boot_files };
 	struct bsw_src src;
 	struct bsw_src_mem mem;
 	struct bsw_fx *fx = NULL;

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "formats/common/bytes.h"
+#include "formats/common/utf8.h"
 #include "formats/ntfs/ntfs_internal.h"
 #include "t_helpers.h"
 
@@ -225,7 +226,7 @@ static void test_runs(void)
 
 	T_CHECK(!bsw_ntfs_parse_runs(good, sizeof(good), 0, 1u << 20, &rl, &why),
 		"good runs: %s", why);
-	T_CHECK(rl.nr == 3, "3 runs (%u)", rl.nr);
+	T_CHECK(rl.nr == 3, "3 runs (%zu)", rl.nr);
 	if (rl.nr == 3) {
 		T_CHECK(rl.r[0].vcn == 0 && rl.r[0].lcn == 0x1000 && rl.r[0].len == 0x100, "run 0");
 		T_CHECK(rl.r[1].vcn == 0x100 && rl.r[1].lcn == NTFS_LCN_HOLE && rl.r[1].len == 0x10,
@@ -443,16 +444,33 @@ static void test_index(void)
 		"no last entry");
 }
 
+/*
+ * NTFS names go through the program's one converter (formats/common/utf8.h)
+ * as the UTF-16LE bytes they are on disk: pairs joined, a lone surrogate
+ * U+FFFD, output bounded and never cut inside a sequence.
+ */
 static void test_utf(void)
 {
-	const uint16_t s[] = { 'W', 0xE9, 0x20AC, 0xD83D, 0xDE00, 0xD800 };
-	char out[32];
+	static const uint8_t s[] = {
+		'W', 0, 0xE9, 0, 0xAC, 0x20,	/* W, e-acute, euro */
+		0x3D, 0xD8, 0x00, 0xDE,		/* U+1F600 as a pair */
+		0x00, 0xD8,			/* a lone high surrogate */
+	};
+	uint8_t odd[sizeof(s) + 1];
+	char out[32], out2[32];
+	size_t n;
 
-	bsw_ntfs_utf16_to_utf8(s, 6, out, sizeof(out));
-	T_CHECK(!strcmp(out, "W\xC3\xA9\xE2\x82\xAC\xF0\x9F\x98\x80\xEF\xBF\xBD"),
+	n = bsw_utf16le_to_utf8(s, 6, out, sizeof(out), 0);
+	T_CHECK(n == 13 && !strcmp(out, "W\xC3\xA9\xE2\x82\xAC\xF0\x9F\x98\x80\xEF\xBF\xBD"),
 		"utf-16 to utf-8");
-	bsw_ntfs_utf16_to_utf8(s, 6, out, 4);
-	T_CHECK(strlen(out) < 4, "bounded output");
+	memcpy(odd + 1, s, sizeof(s));
+	n = bsw_utf16le_to_utf8(odd + 1, 6, out2, sizeof(out2), 0);
+	T_CHECK(n == 13 && !strcmp(out, out2), "any alignment");
+	n = bsw_utf16le_to_utf8(s, 6, out, 4, 0);
+	T_CHECK(n == 3 && strlen(out) == 3, "bounded output ends before the euro sign");
+	n = bsw_utf16le_to_utf8(s, 6, out, 8, 0);
+	T_CHECK(n == 6 && !strcmp(out, "W\xC3\xA9\xE2\x82\xAC"),
+		"a pair that does not fit is left out whole");
 	T_CHECK(bsw_ntfs_fold_builtin('q') == 'Q' && bsw_ntfs_fold_builtin(0xE9) == 0xC9 &&
 		bsw_ntfs_fold_builtin(0xF7) == 0xF7, "builtin folding");
 }

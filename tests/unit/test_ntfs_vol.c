@@ -12,6 +12,7 @@
 
 #include "formats/common/bytes.h"
 #include "formats/ntfs/ntfs_internal.h"
+#include "scanner/checks/bootfiles.h"
 #include "t_helpers.h"
 
 /* count the checks too, so that a run that checked nothing shows */
@@ -57,7 +58,8 @@ struct opened {
 
 static void vopen(struct opened *o, uint8_t *data)
 {
-	struct bsw_ntfs_opts opts = { .run_checks = true };
+	struct bsw_ntfs_opts opts = { .run_checks = true, .critical = bsw_boot_files,
+				      .nr_critical = bsw_nr_boot_files };
 
 	bsw_src_mem_init(&o->src, &o->mem, data, img_len);
 	bsw_fx_create(&o->fx);
@@ -700,7 +702,9 @@ static void test_sizes(void)
 
 static void test_cap(void)
 {
-	struct bsw_ntfs_opts opts = { .run_checks = true, .max_records = 100 };
+	struct bsw_ntfs_opts opts = { .run_checks = true, .max_records = 100,
+				      .critical = bsw_boot_files,
+				      .nr_critical = bsw_nr_boot_files };
 	struct bsw_src src;
 	struct bsw_src_mem mem;
 	struct bsw_fx *fx;
@@ -724,7 +728,9 @@ static void test_cap(void)
  */
 static void test_mem_cap(void)
 {
-	struct bsw_ntfs_opts opts = { .run_checks = true, .mem_cap = 40 * 1024 };
+	struct bsw_ntfs_opts opts = { .run_checks = true, .mem_cap = 40 * 1024,
+				      .critical = bsw_boot_files,
+				      .nr_critical = bsw_nr_boot_files };
 	struct bsw_src src;
 	struct bsw_src_mem mem;
 	struct bsw_fx *fx;

@@ -1,0 +1,505 @@
+/*
+ * NTFS names pass: the namespace, built from the $FILE_NAME parent
+ * references the records pass collected; no index B-tree is walked on the
+ * hot path.  Then the lookups on it (paths, names, directory listings) and
+ * which records are critical.
+ *
+ * Tests: $UpCase (record 10) is 131072 bytes, readable and folds ASCII
+ * (NTFS-META upcase; a built-in ASCII/Latin-1 folding is used otherwise).
+ *
+ * Collects: extension records folded into their base records (sizes,
+ * compression, sparse, reparse flags); v->names sorted by record with each
+ * record's first_name/nr_names; v->upcase; v->upool (the name pool folded
+ * through it); v->kids, the index of children sorted by (parent, folded
+ * name) - DOS-only names, self references, and stale parent references
+ * (sequence mismatch) left out.  Lookups are binary searches in v->kids.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "formats/common/bytes.h"
+#include "formats/common/utf8.h"
+#include "formats/common/vec.h"
+#include "formats/ntfs/ntfs_internal.h"
+
+static inline uint16_t up(const struct bsw_ntfs *v, uint16_t c)
+{
+	return v->upcase ? v->upcase[c] : bsw_ntfs_fold_builtin(c);
+}
+
+/* Compare two names already folded through $UpCase (v->upool). */
+static inline int rawcmp(const uint16_t *a, size_t al, const uint16_t *b,
+			 size_t bl)
+{
+	size_t i, n = BSW_MIN(al, bl);
+
+	for (i = 0; i < n; i++)
+		if (a[i] != b[i])
+			return a[i] < b[i] ? -1 : 1;
+	return al < bl ? -1 : al > bl;
+}
+
+
+static int name_rec_cmp(const void *a, const void *b)
+{
+	const struct ntfs_name *x = a, *y = b;
+
+	if (x->rec != y->rec)
+		return x->rec < y->rec ? -1 : 1;
+	return x->off < y->off ? -1 : x->off > y->off;
+}
+
+/* qsort_r comparator: volumes of different images sort in parallel threads */
+static int kid_cmp(const void *a, const void *b, void *arg)
+{
+	const struct bsw_ntfs *sort_vol = arg;
+	const struct ntfs_name *x = &sort_vol->names[*(const uint32_t *)a];
+	const struct ntfs_name *y = &sort_vol->names[*(const uint32_t *)b];
+	int c;
+
+	if (x->parent != y->parent)
+		return x->parent < y->parent ? -1 : 1;
+	c = rawcmp(sort_vol->upool + x->off, x->len,
+		   sort_vol->upool + y->off, y->len);
+	if (c)
+		return c;
+	return x->rec < y->rec ? -1 : x->rec > y->rec;
+}
+
+/* $UpCase (record 10): 65536 UTF-16 units (1.6); else the built-in folding. */
+static void load_upcase(struct bsw_ntfs *v)
+{
+	struct ntfs_stream fs;
+	const char *why = NULL;
+	uint8_t *raw;
+	unsigned i;
+
+	v->upcase = malloc(65536 * sizeof(uint16_t));
+	raw = malloc(131072);
+	if (!v->upcase || !raw) {
+		free(v->upcase);
+		free(raw);
+		v->upcase = NULL;
+		return;
+	}
+	if (bsw_ntfs_load_stream(v, 10, NTFS_AT_DATA, NULL, &fs))
+		why = "no $DATA";
+	else if (fs.size != 131072)
+		why = "size is not 131072 bytes";
+	else if (bsw_ntfs_stream_pread(v, &fs, raw, 131072, 0) != 131072)
+		why = "unreadable";
+	if (!why) {
+		for (i = 0; i < 65536; i++)
+			v->upcase[i] = get_le16(raw + 2 * i);
+		if (v->upcase['a'] != 'A' || v->upcase['z'] != 'Z' ||
+		    v->upcase['A'] != 'A' || v->upcase['0'] != '0')
+			why = "ASCII letters do not fold";
+	}
+	if (fs.valid)
+		bsw_ntfs_stream_free(&fs);
+	free(raw);
+	if (why) {
+		BSW_REPORT(v->fx, PR_NTFS_1_UPCASE_BAD, .rec = 10, .str = why);
+		for (i = 0; i < 65536; i++)
+			v->upcase[i] = bsw_ntfs_fold_builtin((uint16_t)i);
+		v->upcase_builtin = true;
+	}
+}
+
+int bsw_ntfs_pass_names(struct bsw_ntfs *v)
+{
+	size_t i;
+	uint64_t r;
+
+	/* fold extension records into their bases */
+	for (r = 0; r < v->nr_recs; r++) {
+		struct ntfs_rsum *s = &v->recs[r];
+
+		if (!s->base || !(s->rflags & BSW_NTFS_R_INUSE) ||
+		    s->base >= v->nr_recs)
+			continue;
+		if (s->rflags & NTFS_RS_HASDATA) {
+			v->recs[s->base].size = s->size;
+			v->recs[s->base].alloc = s->alloc;
+			v->recs[s->base].rflags |= s->rflags &
+				(BSW_NTFS_R_COMPRESSED | BSW_NTFS_R_SPARSE);
+		}
+		v->recs[s->base].rflags |= s->rflags & (BSW_NTFS_R_REPARSE | BSW_NTFS_R_WOF);
+		if (s->reparse_tag)
+			v->recs[s->base].reparse_tag = s->reparse_tag;
+	}
+	qsort(v->names, v->nr_names, sizeof(*v->names), name_rec_cmp);
+	for (r = 0; r < v->nr_recs; r++) {
+		v->recs[r].nr_names = 0;
+		v->recs[r].nr_vis = 0;
+	}
+	for (i = v->nr_names; i-- > 0;) {
+		struct ntfs_name *n = &v->names[i];
+
+		if (n->rec >= v->nr_recs)
+			continue;
+		v->recs[n->rec].first_name = (uint32_t)i;
+		v->recs[n->rec].nr_names++;
+		if (n->ns != 2)
+			v->recs[n->rec].nr_vis++;
+	}
+	load_upcase(v);
+	v->upool = malloc((v->pool_len + 1) * sizeof(*v->upool));
+	if (!v->upool)
+		return -ENOMEM;
+	for (i = 0; i < v->pool_len; i++)
+		v->upool[i] = up(v, get_le16(v->pool + i));
+	v->kids = malloc((v->nr_names + 1) * sizeof(*v->kids));
+	if (!v->kids)
+		return -ENOMEM;
+	v->nr_kids = 0;
+	for (i = 0; i < v->nr_names; i++) {
+		const struct ntfs_name *n = &v->names[i];
+
+		if (n->ns == 2 || n->rec == n->parent || n->parent >= v->nr_recs)
+			continue;
+		if (!(v->recs[n->parent].rflags & BSW_NTFS_R_INUSE))
+			continue;
+		/* a stale parent reference (old sequence) is not a child */
+		if (n->pseq && n->pseq != v->recs[n->parent].seq)
+			continue;
+		v->kids[v->nr_kids++] = (uint32_t)i;
+	}
+	qsort_r(v->kids, v->nr_kids, sizeof(*v->kids), kid_cmp, v);
+	return 0;
+}
+
+/* First index in kids with parent >= dir. */
+static size_t kids_lower(const struct bsw_ntfs *v, uint64_t dir)
+{
+	size_t lo = 0, hi = v->nr_kids;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (v->names[v->kids[mid]].parent < dir)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+int bsw_ntfs_find_child(struct bsw_ntfs *v, uint64_t dir, const uint16_t *uname,
+			size_t len, uint64_t *rec)
+{
+	size_t lo = kids_lower(v, dir), hi = kids_lower(v, dir + 1), i;
+	uint16_t name[255];
+
+	if (len > BSW_ARRAY_SIZE(name))
+		return -ENOENT;
+	for (i = 0; i < len; i++)
+		name[i] = up(v, uname[i]);
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		const struct ntfs_name *n = &v->names[v->kids[mid]];
+		int c = rawcmp(v->upool + n->off, n->len, name, len);
+
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < kids_lower(v, dir + 1)) {
+		const struct ntfs_name *n = &v->names[v->kids[lo]];
+
+		if (!rawcmp(v->upool + n->off, n->len, name, len)) {
+			*rec = n->rec;
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+/* UTF-8 -> UTF-16 for path components; returns units or -EINVAL. */
+static long utf8_to_16(const char *s, size_t n, uint16_t *out, size_t max)
+{
+	size_t i = 0, o = 0;
+
+	while (i < n) {
+		uint32_t c = (uint8_t)s[i];
+		unsigned extra = c < 0x80 ? 0 : c < 0xE0 ? 1 : c < 0xF0 ? 2 : 3;
+
+		if (i + extra >= n + (extra ? 0 : 1) && extra)
+			return -EINVAL;
+		if (extra) {
+			c &= 0x3F >> extra;
+			for (unsigned k = 1; k <= extra; k++)
+				c = (c << 6) | ((uint8_t)s[i + k] & 0x3F);
+		}
+		i += extra + 1;
+		if (c >= 0x10000) {
+			if (o + 2 > max)
+				return -EINVAL;
+			c -= 0x10000;
+			out[o++] = (uint16_t)(0xD800 + (c >> 10));
+			out[o++] = (uint16_t)(0xDC00 + (c & 0x3FF));
+		} else {
+			if (o + 1 > max)
+				return -EINVAL;
+			out[o++] = (uint16_t)c;
+		}
+	}
+	return (long)o;
+}
+
+int bsw_ntfs_lookup(struct bsw_ntfs *v, const char *path, uint64_t *rec)
+{
+	uint64_t cur = NTFS_ROOT_REC;
+	uint16_t u[256];
+	unsigned depth = 0;
+
+	while (*path) {
+		size_t n;
+		long ul;
+
+		while (*path == '\\' || *path == '/')
+			path++;
+		if (!*path)
+			break;
+		n = strcspn(path, "\\/");
+		if (++depth > BSW_NTFS_MAX_DEPTH)
+			return -ENOENT;
+		ul = utf8_to_16(path, n, u, BSW_ARRAY_SIZE(u));
+		if (ul <= 0 || bsw_ntfs_find_child(v, cur, u, (size_t)ul, &cur))
+			return -ENOENT;
+		path += n;
+	}
+	*rec = cur;
+	return 0;
+}
+
+const struct ntfs_name *bsw_ntfs_main_name(const struct bsw_ntfs *v, uint64_t rec)
+{
+	const struct ntfs_rsum *s = &v->recs[rec];
+	unsigned i;
+
+	for (i = 0; i < s->nr_names; i++) {
+		const struct ntfs_name *n = &v->names[s->first_name + i];
+
+		if (n->ns != 2)
+			return n;
+	}
+	return s->nr_names ? &v->names[s->first_name] : NULL;
+}
+
+int bsw_ntfs_path(struct bsw_ntfs *v, uint64_t rec, char *buf, size_t len)
+{
+	uint64_t chain[BSW_NTFS_MAX_DEPTH];
+	unsigned d = 0, i, k;
+	size_t o = 0;
+
+	if (!len)
+		return -ENAMETOOLONG;
+	if (rec >= v->nr_recs || !(v->recs[rec].rflags & BSW_NTFS_R_INUSE))
+		return -ENOENT;
+	while (rec != NTFS_ROOT_REC) {
+		const struct ntfs_name *n = bsw_ntfs_main_name(v, rec);
+
+		if (!n)
+			return -ENOENT;
+		/* cycle detection: the chain so far is the visited set */
+		for (k = 0; k < d; k++)
+			if (chain[k] == rec)
+				return -ELOOP;
+		if (d == BSW_NTFS_MAX_DEPTH)
+			return -ELOOP;
+		chain[d++] = rec;
+		rec = n->parent;
+		if (rec >= v->nr_recs)
+			return -ENOENT;
+	}
+	if (!d) {
+		if (len < 2)
+			return -ENAMETOOLONG;
+		strcpy(buf, "\\");
+		return 0;
+	}
+	for (i = d; i-- > 0;) {
+		const struct ntfs_name *n = bsw_ntfs_main_name(v, chain[i]);
+		char tmp[1024];
+		size_t tl = bsw_utf16le_to_utf8(v->pool + n->off, n->len, tmp,
+						sizeof(tmp), 0);
+
+		if (o + 1 + tl + 1 > len)
+			return -ENAMETOOLONG;
+		buf[o++] = '\\';
+		memcpy(buf + o, tmp, tl);
+		o += tl;
+	}
+	buf[o] = 0;
+	return 0;
+}
+
+const char *bsw_ntfs_rec_label(struct bsw_ntfs *v, uint64_t rec, char *buf,
+			       size_t len)
+{
+	const char *meta = bsw_ntfs_sysfile_name(rec);
+
+	if (meta) {
+		snprintf(buf, len, "%s", meta);
+		return buf;
+	}
+	if (!v->recs || bsw_ntfs_path(v, rec, buf, len))
+		snprintf(buf, len, "record %llu", (unsigned long long)rec);
+	return buf;
+}
+
+int bsw_ntfs_names(struct bsw_ntfs *v, uint64_t rec, bsw_ntfs_name_fn fn,
+		   void *arg)
+{
+	const struct ntfs_rsum *s;
+	unsigned i;
+
+	if (rec >= v->nr_recs || !(v->recs[rec].rflags & BSW_NTFS_R_INUSE))
+		return -ENOENT;
+	s = &v->recs[rec];
+	for (i = 0; i < s->nr_names; i++) {
+		const struct ntfs_name *n = &v->names[s->first_name + i];
+		char tmp[1024];
+		int ret;
+
+		bsw_utf16le_to_utf8(v->pool + n->off, n->len, tmp, sizeof(tmp), 0);
+		ret = fn(arg, n->parent, tmp, n->ns);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+int bsw_ntfs_readdir(struct bsw_ntfs *v, uint64_t dir, bsw_ntfs_child_fn fn,
+		     void *arg)
+{
+	size_t i, end;
+
+	if (dir >= v->nr_recs || !(v->recs[dir].rflags & BSW_NTFS_R_INUSE))
+		return -ENOENT;
+	end = kids_lower(v, dir + 1);
+	for (i = kids_lower(v, dir); i < end; i++) {
+		const struct ntfs_name *n = &v->names[v->kids[i]];
+		char tmp[1024];
+		int ret;
+
+		bsw_utf16le_to_utf8(v->pool + n->off, n->len, tmp, sizeof(tmp), 0);
+		ret = fn(arg, n->rec, tmp);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/* ---- the system files and the caller's critical files ---- */
+
+static const char *const sysfiles[12] = {
+	"$MFT", "$MFTMirr", "$LogFile", "$Volume", "$AttrDef", "\\",
+	"$Bitmap", "$Boot", "$BadClus", "$Secure", "$UpCase", "$Extend",
+};
+
+const char *bsw_ntfs_sysfile_name(uint64_t rec)
+{
+	return rec < BSW_ARRAY_SIZE(sysfiles) ? sysfiles[rec] : NULL;
+}
+
+/* Does a path before entry j of the list reach the directory p[0..len)? */
+static bool crit_dir_seen(const struct bsw_ntfs_opts *o, unsigned j,
+			  const char *p, size_t len)
+{
+	unsigned i;
+
+	for (i = 0; i < j; i++) {
+		const char *q = o->critical[i];
+
+		if (q && !strncasecmp(q, p, len) && strlen(q) > len && q[len] == '\\')
+			return true;
+	}
+	return false;
+}
+
+int bsw_ntfs_crit_dirs(const struct bsw_ntfs *v,
+		       int (*fn)(void *arg, const char *dir), void *arg)
+{
+	const struct bsw_ntfs_opts *o = &v->o;
+	char dir[1024];
+	unsigned j;
+	size_t len;
+	int ret;
+
+	for (j = 0; j < o->nr_critical; j++) {
+		const char *p = o->critical[j];
+
+		if (!p || p[0] != '\\')
+			continue;	/* absolute paths only */
+		/* each '\' ends the path of a directory, the first one the root's */
+		for (len = 0; p[len] && len < sizeof(dir); len++) {
+			if (p[len] != '\\' || crit_dir_seen(o, j, p, len))
+				continue;
+			if (len) {
+				memcpy(dir, p, len);
+				dir[len] = 0;
+			} else {
+				strcpy(dir, "\\");
+			}
+			ret = fn(arg, dir);
+			if (ret)
+				return ret;
+		}
+	}
+	return 0;
+}
+
+static int crit_add(void *arg, const char *path)
+{
+	struct bsw_ntfs *v = arg;
+	uint64_t rec;
+
+	if (bsw_ntfs_lookup(v, path, &rec))
+		return 0;
+	if (bsw_vec_reserve(&v->crit, &v->alloc_crit, v->nr_crit + 1,
+			    sizeof(*v->crit), 0))
+		return -ENOMEM;
+	v->crit[v->nr_crit++] = rec;
+	return 0;
+}
+
+static int u64_cmp(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * Resolve the critical files and the directories on their way once (the
+ * namespace no longer changes); out of memory, those resolved so far.
+ */
+static void crit_build(struct bsw_ntfs *v)
+{
+	unsigned i;
+
+	v->crit_ready = true;
+	if (!bsw_ntfs_crit_dirs(v, crit_add, v))
+		for (i = 0; i < v->o.nr_critical; i++)
+			if (v->o.critical[i] && crit_add(v, v->o.critical[i]))
+				break;
+	if (v->nr_crit)
+		qsort(v->crit, v->nr_crit, sizeof(*v->crit), u64_cmp);
+}
+
+bool bsw_ntfs_is_critical(struct bsw_ntfs *v, uint64_t rec)
+{
+	if (rec < 16)
+		return true;
+	if (!v->crit_ready)
+		crit_build(v);
+	return v->nr_crit &&
+	       bsearch(&rec, v->crit, v->nr_crit, sizeof(*v->crit), u64_cmp);
+}
