@@ -7,11 +7,14 @@
  * entry, cross-linked clusters) must give the catalogue codes, no crash.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <wimlib.h>
 
 #include "formats/common/bytes.h"
 #include "formats/ntfs/ntfs_internal.h"
+#include "formats/ntfs/ntfs_wof.h"
 #include "scanner/checks/bootfiles.h"
 #include "t_helpers.h"
 
@@ -583,6 +586,438 @@ static void test_wof(void)
 	}
 }
 
+/*
+ * ---- compressed boot files ----
+ *
+ * ntoskrnl.exe (300,000 bytes, "MZ" first) is rewritten in place the way
+ * Windows leaves a compressed file: as a WOF (CompactOS) file - a sparse
+ * unnamed $DATA of the plain size, a non-resident "WofCompressedData"
+ * stream of chunks wimlib's compressors made (XPRESS4K and LZX), the WOF
+ * reparse point - and as an LZNT1-compressed $DATA (16-cluster units,
+ * each stored in fewer clusters followed by a sparse run).  Either way
+ * bsw_ntfs_stat must give the plain size and bsw_ntfs_read the plain
+ * bytes (the checks read the size and the PE header through them), the
+ * volume checks must find nothing, and only a format not decoded (an
+ * unknown WOF algorithm, a compression unit over 16 MiB) gives -EOPNOTSUPP.
+ */
+
+struct kfile {
+	uint64_t rec;
+	uint8_t *plain;			/* the file's plain bytes */
+	size_t len;
+	uint64_t lcn[128];		/* its data clusters, in VCN order */
+	unsigned nr;
+};
+
+static int kfile_get(struct kfile *k)
+{
+	struct opened o = { 0 };
+	struct ntfs_stream fs;
+	size_t i;
+	uint64_t c;
+	int ret = -1;
+
+	memset(k, 0, sizeof(*k));
+	vopen(&o, img);
+	if (o.ret || bsw_ntfs_lookup(o.v, "\\Windows\\System32\\ntoskrnl.exe", &k->rec) ||
+	    bsw_ntfs_read_all(o.v, k->rec, NULL, &k->plain, &k->len, 1 << 20))
+		goto out;
+	if (bsw_ntfs_load_stream(o.v, k->rec, NTFS_AT_DATA, NULL, &fs))
+		goto out;
+	for (i = 0; i < fs.runs.nr; i++)
+		for (c = 0; c < fs.runs.r[i].len && k->nr < BSW_ARRAY_SIZE(k->lcn); c++)
+			k->lcn[k->nr++] = fs.runs.r[i].lcn + c;
+	bsw_ntfs_stream_free(&fs);
+	ret = (uint64_t)k->nr * 4096 >= k->len && k->len > 2 * 32768 ? 0 : -1;
+out:
+	vclose(&o);
+	return ret;
+}
+
+/* Write data (len bytes) into the clusters lcn[0..) of image copy c. */
+static void put_clusters(uint8_t *c, const uint64_t *lcn, const uint8_t *data,
+			 size_t len)
+{
+	size_t i;
+
+	for (i = 0; i * 4096 < len; i++) {
+		size_t n = BSW_MIN((size_t)4096, len - i * 4096);
+
+		memset(c + lcn[i] * 4096, 0, 4096);
+		memcpy(c + lcn[i] * 4096, data + i * 4096, n);
+	}
+}
+
+/* A runlist under construction (mapping pairs, 1.2). */
+struct rl_enc {
+	uint8_t b[512];
+	size_t n;
+	int64_t prev;		/* LCN of the previous allocated run */
+};
+
+static unsigned le_bytes(uint64_t v)
+{
+	unsigned n = 1;
+
+	while (n < 8 && (v >> (8 * n)))
+		n++;
+	return n;
+}
+
+static unsigned sle_bytes(int64_t v)
+{
+	unsigned n = 1;
+
+	while (n < 8 && (v < -(INT64_C(1) << (8 * n - 1)) ||
+			 v >= (INT64_C(1) << (8 * n - 1))))
+		n++;
+	return n;
+}
+
+/* Append a run of len clusters at lcn (or a sparse one, lcn < 0). */
+static void rl_put(struct rl_enc *e, int64_t lcn, uint64_t len)
+{
+	unsigned lb = le_bytes(len), ob = 0, k;
+	int64_t d = 0;
+
+	if (lcn >= 0) {
+		d = lcn - e->prev;
+		ob = sle_bytes(d);
+		e->prev = lcn;
+	}
+	e->b[e->n++] = (uint8_t)(lb | ob << 4);
+	for (k = 0; k < lb; k++)
+		e->b[e->n++] = (uint8_t)(len >> (8 * k));
+	for (k = 0; k < ob; k++)
+		e->b[e->n++] = (uint8_t)((uint64_t)d >> (8 * k));
+}
+
+/* Append lcn[0..cnt) as runs, merging contiguous clusters. */
+static void rl_put_clusters(struct rl_enc *e, const uint64_t *lcn, unsigned cnt)
+{
+	unsigned i = 0, j;
+
+	while (i < cnt) {
+		for (j = i + 1; j < cnt && lcn[j] == lcn[j - 1] + 1; j++)
+			;
+		rl_put(e, (int64_t)lcn[i], j - i);
+		i = j;
+	}
+}
+
+/* Replace the attribute at offset at of record r by a (len bytes). */
+static void replace_attr(uint8_t *r, uint32_t at, const uint8_t *a, uint32_t len)
+{
+	uint32_t used = get_le32(r + 0x18), old = get_le32(r + at + 4);
+
+	memmove(r + at + len, r + at + old, used - at - old);
+	memcpy(r + at, a, len);
+	put_le32(r + 0x18, used - old + len);
+}
+
+/* A non-resident attribute header: type 0x80, name, runs, sizes. */
+static uint32_t nonres_attr(uint8_t *a, const char *name, uint16_t flags,
+			    uint8_t cu_shift, uint64_t vcns, uint64_t alloc,
+			    uint64_t size, const struct rl_enc *e)
+{
+	uint32_t hdr = flags & 1 ? 0x48 : 0x40, nlen = name ? (uint32_t)strlen(name) : 0;
+	uint32_t roff = hdr + ((2 * nlen + 7) & ~7u), len = (roff + (uint32_t)e->n + 1 + 7) & ~7u, k;
+
+	memset(a, 0, len);
+	put_le32(a, 0x80);
+	put_le32(a + 4, len);
+	a[8] = 1;
+	a[9] = (uint8_t)nlen;
+	put_le16(a + 0xA, (uint16_t)hdr);
+	put_le16(a + 0xC, flags);
+	put_le16(a + 0xE, 12);
+	for (k = 0; k < nlen; k++)
+		put_le16(a + hdr + 2 * k, (uint16_t)name[k]);
+	put_le64(a + 0x18, vcns - 1);
+	put_le16(a + 0x20, (uint16_t)roff);
+	a[0x22] = cu_shift;
+	put_le64(a + 0x28, alloc);
+	put_le64(a + 0x30, size);
+	put_le64(a + 0x38, size);
+	memcpy(a + roff, e->b, e->n);
+	return len;
+}
+
+struct wof_edit {
+	const struct kfile *k;
+	uint32_t alg;
+	uint64_t slen;			/* WofCompressedData bytes */
+	unsigned sclusters;
+};
+
+/* ntoskrnl.exe as a WOF file (the stream's bytes are written separately). */
+static void make_wof_krnl(uint8_t *r, void *arg)
+{
+	const struct wof_edit *w = arg;
+	uint32_t d = find_attr(r, 0x80);
+	struct rl_enc e = { .n = 0 };
+	uint8_t a[1024];
+	uint32_t len;
+
+	/* the unnamed $DATA: one sparse run of the same clusters */
+	rl_put(&e, -1, w->k->nr);
+	len = nonres_attr(a, NULL, 0x8000, 0, w->k->nr, (uint64_t)w->k->nr * 4096,
+			  w->k->len, &e);
+	put_le16(a + 0xE, get_le16(r + d + 0xE));
+	replace_attr(r, d, a, len);
+	/* WofCompressedData in the file's first clusters */
+	e = (struct rl_enc){ .n = 0 };
+	rl_put_clusters(&e, w->k->lcn, w->sclusters);
+	len = nonres_attr(a, "WofCompressedData", 0, 0, w->sclusters,
+			  (uint64_t)w->sclusters * 4096, w->slen, &e);
+	append_attr(r, a, len);
+	/* $REPARSE_POINT: WOF, provider 2 (file), the algorithm */
+	memset(a, 0, 48);
+	put_le32(a, 0xC0);
+	put_le32(a + 4, 48);
+	put_le32(a + 0x10, 24);
+	put_le16(a + 0x14, 24);
+	put_le16(a + 0xE, 13);
+	put_le32(a + 24, 0x80000017);
+	put_le16(a + 24 + 4, 16);
+	put_le32(a + 24 + 8, 1);
+	put_le32(a + 24 + 12, 2);
+	put_le32(a + 24 + 16, 1);
+	put_le32(a + 24 + 20, w->alg);
+	append_attr(r, a, 48);
+}
+
+/* The WofCompressedData stream of k's plain bytes (malloc'd, *slen bytes). */
+static uint8_t *wof_stream(const struct kfile *k, uint32_t alg, uint64_t *slen)
+{
+	struct wimlib_compressor *c = NULL;
+	size_t chunk = bsw_ntfs_wof_chunk_size(alg > 3 ? 0 : alg);
+	size_t nch = (k->len + chunk - 1) / chunk, tbl = (nch - 1) * 4, o, i;
+	uint8_t *s = malloc(tbl + k->len);
+
+	if (!s || wimlib_create_compressor(alg == 1 ? WIMLIB_COMPRESSION_TYPE_LZX :
+					   WIMLIB_COMPRESSION_TYPE_XPRESS, chunk, 0, &c)) {
+		free(s);
+		return NULL;
+	}
+	for (i = 0, o = tbl; i < nch; i++) {
+		size_t n = BSW_MIN(chunk, k->len - i * chunk);
+		size_t z = wimlib_compress(k->plain + i * chunk, n, s + o, n - 1, c);
+
+		if (!z) {		/* did not shrink: stored as is */
+			memcpy(s + o, k->plain + i * chunk, n);
+			z = n;
+		}
+		o += z;
+		if (i + 1 < nch)
+			put_le32(s + 4 * i, (uint32_t)(o - tbl));
+	}
+	wimlib_free_compressor(c);
+	*slen = o;
+	return s;
+}
+
+static void check_plain(struct opened *o, const struct kfile *k, const char *what)
+{
+	struct bsw_ntfs_stat st;
+	uint8_t *data = NULL, buf[9000];
+	size_t len = 0;
+
+	CHECK(!bsw_ntfs_stat(o->v, k->rec, &st) && st.size == k->len,
+	      "%s: stat gives the plain size (%llu)", what, (unsigned long long)st.size);
+	CHECK(!bsw_ntfs_read_all(o->v, k->rec, NULL, &data, &len, 1 << 20) &&
+	      len == k->len && !memcmp(data, k->plain, len) && data[0] == 'M' && data[1] == 'Z',
+	      "%s: read_all gives the plain bytes, MZ first", what);
+	free(data);
+	/* across chunk and compression-unit boundaries, and the tail */
+	CHECK(bsw_ntfs_read(o->v, k->rec, NULL, buf, sizeof(buf), 65536 - 4000) == sizeof(buf) &&
+	      !memcmp(buf, k->plain + 65536 - 4000, sizeof(buf)), "%s: read across units", what);
+	CHECK(bsw_ntfs_read(o->v, k->rec, NULL, buf, sizeof(buf), k->len - 100) == 100 &&
+	      !memcmp(buf, k->plain + k->len - 100, 100), "%s: short read at the end", what);
+	CHECK(bsw_fx_worst(o->fx) <= BSW_SEV_INFO, "%s: the volume checks find nothing", what);
+	if (bsw_fx_worst(o->fx) > BSW_SEV_INFO)
+		dump(o->fx);
+}
+
+static void test_wof_boot_file(const struct kfile *k, uint32_t alg, const char *what)
+{
+	struct opened o = { 0 };
+	struct wof_edit w = { .k = k, .alg = alg };
+	struct bsw_ntfs_stat st;
+	uint8_t *s = wof_stream(k, alg, &w.slen), buf[16];
+
+	CHECK(s && w.slen < k->len, "%s: the chunks shrink the file", what);
+	if (!s)
+		return;
+	w.sclusters = (unsigned)((w.slen + 4095) / 4096);
+	o.copy = edit_rec(k->rec, make_wof_krnl, &w);
+	put_clusters(o.copy, k->lcn, s, w.slen);
+	free(s);
+	vopen(&o, o.copy);
+	CHECK(o.ret == 0 && !bsw_ntfs_stat(o.v, k->rec, &st) &&
+	      (st.rflags & BSW_NTFS_R_WOF) && (st.rflags & BSW_NTFS_R_SPARSE),
+	      "%s: a WOF file", what);
+	if (!o.ret)
+		check_plain(&o, k, what);
+	vclose(&o);
+
+	/* an algorithm bootsweep does not know: refused, the size still right */
+	w.alg = 7;
+	o.copy = edit_rec(k->rec, make_wof_krnl, &w);
+	vopen(&o, o.copy);
+	CHECK(o.ret == 0 && !bsw_ntfs_stat(o.v, k->rec, &st) && st.size == k->len &&
+	      bsw_ntfs_read(o.v, k->rec, NULL, buf, sizeof(buf), 0) == -EOPNOTSUPP,
+	      "%s: unknown WOF algorithm gives -EOPNOTSUPP", what);
+	vclose(&o);
+}
+
+/*
+ * LZNT1-compress one chunk of n <= 4096 bytes into out (room for
+ * n + n / 8 + 4): greedy, the nearest longest match in the last 256
+ * bytes.  Returns the bytes written, header included.
+ */
+static size_t lznt1_chunk(const uint8_t *in, size_t n, uint8_t *out)
+{
+	size_t op = 2, pos = 0;
+
+	while (pos < n) {
+		size_t fl = op++;
+		unsigned t;
+
+		out[fl] = 0;
+		for (t = 0; t < 8 && pos < n; t++) {
+			size_t dbits = 4, i, best = 0, bdisp = 0, disp, maxlen, maxdisp;
+
+			for (i = pos ? pos - 1 : 0; i >= 0x10; i >>= 1)
+				dbits++;
+			maxlen = (0xFFFFu >> dbits) + 3;
+			maxdisp = BSW_MIN(BSW_MIN(pos, (size_t)256), (size_t)1 << (16 - dbits));
+			for (disp = 1; disp <= maxdisp; disp++) {
+				size_t l = 0;
+
+				while (l < maxlen && pos + l < n && in[pos + l] == in[pos + l - disp])
+					l++;
+				if (l > best) {
+					best = l;
+					bdisp = disp;
+				}
+			}
+			if (best >= 3) {
+				put_le16(out + op, (uint16_t)((bdisp - 1) << (16 - dbits) | (best - 3)));
+				out[fl] |= (uint8_t)(1u << t);
+				op += 2;
+				pos += best;
+			} else {
+				out[op++] = in[pos++];
+			}
+		}
+	}
+	if (op - 2 >= n) {		/* no gain: an uncompressed chunk */
+		memcpy(out + 2, in, n);
+		put_le16(out, (uint16_t)(0x3000 | (n - 1)));
+		return n + 2;
+	}
+	put_le16(out, (uint16_t)(0xB000 | (op - 2 - 1)));
+	return op;
+}
+
+struct lznt1_edit {
+	struct rl_enc e;
+	uint64_t vcns;			/* whole units */
+	unsigned used;			/* clusters holding data */
+	uint8_t cu_shift;
+};
+
+static void make_lznt1_krnl(uint8_t *r, void *arg)
+{
+	const struct lznt1_edit *l = arg;
+	uint32_t d = find_attr(r, 0x80), len;
+	uint8_t a[1024];
+
+	len = nonres_attr(a, NULL, 0x0001, l->cu_shift, l->vcns, l->vcns * 4096,
+			  get_le64(r + d + 0x30), &l->e);
+	put_le64(a + 0x40, (uint64_t)l->used * 4096);	/* compressed size */
+	put_le16(a + 0xE, get_le16(r + d + 0xE));
+	replace_attr(r, d, a, len);
+}
+
+static void test_lznt1_boot_file(const struct kfile *k)
+{
+	struct opened o = { 0 };
+	struct lznt1_edit l = { .cu_shift = 4 };
+	struct bsw_ntfs_stat st;
+	size_t units = (k->len + 65535) / 65536, u, i, clen;
+	size_t ubytes = 65536 + 65536 / 8 + 64;	/* worst case of one unit */
+	uint8_t *z = calloc(units, ubytes), buf[16];
+	unsigned nc[16] = { 0 };
+	bool shrunk = units <= BSW_ARRAY_SIZE(nc);
+
+	if (!z) {
+		CHECK(0, "lznt1: memory");
+		return;
+	}
+	l.vcns = units * 16;
+	for (u = 0; u < units && shrunk; u++) {
+		size_t n = BSW_MIN((size_t)65536, k->len - u * 65536);
+
+		for (i = 0, clen = 0; i < n; i += 4096)
+			clen += lznt1_chunk(k->plain + u * 65536 + i,
+					    BSW_MIN((size_t)4096, n - i), z + u * ubytes + clen);
+		nc[u] = (unsigned)((clen + 4095) / 4096);
+		if (nc[u] >= 16 || l.used + nc[u] > k->nr) {
+			shrunk = false;
+			break;
+		}
+		/* the unit's clusters, then a sparse run to the unit's end */
+		rl_put_clusters(&l.e, k->lcn + l.used, nc[u]);
+		rl_put(&l.e, -1, 16 - nc[u]);
+		l.used += nc[u];
+	}
+	CHECK(shrunk && l.e.n < 256, "lznt1: every unit saves clusters (%u of %u used)",
+	      l.used, k->nr);
+	if (!shrunk) {
+		free(z);
+		return;
+	}
+	o.copy = edit_rec(k->rec, make_lznt1_krnl, &l);
+	for (u = 0, i = 0; u < units; i += nc[u], u++)
+		put_clusters(o.copy, k->lcn + i, z + u * ubytes, (size_t)nc[u] * 4096);
+	vopen(&o, o.copy);
+	CHECK(o.ret == 0 && !bsw_ntfs_stat(o.v, k->rec, &st) &&
+	      (st.rflags & BSW_NTFS_R_COMPRESSED) && !(st.rflags & BSW_NTFS_R_WOF),
+	      "lznt1: a compressed file");
+	if (!o.ret)
+		check_plain(&o, k, "lznt1");
+	vclose(&o);
+
+	/* 512-cluster units (2 MiB here): not decoded, refused; the size still right */
+	l.cu_shift = 9;
+	o.copy = edit_rec(k->rec, make_lznt1_krnl, &l);
+	for (u = 0, i = 0; u < units; i += nc[u], u++)
+		put_clusters(o.copy, k->lcn + i, z + u * ubytes, (size_t)nc[u] * 4096);
+	vopen(&o, o.copy);
+	CHECK(o.ret == 0 && !bsw_ntfs_stat(o.v, k->rec, &st) && st.size == k->len &&
+	      bsw_ntfs_read(o.v, k->rec, NULL, buf, sizeof(buf), 0) == -EOPNOTSUPP,
+	      "lznt1: compression units of 2^9 clusters give -EOPNOTSUPP");
+	vclose(&o);
+	free(z);
+}
+
+static void test_compressed_boot_files(void)
+{
+	struct kfile k;
+
+	if (kfile_get(&k)) {
+		CHECK(0, "compressed boot files: ntoskrnl.exe located");
+		free(k.plain);
+		return;
+	}
+	test_wof_boot_file(&k, 0, "WOF XPRESS4K");
+	test_wof_boot_file(&k, 1, "WOF LZX");
+	test_lznt1_boot_file(&k);
+	free(k.plain);
+}
+
 static void test_logfile(void)
 {
 	struct opened o = { 0 };
@@ -775,6 +1210,7 @@ int main(void)
 	test_index_missing();
 	test_crosslink();
 	test_wof();
+	test_compressed_boot_files();
 	test_logfile();
 	test_hiber();
 	test_sizes();
