@@ -1,7 +1,7 @@
 /*
  * NTFS bitmap pass (WINDOWS-EVIDENCE.md 1.6): the clusters the in-use
- * records claim (the records pass's computed bitmap) against $Bitmap, the
- * last pass that compares computed data with the disk (e2fsck pass 5).
+ * records claim (the records pass's computed bitmap) against $Bitmap:
+ * computed data against the disk, as e2fsck's pass 5 does.
  *
  * Tests: clusters claimed by two in-use records (NTFS-BMAPX; an error when
  * the record is critical); $Bitmap has data of at least one bit per

@@ -3,7 +3,7 @@
  * ntfs_volume_check_hiberfile): a volume Windows hibernated, or left with
  * fast startup, holds a hibernation image in \hiberfil.sys.
  *
- * Tests: \hiberfil.sys starts with "hibr" or "HIBR" (NTFS-HIBER, info).
+ * Tests: \hiberfil.sys starts with "hibr" in any case (NTFS-HIBER, info).
  *
  * Collects: nothing.
  */

@@ -3,11 +3,10 @@
  * of $MFT, as ntfs-3g's ntfs_mftmirr_load compares them.
  *
  * Tests: the first run of $MFTMirr's data starts at the boot sector's
- * mirror LCN (NTFS-MIRR lcn); records of $MFT damaged while the mirror is
- * good, so the volume was read through the mirror (NTFS-MIRR, error:
- * what the records pass found); a mirror copy damaged while the $MFT copy
- * is good (NTFS-MIRR torn); both good but the bytes in use differ after
- * fixup (NTFS-MIRR differ).
+ * mirror LCN (NTFS-MIRR lcn); a damaged record among 0-3 of $MFT that
+ * the records pass replaced by the mirror's good copy (NTFS-MIRR, error);
+ * a mirror copy damaged while the $MFT copy is good (NTFS-MIRR torn); both
+ * good but the bytes in use differ after fixup (NTFS-MIRR differ).
  *
  * Collects: nothing.  Reads records 0-3 of $MFT again (the records pass
  * kept only the mirror's copy, v->mirr_raw).
@@ -52,7 +51,7 @@ int bsw_ntfs_pass_mftmirr(struct bsw_ntfs *v)
 		ra = bsw_ntfs_fixup(a, rs, &bad);
 		rb = bsw_ntfs_fixup(b, rs, &bad);
 		if (ra || bsw_ntfs_parse_rhdr(a, rs, rs, &ha, &wa))
-			continue;	/* the $MFT copy is bad: pass 1 said so */
+			continue;	/* the $MFT copy is bad: the records pass said so */
 		if (rb)
 			wb = rb < 0 ? "update sequence array invalid" : "torn";
 		else

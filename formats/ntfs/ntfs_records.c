@@ -3,7 +3,7 @@
  *
  * Records 0-3 of $MFT and of $MFTMirr are judged first (fixups, header,
  * in use, record number); a damaged $MFT copy with a good mirror copy is
- * replaced by the mirror for the whole run (the mirrors pass reports it).
+ * replaced by the mirror for the whole run (the mirror pass reports it).
  * The $MFT runlist comes from record 0, following its $ATTRIBUTE_LIST into
  * extension records when the $MFT is fragmented.  Then the whole $MFT is
  * read in BSW_NTFS_CHUNK pieces (one pread per contiguous piece), each

@@ -1,6 +1,6 @@
 /*
- * NTFS system-files pass (WINDOWS-EVIDENCE.md 1.6): what ntfs.sys and
- * ntfs3 need of the system files before they mount.
+ * NTFS system-files pass (WINDOWS-EVIDENCE.md 1.6): are the system files
+ * (records 0-11) plausible?
  *
  * Tests: records 0-11 in use (those read from $MFTMirr count as in use);
  * the root (record 5) a directory; $AttrDef (record 4) between 1 and 100

@@ -3,8 +3,8 @@
  * $VOLUME_INFORMATION in record 3.
  *
  * Tests: the attribute exists, is resident and holds the flags (NTFS-META
- * otherwise); dirty, chkdsk underway or modified by chkdsk is reported
- * (NTFS-VOLFLAG, info: Windows runs chkdsk at the next boot).
+ * otherwise); the dirty, chkdsk-underway and modified-by-chkdsk flags
+ * (NTFS-VOLFLAG, info).
  *
  * Collects: nothing.
  */

@@ -1191,12 +1191,156 @@ static void test_mem_cap(void)
 	bsw_fx_destroy(fx);
 }
 
+/*
+ * The names may take at most the memory budget: f1..f80.txt get a second
+ * $FILE_NAME of 200 characters (hard links in Documents), 16,000 UTF-16
+ * units more than the 56 KiB budget's name pool holds (a quarter of it)
+ * while its records fit.  The scan stops at the record whose names no
+ * longer fit, with the cap finding; what came before is intact.
+ */
+struct long_name {
+	uint64_t parent;		/* file reference of Documents */
+};
+
+static void add_long_name(uint8_t *r, void *arg)
+{
+	const struct long_name *ln = arg;
+	uint32_t used = get_le32(r + 0x18), pos = get_le16(r + 0x14), len, k;
+	uint8_t a[600];
+
+	len = (24 + 0x42 + 2 * 200 + 7) & ~7u;
+	memset(a, 0, sizeof(a));
+	put_le32(a, 0x30);
+	put_le32(a + 4, len);
+	put_le32(a + 0x10, 0x42 + 2 * 200);
+	put_le16(a + 0x14, 24);
+	put_le16(a + 0xE, 14);
+	put_le64(a + 24, ln->parent);
+	a[24 + 0x40] = 200;
+	a[24 + 0x41] = 1;		/* WIN32 */
+	for (k = 0; k < 200; k++)
+		put_le16(a + 24 + 0x42 + 2 * k, (uint16_t)('a' + (k + get_le32(r + 0x2C)) % 26));
+	/* in type order: after every attribute of type <= 0x30 */
+	while (get_le32(r + pos) <= 0x30 && get_le32(r + pos + 4))
+		pos += get_le32(r + pos + 4);
+	if (used + len > 1024)
+		return;
+	memmove(r + pos + len, r + pos, used - pos);
+	memcpy(r + pos, a, len);
+	put_le32(r + 0x18, used + len);
+}
+
+static void test_names_cap(void)
+{
+	struct bsw_ntfs_opts opts = { .run_checks = true, .mem_cap = 56 * 1024,
+				      .critical = bsw_boot_files,
+				      .nr_critical = bsw_nr_boot_files };
+	struct opened o = { 0 };
+	struct long_name ln;
+	uint64_t docs, off[80], krnl, rec, r, lowest = UINT64_MAX;
+	unsigned i, bad;
+	char path[64];
+
+	vopen(&o, img);
+	if (o.ret || bsw_ntfs_lookup(o.v, "\\Users\\Public\\Documents", &docs) ||
+	    bsw_ntfs_lookup(o.v, "\\Windows\\System32\\ntoskrnl.exe", &krnl)) {
+		CHECK(0, "names cap: setup");
+		vclose(&o);
+		return;
+	}
+	ln.parent = docs | (uint64_t)o.v->recs[docs].seq << 48;
+	for (i = 0; i < 80; i++) {
+		snprintf(path, sizeof(path), "\\Users\\Public\\Documents\\f%u.txt", i + 1);
+		off[i] = 0;
+		if (bsw_ntfs_lookup(o.v, path, &r))
+			continue;
+		off[i] = rec_off(o.v, r);
+		lowest = BSW_MIN(lowest, r);
+	}
+	vclose(&o);
+	o.copy = fresh();
+	for (i = 0; i < 80; i++) {
+		if (!off[i])
+			continue;
+		bsw_ntfs_fixup(o.copy + off[i], 1024, &bad);
+		add_long_name(o.copy + off[i], &ln);
+		protect(o.copy + off[i], 1024);
+	}
+	bsw_src_mem_init(&o.src, &o.mem, o.copy, img_len);
+	bsw_fx_create(&o.fx);
+	o.ret = bsw_ntfs_open(&o.v, &o.src, o.fx, &opts);
+	CHECK(o.ret == 0 && bsw_fx_nr(o.fx, PR_NTFS_1_MFT_CAP) == 1,
+	      "names past the budget: NTFS-META cap (%d)", o.ret);
+	if (!o.ret) {
+		CHECK(bsw_ntfs_nr_records(o.v) > lowest && bsw_ntfs_nr_records(o.v) < 393 &&
+		      o.v->pool_len <= 56 * 1024 / 4,
+		      "the scan stops inside the long names (%llu records, %zu units)",
+		      (unsigned long long)bsw_ntfs_nr_records(o.v), o.v->pool_len);
+		CHECK(!bsw_ntfs_lookup(o.v, "\\Windows\\System32\\ntoskrnl.exe", &rec) &&
+		      rec == krnl, "the records before it are intact");
+	}
+	/* the same volume with the default budget: every record, no cap */
+	bsw_ntfs_close(o.v);
+	bsw_fx_destroy(o.fx);
+	opts.mem_cap = 0;
+	bsw_fx_create(&o.fx);
+	o.ret = bsw_ntfs_open(&o.v, &o.src, o.fx, &opts);
+	CHECK(o.ret == 0 && bsw_ntfs_nr_records(o.v) == 393 &&
+	      !bsw_fx_nr(o.fx, PR_NTFS_1_MFT_CAP) && bsw_fx_worst(o.fx) <= BSW_SEV_INFO,
+	      "the default budget holds the long names");
+	vclose(&o);
+}
+
+/*
+ * The pass table: NULL-terminated, names unique, the passes that make the
+ * volume readable before every check (the driver's stop rule relies on
+ * it).  A collector stopped by an earlier FATAL finding does not stop this
+ * volume's passes: the checks still run (the dirty flag is found).
+ */
+static void test_passes(void)
+{
+	const struct bsw_ntfs_pass *p, *q;
+	struct opened o = { 0 };
+	bool checks = false, order = true, unique = true;
+	unsigned n = 0;
+
+	for (p = bsw_ntfs_passes; p->name && n < 64; p++, n++) {
+		if (p->flags & NTFS_PASS_CHECK)
+			checks = true;
+		else if (checks)
+			order = false;
+		for (q = bsw_ntfs_passes; q < p; q++)
+			if (!strcmp(q->name, p->name))
+				unique = false;
+		if (!p->run)
+			unique = false;
+	}
+	CHECK(n >= 3 && n < 64 && !bsw_ntfs_passes[n].run, "pass table NULL-terminated (%u rows)", n);
+	CHECK(order && unique && !(bsw_ntfs_passes[0].flags & NTFS_PASS_CHECK),
+	      "reading passes first, names unique, each with a function");
+
+	o.copy = edit_rec(3, set_dirty, NULL);
+	bsw_src_mem_init(&o.src, &o.mem, o.copy, img_len);
+	bsw_fx_create(&o.fx);
+	BSW_REPORT(o.fx, PR_NTFS_0_BPB_BOTH, .str = "an earlier volume", .str2 = "-");
+	CHECK(bsw_fx_stopped(o.fx), "collector stopped before the open");
+	{
+		struct bsw_ntfs_opts opts = { .run_checks = true };
+
+		o.ret = bsw_ntfs_open(&o.v, &o.src, o.fx, &opts);
+	}
+	CHECK(o.ret == 0 && bsw_fx_nr(o.fx, PR_NTFS_2_VOLFLAG) == 1,
+	      "an earlier FATAL finding does not stop this volume's checks");
+	vclose(&o);
+}
+
 int main(void)
 {
 	if (load_image()) {
 		fprintf(stderr, "cannot unpack win.img.xz\n");
 		return T_EXIT_SKIP;
 	}
+	test_passes();
 	test_clean();
 	inject_torn("\\Windows\\System32\\ntoskrnl.exe", "NTFS-FIXUP", PR_NTFS_1_FIXUP_CRIT);
 	inject_torn("\\Users\\Public\\Documents\\f7.txt", "NTFS-FIXUP", PR_NTFS_1_FIXUP);
@@ -1216,6 +1360,7 @@ int main(void)
 	test_sizes();
 	test_cap();
 	test_mem_cap();
+	test_names_cap();
 	free(img);
 	fprintf(stderr, "%d checks, %d failed\n", t_checks, t_failures);
 	return T_DONE();
