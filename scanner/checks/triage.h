@@ -112,6 +112,34 @@ void bsw_hcache_put(const uint8_t key[16], uint64_t size, int alg,
 void bsw_xxh128(const void *d, size_t len, uint8_t out[16]);
 uint64_t bsw_hcache_hits(void);
 
+/* ---- the stage table (scanner/checks/stages.c, docs/adding-a-check.md) ---- */
+
+/* the members of "timings_ms" (and "open", the container and partitions) */
+enum bsw_timing {
+	BSW_T_OPEN, BSW_T_NTFS, BSW_T_HIVES, BSW_T_BOOT, BSW_T_SERVICING,
+	BSW_T_SXS, BSW_T_COUNT
+};
+extern const char *const bsw_timing_names[BSW_T_COUNT];
+
+#define BSW_NEED_DISK 0x1u	/* the disk is open and not yet decided */
+#define BSW_NEED_VOLUME 0x2u	/* t->v or t->evidence */
+#define BSW_NEED_WINDOWS 0x4u	/* t->v: the Windows volume */
+
+#define BSW_STAGE_AFTER_STOP 0x1u /* runs after a FATAL finding or a limit too */
+
+struct bsw_tctx;
+
+struct bsw_stage {
+	const char *name;		/* "volume", "hives", ... */
+	void (*run)(struct bsw_tctx *t);
+	unsigned needs;			/* BSW_NEED_*: what must exist */
+	unsigned flags;			/* BSW_STAGE_* */
+	int timing;			/* enum bsw_timing it adds to; -1: none */
+};
+
+/* The stages in the order they run; *nr gets their count. */
+const struct bsw_stage *bsw_stage_table(unsigned *nr);
+
 /* ---- the shared state of the checks of one disk ---- */
 struct bsw_tctx {
 	const struct bsw_triage_opts *o;
@@ -119,6 +147,12 @@ struct bsw_tctx {
 	struct bsw_disk *d;
 	struct bsw_ntfs *v;		/* the Windows volume */
 	const struct bsw_part *wp;	/* its partition */
+	struct bsw_src wsrc;		/* what v reads: wp's window of the disk */
+	struct bsw_src_window wwin;
+	const struct bsw_part *evidence;	/* no Windows volume: the damaged
+					   NTFS volume whose findings decide */
+	bool decided;			/* the disk is classified: no volume stage */
+	uint64_t ms[BSW_T_COUNT];	/* time per enum bsw_timing */
 	struct bsw_hive *system, *software, *components;
 	char cs[32];			/* "ControlSet001" */
 	bool uefi;			/* GPT disk: UEFI boot */
@@ -135,6 +169,8 @@ struct bsw_tctx {
 uint64_t bsw_now_ms(void);
 /* True (and reports SCAN-LIMIT once) when the disk's time or byte budget is spent. */
 bool bsw_tctx_over(struct bsw_tctx *t);
+/* A read that failed on the byte budget (r == -EFBIG) is a limit, not corruption. */
+void bsw_tctx_note_budget(struct bsw_tctx *t, int r);
 void bsw_tctx_add_bootfile(struct bsw_tctx *t, const char *path);
 bool bsw_tctx_is_bootfile(const struct bsw_tctx *t, const char *path);
 
@@ -160,6 +196,11 @@ struct bsw_hive *bsw_tctx_load_hive(struct bsw_tctx *t, const char *name,
 				    const struct bsw_buf *logs, unsigned nr,
 				    enum bsw_verdict vbad);
 
+/* the stages (each file's head says what it checks and collects) */
+void bsw_stage_disk(struct bsw_tctx *t);	/* scanner/checks/volume.c */
+void bsw_stage_volume(struct bsw_tctx *t);	/* scanner/checks/volume.c */
+void bsw_stage_ntfs3g(struct bsw_tctx *t);	/* scanner/checks/ntfs3g_child.c */
+void bsw_stage_hives(struct bsw_tctx *t);	/* scanner/checks/hives.c */
 void bsw_check_boot(struct bsw_tctx *t);	/* scanner/checks/boot.c */
 void bsw_check_servicing(struct bsw_tctx *t);	/* scanner/checks/servicing.c */
 void bsw_check_sxs(struct bsw_tctx *t);		/* scanner/checks/sxs.c */
