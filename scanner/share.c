@@ -38,6 +38,7 @@ struct layer {
 	uint8_t id[16];
 	uint64_t last_use;
 	uint64_t bytes;
+	bool parent;		/* some disk of the sweep reads it as a parent */
 	struct bsw_share_ent *ents;
 };
 
@@ -138,6 +139,25 @@ uint64_t bsw_share_layer(uint64_t dev, uint64_t ino, uint64_t size,
 out:
 	pthread_mutex_unlock(&lock);
 	return tok;
+}
+
+void bsw_share_set_parent(uint64_t tok)
+{
+	pthread_mutex_lock(&lock);
+	if (tok && tok <= nr_layers)
+		layers[tok - 1].parent = true;
+	pthread_mutex_unlock(&lock);
+}
+
+bool bsw_share_is_parent(uint64_t tok)
+{
+	bool p = false;
+
+	pthread_mutex_lock(&lock);
+	if (cap && tok && tok <= nr_layers)
+		p = layers[tok - 1].parent;
+	pthread_mutex_unlock(&lock);
+	return p;
 }
 
 static uint64_t key_hash(uint64_t layer, enum bsw_share_kind kind,

@@ -54,6 +54,16 @@ bool bsw_share_enabled(void);
 uint64_t bsw_share_layer(uint64_t dev, uint64_t ino, uint64_t size,
 			 int64_t mtime_ns, const uint8_t id[16]);
 
+/*
+ * A layer is worth keeping results for only if some disk reads it as a
+ * parent: the disk layer marks every parent it serves bytes from, and the
+ * sweep marks, before it starts, the parents it found (so that a base
+ * image swept before its children already keeps its results).  A disk's
+ * own top layer is shared only when marked.
+ */
+void bsw_share_set_parent(uint64_t tok);
+bool bsw_share_is_parent(uint64_t tok);	/* false when sharing is off */
+
 struct bsw_share_ent;
 
 /*

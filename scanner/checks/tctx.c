@@ -14,6 +14,7 @@
 
 #include "formats/common/bytes.h"
 #include "scanner/checks/triage.h"
+#include "scanner/share.h"
 
 uint64_t bsw_now_ms(void)
 {
@@ -173,4 +174,20 @@ void bsw_tctx_free(uint8_t *data, size_t len)
 		return;
 	free(data);
 	bsw_mem_release(len);
+}
+
+uint64_t bsw_tctx_share_key(struct bsw_tctx *t, uint64_t rec, unsigned kind,
+			    uint32_t extra, struct bsw_share_key *key)
+{
+	uint64_t tok = 0;
+
+	memset(key, 0, sizeof(*key));
+	if (t->o->no_share || !t->stage || !(t->stage->share & (1u << kind)) ||
+	    !t->v || !bsw_share_enabled())
+		return 0;
+	if (bsw_ntfs_file_key(t->v, rec, NULL, key->file, &tok) || !tok ||
+	    !bsw_share_is_parent(tok))
+		return 0;
+	key->extra = extra;
+	return tok;
 }
