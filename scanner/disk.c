@@ -53,6 +53,7 @@ struct layer {
 	int64_t mtime_ns;	/* with dev, ino, size and the container id: its share token */
 	bool blockdev;		/* content may change under the same identity: never shared */
 	uint64_t tok;		/* bsw_share_layer(), set on first use */
+	bool marked;		/* bsw_share_set_parent() done */
 };
 
 struct bsw_disk {
@@ -485,6 +486,21 @@ static int64_t disk_pread(void *ctx, void *buf, size_t len, uint64_t off)
 	return rc ? rc : (int64_t)len;
 }
 
+uint64_t bsw_disk_layer_token(struct bsw_disk *d, unsigned i)
+{
+	struct layer *l;
+
+	if (i >= d->nr)
+		return 0;
+	l = &d->L[i];
+	if (l->xt || l->blockdev)
+		return 0;
+	if (!l->tok)
+		l->tok = bsw_share_layer(l->li.dev, l->li.ino, l->li.file_size,
+					 l->mtime_ns, l->li.id);
+	return l->tok;
+}
+
 /*
  * Which layer file serves the byte at off (bsw_src.origin): only plain
  * file extents of a one-file layer are shareable; zeros, memory (a
@@ -496,7 +512,6 @@ static int64_t disk_origin(void *ctx, uint64_t off, uint64_t len, uint64_t *tok,
 {
 	struct bsw_disk *d = ctx;
 	struct bsw_dext ext;
-	struct layer *l;
 	unsigned nr = 0;
 	int rc;
 
@@ -511,16 +526,11 @@ static int64_t disk_origin(void *ctx, uint64_t off, uint64_t len, uint64_t *tok,
 		return 0;
 	if (ext.kind != BSW_EXT_FILE || ext.layer >= d->nr)
 		return (int64_t)ext.len;
-	l = &d->L[ext.layer];
-	if (l->xt || l->blockdev)
-		return (int64_t)ext.len;
-	if (!l->tok) {
-		l->tok = bsw_share_layer(l->li.dev, l->li.ino, l->li.file_size,
-					 l->mtime_ns, l->li.id);
-		if (ext.layer)
-			bsw_share_set_parent(l->tok);
+	*tok = bsw_disk_layer_token(d, ext.layer);
+	if (ext.layer && *tok && !d->L[ext.layer].marked) {
+		bsw_share_set_parent(*tok);
+		d->L[ext.layer].marked = true;
 	}
-	*tok = l->tok;
 	*poff = ext.poff;
 	return (int64_t)ext.len;
 }
