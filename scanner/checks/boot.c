@@ -216,20 +216,20 @@ static const char *device_mismatch(struct bsw_tctx *t,
 	if (!strcmp(t->wp->scheme, "gpt")) {
 		const uint8_t *dg = bsw_disk_gpt_guid(t->d);
 
-		if (dv->scheme != 0)
+		if (dv->scheme != BSW_BCD_PART_GPT)
 			return "an MBR partition on a GPT disk";
-		if (memcmp(dv->part_id, t->wp->part_guid, 16))
+		if (memcmp(dv->part_guid, t->wp->part_guid, 16))
 			return "another partition GUID";
-		if (dg && memcmp(dv->disk_id, dg, 16))
+		if (dg && memcmp(dv->disk_guid, dg, 16))
 			return "another disk GUID";
 		return NULL;
 	}
 	if (!strcmp(t->wp->scheme, "mbr")) {
-		if (dv->scheme != 1)
+		if (dv->scheme != BSW_BCD_PART_MBR)
 			return "a GPT partition on an MBR disk";
-		if (get_le64(dv->part_id) != t->wp->start)
+		if (dv->part_offset != t->wp->start)
 			return "another partition offset";
-		if (get_le32(dv->disk_id) != bsw_disk_mbr_signature(t->d))
+		if (dv->disk_signature != bsw_disk_mbr_signature(t->d))
 			return "another disk signature";
 	}
 	return NULL;
