@@ -79,6 +79,8 @@ enum bsw_fs bsw_fs_probe_area(const uint8_t *b, size_t len);
 /* A filesystem other than NTFS: a known signature that is not NTFS's
  * (an all-zero first sector, OTHER and UNKNOWN are not signatures). */
 bool bsw_fs_is_foreign(enum bsw_fs fs);
+
+/* A filesystem kind's short name ("ntfs", "ext", ...), a static string. */
 const char *bsw_fs_name(enum bsw_fs fs);
 
 /* GPT type GUID (stored form) to a short name, or NULL. */
