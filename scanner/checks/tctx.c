@@ -12,7 +12,7 @@
 #include <strings.h>
 #include <time.h>
 
-#include "formats/common/bytes.h"
+#include "formats/pe/pe.h"
 #include "scanner/checks/triage.h"
 #include "scanner/share.h"
 
@@ -96,9 +96,9 @@ const char *bsw_check_file(struct bsw_tctx *t, const char *path, bool pe,
 {
 	struct bsw_ntfs_stat st;
 	uint8_t hdr[1024];
+	struct bsw_pe ph;
 	uint64_t rec;
 	int64_t n;
-	uint32_t lfa;
 
 	if (bsw_ntfs_lookup(t->v, path, &rec))
 		return "missing";
@@ -129,13 +129,18 @@ const char *bsw_check_file(struct bsw_tctx *t, const char *path, bool pe,
 		bsw_tctx_note_budget(t, (int)n);
 		return "unreadable";
 	}
-	if (n < 64 || hdr[0] != 'M' || hdr[1] != 'Z')
-		return "not a PE image (no MZ header)";
-	/* e_lfanew points at "PE\0\0" (PE/COFF spec 3.1) */
-	lfa = get_le32(hdr + 60);
-	if (lfa + 4 <= (uint64_t)n && memcmp(hdr + lfa, "PE\0\0", 4))
-		return "not a PE image (no PE signature)";
-	return NULL;
+	/*
+	 * The file fails on a missing MZ or PE signature.  Only its first
+	 * KiB was read, so a signature past it (BSW_PE_TRUNCATED) cannot be
+	 * judged and passes; the headers after the signature are not judged.
+	 */
+	switch (bsw_pe_parse(hdr, (size_t)n, &ph)) {
+	case BSW_PE_NO_MZ:
+	case BSW_PE_NO_PE_SIG:
+		return bsw_pe_status_str(ph.status);
+	default:
+		return NULL;
+	}
 }
 
 /* Read a whole file of the Windows volume under the memory budget. */
