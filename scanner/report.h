@@ -24,4 +24,17 @@ void bsw_json_strn(FILE *out, const char *s, size_t n);
 /* Write f as one JSON object (no newline). */
 void bsw_finding_json(const struct bsw_finding *f, FILE *out);
 
+struct bsw_tctx;
+struct bsw_triage_result;
+
+/*
+ * The result line of one disk (scan): verdict, findings, chain,
+ * partitions, identity, store counts, timings and provenance, as one JSON
+ * object without newline.  Also writes the inventory/rules members (and
+ * sets t->rule_bits).
+ */
+void bsw_report_disk_json(FILE *o, struct bsw_tctx *t, const char *path,
+			  const struct bsw_triage_result *res,
+			  const char **codes, unsigned nr_codes);
+
 #endif /* BSW_REPORT_H */

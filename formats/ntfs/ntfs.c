@@ -22,8 +22,9 @@
  *
  * The first three make the volume readable and always run; the others are
  * checks and run with opts.run_checks.  File data is read by ntfs_read.c
- * with the compression files ntfs_lznt1.c and ntfs_wof.c; ntfs_parse.c
- * holds the pure parsers.  To add a pass: one file, one row below
+ * with the compression files ntfs_lznt1.c and ntfs_wof.c; ntfs_share.c
+ * keys a file's data for sharing across layers; ntfs_parse.c holds the
+ * pure parsers.  To add a pass: one file, one row below
  * (docs/ntfs.md, "How to add a pass").
  */
 #include <errno.h>

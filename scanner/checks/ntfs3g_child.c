@@ -352,3 +352,63 @@ int bsw_ntfs3g_isolated(const char *self, const char *image, uint64_t start,
 	free(buf);
 	return (int)nr;
 }
+
+/*
+ * Stage "ntfs3g": libntfs-3g's mount-time verdict on the volume chosen as
+ * Windows' (or kept as the evidence), as INFO/WARN rows beside bootsweep's
+ * own: they never decide the verdict.  Run once per disk, not on every
+ * NTFS candidate, and (from scan) in a child process, so that a crash or
+ * hang of libntfs-3g on a hostile volume costs one finding, not the sweep.
+ * It runs after a FATAL finding too: the evidence is what it judges.
+ */
+#define NTFS3G_TIMEOUT_S 60
+
+static void second_opinion(struct bsw_tctx *t, const struct bsw_part *p,
+			   struct bsw_fx *pfx)
+{
+	unsigned tmo = NTFS3G_TIMEOUT_S;
+	uint64_t spent;
+	int r;
+
+	if (t->o->no_ntfs3g || bsw_tctx_over(t))
+		return;
+	if (!t->o->ntfs3g_self) {
+		struct bsw_src src;
+		struct bsw_src_window win;
+
+		bsw_disk_part_src(t->d, p, &src, &win);
+		bsw_ntfs3g_verdict(&src, pfx);
+		return;
+	}
+	if (t->o->timeout_s) {
+		/* at most half of what is left, so a hanging libntfs-3g
+		 * leaves bootsweep's own checks the time to finish */
+		spent = (bsw_now_ms() - t->t0_ms) / 1000;
+		if (spent + 2 < t->o->timeout_s)
+			tmo = BSW_MIN(tmo, (t->o->timeout_s - (unsigned)spent) / 2);
+		else
+			tmo = 1;
+	}
+	r = bsw_ntfs3g_isolated(t->o->ntfs3g_self, bsw_disk_path(t->d),
+				p->start, p->size, tmo, pfx);
+	if (r < 0) {
+		char why[96];
+
+		snprintf(why, sizeof(why), "its child process could not be started (%s)",
+			 strerror(-r));
+		BSW_REPORT(pfx, PR_NTFS3G_F0_CHILD, .str = why);
+	}
+}
+
+void bsw_stage_ntfs3g(struct bsw_tctx *t)
+{
+	const struct bsw_part *p = t->wp ? t->wp : t->evidence;
+	char scope[32], *prev;
+
+	if (!p)
+		return;
+	snprintf(scope, sizeof(scope), "part%u:ntfs", p->index);
+	prev = bsw_fx_push_scope(t->fx, scope);
+	second_opinion(t, p, t->fx);
+	bsw_fx_restore_scope(t->fx, prev);
+}

@@ -41,6 +41,7 @@ struct bsw_triage_opts {
 	const char *scan_start;	/* the sweep's start, ISO 8601 UTC, in every line */
 	const struct bsw_rules *rules;	/* scan --rules/--query (scanner/rules.h); NULL: none */
 	bool inventory;		/* scan --inventory: the "inventory" member */
+	bool no_share;		/* scan --no-share: every disk on its own */
 };
 
 /* How much of the component store could be verified. */
@@ -112,6 +113,36 @@ void bsw_hcache_put(const uint8_t key[16], uint64_t size, int alg,
 void bsw_xxh128(const void *d, size_t len, uint8_t out[16]);
 uint64_t bsw_hcache_hits(void);
 
+/* ---- the stage table (scanner/checks/stages.c, docs/adding-a-check.md) ---- */
+
+/* the members of "timings_ms" (and "open", the container and partitions) */
+enum bsw_timing {
+	BSW_T_OPEN, BSW_T_NTFS, BSW_T_HIVES, BSW_T_BOOT, BSW_T_SERVICING,
+	BSW_T_SXS, BSW_T_COUNT
+};
+extern const char *const bsw_timing_names[BSW_T_COUNT];
+
+#define BSW_NEED_DISK 0x1u	/* the disk is open and not yet decided */
+#define BSW_NEED_VOLUME 0x2u	/* t->v or t->evidence */
+#define BSW_NEED_WINDOWS 0x4u	/* t->v: the Windows volume */
+
+#define BSW_STAGE_AFTER_STOP 0x1u /* runs after a FATAL finding or a limit too */
+
+struct bsw_tctx;
+
+struct bsw_stage {
+	const char *name;		/* "volume", "hives", ... */
+	void (*run)(struct bsw_tctx *t);
+	unsigned needs;			/* BSW_NEED_*: what must exist */
+	unsigned flags;			/* BSW_STAGE_* */
+	int timing;			/* enum bsw_timing it adds to; -1: none */
+	unsigned share;			/* 1u << enum bsw_share_kind: what results
+					   it keeps for other disks (share.h) */
+};
+
+/* The stages in the order they run; *nr gets their count. */
+const struct bsw_stage *bsw_stage_table(unsigned *nr);
+
 /* ---- the shared state of the checks of one disk ---- */
 struct bsw_tctx {
 	const struct bsw_triage_opts *o;
@@ -119,6 +150,13 @@ struct bsw_tctx {
 	struct bsw_disk *d;
 	struct bsw_ntfs *v;		/* the Windows volume */
 	const struct bsw_part *wp;	/* its partition */
+	struct bsw_src wsrc;		/* what v reads: wp's window of the disk */
+	struct bsw_src_window wwin;
+	const struct bsw_part *evidence;	/* no Windows volume: the damaged
+					   NTFS volume whose findings decide */
+	bool decided;			/* the disk is classified: no volume stage */
+	const struct bsw_stage *stage;	/* the stage running */
+	uint64_t ms[BSW_T_COUNT];	/* time per enum bsw_timing */
 	struct bsw_hive *system, *software, *components;
 	char cs[32];			/* "ControlSet001" */
 	bool uefi;			/* GPT disk: UEFI boot */
@@ -135,6 +173,8 @@ struct bsw_tctx {
 uint64_t bsw_now_ms(void);
 /* True (and reports SCAN-LIMIT once) when the disk's time or byte budget is spent. */
 bool bsw_tctx_over(struct bsw_tctx *t);
+/* A read that failed on the byte budget (r == -EFBIG) is a limit, not corruption. */
+void bsw_tctx_note_budget(struct bsw_tctx *t, int r);
 void bsw_tctx_add_bootfile(struct bsw_tctx *t, const char *path);
 bool bsw_tctx_is_bootfile(const struct bsw_tctx *t, const char *path);
 
@@ -145,6 +185,21 @@ bool bsw_tctx_is_bootfile(const struct bsw_tctx *t, const char *path);
  */
 const char *bsw_check_file(struct bsw_tctx *t, const char *path, bool pe,
 			   uint64_t *rec);
+
+/*
+ * Sharing (scanner/share.h, docs/sharing.md): the key under which the
+ * running stage may keep or find a result of kind for file rec of the
+ * Windows volume: the file's key (bsw_ntfs_file_key) and the extra bytes
+ * xk (an algorithm, a size cap...).  Returns the layer token, 0 when the
+ * result must be computed here and not kept (sharing off, the stage does
+ * not declare kind, a byte of the file is the disk's own or unshareable).
+ */
+struct bsw_share_key {
+	uint8_t file[16];
+	uint32_t extra;
+};
+uint64_t bsw_tctx_share_key(struct bsw_tctx *t, uint64_t rec, unsigned kind,
+			    uint32_t extra, struct bsw_share_key *key);
 
 /* Whole-file reads under the memory budget; free with bsw_tctx_free. */
 int bsw_tctx_read(struct bsw_tctx *t, struct bsw_ntfs *v, const char *path,
@@ -160,6 +215,11 @@ struct bsw_hive *bsw_tctx_load_hive(struct bsw_tctx *t, const char *name,
 				    const struct bsw_buf *logs, unsigned nr,
 				    enum bsw_verdict vbad);
 
+/* the stages (each file's head says what it checks and collects) */
+void bsw_stage_disk(struct bsw_tctx *t);	/* scanner/checks/volume.c */
+void bsw_stage_volume(struct bsw_tctx *t);	/* scanner/checks/volume.c */
+void bsw_stage_ntfs3g(struct bsw_tctx *t);	/* scanner/checks/ntfs3g_child.c */
+void bsw_stage_hives(struct bsw_tctx *t);	/* scanner/checks/hives.c */
 void bsw_check_boot(struct bsw_tctx *t);	/* scanner/checks/boot.c */
 void bsw_check_servicing(struct bsw_tctx *t);	/* scanner/checks/servicing.c */
 void bsw_check_sxs(struct bsw_tctx *t);		/* scanner/checks/sxs.c */
