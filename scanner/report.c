@@ -10,6 +10,11 @@
  * string or a time that was not found is left out; sizes and offsets are
  * bytes.  A layer or partition has one form, which info extends with
  * detail members under the same names.
+ *
+ * Input is plain data: findings (struct bsw_fx), the disk's layer and
+ * partition records read through bsw_disk's const getters (in memory, no
+ * I/O), and the structs of report.h that the callers fill.  Nothing here
+ * reads an image, queries a hive or sees the checks' context.
  */
 #include "formats/common/utf8.h"
 #include "formats/part/part.h"

@@ -76,6 +76,7 @@ refused bootsweep.info/1 info.jsonl 's/"index":1,"scheme":"gpt"/"index":1/' "inf
 # check --json: clean, damaged, encrypted, error
 # shellcheck disable=SC2086
 "$B" check --json $imgs missing.img > check.jsonl 2> /dev/null
+"$B" info --check --json fleet/clean.img >> check.jsonl 2> /dev/null
 for st in clean encrypted error; do
 	grep -q "\"state\":\"$st\"" check.jsonl || bad "check --json: no $st object"
 done
