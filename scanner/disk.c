@@ -20,6 +20,7 @@
 #include "formats/cont/cont.h"
 #include "formats/part/part.h"
 #include "scanner/disk.h"
+#include "scanner/share.h"
 #include "scanner/disk_extents.h"
 #include "scanner/ring.h"
 
@@ -48,6 +49,10 @@ struct layer {
 	struct bsw_src src;
 	char *found_by, *locator;
 	struct bsw_disk_xt *xt;	/* a VMDK descriptor's extent files (disk_extents.c) */
+	int64_t mtime_ns;	/* with dev, ino, size and the container id: its share token */
+	bool blockdev;		/* content may change under the same identity: never shared */
+	uint64_t tok;		/* bsw_share_layer(), set on first use */
+	bool marked;		/* bsw_share_set_parent() done */
 };
 
 struct bsw_disk {
@@ -281,6 +286,8 @@ static int open_layer(struct bsw_disk *d, const char *path, struct bsw_fx *fx,
 				   .size = st.st_size, .name = l->path };
 	l->li.dev = st.st_dev;
 	l->li.ino = st.st_ino;
+	l->mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+	l->blockdev = S_ISBLK(st.st_mode);
 	l->li.file_size = st.st_size;
 	/* a VMDK descriptor: a layer of several files (disk_extents.c) */
 	rc = bsw_disk_xt_open(&l->xt, &l->src, l->path, open_xfile, d, d->mem_cap,
@@ -478,6 +485,55 @@ static int64_t disk_pread(void *ctx, void *buf, size_t len, uint64_t off)
 	return rc ? rc : (int64_t)len;
 }
 
+uint64_t bsw_disk_layer_token(struct bsw_disk *d, unsigned i)
+{
+	struct layer *l;
+
+	if (i >= d->nr)
+		return 0;
+	l = &d->L[i];
+	if (l->xt || l->blockdev)
+		return 0;
+	if (!l->tok)
+		l->tok = bsw_share_layer(l->li.dev, l->li.ino, l->li.file_size,
+					 l->mtime_ns, l->li.id);
+	return l->tok;
+}
+
+/*
+ * Which layer file serves the byte at off (bsw_src.origin): only plain
+ * file extents of a one-file layer are shareable; zeros, memory (a
+ * replayed VHDX log, a decompressed cluster) and multi-file VMDK layers
+ * are not.
+ */
+static int64_t disk_origin(void *ctx, uint64_t off, uint64_t len, uint64_t *tok,
+			   uint64_t *poff)
+{
+	struct bsw_disk *d = ctx;
+	struct bsw_dext ext;
+	unsigned nr = 0;
+	int rc;
+
+	*tok = 0;
+	*poff = 0;
+	if (!len || off >= bsw_disk_size(d))
+		return 0;
+	rc = bsw_disk_map(d, off, len, &ext, 1, &nr);
+	if (rc)
+		return rc;
+	if (!nr)
+		return 0;
+	if (ext.kind != BSW_EXT_FILE || ext.layer >= d->nr)
+		return (int64_t)ext.len;
+	*tok = bsw_disk_layer_token(d, ext.layer);
+	if (ext.layer && *tok && !d->L[ext.layer].marked) {
+		bsw_share_set_parent(*tok);
+		d->L[ext.layer].marked = true;
+	}
+	*poff = ext.poff;
+	return (int64_t)ext.len;
+}
+
 int bsw_disk_open(struct bsw_disk **out, const char *path,
 		  const struct bsw_disk_opts *o, struct bsw_fx *fx,
 		  char *err, size_t errlen)
@@ -513,7 +569,7 @@ int bsw_disk_open(struct bsw_disk **out, const char *path,
 		bsw_disk_close(d);
 		return rc;
 	}
-	d->vsrc = (struct bsw_src){ .pread = disk_pread, .ctx = d,
+	d->vsrc = (struct bsw_src){ .pread = disk_pread, .origin = disk_origin, .ctx = d,
 				    .size = bsw_disk_size(d), .name = d->L[0].path };
 	rc = bsw_part_parse(&d->vsrc, d->L[0].ci.logical_sector, &d->pt, fx);
 	if (rc) {

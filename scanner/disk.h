@@ -94,6 +94,12 @@ const struct bsw_src *bsw_disk_src(struct bsw_disk *d);
 uint64_t bsw_disk_bytes_total(void);
 
 unsigned bsw_disk_nr_layers(const struct bsw_disk *d);
+/*
+ * Layer i's token for sharing work across disks (scanner/share.h): its
+ * file's identity; 0 if its bytes are never shared (a block device, a
+ * multi-file VMDK layer).
+ */
+uint64_t bsw_disk_layer_token(struct bsw_disk *d, unsigned i);
 const struct bsw_layer_info *bsw_disk_layer(const struct bsw_disk *d, unsigned i);
 
 unsigned bsw_disk_nr_parts(const struct bsw_disk *d);

@@ -13,6 +13,14 @@
 #include "formats/bcd/bcd.h"
 #include "formats/common/bytes.h"
 
+/* Device element offsets (see above). */
+#define DEV_TYPE 16u
+#define DEV_LEN 24u
+#define DEV_PART_ID 32u		/* GPT partition GUID, or MBR offset (u64) */
+#define DEV_SCHEME 52u
+#define DEV_DISK_ID 56u		/* GPT disk GUID, or MBR signature (u32) */
+#define DEV_PART_LEN 72u	/* through the disk id */
+
 void bsw_bcd_guid_str(const uint8_t g[16], char *buf, size_t len)
 {
 	snprintf(buf, len,
@@ -28,20 +36,25 @@ void bsw_bcd_parse_device(const uint8_t *d, size_t len,
 	dev->present = true;
 	if (len < 24)
 		return;
-	dev->type = get_le32(d + 16);
+	dev->type = get_le32(d + DEV_TYPE);
 	if (dev->type != BSW_BCD_DEV_PARTITION) {
 		/* other kinds (boot, ramdisk, locate) are not checked further */
 		dev->valid = true;
 		return;
 	}
-	if (len < 72 || get_le32(d + 24) < 0x48 - 16 ||
-	    !bsw_range_ok(16, get_le32(d + 24), len))
+	if (len < DEV_PART_LEN || get_le32(d + DEV_LEN) < 0x48 - 16 ||
+	    !bsw_range_ok(16, get_le32(d + DEV_LEN), len))
 		return;
-	dev->scheme = get_le32(d + 52);
-	if (dev->scheme > 1)
+	dev->scheme = get_le32(d + DEV_SCHEME);
+	if (dev->scheme == BSW_BCD_PART_GPT) {
+		memcpy(dev->part_guid, d + DEV_PART_ID, 16);
+		memcpy(dev->disk_guid, d + DEV_DISK_ID, 16);
+	} else if (dev->scheme == BSW_BCD_PART_MBR) {
+		dev->part_offset = get_le64(d + DEV_PART_ID);
+		dev->disk_signature = get_le32(d + DEV_DISK_ID);
+	} else {
 		return;
-	memcpy(dev->part_id, d + 32, 16);
-	memcpy(dev->disk_id, d + 56, 16);
+	}
 	dev->valid = true;
 }
 

@@ -33,13 +33,23 @@
 #define BSW_BCD_DEV_BOOT 5u
 #define BSW_BCD_DEV_PARTITION 6u
 
+/* Partition table of a partition device. */
+#define BSW_BCD_PART_GPT 0u
+#define BSW_BCD_PART_MBR 1u
+
+/* A device element, decoded; the partition fields only for a valid
+ * BSW_BCD_DEV_PARTITION, and only those of its scheme. */
 struct bsw_bcd_device {
 	bool present;		/* the element exists */
 	bool valid;		/* long enough and self-consistent */
-	uint32_t type;		/* BSW_BCD_DEV_* */
-	uint32_t scheme;	/* partition: 0 GPT, 1 MBR */
-	uint8_t part_id[16];	/* GPT partition GUID, or MBR byte offset (LE u64) */
-	uint8_t disk_id[16];	/* GPT disk GUID, or MBR signature (LE u32) */
+	uint32_t type;		/* the kind of device, BSW_BCD_DEV_* */
+	uint32_t scheme;	/* partition: BSW_BCD_PART_GPT or _MBR */
+	/* BSW_BCD_PART_GPT: GUIDs in stored (GPT entry) byte order */
+	uint8_t part_guid[16];	/* the partition's unique GUID */
+	uint8_t disk_guid[16];	/* the disk GUID of the GPT header */
+	/* BSW_BCD_PART_MBR */
+	uint64_t part_offset;	/* partition start on the disk, bytes */
+	uint32_t disk_signature; /* MBR disk signature (MBR offset 440) */
 };
 
 struct bsw_bcd_obj {
@@ -61,7 +71,7 @@ struct bsw_bcd {
 	struct bsw_bcd_obj first_loader; /* first loader seen, for messages */
 };
 
-/* Decode a device element (88 bytes for a partition).  Pure. */
+/* Decode a device element (88 bytes for a partition) into *dev.  Pure. */
 void bsw_bcd_parse_device(const uint8_t *d, size_t len,
 			  struct bsw_bcd_device *dev);
 

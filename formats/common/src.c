@@ -39,6 +39,17 @@ static int64_t win_pread(void *ctx, void *buf, size_t len, uint64_t off)
 	return w->parent->pread(w->parent->ctx, buf, len, pos);
 }
 
+static int64_t win_origin(void *ctx, uint64_t off, uint64_t len,
+			  uint64_t *tok, uint64_t *poff)
+{
+	struct bsw_src_window *w = ctx;
+	uint64_t pos;
+
+	if (__builtin_add_overflow(w->start, off, &pos))
+		return -EINVAL;
+	return w->parent->origin(w->parent->ctx, pos, len, tok, poff);
+}
+
 void bsw_src_window_init(struct bsw_src *src, struct bsw_src_window *win,
 			 const struct bsw_src *parent, uint64_t start,
 			 uint64_t len)
@@ -46,6 +57,7 @@ void bsw_src_window_init(struct bsw_src *src, struct bsw_src_window *win,
 	win->parent = parent;
 	win->start = start;
 	src->pread = win_pread;
+	src->origin = parent->origin ? win_origin : NULL;
 	src->ctx = win;
 	if (start > parent->size)
 		len = 0;

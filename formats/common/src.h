@@ -20,6 +20,17 @@ struct bsw_src {
 	 */
 	int64_t (*pread)(void *ctx, void *buf, size_t len, uint64_t off);
 	void *ctx;
+	/*
+	 * Optional (NULL: no byte of the source is shared).  Where the bytes
+	 * at off come from, so that work done on them can be shared with
+	 * other sources that read the same bytes (scanner/share.h): *tok gets
+	 * the token of the file that serves them (0: not shareable, e.g.
+	 * zeros, memory, a replayed log), *poff their offset in that file.
+	 * Returns how many bytes from off (at most len) come contiguously
+	 * from there, 0 at the end of the source, or -errno.
+	 */
+	int64_t (*origin)(void *ctx, uint64_t off, uint64_t len, uint64_t *tok,
+			  uint64_t *poff);
 	uint64_t size;		/* bytes in the source */
 	const char *name;	/* for messages; may be NULL */
 };

@@ -120,4 +120,15 @@ int bsw_ntfs_read_all(struct bsw_ntfs *v, uint64_t rec, const char *stream,
 /* Bytes of the volume read so far (MFT and file contents). */
 uint64_t bsw_ntfs_bytes_read(const struct bsw_ntfs *v);
 
+/*
+ * The share key of a file's data (stream NULL: the unnamed $DATA, through
+ * WOF if it is a WOF file): equal keys mean bsw_ntfs_read returns the
+ * same bytes, because they come from the same bytes of the same layer
+ * files (bsw_src.origin of the volume's source; ntfs_share.c).  *tok gets
+ * the token of a layer the file's bytes come from (0, key zeroed: not
+ * shareable).  0, -ENOENT, -ENOMEM or a read error of the MFT record.
+ */
+int bsw_ntfs_file_key(struct bsw_ntfs *v, uint64_t rec, const char *stream,
+		      uint8_t key[16], uint64_t *tok);
+
 #endif /* BSW_NTFS_H */

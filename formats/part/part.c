@@ -70,6 +70,49 @@ enum bsw_fs bsw_fs_probe(const uint8_t *s)
 	return BSW_FS_OTHER;
 }
 
+/*
+ * Superblocks past the first sector (magic offsets from the partition
+ * start): ext2/3/4 s_magic 0xEF53 (LE) at 1024 + 0x38, XFS sb_magicnum
+ * "XFSB" at 0, btrfs "_BHRfS_M" at 64 KiB + 0x40.
+ */
+#define EXT_MAGIC_OFF (1024u + 0x38u)
+#define EXT_MAGIC 0xEF53u
+#define BTRFS_MAGIC_OFF ((64u << 10) + 0x40u)
+
+enum bsw_fs bsw_fs_probe_area(const uint8_t *b, size_t len)
+{
+	if (bsw_range_ok(EXT_MAGIC_OFF, 2, len) &&
+	    get_le16(b + EXT_MAGIC_OFF) == EXT_MAGIC)
+		return BSW_FS_EXT;
+	if (len >= 4 && !memcmp(b, "XFSB", 4))
+		return BSW_FS_XFS;
+	if (bsw_range_ok(BTRFS_MAGIC_OFF, 8, len) &&
+	    !memcmp(b + BTRFS_MAGIC_OFF, "_BHRfS_M", 8))
+		return BSW_FS_BTRFS;
+	if (len < 512)
+		return BSW_FS_UNKNOWN;
+	return bsw_fs_probe(b);
+}
+
+bool bsw_fs_is_foreign(enum bsw_fs fs)
+{
+	switch (fs) {
+	case BSW_FS_FAT:
+	case BSW_FS_BITLOCKER:
+	case BSW_FS_EXFAT:
+	case BSW_FS_EXT:
+	case BSW_FS_XFS:
+	case BSW_FS_BTRFS:
+		return true;
+	case BSW_FS_UNKNOWN:
+	case BSW_FS_NTFS:
+	case BSW_FS_ZERO:
+	case BSW_FS_OTHER:
+		break;
+	}
+	return false;
+}
+
 const char *bsw_fs_name(enum bsw_fs fs)
 {
 	switch (fs) {
@@ -79,6 +122,9 @@ const char *bsw_fs_name(enum bsw_fs fs)
 	case BSW_FS_EXFAT: return "exfat";
 	case BSW_FS_ZERO: return "zero";
 	case BSW_FS_OTHER: return "other";
+	case BSW_FS_EXT: return "ext";
+	case BSW_FS_XFS: return "xfs";
+	case BSW_FS_BTRFS: return "btrfs";
 	default: return "unknown";
 	}
 }

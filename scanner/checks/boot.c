@@ -13,6 +13,7 @@
 #include "formats/bcd/bcd.h"
 #include "formats/common/bytes.h"
 #include "formats/fat/fat.h"
+#include "formats/pe/pe.h"
 #include "scanner/checks/triage.h"
 
 #define MAX_BCD_BYTES (64u << 20)
@@ -49,10 +50,15 @@ static int sp_read(struct bsw_tctx *t, struct syspart *sp, const char *path,
 	return r;
 }
 
-/* exists, non-empty, MZ (BOOT-MGR) */
+/*
+ * BOOT-MGR: exists, non-empty, and an MZ header (only the MS-DOS header is
+ * asked for) unless stub_ok: \bootmgr starts with a 16-bit stub, not
+ * always MZ.
+ */
 static const char *mz_check(struct bsw_tctx *t, struct syspart *sp,
-			    const char *path)
+			    const char *path, bool stub_ok)
 {
+	struct bsw_pe pe;
 	uint8_t *d;
 	size_t len;
 	const char *why = NULL;
@@ -66,8 +72,8 @@ static const char *mz_check(struct bsw_tctx *t, struct syspart *sp,
 		return "unreadable";
 	if (!len)
 		why = "empty (0 bytes)";
-	else if (len < 64 || d[0] != 'M' || d[1] != 'Z')
-		why = "not a PE image (no MZ header)";
+	else if (!stub_ok && bsw_pe_parse(d, len, &pe) == BSW_PE_NO_MZ)
+		why = bsw_pe_status_str(BSW_PE_NO_MZ);
 	bsw_tctx_free(d, len);
 	return why;
 }
@@ -210,20 +216,20 @@ static const char *device_mismatch(struct bsw_tctx *t,
 	if (!strcmp(t->wp->scheme, "gpt")) {
 		const uint8_t *dg = bsw_disk_gpt_guid(t->d);
 
-		if (dv->scheme != 0)
+		if (dv->scheme != BSW_BCD_PART_GPT)
 			return "an MBR partition on a GPT disk";
-		if (memcmp(dv->part_id, t->wp->part_guid, 16))
+		if (memcmp(dv->part_guid, t->wp->part_guid, 16))
 			return "another partition GUID";
-		if (dg && memcmp(dv->disk_id, dg, 16))
+		if (dg && memcmp(dv->disk_guid, dg, 16))
 			return "another disk GUID";
 		return NULL;
 	}
 	if (!strcmp(t->wp->scheme, "mbr")) {
-		if (dv->scheme != 1)
+		if (dv->scheme != BSW_BCD_PART_MBR)
 			return "a GPT partition on an MBR disk";
-		if (get_le64(dv->part_id) != t->wp->start)
+		if (dv->part_offset != t->wp->start)
 			return "another partition offset";
-		if (get_le32(dv->disk_id) != bsw_disk_mbr_signature(t->d))
+		if (dv->disk_signature != bsw_disk_mbr_signature(t->d))
 			return "another disk signature";
 	}
 	return NULL;
@@ -498,19 +504,19 @@ void bsw_check_boot(struct bsw_tctx *t)
 			bsw_hive_free(bcd);
 		}
 		if (t->uefi) {
-			why = mz_check(t, &sp, "\\EFI\\Microsoft\\Boot\\bootmgfw.efi");
+			why = mz_check(t, &sp, "\\EFI\\Microsoft\\Boot\\bootmgfw.efi",
+				       false);
 			if (why)
 				BSW_REPORT(t->fx, PR_BOOT_2_MGR,
 					   .str = "\\EFI\\Microsoft\\Boot\\bootmgfw.efi",
 					   .str2 = why);
-			why = mz_check(t, &sp, "\\EFI\\Boot\\bootx64.efi");
+			why = mz_check(t, &sp, "\\EFI\\Boot\\bootx64.efi", false);
 			if (why)
 				BSW_REPORT(t->fx, PR_BOOT_2_MGR_FALLBACK,
 					   .str = "\\EFI\\Boot\\bootx64.efi", .str2 = why);
 		} else {
-			why = mz_check(t, &sp, "\\bootmgr");
-			/* bootmgr starts with a 16-bit stub, not always MZ */
-			if (why && strncmp(why, "not a PE", 8))
+			why = mz_check(t, &sp, "\\bootmgr", true);
+			if (why)
 				BSW_REPORT(t->fx, PR_BOOT_2_MGR, .str = "\\bootmgr",
 					   .str2 = why);
 		}

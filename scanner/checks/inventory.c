@@ -21,6 +21,7 @@
 #include "formats/bcd/bcd.h"
 #include "formats/common/bytes.h"
 #include "formats/ntfs/ntfs_internal.h"	/* pure record parsers, for $STANDARD_INFORMATION */
+#include "formats/pe/pe.h"
 #include "scanner/checks/triage.h"
 #include "scanner/rules.h"
 #include "scanner/report.h"
@@ -181,46 +182,13 @@ void bsw_inv_free(struct bsw_tctx *t)
 	t->inv = NULL;
 }
 
-/* ---- what a file is (PE/COFF spec: MZ, e_lfanew, COFF header) ----------- */
-
-/*
- * The file version of VS_FIXEDFILEINFO: the resource's key "VS_VERSION_INFO"
- * (UTF-16LE) is followed, after padding to 32 bits, by the structure whose
- * signature is 0xFEEF04BD and whose dwFileVersionMS/LS are at +8/+12.
- * Looked for in the bytes rather than through the resource directory: the
- * key and signature pin it, and a search is bounded by the file.
- */
-static bool pe_version(const uint8_t *d, size_t n, uint64_t *ver)
-{
-	static const char key[] = "VS_VERSION_INFO";
-	uint8_t u16[32];
-	size_t i;
-
-	for (i = 0; i < 15; i++) {
-		u16[2 * i] = (uint8_t)key[i];
-		u16[2 * i + 1] = 0;
-	}
-	u16[30] = u16[31] = 0;
-	for (i = 0; i + 32 <= n;) {
-		const uint8_t *p = memmem(d + i, n - i, u16, 32);
-		size_t off;
-
-		if (!p)
-			return false;
-		off = (size_t)(p - d) + 32;
-		off = (off + 3) & ~(size_t)3;
-		if (off + 16 <= n && get_le32(d + off) == 0xFEEF04BDu) {
-			*ver = (uint64_t)get_le32(d + off + 8) << 32 | get_le32(d + off + 12);
-			return true;
-		}
-		i = (size_t)(p - d) + 2;
-	}
-	return false;
-}
+/* ---- what a file is ------------------------------------------------------ */
 
 static void describe(const uint8_t *d, size_t n, unsigned need,
 		     struct bsw_rfile *f)
 {
+	struct bsw_pe pe;
+
 	if (need & BSW_RF_SHA256)
 		f->have_sha256 = bsw_hash_buf(2, d, n, f->sha256) >= 0;
 	if (need & BSW_RF_ZERO) {
@@ -231,19 +199,14 @@ static void describe(const uint8_t *d, size_t n, unsigned need,
 		f->all_zero = i == n;
 		f->have_zero = true;
 	}
-	if (need & BSW_RF_PE && n >= 64 && d[0] == 'M' && d[1] == 'Z') {
-		uint32_t lfa = get_le32(d + 60);
-
-		/* COFF TimeDateStamp at PE signature + 8 (PE/COFF 3.3) */
-		if ((uint64_t)lfa + 12 <= n && !memcmp(d + lfa, "PE\0\0", 4)) {
-			uint32_t ts = get_le32(d + lfa + 8);
-
-			if (ts) {
-				f->link_time = ts;
-				f->have_link_time = true;
-			}
+	if (need & BSW_RF_PE && bsw_pe_parse(d, n, &pe) != BSW_PE_NO_MZ) {
+		/* the link time is the COFF header's; the version resource is
+		 * looked for in any MZ file */
+		if (pe.have_coff && pe.timestamp) {
+			f->link_time = pe.timestamp;
+			f->have_link_time = true;
 		}
-		f->have_pe_version = pe_version(d, n, &f->pe_version);
+		f->have_pe_version = bsw_pe_parse_version(d, n, &f->pe_version);
 	}
 }
 

@@ -16,6 +16,7 @@
 #include "formats/common/bytes.h"
 #include "scanner/checks/identity.h"
 #include "scanner/checks/triage.h"
+#include "scanner/share.h"
 
 /*
  * needs: BSW_NEED_DISK   the disk is open and not yet decided;
@@ -31,13 +32,14 @@ static const struct bsw_stage stages[] = {
 	{ .name = "ntfs3g",	.run = bsw_stage_ntfs3g,     .needs = BSW_NEED_VOLUME,
 	  .flags = BSW_STAGE_AFTER_STOP, .timing = BSW_T_NTFS },
 	{ .name = "hives",	.run = bsw_stage_hives,	     .needs = BSW_NEED_WINDOWS,
-	  .timing = BSW_T_HIVES },
+	  .timing = BSW_T_HIVES, .share = 1u << BSW_SHARE_HIVE },
 	{ .name = "boot",	.run = bsw_check_boot,	     .needs = BSW_NEED_WINDOWS,
 	  .timing = BSW_T_BOOT },
 	{ .name = "servicing",	.run = bsw_check_servicing,  .needs = BSW_NEED_WINDOWS,
 	  .timing = BSW_T_SERVICING },
 	{ .name = "winsxs",	.run = bsw_check_sxs,	     .needs = BSW_NEED_WINDOWS,
-	  .timing = BSW_T_SXS },
+	  .timing = BSW_T_SXS,
+	  .share = 1u << BSW_SHARE_DIGEST | 1u << BSW_SHARE_MANIFEST },
 	{ .name = "inventory",	.run = bsw_inv_collect,	     .needs = BSW_NEED_WINDOWS,
 	  .flags = BSW_STAGE_AFTER_STOP, .timing = -1 },
 };
@@ -80,7 +82,9 @@ static void run_stages(struct bsw_tctx *t)
 		    (bsw_fx_stopped(t->fx) || bsw_tctx_over(t)))
 			continue;
 		t0 = bsw_now_ms();
+		t->stage = s;
 		s->run(t);
+		t->stage = NULL;
 		if (s->timing >= 0)
 			t->ms[s->timing] += bsw_now_ms() - t0;
 	}

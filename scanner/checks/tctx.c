@@ -12,8 +12,9 @@
 #include <strings.h>
 #include <time.h>
 
-#include "formats/common/bytes.h"
+#include "formats/pe/pe.h"
 #include "scanner/checks/triage.h"
+#include "scanner/share.h"
 
 uint64_t bsw_now_ms(void)
 {
@@ -95,9 +96,9 @@ const char *bsw_check_file(struct bsw_tctx *t, const char *path, bool pe,
 {
 	struct bsw_ntfs_stat st;
 	uint8_t hdr[1024];
+	struct bsw_pe ph;
 	uint64_t rec;
 	int64_t n;
-	uint32_t lfa;
 
 	if (bsw_ntfs_lookup(t->v, path, &rec))
 		return "missing";
@@ -128,13 +129,18 @@ const char *bsw_check_file(struct bsw_tctx *t, const char *path, bool pe,
 		bsw_tctx_note_budget(t, (int)n);
 		return "unreadable";
 	}
-	if (n < 64 || hdr[0] != 'M' || hdr[1] != 'Z')
-		return "not a PE image (no MZ header)";
-	/* e_lfanew points at "PE\0\0" (PE/COFF spec 3.1) */
-	lfa = get_le32(hdr + 60);
-	if (lfa + 4 <= (uint64_t)n && memcmp(hdr + lfa, "PE\0\0", 4))
-		return "not a PE image (no PE signature)";
-	return NULL;
+	/*
+	 * The file fails on a missing MZ or PE signature.  Only its first
+	 * KiB was read, so a signature past it (BSW_PE_TRUNCATED) cannot be
+	 * judged and passes; the headers after the signature are not judged.
+	 */
+	switch (bsw_pe_parse(hdr, (size_t)n, &ph)) {
+	case BSW_PE_NO_MZ:
+	case BSW_PE_NO_PE_SIG:
+		return bsw_pe_status_str(ph.status);
+	default:
+		return NULL;
+	}
 }
 
 /* Read a whole file of the Windows volume under the memory budget. */
@@ -173,4 +179,20 @@ void bsw_tctx_free(uint8_t *data, size_t len)
 		return;
 	free(data);
 	bsw_mem_release(len);
+}
+
+uint64_t bsw_tctx_share_key(struct bsw_tctx *t, uint64_t rec, unsigned kind,
+			    uint32_t extra, struct bsw_share_key *key)
+{
+	uint64_t tok = 0;
+
+	memset(key, 0, sizeof(*key));
+	if (t->o->no_share || !t->stage || !(t->stage->share & (1u << kind)) ||
+	    !t->v || !bsw_share_enabled())
+		return 0;
+	if (bsw_ntfs_file_key(t->v, rec, NULL, key->file, &tok) || !tok ||
+	    !bsw_share_is_parent(tok))
+		return 0;
+	key->extra = extra;
+	return tok;
 }

@@ -41,6 +41,7 @@ struct bsw_triage_opts {
 	const char *scan_start;	/* the sweep's start, ISO 8601 UTC, in every line */
 	const struct bsw_rules *rules;	/* scan --rules/--query (scanner/rules.h); NULL: none */
 	bool inventory;		/* scan --inventory: the "inventory" member */
+	bool no_share;		/* scan --no-share: every disk on its own */
 };
 
 /* How much of the component store could be verified. */
@@ -135,6 +136,8 @@ struct bsw_stage {
 	unsigned needs;			/* BSW_NEED_*: what must exist */
 	unsigned flags;			/* BSW_STAGE_* */
 	int timing;			/* enum bsw_timing it adds to; -1: none */
+	unsigned share;			/* 1u << enum bsw_share_kind: what results
+					   it keeps for other disks (share.h) */
 };
 
 /* The stages in the order they run; *nr gets their count. */
@@ -152,6 +155,7 @@ struct bsw_tctx {
 	const struct bsw_part *evidence;	/* no Windows volume: the damaged
 					   NTFS volume whose findings decide */
 	bool decided;			/* the disk is classified: no volume stage */
+	const struct bsw_stage *stage;	/* the stage running */
 	uint64_t ms[BSW_T_COUNT];	/* time per enum bsw_timing */
 	struct bsw_hive *system, *software, *components;
 	char cs[32];			/* "ControlSet001" */
@@ -181,6 +185,21 @@ bool bsw_tctx_is_bootfile(const struct bsw_tctx *t, const char *path);
  */
 const char *bsw_check_file(struct bsw_tctx *t, const char *path, bool pe,
 			   uint64_t *rec);
+
+/*
+ * Sharing (scanner/share.h, docs/sharing.md): the key under which the
+ * running stage may keep or find a result of kind for file rec of the
+ * Windows volume: the file's key (bsw_ntfs_file_key) and the extra bytes
+ * xk (an algorithm, a size cap...).  Returns the layer token, 0 when the
+ * result must be computed here and not kept (sharing off, the stage does
+ * not declare kind, a byte of the file is the disk's own or unshareable).
+ */
+struct bsw_share_key {
+	uint8_t file[16];
+	uint32_t extra;
+};
+uint64_t bsw_tctx_share_key(struct bsw_tctx *t, uint64_t rec, unsigned kind,
+			    uint32_t extra, struct bsw_share_key *key);
 
 /* Whole-file reads under the memory budget; free with bsw_tctx_free. */
 int bsw_tctx_read(struct bsw_tctx *t, struct bsw_ntfs *v, const char *path,

@@ -42,8 +42,8 @@ static bool ntfs_candidate(const struct bsw_part *p)
  * A partition NTFS could not open: is it a damaged NTFS volume (its boot
  * sectors gone, the rest there) rather than an empty partition or another
  * filesystem?  Not another filesystem's signature in the first 128 KiB
- * (ext2/3/4 magic at 1080, XFS at 0, btrfs at 64 KiB), and not all zeros at
- * 64 points spread over the partition.
+ * (bsw_fs_probe_area: ext2/3/4, XFS, btrfs, FAT, exFAT, BitLocker), and
+ * not all zeros at 64 points spread over the partition.
  */
 static bool plausible_ntfs(struct bsw_tctx *t, const struct bsw_part *p)
 {
@@ -53,15 +53,13 @@ static bool plausible_ntfs(struct bsw_tctx *t, const struct bsw_part *p)
 
 	if (p->fs == BSW_FS_OTHER || p->size < (1u << 20))
 		return false;
-	b = malloc(128 * 1024);
+	b = malloc(BSW_FS_PROBE_AREA);
 	if (!b)
 		return false;
-	if (!bsw_disk_read(t->d, b, 128 * 1024, p->start)) {
-		if ((b[1080] == 0x53 && b[1081] == 0xEF) || !memcmp(b, "XFSB", 4) ||
-		    !memcmp(b + 65536 + 64, "_BHRfS_M", 8)) {
-			free(b);
-			return false;
-		}
+	if (!bsw_disk_read(t->d, b, BSW_FS_PROBE_AREA, p->start) &&
+	    bsw_fs_is_foreign(bsw_fs_probe_area(b, BSW_FS_PROBE_AREA))) {
+		free(b);
+		return false;
 	}
 	for (i = 1; i <= 64 && !data; i++) {
 		uint64_t off = p->start + (p->size / 65 * i & ~(uint64_t)4095);

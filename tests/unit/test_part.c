@@ -1,7 +1,8 @@
 /*
  * Partition tables built in memory: GPT (intact, primary damaged, both
  * damaged, 4Kn), MBR with an extended chain (normal, looping, runaway
- * chain), bare volumes, and the filesystem signature probe.
+ * chain), bare volumes, and the filesystem signature probes (first sector,
+ * first 128 KiB).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -200,6 +201,57 @@ static void test_bare(void)
 	}
 }
 
+/*
+ * The probe over a partition's first 128 KiB: the superblocks further in
+ * (ext2/3/4, XFS, btrfs), which win over the first sector, the first
+ * sector's kinds, short buffers, and what counts as another filesystem.
+ */
+static void test_probe_area(void)
+{
+	uint8_t *a = calloc(1, BSW_FS_PROBE_AREA);
+
+	if (!a) {
+		T_CHECK(0, "calloc");
+		return;
+	}
+	T_CHECK(bsw_fs_probe_area(a, BSW_FS_PROBE_AREA) == BSW_FS_ZERO, "zero");
+	T_CHECK(bsw_fs_probe_area(a, 511) == BSW_FS_UNKNOWN, "short: unknown");
+	T_CHECK(bsw_fs_probe_area(a, 0) == BSW_FS_UNKNOWN, "empty: unknown");
+	memcpy(a + 3, "NTFS    ", 8);
+	T_CHECK(bsw_fs_probe_area(a, BSW_FS_PROBE_AREA) == BSW_FS_NTFS, "ntfs");
+	/* ext: s_magic at 1024 + 0x38, even behind an NTFS boot sector */
+	put_le16(a + 1080, 0xEF53);
+	T_CHECK(bsw_fs_probe_area(a, BSW_FS_PROBE_AREA) == BSW_FS_EXT, "ext");
+	T_CHECK(bsw_fs_probe_area(a, 1082) == BSW_FS_EXT, "ext, just long enough");
+	T_CHECK(bsw_fs_probe_area(a, 1081) == BSW_FS_NTFS, "ext magic cut: first sector");
+	put_le16(a + 1080, 0x53EF);
+	T_CHECK(bsw_fs_probe_area(a, BSW_FS_PROBE_AREA) == BSW_FS_NTFS, "ext magic byte order");
+	memset(a, 0, 512);
+	/* btrfs: "_BHRfS_M" at 64 KiB + 0x40 */
+	memcpy(a + 65536 + 64, "_BHRfS_M", 8);
+	T_CHECK(bsw_fs_probe_area(a, BSW_FS_PROBE_AREA) == BSW_FS_BTRFS, "btrfs");
+	T_CHECK(bsw_fs_probe_area(a, 65536 + 71) == BSW_FS_ZERO, "btrfs magic cut");
+	memset(a + 65536, 0, 128);
+	memcpy(a, "XFSB", 4);
+	T_CHECK(bsw_fs_probe_area(a, BSW_FS_PROBE_AREA) == BSW_FS_XFS, "xfs");
+	T_CHECK(bsw_fs_probe_area(a, 4) == BSW_FS_XFS, "xfs in 4 bytes");
+	T_CHECK(bsw_fs_probe_area(a, 3) == BSW_FS_UNKNOWN, "3 bytes");
+	memset(a, 0, 512);
+	memcpy(a + 3, "-FVE-FS-", 8);
+	T_CHECK(bsw_fs_probe_area(a, 512) == BSW_FS_BITLOCKER, "first sector kinds");
+	T_CHECK(!strcmp(bsw_fs_name(BSW_FS_EXT), "ext") &&
+		!strcmp(bsw_fs_name(BSW_FS_XFS), "xfs") &&
+		!strcmp(bsw_fs_name(BSW_FS_BTRFS), "btrfs"), "names");
+	T_CHECK(bsw_fs_is_foreign(BSW_FS_EXT) && bsw_fs_is_foreign(BSW_FS_XFS) &&
+		bsw_fs_is_foreign(BSW_FS_BTRFS) && bsw_fs_is_foreign(BSW_FS_FAT) &&
+		bsw_fs_is_foreign(BSW_FS_EXFAT) && bsw_fs_is_foreign(BSW_FS_BITLOCKER),
+		"foreign");
+	T_CHECK(!bsw_fs_is_foreign(BSW_FS_NTFS) && !bsw_fs_is_foreign(BSW_FS_ZERO) &&
+		!bsw_fs_is_foreign(BSW_FS_OTHER) && !bsw_fs_is_foreign(BSW_FS_UNKNOWN),
+		"not foreign");
+	free(a);
+}
+
 int main(void)
 {
 	disk = malloc(DISK);
@@ -208,6 +260,7 @@ int main(void)
 	test_gpt();
 	test_mbr();
 	test_bare();
+	test_probe_area();
 	free(disk);
 	return T_DONE();
 }

@@ -1,0 +1,92 @@
+/*
+ * Family order of a sweep (family.h).  Each image's chain is opened for
+ * its headers only (the container and partition table: a few KiB).
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "formats/common/finding.h"
+#include "scanner/disk.h"
+#include "scanner/family.h"
+#include "scanner/share.h"
+
+struct member {
+	char *path;		/* as given (owned by the caller's v) */
+	char *root;		/* canonical path of the root layer */
+	unsigned depth;		/* layers in the chain */
+};
+
+static char *canon(const char *p)
+{
+	char *r = realpath(p, NULL);
+
+	return r ? r : strdup(p);
+}
+
+static int probe(struct member *m)
+{
+	struct bsw_disk_opts o = { 0 };
+	struct bsw_disk *d = NULL;
+	struct bsw_fx *fx = NULL;
+	struct stat st;
+	char err[256];
+	unsigned i, n;
+
+	m->depth = 1;
+	/* only regular files and block devices: a FIFO would block */
+	if (stat(m->path, &st) || !(S_ISREG(st.st_mode) || S_ISBLK(st.st_mode)) ||
+	    bsw_fx_create(&fx) || bsw_disk_open(&d, m->path, &o, fx, err, sizeof(err))) {
+		bsw_fx_destroy(fx);
+		m->root = canon(m->path);
+		return m->root ? 0 : -ENOMEM;
+	}
+	n = bsw_disk_nr_layers(d);
+	m->depth = n;
+	for (i = 1; i < n; i++)
+		bsw_share_set_parent(bsw_disk_layer_token(d, i));
+	m->root = canon(n ? bsw_disk_layer(d, n - 1)->path : m->path);
+	bsw_disk_close(d);
+	bsw_fx_destroy(fx);
+	return m->root ? 0 : -ENOMEM;
+}
+
+static int cmp_member(const void *a, const void *b)
+{
+	const struct member *x = a, *y = b;
+	int c = strcmp(x->root, y->root);
+
+	if (c)
+		return c;
+	if (x->depth != y->depth)
+		return x->depth < y->depth ? -1 : 1;
+	return strcmp(x->path, y->path);
+}
+
+int bsw_family_order(char **v, size_t n)
+{
+	struct member *m;
+	size_t i;
+	int rc = 0;
+
+	if (n < 2)
+		return 0;
+	m = calloc(n, sizeof(*m));
+	if (!m)
+		return -ENOMEM;
+	for (i = 0; i < n && !rc; i++) {
+		m[i].path = v[i];
+		rc = probe(&m[i]);
+	}
+	if (!rc) {
+		qsort(m, n, sizeof(*m), cmp_member);
+		for (i = 0; i < n; i++)
+			v[i] = m[i].path;
+	}
+	for (i = 0; i < n; i++)
+		free(m[i].root);
+	free(m);
+	return rc;
+}
