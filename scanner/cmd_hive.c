@@ -181,7 +181,6 @@ int bsw_cmd_hive(int argc, char **argv)
 	enum bsw_hive_state st;
 	size_t len;
 	int ret = BSW_EXIT_OK, rc, c;
-	char msg[1024];
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
@@ -262,34 +261,18 @@ int bsw_cmd_hive(int argc, char **argv)
 			fwrite(s.p, 1, s.len, stdout);
 		}
 		bsw_sbuf_free(&s);
-	} else if (json) {
-		printf("{\"file\":");
-		bsw_json_str(stdout, file);
-		printf(",\"state\":");
-		bsw_json_str(stdout, bsw_hive_state_name(st));
-		printf(",\"ktm\":%s,\"logs\":[", bsw_hive_ktm_pending(h) ? "true" : "false");
-		for (unsigned i = 0; i < nlog; i++) {
-			if (i)
-				putchar(',');
-			bsw_json_str(stdout, logpath[i]);
-		}
-		printf("],\"findings\":[");
-		for (size_t i = 0; i < bsw_fx_count(fx); i++) {
-			if (i)
-				putchar(',');
-			bsw_finding_json(bsw_fx_get(fx, i), stdout);
-		}
-		printf("]}\n");
 	} else {
-		printf("%s: %s\n", file, st == BSW_HIVE_UNRECOVERABLE && !nlog ?
-		       "dirty, logs not supplied" : bsw_hive_state_name(st));
-		for (size_t i = 0; i < bsw_fx_count(fx); i++) {
-			const struct bsw_finding *f = bsw_fx_get(fx, i);
+		struct bsw_report_hive r = {
+			.file = file, .state = bsw_hive_state_name(st),
+			.logs_missing = st == BSW_HIVE_UNRECOVERABLE && !nlog,
+			.ktm = bsw_hive_ktm_pending(h), .logs = logpath,
+			.nr_logs = nlog, .fx = fx,
+		};
 
-			bsw_finding_message(f, msg, sizeof(msg));
-			printf("  %-7s %-9s %s\n", bsw_severity_name(f->severity),
-			       bsw_problem_info(f->problem)->code, msg);
-		}
+		if (json)
+			bsw_report_hive_json(stdout, &r);
+		else
+			bsw_report_hive_text(stdout, &r);
 	}
 	if (recovered) {
 		size_t hl;

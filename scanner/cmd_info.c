@@ -11,59 +11,11 @@
 #include <unistd.h>
 
 #include "formats/common/src.h"
+#include "scanner/checks/identity.h"
 #include "scanner/cmds.h"
 #include "scanner/disk.h"
 #include "formats/common/finding.h"
 #include "scanner/report.h"
-
-static void print_findings(struct bsw_fx *fx, FILE *out)
-{
-	char msg[1024];
-
-	bsw_fx_finish(fx);
-	for (size_t i = 0; i < bsw_fx_count(fx); i++) {
-		const struct bsw_finding *f = bsw_fx_get(fx, i);
-
-		bsw_finding_message(f, msg, sizeof(msg));
-		fprintf(out, "  %-7s %-14s %s\n", bsw_severity_name(f->severity),
-			bsw_problem_info(f->problem)->code, msg);
-	}
-}
-
-/*
- * One JSON line: the disk's object (bsw_disk_print_info) with the findings
- * added as a last member, "findings":[...].
- */
-static void print_json(struct bsw_disk *d, struct bsw_fx *fx)
-{
-	char *obj = NULL;
-	size_t len = 0;
-	FILE *m = open_memstream(&obj, &len);
-
-	bsw_fx_finish(fx);
-	if (!m) {
-		bsw_disk_print_info(d, stdout, true);
-		putchar('\n');
-		return;
-	}
-	bsw_disk_print_info(d, m, true);
-	fclose(m);
-	while (len && obj[len - 1] != '}')
-		len--;
-	if (!len) {
-		free(obj);
-		return;
-	}
-	fwrite(obj, 1, len - 1, stdout);
-	fputs(",\"findings\":[", stdout);
-	for (size_t i = 0; i < bsw_fx_count(fx); i++) {
-		if (i)
-			putchar(',');
-		bsw_finding_json(bsw_fx_get(fx, i), stdout);
-	}
-	fputs("]}\n", stdout);
-	free(obj);
-}
 
 static void info_usage(FILE *f)
 {
@@ -117,6 +69,8 @@ int bsw_cmd_info(int argc, char **argv)
 		return ret;
 	}
 	for (int i = optind; i < argc; i++) {
+		struct bsw_report_identity id = { 0 };
+		struct bsw_report_info r;
 		struct bsw_disk_ioerr ioe;
 		struct bsw_disk *d;
 		struct bsw_fx *fx;
@@ -127,13 +81,13 @@ int bsw_cmd_info(int argc, char **argv)
 			return BSW_EXIT_OPERR;
 		rc = bsw_disk_open(&d, argv[i], &o, fx, err, sizeof(err));
 		if (rc) {
-			fprintf(stderr, "bootsweep: %s: %s\n", argv[i], err[0] ? err : strerror(-rc));
+			const char *why = err[0] ? err : strerror(-rc);
+
+			fprintf(stderr, "bootsweep: %s: %s\n", argv[i], why);
 			if (json) {
-				printf("{\"image\":");
-				bsw_json_str(stdout, argv[i]);
-				printf(",\"error\":");
-				bsw_json_str(stdout, err[0] ? err : strerror(-rc));
-				printf("}\n");
+				bsw_fx_finish(fx);
+				bsw_report_info_json(stdout, &(struct bsw_report_info){
+					.image = argv[i], .error = why, .fx = fx });
 			}
 			ret |= BSW_EXIT_OPERR;
 			bsw_fx_destroy(fx);
@@ -146,12 +100,13 @@ int bsw_cmd_info(int argc, char **argv)
 				bsw_disk_ioerr_str(&ioe, err, sizeof(err)));
 			ret |= BSW_EXIT_OPERR;
 		}
-		if (json) {
-			print_json(d, fx);
-		} else {
-			bsw_disk_print_info(d, stdout, false);
-			print_findings(fx, stdout);
-		}
+		bsw_fx_finish(fx);
+		bsw_identity_disk(d, &id);
+		r = (struct bsw_report_info){ .image = argv[i], .d = d, .id = &id, .fx = fx };
+		if (json)
+			bsw_report_info_json(stdout, &r);
+		else
+			bsw_report_info_text(stdout, &r);
 		bsw_disk_close(d);
 		bsw_fx_destroy(fx);
 	}

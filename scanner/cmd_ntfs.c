@@ -474,6 +474,7 @@ int bsw_cmd_check(int argc, char **argv)
 		return BSW_EXIT_USAGE;
 	}
 	for (i = optind; i < argc; i++) {
+		struct bsw_report_check r;
 		struct bsw_disk_ioerr ioe;
 		struct bsw_fx *fx;
 		struct vol x;
@@ -501,50 +502,18 @@ int bsw_cmd_check(int argc, char **argv)
 		for (k = 0; k < bsw_fx_count(fx); k++)
 			if (bsw_fx_get(fx, k)->severity > worst)
 				worst = bsw_fx_get(fx, k)->severity;
-		const char *state = ret == BSW_EXIT_UNASSESS ? "encrypted" : ret ? "error" :
-				    worst >= BSW_SEV_ERROR ? "damaged" : "clean";
-		size_t nf = bsw_fx_count(fx);
-
-		if (json) {
-			printf("{\"schema\":\"bootsweep.check/1\",\"version\":\"%s\",\"image\":",
-			       bsw_version);
-			bsw_json_str(stdout, argv[i]);
-			printf(",\"state\":\"%s\",\"findings\":[", state);
-		}
-		for (k = 0; k < nf; k++) {
-			const struct bsw_finding *f = bsw_fx_get(fx, k);
-			const struct bsw_problem_info *pi = bsw_problem_info(f->problem);
-			char msg[1024];
-
-			if (json) {
-				if (k)
-					fputc(',', stdout);
-				bsw_finding_json(f, stdout);
-			} else {
-				bsw_finding_message(f, msg, sizeof(msg));
-				printf("%s: %s %s %s: %s\n", argv[i],
-				       bsw_severity_name(f->severity), pi->code,
-				       f->scope ? f->scope : "-", msg);
-			}
-			if (f->severity >= BSW_SEV_ERROR)
-				rc |= BSW_EXIT_UNBOOT;
-		}
-		if (json) {
-			fputs("]}\n", stdout);
-		} else if (!strcmp(state, "clean")) {
-			/* e2fsck's one line for a clean volume */
-			if (nf)
-				printf("%s: clean, %zu finding%s of no consequence\n", argv[i], nf,
-				       nf == 1 ? "" : "s");
-			else
-				printf("%s: clean, no findings\n", argv[i]);
-		} else if (!strcmp(state, "damaged")) {
-			printf("%s: damaged, %zu finding%s\n", argv[i], nf, nf == 1 ? "" : "s");
-		} else if (!strcmp(state, "encrypted")) {
-			printf("%s: encrypted, not checked\n", argv[i]);
-		} else {
-			printf("%s: not checked (see the message above)\n", argv[i]);
-		}
+		if (worst >= BSW_SEV_ERROR)
+			rc |= BSW_EXIT_UNBOOT;
+		r = (struct bsw_report_check){
+			.image = argv[i], .fx = fx,
+			.state = ret == BSW_EXIT_UNASSESS ? BSW_CHECK_ENCRYPTED :
+				 ret ? BSW_CHECK_ERROR :
+				 worst >= BSW_SEV_ERROR ? BSW_CHECK_DAMAGED : BSW_CHECK_CLEAN,
+		};
+		if (json)
+			bsw_report_check_json(stdout, &r);
+		else
+			bsw_report_check_text(stdout, &r);
 		if (opened)
 			vol_close(&x);
 		bsw_fx_destroy(fx);

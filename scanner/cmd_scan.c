@@ -689,6 +689,7 @@ static bool not_openable(const char *p, char *why, size_t len)
 static char *error_line(const char *img, const char *why,
 			struct bsw_triage_result *res, struct bsw_fx *fx)
 {
+	const char *code = bsw_problem_info(PR_0_IMAGE_UNREADABLE)->code;
 	char *buf = NULL;
 	size_t blen = 0;
 	FILE *m;
@@ -703,17 +704,13 @@ static char *error_line(const char *img, const char *why,
 	bsw_fx_finish(fx);
 	m = open_memstream(&buf, &blen);
 	if (m) {
-		fputs("{\"image\":", m);
-		bsw_json_str(m, img);
-		fputs(",\"verdict\":\"unassessable\",\"decided_by\":[\"DISK-UNREADABLE\"],\"error\":", m);
-		bsw_json_str(m, why);
-		fputs(",\"findings\":[", m);
-		bsw_finding_json(bsw_fx_get(fx, 0), m);
-		fprintf(m, "],\"chain\":[],\"partitions\":[],\"bytes_read\":0,"
-			"\"schema\":\"%s\",\"version\":\"%s\"", BSW_DISK_SCHEMA, bsw_version);
-		if (scan_start[0])
-			fprintf(m, ",\"scan_start\":\"%s\"", scan_start);
-		fputc('}', m);
+		/* a disk line (bootsweep.disk/1) without the members of an opened disk */
+		bsw_report_disk_json(m, &(struct bsw_report_disk){
+			.image = img, .verdict = res->verdict,
+			.decided_by = &code, .nr_decided_by = 1,
+			.error = why, .fx = fx,
+			.scan_start = scan_start[0] ? scan_start : NULL,
+		});
 		fclose(m);
 	}
 	return buf;

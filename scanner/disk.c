@@ -23,7 +23,6 @@
 #include "scanner/share.h"
 #include "scanner/disk_extents.h"
 #include "scanner/ring.h"
-#include "scanner/report.h"
 
 #define DEFAULT_MAX_CHAIN 64
 #define MAP_BATCH 256		/* extents per read batch */
@@ -854,6 +853,11 @@ uint32_t bsw_disk_mbr_signature(const struct bsw_disk *d)
 	return d->pt.mbr_signature;
 }
 
+bool bsw_disk_gpt_backup_used(const struct bsw_disk *d)
+{
+	return d->pt.gpt_backup_used;
+}
+
 void bsw_disk_part_src(struct bsw_disk *d, const struct bsw_part *p,
 		       struct bsw_src *src, struct bsw_src_window *win)
 {
@@ -903,127 +907,4 @@ char *bsw_disk_ioerr_str(const struct bsw_disk_ioerr *e, char *buf, size_t len)
 			     name, strerror(-e->err),
 			     (unsigned long long)e->file_off, e->layer, e->path, disk);
 	return buf;
-}
-
-static void hex16(FILE *out, const uint8_t *g)
-{
-	char s[37];
-
-	bsw_guid_str(g, s);
-	fputs(s, out);
-}
-
-void bsw_disk_print_info(struct bsw_disk *d, FILE *out, bool json)
-{
-	if (json) {
-		fprintf(out, "{\"image\":");
-		bsw_json_str(out, d->L[0].path);
-		fprintf(out, ",\"virtual_size\":%llu,\"chain\":[",
-			(unsigned long long)bsw_disk_size(d));
-		for (unsigned i = 0; i < d->nr; i++) {
-			const struct bsw_layer_info *l = &d->L[i].li;
-
-			fprintf(out, "%s{\"path\":", i ? "," : "");
-			bsw_json_str(out, l->path);
-			fprintf(out, ",\"format\":\"%s\",\"subformat\":\"%s\",\"virtual_size\":%llu,\"file_size\":%llu,\"block_size\":%u,\"logical_sector\":%u,\"physical_sector\":%u,\"log_replayed\":%s,\"id\":\"",
-				l->format, l->subformat, (unsigned long long)l->virtual_size,
-				(unsigned long long)l->file_size, l->block_size,
-				l->logical_sector, l->physical_sector,
-				l->log_replayed ? "true" : "false");
-			hex16(out, l->id);
-			fputc('"', out);
-			if (i) {
-				fprintf(out, ",\"found_by\":");
-				bsw_json_str(out, l->found_by);
-				fprintf(out, ",\"locator\":");
-				bsw_json_str(out, l->locator);
-				fprintf(out, ",\"identity\":\"%s\"", l->identity_ok == 1 ? "match" :
-					l->identity_ok == 0 ? "mismatch" : "unchecked");
-			}
-			fputc('}', out);
-		}
-		fprintf(out, "],\"scheme\":\"%s\"", d->pt.scheme);
-		if (!strcmp(d->pt.scheme, "gpt")) {
-			fprintf(out, ",\"disk_guid\":\"");
-			hex16(out, d->pt.disk_guid);
-			fprintf(out, "\",\"gpt_backup_used\":%s",
-				d->pt.gpt_backup_used ? "true" : "false");
-		} else if (!strcmp(d->pt.scheme, "mbr")) {
-			fprintf(out, ",\"mbr_signature\":\"%08x\"", d->pt.mbr_signature);
-		}
-		fprintf(out, ",\"partitions\":[");
-		for (unsigned i = 0; i < d->pt.nr; i++) {
-			const struct bsw_part *p = &d->pt.part[i];
-
-			fprintf(out, "%s{\"index\":%u,\"start\":%llu,\"size\":%llu,\"fs\":\"%s\"",
-				i ? "," : "", p->index, (unsigned long long)p->start,
-				(unsigned long long)p->size, bsw_fs_name(p->fs));
-			if (!strcmp(p->scheme, "gpt")) {
-				const char *tn = bsw_gpt_type_name(p->type_guid);
-
-				fprintf(out, ",\"type_guid\":\"");
-				hex16(out, p->type_guid);
-				fprintf(out, "\",\"type\":");
-				bsw_json_str(out, tn ? tn : "unknown");
-				fprintf(out, ",\"guid\":\"");
-				hex16(out, p->part_guid);
-				fprintf(out, "\",\"name\":");
-				bsw_json_str(out, p->name);
-			} else if (!strcmp(p->scheme, "mbr")) {
-				fprintf(out, ",\"mbr_type\":\"0x%02x\",\"active\":%s,\"logical\":%s",
-					p->mbr_type, p->active ? "true" : "false",
-					p->logical ? "true" : "false");
-			}
-			fprintf(out, ",\"esp\":%s}", p->esp ? "true" : "false");
-		}
-		fprintf(out, "],\"bytes_read\":%llu}", (unsigned long long)d->bytes);
-		return;
-	}
-	fprintf(out, "%s: %llu bytes virtual\n", d->L[0].path,
-		(unsigned long long)bsw_disk_size(d));
-	for (unsigned i = 0; i < d->nr; i++) {
-		const struct bsw_layer_info *l = &d->L[i].li;
-
-		fprintf(out, "  layer %u: %s %s %s, virtual %llu, file %llu", i,
-			l->path, l->format, l->subformat,
-			(unsigned long long)l->virtual_size, (unsigned long long)l->file_size);
-		if (l->block_size)
-			fprintf(out, ", block %u", l->block_size);
-		fprintf(out, ", sectors %u/%u%s\n", l->logical_sector, l->physical_sector,
-			l->log_replayed ? ", log replayed in memory" : "");
-		if (i)
-			fprintf(out, "    found by %s (\"%s\"), identity %s\n", l->found_by,
-				l->locator, l->identity_ok == 1 ? "matches" :
-				l->identity_ok == 0 ? "MISMATCH" : "not checkable");
-	}
-	fprintf(out, "  partition table: %s", d->pt.scheme);
-	if (!strcmp(d->pt.scheme, "gpt")) {
-		fprintf(out, ", disk GUID ");
-		hex16(out, d->pt.disk_guid);
-		if (d->pt.gpt_backup_used)
-			fprintf(out, " (backup header used)");
-	} else if (!strcmp(d->pt.scheme, "mbr")) {
-		fprintf(out, ", signature %08x", d->pt.mbr_signature);
-	}
-	fputc('\n', out);
-	for (unsigned i = 0; i < d->pt.nr; i++) {
-		const struct bsw_part *p = &d->pt.part[i];
-
-		fprintf(out, "  %2u  start %12llu  size %12llu  fs %-9s", p->index,
-			(unsigned long long)p->start, (unsigned long long)p->size,
-			bsw_fs_name(p->fs));
-		if (!strcmp(p->scheme, "gpt")) {
-			const char *tn = bsw_gpt_type_name(p->type_guid);
-
-			fprintf(out, "  %s", tn ? tn : "type ");
-			if (!tn)
-				hex16(out, p->type_guid);
-			if (p->name[0])
-				fprintf(out, " \"%s\"", p->name);
-		} else if (!strcmp(p->scheme, "mbr")) {
-			fprintf(out, "  type 0x%02x%s%s", p->mbr_type,
-				p->active ? " active" : "", p->logical ? " logical" : "");
-		}
-		fputc('\n', out);
-	}
 }

@@ -108,6 +108,7 @@ const struct bsw_part *bsw_disk_part(const struct bsw_disk *d, unsigned i);
 const char *bsw_disk_scheme(const struct bsw_disk *d);
 const uint8_t *bsw_disk_gpt_guid(const struct bsw_disk *d);	/* NULL if not GPT */
 uint32_t bsw_disk_mbr_signature(const struct bsw_disk *d);
+bool bsw_disk_gpt_backup_used(const struct bsw_disk *d);	/* the primary GPT was damaged */
 
 /* A source over partition p (window of bsw_disk_src); src and win are caller storage. */
 void bsw_disk_part_src(struct bsw_disk *d, const struct bsw_part *p,
@@ -148,8 +149,5 @@ bool bsw_disk_io_error(const struct bsw_disk *d, struct bsw_disk_ioerr *e);
  * the file ended and its size at open.  Returns buf.
  */
 char *bsw_disk_ioerr_str(const struct bsw_disk_ioerr *e, char *buf, size_t len);
-
-/* Print info for d as text or as one JSON object (no newline). */
-void bsw_disk_print_info(struct bsw_disk *d, FILE *out, bool json);
 
 #endif /* BSW_DISK_H */

@@ -1,17 +1,29 @@
 /*
- * The report module: every JSON rendering of bootsweep's objects (a disk,
- * a finding, a chain, a partition) and the string escaping they share.
- * Nothing else writes JSON (docs/architecture.md, "Output").
+ * The report module: every rendering of bootsweep's objects (a disk, a
+ * finding, a chain layer, a partition; the documents of scan, info, check
+ * and hive), as JSON and as text, and the string escaping they share.
+ *
+ * One naming scheme (docs/cli.md, "JSON output"): scan's names are the
+ * reference; an object is named by its first member ("image", or "file"
+ * for a hive); "schema" and "version" close every top-level object; a flag
+ * is written only when true ("esp":true); a GUID that is all zeros, a
+ * string or a time that was not found is left out; sizes and offsets are
+ * bytes.  A layer or partition has one form, which info extends with
+ * detail members under the same names.
+ *
+ * Input is plain data: findings (struct bsw_fx), the disk's layer and
+ * partition records read through bsw_disk's const getters (in memory, no
+ * I/O), and the structs of report.h that the callers fill.  Nothing here
+ * reads an image, queries a hive or sees the checks' context.
  */
 #include "formats/common/utf8.h"
 #include "formats/part/part.h"
-#include "scanner/checks/triage.h"
 #include "scanner/cmds.h"
+#include "scanner/disk.h"
 #include "scanner/report.h"
 
 #include <inttypes.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 
 void bsw_json_strn(FILE *out, const char *s, size_t n)
@@ -101,9 +113,43 @@ void bsw_finding_json(const struct bsw_finding *f, FILE *out)
 	fputc('}', out);
 }
 
-/* ---- the result line of one disk (scan) ---- */
+void bsw_finding_text(FILE *out, const char *where, const struct bsw_finding *f)
+{
+	char msg[1024];
 
-/* FILETIME (100 ns since 1601) or Unix seconds as ISO 8601 UTC; false if absurd. */
+	bsw_finding_message(f, msg, sizeof(msg));
+	fprintf(out, "%s: %s %s %s: %s\n", where, bsw_severity_name(f->severity),
+		bsw_problem_info(f->problem)->code, f->scope ? f->scope : "-", msg);
+}
+
+static void findings_json(FILE *o, const struct bsw_fx *fx)
+{
+	size_t k;
+
+	fputs("\"findings\":[", o);
+	for (k = 0; fx && k < bsw_fx_count(fx); k++) {
+		if (k)
+			fputc(',', o);
+		bsw_finding_json(bsw_fx_get(fx, k), o);
+	}
+	fputc(']', o);
+}
+
+static void findings_text(FILE *o, const char *where, const struct bsw_fx *fx)
+{
+	size_t k;
+
+	for (k = 0; fx && k < bsw_fx_count(fx); k++)
+		bsw_finding_text(o, where, bsw_fx_get(fx, k));
+}
+
+/* ",\"schema\":...,\"version\":..." : the last members of a top-level object */
+static void provenance_json(FILE *o, const char *schema)
+{
+	fprintf(o, ",\"schema\":\"%s\",\"version\":\"%s\"", schema, bsw_version);
+}
+
+/* Unix seconds as ISO 8601 UTC; false if absurd (before 1970 or after 2999). */
 static bool iso_time(int64_t unix_s, char *buf, size_t len)
 {
 	struct tm tm;
@@ -115,6 +161,13 @@ static bool iso_time(int64_t unix_s, char *buf, size_t len)
 	return true;
 }
 
+static bool guid_is_zero(const uint8_t *g)
+{
+	static const uint8_t zero[16];
+
+	return !memcmp(g, zero, 16);
+}
+
 static void json_kv_str(FILE *o, bool *first, const char *k, const char *v)
 {
 	fprintf(o, "%s\"%s\":", *first ? "" : ",", k);
@@ -122,166 +175,374 @@ static void json_kv_str(FILE *o, bool *first, const char *k, const char *v)
 	*first = false;
 }
 
-/*
- * Who this disk is: the container's own id, the partition table's identity,
- * and the Windows installation's as its hives say (product, edition, build
- * and UBR, computer name, install date, last shutdown).  Only what was
- * found is written.
- */
-static void json_identity(struct bsw_tctx *t, FILE *o, const char *path)
+static void json_kv_time(FILE *o, bool *first, const char *k, int64_t t)
 {
-	static const char cv[] = "Microsoft\\Windows NT\\CurrentVersion";
-	static const uint8_t zero[16];
-	char buf[256], key[128];
-	struct stat st;
-	bool first = true;
-	uint32_t dw;
-	struct bsw_hval hv = { 0 };
+	char buf[32];
 
-	if (!stat(path, &st)) {
-		fprintf(o, ",\"image_size\":%lld", (long long)st.st_size);
-		if (iso_time(st.st_mtim.tv_sec, buf, sizeof(buf)))
-			fprintf(o, ",\"image_mtime\":\"%s\"", buf);
-	}
-	fputs(",\"identity\":{", o);
-	if (t->d && bsw_disk_nr_layers(t->d) &&
-	    memcmp(bsw_disk_layer(t->d, 0)->id, zero, 16)) {
-		bsw_guid_str(bsw_disk_layer(t->d, 0)->id, buf);
-		json_kv_str(o, &first, "container_id", buf);
-	}
-	if (t->d && bsw_disk_gpt_guid(t->d)) {
-		bsw_guid_str(bsw_disk_gpt_guid(t->d), buf);
-		json_kv_str(o, &first, "disk_guid", buf);
-	} else if (t->d && !strcmp(bsw_disk_scheme(t->d), "mbr")) {
-		snprintf(buf, sizeof(buf), "0x%08" PRIx32, bsw_disk_mbr_signature(t->d));
-		json_kv_str(o, &first, "mbr_signature", buf);
-	}
-	fputc('}', o);
-	if (!t->software && !t->system)
-		return;
-	first = true;
-	fputs(",\"windows\":{", o);
-	if (t->software) {
-		static const struct { const char *v, *k; } sz[] = {
-			{ "ProductName", "product" }, { "EditionID", "edition" },
-			{ "CurrentBuildNumber", "build" }, { "DisplayVersion", "display_version" },
-		};
+	if (iso_time(t, buf, sizeof(buf)))
+		json_kv_str(o, first, k, buf);
+}
 
-		for (size_t i = 0; i < sizeof(sz) / sizeof(sz[0]); i++)
-			if (!bsw_hive_get_sz(t->software, cv, sz[i].v, buf, sizeof(buf)))
-				json_kv_str(o, &first, sz[i].k, buf);
-		if (!bsw_hive_get_dword(t->software, cv, "UBR", &dw)) {
-			fprintf(o, "%s\"ubr\":%" PRIu32, first ? "" : ",", dw);
-			first = false;
+/* ---- chain layers and partitions: one form each ---- */
+
+/*
+ * Layer i of d's chain.  scan writes the short form; info adds the detail
+ * members (how the layer is built, the locator it was found by).
+ */
+static void layer_json(FILE *o, const struct bsw_disk *d, unsigned i, bool detail)
+{
+	const struct bsw_layer_info *l = bsw_disk_layer(d, i);
+	char g[40];
+
+	fputs("{\"path\":", o);
+	bsw_json_str(o, l->path);
+	fputs(",\"format\":", o);
+	bsw_json_str(o, l->format);
+	fputs(",\"subformat\":", o);
+	bsw_json_str(o, l->subformat);
+	if (l->found_by) {
+		fputs(",\"found_by\":", o);
+		bsw_json_str(o, l->found_by);
+	}
+	if (i)
+		fprintf(o, ",\"identity_ok\":%d", l->identity_ok);
+	if (detail) {
+		if (i && l->locator) {
+			fputs(",\"locator\":", o);
+			bsw_json_str(o, l->locator);
 		}
-		if (!bsw_hive_get_dword(t->software, cv, "InstallDate", &dw) &&
-		    iso_time(dw, buf, sizeof(buf)))
-			json_kv_str(o, &first, "install_date", buf);
-	}
-	if (t->system && t->cs[0]) {
-		snprintf(key, sizeof(key), "%s\\Control\\ComputerName\\ComputerName", t->cs);
-		if (!bsw_hive_get_sz(t->system, key, "ComputerName", buf, sizeof(buf)))
-			json_kv_str(o, &first, "computer_name", buf);
-		snprintf(key, sizeof(key), "%s\\Control\\Windows", t->cs);
-		if (!bsw_hive_get_raw(t->system, key, "ShutdownTime", &hv) && hv.len == 8) {
-			uint64_t ft = 0;
-
-			for (int i = 7; i >= 0; i--)
-				ft = ft << 8 | hv.data[i];
-			/* FILETIME: 100 ns ticks since 1601-01-01 */
-			if (ft > 116444736000000000ULL &&
-			    iso_time((int64_t)((ft - 116444736000000000ULL) / 10000000ULL), buf, sizeof(buf)))
-				json_kv_str(o, &first, "last_shutdown", buf);
+		if (!guid_is_zero(l->id)) {
+			bsw_guid_str(l->id, g);
+			fprintf(o, ",\"container_id\":\"%s\"", g);
 		}
-		bsw_hval_free(&hv);
+		fprintf(o, ",\"virtual_size\":%" PRIu64 ",\"file_size\":%" PRIu64
+			",\"block_size\":%" PRIu32 ",\"logical_sector\":%" PRIu32
+			",\"physical_sector\":%" PRIu32 "%s",
+			l->virtual_size, l->file_size, l->block_size,
+			l->logical_sector, l->physical_sector,
+			l->log_replayed ? ",\"log_replayed\":true" : "");
 	}
 	fputc('}', o);
 }
 
-void bsw_report_disk_json(FILE *o, struct bsw_tctx *t, const char *path,
-			  const struct bsw_triage_result *res,
-			  const char **codes, unsigned nr_codes)
+static void chain_json(FILE *o, const struct bsw_disk *d, bool detail)
 {
-	const struct bsw_store_counts *s = &res->store;
 	unsigned i;
-	size_t k;
+
+	fputs("\"chain\":[", o);
+	for (i = 0; d && i < bsw_disk_nr_layers(d); i++) {
+		if (i)
+			fputc(',', o);
+		layer_json(o, d, i, detail);
+	}
+	fputc(']', o);
+}
+
+static void part_json(FILE *o, const struct bsw_part *p, unsigned windows, bool detail)
+{
+	char g[40];
+
+	fprintf(o, "{\"index\":%u,\"scheme\":\"%s\",\"start\":%" PRIu64
+		",\"size\":%" PRIu64 ",\"fs\":\"%s\"%s%s%s",
+		p->index, p->scheme, p->start, p->size,
+		bsw_fs_name(p->fs), p->esp ? ",\"esp\":true" : "",
+		p->active ? ",\"active\":true" : "",
+		windows && p->index == windows ? ",\"windows\":true" : "");
+	if (detail && !strcmp(p->scheme, "gpt")) {
+		const char *tn = bsw_gpt_type_name(p->type_guid);
+
+		bsw_guid_str(p->type_guid, g);
+		fprintf(o, ",\"type_guid\":\"%s\",\"type\":", g);
+		bsw_json_str(o, tn ? tn : "unknown");
+		bsw_guid_str(p->part_guid, g);
+		fprintf(o, ",\"guid\":\"%s\",\"name\":", g);
+		bsw_json_str(o, p->name);
+	} else if (detail && !strcmp(p->scheme, "mbr")) {
+		fprintf(o, ",\"mbr_type\":\"0x%02x\"%s", p->mbr_type,
+			p->logical ? ",\"logical\":true" : "");
+	}
+	fputc('}', o);
+}
+
+static void partitions_json(FILE *o, const struct bsw_disk *d, unsigned windows,
+			    bool detail)
+{
+	unsigned i;
+
+	fputs("\"partitions\":[", o);
+	for (i = 0; d && i < bsw_disk_nr_parts(d); i++) {
+		if (i)
+			fputc(',', o);
+		part_json(o, bsw_disk_part(d, i), windows, detail);
+	}
+	fputc(']', o);
+}
+
+/* ",\"identity\":{...}": the container's id, the partition table's. */
+static void identity_json(FILE *o, const struct bsw_report_identity *id)
+{
+	bool first = true;
+
+	fputs(",\"identity\":{", o);
+	if (id->container_id[0])
+		json_kv_str(o, &first, "container_id", id->container_id);
+	if (id->disk_guid[0])
+		json_kv_str(o, &first, "disk_guid", id->disk_guid);
+	else if (id->mbr_signature[0])
+		json_kv_str(o, &first, "mbr_signature", id->mbr_signature);
+	fputc('}', o);
+}
+
+/* ",\"windows\":{...}": the installation as its hives say. */
+static void windows_json(FILE *o, const struct bsw_report_identity *id)
+{
+	bool first = true;
+
+	if (!id->windows)
+		return;
+	fputs(",\"windows\":{", o);
+	if (id->have_product)
+		json_kv_str(o, &first, "product", id->product);
+	if (id->have_edition)
+		json_kv_str(o, &first, "edition", id->edition);
+	if (id->have_build)
+		json_kv_str(o, &first, "build", id->build);
+	if (id->have_display_version)
+		json_kv_str(o, &first, "display_version", id->display_version);
+	if (id->have_ubr) {
+		fprintf(o, "%s\"ubr\":%" PRIu32, first ? "" : ",", id->ubr);
+		first = false;
+	}
+	json_kv_time(o, &first, "install_date", id->install_date);
+	if (id->have_computer_name)
+		json_kv_str(o, &first, "computer_name", id->computer_name);
+	json_kv_time(o, &first, "last_shutdown", id->last_shutdown);
+	fputc('}', o);
+}
+
+/* ---- the result line of one disk (scan) ---- */
+
+void bsw_report_disk_json(FILE *o, const struct bsw_report_disk *r)
+{
+	const struct bsw_report_store *s = r->store;
+	char buf[32];
+	unsigned i;
 
 	fputs("{\"image\":", o);
-	bsw_json_str(o, path);
+	bsw_json_str(o, r->image);
 	fprintf(o, ",\"verdict\":\"%s\",\"decided_by\":[",
-		bsw_verdict_name(res->verdict));
-	for (i = 0; i < nr_codes; i++) {
+		bsw_verdict_name(r->verdict));
+	for (i = 0; i < r->nr_decided_by; i++) {
 		if (i)
 			fputc(',', o);
-		bsw_json_str(o, codes[i]);
+		bsw_json_str(o, r->decided_by[i]);
 	}
 	fputc(']', o);
-	if (res->error) {
+	if (r->error) {
 		fputs(",\"error\":", o);
-		bsw_json_str(o, res->errmsg);
+		bsw_json_str(o, r->error);
 	}
-	fputs(",\"findings\":[", o);
-	for (k = 0; k < bsw_fx_count(t->fx); k++) {
-		if (k)
-			fputc(',', o);
-		bsw_finding_json(bsw_fx_get(t->fx, k), o);
-	}
-	fputs("],\"chain\":[", o);
-	for (i = 0; t->d && i < bsw_disk_nr_layers(t->d); i++) {
-		const struct bsw_layer_info *l = bsw_disk_layer(t->d, i);
-
-		if (i)
-			fputc(',', o);
-		fputs("{\"path\":", o);
-		bsw_json_str(o, l->path);
-		fputs(",\"format\":", o);
-		bsw_json_str(o, l->format);
-		fputs(",\"subformat\":", o);
-		bsw_json_str(o, l->subformat);
-		if (l->found_by) {
-			fputs(",\"found_by\":", o);
-			bsw_json_str(o, l->found_by);
-		}
-		if (i)
-			fprintf(o, ",\"identity_ok\":%d", l->identity_ok);
-		fputc('}', o);
-	}
-	fputs("],\"partitions\":[", o);
-	for (i = 0; t->d && i < bsw_disk_nr_parts(t->d); i++) {
-		const struct bsw_part *p = bsw_disk_part(t->d, i);
-
-		if (i)
-			fputc(',', o);
-		fprintf(o, "{\"index\":%u,\"scheme\":\"%s\",\"start\":%" PRIu64
-			",\"size\":%" PRIu64 ",\"fs\":\"%s\"%s%s%s}",
-			p->index, p->scheme, p->start, p->size,
-			bsw_fs_name(p->fs), p->esp ? ",\"esp\":true" : "",
-			p->active ? ",\"active\":true" : "",
-			p == t->wp ? ",\"windows\":true" : "");
-	}
-	fputc(']', o);
-	if (t->wp)
+	fputc(',', o);
+	findings_json(o, r->fx);
+	fputc(',', o);
+	chain_json(o, r->d, false);
+	fputc(',', o);
+	partitions_json(o, r->d, r->windows_partition, false);
+	if (r->windows_partition)
 		fprintf(o, ",\"windows_partition\":%u,\"boot\":\"%s\"",
-			t->wp->index, t->uefi ? "uefi" : "bios");
-	json_identity(t, o, path);
-	t->rule_bits = bsw_inv_json(t, o);	/* --inventory, --rules */
-	fprintf(o, ",\"store\":{\"manifests\":%" PRIu64 ",\"plain\":%" PRIu64
-		",\"dcm_not_verifiable\":%" PRIu64 ",\"bad\":%" PRIu64
-		",\"s256h_checked\":%" PRIu64 ",\"s256h_bad\":%" PRIu64
-		",\"files_checked\":%" PRIu64 ",\"files_ok\":%" PRIu64
-		",\"files_bad\":%" PRIu64 ",\"files_missing\":%" PRIu64
-		",\"files_no_digest\":%" PRIu64 ",\"links_bad\":%" PRIu64 "}",
-		s->manifests, s->plain, s->dcm, s->bad, s->s256h_checked,
-		s->s256h_bad, s->files_checked, s->files_ok, s->files_bad,
-		s->files_missing, s->files_nodigest, s->links_bad);
-	fprintf(o, ",\"bytes_read\":%" PRIu64, res->bytes_read);
-	fputs(",\"timings_ms\":{", o);
-	for (i = 0; i < BSW_T_COUNT; i++)
-		fprintf(o, "\"%s\":%" PRIu64 ",", bsw_timing_names[i], t->ms[i]);
-	fprintf(o, "\"total\":%" PRIu64 "}", res->ms_total);
+			r->windows_partition, r->uefi ? "uefi" : "bios");
+	if (r->id) {
+		if (r->id->have_file) {
+			fprintf(o, ",\"image_size\":%" PRId64, r->id->image_size);
+			if (iso_time(r->id->image_mtime, buf, sizeof(buf)))
+				fprintf(o, ",\"image_mtime\":\"%s\"", buf);
+		}
+		identity_json(o, r->id);
+		windows_json(o, r->id);
+	}
+	if (r->extra)
+		r->extra(r->extra_arg, o);	/* --inventory, --rules */
+	if (s)
+		fprintf(o, ",\"store\":{\"manifests\":%" PRIu64 ",\"plain\":%" PRIu64
+			",\"dcm_not_verifiable\":%" PRIu64 ",\"bad\":%" PRIu64
+			",\"s256h_checked\":%" PRIu64 ",\"s256h_bad\":%" PRIu64
+			",\"files_checked\":%" PRIu64 ",\"files_ok\":%" PRIu64
+			",\"files_bad\":%" PRIu64 ",\"files_missing\":%" PRIu64
+			",\"files_no_digest\":%" PRIu64 ",\"links_bad\":%" PRIu64 "}",
+			s->manifests, s->plain, s->dcm_not_verifiable, s->bad,
+			s->s256h_checked, s->s256h_bad, s->files_checked,
+			s->files_ok, s->files_bad, s->files_missing,
+			s->files_no_digest, s->links_bad);
+	fprintf(o, ",\"bytes_read\":%" PRIu64, r->bytes_read);
+	if (r->timings) {
+		fputs(",\"timings_ms\":{", o);
+		for (i = 0; i < r->nr_timings; i++)
+			fprintf(o, "\"%s\":%" PRIu64 ",", r->timings[i].name,
+				r->timings[i].ms);
+		fprintf(o, "\"total\":%" PRIu64 "}", r->ms_total);
+	}
 	/* provenance: which bootsweep, which sweep */
-	fprintf(o, ",\"schema\":\"%s\",\"version\":\"%s\"", BSW_DISK_SCHEMA, bsw_version);
-	if (t->o->scan_start)
-		fprintf(o, ",\"scan_start\":\"%s\"", t->o->scan_start);
+	provenance_json(o, BSW_SCHEMA_DISK);
+	if (r->scan_start)
+		fprintf(o, ",\"scan_start\":\"%s\"", r->scan_start);
 	fputc('}', o);
+}
+
+/* ---- info ---- */
+
+void bsw_report_info_json(FILE *o, const struct bsw_report_info *r)
+{
+	const struct bsw_disk *d = r->d;
+
+	fputs("{\"image\":", o);
+	bsw_json_str(o, d ? bsw_disk_path(d) : r->image);
+	if (r->error) {
+		fputs(",\"error\":", o);
+		bsw_json_str(o, r->error);
+	}
+	fputc(',', o);
+	findings_json(o, r->fx);
+	fputc(',', o);
+	chain_json(o, d, true);
+	fputc(',', o);
+	partitions_json(o, d, 0, true);
+	if (d) {
+		fprintf(o, ",\"virtual_size\":%" PRIu64 ",\"scheme\":\"%s\"%s",
+			bsw_disk_size(d), bsw_disk_scheme(d),
+			bsw_disk_gpt_backup_used(d) ? ",\"gpt_backup_used\":true" : "");
+		if (r->id)
+			identity_json(o, r->id);
+		fprintf(o, ",\"bytes_read\":%" PRIu64, bsw_disk_bytes_read(d));
+	}
+	provenance_json(o, BSW_SCHEMA_INFO);
+	fputs("}\n", o);
+}
+
+void bsw_report_info_text(FILE *o, const struct bsw_report_info *r)
+{
+	const struct bsw_disk *d = r->d;
+	const char *scheme = bsw_disk_scheme(d);
+	char g[40];
+	unsigned i;
+
+	fprintf(o, "%s: %" PRIu64 " bytes virtual\n", bsw_disk_path(d), bsw_disk_size(d));
+	for (i = 0; i < bsw_disk_nr_layers(d); i++) {
+		const struct bsw_layer_info *l = bsw_disk_layer(d, i);
+
+		fprintf(o, "  layer %u: %s %s %s, virtual %" PRIu64 ", file %" PRIu64, i,
+			l->path, l->format, l->subformat, l->virtual_size, l->file_size);
+		if (l->block_size)
+			fprintf(o, ", block %" PRIu32, l->block_size);
+		fprintf(o, ", sectors %" PRIu32 "/%" PRIu32 "%s\n", l->logical_sector,
+			l->physical_sector, l->log_replayed ? ", log replayed in memory" : "");
+		if (i)
+			fprintf(o, "    found by %s (\"%s\"), identity %s\n", l->found_by,
+				l->locator, l->identity_ok == 1 ? "matches" :
+				l->identity_ok == 0 ? "MISMATCH" : "not checkable");
+	}
+	fprintf(o, "  partition table: %s", scheme);
+	if (bsw_disk_gpt_guid(d)) {
+		bsw_guid_str(bsw_disk_gpt_guid(d), g);
+		fprintf(o, ", disk GUID %s", g);
+		if (bsw_disk_gpt_backup_used(d))
+			fputs(" (backup header used)", o);
+	} else if (!strcmp(scheme, "mbr")) {
+		fprintf(o, ", signature %08" PRIx32, bsw_disk_mbr_signature(d));
+	}
+	fputc('\n', o);
+	for (i = 0; i < bsw_disk_nr_parts(d); i++) {
+		const struct bsw_part *p = bsw_disk_part(d, i);
+
+		fprintf(o, "  %2u  start %12" PRIu64 "  size %12" PRIu64 "  fs %-9s",
+			p->index, p->start, p->size, bsw_fs_name(p->fs));
+		if (!strcmp(p->scheme, "gpt")) {
+			const char *tn = bsw_gpt_type_name(p->type_guid);
+
+			if (tn) {
+				fprintf(o, "  %s", tn);
+			} else {
+				bsw_guid_str(p->type_guid, g);
+				fprintf(o, "  type %s", g);
+			}
+			if (p->name[0])
+				fprintf(o, " \"%s\"", p->name);
+		} else if (!strcmp(p->scheme, "mbr")) {
+			fprintf(o, "  type 0x%02x%s%s", p->mbr_type,
+				p->active ? " active" : "", p->logical ? " logical" : "");
+		}
+		fputc('\n', o);
+	}
+	findings_text(o, r->image, r->fx);
+}
+
+/* ---- check ---- */
+
+static const char *const check_state_names[] = {
+	[BSW_CHECK_CLEAN] = "clean", [BSW_CHECK_DAMAGED] = "damaged",
+	[BSW_CHECK_ENCRYPTED] = "encrypted", [BSW_CHECK_ERROR] = "error",
+};
+
+void bsw_report_check_json(FILE *o, const struct bsw_report_check *r)
+{
+	fputs("{\"image\":", o);
+	bsw_json_str(o, r->image);
+	fprintf(o, ",\"state\":\"%s\",", check_state_names[r->state]);
+	findings_json(o, r->fx);
+	provenance_json(o, BSW_SCHEMA_CHECK);
+	fputs("}\n", o);
+}
+
+void bsw_report_check_text(FILE *o, const struct bsw_report_check *r)
+{
+	size_t nf = r->fx ? bsw_fx_count(r->fx) : 0;
+
+	findings_text(o, r->image, r->fx);
+	switch (r->state) {
+	case BSW_CHECK_CLEAN:
+		/* e2fsck's one line for a clean volume */
+		if (nf)
+			fprintf(o, "%s: clean, %zu finding%s of no consequence\n", r->image,
+				nf, nf == 1 ? "" : "s");
+		else
+			fprintf(o, "%s: clean, no findings\n", r->image);
+		break;
+	case BSW_CHECK_DAMAGED:
+		fprintf(o, "%s: damaged, %zu finding%s\n", r->image, nf, nf == 1 ? "" : "s");
+		break;
+	case BSW_CHECK_ENCRYPTED:
+		fprintf(o, "%s: encrypted, not checked\n", r->image);
+		break;
+	case BSW_CHECK_ERROR:
+		fprintf(o, "%s: not checked (see the message above)\n", r->image);
+		break;
+	}
+}
+
+/* ---- hive ---- */
+
+void bsw_report_hive_json(FILE *o, const struct bsw_report_hive *r)
+{
+	unsigned i;
+
+	fputs("{\"file\":", o);
+	bsw_json_str(o, r->file);
+	fputs(",\"state\":", o);
+	bsw_json_str(o, r->state);
+	fprintf(o, "%s,\"logs\":[", r->ktm ? ",\"ktm\":true" : "");
+	for (i = 0; i < r->nr_logs; i++) {
+		if (i)
+			fputc(',', o);
+		bsw_json_str(o, r->logs[i]);
+	}
+	fputs("],", o);
+	findings_json(o, r->fx);
+	provenance_json(o, BSW_SCHEMA_HIVE);
+	fputs("}\n", o);
+}
+
+void bsw_report_hive_text(FILE *o, const struct bsw_report_hive *r)
+{
+	fprintf(o, "%s: %s\n", r->file,
+		r->logs_missing ? "dirty, logs not supplied" : r->state);
+	findings_text(o, r->file, r->fx);
 }

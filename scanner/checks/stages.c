@@ -14,8 +14,8 @@
 #include <string.h>
 
 #include "formats/common/bytes.h"
+#include "scanner/checks/identity.h"
 #include "scanner/checks/triage.h"
-#include "scanner/report.h"
 #include "scanner/share.h"
 
 /*
@@ -156,7 +156,7 @@ int bsw_triage_disk(const char *path, const struct bsw_triage_opts *o,
 
 	mem = open_memstream(&buf, &blen);
 	if (mem) {
-		bsw_report_disk_json(mem, &t, path, res, codes, nr_codes);
+		bsw_triage_render(mem, &t, path, res, codes, nr_codes);
 		fclose(mem);
 		res->json = buf;
 		res->rule_bits = t.rule_bits;

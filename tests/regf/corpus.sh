@@ -41,7 +41,7 @@ while IFS= read -r f; do
 	0:"dirty and recovered") nrec=$((nrec + 1)) ;;
 	4:corrupt|4:unrecoverable|4:"dirty, logs not supplied"|8:"not a hive")
 		nbad=$((nbad + 1))
-		if ! printf '%s\n' "$out" | grep -q '^  error '; then
+		if ! printf '%s\n' "$out" | grep -qF "$f: error "; then
 			echo "FAIL: $f: state $state without an error finding"
 			fail=1
 		fi ;;

@@ -1,13 +1,16 @@
 /*
  * scanner/json.c, the reader of result files: what it accepts, what it
  * refuses (and where), its caps, and that it gives back the bytes
- * bsw_json_str wrote.
+ * bsw_json_str wrote.  And the report module (scanner/report.c) from plain
+ * data: scan's error line byte for byte, the identity members, the text
+ * line of a finding, and documents that parse with "schema" and "version".
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "scanner/cmds.h"
 #include "scanner/json.h"
 #include "formats/common/finding.h"
 #include "scanner/report.h"
@@ -20,6 +23,108 @@ static int fails;
 static int parse(const char *s, struct bsw_jval *v, size_t *where)
 {
 	return bsw_json_parse(s, strlen(s), v, where);
+}
+
+/* what one of the report's renderers writes, as a string (free it) */
+#define RENDER(buf, call) do { \
+		size_t len_ = 0; \
+		FILE *o = open_memstream(&(buf), &len_); \
+		if (!o) \
+			abort(); \
+		call; \
+		fclose(o); \
+	} while (0)
+
+static void test_report(void)
+{
+	const char *codes[] = { "DISK-UNREADABLE" };
+	struct bsw_report_identity id = {
+		.have_file = true, .image_size = 4096, .image_mtime = 1700000000,
+		.disk_guid = "4dccc148-ba8b-4c1e-afbb-f4d4829d7ad0",
+		.mbr_signature = "0x12345678",	/* not written: the disk is GPT */
+		.windows = true, .have_product = true, .product = "",
+		.have_ubr = true, .ubr = 7,
+		.install_date = -5,		/* absurd: left out */
+		.last_shutdown = 1783512000,
+	};
+	struct bsw_report_disk r = { 0 };
+	struct bsw_report_hive h = { 0 };
+	struct bsw_fx *fx;
+	char *buf = NULL, want[1024];
+	struct bsw_jval v;
+
+	if (bsw_fx_create(&fx))
+		abort();
+	BSW_REPORT(fx, PR_0_IMAGE_UNREADABLE, .str = "not a regular file");
+	bsw_fx_finish(fx);
+
+	/* scan's error line: a disk line with only the members it has */
+	r.image = "/s/x.vhd";
+	r.verdict = BSW_V_UNASSESS;
+	r.decided_by = codes;
+	r.nr_decided_by = 1;
+	r.error = "not a regular file";
+	r.fx = fx;
+	r.scan_start = "2026-12-01T00:00:00Z";
+	RENDER(buf, bsw_report_disk_json(o, &r));
+	snprintf(want, sizeof(want),
+		 "{\"image\":\"/s/x.vhd\",\"verdict\":\"unassessable\",\"decided_by\":[\"DISK-UNREADABLE\"],"
+		 "\"error\":\"not a regular file\",\"findings\":[{\"code\":\"DISK-UNREADABLE\","
+		 "\"name\":\"PR_0_IMAGE_UNREADABLE\",\"id\":\"0x000002\",\"severity\":\"fatal\","
+		 "\"implies\":\"unassessable\",\"message\":\"image cannot be read: not a regular file\","
+		 "\"str\":\"not a regular file\"}],\"chain\":[],\"partitions\":[],\"bytes_read\":0,"
+		 "\"schema\":\"bootsweep.disk/1\",\"version\":\"%s\",\"scan_start\":\"2026-12-01T00:00:00Z\"}",
+		 bsw_version);
+	CHECK(!strcmp(buf, want), "error line:\n%s\nwant\n%s", buf, want);
+	free(buf);
+
+	/* the identity: only what was found; an empty value found is written */
+	r.id = &id;
+	r.scan_start = NULL;
+	RENDER(buf, bsw_report_disk_json(o, &r));
+	CHECK(strstr(buf, ",\"bytes_read\":0,\"schema\"") && !strstr(buf, "scan_start") &&
+	      !strstr(buf, "timings_ms") && !strstr(buf, "store"), "members left out: %s", buf);
+	CHECK(strstr(buf, ",\"image_size\":4096,\"image_mtime\":\"2023-11-14T22:13:20Z\","
+			  "\"identity\":{\"disk_guid\":\"4dccc148-ba8b-4c1e-afbb-f4d4829d7ad0\"},"
+			  "\"windows\":{\"product\":\"\",\"ubr\":7,"
+			  "\"last_shutdown\":\"2026-07-08T12:00:00Z\"}"), "identity: %s", buf);
+	CHECK(!bsw_json_parse(buf, strlen(buf), &v, NULL), "disk line does not parse: %s", buf);
+	bsw_json_free(&v);
+	free(buf);
+
+	/* one text line per finding, the same whichever command prints it */
+	RENDER(buf, bsw_finding_text(o, "a.img", bsw_fx_get(fx, 0)));
+	CHECK(!strcmp(buf, "a.img: fatal DISK-UNREADABLE -: image cannot be read: not a regular file\n"),
+	      "text line: %s", buf);
+	free(buf);
+	RENDER(buf, bsw_report_check_text(o, &(struct bsw_report_check){
+		.image = "a.img", .state = BSW_CHECK_DAMAGED, .fx = fx }));
+	CHECK(!strcmp(buf, "a.img: fatal DISK-UNREADABLE -: image cannot be read: not a regular file\n"
+			   "a.img: damaged, 1 finding\n"), "check text: %s", buf);
+	free(buf);
+
+	/* check and hive documents: image or file first, schema and version last */
+	RENDER(buf, bsw_report_check_json(o, &(struct bsw_report_check){
+		.image = "a.img", .state = BSW_CHECK_ENCRYPTED, .fx = fx }));
+	snprintf(want, sizeof(want), "\"schema\":\"bootsweep.check/1\",\"version\":\"%s\"}\n",
+		 bsw_version);
+	CHECK(!strncmp(buf, "{\"image\":\"a.img\",\"state\":\"encrypted\",\"findings\":[{", 46) &&
+	      strlen(buf) > strlen(want) && !strcmp(buf + strlen(buf) - strlen(want), want),
+	      "check json: %s", buf);
+	free(buf);
+	h.file = "SYSTEM";
+	h.state = "clean";
+	RENDER(buf, bsw_report_hive_json(o, &h));
+	snprintf(want, sizeof(want), "{\"file\":\"SYSTEM\",\"state\":\"clean\",\"logs\":[],"
+		 "\"findings\":[],\"schema\":\"bootsweep.hive/1\",\"version\":\"%s\"}\n", bsw_version);
+	CHECK(!strcmp(buf, want), "hive json: %s", buf);
+	free(buf);
+	h.logs_missing = true;
+	h.state = "unrecoverable";
+	RENDER(buf, bsw_report_hive_text(o, &h));
+	CHECK(!strcmp(buf, "SYSTEM: dirty, logs not supplied\n"), "hive text: %s", buf);
+	free(buf);
+	bsw_fx_destroy(fx);
 }
 
 int main(void)
@@ -81,6 +186,7 @@ int main(void)
 		bsw_json_free(&v);
 		free(buf);
 	}
+	test_report();
 	printf("%s\n", fails ? "FAILED" : "ok   test_json");
 	return fails ? 1 : 0;
 }
