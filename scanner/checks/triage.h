@@ -36,7 +36,6 @@ struct bsw_triage_opts {
 	/* run that verdict as "SELF ntfs3g-verdict ..." in a child process
 	 * (scan passes /proc/self/exe); NULL: in this process */
 	const char *ntfs3g_self;
-	volatile int *stop;	/* set by SIGINT (the sweep starts no new disk) */
 	uint64_t mem_cap;	/* per-disk memory for container tables; 0 = default */
 	const char *scan_start;	/* the sweep's start, ISO 8601 UTC, in every line */
 	const struct bsw_rules *rules;	/* scan --rules/--query (scanner/rules.h); NULL: none */
