@@ -74,10 +74,14 @@ int bsw_hive_load_files(struct bsw_hive **out, const struct bsw_hive_files *f,
 	if (n > BSW_HIVE_MAX_LOGS)
 		n = BSW_HIVE_MAX_LOGS;
 	for (i = 0; i < n; i++) {
-		const char *ln = f->logs ? f->logs[i] : NULL;
+		const char *ln;
 		int r;
 
-		if (!ln) {
+		if (f->logs) {
+			ln = f->logs[i];
+			if (!ln)
+				continue;	/* a hole in the caller's list */
+		} else {
 			size_t sz = strlen(f->name) + strlen(log_sfx[i]) + 1;
 
 			defname[i] = malloc(sz);

@@ -826,6 +826,18 @@ static void test_files_loader(void)
 		f = bsw_fx_count(fx) == 1 ? bsw_fx_get(fx, 0) : NULL;
 		CHECK(f && f->str2 && !strcmp(f->str2, "SYSTEM.LOG2") && !f->scope);
 		bsw_hive_free(h);
+		/* Holes in the caller's list are skipped. */
+		{
+			const char *const holes[] = { NULL, paths[1], NULL };
+
+			hf.logs = holes;
+			hf.nr_logs = 3;
+			CHECK(bsw_hive_load_files(&h, &hf, NULL, &failed) == 0 &&
+			      bsw_hive_state(h) == BSW_HIVE_RECOVERED && v.held == 0);
+			bsw_hive_free(h);
+			hf.logs = paths;
+			hf.nr_logs = 2;
+		}
 		/* ... and a required log that cannot be read fails the load. */
 		hf.logs_required = true;
 		CHECK(bsw_hive_load_files(&h, &hf, NULL, &failed) == -ENOENT &&
