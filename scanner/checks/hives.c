@@ -17,56 +17,58 @@ struct bsw_hive *bsw_tctx_load_hive(struct bsw_tctx *t, const char *name,
 				    enum bsw_verdict vbad)
 {
 	struct bsw_hive *h = NULL;
+	enum bsw_verdict pw;
 	char scope[64];
 	char *prev;
 
 	snprintf(scope, sizeof(scope), "hive:%s", name);
 	prev = bsw_fx_push_scope(t->fx, scope);
-	if (bsw_hive_load_take(&h, prim, len, logs, nr, vbad, t->fx))
+	pw = bsw_fx_set_damage(t->fx, vbad);
+	if (bsw_hive_load_take(&h, prim, len, logs, nr, t->fx))
 		h = NULL;
+	bsw_fx_set_damage(t->fx, pw);
 	bsw_fx_restore_scope(t->fx, prev);
 	return h;
+}
+
+/* bsw_hive_read_fn over \Windows\System32\config of the Windows volume. */
+static int config_read(void *ctx, const char *name, size_t max,
+		       uint8_t **data, size_t *len)
+{
+	struct bsw_tctx *t = ctx;
+	char path[160];
+
+	snprintf(path, sizeof(path), "\\Windows\\System32\\config\\%s", name);
+	return bsw_tctx_read(t, t->v, path, data, len, max);
+}
+
+static void config_release(void *ctx, size_t len)
+{
+	(void)ctx;
+	bsw_mem_release(len);
 }
 
 /* A hive of \Windows\System32\config with its .LOG1/.LOG2, if present. */
 static struct bsw_hive *hive_ntfs(struct bsw_tctx *t, const char *name,
 				  enum bsw_verdict vbad, const char **why)
 {
-	static const char *const sfx[2] = { ".LOG1", ".LOG2" };
-	char path[160], lname[2][32];
-	uint8_t *prim, *ld[2] = { NULL, NULL };
-	size_t plen, ll[2] = { 0, 0 };
-	struct bsw_buf logs[2];
+	char scope[64];
+	const struct bsw_hive_files hf = {
+		.name = name, .max = BSW_MAX_HIVE_BYTES, .scope = scope,
+		.read = config_read, .release = config_release, .ctx = t,
+	};
 	struct bsw_hive *h;
-	unsigned nr = 0, i;
-	int r;
+	enum bsw_verdict pw;
+	int r, failed;
 
-	snprintf(path, sizeof(path), "\\Windows\\System32\\config\\%s", name);
-	r = bsw_tctx_read(t, t->v, path, &prim, &plen, BSW_MAX_HIVE_BYTES);
-	if (r) {
-		*why = r == -ENOENT ? "missing" : r == -EFBIG ? "too large" :
-		       "unreadable";
-		return NULL;
-	}
-	for (i = 0; i < 2; i++) {
-		snprintf(path, sizeof(path), "\\Windows\\System32\\config\\%s%s",
-			 name, sfx[i]);
-		if (bsw_tctx_read(t, t->v, path, &ld[i], &ll[i],
-				  BSW_MAX_HIVE_BYTES))
-			continue;
-		snprintf(lname[i], sizeof(lname[i]), "%s%s", name, sfx[i]);
-		logs[nr].data = ld[i];
-		logs[nr].len = ll[i];
-		logs[nr].name = lname[i];
-		nr++;
-	}
-	/* the hive keeps prim as its copy (no second buffer of its size) */
-	h = bsw_tctx_load_hive(t, name, prim, plen, logs, nr, vbad);
-	bsw_mem_release(plen);
-	for (i = 0; i < 2; i++)
-		bsw_tctx_free(ld[i], ll[i]);
-	*why = h ? NULL : "out of memory";
-	return h;
+	snprintf(scope, sizeof(scope), "hive:%s", name);
+	pw = bsw_fx_set_damage(t->fx, vbad);
+	r = bsw_hive_load_files(&h, &hf, t->fx, &failed);
+	bsw_fx_set_damage(t->fx, pw);
+	*why = !r ? NULL : failed < 0 ? "out of memory" :
+	       r == -ENOENT ? "missing" : r == -EFBIG ? "too large" :
+	       "unreadable";
+	return r ? NULL : h;
 }
 
 static bool hive_usable(struct bsw_hive *h)
