@@ -160,12 +160,43 @@ void bsw_hive_free(struct bsw_hive *h)
 {
 	if (!h)
 		return;
-	free(h->buf);
-	free(h->alloc);
+	if (!h->borrowed) {
+		free(h->buf);
+		free(h->alloc);
+	}
 	free(h->seen);
 	for (unsigned i = 0; i < BSW_REGF_KIDX_NR; i++)
 		free(h->kidx[i].slot);
 	free(h);
+}
+
+int bsw_hive_clone(const struct bsw_hive *src, struct bsw_hive **out)
+{
+	struct bsw_hive *h = calloc(1, sizeof(*h));
+
+	*out = NULL;
+	if (!h)
+		return -ENOMEM;
+	h->buf = src->buf;
+	h->len = src->len;
+	h->bins = src->bins;
+	h->alloc = src->alloc;
+	h->state = src->state;
+	h->root = src->root;
+	h->minor = src->minor;
+	h->ktm = src->ktm;
+	h->dirty = src->dirty;
+	h->corrupt = src->corrupt;
+	h->borrowed = true;
+	if (src->seen) {
+		h->seen = calloc(bsw_regf_words(h->bins), sizeof(uint64_t));
+		if (!h->seen) {
+			free(h);
+			return -ENOMEM;
+		}
+	}
+	*out = h;
+	return 0;
 }
 
 enum bsw_hive_state bsw_hive_state(const struct bsw_hive *h)

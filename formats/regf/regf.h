@@ -89,6 +89,13 @@ struct bsw_hive_files {
 int bsw_hive_load_files(struct bsw_hive **out, const struct bsw_hive_files *f,
 			struct bsw_fx *fx, int *failed);
 void bsw_hive_free(struct bsw_hive *h);
+/*
+ * A second handle on a loaded hive, for another thread: it reads src's
+ * verified image and cell bitmap (never written after the load) and has
+ * its own lookup cache and walk scratch.  src must outlive the clone and
+ * is not changed by it.  0 or -ENOMEM.
+ */
+int bsw_hive_clone(const struct bsw_hive *src, struct bsw_hive **out);
 
 enum bsw_hive_state bsw_hive_state(const struct bsw_hive *h);
 const char *bsw_hive_state_name(enum bsw_hive_state s);

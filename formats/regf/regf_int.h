@@ -65,6 +65,7 @@ struct bsw_hive {
 	bool ktm;
 	bool dirty;
 	bool corrupt;		/* a structural finding was reported */
+	bool borrowed;		/* a clone: buf and alloc belong to its origin */
 	struct bsw_regf_kidx kidx[BSW_REGF_KIDX_NR];
 	unsigned kidx_next;	/* round robin over kidx */
 };

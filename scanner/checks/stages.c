@@ -166,6 +166,8 @@ int bsw_triage_disk(const char *path, const struct bsw_triage_opts *o,
 	bsw_hive_free(t.system);
 	bsw_hive_free(t.software);
 	bsw_hive_free(t.components);
+	for (i = 0; i < t.nr_refs; i++)	/* after the clones that read them */
+		bsw_share_unref(t.refs[i]);
 	if (t.v)
 		bsw_ntfs_close(t.v);
 	if (t.d)

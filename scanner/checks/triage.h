@@ -27,6 +27,7 @@
 
 struct bsw_rules;
 struct bsw_inv;
+struct bsw_share_ent;
 
 struct bsw_triage_opts {
 	uint64_t max_bytes;	/* per-disk read budget; 0 = none */
@@ -155,6 +156,8 @@ struct bsw_tctx {
 					   NTFS volume whose findings decide */
 	bool decided;			/* the disk is classified: no volume stage */
 	const struct bsw_stage *stage;	/* the stage running */
+	struct bsw_share_ent *refs[8];	/* shared results in use (hive clones) */
+	unsigned nr_refs;
 	uint64_t ms[BSW_T_COUNT];	/* time per enum bsw_timing */
 	struct bsw_hive *system, *software, *components;
 	char cs[32];			/* "ControlSet001" */
