@@ -156,6 +156,7 @@ struct bsw_tctx {
 					   NTFS volume whose findings decide */
 	bool decided;			/* the disk is classified: no volume stage */
 	const struct bsw_stage *stage;	/* the stage running */
+	bool can_share;			/* a layer of this disk is a parent */
 	struct bsw_share_ent *refs[8];	/* shared results in use (hive clones) */
 	unsigned nr_refs;
 	uint64_t ms[BSW_T_COUNT];	/* time per enum bsw_timing */
