@@ -1,48 +1,19 @@
 /*
- * Hashing and the memory budget shared by the disks of a sweep.
+ * The digest cache and the memory budget shared by the disks of a sweep.
  *
- * SHA-256/SHA-1 through OpenSSL EVP (uses SHA-NI where the CPU has it).
- * XXH3-128 keys a process-wide cache of digests: the base layer shared by
- * many differencing children holds the same bytes for every child, so each
- * distinct content is SHA-hashed once per sweep.
+ * XXH3-128 keys a process-wide cache of SHA digests (computed by
+ * formats/common/sha.c): the base layer shared by many differencing
+ * children holds the same bytes for every child, so each distinct content
+ * is SHA-hashed once per sweep.
  */
-#include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include <openssl/evp.h>
 
 #define XXH_INLINE_ALL
 #include <xxhash.h>
 
 #include "scanner/checks/triage.h"
-
-/* Fetched once: an implicit fetch per call costs more than a small hash. */
-static EVP_MD *md_sha1, *md_sha256;
-static pthread_once_t md_once = PTHREAD_ONCE_INIT;
-
-static void md_init(void)
-{
-	md_sha1 = EVP_MD_fetch(NULL, "SHA1", NULL);
-	md_sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
-}
-
-int bsw_hash_buf(int alg, const void *d, size_t len, uint8_t out[32])
-{
-	unsigned int n = 0;
-	const EVP_MD *md;
-
-	if (alg != 1 && alg != 2)
-		return -EINVAL;
-	pthread_once(&md_once, md_init);
-	md = alg == 1 ? md_sha1 : md_sha256;
-	if (!md)
-		md = alg == 1 ? EVP_sha1() : EVP_sha256();
-	if (!EVP_Digest(d, len, out, &n, md, NULL))
-		return -EINVAL;
-	return (int)n;
-}
 
 void bsw_xxh128(const void *d, size_t len, uint8_t out[16])
 {

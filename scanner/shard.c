@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "formats/common/sha.h"
 #include "scanner/checks/triage.h"
 #include "scanner/cmds.h"
 #include "scanner/disk.h"
@@ -388,7 +389,7 @@ static int digest_lines(char **v, const long *tag, size_t n, char *out)
 	}
 	if (fclose(m))
 		return -ENOMEM;
-	r = bsw_hash_buf(2, buf, len, md);
+	r = bsw_sha_buf(BSW_SHA256, buf, len, md);
 	free(buf);
 	if (r != 32)
 		return -EINVAL;
@@ -870,7 +871,7 @@ int bsw_shard_build_id(char *buf, size_t len)
 	       (n = read(fd, data + got, st.st_size - got)) > 0)
 		got += n;
 	close(fd);
-	r = bsw_hash_buf(2, data, got, md);
+	r = bsw_sha_buf(BSW_SHA256, data, got, md);
 	free(data);
 	if (r != 32)
 		return -EINVAL;
