@@ -12,6 +12,7 @@
 #include <strings.h>
 
 #include "formats/common/bytes.h"
+#include "formats/common/vec.h"
 #include "formats/sxs/sxs.h"
 
 enum bsw_sxs_kind bsw_sxs_kind(const uint8_t *d, size_t len)
@@ -147,7 +148,7 @@ struct mctx {
 	char text[128];
 	size_t text_len;
 	bool text_over;
-	unsigned cap;		/* files[] allocated */
+	size_t alloc;		/* files[] allocated */
 };
 
 static void m_start(void *ud, const char *el, const char **a)
@@ -173,16 +174,10 @@ static void m_start(void *ud, const char *el, const char **a)
 		c->m->nr_files_seen++;
 		if (c->m->nr_files >= BSW_MAX_SXS_FILES)
 			return;
-		if (c->m->nr_files == c->cap) {
-			struct bsw_sxs_file *nf;
-
-			nf = realloc(c->m->files, 2 * c->cap * sizeof(*nf));
-			if (!nf) {
-				XML_StopParser(c->x.p, XML_FALSE);
-				return;
-			}
-			c->m->files = nf;
-			c->cap *= 2;
+		if (bsw_vec_reserve(&c->m->files, &c->alloc, c->m->nr_files + 1,
+				    sizeof(*c->m->files), BSW_MAX_SXS_FILES)) {
+			XML_StopParser(c->x.p, XML_FALSE);
+			return;
 		}
 		f = &c->m->files[c->m->nr_files++];
 		memset(f, 0, sizeof(*f));
@@ -273,12 +268,6 @@ int bsw_sxs_parse_manifest(const uint8_t *d, size_t len,
 	c.m = calloc(1, sizeof(*c.m));
 	if (!c.m)
 		return -ENOMEM;
-	c.m->files = calloc(64, sizeof(*c.m->files));
-	if (!c.m->files) {
-		free(c.m);
-		return -ENOMEM;
-	}
-	c.cap = 64;
 	c.file_depth = -1;
 	c.x.p = XML_ParserCreate(NULL);
 	if (!c.x.p) {

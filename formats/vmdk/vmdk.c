@@ -17,6 +17,7 @@
 #include <zlib.h>
 
 #include "formats/common/bytes.h"
+#include "formats/common/vec.h"
 #include "formats/cont/cont.h"
 #include "formats/qcow2/clcache.h"
 #include "formats/vmdk/vmdk.h"
@@ -165,13 +166,9 @@ static int parse_extent(struct bsw_vmdk_desc *d, char *line, unsigned ln,
 	if (d->sectors + sectors > VMDK_MAX_CAPACITY)
 		return bsw_cont_err(err, errlen, -EINVAL,
 				    "VMDK descriptor extents add up to more than 64 PiB");
-	if (!(d->nr & (d->nr - 1))) {
-		void *n = realloc(d->ext, (d->nr ? 2 * d->nr : 1) * sizeof(*d->ext));
-
-		if (!n)
-			return -ENOMEM;
-		d->ext = n;
-	}
+	if (bsw_vec_reserve(&d->ext, &d->alloc, d->nr + 1, sizeof(*d->ext),
+			    BSW_VMDK_MAX_EXTENTS))
+		return -ENOMEM;
 	x = &d->ext[d->nr];
 	memset(x, 0, sizeof(*x));
 	x->type = !strcmp(tok[2], "SPARSE") ? BSW_VMDK_EXT_SPARSE :

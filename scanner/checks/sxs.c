@@ -15,6 +15,7 @@
 
 #include "formats/common/bytes.h"
 #include "formats/common/sha.h"
+#include "formats/common/vec.h"
 #include "formats/sxs/sxs.h"
 #include "scanner/checks/triage.h"
 
@@ -25,7 +26,7 @@
 
 struct names {
 	char **v;
-	unsigned nr, cap;
+	size_t nr, alloc;
 	bool capped;
 };
 
@@ -37,15 +38,9 @@ static int collect(void *arg, uint64_t child, const char *name)
 		n->capped = true;
 		return 1;
 	}
-	if (n->nr == n->cap) {
-		unsigned nc = n->cap ? n->cap * 2 : 256;
-		char **nv = realloc(n->v, nc * sizeof(*nv));
-
-		if (!nv)
-			return 1;
-		n->v = nv;
-		n->cap = nc;
-	}
+	if (bsw_vec_reserve(&n->v, &n->alloc, n->nr + 1, sizeof(*n->v),
+			    BSW_MAX_MANIFESTS))
+		return 1;
 	n->v[n->nr] = strdup(name);
 	if (n->v[n->nr])
 		n->nr++;
@@ -54,7 +49,7 @@ static int collect(void *arg, uint64_t child, const char *name)
 
 static void names_free(struct names *n)
 {
-	unsigned i;
+	size_t i;
 
 	for (i = 0; i < n->nr; i++)
 		free(n->v[i]);
@@ -269,7 +264,7 @@ void bsw_check_sxs(struct bsw_tctx *t)
 {
 	struct names n = { 0 };
 	uint64_t rec;
-	unsigned i;
+	size_t i;
 
 	if (bsw_ntfs_lookup(t->v, "\\Windows\\WinSxS", &rec)) {
 		BSW_REPORT(t->fx, PR_SXS_0_LAYOUT, .str = "(the store itself)");
