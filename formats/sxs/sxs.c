@@ -123,19 +123,46 @@ static bool count_elem(struct xp *x)
 	return true;
 }
 
-static int run(struct xp *x, const uint8_t *d, size_t len, const char **why)
+/*
+ * Parse the document d with one expat parser: ud is the handlers'
+ * context, x the struct xp inside it (its parser is set while this runs);
+ * text may be NULL.  0, -ENOMEM, or -EINVAL with *why.
+ */
+static int run(struct xp *x, void *ud, XML_StartElementHandler start,
+	       XML_EndElementHandler end, XML_CharacterDataHandler text,
+	       const uint8_t *d, size_t len, const char **why)
 {
+	int r = 0;
+
 	if (len > BSW_MAX_SXS_XML) {
 		*why = "document larger than the parser's cap";
 		return -EINVAL;
 	}
+	x->p = XML_ParserCreate(NULL);
+	if (!x->p)
+		return -ENOMEM;
+	XML_SetUserData(x->p, ud);
+	XML_SetElementHandler(x->p, start, end);
+	if (text)
+		XML_SetCharacterDataHandler(x->p, text);
 	if (XML_Parse(x->p, (const char *)d, (int)len, XML_TRUE) ==
 	    XML_STATUS_ERROR) {
 		*why = x->capped ? "too many elements" :
 				   XML_ErrorString(XML_GetErrorCode(x->p));
-		return -EINVAL;
+		r = -EINVAL;
 	}
-	return 0;
+	XML_ParserFree(x->p);
+	x->p = NULL;
+	return r;
+}
+
+/* pending.xml and Sessions.xml are plain XML or nothing: 0 or -EINVAL. */
+static int want_xml(const uint8_t *d, size_t len, const char **why)
+{
+	if (bsw_sxs_kind(d, len) == BSW_SXS_XML)
+		return 0;
+	*why = len ? "not XML" : "empty file";
+	return -EINVAL;
 }
 
 /* ---- manifests ---- */
@@ -269,16 +296,7 @@ int bsw_sxs_parse_manifest(const uint8_t *d, size_t len,
 	if (!c.m)
 		return -ENOMEM;
 	c.file_depth = -1;
-	c.x.p = XML_ParserCreate(NULL);
-	if (!c.x.p) {
-		bsw_sxs_manifest_free(c.m);
-		return -ENOMEM;
-	}
-	XML_SetUserData(c.x.p, &c);
-	XML_SetElementHandler(c.x.p, m_start, m_end);
-	XML_SetCharacterDataHandler(c.x.p, m_text);
-	r = run(&c.x, d, len, why);
-	XML_ParserFree(c.x.p);
+	r = run(&c.x, &c, m_start, m_end, m_text, d, len, why);
 	if (r) {
 		bsw_sxs_manifest_free(c.m);
 		return r;
@@ -413,18 +431,11 @@ int bsw_sxs_parse_pending(const uint8_t *d, size_t len,
 
 	memset(p, 0, sizeof(*p));
 	*why = "";
-	if (bsw_sxs_kind(d, len) != BSW_SXS_XML) {
-		*why = len ? "not XML" : "empty file";
-		return -EINVAL;
-	}
+	r = want_xml(d, len, why);
+	if (r)
+		return r;
 	c.p = p;
-	c.x.p = XML_ParserCreate(NULL);
-	if (!c.x.p)
-		return -ENOMEM;
-	XML_SetUserData(c.x.p, &c);
-	XML_SetElementHandler(c.x.p, p_start, p_end);
-	r = run(&c.x, d, len, why);
-	XML_ParserFree(c.x.p);
+	r = run(&c.x, &c, p_start, p_end, NULL, d, len, why);
 	if (!r && !p->transaction) {
 		*why = "no PendingTransaction root";
 		r = -EINVAL;
@@ -470,17 +481,9 @@ int bsw_sxs_parse_sessions(const uint8_t *d, size_t len,
 
 	memset(s, 0, sizeof(*s));
 	*why = "";
-	if (bsw_sxs_kind(d, len) != BSW_SXS_XML) {
-		*why = len ? "not XML" : "empty file";
-		return -EINVAL;
-	}
+	r = want_xml(d, len, why);
+	if (r)
+		return r;
 	c.s = s;
-	c.x.p = XML_ParserCreate(NULL);
-	if (!c.x.p)
-		return -ENOMEM;
-	XML_SetUserData(c.x.p, &c);
-	XML_SetElementHandler(c.x.p, s_start, s_end);
-	r = run(&c.x, d, len, why);
-	XML_ParserFree(c.x.p);
-	return r;
+	return run(&c.x, &c, s_start, s_end, NULL, d, len, why);
 }
