@@ -94,6 +94,17 @@ static int cmp_slow(const void *a, const void *b)
 	return strcmp(x->image, y->image);
 }
 
+/* Room for row need-1 of a fleet table of at most max rows; says when that is past max. */
+static int table_reserve(void *rows, size_t *alloc, size_t need, size_t esz,
+			 size_t max, const char *what)
+{
+	int e = bsw_vec_reserve(rows, alloc, need, esz, max);
+
+	if (e == -E2BIG)
+		fprintf(stderr, "bootsweep report: more than %zu distinct %s\n", max, what);
+	return e;
+}
+
 static int fleet_build(struct fleet *f, const struct bsw_results *r)
 {
 	size_t i, j;
@@ -118,15 +129,12 @@ static int fleet_build(struct fleet *f, const struct bsw_results *r)
 				if (!strcmp(f->codes[k].code, d->codes[j]))
 					break;
 			if (k == f->nr_codes) {
-				int e = bsw_vec_reserve(&f->codes, &f->alloc_codes, k + 1,
-							sizeof(*f->codes), REPORT_MAX_CODES);
+				int e = table_reserve(&f->codes, &f->alloc_codes, k + 1,
+						      sizeof(*f->codes), REPORT_MAX_CODES,
+						      "finding codes");
 
-				if (e) {
-					if (e == -E2BIG)
-						fprintf(stderr, "bootsweep report: more than %u distinct finding codes\n",
-							REPORT_MAX_CODES);
+				if (e)
 					return e;
-				}
 				memset(&f->codes[k], 0, sizeof(f->codes[k]));
 				f->codes[k].code = d->codes[j];
 				f->nr_codes++;
@@ -189,14 +197,10 @@ static int fleet_rules(struct fleet *f)
 				if (!strcmp(f->rules[j].id, id))
 					rr = &f->rules[j];
 			if (!rr) {
-				e = bsw_vec_reserve(&f->rules, &f->alloc_rules, f->nr_rules + 1,
-						    sizeof(*f->rules), REPORT_MAX_RULES);
-				if (e) {
-					if (e == -E2BIG)
-						fprintf(stderr, "bootsweep report: more than %u distinct rules\n",
-							REPORT_MAX_RULES);
+				e = table_reserve(&f->rules, &f->alloc_rules, f->nr_rules + 1,
+						  sizeof(*f->rules), REPORT_MAX_RULES, "rules");
+				if (e)
 					return e;
-				}
 				rr = &f->rules[f->nr_rules++];
 				*rr = (struct rule_row){ .rule = &rs->items[k], .id = id };
 			}
