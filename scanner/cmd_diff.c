@@ -126,6 +126,16 @@ static bool wanted(const struct pair *p, const struct bsw_rfilter *fl)
 	return (p->a && bsw_rfilter_match(fl, p->a)) || (p->b && bsw_rfilter_match(fl, p->b));
 }
 
+/* Disks the filter keeps that did not change. */
+static size_t unchanged(const struct pair *p, size_t n, const struct bsw_rfilter *fl)
+{
+	size_t same = 0;
+
+	for (size_t i = 0; i < n; i++)
+		same += p[i].ch == SAME && wanted(&p[i], fl);
+	return same;
+}
+
 /* Codes in x but not in y, each through fn. */
 static void only_in(const struct bsw_rdisk *x, const struct bsw_rdisk *y,
 		    void (*fn)(void *, const char *, bool), void *arg, bool first)
@@ -150,7 +160,7 @@ static const char *const title[] = {
 size_t bsw_diff_text(FILE *o, const struct bsw_results *a, const struct bsw_results *b,
 		     const struct bsw_rfilter *fl)
 {
-	size_t n = 0, diffs = 0, same = 0;
+	size_t n = 0, diffs = 0;
 	struct pair *p = pairs(a, b, &n);
 
 	if (!p)
@@ -187,9 +197,7 @@ size_t bsw_diff_text(FILE *o, const struct bsw_results *a, const struct bsw_resu
 			fputc('\n', o);
 		}
 	}
-	for (size_t i = 0; i < n; i++)
-		same += p[i].ch == SAME && wanted(&p[i], fl);
-	fprintf(o, "unchanged: %zu\n", same);
+	fprintf(o, "unchanged: %zu\n", unchanged(p, n, fl));
 	free(p);
 	return diffs;
 }
@@ -208,7 +216,7 @@ size_t bsw_diff_json(FILE *o, const struct bsw_results *a, const struct bsw_resu
 		[VERDICT] = "changed", [FINDINGS] = "findings_changed",
 		[NEW] = "new", [GONE] = "gone",
 	};
-	size_t n = 0, diffs = 0, same = 0;
+	size_t n = 0, diffs = 0;
 	struct pair *p = pairs(a, b, &n);
 
 	if (!p)
@@ -245,9 +253,7 @@ size_t bsw_diff_json(FILE *o, const struct bsw_results *a, const struct bsw_resu
 		}
 		fputc(']', o);
 	}
-	for (size_t i = 0; i < n; i++)
-		same += p[i].ch == SAME && wanted(&p[i], fl);
-	fprintf(o, ",\"unchanged\":%zu}\n", same);
+	fprintf(o, ",\"unchanged\":%zu}\n", unchanged(p, n, fl));
 	free(p);
 	return diffs;
 }

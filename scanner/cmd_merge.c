@@ -23,7 +23,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "formats/common/vec.h"
 #include "scanner/cmds.h"
+#include "scanner/results.h"
 #include "scanner/shard.h"
 
 #define MERGE_MAX_LINE (16u << 20)	/* one disk's JSON line */
@@ -56,7 +58,7 @@ struct want {
 
 struct merge {
 	struct part *parts;
-	size_t nr_parts;
+	size_t nr_parts, cap_parts;
 	struct want *w;
 	size_t nr_w, cap_w;
 	struct want *x;		/* lines outside the plans (walk errors) */
@@ -81,56 +83,6 @@ static void problem(struct merge *m, const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
-}
-
-/*
- * One line of at most max bytes into *buf (NUL-terminated, newline
- * stripped).  Returns 0 at end of file, else 1 with *nl (the line ended in
- * a newline) and *over (it was longer than max; the rest was skipped).
- */
-static int read_line(FILE *f, char **buf, size_t *cap, size_t max, size_t *len,
-		     bool *nl, bool *over)
-{
-	size_t n = 0;
-	bool any = false;
-	int c;
-
-	*nl = *over = false;
-	while ((c = getc_unlocked(f)) != EOF) {
-		any = true;
-		if (c == '\n') {
-			*nl = true;
-			break;
-		}
-		if (n >= max) {
-			*over = true;
-			continue;
-		}
-		if (n + 1 >= *cap) {
-			size_t nc = *cap ? *cap * 2 : 4096;
-			char *nb;
-
-			if (nc > max + 1)
-				nc = max + 1;
-			nb = realloc(*buf, nc);
-			if (!nb)
-				return -ENOMEM;
-			*buf = nb;
-			*cap = nc;
-		}
-		(*buf)[n++] = (char)c;
-	}
-	if (!any)
-		return 0;
-	if (!*buf) {
-		*buf = malloc(1);
-		if (!*buf)
-			return -ENOMEM;
-		*cap = 1;
-	}
-	(*buf)[n] = 0;
-	*len = n;
-	return 1;
 }
 
 /* Length of the JSON string token at s (quotes included), 0 if none. */
@@ -218,17 +170,11 @@ static int want_add(struct want **v, size_t *nr, size_t *cap, const char *esc,
 {
 	struct want *w;
 
-	if (*nr >= MERGE_MAX_IMAGES)
-		return -E2BIG;
-	if (*nr == *cap) {
-		size_t nc = *cap ? *cap * 2 : 256;
-		struct want *nv = realloc(*v, nc * sizeof(*nv));
+	int r;
 
-		if (!nv)
-			return -ENOMEM;
-		*v = nv;
-		*cap = nc;
-	}
+	r = bsw_vec_reserve(v, cap, *nr + 1, sizeof(**v), MERGE_MAX_IMAGES);
+	if (r)
+		return r;
 	w = &(*v)[*nr];
 	memset(w, 0, sizeof(*w));
 	w->esc = strndup(esc, len);
@@ -255,7 +201,7 @@ static int read_sidecar(struct merge *m, size_t i)
 			strerror(errno), p->jsonl);
 		return 0;
 	}
-	r = read_line(f, &line, &cap, MERGE_MAX_HDR, &len, &nl, &over);
+	r = bsw_read_line(f, &line, &cap, MERGE_MAX_HDR, &len, &nl, &over);
 	if (r < 0)
 		goto out;
 	if (r == 0 || over || !nl ||
@@ -279,12 +225,12 @@ static int read_sidecar(struct merge *m, size_t i)
 	}
 	p->store_images = (size_t)simg;
 	p->part_images = (size_t)pimg;
-	r = read_line(f, &line, &cap, MERGE_MAX_HDR, &len, &nl, &over);
+	r = bsw_read_line(f, &line, &cap, MERGE_MAX_HDR, &len, &nl, &over);
 	if (r <= 0 || strcmp(line, "\"images\":[")) {
 		problem(m, "%s: no image list", p->sidecar);
 		goto out;
 	}
-	while ((r = read_line(f, &line, &cap, MERGE_MAX_HDR, &len, &nl, &over)) > 0) {
+	while ((r = bsw_read_line(f, &line, &cap, MERGE_MAX_HDR, &len, &nl, &over)) > 0) {
 		const char *s = line;
 
 		if (!strcmp(line, "]}")) {
@@ -406,7 +352,7 @@ static int read_part(struct merge *m, size_t i)
 		struct want *w;
 		size_t tl;
 
-		r = read_line(p->f, &line, &cap, MERGE_MAX_LINE, &len, &nl, &over);
+		r = bsw_read_line(p->f, &line, &cap, MERGE_MAX_LINE, &len, &nl, &over);
 		if (r <= 0)
 			break;
 		lineno++;
@@ -492,14 +438,13 @@ static int read_part(struct merge *m, size_t i)
 static int add_input(struct merge *m, const char *arg)
 {
 	size_t n = strlen(arg), sl = strlen(BSW_SHARD_SUFFIX);
-	struct part *p, *np;
+	struct part *p;
+	int r;
 
-	if (m->nr_parts >= MERGE_MAX_INPUTS)
-		return -E2BIG;
-	np = realloc(m->parts, (m->nr_parts + 1) * sizeof(*np));
-	if (!np)
-		return -ENOMEM;
-	m->parts = np;
+	r = bsw_vec_reserve(&m->parts, &m->cap_parts, m->nr_parts + 1,
+			    sizeof(*m->parts), MERGE_MAX_INPUTS);
+	if (r)
+		return r;
 	p = &m->parts[m->nr_parts];
 	memset(p, 0, sizeof(*p));
 	/* PART or PART.part.json: either names the part */
@@ -537,16 +482,10 @@ static int add_dir(struct merge *m, const char *dir)
 
 		if (n <= sl || strcmp(de->d_name + n - sl, BSW_SHARD_SUFFIX))
 			continue;
-		if (nr == cap) {
-			char **nv;
-
-			cap = cap ? cap * 2 : 64;
-			if (cap > MERGE_MAX_INPUTS || !(nv = realloc(names, cap * sizeof(*nv)))) {
-				r = -E2BIG;
-				break;
-			}
-			names = nv;
-		}
+		r = bsw_vec_reserve(&names, &cap, nr + 1, sizeof(*names),
+				    MERGE_MAX_INPUTS);
+		if (r)
+			break;
 		if (asprintf(&s, "%s/%s", dir, de->d_name) < 0) {
 			r = -ENOMEM;
 			break;
@@ -674,16 +613,9 @@ static int write_out(struct merge *m, const char *outp)
 		if (!w->found && !w->extra)
 			continue;
 		f = m->parts[w->src].f;
-		if (w->len + 1 > cap) {
-			char *nb = realloc(buf, w->len + 1);
-
-			if (!nb) {
-				r = -ENOMEM;
-				break;
-			}
-			buf = nb;
-			cap = w->len + 1;
-		}
+		r = bsw_vec_reserve(&buf, &cap, w->len + 1, 1, MERGE_MAX_LINE + 1);
+		if (r)
+			break;
 		if (pread(fileno(f), buf, w->len + 1, (off_t)w->off) != (ssize_t)(w->len + 1) ||
 		    buf[w->len] != '\n') {
 			r = -EIO;	/* the part changed under us */

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "formats/common/utf8.h"
+#include "formats/common/vec.h"
 #include "scanner/cmds.h"
 #include "formats/common/finding.h"
 #include "scanner/results.h"
@@ -42,16 +43,24 @@ struct family_row {
 struct rule_row {
 	const struct bsw_jval *rule;	/* the first match's object: label, source... */
 	const char *id;
-	size_t *disks, nr;
+	size_t *disks, nr, alloc;
 };
+
+/*
+ * Distinct finding codes and rule ids of a fleet: the catalogue has a few
+ * hundred codes and a rules file at most BSW_RULES_MAX_RULES rules, so
+ * more means the input is not bootsweep's; it is refused, not tabled.
+ */
+#define REPORT_MAX_CODES 65536u
+#define REPORT_MAX_RULES 65536u
 
 struct fleet {
 	const struct bsw_results *r;
 	struct rule_row *rules;
-	size_t nr_rules;
+	size_t nr_rules, alloc_rules;
 	size_t by_verdict[BSW_R_NR];
 	struct code_row *codes;
-	size_t nr_codes;
+	size_t nr_codes, alloc_codes;
 	struct family_row *fams;
 	size_t nr_fams;
 	size_t *slow;		/* disk indexes, slowest first */
@@ -85,6 +94,17 @@ static int cmp_slow(const void *a, const void *b)
 	return strcmp(x->image, y->image);
 }
 
+/* Room for row need-1 of a fleet table of at most max rows; says when that is past max. */
+static int table_reserve(void *rows, size_t *alloc, size_t need, size_t esz,
+			 size_t max, const char *what)
+{
+	int e = bsw_vec_reserve(rows, alloc, need, esz, max);
+
+	if (e == -E2BIG)
+		fprintf(stderr, "bootsweep report: more than %zu distinct %s\n", max, what);
+	return e;
+}
+
 static int fleet_build(struct fleet *f, const struct bsw_results *r)
 {
 	size_t i, j;
@@ -109,13 +129,14 @@ static int fleet_build(struct fleet *f, const struct bsw_results *r)
 				if (!strcmp(f->codes[k].code, d->codes[j]))
 					break;
 			if (k == f->nr_codes) {
-				struct code_row *nc = realloc(f->codes, (k + 1) * sizeof(*nc));
+				int e = table_reserve(&f->codes, &f->alloc_codes, k + 1,
+						      sizeof(*f->codes), REPORT_MAX_CODES,
+						      "finding codes");
 
-				if (!nc)
-					return -ENOMEM;
-				f->codes = nc;
-				memset(&nc[k], 0, sizeof(nc[k]));
-				nc[k].code = d->codes[j];
+				if (e)
+					return e;
+				memset(&f->codes[k], 0, sizeof(f->codes[k]));
+				f->codes[k].code = d->codes[j];
 				f->nr_codes++;
 			}
 			f->codes[k].disks++;
@@ -168,7 +189,7 @@ static int fleet_rules(struct fleet *f)
 		for (size_t k = 0; rs && rs->type == BSW_J_ARR && k < rs->len; k++) {
 			const char *id = bsw_jstr(&rs->items[k], "id", NULL);
 			struct rule_row *rr = NULL;
-			size_t *nd;
+			int e;
 
 			if (!id)
 				continue;
@@ -176,20 +197,20 @@ static int fleet_rules(struct fleet *f)
 				if (!strcmp(f->rules[j].id, id))
 					rr = &f->rules[j];
 			if (!rr) {
-				struct rule_row *n = realloc(f->rules, (f->nr_rules + 1) * sizeof(*n));
-
-				if (!n)
-					return -ENOMEM;
-				f->rules = n;
+				e = table_reserve(&f->rules, &f->alloc_rules, f->nr_rules + 1,
+						  sizeof(*f->rules), REPORT_MAX_RULES, "rules");
+				if (e)
+					return e;
 				rr = &f->rules[f->nr_rules++];
 				*rr = (struct rule_row){ .rule = &rs->items[k], .id = id };
 			}
 			if (rr->nr && rr->disks[rr->nr - 1] == i)
 				continue;	/* a disk counts once per rule */
-			nd = realloc(rr->disks, (rr->nr + 1) * sizeof(*nd));
-			if (!nd)
-				return -ENOMEM;
-			rr->disks = nd;
+			/* each disk once: never more than r->nr */
+			e = bsw_vec_reserve(&rr->disks, &rr->alloc, rr->nr + 1,
+					    sizeof(*rr->disks), r->nr);
+			if (e)
+				return e;
 			rr->disks[rr->nr++] = i;
 		}
 	}

@@ -1,48 +1,19 @@
 /*
- * Hashing and the memory budget shared by the disks of a sweep.
+ * The digest cache and the memory budget shared by the disks of a sweep.
  *
- * SHA-256/SHA-1 through OpenSSL EVP (uses SHA-NI where the CPU has it).
- * XXH3-128 keys a process-wide cache of digests: the base layer shared by
- * many differencing children holds the same bytes for every child, so each
- * distinct content is SHA-hashed once per sweep.
+ * XXH3-128 keys a process-wide cache of SHA digests (computed by
+ * formats/common/sha.c): the base layer shared by many differencing
+ * children holds the same bytes for every child, so each distinct content
+ * is SHA-hashed once per sweep.
  */
-#include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include <openssl/evp.h>
 
 #define XXH_INLINE_ALL
 #include <xxhash.h>
 
 #include "scanner/checks/triage.h"
-
-/* Fetched once: an implicit fetch per call costs more than a small hash. */
-static EVP_MD *md_sha1, *md_sha256;
-static pthread_once_t md_once = PTHREAD_ONCE_INIT;
-
-static void md_init(void)
-{
-	md_sha1 = EVP_MD_fetch(NULL, "SHA1", NULL);
-	md_sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
-}
-
-int bsw_hash_buf(int alg, const void *d, size_t len, uint8_t out[32])
-{
-	unsigned int n = 0;
-	const EVP_MD *md;
-
-	if (alg != 1 && alg != 2)
-		return -EINVAL;
-	pthread_once(&md_once, md_init);
-	md = alg == 1 ? md_sha1 : md_sha256;
-	if (!md)
-		md = alg == 1 ? EVP_sha1() : EVP_sha256();
-	if (!EVP_Digest(d, len, out, &n, md, NULL))
-		return -EINVAL;
-	return (int)n;
-}
 
 void bsw_xxh128(const void *d, size_t len, uint8_t out[16])
 {
@@ -75,28 +46,38 @@ static unsigned hc_slot(const uint8_t key[16], int alg)
 	return (h ^ (uint32_t)alg * 0x9E3779B1u) & (HC_SLOTS - 1);
 }
 
+/*
+ * The slot of (key, size, alg): the first of its 64 probes that holds it
+ * or is empty (entries are never removed, so no later probe can hold it);
+ * NULL if all 64 hold other contents.  Under hc_lock, hc allocated.
+ */
+static struct hc_ent *hc_find(const uint8_t key[16], uint64_t size, int alg)
+{
+	unsigned s = hc_slot(key, alg), i;
+
+	for (i = 0; i < 64; i++) {
+		struct hc_ent *e = &hc[(s + i) & (HC_SLOTS - 1)];
+
+		if (!e->alg || (e->alg == alg && e->size == size &&
+				!memcmp(e->key, key, 16)))
+			return e;
+	}
+	return NULL;
+}
+
 bool bsw_hcache_get(const uint8_t key[16], uint64_t size, int alg,
 		    uint8_t out[32])
 {
-	unsigned s, i;
-	bool found = false;
+	struct hc_ent *e = NULL;
+	bool found;
 
 	pthread_mutex_lock(&hc_lock);
-	if (hc) {
-		s = hc_slot(key, alg);
-		for (i = 0; i < 64; i++) {
-			struct hc_ent *e = &hc[(s + i) & (HC_SLOTS - 1)];
-
-			if (!e->alg)
-				break;
-			if (e->alg == alg && e->size == size &&
-			    !memcmp(e->key, key, 16)) {
-				memcpy(out, e->dig, 32);
-				found = true;
-				hc_hits++;
-				break;
-			}
-		}
+	if (hc)
+		e = hc_find(key, size, alg);
+	found = e && e->alg;
+	if (found) {
+		memcpy(out, e->dig, 32);
+		hc_hits++;
 	}
 	pthread_mutex_unlock(&hc_lock);
 	return found;
@@ -105,37 +86,36 @@ bool bsw_hcache_get(const uint8_t key[16], uint64_t size, int alg,
 void bsw_hcache_put(const uint8_t key[16], uint64_t size, int alg,
 		    const uint8_t dig[32])
 {
-	unsigned s, i;
+	struct hc_ent *e = NULL;
 
 	pthread_mutex_lock(&hc_lock);
 	if (!hc)
 		hc = calloc(HC_SLOTS, sizeof(*hc));
-	if (hc) {
-		s = hc_slot(key, alg);
-		for (i = 0; i < 64; i++) {
-			struct hc_ent *e = &hc[(s + i) & (HC_SLOTS - 1)];
-
-			if (e->alg && (e->alg != alg || e->size != size ||
-				       memcmp(e->key, key, 16)))
-				continue;
-			memcpy(e->key, key, 16);
-			e->size = size;
-			e->alg = alg;
-			memcpy(e->dig, dig, 32);
-			break;
-		}
+	if (hc)
+		e = hc_find(key, size, alg);
+	if (e) {
+		memcpy(e->key, key, 16);
+		e->size = size;
+		e->alg = alg;
+		memcpy(e->dig, dig, 32);
 	}
 	pthread_mutex_unlock(&hc_lock);
 }
 
-uint64_t bsw_hcache_hits(void)
+/* A counter read under the lock that guards it. */
+static uint64_t read_locked(pthread_mutex_t *lock, const uint64_t *v)
 {
 	uint64_t n;
 
-	pthread_mutex_lock(&hc_lock);
-	n = hc_hits;
-	pthread_mutex_unlock(&hc_lock);
+	pthread_mutex_lock(lock);
+	n = *v;
+	pthread_mutex_unlock(lock);
 	return n;
+}
+
+uint64_t bsw_hcache_hits(void)
+{
+	return read_locked(&hc_lock, &hc_hits);
 }
 
 /* ---- memory budget: a counting semaphore on bytes ---- */
@@ -158,12 +138,20 @@ void bsw_mem_set_cap(uint64_t bytes)
 	pthread_mutex_unlock(&mem_lock);
 }
 
+/*
+ * What a request of bytes counts for: at most the cap, so that a request
+ * larger than the cap waits until it is alone.  Acquire and release must
+ * clamp alike or the books would not balance.  Under mem_lock.
+ */
+static uint64_t charged(uint64_t bytes)
+{
+	return mem_cap && bytes > mem_cap ? mem_cap : bytes;
+}
+
 void bsw_mem_acquire(uint64_t bytes)
 {
 	pthread_mutex_lock(&mem_lock);
-	/* a request larger than the cap waits until it is alone */
-	if (mem_cap && bytes > mem_cap)
-		bytes = mem_cap;
+	bytes = charged(bytes);
 	while (mem_cap && !mem_mine && mem_used && mem_used + bytes > mem_cap)
 		pthread_cond_wait(&mem_cond, &mem_lock);
 	mem_used += bytes;
@@ -176,8 +164,7 @@ void bsw_mem_acquire(uint64_t bytes)
 void bsw_mem_release(uint64_t bytes)
 {
 	pthread_mutex_lock(&mem_lock);
-	if (mem_cap && bytes > mem_cap)
-		bytes = mem_cap;
+	bytes = charged(bytes);
 	mem_used = bytes > mem_used ? 0 : mem_used - bytes;
 	mem_mine = bytes > mem_mine ? 0 : mem_mine - bytes;
 	pthread_cond_broadcast(&mem_cond);
@@ -186,10 +173,5 @@ void bsw_mem_release(uint64_t bytes)
 
 uint64_t bsw_mem_peak(void)
 {
-	uint64_t p;
-
-	pthread_mutex_lock(&mem_lock);
-	p = mem_peak;
-	pthread_mutex_unlock(&mem_lock);
-	return p;
+	return read_locked(&mem_lock, &mem_peak);
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "formats/common/utf8.h"
+#include "formats/common/vec.h"
 #include "scanner/json.h"
 #include "scanner/report.h"
 
@@ -137,26 +138,18 @@ int bsw_json_string(const char *s, const char *end, char **out, size_t *len,
 
 static int value(struct p *p, struct bsw_jval *v, unsigned depth);
 
-static int push(struct bsw_jval *v, size_t *cap, struct bsw_jval *item, char *key)
+/* Append item (and key, in an object); cap: items[] and keys[] allocated. */
+static int push(struct bsw_jval *v, size_t cap[2], struct bsw_jval *item, char *key)
 {
-	if (v->len >= MAX_ITEMS)
-		return -E2BIG;
-	if (v->len == *cap) {
-		size_t nc = *cap ? *cap * 2 : 4;
-		struct bsw_jval *ni = realloc(v->items, nc * sizeof(*ni));
+	int r;
 
-		if (!ni)
-			return -ENOMEM;
-		v->items = ni;
-		if (v->type == BSW_J_OBJ) {
-			char **nk = realloc(v->keys, nc * sizeof(*nk));
-
-			if (!nk)
-				return -ENOMEM;
-			v->keys = nk;
-		}
-		*cap = nc;
-	}
+	r = bsw_vec_reserve(&v->items, &cap[0], v->len + 1, sizeof(*v->items),
+			    MAX_ITEMS);
+	if (!r && v->type == BSW_J_OBJ)
+		r = bsw_vec_reserve(&v->keys, &cap[1], v->len + 1,
+				    sizeof(*v->keys), MAX_ITEMS);
+	if (r)
+		return r;
 	v->items[v->len] = *item;
 	if (v->type == BSW_J_OBJ)
 		v->keys[v->len] = key;
@@ -167,7 +160,7 @@ static int push(struct bsw_jval *v, size_t *cap, struct bsw_jval *item, char *ke
 static int container(struct p *p, struct bsw_jval *v, unsigned depth, bool obj)
 {
 	char close = obj ? '}' : ']';
-	size_t cap = 0;
+	size_t cap[2] = { 0, 0 };
 	int r;
 
 	v->type = obj ? BSW_J_OBJ : BSW_J_ARR;
@@ -198,7 +191,7 @@ static int container(struct p *p, struct bsw_jval *v, unsigned depth, bool obj)
 		}
 		r = value(p, &item, depth + 1);
 		if (!r)
-			r = push(v, &cap, &item, key);
+			r = push(v, cap, &item, key);
 		if (r) {
 			free(key);
 			bsw_json_free(&item);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "formats/common/finding.h"
+#include "formats/common/vec.h"
 #include "scanner/results.h"
 
 static const struct bsw_code_info code_table[] = {
@@ -63,42 +64,35 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/*
- * One line (at most max bytes) of f into *buf; returns its length, -1 at
- * the end, -2 for a line over max (skipped up to its newline).  *torn is
- * set when the last line has no newline.
- */
-static ssize_t read_line(FILE *f, char **buf, size_t *cap, size_t max, bool *torn)
+int bsw_read_line(FILE *f, char **buf, size_t *alloc, size_t max, size_t *len,
+		  bool *nl, bool *over)
 {
 	size_t n = 0;
-	bool over = false;
+	bool any = false;
 	int c;
 
-	*torn = false;
-	while ((c = getc_unlocked(f)) != EOF && c != '\n') {
+	*nl = *over = false;
+	while ((c = getc_unlocked(f)) != EOF) {
+		any = true;
+		if (c == '\n') {
+			*nl = true;
+			break;
+		}
 		if (n >= max) {
-			over = true;
+			*over = true;
 			continue;
 		}
-		if (n + 1 >= *cap) {
-			size_t nc = *cap ? *cap * 2 : 4096;
-			char *nb = realloc(*buf, nc);
-
-			if (!nb)
-				return -3;
-			*buf = nb;
-			*cap = nc;
-		}
+		if (bsw_vec_reserve(buf, alloc, n + 1, 1, max + 1))
+			return -ENOMEM;
 		(*buf)[n++] = (char)c;
 	}
-	if (c == EOF && !n && !over)
-		return -1;
-	if (c == EOF)
-		*torn = true;
-	if (over)
-		return -2;
+	if (!any)
+		return 0;
+	if (bsw_vec_reserve(buf, alloc, n + 1, 1, max + 1))
+		return -ENOMEM;
 	(*buf)[n] = 0;
-	return (ssize_t)n;
+	*len = n;
+	return 1;
 }
 
 static int fill(struct bsw_rdisk *d)
@@ -157,49 +151,47 @@ static int cmp_disk_image(const void *a, const void *b)
 int bsw_results_load(struct bsw_results *r, char *const *paths, size_t nr)
 {
 	char *buf = NULL;
-	size_t cap = 0, i, o;
+	size_t cap = 0, alloc_d = 0, alloc_files = 0, i, o;
 	int rc = 0;
 
 	for (i = 0; i < nr && !rc; i++) {
 		FILE *f = strcmp(paths[i], "-") ? fopen(paths[i], "r") : stdin;
 		size_t lineno = 0;
-		char **nf;
 
 		if (!f) {
 			rc = -errno;
 			fprintf(stderr, "bootsweep: %s: %s\n", paths[i], strerror(errno));
 			break;
 		}
-		nf = realloc(r->files, (r->nr_files + 1) * sizeof(*nf));
-		if (!nf) {
-			rc = -ENOMEM;
-		} else {
-			r->files = nf;
+		/* one entry per path given: no cap beyond nr */
+		rc = bsw_vec_reserve(&r->files, &alloc_files, r->nr_files + 1,
+				     sizeof(*r->files), nr);
+		if (!rc)
 			r->files[r->nr_files++] = paths[i];
-		}
 		while (!rc) {
-			bool torn;
-			ssize_t n = read_line(f, &buf, &cap, BSW_RESULTS_MAX_LINE, &torn);
+			bool nl, over;
+			size_t n;
 			struct bsw_rdisk d = { 0 };
 			size_t where = 0;
 			int pr;
 
-			if (n == -1)
+			pr = bsw_read_line(f, &buf, &cap, BSW_RESULTS_MAX_LINE, &n, &nl, &over);
+			if (!pr)
 				break;
 			lineno++;
-			if (n == -3) {
-				rc = -ENOMEM;
+			if (pr < 0) {
+				rc = pr;
 				break;
 			}
-			if (n == -2 || torn) {
+			if (over || !nl) {
 				fprintf(stderr, "bootsweep: %s:%zu: %s; skipped\n", paths[i], lineno,
-					n == -2 ? "line too long" : "torn last line");
+					over ? "line too long" : "torn last line");
 				r->bad_lines++;
 				continue;
 			}
 			if (!n)
 				continue;
-			pr = bsw_json_parse(buf, (size_t)n, &d.line, &where);
+			pr = bsw_json_parse(buf, n, &d.line, &where);
 			if (pr == -ENOMEM) {
 				rc = pr;
 				break;
@@ -212,16 +204,15 @@ int bsw_results_load(struct bsw_results *r, char *const *paths, size_t nr)
 				r->bad_lines++;
 				continue;
 			}
-			if (r->nr % 1024 == 0) {
-				struct bsw_rdisk *nd = realloc(r->d, (r->nr + 1024) * sizeof(*nd));
-
-				if (!nd) {
-					free(d.codes);
-					bsw_json_free(&d.line);
-					rc = -ENOMEM;
-					break;
-				}
-				r->d = nd;
+			rc = bsw_vec_reserve(&r->d, &alloc_d, r->nr + 1, sizeof(*r->d),
+					     BSW_RESULTS_MAX_LINES);
+			if (rc) {
+				if (rc == -E2BIG)
+					fprintf(stderr, "bootsweep: %s:%zu: more than %u result lines\n",
+						paths[i], lineno, BSW_RESULTS_MAX_LINES);
+				free(d.codes);
+				bsw_json_free(&d.line);
+				break;
 			}
 			d.seq = r->nr;
 			r->d[r->nr++] = d;
@@ -264,7 +255,6 @@ void bsw_results_free(struct bsw_results *r)
 
 int bsw_rfilter_arg(struct bsw_rfilter *fl, int opt, const char *arg)
 {
-	char **nc;
 	int v;
 
 	if (opt == 'V') {
@@ -278,10 +268,10 @@ int bsw_rfilter_arg(struct bsw_rfilter *fl, int opt, const char *arg)
 		fl->verdicts |= 1u << v;
 		return 0;
 	}
-	nc = realloc(fl->codes, (fl->nr_codes + 1) * sizeof(*nc));
-	if (!nc)
+	/* one per --code argument: no cap beyond the command line's */
+	if (bsw_vec_reserve(&fl->codes, &fl->alloc_codes, fl->nr_codes + 1,
+			    sizeof(*fl->codes), 0))
 		return -ENOMEM;
-	fl->codes = nc;
 	fl->codes[fl->nr_codes++] = (char *)arg;
 	return 0;
 }

@@ -14,6 +14,8 @@
 #include "scanner/json.h"
 
 #define BSW_RESULTS_MAX_LINE (64u << 20)	/* bytes of one result line */
+/* result lines read (scan sweeps at most 10 million images: ten sweeps' worth) */
+#define BSW_RESULTS_MAX_LINES 100000000u
 
 enum bsw_rverdict { BSW_R_CLEAN, BSW_R_ROLLBACK, BSW_R_UNBOOT, BSW_R_UNASSESS, BSW_R_NR };
 
@@ -40,6 +42,17 @@ struct bsw_results {
 };
 
 /*
+ * One line of f, at most max bytes, into *buf (*alloc bytes, grown as
+ * needed up to max + 1; NUL-terminated, the newline stripped).  Returns 0
+ * at end of file, -ENOMEM, or 1 with *len, *nl (the line ended in a
+ * newline; false for a torn last line) and *over (it was longer than max:
+ * the rest was skipped).  Every JSONL reader of report, diff, query and
+ * merge reads through this.
+ */
+int bsw_read_line(FILE *f, char **buf, size_t *alloc, size_t max, size_t *len,
+		  bool *nl, bool *over);
+
+/*
  * Read every line of each file (path "-": standard input) into r (zeroed by
  * the caller).  A line that is not a result is counted in bad_lines and
  * named on stderr.  0 or -errno (a file that cannot be read).
@@ -57,7 +70,7 @@ bool bsw_rdisk_has(const struct bsw_rdisk *d, const char *c);
 struct bsw_rfilter {
 	unsigned verdicts;	/* bitmask of 1 << enum bsw_rverdict; 0 = all */
 	char **codes;		/* any of them; none = all */
-	size_t nr_codes;
+	size_t nr_codes, alloc_codes;
 };
 /* Add one --verdict ('V') or --code ('C') argument; -EINVAL for a bad verdict. */
 int bsw_rfilter_arg(struct bsw_rfilter *fl, int opt, const char *arg);

@@ -24,6 +24,7 @@
 #include <yaml.h>
 
 #include "formats/common/bytes.h"
+#include "formats/common/vec.h"
 #include "scanner/cmds.h"
 #include "scanner/json.h"
 #include "formats/common/finding.h"
@@ -74,8 +75,11 @@ struct rule {
 
 struct bsw_rules {
 	struct rule *r;
-	size_t nr;
+	size_t nr, alloc;
 };
+
+/* The rules of the files, and one more: a --query condition. */
+#define MAX_RULES_ALL (BSW_RULES_MAX_RULES + 1u)
 
 /* ---- globs ----------------------------------------------------------------- */
 
@@ -950,18 +954,14 @@ int bsw_rules_parse(struct bsw_rules **rsp, const char *text, size_t len,
 	}
 	for (yaml_node_item_t *it = rules->data.sequence.items.start;
 	     it < rules->data.sequence.items.top; it++) {
-		struct rule *nr;
-
 		if (rs->nr >= BSW_RULES_MAX_RULES) {
 			r = yerr(&y, rules, "more than %u rules", BSW_RULES_MAX_RULES);
 			goto out;
 		}
-		nr = realloc(rs->r, (rs->nr + 1) * sizeof(*nr));
-		if (!nr) {
-			r = -ENOMEM;
+		r = bsw_vec_reserve(&rs->r, &rs->alloc, rs->nr + 1, sizeof(*rs->r),
+				    MAX_RULES_ALL);
+		if (r)
 			goto out;
-		}
-		rs->r = nr;
 		r = parse_rule(&y, rs, ynode(&y, *it));
 		if (r) {
 			/* the half-built rule goes; the earlier ones stay */
@@ -1143,7 +1143,7 @@ int bsw_rules_add_query(struct bsw_rules **rsp, const char *expr, char *err,
 			size_t errlen)
 {
 	struct bsw_rules *rs = *rsp;
-	struct rule *nr, *r;
+	struct rule *r;
 	char *copy, *p, *save = NULL;
 	unsigned n = 0;
 	int e = 0;
@@ -1164,10 +1164,9 @@ int bsw_rules_add_query(struct bsw_rules **rsp, const char *expr, char *err,
 			snprintf(err, errlen, "one query condition only (join terms with ' and ')");
 			return -EINVAL;
 		}
-	nr = realloc(rs->r, (rs->nr + 1) * sizeof(*nr));
-	if (!nr)
+	if (bsw_vec_reserve(&rs->r, &rs->alloc, rs->nr + 1, sizeof(*rs->r),
+			    MAX_RULES_ALL))
 		return -ENOMEM;
-	rs->r = nr;
 	r = &rs->r[rs->nr];
 	memset(r, 0, sizeof(*r));
 	r->all.kind = C_ALL;

@@ -18,6 +18,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "formats/common/sha.h"
+#include "formats/common/vec.h"
 #include "scanner/checks/triage.h"
 #include "scanner/cmds.h"
 #include "scanner/disk.h"
@@ -27,6 +29,7 @@
 #define MAX_BUILD_BYTES (512u << 20)	/* an executable read whole to hash it */
 #define MAX_PLAN_LINE 16384		/* a line of a BSW_PLAN file */
 #define MAX_PLAN_LIST 20		/* differences named */
+#define MAX_PLAN_IMAGES 10000000u	/* images (and families) of a BSW_PLAN file */
 
 struct img {
 	char *name;		/* as given (the "image" of its output line) */
@@ -388,7 +391,7 @@ static int digest_lines(char **v, const long *tag, size_t n, char *out)
 	}
 	if (fclose(m))
 		return -ENOMEM;
-	r = bsw_hash_buf(2, buf, len, md);
+	r = bsw_sha_buf(BSW_SHA256, buf, len, md);
 	free(buf);
 	if (r != 32)
 		return -EINVAL;
@@ -733,16 +736,15 @@ static int plan_load(struct plan *p, const char *file, char **v, size_t nr, long
 				r = -EINVAL;
 				goto out;
 			}
-			if (p->nr_fam == cap_fam) {
-				size_t nc = cap_fam ? cap_fam * 2 : 256;
-				struct fam *nf = realloc(p->fam, nc * sizeof(*nf));
-
-				if (!nf) {
-					r = -ENOMEM;
-					goto out;
+			r = bsw_vec_reserve(&p->fam, &cap_fam, p->nr_fam + 1,
+					    sizeof(*p->fam), MAX_PLAN_IMAGES);
+			if (r) {
+				if (r == -E2BIG) {
+					fprintf(stderr, "bootsweep: %s:%zu: more than %u families\n",
+						file, lineno, MAX_PLAN_IMAGES);
+					r = -EINVAL;
 				}
-				p->fam = nf;
-				cap_fam = nc;
+				goto out;
 			}
 			*last = 0;
 			fm = &p->fam[p->nr_fam++];
@@ -762,23 +764,16 @@ static int plan_load(struct plan *p, const char *file, char **v, size_t nr, long
 		} else {
 			struct img *im;
 
-			if (!p->nr_fam || p->nr_img >= 10000000u) {
+			if (!p->nr_fam || p->nr_img >= MAX_PLAN_IMAGES) {
 				fprintf(stderr, "bootsweep: %s:%zu: an image outside a family\n",
 					file, lineno);
 				r = -EINVAL;
 				goto out;
 			}
-			if (p->nr_img == cap_img) {
-				size_t nc = cap_img ? cap_img * 2 : 1024;
-				struct img *ni = realloc(p->img, nc * sizeof(*ni));
-
-				if (!ni) {
-					r = -ENOMEM;
-					goto out;
-				}
-				p->img = ni;
-				cap_img = nc;
-			}
+			r = bsw_vec_reserve(&p->img, &cap_img, p->nr_img + 1,
+					    sizeof(*p->img), MAX_PLAN_IMAGES);
+			if (r)
+				goto out;
 			im = &p->img[p->nr_img];
 			memset(im, 0, sizeof(*im));
 			im->fam = p->nr_fam - 1;
@@ -870,7 +865,7 @@ int bsw_shard_build_id(char *buf, size_t len)
 	       (n = read(fd, data + got, st.st_size - got)) > 0)
 		got += n;
 	close(fd);
-	r = bsw_hash_buf(2, data, got, md);
+	r = bsw_sha_buf(BSW_SHA256, data, got, md);
 	free(data);
 	if (r != 32)
 		return -EINVAL;

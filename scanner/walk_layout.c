@@ -16,11 +16,14 @@
 #include <strings.h>
 #include <sys/stat.h>
 
+#include "formats/common/vec.h"
 #include "scanner/disk.h"
 #include "scanner/disk_extents.h"
 #include "scanner/walk_layout.h"
 
 #define COLLAPSE_MAX 4096	/* images of one folder examined at most */
+/* files (layers, extent files) of those images remembered: 16 MiB */
+#define COVERED_MAX (1u << 20)
 
 struct id {
 	uint64_t dev, ino;
@@ -53,15 +56,8 @@ static int add_id(struct id **set, size_t *n, size_t *cap, const char *path)
 
 	if (!path || stat(path, &st))
 		return 0;
-	if (*n == *cap) {
-		size_t nc = *cap ? *cap * 2 : 16;
-		struct id *s = realloc(*set, nc * sizeof(*s));
-
-		if (!s)
-			return -1;
-		*set = s;
-		*cap = nc;
-	}
+	if (bsw_vec_reserve(set, cap, *n + 1, sizeof(**set), COVERED_MAX))
+		return -1;
 	(*set)[(*n)++] = (struct id){ st.st_dev, st.st_ino };
 	return 0;
 }

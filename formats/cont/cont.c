@@ -27,6 +27,16 @@ int bsw_cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+void bsw_cext_clip(struct bsw_cext *e, uint64_t end)
+{
+	if (e->kind != BSW_CEXT_DATA)
+		return;
+	if (e->poff >= end)
+		e->kind = BSW_CEXT_ZERO;
+	else if (e->len > end - e->poff)
+		e->len = end - e->poff;
+}
+
 void bsw_cont_info_free(struct bsw_cont_info *info)
 {
 	for (unsigned i = 0; i < info->nr_locators; i++)

@@ -87,6 +87,13 @@ void bsw_cont_info_free(struct bsw_cont_info *info);
 int bsw_cont_err(char *err, size_t errlen, int rc, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
+/*
+ * A cluster, grain or block cut short by the end of the file's data (end)
+ * reads as zeros past it: a DATA extent at or past end becomes ZERO, one
+ * that crosses end is cut there.  Other kinds are left alone.
+ */
+void bsw_cext_clip(struct bsw_cext *e, uint64_t end);
+
 /* Sort helper for offsets. */
 int bsw_cmp_u64(const void *a, const void *b);
 

@@ -17,8 +17,6 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include <openssl/evp.h>
-
 #include <ntfs-3g/types.h>
 #include <ntfs-3g/attrib.h>
 #include <ntfs-3g/device.h>
@@ -30,6 +28,7 @@
 #include <ntfs-3g/unistr.h>
 #include <ntfs-3g/volume.h>
 
+#include "formats/common/sha.h"
 #include "formats/common/vec.h"
 #include "formats/ntfs/ntfs_lib.h"
 
@@ -365,7 +364,7 @@ const char *bsw_ntfs3g_log(const struct bsw_ntfs3g *v)
  * max bytes (the caller sized it); with md set, hashes.  0 or -errno.
  */
 static int n3_data(ntfs_inode *ni, uint64_t *size, uint8_t *out, size_t max,
-		   EVP_MD_CTX *md)
+		   struct bsw_sha *md)
 {
 	ntfs_attr *na;
 	uint8_t *buf = NULL;
@@ -413,7 +412,7 @@ static int n3_data(ntfs_inode *ni, uint64_t *size, uint8_t *out, size_t max,
 			break;
 		}
 		if (md)
-			EVP_DigestUpdate(md, buf, (size_t)got);
+			bsw_sha_update(md, buf, (size_t)got);
 		pos += got;
 	}
 out:
@@ -601,19 +600,15 @@ static int n3_walk_dir(struct n3_walk *w, uint64_t dir, size_t plen, int depth)
 		e.link_count = le16_to_cpu(ci->mrec->link_count);
 		e.dir = !!(ci->mrec->flags & MFT_RECORD_IS_DIRECTORY);
 		if (!e.dir) {
-			EVP_MD_CTX *md = w->hash ? EVP_MD_CTX_new() : NULL;
+			struct bsw_sha *md = NULL;
 			int dr;
 
-			if (md)
-				EVP_DigestInit_ex(md, EVP_sha256(), NULL);
+			if (w->hash)
+				bsw_sha_create(&md, BSW_SHA256);
 			dr = n3_data(ci, &e.size, NULL, 0, md);
-			if (md && !dr) {
-				unsigned int ml = 0;
-
-				EVP_DigestFinal_ex(md, e.sha256, &ml);
-				e.has_sha = ml == 32;
-			}
-			EVP_MD_CTX_free(md);
+			if (md && !dr)
+				e.has_sha = bsw_sha_final(md, e.sha256) == 32;
+			bsw_sha_destroy(md);
 		}
 		ntfs_inode_close(ci);
 		r = w->fn(w->arg, &e);

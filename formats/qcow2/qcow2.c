@@ -69,16 +69,11 @@ struct qcow2 {
 	unsigned unit_bits;		/* cluster, or subcluster (cs / 32) */
 	bool has_backing;
 	int compression;		/* 0 deflate, 1 zstd */
-	/* L2 tables, least recently used replaced */
-	uint8_t *l2[QCOW2_L2_SLOTS];
-	uint64_t l2_off[QCOW2_L2_SLOTS];
-	uint64_t l2_used[QCOW2_L2_SLOTS];
-	uint64_t l2_clock;
+	struct bsw_tblcache l2;		/* L2 tables, least recently used replaced */
 	/* compressed clusters */
 	uint8_t *cbuf;			/* compressed input, 2 clusters + 512 */
 	struct bsw_clcache cc;
-	z_stream zs;
-	bool zs_ready;
+	struct bsw_inflate z;
 	ZSTD_DCtx *zd;
 	struct bsw_budget mem;
 };
@@ -396,6 +391,7 @@ static int qcow2_open(void **h, const struct bsw_src *src,
 			goto fail;
 		}
 	}
+	bsw_tblcache_init(&q->l2, src, QCOW2_L2_SLOTS, q->cs);
 	bsw_clcache_init(&q->cc, (uint32_t)q->cs, &q->mem);
 	free(c0);
 	bsw_budget_give(&q->mem, q->cs);
@@ -407,39 +403,6 @@ fail:
 	free(q->l1);
 	free(q);
 	return rc;
-}
-
-/* The L2 table at off (validated at open), through the cache. */
-static int get_l2(struct qcow2 *q, uint64_t off, const uint8_t **out)
-{
-	unsigned v = 0;
-	int rc;
-
-	for (unsigned i = 0; i < QCOW2_L2_SLOTS; i++) {
-		if (q->l2[i] && q->l2_off[i] == off) {
-			q->l2_used[i] = ++q->l2_clock;
-			*out = q->l2[i];
-			return 0;
-		}
-		/* an empty slot first, else the least recently used */
-		if (q->l2[v] && (!q->l2[i] || q->l2_used[i] < q->l2_used[v]))
-			v = i;
-	}
-	if (!q->l2[v]) {
-		q->l2[v] = malloc(q->cs);	/* charged at open */
-		if (!q->l2[v])
-			return -ENOMEM;
-	}
-	rc = bsw_src_read_full(q->src, q->l2[v], q->cs, off);
-	if (rc) {
-		q->l2_used[v] = 0;
-		q->l2_off[v] = UINT64_MAX;
-		return rc;
-	}
-	q->l2_off[v] = off;
-	q->l2_used[v] = ++q->l2_clock;
-	*out = q->l2[v];
-	return 0;
 }
 
 /*
@@ -534,27 +497,15 @@ static int load_compressed(struct qcow2 *q, uint64_t e, uint8_t **out)
 		/* raw deflate (no zlib header), window of 4 KiB as QEMU writes */
 		int zr;
 
-		if (!q->zs_ready) {
-			memset(&q->zs, 0, sizeof(q->zs));
-			if (inflateInit2(&q->zs, -15) != Z_OK) {
-				rc = -ENOMEM;
-				goto bad;
-			}
-			q->zs_ready = true;
-		} else if (inflateReset(&q->zs) != Z_OK) {
-			rc = -EIO;
+		rc = bsw_inflate_start(&q->z, -15, q->cbuf, clen, dst, q->cs);
+		if (rc)
 			goto bad;
-		}
-		q->zs.next_in = q->cbuf;
-		q->zs.avail_in = (uInt)clen;
-		q->zs.next_out = dst;
-		q->zs.avail_out = (uInt)q->cs;
-		zr = inflate(&q->zs, Z_FINISH);
+		zr = inflate(&q->z.zs, Z_FINISH);
 		/*
 		 * The input is known only to the sector, so stopping with the
 		 * output full (Z_BUF_ERROR, or Z_OK) is success as well.
 		 */
-		if (q->zs.avail_out != 0 ||
+		if (q->z.zs.avail_out != 0 ||
 		    (zr != Z_STREAM_END && zr != Z_BUF_ERROR && zr != Z_OK)) {
 			rc = -EUCLEAN;
 			goto bad;
@@ -616,7 +567,8 @@ static int qcow2_map(void *h, uint64_t off, uint64_t len, struct bsw_cext *e)
 		e->len = BSW_MIN(len, end - off);
 		return 0;
 	}
-	rc = get_l2(q, q->l1[l1i], &l2);
+	/* the L2 table's offset was validated at open */
+	rc = bsw_tblcache_get(&q->l2, q->l1[l1i], &l2);
 	if (rc)
 		return rc;
 	usize = 1ull << q->unit_bits;
@@ -663,11 +615,7 @@ static int qcow2_map(void *h, uint64_t off, uint64_t len, struct bsw_cext *e)
 	default:
 		e->kind = BSW_CEXT_DATA;
 		e->poff = host + in;
-		/* a cluster cut short by the end of the file reads as zeros past it */
-		if (e->poff >= q->fsize)
-			e->kind = BSW_CEXT_ZERO;
-		else if (e->len > q->fsize - e->poff)
-			e->len = q->fsize - e->poff;
+		bsw_cext_clip(e, q->fsize);
 		break;
 	}
 	return 0;
@@ -677,11 +625,9 @@ static void qcow2_close(void *h)
 {
 	struct qcow2 *q = h;
 
-	for (unsigned i = 0; i < QCOW2_L2_SLOTS; i++)
-		free(q->l2[i]);
+	bsw_tblcache_free(&q->l2);
 	bsw_clcache_free(&q->cc);
-	if (q->zs_ready)
-		inflateEnd(&q->zs);
+	bsw_inflate_end(&q->z);
 	ZSTD_freeDCtx(q->zd);
 	free(q->cbuf);
 	free(q->l1);

@@ -6,12 +6,14 @@
  */
 #include <errno.h>
 #include <expat.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "formats/common/bytes.h"
+#include "formats/common/vec.h"
 #include "formats/sxs/sxs.h"
 
 enum bsw_sxs_kind bsw_sxs_kind(const uint8_t *d, size_t len)
@@ -105,15 +107,22 @@ int bsw_base64_decode(const char *s, size_t n, uint8_t *out, size_t cap)
 	return (int)o;
 }
 
-/* Common parser driver: caps elements, runs one buffer. */
+/*
+ * Common parser driver: caps elements, tracks the depth, runs one buffer.
+ * Each parser's context starts with its struct xp, so the handlers' user
+ * data is also the struct xp.
+ */
 struct xp {
 	XML_Parser p;
 	unsigned elems;
+	int depth;		/* of the element open now (the root is 1) */
 	bool capped;
 };
 
-static bool count_elem(struct xp *x)
+/* At every start tag: false (the parser stopped) past the element cap. */
+static bool enter_elem(struct xp *x)
 {
+	x->depth++;
 	if (++x->elems > BSW_MAX_SXS_ELEMS) {
 		x->capped = true;
 		XML_StopParser(x->p, XML_FALSE);
@@ -122,19 +131,58 @@ static bool count_elem(struct xp *x)
 	return true;
 }
 
-static int run(struct xp *x, const uint8_t *d, size_t len, const char **why)
+/* At every end tag (an end handler itself, or called last by one). */
+static void leave_elem(void *ud, const char *el)
 {
+	struct xp *x = ud;
+
+	x->depth--;
+}
+
+/*
+ * Parse the document d with one expat parser: ud is the handlers'
+ * context, x the struct xp inside it (its parser is set while this runs);
+ * text may be NULL.  0, -ENOMEM, or -EINVAL with *why.
+ */
+static int run(struct xp *x, void *ud, XML_StartElementHandler start,
+	       XML_EndElementHandler end, XML_CharacterDataHandler text,
+	       const uint8_t *d, size_t len, const char **why)
+{
+	int r = 0;
+
 	if (len > BSW_MAX_SXS_XML) {
 		*why = "document larger than the parser's cap";
 		return -EINVAL;
 	}
+	x->p = XML_ParserCreate(NULL);
+	if (!x->p)
+		return -ENOMEM;
+	XML_SetUserData(x->p, ud);
+	XML_SetElementHandler(x->p, start, end);
+	if (text)
+		XML_SetCharacterDataHandler(x->p, text);
 	if (XML_Parse(x->p, (const char *)d, (int)len, XML_TRUE) ==
 	    XML_STATUS_ERROR) {
 		*why = x->capped ? "too many elements" :
 				   XML_ErrorString(XML_GetErrorCode(x->p));
+		r = -EINVAL;
+	}
+	XML_ParserFree(x->p);
+	x->p = NULL;
+	return r;
+}
+
+/* run() for pending.xml and Sessions.xml, which are plain XML or nothing. */
+static int run_plain(struct xp *x, void *ud, XML_StartElementHandler start,
+		     XML_EndElementHandler end, const uint8_t *d, size_t len,
+		     const char **why)
+{
+	*why = "";
+	if (bsw_sxs_kind(d, len) != BSW_SXS_XML) {
+		*why = len ? "not XML" : "empty file";
 		return -EINVAL;
 	}
-	return 0;
+	return run(x, ud, start, end, NULL, d, len, why);
 }
 
 /* ---- manifests ---- */
@@ -142,25 +190,25 @@ static int run(struct xp *x, const uint8_t *d, size_t len, const char **why)
 struct mctx {
 	struct xp x;
 	struct bsw_sxs_manifest *m;
-	int depth, file_depth;	/* depth of the open <file>, -1 if none */
+	int file_depth;		/* depth of the open <file>, -1 if none */
 	bool in_digest, identity_done;
 	char text[128];
 	size_t text_len;
 	bool text_over;
-	unsigned cap;		/* files[] allocated */
+	size_t alloc;		/* files[] allocated */
 };
+_Static_assert(offsetof(struct mctx, x) == 0, "user data is the struct xp");
 
 static void m_start(void *ud, const char *el, const char **a)
 {
 	struct mctx *c = ud;
 	const char *n = local(el);
 
-	c->depth++;
-	if (!count_elem(&c->x))
+	if (!enter_elem(&c->x))
 		return;
 	/* the manifest's own identity is the first assemblyIdentity at depth 2
 	 * (dependencies carry their own, deeper down) */
-	if (!strcmp(n, "assemblyIdentity") && !c->identity_done && c->depth == 2) {
+	if (!strcmp(n, "assemblyIdentity") && !c->identity_done && c->x.depth == 2) {
 		cpy(c->m->name, sizeof(c->m->name), attr(a, "name"));
 		cpy(c->m->version, sizeof(c->m->version), attr(a, "version"));
 		cpy(c->m->arch, sizeof(c->m->arch), attr(a, "processorArchitecture"));
@@ -173,22 +221,16 @@ static void m_start(void *ud, const char *el, const char **a)
 		c->m->nr_files_seen++;
 		if (c->m->nr_files >= BSW_MAX_SXS_FILES)
 			return;
-		if (c->m->nr_files == c->cap) {
-			struct bsw_sxs_file *nf;
-
-			nf = realloc(c->m->files, 2 * c->cap * sizeof(*nf));
-			if (!nf) {
-				XML_StopParser(c->x.p, XML_FALSE);
-				return;
-			}
-			c->m->files = nf;
-			c->cap *= 2;
+		if (bsw_vec_reserve(&c->m->files, &c->alloc, c->m->nr_files + 1,
+				    sizeof(*c->m->files), BSW_MAX_SXS_FILES)) {
+			XML_StopParser(c->x.p, XML_FALSE);
+			return;
 		}
 		f = &c->m->files[c->m->nr_files++];
 		memset(f, 0, sizeof(*f));
 		cpy(f->name, sizeof(f->name), attr(a, "name"));
 		cpy(f->dest, sizeof(f->dest), attr(a, "destinationPath"));
-		c->file_depth = c->depth;
+		c->file_depth = c->x.depth;
 	} else if (c->file_depth >= 0 && c->m->nr_files) {
 		struct bsw_sxs_file *f = &c->m->files[c->m->nr_files - 1];
 
@@ -221,9 +263,9 @@ static void m_end(void *ud, const char *el)
 		f->digest_len = r > 0 ? (unsigned)r : 0;
 		c->in_digest = false;
 	}
-	if (c->file_depth == c->depth)
+	if (c->file_depth == c->x.depth)
 		c->file_depth = -1;
-	c->depth--;
+	leave_elem(ud, el);
 }
 
 static void m_text(void *ud, const char *s, int len)
@@ -273,23 +315,8 @@ int bsw_sxs_parse_manifest(const uint8_t *d, size_t len,
 	c.m = calloc(1, sizeof(*c.m));
 	if (!c.m)
 		return -ENOMEM;
-	c.m->files = calloc(64, sizeof(*c.m->files));
-	if (!c.m->files) {
-		free(c.m);
-		return -ENOMEM;
-	}
-	c.cap = 64;
 	c.file_depth = -1;
-	c.x.p = XML_ParserCreate(NULL);
-	if (!c.x.p) {
-		bsw_sxs_manifest_free(c.m);
-		return -ENOMEM;
-	}
-	XML_SetUserData(c.x.p, &c);
-	XML_SetElementHandler(c.x.p, m_start, m_end);
-	XML_SetCharacterDataHandler(c.x.p, m_text);
-	r = run(&c.x, d, len, why);
-	XML_ParserFree(c.x.p);
+	r = run(&c.x, &c, m_start, m_end, m_text, d, len, why);
 	if (r) {
 		bsw_sxs_manifest_free(c.m);
 		return r;
@@ -389,31 +416,23 @@ bool bsw_sxs_folder_parse(const char *s, struct bsw_sxs_folder *f)
 struct pctx {
 	struct xp x;
 	struct bsw_sxs_pending *p;
-	int depth;
 };
+_Static_assert(offsetof(struct pctx, x) == 0, "user data is the struct xp");
 
 static void p_start(void *ud, const char *el, const char **a)
 {
 	struct pctx *c = ud;
 	const char *n = local(el);
 
-	c->depth++;
-	if (!count_elem(&c->x))
+	if (!enter_elem(&c->x))
 		return;
-	if (c->depth == 1 && !strcmp(n, "PendingTransaction")) {
+	if (c->x.depth == 1 && !strcmp(n, "PendingTransaction")) {
 		c->p->transaction = true;
 		cpy(c->p->identifier, sizeof(c->p->identifier),
 		    attr(a, "Identifier"));
-	} else if (c->depth == 3) {
+	} else if (c->x.depth == 3) {
 		c->p->nr_actions++;
 	}
-}
-
-static void p_end(void *ud, const char *el)
-{
-	struct pctx *c = ud;
-
-	c->depth--;
 }
 
 int bsw_sxs_parse_pending(const uint8_t *d, size_t len,
@@ -423,19 +442,8 @@ int bsw_sxs_parse_pending(const uint8_t *d, size_t len,
 	int r;
 
 	memset(p, 0, sizeof(*p));
-	*why = "";
-	if (bsw_sxs_kind(d, len) != BSW_SXS_XML) {
-		*why = len ? "not XML" : "empty file";
-		return -EINVAL;
-	}
 	c.p = p;
-	c.x.p = XML_ParserCreate(NULL);
-	if (!c.x.p)
-		return -ENOMEM;
-	XML_SetUserData(c.x.p, &c);
-	XML_SetElementHandler(c.x.p, p_start, p_end);
-	r = run(&c.x, d, len, why);
-	XML_ParserFree(c.x.p);
+	r = run_plain(&c.x, &c, p_start, leave_elem, d, len, why);
 	if (!r && !p->transaction) {
 		*why = "no PendingTransaction root";
 		r = -EINVAL;
@@ -449,13 +457,14 @@ struct sctx {
 	struct xp x;
 	struct bsw_sxs_sessions *s;
 };
+_Static_assert(offsetof(struct sctx, x) == 0, "user data is the struct xp");
 
 static void s_start(void *ud, const char *el, const char **a)
 {
 	struct sctx *c = ud;
 	const char *v;
 
-	if (!count_elem(&c->x))
+	if (!enter_elem(&c->x))
 		return;
 	if (strcmp(local(el), "Session"))
 		return;
@@ -469,29 +478,12 @@ static void s_start(void *ud, const char *el, const char **a)
 	c->s->last_status = v ? strtoll(v, NULL, 0) : 0;
 }
 
-static void s_end(void *ud, const char *el)
-{
-}
-
 int bsw_sxs_parse_sessions(const uint8_t *d, size_t len,
 			   struct bsw_sxs_sessions *s, const char **why)
 {
 	struct sctx c = { 0 };
-	int r;
 
 	memset(s, 0, sizeof(*s));
-	*why = "";
-	if (bsw_sxs_kind(d, len) != BSW_SXS_XML) {
-		*why = len ? "not XML" : "empty file";
-		return -EINVAL;
-	}
 	c.s = s;
-	c.x.p = XML_ParserCreate(NULL);
-	if (!c.x.p)
-		return -ENOMEM;
-	XML_SetUserData(c.x.p, &c);
-	XML_SetElementHandler(c.x.p, s_start, s_end);
-	r = run(&c.x, d, len, why);
-	XML_ParserFree(c.x.p);
-	return r;
+	return run_plain(&c.x, &c, s_start, leave_elem, d, len, why);
 }

@@ -454,12 +454,8 @@ static int vhd_map(void *h, uint64_t off, uint64_t len, struct bsw_cext *e)
 		e->kind = first ? BSW_CEXT_DATA : BSW_CEXT_PARENT;
 		e->len = BSW_MIN(run, i * VHD_SECTOR - in);
 	}
-	/* A block cut short by the end of the file reads as zeros past it. */
-	if (e->kind == BSW_CEXT_DATA && e->poff >= v->src->size - 512) {
-		e->kind = BSW_CEXT_ZERO;
-	} else if (e->kind == BSW_CEXT_DATA && e->poff + e->len > v->src->size - 512) {
-		e->len = v->src->size - 512 - e->poff;
-	}
+	/* the file's data ends where the footer copy begins */
+	bsw_cext_clip(e, v->src->size - 512);
 	return 0;
 }
 

@@ -17,6 +17,7 @@
 #include <zlib.h>
 
 #include "formats/common/bytes.h"
+#include "formats/common/vec.h"
 #include "formats/cont/cont.h"
 #include "formats/qcow2/clcache.h"
 #include "formats/vmdk/vmdk.h"
@@ -48,15 +49,11 @@ struct vmdk {
 	uint64_t nr_gd;
 	uint32_t *gd;			/* host order; 0 = no table */
 	bool compressed, zero_grain, has_parent;
-	uint8_t *gt[VMDK_GT_SLOTS];
-	uint32_t gt_sec[VMDK_GT_SLOTS];
-	uint64_t gt_used[VMDK_GT_SLOTS];
-	uint64_t gt_clock;
+	struct bsw_tblcache gt;		/* grain tables, least recently used replaced */
 	uint8_t *cbuf;			/* one compressed grain with its marker */
 	uint64_t cbuf_len;
 	struct bsw_clcache cc;
-	z_stream zs;
-	bool zs_ready;
+	struct bsw_inflate z;
 	struct bsw_budget mem;
 };
 
@@ -165,13 +162,9 @@ static int parse_extent(struct bsw_vmdk_desc *d, char *line, unsigned ln,
 	if (d->sectors + sectors > VMDK_MAX_CAPACITY)
 		return bsw_cont_err(err, errlen, -EINVAL,
 				    "VMDK descriptor extents add up to more than 64 PiB");
-	if (!(d->nr & (d->nr - 1))) {
-		void *n = realloc(d->ext, (d->nr ? 2 * d->nr : 1) * sizeof(*d->ext));
-
-		if (!n)
-			return -ENOMEM;
-		d->ext = n;
-	}
+	if (bsw_vec_reserve(&d->ext, &d->alloc, d->nr + 1, sizeof(*d->ext),
+			    BSW_VMDK_MAX_EXTENTS))
+		return -ENOMEM;
 	x = &d->ext[d->nr];
 	memset(x, 0, sizeof(*x));
 	x->type = !strcmp(tok[2], "SPARSE") ? BSW_VMDK_EXT_SPARSE :
@@ -496,6 +489,7 @@ static int sparse_open(struct vmdk **out, const struct bsw_src *src,
 	}
 	if (hdr[72])
 		BSW_REPORT(fx, PR_VMDK_0_UNCLEAN, .str = src->name ? src->name : "", .off = 72);
+	bsw_tblcache_init(&v->gt, src, VMDK_GT_SLOTS, 4ull * v->gtes);
 	bsw_clcache_init(&v->cc, (uint32_t)v->gbytes, &v->mem);
 	*out = v;
 	return 0;
@@ -621,36 +615,6 @@ fail:
 	return rc;
 }
 
-/* The grain table at sector s (checked at open), through the cache. */
-static int get_gt(struct vmdk *v, uint32_t s, const uint8_t **out)
-{
-	unsigned k = 0;
-	int rc;
-
-	for (unsigned i = 0; i < VMDK_GT_SLOTS; i++) {
-		if (v->gt[i] && v->gt_sec[i] == s && v->gt_used[i]) {
-			v->gt_used[i] = ++v->gt_clock;
-			*out = v->gt[i];
-			return 0;
-		}
-		if (v->gt[k] && (!v->gt[i] || v->gt_used[i] < v->gt_used[k]))
-			k = i;
-	}
-	if (!v->gt[k]) {
-		v->gt[k] = malloc(4ull * v->gtes);	/* charged at open */
-		if (!v->gt[k])
-			return -ENOMEM;
-	}
-	v->gt_used[k] = 0;
-	rc = bsw_src_read_full(v->src, v->gt[k], 4ull * v->gtes, (uint64_t)s * VMDK_SECTOR);
-	if (rc)
-		return rc;
-	v->gt_sec[k] = s;
-	v->gt_used[k] = ++v->gt_clock;
-	*out = v->gt[k];
-	return 0;
-}
-
 /*
  * A compressed grain (spec 6, "Grain marker": lba, size, deflate data)
  * inflated into a cache slot.  need: bytes of the disk this grain covers.
@@ -690,28 +654,17 @@ static int load_grain(struct vmdk *v, uint32_t sec, uint64_t need, uint8_t **out
 	dst = bsw_clcache_put(&v->cc, sec, &rc);
 	if (!dst)
 		return rc;
-	if (!v->zs_ready) {
-		memset(&v->zs, 0, sizeof(v->zs));
-		if (inflateInit(&v->zs) != Z_OK) {
-			rc = -ENOMEM;
-			goto bad;
-		}
-		v->zs_ready = true;
-	} else if (inflateReset(&v->zs) != Z_OK) {
-		rc = -EIO;
+	/* zlib format (header and Adler-32), as inflateInit reads it */
+	rc = bsw_inflate_start(&v->z, 15, v->cbuf, size, dst, v->gbytes);
+	if (rc)
 		goto bad;
-	}
-	v->zs.next_in = v->cbuf;
-	v->zs.avail_in = (uInt)size;
-	v->zs.next_out = dst;
-	v->zs.avail_out = (uInt)v->gbytes;
-	zr = inflate(&v->zs, Z_FINISH);
+	zr = inflate(&v->z.zs, Z_FINISH);
 	/* A stream that does not end within one grain expands too far. */
-	if (zr != Z_STREAM_END || v->gbytes - v->zs.avail_out < need) {
+	if (zr != Z_STREAM_END || v->gbytes - v->z.zs.avail_out < need) {
 		rc = -EUCLEAN;
 		goto bad;
 	}
-	memset(dst + (v->gbytes - v->zs.avail_out), 0, v->zs.avail_out);
+	memset(dst + (v->gbytes - v->z.zs.avail_out), 0, v->z.zs.avail_out);
 	*out = dst;
 	return 0;
 bad:
@@ -742,7 +695,8 @@ static int vmdk_map(void *h, uint64_t off, uint64_t len, struct bsw_cext *e)
 		e->len = BSW_MIN(len, end - off);
 		return 0;
 	}
-	rc = get_gt(v, v->gd[gdi], &gt);
+	/* the grain table's sector was checked at open */
+	rc = bsw_tblcache_get(&v->gt, (uint64_t)v->gd[gdi] * VMDK_SECTOR, &gt);
 	if (rc)
 		return rc;
 	gte = get_le32(gt + 4 * gti);
@@ -782,11 +736,7 @@ static int vmdk_map(void *h, uint64_t off, uint64_t len, struct bsw_cext *e)
 	} else {
 		e->kind = BSW_CEXT_DATA;
 		e->poff = (uint64_t)gte * VMDK_SECTOR + in;
-		/* a grain cut short by the end of the file reads as zeros past it */
-		if (e->poff >= v->fsize)
-			e->kind = BSW_CEXT_ZERO;
-		else if (e->len > v->fsize - e->poff)
-			e->len = v->fsize - e->poff;
+		bsw_cext_clip(e, v->fsize);
 	}
 	return 0;
 }
@@ -795,11 +745,9 @@ static void vmdk_close(void *h)
 {
 	struct vmdk *v = h;
 
-	for (unsigned i = 0; i < VMDK_GT_SLOTS; i++)
-		free(v->gt[i]);
+	bsw_tblcache_free(&v->gt);
 	bsw_clcache_free(&v->cc);
-	if (v->zs_ready)
-		inflateEnd(&v->zs);
+	bsw_inflate_end(&v->z);
 	free(v->cbuf);
 	free(v->gd);
 	free(v);

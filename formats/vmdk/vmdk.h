@@ -38,6 +38,7 @@ struct bsw_vmdk_desc {
 	char *parent_hint;		/* parentFileNameHint, or NULL */
 	unsigned nr;
 	struct bsw_vmdk_extent *ext;
+	size_t alloc;			/* ext[] allocated */
 	uint64_t sectors;		/* sum over the extents */
 };
 

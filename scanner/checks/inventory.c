@@ -190,7 +190,7 @@ static void describe(const uint8_t *d, size_t n, unsigned need,
 	struct bsw_pe pe;
 
 	if (need & BSW_RF_SHA256)
-		f->have_sha256 = bsw_hash_buf(2, d, n, f->sha256) >= 0;
+		f->have_sha256 = bsw_sha_buf(BSW_SHA256, d, n, f->sha256) >= 0;
 	if (need & BSW_RF_ZERO) {
 		size_t i;
 

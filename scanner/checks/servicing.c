@@ -115,27 +115,55 @@ static void check_compv(struct bsw_tctx *t)
 	}
 }
 
-struct sess_walk {
+/*
+ * One walker for the CBS lists (SessionsPending, Packages): each subkey of
+ * CBS\<list>, at most BSW_MAX_PACKAGES of them and none once the disk's
+ * budget is spent, is handed to fn with its path from the hive's root.
+ */
+typedef void (*cbs_entry_fn)(struct bsw_tctx *t, const char *kp,
+			     const char *name);
+
+struct cbs_walk {
 	struct bsw_tctx *t;
+	const char *list;
+	cbs_entry_fn fn;
 	unsigned nr;
 };
 
-static int sess_fn(void *arg, bsw_hkey k, const char *name)
+static int cbs_step(void *arg, bsw_hkey k, const char *name)
 {
-	struct sess_walk *w = arg;
-	struct bsw_tctx *t = w->t;
-	char kp[400];
+	struct cbs_walk *w = arg;
+	char kp[600];
+
+	if (++w->nr > BSW_MAX_PACKAGES || bsw_tctx_over(w->t))
+		return 1;
+	snprintf(kp, sizeof(kp), CBS "\\%s\\%s", w->list, name);
+	w->fn(w->t, kp, name);
+	return 0;
+}
+
+static void walk_cbs(struct bsw_tctx *t, bsw_hkey root, const char *list,
+		     cbs_entry_fn fn)
+{
+	struct cbs_walk w = { .t = t, .list = list, .fn = fn };
+	char kp[160];
+	bsw_hkey k;
+
+	snprintf(kp, sizeof(kp), CBS "\\%s", list);
+	if (!bsw_hive_key(t->software, root, kp, &k))
+		bsw_hive_subkeys(t->software, k, cbs_step, &w);
+}
+
+/* A pending session not marked Complete (3.2). */
+static void check_session(struct bsw_tctx *t, const char *kp, const char *name)
+{
 	uint32_t complete = 0, phase = 0;
 
-	if (++w->nr > BSW_MAX_PACKAGES)
-		return 1;
-	snprintf(kp, sizeof(kp), CBS "\\SessionsPending\\%s", name);
 	if (!bsw_hive_get_dword(t->software, kp, "Complete", &complete) &&
 	    complete == 1)
-		return 0;
+		return;
 	bsw_hive_get_dword(t->software, kp, "LastCommittedPhase", &phase);
 	BSW_REPORT(t->fx, PR_SVC_1_SESSPEND, .str = name, .n = phase);
-	return 0;
 }
 
 /* CurrentState meanings (3.2, CbsApi.h CbsState). */
@@ -153,30 +181,18 @@ static const char *pkg_state_bad(uint32_t s)
 	return NULL;
 }
 
-struct pkg_walk {
-	struct bsw_tctx *t;
-	unsigned nr;
-};
-
-static int pkg_fn(void *arg, bsw_hkey k, const char *name)
+static void check_package(struct bsw_tctx *t, const char *kp, const char *name)
 {
-	struct pkg_walk *w = arg;
-	struct bsw_tctx *t = w->t;
-	char kp[600];
-	uint32_t st;
 	const char *why;
+	uint32_t st;
 
-	if (++w->nr > BSW_MAX_PACKAGES || bsw_tctx_over(t))
-		return 1;
-	snprintf(kp, sizeof(kp), CBS "\\Packages\\%s", name);
 	if (bsw_hive_get_dword(t->software, kp, "CurrentState", &st))
-		return 0;
+		return;
 	bsw_inv_note_pkg(t, name, st);
 	why = pkg_state_bad(st);
 	if (why)
 		BSW_REPORT(t->fx, PR_SVC_1_PKGSTATE, .str = name, .n = st,
 			   .str2 = why);
-	return 0;
 }
 
 static void check_cbs(struct bsw_tctx *t)
@@ -184,8 +200,6 @@ static void check_cbs(struct bsw_tctx *t)
 	static const char *const keys[] = {
 		"RebootPending", "PackagesPending", "RebootInProgress",
 	};
-	struct sess_walk sw = { .t = t };
-	struct pkg_walk pw = { .t = t };
 	struct bsw_hval v = { 0 };
 	bsw_hkey root, k;
 	char *ms = NULL;
@@ -201,10 +215,8 @@ static void check_cbs(struct bsw_tctx *t)
 		if (!bsw_hive_key(t->software, root, kp, &k))
 			BSW_REPORT(t->fx, PR_SVC_1_CBSKEYS, .str = keys[i]);
 	}
-	if (!bsw_hive_key(t->software, root, CBS "\\SessionsPending", &k))
-		bsw_hive_subkeys(t->software, k, sess_fn, &sw);
-	if (!bsw_hive_key(t->software, root, CBS "\\Packages", &k))
-		bsw_hive_subkeys(t->software, k, pkg_fn, &pw);
+	walk_cbs(t, root, "SessionsPending", check_session);
+	walk_cbs(t, root, "Packages", check_package);
 	if (!bsw_hive_get_raw(t->software, CBS, "Unserviceable", &v)) {
 		int64_t n = v.len >= 4 ? get_le32(v.data) : (v.len ? v.data[0] : 0);
 

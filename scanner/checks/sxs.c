@@ -13,9 +13,9 @@
 #include <string.h>
 #include <strings.h>
 
-#include <openssl/evp.h>
-
 #include "formats/common/bytes.h"
+#include "formats/common/sha.h"
+#include "formats/common/vec.h"
 #include "formats/sxs/sxs.h"
 #include "scanner/checks/triage.h"
 
@@ -26,7 +26,7 @@
 
 struct names {
 	char **v;
-	unsigned nr, cap;
+	size_t nr, alloc;
 	bool capped;
 };
 
@@ -38,15 +38,9 @@ static int collect(void *arg, uint64_t child, const char *name)
 		n->capped = true;
 		return 1;
 	}
-	if (n->nr == n->cap) {
-		unsigned nc = n->cap ? n->cap * 2 : 256;
-		char **nv = realloc(n->v, nc * sizeof(*nv));
-
-		if (!nv)
-			return 1;
-		n->v = nv;
-		n->cap = nc;
-	}
+	if (bsw_vec_reserve(&n->v, &n->alloc, n->nr + 1, sizeof(*n->v),
+			    BSW_MAX_MANIFESTS))
+		return 1;
 	n->v[n->nr] = strdup(name);
 	if (n->v[n->nr])
 		n->nr++;
@@ -55,7 +49,7 @@ static int collect(void *arg, uint64_t child, const char *name)
 
 static void names_free(struct names *n)
 {
-	unsigned i;
+	size_t i;
 
 	for (i = 0; i < n->nr; i++)
 		free(n->v[i]);
@@ -66,21 +60,20 @@ static void names_free(struct names *n)
 static int hash_stream(struct bsw_tctx *t, uint64_t rec, uint64_t size, int alg,
 		       uint8_t out[32])
 {
-	EVP_MD_CTX *c = EVP_MD_CTX_new();
+	struct bsw_sha *c;
 	uint8_t *buf;
 	uint64_t off = 0;
-	unsigned int n = 0;
-	int r = 0;
+	int r;
 
-	if (!c)
-		return -ENOMEM;
+	r = bsw_sha_create(&c, alg);
+	if (r)
+		return r;
 	buf = malloc(CHUNK);
 	if (!buf) {
-		EVP_MD_CTX_free(c);
+		bsw_sha_destroy(c);
 		return -ENOMEM;
 	}
 	bsw_mem_acquire(CHUNK);
-	EVP_DigestInit_ex(c, alg == 1 ? EVP_sha1() : EVP_sha256(), NULL);
 	while (off < size) {
 		int64_t got = bsw_ntfs_read(t->v, rec, NULL, buf,
 					    (size_t)BSW_MIN((uint64_t)CHUNK, size - off), off);
@@ -89,16 +82,18 @@ static int hash_stream(struct bsw_tctx *t, uint64_t rec, uint64_t size, int alg,
 			r = got < 0 ? (int)got : -EIO;
 			break;
 		}
-		EVP_DigestUpdate(c, buf, (size_t)got);
+		r = bsw_sha_update(c, buf, (size_t)got);
+		if (r)
+			break;
 		off += (uint64_t)got;
 		if (bsw_tctx_over(t)) {
 			r = -EINTR;
 			break;
 		}
 	}
-	if (!r)
-		EVP_DigestFinal_ex(c, out, &n);
-	EVP_MD_CTX_free(c);
+	if (!r && bsw_sha_final(c, out) < 0)
+		r = -EINVAL;
+	bsw_sha_destroy(c);
 	free(buf);
 	bsw_mem_release(CHUNK);
 	return r;
@@ -134,7 +129,7 @@ static int file_digest(struct bsw_tctx *t, uint64_t rec, uint64_t size,
 	if (bsw_hcache_get(key, len, alg, out)) {
 		t->store->files_cached++;
 	} else {
-		r = bsw_hash_buf(alg, d, len, out) > 0 ? 0 : -EINVAL;
+		r = bsw_sha_buf(alg, d, len, out) > 0 ? 0 : -EINVAL;
 		if (!r)
 			bsw_hcache_put(key, len, alg, out);
 	}
@@ -169,8 +164,9 @@ static void check_file(struct bsw_tctx *t, const char *keyform,
 		BSW_REPORT(t->fx, PR_SXS_2_LINK, .str = path, .str2 = copy,
 			   .rec = rec);
 	}
-	alg = f->alg == BSW_SXS_ALG_SHA256 ? 2 : f->alg == BSW_SXS_ALG_SHA1 ? 1 : 0;
-	if (!alg || f->digest_len != (alg == 2 ? 32u : 20u) ||
+	alg = f->alg == BSW_SXS_ALG_SHA256 ? BSW_SHA256 :
+	      f->alg == BSW_SXS_ALG_SHA1 ? BSW_SHA1 : 0;
+	if (!alg || f->digest_len != bsw_sha_len(alg) ||
 	    t->o->no_store || st.size > MAX_HASHED_FILE) {
 		t->store->files_nodigest++;
 		return;
@@ -239,7 +235,7 @@ static void check_manifest(struct bsw_tctx *t, const char *name)
 	if (t->components) {
 		snprintf(kp, sizeof(kp), "DerivedData\\Components\\%s", keyform);
 		if (!bsw_hive_get_raw(t->components, kp, "S256H", &v)) {
-			if (v.len == 32 && bsw_hash_buf(2, d, len, dig) == 32) {
+			if (v.len == 32 && bsw_sha_buf(BSW_SHA256, d, len, dig) == 32) {
 				t->store->s256h_checked++;
 				if (memcmp(dig, v.data, 32)) {
 					t->store->s256h_bad++;
@@ -268,7 +264,7 @@ void bsw_check_sxs(struct bsw_tctx *t)
 {
 	struct names n = { 0 };
 	uint64_t rec;
-	unsigned i;
+	size_t i;
 
 	if (bsw_ntfs_lookup(t->v, "\\Windows\\WinSxS", &rec)) {
 		BSW_REPORT(t->fx, PR_SXS_0_LAYOUT, .str = "(the store itself)");

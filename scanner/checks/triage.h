@@ -17,6 +17,7 @@
 #include "formats/regf/regf.h"
 #include "scanner/disk.h"
 #include "formats/common/finding.h"
+#include "formats/common/sha.h"
 
 #define BSW_MAX_HIVE_BYTES (512u << 20)	/* a hive or log read whole */
 #define BSW_MAX_MANIFEST_BYTES (8u << 20)
@@ -98,10 +99,7 @@ void bsw_mem_acquire(uint64_t bytes);	/* blocks while over the cap */
 void bsw_mem_release(uint64_t bytes);
 uint64_t bsw_mem_peak(void);
 
-/* ---- hashing (scanner/hash.c) ---- */
-/* SHA-256 (alg 2) or SHA-1 (alg 1) of a buffer into out; length or -EINVAL. */
-int bsw_hash_buf(int alg, const void *d, size_t len, uint8_t out[32]);
-
+/* ---- hashing: SHA in formats/common/sha.h, the cache in scanner/hash.c ---- */
 /*
  * Process-wide cache: XXH3-128 of contents (+ size, alg) -> digest, so the
  * same bytes seen by many disks of a sweep are SHA-hashed once.

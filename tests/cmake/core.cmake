@@ -1,6 +1,7 @@
 # Core: the read engine, the finding table, headers that compile alone.
 bsw_unit_test(test_ring SOURCES ${BSW_TEST_DIR}/unit/test_ring.c)
 bsw_unit_test(test_problem_table SOURCES ${BSW_TEST_DIR}/unit/test_problem_table.c)
+bsw_unit_test(test_vec SOURCES ${BSW_TEST_DIR}/unit/test_vec.c)
 
 # Every public header compiles on its own (hivex lib/test-just-header.c).
 file(GLOB_RECURSE BSW_PUBLIC_HEADERS CONFIGURE_DEPENDS

@@ -1,6 +1,7 @@
 # Triage: FAT, BCD, SxS parsers, servicing/boot checks, classifier, scan.
 bsw_unit_test(test_fat SOURCES ${BSW_TEST_DIR}/unit/test_fat.c LIBS bsw_formats bsw_core)
 bsw_unit_test(test_sxs SOURCES ${BSW_TEST_DIR}/unit/test_sxs.c LIBS bsw_formats bsw_core)
+bsw_unit_test(test_sha SOURCES ${BSW_TEST_DIR}/unit/test_sha.c)
 bsw_script_test(triage_accuracy ${BSW_TEST_DIR}/triage/accuracy.sh LABELS images)
 set_tests_properties(triage_accuracy PROPERTIES TIMEOUT 600)
 bsw_script_test(triage_badinput ${BSW_TEST_DIR}/triage/badinput.sh LABELS images)
