@@ -1012,13 +1012,6 @@ int bsw_cmd_scan(int argc, char **argv)
 		share_mem = default_share_mem();
 	if (!share_mem)
 		topts.no_share = true;
-	if (!topts.no_share) {
-		bsw_share_init(share_mem);
-		if (bsw_family_order(todo.v, todo.nr)) {
-			ret = BSW_EXIT_OPERR;
-			goto out;
-		}
-	}
 	{
 		time_t now = time(NULL);
 		struct tm tmv;
@@ -1027,9 +1020,18 @@ int bsw_cmd_scan(int argc, char **argv)
 			strftime(scan_start, sizeof(scan_start), "%Y-%m-%dT%H:%M:%SZ", &tmv);
 		topts.scan_start = scan_start;
 	}
+	/* before the family probe: an interrupt there must not be lost */
 	sa.sa_handler = on_sigint;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, &old);
+	if (!topts.no_share) {
+		bsw_share_init(share_mem);
+		if (bsw_family_order(todo.v, todo.nr, &stop_flag)) {
+			ret = BSW_EXIT_OPERR;
+			sigaction(SIGINT, &old, NULL);
+			goto out;
+		}
+	}
 	/* progress: on a terminal, unless the results go to the same one */
 	tty = isatty(STDERR_FILENO);
 	if (show_progress < 0)

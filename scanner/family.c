@@ -26,9 +26,15 @@ static char *canon(const char *p)
 	return r ? r : strdup(p);
 }
 
+/*
+ * The chain's headers only: a container whose tables need more than this
+ * is swept on its own (its own scan applies --mem-cap and says why).
+ */
+#define PROBE_MEM_CAP (64ull << 20)
+
 static int probe(struct member *m)
 {
-	struct bsw_disk_opts o = { 0 };
+	struct bsw_disk_opts o = { .mem_cap = PROBE_MEM_CAP };
 	struct bsw_disk *d = NULL;
 	struct bsw_fx *fx = NULL;
 	struct stat st;
@@ -65,7 +71,7 @@ static int cmp_member(const void *a, const void *b)
 	return strcmp(x->path, y->path);
 }
 
-int bsw_family_order(char **v, size_t n)
+int bsw_family_order(char **v, size_t n, const atomic_int *stop)
 {
 	struct member *m;
 	size_t i;
@@ -78,10 +84,17 @@ int bsw_family_order(char **v, size_t n)
 		return -ENOMEM;
 	for (i = 0; i < n && !rc; i++) {
 		m[i].path = v[i];
+		if (stop && atomic_load_explicit(stop, memory_order_relaxed))
+			break;
 		rc = probe(&m[i]);
 	}
 	if (!rc) {
-		qsort(m, n, sizeof(*m), cmp_member);
+		size_t probed = i;
+
+		/* the rest, unprobed, keep their order after the families */
+		for (; i < n; i++)
+			m[i].path = v[i];
+		qsort(m, probed, sizeof(*m), cmp_member);
 		for (i = 0; i < n; i++)
 			v[i] = m[i].path;
 	}

@@ -10,12 +10,16 @@
 
 #include <stddef.h>
 
+#include <stdatomic.h>
+
 /*
  * Reorder the n image paths of v by family: by the canonical path of the
  * chain's root layer, parents before children (fewer layers first), then
  * by path; mark each parent layer for sharing.  An image that does not
- * open keeps a family of its own.  0 or -ENOMEM (v unchanged).
+ * open (or whose container tables pass a small probe cap) keeps a family
+ * of its own.  Once *stop is set, the images not yet probed keep their
+ * order, after the others.  0 or -ENOMEM (v unchanged).
  */
-int bsw_family_order(char **v, size_t n);
+int bsw_family_order(char **v, size_t n, const atomic_int *stop);
 
 #endif /* BSW_FAMILY_H */
