@@ -18,6 +18,7 @@
 #include "formats/common/vec.h"
 #include "formats/sxs/sxs.h"
 #include "scanner/checks/triage.h"
+#include "scanner/share.h"
 
 #define MAX_CACHED_FILE (256u << 20)	/* larger files stream, uncached */
 #define MAX_HASHED_FILE (4ull << 30)
@@ -103,8 +104,8 @@ static int hash_stream(struct bsw_tctx *t, uint64_t rec, uint64_t size, int alg,
  * Digest of a file: whole-file read, XXH3-128 keyed cache, then SHA.
  * *sig gets a container signature if the file starts with one.
  */
-static int file_digest(struct bsw_tctx *t, uint64_t rec, uint64_t size,
-		       int alg, uint8_t out[32], const char **sig)
+static int digest_of(struct bsw_tctx *t, uint64_t rec, uint64_t size,
+		     int alg, uint8_t out[32], const char **sig)
 {
 	uint8_t *d = NULL, key[16];
 	size_t len;
@@ -135,6 +136,45 @@ static int file_digest(struct bsw_tctx *t, uint64_t rec, uint64_t size,
 	}
 	free(d);
 	bsw_mem_release(size);
+	return r;
+}
+
+/* A file's digest kept for the other disks of the sweep (share.h). */
+struct kept_digest {
+	uint8_t dig[32];
+	const char *sig;	/* bsw_sxs_container_sig's static string, or NULL */
+};
+
+/*
+ * The digest of a file, computed once per family: a file whose bytes all
+ * come from a parent layer gets the digest another disk computed from the
+ * same bytes (the key covers its metadata and the origin of every run).
+ */
+static int file_digest(struct bsw_tctx *t, uint64_t rec, uint64_t size,
+		       int alg, uint8_t out[32], const char **sig)
+{
+	struct bsw_share_key sk;
+	struct bsw_share_ent *e;
+	struct kept_digest k;
+	uint64_t tok;
+	int r;
+
+	tok = bsw_tctx_share_key(t, rec, BSW_SHARE_DIGEST, (uint32_t)alg, &sk);
+	if (tok && (e = bsw_share_get(tok, BSW_SHARE_DIGEST, &sk, sizeof(sk)))) {
+		memcpy(&k, bsw_share_val(e, NULL), sizeof(k));
+		bsw_share_unref(e);
+		memcpy(out, k.dig, 32);
+		*sig = k.sig;
+		t->store->files_cached++;
+		return 0;
+	}
+	r = digest_of(t, rec, size, alg, out, sig);
+	if (tok && !r && !t->limited && !bsw_disk_io_error(t->d, NULL)) {
+		memcpy(k.dig, out, 32);
+		k.sig = *sig;
+		bsw_share_insert(tok, BSW_SHARE_DIGEST, &sk, sizeof(sk), &k, sizeof(k),
+				 NULL, NULL);
+	}
 	return r;
 }
 
@@ -193,14 +233,56 @@ static void check_file(struct bsw_tctx *t, const char *keyform,
 			   .str = path, .str2 = mpath, .rec = rec);
 }
 
+/*
+ * What the checks take from a manifest's bytes: its kind, its SHA-256 (for
+ * COMPONENTS' S256H) and its parse.  Kept for the other disks of the sweep
+ * when the manifest's bytes come from a parent layer; what depends on the
+ * disk (the hive's S256H, the projected files) is judged by each disk.
+ */
+struct mfacts {
+	enum bsw_sxs_kind kind;
+	uint32_t head;		/* first 4 bytes, big-endian (0: shorter) */
+	bool have_sha;
+	uint8_t sha[32];
+	int r;			/* bsw_sxs_parse_manifest's */
+	char why[160];
+	struct bsw_sxs_manifest *m;
+};
+
+static void mfacts_free(void *p)
+{
+	struct mfacts *f = p;
+
+	bsw_sxs_manifest_free(f->m);
+	free(f);
+}
+
+static void mfacts_make(const uint8_t *d, size_t len, bool want_sha, struct mfacts *f)
+{
+	const char *why = "";
+
+	memset(f, 0, sizeof(*f));
+	f->kind = bsw_sxs_kind(d, len);
+	f->head = len >= 4 ? get_be32(d) : 0;
+	if (f->kind != BSW_SXS_XML)
+		return;
+	/* S256H: SHA-256 of the uncompressed manifest (3.3) */
+	f->have_sha = want_sha && bsw_sha_buf(BSW_SHA256, d, len, f->sha) == 32;
+	f->r = bsw_sxs_parse_manifest(d, len, &f->m, &why);
+	snprintf(f->why, sizeof(f->why), "%s", why ? why : "");
+}
+
 static void check_manifest(struct bsw_tctx *t, const char *name)
 {
 	char path[600], keyform[400], kp[500];
-	struct bsw_sxs_manifest *m;
+	struct bsw_share_ent *e = NULL;
 	struct bsw_hval v = { 0 };
-	uint8_t *d, dig[32];
-	const char *why;
+	const struct mfacts *f;
+	struct mfacts *mine = NULL;
+	struct bsw_share_key sk;
+	uint64_t rec, tok = 0;
 	size_t len, nl = strlen(name);
+	uint8_t *d;
 	unsigned i;
 	int r;
 
@@ -211,15 +293,35 @@ static void check_manifest(struct bsw_tctx *t, const char *name)
 	keyform[nl - 9] = 0;
 	snprintf(path, sizeof(path), "\\Windows\\WinSxS\\Manifests\\%s", name);
 	t->store->manifests++;
-	r = bsw_tctx_read(t, t->v, path, &d, &len, BSW_MAX_MANIFEST_BYTES);
-	if (r) {
-		t->store->bad++;
-		if (r != -EFBIG || !t->limited)
-			BSW_REPORT(t->fx, PR_SXS_1_MXML, .str = path,
-				   .str2 = r == -EFBIG ? "larger than the cap" : "unreadable");
-		return;
+	if (!bsw_ntfs_lookup(t->v, path, &rec))
+		tok = bsw_tctx_share_key(t, rec, BSW_SHARE_MANIFEST, 0, &sk);
+	if (tok)
+		e = bsw_share_get(tok, BSW_SHARE_MANIFEST, &sk, sizeof(sk));
+	if (!e) {
+		r = bsw_tctx_read(t, t->v, path, &d, &len, BSW_MAX_MANIFEST_BYTES);
+		if (r) {
+			t->store->bad++;
+			if (r != -EFBIG || !t->limited)
+				BSW_REPORT(t->fx, PR_SXS_1_MXML, .str = path,
+					   .str2 = r == -EFBIG ? "larger than the cap" : "unreadable");
+			return;
+		}
+		mine = malloc(sizeof(*mine));
+		if (!mine) {
+			bsw_tctx_free(d, len);
+			return;
+		}
+		/* the SHA only when it will be compared: here, or by a sibling */
+		mfacts_make(d, len, tok || t->components, mine);
+		bsw_tctx_free(d, len);
+		if (tok && !t->limited && !bsw_disk_io_error(t->d, NULL) &&
+		    bsw_share_insert(tok, BSW_SHARE_MANIFEST, &sk, sizeof(sk), mine,
+				     sizeof(*mine) + (mine->m ? mine->m->nr_files * sizeof(*mine->m->files) : 0),
+				     mfacts_free, &e))
+			mine = NULL;	/* the cache's now; e holds a reference */
 	}
-	switch (bsw_sxs_kind(d, len)) {
+	f = e ? bsw_share_val(e, NULL) : mine;
+	switch (f->kind) {
 	case BSW_SXS_DCM:
 		t->store->dcm++;
 		goto out;
@@ -227,17 +329,15 @@ static void check_manifest(struct bsw_tctx *t, const char *name)
 		break;
 	default:
 		t->store->bad++;
-		BSW_REPORT(t->fx, PR_SXS_1_MFMT, .str = path,
-			   .n = len >= 4 ? get_be32(d) : 0);
+		BSW_REPORT(t->fx, PR_SXS_1_MFMT, .str = path, .n = f->head);
 		goto out;
 	}
-	/* S256H: SHA-256 of the uncompressed manifest (3.3) */
 	if (t->components) {
 		snprintf(kp, sizeof(kp), "DerivedData\\Components\\%s", keyform);
 		if (!bsw_hive_get_raw(t->components, kp, "S256H", &v)) {
-			if (v.len == 32 && bsw_sha_buf(BSW_SHA256, d, len, dig) == 32) {
+			if (v.len == 32 && f->have_sha) {
 				t->store->s256h_checked++;
-				if (memcmp(dig, v.data, 32)) {
+				if (memcmp(f->sha, v.data, 32)) {
 					t->store->s256h_bad++;
 					BSW_REPORT(t->fx, PR_SXS_1_S256H, .str = keyform,
 						   .str2 = path);
@@ -246,18 +346,19 @@ static void check_manifest(struct bsw_tctx *t, const char *name)
 			bsw_hval_free(&v);
 		}
 	}
-	r = bsw_sxs_parse_manifest(d, len, &m, &why);
-	if (r) {
+	if (f->r) {
 		t->store->bad++;
-		BSW_REPORT(t->fx, PR_SXS_1_MXML, .str = path, .str2 = why);
+		BSW_REPORT(t->fx, PR_SXS_1_MXML, .str = path, .str2 = f->why);
 		goto out;
 	}
 	t->store->plain++;
-	for (i = 0; i < m->nr_files && !bsw_tctx_over(t); i++)
-		check_file(t, keyform, &m->files[i], path);
-	bsw_sxs_manifest_free(m);
+	for (i = 0; i < f->m->nr_files && !bsw_tctx_over(t); i++)
+		check_file(t, keyform, &f->m->files[i], path);
 out:
-	bsw_tctx_free(d, len);
+	if (e)
+		bsw_share_unref(e);
+	if (mine)
+		mfacts_free(mine);
 }
 
 void bsw_check_sxs(struct bsw_tctx *t)
