@@ -1,2 +1,6 @@
 # Work shared across the layers of a sweep (scanner/share.c, issue 11).
 bsw_unit_test(test_share SOURCES ${BSW_TEST_DIR}/unit/test_share.c)
+# scan with and without sharing: the same answers on families (depth 3,
+# own changes in hives/MFT/WinSxS, damaged parents), and fewer bytes read
+bsw_script_test(share_same_answers ${BSW_TEST_DIR}/share/same_answers.sh LABELS images)
+set_tests_properties(share_same_answers PROPERTIES TIMEOUT 600)
