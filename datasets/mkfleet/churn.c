@@ -16,9 +16,9 @@
  *  - pagefile.sys allocated in full at its size, a share of its pages
  *    written (Windows Internals: page file space is written only when a
  *    page is paged out), PagingFiles and ExistingPageFiles in SYSTEM;
- *  - about 1% of the in-use MFT records get new $STANDARD_INFORMATION
- *    times, the LSN of the log record that changed them and a new update
- *    sequence number (fixups redone);
+ *  - about 1% of the in-use MFT records (in runs of 1-8 neighbours) get
+ *    new $STANDARD_INFORMATION times, the LSN of the log record that
+ *    changed them and a new update sequence number (fixups redone);
  *  - $LogFile: both restart pages and the log record pages of those
  *    updates (UpdateResidentValue redo/undo records); version 1.1 with
  *    the clean flag after a shutdown, 2.0 with the NTFS client open when
@@ -468,9 +468,12 @@ static int session(struct churn *ch, struct vol *v, const char *name, edit_fn ed
 
 /*
  * Allocate pagefile.sys in full at its size (a hole would be a sparse
- * page file, which Windows never has) and write a share of it, in runs of
- * 64 KiB: pages never written keep the zeros of the free clusters they
- * got, so only the written runs differ from the base.
+ * page file, which Windows never has) and write 10-40% of it: runs of
+ * 64 KiB to 1 MiB with gaps of up to 256 KiB, from the start of the file
+ * (a model: page file space is written only when pages are paged out, and
+ * one session's writes take a part of the file, not all of it).  Pages
+ * never written keep the zeros of the free clusters they got, so only the
+ * written runs differ from the base.
  */
 static int pagefile(struct churn *ch, struct vol *v)
 {
@@ -491,9 +494,19 @@ static int pagefile(struct churn *ch, struct vol *v)
 	na = ni ? ntfs_attr_open(ni, AT_DATA, AT_UNNAMED, 0) : NULL;
 	if (!na || (na->data_size != (s64)size && ntfs_attr_truncate(na, (s64)size)))
 		rc = -1;
-	for (size_t off = 0; off < size && !rc; off += unit) {
-		bool w = rnd(ch) % 100 < pct;
+	for (size_t off = 0, target = size / 100 * pct, run = 0, gap = 0; off < size && !rc;
+	     off += unit) {
+		bool w;
 
+		if (!run && !gap && ch->res.pagefile_written < target) {
+			run = 1 + (size_t)(rnd(ch) % 16);
+			gap = (size_t)(rnd(ch) % 5);
+		}
+		w = run > 0;
+		if (run)
+			run--;
+		else if (gap)
+			gap--;
 		if (w) {
 			mk_fill(buf, unit, rnd(ch));
 			ch->res.pagefile_written += unit;
@@ -671,14 +684,21 @@ static int survey(struct churn *ch, struct vol *v)
 	ch->rec_off = calloc(want + 1, sizeof(*ch->rec_off));
 	if (!ch->rec || !ch->rec_off)
 		goto out;
+	/*
+	 * Runs of 1-8 neighbouring records from random places (a model: files
+	 * created together sit together in the MFT and are used together).
+	 */
 	while (ch->nrec < want && tries++ < 100 * want + 1000) {
 		int64_t r = 24 + (int64_t)(rnd(ch) % (uint64_t)(nrec - 24));
+		unsigned len = 1 + (unsigned)(rnd(ch) % 8);
 
-		if (r / 8 >= blen || !((bm[r / 8] >> (r % 8)) & 1) ||
-		    ((taken[r / 8] >> (r % 8)) & 1) || r == skip[0] || r == skip[1])
-			continue;
-		taken[r / 8] |= (uint8_t)(1u << (r % 8));
-		ch->rec[ch->nrec++] = (uint64_t)r;
+		for (; len && r < nrec && ch->nrec < want; r++, len--) {
+			if (r / 8 >= blen || !((bm[r / 8] >> (r % 8)) & 1) ||
+			    ((taken[r / 8] >> (r % 8)) & 1) || r == skip[0] || r == skip[1])
+				continue;
+			taken[r / 8] |= (uint8_t)(1u << (r % 8));
+			ch->rec[ch->nrec++] = (uint64_t)r;
+		}
 	}
 	qsort(ch->rec, ch->nrec, sizeof(*ch->rec), cmp_u64);
 	for (unsigned k = 0; k < ch->nrec; k++) {
