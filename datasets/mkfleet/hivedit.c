@@ -480,7 +480,8 @@ int rh_add_keys(struct rh *r, uint32_t key, const char *const *names, unsigned n
 	all = malloc(sizeof(*all) * (nold + n + 1));
 	if (!all)
 		goto out;
-	memcpy(all, old, sizeof(*all) * nold);
+	if (nold)
+		memcpy(all, old, sizeof(*all) * nold);
 	nall = nold;
 	sk = get_le32(nk + 44);
 	for (unsigned i = 0; i < n; i++) {
