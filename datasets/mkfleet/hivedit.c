@@ -415,19 +415,41 @@ bad:
 	return -1;
 }
 
+/* Binary search of a sorted array of nk offsets; the index where name is or goes. */
+static uint32_t search(struct rh *r, const uint32_t *v, uint32_t n, struct nm name, bool *hit)
+{
+	uint32_t lo = 0, hi = n;
+
+	*hit = false;
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		const uint8_t *c = cell(r, v[mid], 76);
+		int o = c ? cmp_nm(nk_name(c), name) : -1;
+
+		if (!o) {
+			*hit = true;
+			return mid;
+		}
+		if (o < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* Subkey lists are sorted (spec: Index leaf; the editor keeps them so). */
 static uint32_t find_child(struct rh *r, uint32_t key, const char *name)
 {
 	const uint8_t *nk = cell(r, key, 76);
-	uint32_t *v, n, found = NONE;
+	uint32_t *v, n, i, found = NONE;
+	bool hit;
 
 	if (!nk || children(r, nk, &v, &n))
 		return NONE;
-	for (uint32_t i = 0; i < n && found == NONE; i++) {
-		const uint8_t *c = cell(r, v[i], 76);
-
-		if (c && !cmp_nm(nk_name(c), str_nm(name)))
-			found = v[i];
-	}
+	i = search(r, v, n, str_nm(name), &hit);
+	if (hit)
+		found = v[i];
 	free(v);
 	return found;
 }
@@ -488,10 +510,14 @@ int rh_add_keys(struct rh *r, uint32_t key, const char *const *names, unsigned n
 		size_t nl = strlen(names[i]);
 		uint32_t c = NONE, off;
 		uint8_t *k;
+		bool hit;
 
-		for (uint32_t j = 0; j < nall && c == NONE; j++)
-			if (!cmp_nm(nk_name(cell(r, all[j], 76)), str_nm(names[i])))
-				c = all[j];
+		/* an existing key (sorted list), or one added earlier in this batch */
+		c = search(r, old, nold, str_nm(names[i]), &hit);
+		c = hit ? old[c] : NONE;
+		for (unsigned j = 0; j < i && c == NONE; j++)
+			if (!strcmp(names[j], names[i]))
+				c = out[j];
 		if (c != NONE) {
 			out[i] = c;
 			continue;

@@ -49,7 +49,7 @@ cmp -s a.sum b.sum && ok "--churn boot: same seed, byte-identical fleet" || bad 
 rm -rf boot.1
 
 BIN="$BIN" python3 - <<'PY' || fail=1
-import hashlib, json, os, struct, subprocess, sys
+import hashlib, json, os, shutil, struct, subprocess, sys
 
 BIN = os.environ["BIN"]
 CFG = "\\Windows\\System32\\config\\"
@@ -175,6 +175,16 @@ for prof in ("light", "boot", "patch", "mix"):
                 bad(f"{name}: {h} should be the base's primary, invalidated ({s1}, {s2})")
             if not running and not (s1 == s2 > b2 and C[h][4096:] != B[h][4096:]):
                 bad(f"{name}: {h} not reconciled ({s1}, {s2})")
+        # independent readers of the edited hives: libregf and hivex
+        if not running:
+            for h in ("SYSTEM", "SOFTWARE", "DEFAULT", "COMPONENTS"):
+                f = f"{prof}.{t['image']}.{h}"
+                open(f, "wb").write(C[h])
+                for tool in (["regfinfo", f], ["hivexsh", "-d", f]):
+                    if shutil.which(tool[0]) and subprocess.run(
+                            tool, input=b"", capture_output=True).returncode:
+                        bad(f"{name}: {tool[0]} rejects {h}")
+                os.unlink(f)
         # $LogFile: empty in the base; 1.1 clean after a shutdown, 2.0 open when running
         rs = restart(lf)
         if Blog.strip(b"\xff") or rs is None:
