@@ -64,7 +64,6 @@ struct churn {
 	const struct mkopts *o;
 	const struct scenario *sc;
 	unsigned i;
-	const char *work;
 	uint64_t s;			/* the child's random stream */
 	int64_t t0, t1;			/* session start and end (Unix time) */
 	struct churn_res res;
@@ -100,8 +99,7 @@ static size_t pagefile_size(const struct mkopts *o)
 	return (o->scale >= 10000 ? 512 : o->scale >= 3000 ? 128 : 16) * MiB;
 }
 
-struct churn *churn_begin(const struct mkopts *o, const struct scenario *sc, unsigned i,
-			  const char *work)
+struct churn *churn_begin(const struct mkopts *o, const struct scenario *sc, unsigned i)
 {
 	struct churn *ch = calloc(1, sizeof(*ch));
 
@@ -110,7 +108,6 @@ struct churn *churn_begin(const struct mkopts *o, const struct scenario *sc, uns
 	ch->o = o;
 	ch->sc = sc;
 	ch->i = i;
-	ch->work = work;
 	ch->s = (o->seed << 20) ^ (0x5eed0000ull + i);
 	/* booted 1-48 h after the base's shutdown, up 10 min to 6 h */
 	ch->t0 = BASE_SHUTDOWN + 3600 + (int64_t)(rnd(ch) % (47 * 3600));

@@ -1224,7 +1224,7 @@ static int child_life(const struct mkopts *o, const struct scenario *sc, const c
 	*cowp = c;
 	*ext = NULL;
 	*nr = 0;
-	if (o->churn != MK_CHURN_LIGHT && !(ch = churn_begin(o, sc, i, work)))
+	if (o->churn != MK_CHURN_LIGHT && !(ch = churn_begin(o, sc, i)))
 		return -1;
 	if (!c || !(v = cow_mount(c))) {
 		churn_end(ch, NULL);

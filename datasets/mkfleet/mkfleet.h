@@ -156,8 +156,7 @@ struct churn_res {
 	char kb[16];
 };
 /* Session of child i: sets the clock to its start.  NULL on no memory. */
-struct churn *churn_begin(const struct mkopts *o, const struct scenario *sc, unsigned i,
-			  const char *work);
+struct churn *churn_begin(const struct mkopts *o, const struct scenario *sc, unsigned i);
 int churn_live(struct churn *ch, struct vol *v);	/* mounted: files and hives */
 int churn_raw(struct churn *ch, struct cow *c);		/* unmounted: MFT, $LogFile */
 void churn_end(struct churn *ch, struct churn_res *res);	/* frees ch */
