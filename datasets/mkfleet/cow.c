@@ -241,6 +241,14 @@ static int cow_ioctl(struct ntfs_device *dev, unsigned long req, void *arg)
 	return -1;
 }
 
+int cow_rw(struct cow *c, uint64_t off, void *buf, size_t len, bool write)
+{
+	if (off > c->size || len > c->size - off)
+		return -1;
+	return cow_io(c, write ? NULL : buf, write ? buf : NULL, (s64)len, (s64)off) ==
+	       (s64)len ? 0 : -1;
+}
+
 static struct ntfs_device_operations cow_ops = {
 	.open = cow_open, .close = cow_close, .seek = cow_seek,
 	.read = cow_read, .write = cow_write, .pread = cow_pread,

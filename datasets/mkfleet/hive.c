@@ -183,6 +183,12 @@ static int set(struct hv *v, const char *key, const char *name, int type,
 	return 0;
 }
 
+int hv_raw(struct hv *v, const char *key, const char *name, uint32_t type, const void *d,
+	   size_t len)
+{
+	return set(v, key, name, (int)type, d, len);
+}
+
 int hv_key(struct hv *v, const char *key)
 {
 	return node(v, key) ? 0 : -1;
@@ -621,4 +627,15 @@ int hv_make_dirty_with_log(const char *path, const char *log1, bool corrupt_log)
 	free(h);
 	free(log);
 	return 0;
+}
+
+/* For hivedit.c: the base block checksum and the log entries' hash. */
+uint32_t hv_checksum(const uint8_t *base)
+{
+	return base_checksum(base);
+}
+
+uint64_t hv_marvin32(const uint8_t *p, size_t len)
+{
+	return marvin32(p, len);
 }

@@ -1,6 +1,7 @@
 /*
  * mkfleet --out DIR [--scale small|medium|realistic] [--seed N]
  *         [--scenarios all|NAME,...] [--format raw|vhd|vhdx|qcow2|vmdk] [--children N]
+ *         [--churn light|boot|patch]
  *
  * Writes Windows-like OS disks (GPT: ESP with the BCD and boot manager, MSR,
  * the Windows NTFS volume filled through libntfs-3g; or the BIOS/MBR
@@ -12,6 +13,10 @@
  * child's raw disk is rebased onto the base (`qemu-img rebase` compares the
  * two and copies what differs); a VMDK child is that qcow2 child's top layer
  * converted with `-B base.vmdk`.
+ * --churn says what each child's own session changed after the snapshot:
+ * light (a new file, a changed file, one registry value), boot (one Windows
+ * boot: hives and their logs, $LogFile, MFT records, the page file) or
+ * patch (boot and a cumulative update's WinSxS components): churn.c.
  * Same options and seed: byte-identical images.
  */
 #include <ctype.h>
@@ -283,19 +288,6 @@ static int make_software(struct disk_ctx *c, const char *path)
 	return hv_commit(h, path);
 }
 
-struct component {
-	char keyform[200];
-	char file[64];
-	uint8_t *body;
-	size_t len;
-	char *manifest;
-	size_t mlen;
-};
-
-static void make_component(struct disk_ctx *c, unsigned i, struct component *k)
-{
-	uint8_t dig[32];
-	char d64[64];
 #define MANIFEST_FMT \
 		"<?xml version=\"1.0\" encoding=\"utf-8\" standalone=\"yes\"?>\r\n" \
 		"<assembly xmlns=\"urn:schemas-microsoft-com:asm.v3\" manifestVersion=\"1.0\" copyright=\"Copyright (c) Microsoft Corporation. All Rights Reserved.\">\r\n" \
@@ -307,6 +299,12 @@ static void make_component(struct disk_ctx *c, unsigned i, struct component *k)
 		"      <dsig:DigestMethod Algorithm=\"http://www.w3.org/2000/09/xmldsig#sha256\" />\r\n" \
 		"      <dsig:DigestValue>%s</dsig:DigestValue>\r\n" \
 		"    </asmv2:hash>\r\n  </file>\r\n</assembly>\r\n"
+
+void mk_component(const struct mkopts *o, unsigned i, unsigned rev, uint64_t body_seed,
+		  struct mk_component *k)
+{
+	uint8_t dig[32];
+	char d64[64];
 	char comp[64];
 
 	if (i == 0) {
@@ -318,53 +316,75 @@ static void make_component(struct disk_ctx *c, unsigned i, struct component *k)
 	}
 	snprintf(k->keyform, sizeof(k->keyform),
 		 "amd64_microsoft-windows-%s_31bf3856ad364e35_10.0.20348.%u_none_%016llx",
-		 comp, 100 + i, (unsigned long long)(c->o->seed * 1000003ull + i));
+		 comp, rev, (unsigned long long)(o->seed * 1000003ull + i));
 	for (char *p = k->keyform; *p; p++)
 		if (*p >= 'A' && *p <= 'Z')
 			*p += 32;
 	k->len = i == 0 ? 90000 : 2048 + (i % 7) * 512;
-	k->body = mk_pe(k->len, k->file, c->o->seed);
+	k->body = mk_pe(k->len, k->file, body_seed);
 	sha256(k->body, k->len, dig);
 	b64(dig, 32, d64);
 	k->mlen = sizeof(MANIFEST_FMT) + 512;
 	k->manifest = malloc(k->mlen);
-	k->mlen = snprintf(k->manifest, k->mlen, MANIFEST_FMT, comp, 100 + i, k->file, k->file, d64);
+	k->mlen = snprintf(k->manifest, k->mlen, MANIFEST_FMT, comp, rev, k->file, k->file, d64);
 }
 
-static int make_components(struct disk_ctx *c, const char *path, struct component *k, unsigned n)
+static void make_component(struct disk_ctx *c, unsigned i, struct mk_component *k)
+{
+	mk_component(c->o, i, 100 + i, c->o->seed, k);
+}
+
+int mk_component_values(const struct mkopts *o, const struct mk_component *k, unsigned i,
+			bool bad_s256h, mk_val_fn fn, void *arg)
+{
+	static const uint8_t one[4] = { 1, 0, 0, 0 }, empty[2] = { 0, 0 };
+	uint8_t dig[32];
+	char key[512];
+	int rc = 0;
+
+	sha256(k->manifest, k->mlen, dig);
+	if (bad_s256h)
+		dig[0] ^= 0xff;
+	snprintf(key, sizeof(key), "DerivedData\\Components\\%s", k->keyform);
+	rc |= fn(arg, key, "S256H", hive_t_REG_BINARY, dig, 32);
+	rc |= fn(arg, key, "identity", hive_t_REG_BINARY, k->keyform, strlen(k->keyform));
+	rc |= fn(arg, key, "c!" "10.0.20348", hive_t_REG_DWORD, one, 4);
+	/*
+	 * Real components carry one "c!<deployment>" value per package
+	 * that projects them (tens on a patched server): the bulk of a
+	 * real COMPONENTS hive (realistic scale: 25 each, >= 50 MB).
+	 */
+	for (unsigned j = 0; j < o->hive_fill / 10000; j++) {
+		char vn[320];
+
+		snprintf(vn, sizeof(vn), "c!%.60s_31bf3856ad364e35_10.0.20348.%u_%016llx%s",
+			 k->keyform + 6, 100 + j,
+			 (unsigned long long)(o->seed * 7919ull + i * 131ull + j),
+			 "_microsoft-windows-servicingstack-package~31bf3856ad364e35~amd64~~10.0.20348");
+		rc |= fn(arg, key, vn, hive_t_REG_BINARY, empty, 2);
+	}
+	snprintf(key, sizeof(key), "CanonicalData\\Deployments\\%.40s", k->keyform + 6);
+	rc |= fn(arg, key, "installed", hive_t_REG_DWORD, one, 4);
+	return rc;
+}
+
+static int hv_val(void *arg, const char *key, const char *name, uint32_t type,
+		  const void *d, size_t len)
+{
+	return hv_raw(arg, key, name, type, d, len);
+}
+
+static int make_components(struct disk_ctx *c, const char *path, struct mk_component *k,
+			   unsigned n)
 {
 	struct hv *h = hv_new(c->work, "ROOT");
-	char key[512];
 	int rc = 0;
 
 	if (!h)
 		return -1;
 	for (unsigned i = 0; i < n; i++) {
-		uint8_t dig[32];
-
-		sha256(k[i].manifest, k[i].mlen, dig);
-		if (i == 0 && is(c, "s256h-mismatch"))
-			dig[0] ^= 0xff;
-		snprintf(key, sizeof(key), "DerivedData\\Components\\%s", k[i].keyform);
-		rc |= hv_bin(h, key, "S256H", dig, 32);
-		rc |= hv_bin(h, key, "identity", k[i].keyform, strlen(k[i].keyform));
-		rc |= hv_dword(h, key, "c!" "10.0.20348", 1);
-		/*
-		 * Real components carry one "c!<deployment>" value per package
-		 * that projects them (tens on a patched server): the bulk of a
-		 * real COMPONENTS hive (realistic scale: 25 each, >= 50 MB).
-		 */
-		for (unsigned j = 0; j < c->o->hive_fill / 10000; j++) {
-			char vn[320];
-
-			snprintf(vn, sizeof(vn), "c!%.60s_31bf3856ad364e35_10.0.20348.%u_%016llx%s",
-				 k[i].keyform + 6, 100 + j,
-				 (unsigned long long)(c->o->seed * 7919ull + i * 131ull + j),
-				 "_microsoft-windows-servicingstack-package~31bf3856ad364e35~amd64~~10.0.20348");
-			rc |= hv_sz(h, key, vn, "", hive_t_REG_BINARY);
-		}
-		snprintf(key, sizeof(key), "CanonicalData\\Deployments\\%.40s", k[i].keyform + 6);
-		rc |= hv_dword(h, key, "installed", 1);
+		rc |= mk_component_values(c->o, &k[i], i, i == 0 && is(c, "s256h-mismatch"),
+					  hv_val, h);
 		if (rc)
 			break;
 	}
@@ -565,7 +585,7 @@ static int fill_volume(struct disk_ctx *c, const char *win)
 	struct vol *v = vol_open(win);
 	char hp[512], p[512];
 	unsigned ncomp = c->o->scale;
-	struct component *k;
+	struct mk_component *k;
 	int rc = 0;
 
 	if (!v)
@@ -1183,15 +1203,18 @@ static int child_registry(struct vol *v, const char *work, unsigned i)
 /*
  * The child's own changes, made through a copy-on-write device over raw's
  * Windows partition (raw is not written): a new log file, a changed
- * program file and a registry write, all from the child's number.  *ext
- * gets the 4 KiB blocks that differ from raw (data owned by *cow).
+ * program file and a registry write, all from the child's number; with
+ * --churn boot or patch, a whole session instead of the registry write
+ * (churn.c, what it did in *res).  *ext gets the 4 KiB blocks that differ
+ * from raw (data owned by *cow).
  */
-static int child_life(const struct mkopts *o, const char *raw, const char *work,
-		      unsigned i, struct cow **cowp, struct bsw_imgw_extent **ext,
-		      size_t *nr)
+static int child_life(const struct mkopts *o, const struct scenario *sc, const char *raw,
+		      const char *work, unsigned i, struct cow **cowp,
+		      struct bsw_imgw_extent **ext, size_t *nr, struct churn_res *res)
 {
 	uint64_t s = o->seed * 7919 + i;
 	struct cow *c = cow_new(raw, WIN_START, win_size(o));
+	struct churn *ch = NULL;
 	struct vol *v;
 	uint8_t *buf;
 	size_t len;
@@ -1201,12 +1224,17 @@ static int child_life(const struct mkopts *o, const char *raw, const char *work,
 	*cowp = c;
 	*ext = NULL;
 	*nr = 0;
-	if (!c || !(v = cow_mount(c)))
+	if (o->churn != MK_CHURN_LIGHT && !(ch = churn_begin(o, sc, i)))
 		return -1;
+	if (!c || !(v = cow_mount(c))) {
+		churn_end(ch, NULL);
+		return -1;
+	}
 	len = 16384 + (size_t)(mk_rand(&s) % 49152);
 	buf = malloc(len);
 	if (!buf) {
 		vol_close(v);
+		churn_end(ch, NULL);
 		return -1;
 	}
 	mk_fill(buf, len, s);
@@ -1214,10 +1242,16 @@ static int child_life(const struct mkopts *o, const char *raw, const char *work,
 	rc |= vol_write(v, p, buf, len);
 	if (o->files > 1)
 		rc |= vol_replace(v, "Program Files/App0000/file000001.dat", buf, 512);
-	rc |= child_registry(v, work, i);
+	if (ch)
+		rc |= churn_live(ch, v);
+	else
+		rc |= child_registry(v, work, i);
 	free(buf);
 	if (vol_close(v))
 		rc = -1;
+	if (!rc && ch)
+		rc = churn_raw(ch, c);
+	churn_end(ch, res);
 	if (!rc)
 		rc = cow_extents(c, ext, nr);
 	return rc;
@@ -1256,19 +1290,60 @@ static const struct scenario *find(const char *name)
 	return NULL;
 }
 
+static const char *const churn_names[] = { "light", "boot", "patch" };
+
+/*
+ * A truth line.  A churned child (cr) adds what its session left that
+ * bootsweep must report: REG-DIRTY for hives left unreconciled,
+ * NTFS-LOGCLEAN for a log left open, SVC-PXML (and dirty-rollback, as the
+ * pending-xml scenario) for a staged update.
+ */
 static void truth(FILE *t, const char *image, const struct scenario *sc, const char *fmt,
-		  const char *parent, uint64_t seed)
+		  const char *parent, uint64_t seed, enum mk_churn churn,
+		  const struct churn_res *cr)
 {
-	fprintf(t, "{\"image\":\"%s\",\"scenario\":\"%s\",\"class\":\"%s\",\"codes\":[",
-		image, sc->name, sc->class);
+	const char *codes[8], *cls = sc->class;
+	unsigned n = 0;
+
 	for (int i = 0; i < 3 && sc->codes[i]; i++)
-		fprintf(t, "%s\"%s\"", i ? "," : "", sc->codes[i]);
+		codes[n++] = sc->codes[i];
+	if (cr && cr->hive_dirty)
+		codes[n++] = "REG-DIRTY";
+	if (cr && cr->lived && cr->running)
+		codes[n++] = "NTFS-LOGCLEAN";
+	if (cr && cr->pending) {
+		codes[n++] = "SVC-PXML";
+		if (!strcmp(cls, "clean"))
+			cls = "dirty-rollback";
+	}
+	fprintf(t, "{\"image\":\"%s\",\"scenario\":\"%s\",\"class\":\"%s\",\"codes\":[",
+		image, sc->name, cls);
+	for (unsigned i = 0, out = 0; i < n; i++) {
+		bool dup = false;
+
+		for (unsigned j = 0; j < i; j++)
+			dup |= !strcmp(codes[j], codes[i]);
+		if (!dup)
+			fprintf(t, "%s\"%s\"", out++ ? "," : "", codes[i]);
+	}
 	fprintf(t, "],\"rules\":[");
 	for (int i = 0; i < 3 && sc->rules[i]; i++)
 		fprintf(t, "%s\"%s\"", i ? "," : "", sc->rules[i]);
 	fprintf(t, "],\"format\":\"%s\"", fmt);
 	if (parent)
 		fprintf(t, ",\"parent\":\"%s\"", parent);
+	if (churn != MK_CHURN_LIGHT && cr) {
+		fprintf(t, ",\"churn\":\"%s\",\"session\":\"%s\"", churn_names[churn],
+			!cr->lived ? "none" : cr->running ? "running" : "shutdown");
+		if (cr->lived)
+			fprintf(t, ",\"hives\":%u,\"mft_updated\":%u,\"pagefile_written\":%llu",
+				cr->hives, cr->mft_updated,
+				(unsigned long long)cr->pagefile_written);
+		if (cr->lived && churn == MK_CHURN_PATCH)
+			fprintf(t, ",\"update\":\"%s\",\"ubr\":%u,\"new_components\":%u,"
+				"\"pending_xml\":%s", cr->kb, cr->cu_ubr, cr->new_components,
+				cr->pending ? "true" : "false");
+	}
 	fprintf(t, ",\"seed\":%llu}\n", (unsigned long long)seed);
 }
 
@@ -1277,6 +1352,7 @@ static void usage(void)
 	fprintf(stderr,
 		"usage: mkfleet --out DIR [--scale small|medium|realistic] [--seed N]\n"
 		"               [--scenarios all|NAME,...] [--format raw|vhd|vhdx|qcow2|vmdk] [--children N]\n"
+		"               [--churn light|boot|patch]\n"
 		"       mkfleet --list\n");
 }
 
@@ -1285,7 +1361,7 @@ int main(int argc, char **argv)
 	static const struct option lo[] = {
 		{ "out", 1, 0, 'o' }, { "scale", 1, 0, 's' }, { "seed", 1, 0, 'S' },
 		{ "scenarios", 1, 0, 'c' }, { "format", 1, 0, 'f' }, { "children", 1, 0, 'n' },
-		{ "list", 0, 0, 'l' }, { "help", 0, 0, 'h' }, { 0 } };
+		{ "churn", 1, 0, 'C' }, { "list", 0, 0, 'l' }, { "help", 0, 0, 'h' }, { 0 } };
 	struct mkopts o = { .scale = 300, .hive_fill = 200, .files = 600, .seed = 1 };
 	const char *scen = "all", *fmt = "raw";
 	const struct scenario *list[1024];	/* a name may repeat: it weighs the mix of children */
@@ -1305,6 +1381,15 @@ int main(int argc, char **argv)
 		case 'c': scen = optarg; break;
 		case 'f': fmt = optarg; break;
 		case 'n': children = strtoul(optarg, NULL, 0); break;
+		case 'C':
+			for (ch = 0; ch < 3 && strcmp(optarg, churn_names[ch]); ch++)
+				;
+			if (ch == 3) {
+				usage();
+				return 2;
+			}
+			o.churn = (enum mk_churn)ch;
+			break;
 		case 's':
 			if (!strcmp(optarg, "small")) {
 				o.scale = 300; o.hive_fill = 200; o.files = 600;
@@ -1342,6 +1427,10 @@ int main(int argc, char **argv)
 	}
 	if (children && ifmt == BSW_IMG_RAW && !qemu) {
 		fprintf(stderr, "mkfleet: --children needs --format vhd, vhdx, qcow2 or vmdk\n");
+		return 2;
+	}
+	if (o.churn != MK_CHURN_LIGHT && !children) {
+		fprintf(stderr, "mkfleet: --churn %s needs --children\n", churn_names[o.churn]);
 		return 2;
 	}
 	if (!strcmp(scen, "all")) {
@@ -1405,6 +1494,7 @@ int main(int argc, char **argv)
 			const struct scenario *sc = list[i % nl];
 			const char *craw = child_raw;
 			struct bsw_imgw_extent *ext;
+			struct churn_res cres = { 0 };
 			struct cow *cw;
 			size_t next;
 
@@ -1425,7 +1515,7 @@ int main(int argc, char **argv)
 			ext = NULL;
 			next = 0;
 			if (!rc && child_may_live(sc))
-				rc = child_life(&o, craw, work, i, &cw, &ext, &next);
+				rc = child_life(&o, sc, craw, work, i, &cw, &ext, &next, &cres);
 			if (!rc && qemu) {
 				/* the child's bytes into a raw, then what differs from the base */
 				uint8_t *saved = NULL;
@@ -1465,7 +1555,8 @@ int main(int argc, char **argv)
 			if (rc)
 				fprintf(stderr, "mkfleet: child %u (%s) failed\n", i, sc->name);
 			if (!rc)
-				truth(t, name, sc, fmt, strrchr(base, '/') + 1, o.seed);
+				truth(t, name, sc, fmt, strrchr(base, '/') + 1, o.seed, o.churn,
+				      &cres);
 		}
 		for (unsigned k = 0; k < nl; k++) {
 			snprintf(child_raw, sizeof(child_raw), "%s/child-%u.raw", work, k);
@@ -1495,7 +1586,7 @@ int main(int argc, char **argv)
 				unlink(raw);
 			}
 			if (!rc)
-				truth(t, name, list[i], fmt, NULL, seed);
+				truth(t, name, list[i], fmt, NULL, seed, MK_CHURN_LIGHT, NULL);
 			else
 				fprintf(stderr, "mkfleet: scenario %s failed\n", list[i]->name);
 		}

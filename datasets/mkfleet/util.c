@@ -15,14 +15,23 @@
  * Determinism: libntfs-3g and hivex stamp what they write with the current
  * time.  These definitions in the executable take precedence over libc's
  * for the libraries (the executable is linked with --export-dynamic), so
- * every timestamp is the fixed instant below: 2025-07-08 00:00:00 UTC.
+ * every timestamp is the fixed instant below: 2025-07-08 00:00:00 UTC, or
+ * the instant a child's session sets with mk_clock_set() while it runs.
  */
 #define MK_FIXED_TIME 1751932800
+
+/* The instant the clock shows: a child's session moves it (mk_clock_set). */
+static time_t mk_now = MK_FIXED_TIME;
+
+void mk_clock_set(int64_t unix_s)
+{
+	mk_now = unix_s ? (time_t)unix_s : MK_FIXED_TIME;
+}
 
 int clock_gettime(clockid_t clk, struct timespec *ts)
 {
 	if (clk == CLOCK_REALTIME || clk == CLOCK_REALTIME_COARSE) {
-		ts->tv_sec = MK_FIXED_TIME;
+		ts->tv_sec = mk_now;
 		ts->tv_nsec = 0;
 		return 0;
 	}
@@ -32,7 +41,7 @@ int clock_gettime(clockid_t clk, struct timespec *ts)
 int gettimeofday(struct timeval *tv, void *tz)
 {
 	(void)tz;
-	tv->tv_sec = MK_FIXED_TIME;
+	tv->tv_sec = mk_now;
 	tv->tv_usec = 0;
 	return 0;
 }
@@ -40,8 +49,8 @@ int gettimeofday(struct timeval *tv, void *tz)
 time_t time(time_t *t)
 {
 	if (t)
-		*t = MK_FIXED_TIME;
-	return MK_FIXED_TIME;
+		*t = mk_now;
+	return mk_now;
 }
 
 /*

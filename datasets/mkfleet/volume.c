@@ -264,7 +264,7 @@ uint8_t *vol_read(struct vol *v, const char *path, size_t *len)
 
 	if (!na)
 		return NULL;
-	if (na->data_size >= 0 && na->data_size <= (s64)(64 * MiB) &&
+	if (na->data_size >= 0 && na->data_size <= (s64)(512 * MiB) &&
 	    (d = malloc((size_t)na->data_size + 1)) &&
 	    ntfs_attr_pread(na, 0, na->data_size, d) != na->data_size) {
 		free(d);
@@ -293,5 +293,38 @@ int vol_replace(struct vol *v, const char *path, const void *d, size_t len)
 		rc = 0;
 	ntfs_attr_close(na);
 	ntfs_inode_close(ni);
+	return rc;
+}
+
+/*
+ * Rewrite an existing file whose contents were old as d, writing only the
+ * 4 KiB pages that differ (and those past the old end), the way a hive
+ * writer updates its file in place.
+ */
+int vol_patch(struct vol *v, const char *path, const uint8_t *old, size_t oldlen,
+	      const uint8_t *d, size_t len)
+{
+	ntfs_inode *ni;
+	ntfs_attr *na = open_data(v, path, &ni);
+	int rc = 0;
+
+	if (!na) {
+		fprintf(stderr, "mkfleet: open %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	if (len < oldlen && ntfs_attr_truncate(na, (s64)len))
+		rc = -1;
+	for (size_t off = 0; off < len && !rc; off += 4096) {
+		size_t n = len - off < 4096 ? len - off : 4096;
+
+		if (off + n <= oldlen && !memcmp(old + off, d + off, n))
+			continue;
+		if (ntfs_attr_pwrite(na, (s64)off, (s64)n, d + off) != (s64)n)
+			rc = -1;
+	}
+	ntfs_attr_close(na);
+	ntfs_inode_close(ni);
+	if (rc)
+		fprintf(stderr, "mkfleet: patch %s: %s\n", path, strerror(errno));
 	return rc;
 }
