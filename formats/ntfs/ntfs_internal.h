@@ -27,8 +27,9 @@
 #define BSW_NTFS_MAX_INDEX	(1u << 20)	/* index entries of one directory */
 #define BSW_NTFS_MAX_BMAP_CLUSTERS (1ull << 31)	/* computed bitmap cap */
 #define BSW_NTFS_CHUNK		(16u << 20)	/* bytes of $MFT per read */
-#define BSW_NTFS_SHARE_UNIT	(1u << 20)	/* bytes of $MFT per shared unit */
+#define BSW_NTFS_SHARE_UNIT	(64u << 10)	/* bytes of $MFT per shared unit */
 #define BSW_NTFS_FN_INLINE	6	/* $FILE_NAME offsets kept per record */
+#define BSW_NTFS_NR_INLINE	4	/* non-resident attribute offsets kept */
 
 /* Attribute type codes (libfsntfs "Attribute types") */
 #define NTFS_AT_STD_INFO	0x10

@@ -80,9 +80,10 @@ static int add_name(struct bsw_ntfs *v, uint64_t rec, uint64_t pref,
 struct rparse {
 	uint16_t fn_off[BSW_NTFS_FN_INLINE];
 	uint16_t fn_len[BSW_NTFS_FN_INLINE];
-	uint8_t nr_fn;
+	uint16_t nr_off[BSW_NTFS_NR_INLINE];	/* non-resident attributes */
+	uint8_t nr_fn, nr_nr;
 	uint8_t state;		/* 0 unused, 1 ok, 2 torn, 3 bad */
-	bool fn_more;
+	bool fn_more, nr_more;
 	unsigned stride;
 	const char *why;
 };
@@ -139,6 +140,12 @@ static void parse_one(uint32_t rs, uint64_t recno, uint8_t *r,
 			ret = -EINVAL;
 			p->why = "too many attributes";
 			break;
+		}
+		if (a.nonres) {
+			if (p->nr_nr < BSW_NTFS_NR_INLINE)
+				p->nr_off[p->nr_nr++] = (uint16_t)a.off;
+			else
+				p->nr_more = true;
 		}
 		switch (a.type) {
 		case NTFS_AT_STD_INFO:
@@ -223,7 +230,6 @@ static void parse_one(uint32_t rs, uint64_t recno, uint8_t *r,
  * belongs to this process).
  */
 #define KEPT_MAGIC	0x314B4D42u	/* "BMK1": this layout */
-#define KEPT_MAX_NAMES	(BSW_NTFS_MAX_ATTRS + BSW_NTFS_FN_INLINE)
 
 struct kept_hdr {
 	uint32_t magic, rec_size;
@@ -340,8 +346,22 @@ static int form_record(struct bsw_ntfs *v, struct form *f, uint32_t k,
 	nr = 0;
 	if ((ret = form_u16(f, 0)))
 		return ret;
-	if (p->state == 1 && runs &&
-	    !bsw_ntfs_parse_rhdr(r, v->bs.rec_size, v->bs.rec_size, &h, &why)) {
+	if (p->state == 1 && runs && !p->nr_more) {
+		/* parse_one walked them (a good record walks to its end) */
+		for (i = 0; i < p->nr_nr && !ret; i++) {
+			const uint8_t *q = r + p->nr_off[i];
+			uint32_t ro = get_le16(q + 0x20), len = get_le32(q + 4);
+
+			if ((ret = form_u32(f, get_le32(q))) ||
+			    (ret = form_u64(f, get_le64(q + 0x10))) ||
+			    (ret = form_u64(f, get_le64(q + 0x18))) ||
+			    (ret = form_u32(f, len - ro)) ||
+			    (ret = form_put(f, q + ro, len - ro)))
+				break;
+			nr++;
+		}
+	} else if (p->state == 1 && runs &&
+		   !bsw_ntfs_parse_rhdr(r, v->bs.rec_size, v->bs.rec_size, &h, &why)) {
 		pos = h.attrs_off;
 		prev = 0;
 		n = 0;
