@@ -28,7 +28,6 @@
 #include "scanner/results.h"
 #include "scanner/rules.h"
 #include "scanner/shard.h"
-#include "scanner/share.h"
 #include "scanner/walk_layout.h"
 #include "scanner/report.h"
 
@@ -931,10 +930,6 @@ int bsw_cmd_scan(int argc, char **argv)
 	}
 	bsw_mem_set_cap(mem_cap);
 	topts.mem_cap = mem_cap;
-	/* temporary, until scan has --share-mem/--no-share: results shared
-	 * across the sweep's layers (4 GiB), unless BSW_NO_SHARE=1 */
-	if (!getenv("BSW_NO_SHARE") || !strcmp(getenv("BSW_NO_SHARE"), "0"))
-		bsw_share_init(4ull << 30);
 	{
 		time_t now = time(NULL);
 		struct tm tmv;
@@ -1040,7 +1035,6 @@ int bsw_cmd_scan(int argc, char **argv)
 		ret |= BSW_EXIT_OPERR;
 	if (!quiet)
 		summary(&st, t0, imgs.nr - todo.nr);
-	bsw_share_fini();
 out:
 	bsw_out_close(out);
 	for (k = 0; k < 5; k++)

@@ -7,8 +7,14 @@
  * The $MFT runlist comes from record 0, following its $ATTRIBUTE_LIST into
  * extension records when the $MFT is fragmented.  Then the whole $MFT is
  * read in BSW_NTFS_CHUNK pieces (one pread per contiguous piece), each
- * chunk's records are parsed in parallel (parse_one: pure) and merged
- * serially (merge_one).
+ * chunk's records are parsed in parallel (parse_one: pure), written to a
+ * compact form (form_record) and merged serially from it (merge_unit).
+ * With opts.share, a chunk works in units of BSW_NTFS_SHARE_UNIT: a unit
+ * whose every byte comes from a shared layer is looked up by its key
+ * (bsw_ntfs_recs_key) before the chunk is read and, when kept by another
+ * volume, merged from the kept form without being read or parsed; the
+ * other units are read and parsed, and the forms of the shareable ones
+ * handed to the share (docs/sharing.md, "MFT records").
  *
  * Tests: record 0 usable in one copy, with an unnamed non-resident $DATA
  * (NTFS-META fatal); the runlist covering the $MFT size, and read errors

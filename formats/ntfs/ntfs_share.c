@@ -9,6 +9,9 @@
  * disk whose copy differs in one byte of metadata or one cluster's origin
  * gets another.  A byte that comes from nowhere shareable (the source has
  * no origin, zeros, memory) makes the file unshareable.
+ *
+ * The same idea keys a unit of MFT records for the records pass
+ * (bsw_ntfs_recs_key, below).
  */
 #include <errno.h>
 #include <stdlib.h>
