@@ -367,7 +367,8 @@ int main(int argc, char **argv)
 		if (bsw_fx_create(&fx))
 			return 8;
 		t0 = now();
-		if (bsw_hive_load(&h, d, len, logs, nl, BSW_V_UNBOOT, fx))
+		bsw_fx_set_damage(fx, BSW_V_UNBOOT);
+		if (bsw_hive_load(&h, d, len, logs, nl, fx))
 			return 8;
 		t[r] = now() - t0;
 		st = bsw_hive_state(h);

@@ -24,20 +24,23 @@
 #include "formats/common/finding.h"
 #include "scanner/report.h"
 
-#define MAX_LOGS 8
+#define MAX_LOGS BSW_HIVE_MAX_LOGS
 #define MAX_FILE (2048ull * 1024 * 1024)
 
-static int slurp(const char *path, uint8_t **out, size_t *len)
+/* bsw_hive_read_fn over files (the names are paths). */
+static int slurp(void *ctx, const char *path, size_t max, uint8_t **out,
+		 size_t *len)
 {
 	struct stat st;
 	uint8_t *b;
 	size_t o = 0;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
+	(void)ctx;
 	if (fd < 0)
 		return -errno;
 	if (fstat(fd, &st) || !S_ISREG(st.st_mode) ||
-	    (uint64_t)st.st_size > MAX_FILE) {
+	    (uint64_t)st.st_size > max) {
 		close(fd);
 		return -EINVAL;
 	}
@@ -172,14 +175,11 @@ int bsw_cmd_hive(int argc, char **argv)
 	};
 	const char *file = NULL, *recovered = NULL;
 	char *logpath[MAX_LOGS] = { 0 };
-	uint8_t *logdata[MAX_LOGS] = { 0 }, *data = NULL;
-	struct bsw_buf logs[MAX_LOGS];
 	unsigned nlog = 0, nuser = 0;
 	bool json = false, export = false, hxexport = false, nologs = false;
 	struct bsw_hive *h = NULL;
 	struct bsw_fx *fx = NULL;
 	enum bsw_hive_state st;
-	size_t len;
 	int ret = BSW_EXIT_OK, rc, c;
 
 	optind = 1;
@@ -213,32 +213,32 @@ int bsw_cmd_hive(int argc, char **argv)
 	nlog = nuser;
 	if (!nuser && !nologs)
 		nlog = find_logs(file, logpath, MAX_LOGS);
-	rc = slurp(file, &data, &len);
-	if (rc) {
-		fprintf(stderr, "bootsweep hive: %s: %s\n", file, strerror(-rc));
-		ret = BSW_EXIT_OPERR;
-		goto out;
-	}
-	for (unsigned i = 0; i < nlog; i++) {
-		size_t ll = 0;
-
-		rc = slurp(logpath[i], &logdata[i], &ll);
-		if (rc) {
-			fprintf(stderr, "bootsweep hive: %s: %s\n", logpath[i],
-				strerror(-rc));
-			ret = BSW_EXIT_OPERR;
-			goto out;
-		}
-		logs[i] = (struct bsw_buf){ logdata[i], ll, logpath[i] };
-		/* Messages name the log by its file name. */
-		if (strrchr(logpath[i], '/'))
-			logs[i].name = strrchr(logpath[i], '/') + 1;
-	}
-	if (bsw_fx_create(&fx) ||
-	    bsw_hive_load(&h, data, len, logs, nlog, BSW_V_UNBOOT, fx)) {
+	if (bsw_fx_create(&fx)) {
 		fprintf(stderr, "bootsweep hive: out of memory\n");
 		ret = BSW_EXIT_OPERR;
 		goto out;
+	}
+	/* judged as a hive Windows needs to boot (SYSTEM, SOFTWARE) */
+	bsw_fx_set_damage(fx, BSW_V_UNBOOT);
+	{
+		const struct bsw_hive_files hf = {
+			.name = file, .logs = (const char *const *)logpath,
+			.nr_logs = nlog, .logs_required = true,
+			.max = MAX_FILE, .read = slurp,
+		};
+		int failed;
+
+		rc = bsw_hive_load_files(&h, &hf, fx, &failed);
+		if (rc) {
+			if (failed < 0)
+				fprintf(stderr, "bootsweep hive: out of memory\n");
+			else
+				fprintf(stderr, "bootsweep hive: %s: %s\n",
+					failed ? logpath[failed - 1] : file,
+					strerror(-rc));
+			ret = BSW_EXIT_OPERR;
+			goto out;
+		}
 	}
 	st = bsw_hive_state(h);
 	if (st == BSW_HIVE_NOT_A_HIVE)
@@ -296,10 +296,7 @@ usage_out:
 out:
 	bsw_hive_free(h);
 	bsw_fx_destroy(fx);
-	free(data);
-	for (unsigned i = 0; i < MAX_LOGS; i++) {
+	for (unsigned i = 0; i < MAX_LOGS; i++)
 		free(logpath[i]);
-		free(logdata[i]);
-	}
 	return ret;
 }

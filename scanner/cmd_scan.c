@@ -13,6 +13,7 @@
 #include <omp.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +31,8 @@
 #include "scanner/shard.h"
 #include "scanner/walk_layout.h"
 #include "scanner/report.h"
+#include "scanner/family.h"
+#include "scanner/share.h"
 
 #define DEFAULT_MAX_DEPTH 64
 #define MAX_IMAGES 10000000u
@@ -375,13 +378,17 @@ static int resume_read(const char *path, struct list *done, int *bits, struct st
 }
 
 static char scan_start[32];	/* ISO 8601 UTC, set once before the sweep */
+/*
+ * Set by SIGINT and by a failed write; read by every worker before it
+ * starts a disk.  Atomic: workers and the handler touch it concurrently.
+ */
 static volatile sig_atomic_t interrupted;
-static volatile int stop_flag;
+static atomic_int stop_flag;
 
 static void on_sigint(int sig)
 {
 	interrupted = 1;
-	stop_flag = 1;
+	atomic_store_explicit(&stop_flag, 1, memory_order_relaxed);
 }
 
 
@@ -586,6 +593,60 @@ static void summary(struct stats *s, uint64_t t0, size_t skipped)
 	for (j = 0; j < 5 && s->slow[j].img; j++)
 		fprintf(stderr, "    %8" PRIu64 " ms  %s\n", s->slow[j].ms,
 			s->slow[j].img);
+	if (bsw_share_enabled()) {
+		struct bsw_share_stats ss;
+
+		bsw_share_stats(&ss);
+		fprintf(stderr, "  shared across layers: %" PRIu64 " hits, %" PRIu64
+			" misses (%.1f%% hit), %" PRIu64 " layers evicted, peak %.2f GB of %.2f GB\n",
+			ss.hits, ss.misses,
+			ss.hits + ss.misses ? 100.0 * ss.hits / (ss.hits + ss.misses) : 0.0,
+			ss.evictions, ss.peak / 1e9, ss.cap / 1e9);
+	}
+}
+
+/*
+ * The default of --share-mem: a quarter of the memory, at most 4 GiB, so
+ * that the cache, the workers' buffers and the page cache fit together.
+ */
+static uint64_t default_share_mem(void)
+{
+	long pages = sysconf(_SC_PHYS_PAGES), psz = sysconf(_SC_PAGESIZE);
+	uint64_t q = pages > 0 && psz > 0 ? (uint64_t)pages * (uint64_t)psz / 4 : 0;
+
+	return q && q < (4ull << 30) ? q : 4ull << 30;
+}
+
+/* --stats-json FILE: the sweep's counters (scanner/report.c renders them). */
+static int write_stats(const char *path, const struct stats *s, uint64_t t0)
+{
+	struct bsw_report_stats rs = {
+		.disks = s->done, .errors = s->errors, .bytes_read = s->bytes,
+		.wall_ms = bsw_now_ms() - t0,
+	};
+	struct bsw_share_stats ss = { 0 };
+	FILE *f = fopen(path, "w");
+	int r;
+
+	if (!f)
+		return -1;
+	memcpy(rs.verdicts, s->nr, sizeof(rs.verdicts));
+	bsw_share_stats(&ss);
+	rs.share_on = ss.cap != 0;
+	rs.hits = ss.hits;
+	rs.misses = ss.misses;
+	rs.inserts = ss.inserts;
+	rs.evictions = ss.evictions;
+	rs.share_bytes = ss.bytes;
+	rs.share_peak = ss.peak;
+	rs.share_cap = ss.cap;
+	rs.layers = ss.layers;
+	bsw_report_stats_json(f, &rs);
+	fputc('\n', f);
+	r = ferror(f);
+	if (fclose(f) || r)
+		return -1;
+	return 0;
 }
 
 /*
@@ -659,8 +720,9 @@ static void usage(FILE *f)
 		"       [--quiet] [--progress] [--only nonclean] [--no-store] [--no-ntfs3g]\n"
 		"       [--shard I/N | --shards N] [--plan]   (a part of the store: docs/cli.md)\n"
 		"       [--inventory] [--rules FILE]... [--query COND]\n"
+		"       [--no-share | --share-mem SIZE] [--stats-json FILE]\n"
 		"SIZE: a number with K, M, G or T (binary units); --mem-cap without a\n"
-		"unit is in MiB, --max-bytes in bytes.\n");
+		"unit is in MiB, --share-mem too, --max-bytes in bytes.\n");
 }
 
 static int bad_arg(const char *opt, const char *val, const char *why)
@@ -726,7 +788,7 @@ static void emit(struct bsw_out *out, const char *line, int *werr)
 	rc = bsw_out_line(out, line, strlen(line));
 	if (rc) {
 		*werr = rc;
-		stop_flag = 1;
+		atomic_store_explicit(&stop_flag, 1, memory_order_relaxed);
 		fprintf(stderr, "bootsweep: %s: write error: %s; sweep stopped, "
 			"the output holds whole lines only (complete it with --resume)\n",
 			bsw_out_name(out), strerror(-rc));
@@ -755,11 +817,14 @@ int bsw_cmd_scan(int argc, char **argv)
 		{ "rules", required_argument, NULL, 'R' },
 		{ "query", required_argument, NULL, 'Q' },
 		{ "inventory", no_argument, NULL, 'I' },
+		{ "no-share", no_argument, NULL, 'n' },
+		{ "share-mem", required_argument, NULL, 'H' },
+		{ "stats-json", required_argument, NULL, 'J' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct bsw_shard_opts shard = { 0 };
-	struct bsw_triage_opts topts = { .stop = &stop_flag };
+	struct bsw_triage_opts topts = { 0 };
 	struct list imgs = { 0 }, done = { 0 }, todo = { 0 };
 	struct walk w = { .imgs = &imgs, .max_depth = DEFAULT_MAX_DEPTH };
 	const char *outp = NULL;
@@ -767,7 +832,9 @@ int bsw_cmd_scan(int argc, char **argv)
 	int show_progress = -1;	/* --progress 1, --quiet 0, else decided below */
 	struct progress prog = { .lock = PTHREAD_MUTEX_INITIALIZER,
 				 .cond = PTHREAD_COND_INITIALIZER };
-	uint64_t mem_cap = 1024ull << 20, t0;
+	uint64_t mem_cap = 1024ull << 20, t0, share_mem = 0;
+	bool share_set = false;
+	const char *stats_path = NULL;
 	unsigned long v;
 	struct stats st = { 0 };
 	struct sigaction sa = { 0 }, old;
@@ -845,6 +912,16 @@ int bsw_cmd_scan(int argc, char **argv)
 		case 'S': topts.no_store = true; break;
 		case 'N': topts.no_ntfs3g = true; break;
 		case 'I': topts.inventory = true; break;
+		case 'n': topts.no_share = true; break;
+		case 'H':
+			if (parse_size(optarg, 1u << 20, true, &share_mem)) {
+				ret = bad_arg("--share-mem", optarg,
+					      "want a size such as 4G, or 0 to share nothing");
+				goto out;
+			}
+			share_set = true;
+			break;
+		case 'J': stats_path = optarg; break;
 		case 'R':
 		case 'Q':
 			/* rule files are read whole and checked before the sweep */
@@ -930,6 +1007,18 @@ int bsw_cmd_scan(int argc, char **argv)
 	}
 	bsw_mem_set_cap(mem_cap);
 	topts.mem_cap = mem_cap;
+	/* sharing across layers (docs/sharing.md): a family's disks together */
+	if (!share_set)
+		share_mem = default_share_mem();
+	if (!share_mem)
+		topts.no_share = true;
+	if (!topts.no_share) {
+		bsw_share_init(share_mem);
+		if (bsw_family_order(todo.v, todo.nr)) {
+			ret = BSW_EXIT_OPERR;
+			goto out;
+		}
+	}
 	{
 		time_t now = time(NULL);
 		struct tm tmv;
@@ -979,7 +1068,7 @@ int bsw_cmd_scan(int argc, char **argv)
 		char why[128];
 		char *line = NULL;
 
-		if (stop_flag)
+		if (atomic_load_explicit(&stop_flag, memory_order_relaxed))
 			continue;
 		if (not_openable(todo.v[i], why, sizeof(why))) {
 			if (bsw_fx_create(&fx))
@@ -994,7 +1083,8 @@ int bsw_cmd_scan(int argc, char **argv)
 		{
 			if (werr) {
 				/* the output failed: this result is not recorded */
-			} else if (line && !(stop_flag && !line[0])) {
+			} else if (line && !(atomic_load_explicit(&stop_flag, memory_order_relaxed) &&
+					     !line[0])) {
 				if (!only_nonclean || res.verdict != BSW_V_NONE || res.error)
 					emit(out, line, &werr);
 				if (!werr) {
@@ -1035,7 +1125,13 @@ int bsw_cmd_scan(int argc, char **argv)
 		ret |= BSW_EXIT_OPERR;
 	if (!quiet)
 		summary(&st, t0, imgs.nr - todo.nr);
+	if (stats_path && write_stats(stats_path, &st, t0)) {
+		fprintf(stderr, "bootsweep: %s: cannot write the statistics: %s\n",
+			stats_path, strerror(errno));
+		ret |= BSW_EXIT_OPERR;
+	}
 out:
+	bsw_share_fini();
 	bsw_out_close(out);
 	for (k = 0; k < 5; k++)
 		free(st.slow[k].img);

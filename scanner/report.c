@@ -546,3 +546,20 @@ void bsw_report_hive_text(FILE *o, const struct bsw_report_hive *r)
 		r->logs_missing ? "dirty, logs not supplied" : r->state);
 	findings_text(o, r->file, r->fx);
 }
+
+void bsw_report_stats_json(FILE *o, const struct bsw_report_stats *s)
+{
+	fprintf(o, "{\"disks\":%" PRIu64 ",\"verdicts\":{\"clean\":%" PRIu64
+		",\"dirty-rollback\":%" PRIu64 ",\"unbootable\":%" PRIu64
+		",\"unassessable\":%" PRIu64 "},\"errors\":%" PRIu64
+		",\"bytes_read\":%" PRIu64 ",\"wall_ms\":%" PRIu64,
+		s->disks, s->verdicts[BSW_V_NONE], s->verdicts[BSW_V_ROLLBACK],
+		s->verdicts[BSW_V_UNBOOT], s->verdicts[BSW_V_UNASSESS], s->errors,
+		s->bytes_read, s->wall_ms);
+	fprintf(o, ",\"share\":{\"enabled\":%s,\"hits\":%" PRIu64 ",\"misses\":%" PRIu64
+		",\"inserts\":%" PRIu64 ",\"evictions\":%" PRIu64 ",\"bytes\":%" PRIu64
+		",\"peak\":%" PRIu64 ",\"cap\":%" PRIu64 ",\"layers\":%" PRIu64 "}",
+		s->share_on ? "true" : "false", s->hits, s->misses, s->inserts,
+		s->evictions, s->share_bytes, s->share_peak, s->share_cap, s->layers);
+	fprintf(o, ",\"schema\":\"%s\",\"version\":\"%s\"}", BSW_SCHEMA_STATS, bsw_version);
+}

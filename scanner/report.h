@@ -24,6 +24,7 @@
 #define BSW_SCHEMA_INFO "bootsweep.info/1"	/* info --json: one per image */
 #define BSW_SCHEMA_CHECK "bootsweep.check/1"	/* check --json: one per image */
 #define BSW_SCHEMA_HIVE "bootsweep.hive/1"	/* hive --json */
+#define BSW_SCHEMA_STATS "bootsweep.stats/1"	/* scan --stats-json */
 
 /*
  * JSON string escaping shared by all output code: s (NULL writes "") as a
@@ -171,5 +172,14 @@ struct bsw_report_hive {
 void bsw_report_hive_json(FILE *o, const struct bsw_report_hive *r);
 /* hive: the state line, then the findings' lines. */
 void bsw_report_hive_text(FILE *o, const struct bsw_report_hive *r);
+
+/* scan --stats-json: the counters of a sweep and of its shared cache. */
+struct bsw_report_stats {
+	uint64_t disks, verdicts[4], errors, bytes_read, wall_ms;
+	bool share_on;
+	uint64_t hits, misses, inserts, evictions, share_bytes, share_peak,
+		 share_cap, layers;
+};
+void bsw_report_stats_json(FILE *o, const struct bsw_report_stats *s);
 
 #endif /* BSW_REPORT_H */

@@ -295,7 +295,7 @@ static int grow_table(void)
 
 bool bsw_share_insert(uint64_t layer, enum bsw_share_kind kind,
 		      const void *key, size_t klen, void *val, size_t vlen,
-		      void (*free_fn)(void *))
+		      void (*free_fn)(void *), struct bsw_share_ent **ref)
 {
 	struct bsw_share_ent *e;
 	size_t cost = sizeof(*e) + klen + vlen;
@@ -303,12 +303,14 @@ bool bsw_share_insert(uint64_t layer, enum bsw_share_kind kind,
 	bool kept = false;
 	uint64_t h;
 
+	if (ref)
+		*ref = NULL;
 	if (!layer || layer > SHARE_MAX_LAYERS || klen > SHARE_MAX_KEY)
-		goto refuse;
+		return false;
 	h = key_hash(layer, kind, key, klen);
 	e = malloc(sizeof(*e) + klen);
 	if (!e)
-		goto refuse;
+		return false;
 	memset(e, 0, sizeof(*e));
 	memcpy(e->key, key, klen);
 	e->layer = layer;
@@ -351,15 +353,19 @@ bool bsw_share_insert(uint64_t layer, enum bsw_share_kind kind,
 		st.peak = st.bytes;
 	st.inserts++;
 	kept = true;
+	if (ref) {
+		e->refs++;
+		*ref = e;
+	}
 unlock:
 	pthread_mutex_unlock(&lock);
-	if (!kept)
-		ent_free(e);
+	if (!kept) {
+		if (free_fn)
+			free(e);	/* val stays the caller's */
+		else
+			ent_free(e);
+	}
 	return kept;
-refuse:
-	if (free_fn)
-		free_fn(val);
-	return false;
 }
 
 void bsw_share_stats(struct bsw_share_stats *s)

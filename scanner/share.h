@@ -79,12 +79,14 @@ void bsw_share_unref(struct bsw_share_ent *e);
 /*
  * Keep a value: copied from val (vlen bytes), or, with free_fn, val itself
  * is handed over (freed with free_fn(val) on eviction or fini; vlen then
- * counts what it holds).  A value that alone passes the cap is not kept.
- * Returns true if kept.
+ * counts what it holds).  A value that alone passes the cap, or a key
+ * already kept, is not kept: false, and a handed-over val stays the
+ * caller's.  With ref, a kept entry comes back with a reference held (so
+ * that an eviction by another thread cannot free it under the caller).
  */
 bool bsw_share_insert(uint64_t layer, enum bsw_share_kind kind,
 		      const void *key, size_t klen, void *val, size_t vlen,
-		      void (*free_fn)(void *));
+		      void (*free_fn)(void *), struct bsw_share_ent **ref);
 
 void bsw_share_stats(struct bsw_share_stats *s);
 

@@ -89,7 +89,19 @@ char *bsw_fx_push_scope(struct bsw_fx *fx, const char *scope)
 	return prev;
 }
 
+static void fx_copy(struct bsw_fx *dst, const struct bsw_fx *src, bool fresh);
+
 void bsw_fx_merge(struct bsw_fx *dst, const struct bsw_fx *src)
+{
+	fx_copy(dst, src, false);
+}
+
+void bsw_fx_replay(struct bsw_fx *dst, const struct bsw_fx *src)
+{
+	fx_copy(dst, src, true);
+}
+
+static void fx_copy(struct bsw_fx *dst, const struct bsw_fx *src, bool fresh)
 {
 	unsigned copied[BSW_PROBLEM_COUNT] = { 0 };
 	size_t i;
@@ -103,7 +115,9 @@ void bsw_fx_merge(struct bsw_fx *dst, const struct bsw_fx *src)
 			.cell = f->cell, .n = f->n, .n2 = f->n2,
 			.str = f->str, .str2 = f->str2, .verdict = f->verdict,
 			.severity_override = f->severity,
-			.tick = f->tick,	/* before or after an I/O error */
+			/* before or after an I/O error of this disk; a
+			   replayed finding is reported now */
+			.tick = fresh ? 0 : f->tick,
 		};
 		char *prev;
 

@@ -120,6 +120,12 @@ void bsw_report(struct bsw_fx *fx, enum bsw_problem p, const struct bsw_fctx *c)
  * that dst's "suppressed" notices count them too.
  */
 void bsw_fx_merge(struct bsw_fx *dst, const struct bsw_fx *src);
+/*
+ * The same for findings kept from another disk (a shared result): they are
+ * reported now (this disk's clock), with their scopes.  src is not changed
+ * and may be read by several threads at once.
+ */
+void bsw_fx_replay(struct bsw_fx *dst, const struct bsw_fx *src);
 
 size_t bsw_fx_count(const struct bsw_fx *fx);
 const struct bsw_finding *bsw_fx_get(const struct bsw_fx *fx, size_t i);

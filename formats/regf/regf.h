@@ -32,15 +32,17 @@ struct bsw_buf {
 
 /*
  * Load a hive: copy primary into memory, verify it, replay the logs if it is
- * dirty, verify the result.  Findings go to fx (scope set by the caller);
- * verdict_if_bad is the verdict a corrupt/unrecoverable state implies for
- * this hive (BSW_V_UNBOOT for SYSTEM/SOFTWARE, BSW_V_ROLLBACK for
- * COMPONENTS, BSW_V_NONE for others).  Returns 0 with *out set whatever the
- * state (query it with bsw_hive_state()), or -ENOMEM.
+ * dirty, verify the result.  Findings go to fx (scope set by the caller).
+ * The findings that say this hive is damaged (not a hive, corrupt,
+ * unrecoverable) are marked .damage: what that weighs is the caller's, set
+ * with bsw_fx_set_damage() around the call (BSW_V_UNBOOT for SYSTEM and
+ * SOFTWARE, BSW_V_ROLLBACK for COMPONENTS; BSW_V_NONE leaves them WARN with
+ * no verdict).  Returns 0 with *out set whatever the state (query it with
+ * bsw_hive_state()), or -ENOMEM.
  */
 int bsw_hive_load(struct bsw_hive **out, const uint8_t *primary, size_t len,
 		  const struct bsw_buf *logs, unsigned nr_logs,
-		  enum bsw_verdict verdict_if_bad, struct bsw_fx *fx);
+		  struct bsw_fx *fx);
 /*
  * The same, but primary (malloc'd, e.g. by bsw_ntfs_read_all) is handed
  * over: the hive keeps it as its copy when it is large enough, else frees
@@ -48,8 +50,52 @@ int bsw_hive_load(struct bsw_hive **out, const uint8_t *primary, size_t len,
  */
 int bsw_hive_load_take(struct bsw_hive **out, uint8_t *primary, size_t len,
 		       const struct bsw_buf *logs, unsigned nr_logs,
-		       enum bsw_verdict verdict_if_bad, struct bsw_fx *fx);
+		       struct bsw_fx *fx);
+
+/* Logs a load looks at, at most (more are ignored). */
+#define BSW_HIVE_MAX_LOGS 8
+
+/*
+ * Read the whole file name into a malloc'd buffer (*data, *len) of at most
+ * max bytes.  0, or -errno (-ENOENT: absent, -EFBIG: larger than max); on
+ * error nothing is left allocated.
+ */
+typedef int (*bsw_hive_read_fn)(void *ctx, const char *name, size_t max,
+				uint8_t **data, size_t *len);
+
+/* A hive and its transaction logs, as files read through a callback. */
+struct bsw_hive_files {
+	const char *name;	/* the primary, as read() takes it ("SYSTEM", a path) */
+	const char *const *logs; /* log names; NULL: name.LOG1, name.LOG2 */
+	unsigned nr_logs;	/* entries of logs (BSW_HIVE_MAX_LOGS at most used) */
+	bool logs_required;	/* a log read() fails for fails the load (else skipped) */
+	size_t max;		/* size cap per file, handed to read() */
+	const char *scope;	/* finding scope of the load (not of the reads); NULL: the caller's */
+	bsw_hive_read_fn read;
+	/* Optional: len bytes from read() are no longer the loader's (freed,
+	 * or kept by the hive): for the caller's memory budget. */
+	void (*release)(void *ctx, size_t len);
+	void *ctx;
+};
+
+/*
+ * Read a hive and its logs through f->read, then bsw_hive_load_take() them
+ * (the hive keeps the primary's buffer; the logs are freed).  Findings name
+ * a log by its name after the last '/' or '\\'.  Returns 0 with *out set
+ * (any state); the -errno of a failed read (of the primary, or of a log
+ * when f->logs_required); or -ENOMEM.  *failed (may be NULL) is -1 when no
+ * read failed, 0 for the primary, 1 + i for log i.  *out is NULL on error.
+ */
+int bsw_hive_load_files(struct bsw_hive **out, const struct bsw_hive_files *f,
+			struct bsw_fx *fx, int *failed);
 void bsw_hive_free(struct bsw_hive *h);
+/*
+ * A second handle on a loaded hive, for another thread: it reads src's
+ * verified image and cell bitmap (never written after the load) and has
+ * its own lookup cache and walk scratch.  src must outlive the clone and
+ * is not changed by it.  0 or -ENOMEM.
+ */
+int bsw_hive_clone(const struct bsw_hive *src, struct bsw_hive **out);
 
 enum bsw_hive_state bsw_hive_state(const struct bsw_hive *h);
 const char *bsw_hive_state_name(enum bsw_hive_state s);

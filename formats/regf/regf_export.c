@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "formats/common/bytes.h"
+#include "formats/common/vec.h"
 #include "formats/regf/regf_export.h"
 #include "formats/regf/regf_int.h"
 
@@ -24,19 +25,10 @@ void bsw_sbuf_add(struct bsw_sbuf *s, const char *t, size_t n)
 {
 	if (s->err)
 		return;
-	if (s->len + n + 1 > s->cap) {
-		size_t nc = s->cap ? s->cap : 4096;
-		char *np;
-
-		while (nc < s->len + n + 1)
-			nc *= 2;
-		np = realloc(s->p, nc);
-		if (!np) {
-			s->err = -ENOMEM;
-			return;
-		}
-		s->p = np;
-		s->cap = nc;
+	/* no cap: the text is bounded by the hive, itself capped */
+	if (bsw_vec_reserve(&s->p, &s->cap, s->len + n + 1, 1, 0)) {
+		s->err = -ENOMEM;
+		return;
 	}
 	memcpy(s->p + s->len, t, n);
 	s->len += n;
@@ -141,18 +133,15 @@ struct vec {
 	int err;
 };
 
+/* Keys and values of one key: the verifier refuses longer lists. */
+#define MAX_NAMED (BSW_MAX_REGF_SUBKEYS > BSW_MAX_REGF_VALUES ? \
+		   BSW_MAX_REGF_SUBKEYS : BSW_MAX_REGF_VALUES)
+
 static int push(struct vec *v, uint32_t off, const char *name,
 		const struct bsw_hval *val)
 {
-	if (v->n == v->cap) {
-		size_t nc = v->cap ? v->cap * 2 : 16;
-		struct named *na = realloc(v->a, nc * sizeof(*na));
-
-		if (!na)
-			return v->err = -ENOMEM;
-		v->a = na;
-		v->cap = nc;
-	}
+	if (bsw_vec_reserve(&v->a, &v->cap, v->n + 1, sizeof(*v->a), MAX_NAMED))
+		return v->err = -ENOMEM;
 	v->a[v->n].name = strdup(name);
 	v->a[v->n].off = off;
 	memset(&v->a[v->n].v, 0, sizeof(struct bsw_hval));
@@ -250,7 +239,7 @@ int bsw_regf_export(struct bsw_hive *h, struct bsw_sbuf *out)
 	if (!path)
 		return -ENOMEM;
 	path[0] = 0;
-	memset(h->seen, 0, ((h->bins / 8 + 63) / 64 + 1) * sizeof(uint64_t));
+	memset(h->seen, 0, bsw_regf_words(h->bins) * sizeof(uint64_t));
 	bsw_regf_emit_header(out);
 	rc = export_key(h, root, path, 65536, 0, out);
 	free(path);

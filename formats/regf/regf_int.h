@@ -59,13 +59,13 @@ struct bsw_hive {
 	uint64_t *alloc;	/* bit per 8 bytes of bins: allocated cell start */
 	uint64_t *seen;		/* scratch bitmap for walks */
 	enum bsw_hive_state state;
-	enum bsw_verdict vib;
 	struct bsw_fx *fx;
 	uint32_t root;
 	uint32_t minor;
 	bool ktm;
 	bool dirty;
 	bool corrupt;		/* a structural finding was reported */
+	bool borrowed;		/* a clone: buf and alloc belong to its origin */
 	struct bsw_regf_kidx kidx[BSW_REGF_KIDX_NR];
 	unsigned kidx_next;	/* round robin over kidx */
 };
@@ -90,16 +90,58 @@ uint64_t bsw_regf_marvin32(uint64_t seed, const uint8_t *d, size_t len);
 /* The published bytes 82 EF 4D 88 7A 4E 55 C5 read as a big-endian 64-bit seed. */
 #define BSW_REGF_MARVIN_SEED 0x82EF4D887A4E55C5ull
 
-/*
- * Replay logs into h->buf (the primary copy).  Reports REG-DIRTY / REG-LOG.
- * Returns 1 if recovered, 0 if unrecoverable, -ENOMEM.
- */
-int bsw_regf_replay(struct bsw_hive *h, const struct bsw_regf_base *pb,
-		    const struct bsw_buf *logs, unsigned nr_logs,
-		    const char *why);
+/* A security cell a key uses, and how many keys do (pass 2 -> pass 3). */
+struct bsw_regf_sk {
+	uint32_t off;		/* 0: empty slot (offset 0 is a bin header) */
+	uint32_t refs;
+};
 
-/* Structure verification of h->buf; sets h->bins, h->alloc, h->root. */
-int bsw_regf_verify(struct bsw_hive *h);
+/*
+ * One load of a hive: its input and what each pass hands to the next
+ * (the hive itself carries the results that outlive the load: the copy,
+ * the cell bitmap, the root, the state).
+ */
+struct bsw_regf_run {
+	struct bsw_hive *h;
+	/* input of bsw_hive_load() */
+	const uint8_t *primary;
+	uint8_t *own;		/* primary's buffer when the hive may keep it */
+	size_t len;
+	const struct bsw_buf *logs;
+	unsigned nr_logs;
+	/* pass 0 -> replay, base fields */
+	struct bsw_regf_base base; /* the base block in force (replayed, once replayed) */
+	char why[96];		/* why the hive is dirty */
+	/* pass 2 -> pass 3: security cells referenced (open addressing) */
+	struct bsw_regf_sk *sk;
+	size_t sk_cap, sk_nr;
+	bool stop;		/* set by a pass: the passes after it do not run */
+};
+
+/*
+ * A pass of the verification (regf_passes[] in regf.c, run in order by
+ * one driver).  Returns 0 or -ENOMEM; findings are reported, never
+ * returned.  A pass sets r->stop when what it found leaves the later
+ * passes nothing sound to work on.
+ */
+struct bsw_regf_pass {
+	const char *name;
+	int (*run)(struct bsw_regf_run *r);
+};
+
+int bsw_regf_pass0_base(struct bsw_regf_run *r);	/* regf_pass0.c */
+int bsw_regf_pass_replay(struct bsw_regf_run *r);	/* regf_log.c */
+int bsw_regf_pass0_fields(struct bsw_regf_run *r);	/* regf_pass0.c */
+int bsw_regf_pass1_bins(struct bsw_regf_run *r);	/* regf_pass1.c */
+int bsw_regf_pass2_tree(struct bsw_regf_run *r);	/* regf_pass2.c */
+int bsw_regf_pass3_account(struct bsw_regf_run *r);	/* regf_pass3.c */
+
+/*
+ * A structural finding: the object (this hive) is damaged.  Marks the
+ * hive corrupt and reports p with .damage set, so that the weight the
+ * caller gave damage (bsw_fx_set_damage) decides verdict and severity.
+ */
+void bsw_regf_bad(struct bsw_hive *h, enum bsw_problem p, struct bsw_fctx c);
 
 /* Cell access on a verified hive: data after the size field, or NULL. */
 const uint8_t *bsw_regf_cell(const struct bsw_hive *h, uint32_t off,
@@ -119,6 +161,12 @@ int bsw_regf_subkey_list(const struct bsw_hive *h, uint32_t k, uint32_t **out);
 
 /* Value data of vk cell v assembled into a malloc'd buffer. */
 int bsw_regf_vk_data(const struct bsw_hive *h, uint32_t v, struct bsw_hval *o);
+
+/* 64-bit words of a bitmap with one bit per 8 bytes of bins (and a spare). */
+static inline size_t bsw_regf_words(uint32_t bins)
+{
+	return ((size_t)bins / 8 + 63) / 64 + 1;
+}
 
 static inline bool bsw_regf_bit(const uint64_t *m, uint32_t off)
 {

@@ -1,9 +1,23 @@
 /*
- * Transaction log replay, in memory only (the primary copy in h->buf).
+ * Log replay, the pass between the two halves of pass 0 (it runs only for
+ * a dirty hive), in memory only (the primary copy in h->buf).
  * Old format: base block + "DIRT" bitmap + 512-byte dirty pages.
  * New format (Windows 8.1+): base block + HvLE log entries with Marvin32
  * hashes.  Rules: msuhanov/regf spec, "Format of transaction log files",
  * "Dirty state of a hive" and "Multiple transaction log files".
+ *
+ * tests:    each log's base block ("regf", checksum, type 1/2 or 6, bins
+ *           size, old format: equal sequence numbers); new-format entries
+ *           (HvLE, size, bins size, Hash-1 and Hash-2, page references
+ *           inside the entry and the hive, sequence numbers without a gap);
+ *           old-format DIRT bitmap and its pages present.
+ * stops:    never: an unrecoverable hive is still verified as it is.
+ * collects: h->buf and h->len rewritten by the replay (base block from a
+ *           log when the primary's checksum is wrong; sequence numbers,
+ *           bins size and KTM flag from the last entry applied); r->base
+ *           decoded again from the result; h->ktm; h->state RECOVERED or
+ *           UNRECOVERABLE.  Findings: REG-DIRTY, REG-LOG (ids 0x0403NN:
+ *           the log findings kept the pass byte they were given first).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -288,21 +302,20 @@ static int replay_new(struct bsw_hive *h, struct logv *l, uint32_t *expect,
 	return applied;
 }
 
+/* Dirty and nothing replayed: the hive as Windows would load it is lost. */
 static void unrecoverable(struct bsw_hive *h, const char *why,
 			  const char *logwhy)
 {
-	struct bsw_fctx c = { .str = why, .str2 = logwhy };
-
-	if (h->vib != BSW_V_NONE) {
-		c.verdict = h->vib;
-		c.severity_override = BSW_SEV_ERROR;
-	}
-	bsw_report(h->fx, PR_REGF_3_UNRECOVERABLE, &c);
+	bsw_report(h->fx, PR_REGF_3_UNRECOVERABLE, &(struct bsw_fctx){
+		   .str = why, .str2 = logwhy, .damage = true });
 }
 
-int bsw_regf_replay(struct bsw_hive *h, const struct bsw_regf_base *pb,
-		    const struct bsw_buf *logs, unsigned nr_logs,
-		    const char *why)
+/*
+ * Replay logs into h->buf (the primary copy); pb: the primary's base
+ * block.  Returns 1 if recovered, 0 if unrecoverable, -ENOMEM.
+ */
+static int replay(struct bsw_hive *h, const struct bsw_regf_base *pb,
+		  const struct bsw_buf *logs, unsigned nr_logs, const char *why)
 {
 	struct logv lv[8];
 	unsigned n = nr_logs < 8 ? nr_logs : 8, nvalid = 0, pages = 0;
@@ -431,4 +444,20 @@ int bsw_regf_replay(struct bsw_hive *h, const struct bsw_regf_base *pb,
 	bsw_report(h->fx, PR_REGF_0_DIRTY, &(struct bsw_fctx){ .str = why,
 		   .str2 = used, .n = total, .n2 = pages });
 	return 1;
+}
+
+int bsw_regf_pass_replay(struct bsw_regf_run *r)
+{
+	struct bsw_hive *h = r->h;
+	int rc;
+
+	if (!h->dirty)
+		return 0;
+	rc = replay(h, &r->base, r->logs, r->nr_logs, r->why);
+	if (rc < 0)
+		return rc;
+	h->state = rc ? BSW_HIVE_RECOVERED : BSW_HIVE_UNRECOVERABLE;
+	bsw_regf_parse_base(h->buf, h->len, &r->base);
+	h->ktm = r->base.flags & 1;
+	return 0;
 }

@@ -14,6 +14,7 @@
 #include "formats/common/bytes.h"
 #include "formats/fat/fat.h"
 #include "formats/pe/pe.h"
+#include "scanner/checks/bootfiles.h"
 #include "scanner/checks/triage.h"
 
 #define MAX_BCD_BYTES (64u << 20)
@@ -302,15 +303,12 @@ static void check_bcd(struct bsw_tctx *t, struct bsw_hive *h, const char *path,
 
 static void check_core(struct bsw_tctx *t, const char *loader_path)
 {
-	static const char *const core[] = {
-		"\\Windows\\System32\\ntoskrnl.exe", "\\Windows\\System32\\hal.dll",
-		"\\Windows\\System32\\ci.dll",
-	};
+	const char *const *core = bsw_boot_files;
 	char wl[300];
 	const char *why;
 	unsigned i;
 
-	for (i = 0; i < BSW_ARRAY_SIZE(core); i++) {
+	for (i = 0; i < bsw_nr_core_boot_files; i++) {
 		bsw_tctx_add_bootfile(t, core[i]);
 		why = bsw_check_file(t, core[i], true, NULL);
 		if (why)

@@ -12,6 +12,7 @@
 #include "scanner/checks/bootfiles.h"
 
 const char *const bsw_boot_files[] = {
+	/* the core: the boot stage checks these three as BOOT-CORE */
 	"\\Windows\\System32\\ntoskrnl.exe",
 	"\\Windows\\System32\\hal.dll",
 	"\\Windows\\System32\\ci.dll",
@@ -45,3 +46,4 @@ const char *const bsw_boot_files[] = {
 };
 
 const unsigned bsw_nr_boot_files = sizeof(bsw_boot_files) / sizeof(bsw_boot_files[0]);
+const unsigned bsw_nr_core_boot_files = 3;

@@ -10,5 +10,7 @@
 /* Absolute paths ("\Windows\System32\ntoskrnl.exe"); bsw_nr_boot_files of them. */
 extern const char *const bsw_boot_files[];
 extern const unsigned bsw_nr_boot_files;
+/* The first bsw_nr_core_boot_files of them are the kernel, the HAL and ci.dll. */
+extern const unsigned bsw_nr_core_boot_files;
 
 #endif /* BSW_BOOTFILES_H */

@@ -143,6 +143,10 @@ int bsw_triage_disk(const char *path, const struct bsw_triage_opts *o,
 		BSW_REPORT(fx, PR_0_IMAGE_UNREADABLE, .str = res->errmsg);
 		t.d = NULL;
 	} else {
+		/* worth a share key only if some layer is read by other disks */
+		t.can_share = !o->no_share && bsw_share_enabled() &&
+			      (bsw_disk_nr_layers(t.d) > 1 ||
+			       bsw_share_is_parent(bsw_disk_layer_token(t.d, 0)));
 		run_stages(&t);
 		if (!t.limited)
 			bsw_tctx_over(&t);	/* a budget hit in the last stage */
@@ -166,6 +170,8 @@ int bsw_triage_disk(const char *path, const struct bsw_triage_opts *o,
 	bsw_hive_free(t.system);
 	bsw_hive_free(t.software);
 	bsw_hive_free(t.components);
+	for (i = 0; i < t.nr_refs; i++)	/* after the clones that read them */
+		bsw_share_unref(t.refs[i]);
 	if (t.v)
 		bsw_ntfs_close(t.v);
 	if (t.d)

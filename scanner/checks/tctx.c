@@ -187,8 +187,7 @@ uint64_t bsw_tctx_share_key(struct bsw_tctx *t, uint64_t rec, unsigned kind,
 	uint64_t tok = 0;
 
 	memset(key, 0, sizeof(*key));
-	if (t->o->no_share || !t->stage || !(t->stage->share & (1u << kind)) ||
-	    !t->v || !bsw_share_enabled())
+	if (!t->can_share || !t->stage || !(t->stage->share & (1u << kind)) || !t->v)
 		return 0;
 	if (bsw_ntfs_file_key(t->v, rec, NULL, key->file, &tok) || !tok ||
 	    !bsw_share_is_parent(tok))

@@ -27,6 +27,7 @@
 
 struct bsw_rules;
 struct bsw_inv;
+struct bsw_share_ent;
 
 struct bsw_triage_opts {
 	uint64_t max_bytes;	/* per-disk read budget; 0 = none */
@@ -36,7 +37,6 @@ struct bsw_triage_opts {
 	/* run that verdict as "SELF ntfs3g-verdict ..." in a child process
 	 * (scan passes /proc/self/exe); NULL: in this process */
 	const char *ntfs3g_self;
-	volatile int *stop;	/* set by SIGINT (the sweep starts no new disk) */
 	uint64_t mem_cap;	/* per-disk memory for container tables; 0 = default */
 	const char *scan_start;	/* the sweep's start, ISO 8601 UTC, in every line */
 	const struct bsw_rules *rules;	/* scan --rules/--query (scanner/rules.h); NULL: none */
@@ -156,6 +156,9 @@ struct bsw_tctx {
 					   NTFS volume whose findings decide */
 	bool decided;			/* the disk is classified: no volume stage */
 	const struct bsw_stage *stage;	/* the stage running */
+	bool can_share;			/* a layer of this disk is a parent */
+	struct bsw_share_ent *refs[8];	/* shared results in use (hive clones) */
+	unsigned nr_refs;
 	uint64_t ms[BSW_T_COUNT];	/* time per enum bsw_timing */
 	struct bsw_hive *system, *software, *components;
 	char cs[32];			/* "ControlSet001" */

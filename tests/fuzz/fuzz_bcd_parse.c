@@ -10,7 +10,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct bsw_bcd_device dv;
 
 	bsw_bcd_parse_device(data, size, &dv);
-	if (bsw_hive_load(&h, data, size, NULL, 0, BSW_V_UNBOOT, NULL))
+	if (bsw_hive_load(&h, data, size, NULL, 0, NULL))
 		return 0;
 	if (bsw_hive_root(h))
 		bsw_bcd_parse(h, &b);

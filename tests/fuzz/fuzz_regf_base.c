@@ -15,8 +15,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (bsw_regf_parse_base(data, size, &b))
 		(void)bsw_regf_checksum(data);
 	/* Only the first 8 KiB matter here: the base block and a bin header. */
-	if (bsw_hive_load(&h, data, size < 8192 ? size : 8192, NULL, 0,
-			  BSW_V_UNBOOT, fx) == 0)
+	bsw_fx_set_damage(fx, BSW_V_UNBOOT);
+	if (bsw_hive_load(&h, data, size < 8192 ? size : 8192, NULL, 0, fx) == 0)
 		bsw_hive_free(h);
 	bsw_fx_destroy(fx);
 	return 0;

@@ -11,7 +11,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (bsw_fx_create(&fx))
 		return 0;
-	if (bsw_hive_load(&h, data, size, NULL, 0, BSW_V_ROLLBACK, fx) == 0)
+	bsw_fx_set_damage(fx, BSW_V_ROLLBACK);
+	if (bsw_hive_load(&h, data, size, NULL, 0, fx) == 0)
 		bsw_hive_free(h);
 	bsw_fx_destroy(fx);
 	return 0;

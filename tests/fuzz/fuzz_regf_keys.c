@@ -40,7 +40,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (bsw_fx_create(&fx))
 		return 0;
-	if (bsw_hive_load(&h, data, size, NULL, 0, BSW_V_NONE, fx)) {
+	if (bsw_hive_load(&h, data, size, NULL, 0, fx)) {
 		bsw_fx_destroy(fx);
 		return 0;
 	}

@@ -45,8 +45,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* Whole input as LOG1; its second half also as LOG2 (dual logs). */
 	logs[0] = (struct bsw_buf){ data, size, "LOG1" };
 	logs[1] = (struct bsw_buf){ data + half, size - half, "LOG2" };
-	if (bsw_hive_load(&h, primary, sizeof(primary), logs, 2, BSW_V_UNBOOT,
-			  NULL) == 0)
+	if (bsw_hive_load(&h, primary, sizeof(primary), logs, 2, NULL) == 0)
 		bsw_hive_free(h);
 	bsw_fx_destroy(fx);
 	return 0;

@@ -44,7 +44,7 @@ V --schemas > s.txt 2>&1 && ok "docs/schema: every schema valid, every \$ref res
 # scan: results, error lines (a FIFO is not opened, a missing path), inventory, rules
 mkfifo fifo.img
 : > empty.img
-"$B" scan fleet vfleet fifo.img missing.img empty.img -j2 -o r1.jsonl --quiet
+"$B" scan fleet vfleet fifo.img missing.img empty.img -j2 -o r1.jsonl --quiet --stats-json stats.json
 "$B" scan fleet vfleet -j2 --inventory --rules "$SRC/rules/incidents.yaml" --query code:BOOT-DRV \
 	-o r2.jsonl --quiet
 [ "$(grep -c '"error":"\(not a regular file or block device\|No such file or directory\|an empty file\)"' r1.jsonl)" = 3 ] ||
@@ -53,6 +53,8 @@ grep -q '"inventory":{' r2.jsonl && grep -q '"rules":\[{' r2.jsonl || bad "scan:
 valid bootsweep.disk/1 r1.jsonl "scan (error lines of a FIFO, a missing and an empty image included)"
 valid bootsweep.disk/1 r2.jsonl "scan --inventory --rules --query"
 refused bootsweep.disk/1 r1.jsonl 's/"identity_ok"/"identity_match"/' "disk line with a chain member renamed"
+valid bootsweep.stats/1 stats.json "scan --stats-json"
+refused bootsweep.stats/1 stats.json 's/"evictions"/"evicted"/' "stats with a share member renamed"
 refused bootsweep.disk/1 r1.jsonl '0,/"computer_name"/s//"hostname"/' "disk line with a windows member renamed"
 
 # merge: the parts of a sharded sweep joined

@@ -137,7 +137,7 @@ int main(void)
 	T_CHECK(d != NULL, "read hive");
 	if (!d)
 		return T_DONE();
-	T_CHECK(bsw_hive_load(&h, d, len, NULL, 0, BSW_V_UNBOOT, NULL) == 0, "load");
+	T_CHECK(bsw_hive_load(&h, d, len, NULL, 0, NULL) == 0, "load");
 	T_CHECK(bsw_bcd_parse(h, &b) == 0, "parse");
 	T_CHECK(b.bootmgr.present && b.bootmgr.type == BSW_BCD_TYPE_BOOTMGR, "bootmgr");
 	T_CHECK(!strcasecmp(b.default_guid, LOADER), "default %s", b.default_guid);
@@ -157,7 +157,7 @@ int main(void)
 
 	T_CHECK(make(path, "{00000000-0000-0000-0000-000000000000}") == 0, "hivexsh 2");
 	d = slurp(path, &len);
-	if (d && !bsw_hive_load(&h, d, len, NULL, 0, BSW_V_UNBOOT, NULL)) {
+	if (d && !bsw_hive_load(&h, d, len, NULL, 0, NULL)) {
 		T_CHECK(bsw_bcd_parse(h, &b) == 0 && !b.def.present && b.nr_loaders == 1,
 			"dangling default");
 		bsw_hive_free(h);
@@ -170,7 +170,7 @@ int main(void)
 	if (!system(path)) {
 		snprintf(path, sizeof(path), "%s/triage-bcd-real.hive", BSW_BINDIR);
 		d = slurp(path, &len);
-		if (d && !bsw_hive_load(&h, d, len, NULL, 0, BSW_V_UNBOOT, NULL)) {
+		if (d && !bsw_hive_load(&h, d, len, NULL, 0, NULL)) {
 			T_CHECK(bsw_bcd_parse(h, &b) == 0, "real: parse");
 			T_CHECK(b.bootmgr.present && b.bootmgr.type == BSW_BCD_TYPE_BOOTMGR, "real: bootmgr");
 			T_CHECK(!strcasecmp(b.default_guid, "{733b62e5-f608-11eb-825c-c112f60133ab}"),

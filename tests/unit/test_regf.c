@@ -201,15 +201,17 @@ static void build(struct hb *b)
 
 static struct bsw_fx *fx;
 
+/* Load under damage weight w (the caller's policy, bsw_fx_set_damage). */
 static struct bsw_hive *load(const uint8_t *d, size_t len,
 			     const struct bsw_buf *logs, unsigned n,
-			     enum bsw_verdict vib)
+			     enum bsw_verdict w)
 {
 	struct bsw_hive *h;
 
 	bsw_fx_destroy(fx);
 	CHECK(bsw_fx_create(&fx) == 0);
-	CHECK(bsw_hive_load(&h, d, len, logs, n, vib, fx) == 0);
+	bsw_fx_set_damage(fx, w);
+	CHECK(bsw_hive_load(&h, d, len, logs, n, fx) == 0);
 	bsw_fx_finish(fx);
 	return h;
 }
@@ -394,7 +396,7 @@ static void test_corruptions(void)
 	fix_base(b.buf);
 	expect(&b, BSW_HIVE_UNRECOVERABLE, "REG-LOG", "dirty without logs");
 
-	/* verdict_if_bad decides the weight of a structural finding. */
+	/* The caller's damage weight decides a structural finding's. */
 	build(&b);
 	memcpy(at(&b, 0), "hbix", 4);
 	h = load(b.buf, sizeof(b.buf), NULL, 0, BSW_V_ROLLBACK);
@@ -415,27 +417,26 @@ static void test_corruptions(void)
 	}
 }
 
-/* A new-format log of one entry rewriting the page holding vk "Default". */
-static void test_replay_built(void)
+/*
+ * A dirty hive (b rebuilt, dirty: primary sequence 8, secondary 7) and a
+ * new-format log (into log, length returned) of one entry rewriting the
+ * page holding vk "Default" to 0xCAFE0001 (b gets that state too).
+ */
+static size_t make_new_log(struct hb *b, struct hb *dirty, uint8_t *log,
+			   size_t cap)
 {
-	static struct hb b, dirty;
-	static uint8_t log[512 + 512 + 8192], old[512 + 512 + 512 * 80];
-	uint32_t page, dw;
-	struct bsw_buf lb = { log, 0, "built.LOG1" };
-	struct bsw_hive *h;
 	uint8_t *e = log + 512;
-	uint32_t size;
+	uint32_t page, size;
 
-	build(&b);
-	page = b.vk_dword & ~4095u;
-	/* The "new" state: Default = 0xCAFE0001 in page; base unchanged. */
-	memcpy(&dirty, &b, sizeof(b));
-	put_le32(at(&b, b.vk_dword) + 4 + 8, 0xCAFE0001);
-	put_le32(dirty.buf + 4, 8);	/* primary seq 8, secondary 7 */
-	fix_base(dirty.buf);
+	build(b);
+	page = b->vk_dword & ~4095u;
+	memcpy(dirty, b, sizeof(*b));
+	put_le32(at(b, b->vk_dword) + 4 + 8, 0xCAFE0001);
+	put_le32(dirty->buf + 4, 8);	/* primary seq 8, secondary 7 */
+	fix_base(dirty->buf);
 
-	memset(log, 0, sizeof(log));
-	memcpy(log, b.buf, 512);
+	memset(log, 0, cap);
+	memcpy(log, b->buf, 512);
 	put_le32(log + 4, 7);
 	put_le32(log + 8, 7);
 	put_le32(log + 28, 6);
@@ -449,10 +450,23 @@ static void test_replay_built(void)
 	put_le32(e + 20, 1);
 	put_le32(e + 40, page);
 	put_le32(e + 44, 4096);
-	memcpy(e + 48, at(&b, page), 4096);
+	memcpy(e + 48, at(b, page), 4096);
 	put_le64(e + 24, bsw_regf_marvin32(BSW_REGF_MARVIN_SEED, e + 40, size - 40));
 	put_le64(e + 32, bsw_regf_marvin32(BSW_REGF_MARVIN_SEED, e, 32));
-	lb.len = 512 + size;
+	return 512 + size;
+}
+
+static void test_replay_built(void)
+{
+	static struct hb b, dirty;
+	static uint8_t log[512 + 512 + 8192], old[512 + 512 + 512 * 80];
+	uint32_t page, dw;
+	struct bsw_buf lb = { log, 0, "built.LOG1" };
+	struct bsw_hive *h;
+	uint8_t *e = log + 512;
+
+	lb.len = make_new_log(&b, &dirty, log, sizeof(log));
+	page = b.vk_dword & ~4095u;
 
 	h = load(dirty.buf, sizeof(dirty.buf), &lb, 1, BSW_V_UNBOOT);
 	CHECK(bsw_hive_state(h) == BSW_HIVE_RECOVERED);
@@ -505,6 +519,356 @@ static void test_replay_built(void)
 		CHECK(bsw_fx_has_code(fx, "REG-DIRTY") && bsw_fx_has_code(fx, "REG-LOG"));
 		bsw_hive_free(h);
 	}
+}
+
+/* ---- damage weight, stop rule, names, the hive-plus-logs loader ---- */
+
+/* The rows that say "this hive is damaged": their weight is the caller's. */
+static bool damage_row(enum bsw_problem p)
+{
+	static const enum bsw_problem rows[] = {
+		PR_REGF_0_NOT_HIVE, PR_REGF_0_CREG, PR_REGF_0_BASE_BAD,
+		PR_REGF_0_TRUNC, PR_REGF_1_HBIN, PR_REGF_1_CELL, PR_REGF_2_ROOT,
+		PR_REGF_2_REF, PR_REGF_2_KEY, PR_REGF_2_SK, PR_REGF_2_CAP,
+		PR_REGF_3_UNRECOVERABLE,
+	};
+
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+		if (rows[i] == p)
+			return true;
+	return false;
+}
+
+/*
+ * Load buf under each weight: every damage finding gets the weight (and
+ * ERROR) or, under NONE, its row's WARN and no verdict; every other finding
+ * keeps its row's severity and verdict.  want: a damage row that must be
+ * among the findings.
+ */
+static void check_weight(const uint8_t *buf, size_t len, enum bsw_problem want,
+			 const char *what)
+{
+	static const enum bsw_verdict w[] = { BSW_V_UNBOOT, BSW_V_ROLLBACK, BSW_V_NONE };
+
+	for (unsigned i = 0; i < 3; i++) {
+		struct bsw_hive *h = load(buf, len, NULL, 0, w[i]);
+		bool seen = false;
+
+		for (size_t j = 0; j < bsw_fx_count(fx); j++) {
+			const struct bsw_finding *f = bsw_fx_get(fx, j);
+			const struct bsw_problem_info *pi = bsw_problem_info(f->problem);
+			bool ok;
+
+			if (f->problem == PR_0_SUPPRESSED)
+				continue;
+			seen |= f->problem == want;
+			if (damage_row(f->problem) && w[i] != BSW_V_NONE)
+				ok = f->verdict == w[i] && f->severity == BSW_SEV_ERROR;
+			else
+				ok = f->verdict == pi->verdict && f->severity == pi->severity;
+			if (!ok) {
+				fprintf(stderr, "%s: weight %s: %s is %s/%s\n", what,
+					bsw_verdict_name(w[i]), pi->name,
+					bsw_verdict_name(f->verdict),
+					bsw_severity_name(f->severity));
+				fails++;
+			}
+		}
+		if (!seen) {
+			fprintf(stderr, "%s: %s not reported\n", what,
+				bsw_problem_info(want)->name);
+			dump();
+			fails++;
+		}
+		bsw_hive_free(h);
+	}
+}
+
+static void test_damage_weight(void)
+{
+	static struct hb b;
+
+	build(&b);
+	memcpy(b.buf, "CREG", 4);
+	check_weight(b.buf, sizeof(b.buf), PR_REGF_0_CREG, "CREG");
+	build(&b);
+	memcpy(b.buf, "regx", 4);
+	check_weight(b.buf, sizeof(b.buf), PR_REGF_0_NOT_HIVE, "no regf");
+	build(&b);
+	check_weight(b.buf, 4095, PR_REGF_0_TRUNC, "short base block");
+	build(&b);
+	check_weight(b.buf, sizeof(b.buf) - 4096, PR_REGF_0_TRUNC, "short bins");
+	build(&b);
+	put_le32(b.buf + 32, 2);	/* format */
+	put_le32(b.buf + 144, 1);	/* KTM: an info row, never weighted */
+	put_le32(b.buf + 44, 2);	/* clustering factor: info */
+	fix_base(b.buf);
+	check_weight(b.buf, sizeof(b.buf), PR_REGF_0_BASE_BAD, "file format");
+	build(&b);
+	memcpy(at(&b, 0), "hbix", 4);
+	check_weight(b.buf, sizeof(b.buf), PR_REGF_1_HBIN, "hbin signature");
+	build(&b);
+	put_le32(at(&b, b.root), (uint32_t)-92);
+	check_weight(b.buf, sizeof(b.buf), PR_REGF_1_CELL, "cell size");
+	build(&b);
+	put_le32(b.buf + 36, 0x10);
+	fix_base(b.buf);
+	check_weight(b.buf, sizeof(b.buf), PR_REGF_2_ROOT, "root offset");
+	build(&b);
+	put_le32(at(&b, b.vlist) + 4, b.top);
+	check_weight(b.buf, sizeof(b.buf), PR_REGF_2_REF, "value in a free cell");
+	build(&b);
+	put_le32(at(&b, b.child) + 4 + 20, 2);
+	check_weight(b.buf, sizeof(b.buf), PR_REGF_2_KEY, "subkey count");
+	build(&b);
+	put_le32(at(&b, b.sk) + 4 + 12, 1);
+	check_weight(b.buf, sizeof(b.buf), PR_REGF_2_SK, "sk reference count");
+	build(&b);
+	{	/* a wrong lf hint (warning) next to damage: only damage weighs */
+		uint32_t list = get_le32(at(&b, b.root) + 4 + 28);
+
+		memcpy(at(&b, list) + 12, "Selx", 4);
+		put_le32(at(&b, b.sk) + 4 + 12, 1);
+	}
+	check_weight(b.buf, sizeof(b.buf), PR_REGF_2_SK, "sk count and lf hint");
+	build(&b);
+	put_le32(b.buf + 4, 8);
+	fix_base(b.buf);
+	check_weight(b.buf, sizeof(b.buf), PR_REGF_3_UNRECOVERABLE, "dirty, no logs");
+}
+
+/* The driver stops after a pass that leaves the later ones nothing sound. */
+static void test_stop_rule(void)
+{
+	static struct hb b;
+	struct bsw_hive *h;
+
+	/* A base block field wrong: no bins pass, so no REG-HBIN. */
+	build(&b);
+	put_le32(b.buf + 20, 2);
+	fix_base(b.buf);
+	memcpy(at(&b, 0), "hbix", 4);
+	h = load(b.buf, sizeof(b.buf), NULL, 0, BSW_V_UNBOOT);
+	CHECK(bsw_hive_state(h) == BSW_HIVE_CORRUPT);
+	CHECK(bsw_fx_nr(fx, PR_REGF_0_BASE_BAD) == 1);
+	CHECK(!bsw_fx_has_code(fx, "REG-HBIN"));
+	CHECK(bsw_hive_root(h) == 0);
+	bsw_hive_free(h);
+
+	/* A bad root: no tree, so no accounting (the low sk count is moot). */
+	build(&b);
+	put_le32(b.buf + 36, 0x10);
+	fix_base(b.buf);
+	put_le32(at(&b, b.sk) + 4 + 12, 1);
+	h = load(b.buf, sizeof(b.buf), NULL, 0, BSW_V_UNBOOT);
+	CHECK(bsw_fx_nr(fx, PR_REGF_2_ROOT) == 1);
+	CHECK(bsw_fx_nr(fx, PR_REGF_2_SK) == 0);
+	bsw_hive_free(h);
+	/* ... and with a good root, the same count is found by pass 3. */
+	build(&b);
+	put_le32(at(&b, b.sk) + 4 + 12, 1);
+	h = load(b.buf, sizeof(b.buf), NULL, 0, BSW_V_UNBOOT);
+	CHECK(bsw_fx_nr(fx, PR_REGF_2_SK) == 1);
+	bsw_hive_free(h);
+
+	/* Not a hive: pass 0 stops; the state stays "not a hive". */
+	build(&b);
+	memcpy(b.buf, "CREG", 4);
+	h = load(b.buf, sizeof(b.buf), NULL, 0, BSW_V_UNBOOT);
+	CHECK(bsw_hive_state(h) == BSW_HIVE_NOT_A_HIVE && bsw_fx_count(fx) == 1);
+	bsw_hive_free(h);
+
+	/* Dirty without logs: still verified (the bins pass runs). */
+	build(&b);
+	put_le32(b.buf + 4, 8);
+	fix_base(b.buf);
+	memcpy(at(&b, 0), "hbix", 4);
+	h = load(b.buf, sizeof(b.buf), NULL, 0, BSW_V_UNBOOT);
+	CHECK(bsw_hive_state(h) == BSW_HIVE_UNRECOVERABLE);
+	CHECK(bsw_fx_nr(fx, PR_REGF_1_HBIN) == 1);
+	bsw_hive_free(h);
+}
+
+static void test_names(void)
+{
+	/* UTF-16LE: "a", NUL, U+1F600 as a pair, a lone high surrogate, "z" */
+	static const uint8_t u16[] = { 'a', 0, 0, 0, 0x3D, 0xD8, 0x00, 0xDE,
+				       0x3D, 0xD8, 'z', 0 };
+	static const char want16[] = "a\xC0\x80\xF0\x9F\x98\x80\xEF\xBF\xBDz";
+	static const uint8_t l1[] = { 'K', 0xE9, 0, 'y' };	/* Latin-1 */
+	static const char want1[] = "K\xC3\xA9\xC0\x80y";
+	char out[64];
+
+	bsw_regf_name(u16, sizeof(u16), false, out, sizeof(out));
+	CHECK(!strcmp(out, want16));
+	bsw_regf_name(u16, sizeof(u16) - 1, false, out, sizeof(out));
+	CHECK(!strncmp(out, want16, strlen(want16) - 1) &&
+	      strlen(out) == strlen(want16) - 1);	/* odd byte ignored */
+	bsw_regf_name(l1, sizeof(l1), true, out, sizeof(out));
+	CHECK(!strcmp(out, want1));
+	/* A character that does not fit ends the name, never split. */
+	bsw_regf_name(u16, sizeof(u16), false, out, 6);
+	CHECK(!strcmp(out, "a\xC0\x80"));
+	bsw_regf_name(l1, sizeof(l1), true, out, 3);
+	CHECK(!strcmp(out, "K"));
+	bsw_regf_name(l1, sizeof(l1), true, out, 1);
+	CHECK(out[0] == 0);
+}
+
+/* An in-memory volume for bsw_hive_load_files(). */
+struct mvol {
+	struct { const char *name; const uint8_t *d; size_t len; int err; } f[4];
+	unsigned nf;
+	char asked[8][64];
+	unsigned nasked;
+	size_t held;		/* bytes read and not yet released */
+	size_t oversize;	/* make read() return this much more than it has */
+};
+
+static int mvol_read(void *ctx, const char *name, size_t max, uint8_t **d,
+		     size_t *len)
+{
+	struct mvol *v = ctx;
+
+	if (v->nasked < 8)
+		snprintf(v->asked[v->nasked++], 64, "%s", name);
+	for (unsigned i = 0; i < v->nf; i++) {
+		if (strcmp(v->f[i].name, name))
+			continue;
+		if (v->f[i].err)
+			return v->f[i].err;
+		if (v->f[i].len > max)
+			return -EFBIG;
+		*len = v->f[i].len + v->oversize;
+		*d = calloc(1, *len ? *len : 1);
+		if (!*d)
+			return -ENOMEM;
+		memcpy(*d, v->f[i].d, v->f[i].len);
+		v->held += *len;
+		return 0;
+	}
+	return -ENOENT;
+}
+
+static void mvol_release(void *ctx, size_t len)
+{
+	struct mvol *v = ctx;
+
+	v->held -= len;
+}
+
+static void test_files_loader(void)
+{
+	static struct hb b, dirty;
+	static uint8_t log[512 + 512 + 8192];
+	size_t ll = make_new_log(&b, &dirty, log, sizeof(log));
+	struct mvol v = { .nf = 2, .f = {
+		{ "SYSTEM", dirty.buf, sizeof(dirty.buf), 0 },
+		{ "SYSTEM.LOG2", log, ll, 0 } } };
+	struct bsw_hive_files hf = {
+		.name = "SYSTEM", .max = 1 << 20, .scope = "hive:SYSTEM",
+		.read = mvol_read, .release = mvol_release, .ctx = &v,
+	};
+	const struct bsw_finding *f;
+	struct bsw_hive *h;
+	uint32_t dw;
+	int failed;
+	char *prev;
+
+	/* Default names, in order; an absent .LOG1 is skipped. */
+	bsw_fx_destroy(fx);
+	CHECK(bsw_fx_create(&fx) == 0);
+	prev = bsw_fx_push_scope(fx, "outer");
+	CHECK(bsw_hive_load_files(&h, &hf, fx, &failed) == 0 && h && failed == -1);
+	CHECK(v.nasked == 3 && !strcmp(v.asked[0], "SYSTEM") &&
+	      !strcmp(v.asked[1], "SYSTEM.LOG1") && !strcmp(v.asked[2], "SYSTEM.LOG2"));
+	CHECK(v.held == 0);
+	CHECK(bsw_hive_state(h) == BSW_HIVE_RECOVERED);
+	CHECK(bsw_hive_get_dword(h, "Select", "Default", &dw) == 0 && dw == 0xCAFE0001);
+	bsw_hive_free(h);
+	bsw_fx_finish(fx);
+	f = bsw_fx_count(fx) == 1 ? bsw_fx_get(fx, 0) : NULL;
+	CHECK(f && f->problem == PR_REGF_0_DIRTY && f->str2 &&
+	      !strcmp(f->str2, "SYSTEM.LOG2"));
+	CHECK(f && f->scope && !strcmp(f->scope, "hive:SYSTEM"));
+	bsw_fx_restore_scope(fx, prev);
+
+	/* The primary missing, unreadable, too large: its error, nothing held. */
+	v.f[0].err = -ENOENT;
+	v.nasked = 0;
+	CHECK(bsw_hive_load_files(&h, &hf, NULL, &failed) == -ENOENT &&
+	      !h && failed == 0 && v.nasked == 1 && v.held == 0);
+	v.f[0].err = -EIO;
+	CHECK(bsw_hive_load_files(&h, &hf, NULL, &failed) == -EIO && !h && failed == 0);
+	v.f[0].err = 0;
+	hf.max = 4096;
+	CHECK(bsw_hive_load_files(&h, &hf, NULL, &failed) == -EFBIG && failed == 0);
+	hf.max = 1 << 20;
+	/* A reader that breaks the cap is refused, its buffer released. */
+	v.oversize = 1;
+	hf.max = sizeof(dirty.buf);
+	CHECK(bsw_hive_load_files(&h, &hf, NULL, &failed) == -EFBIG &&
+	      failed == 0 && v.held == 0);
+	v.oversize = 0;
+	hf.max = 1 << 20;
+
+	/* Explicit names: findings name a log without its directory. */
+	{
+		const char *const paths[] = { "d/x/SYSTEM.LOG1", "\\EFI\\SYSTEM.LOG2" };
+
+		v.f[1].name = paths[1];
+		hf.logs = paths;
+		hf.nr_logs = 2;
+		hf.scope = NULL;
+		bsw_fx_destroy(fx);
+		CHECK(bsw_fx_create(&fx) == 0);
+		CHECK(bsw_hive_load_files(&h, &hf, fx, &failed) == 0 && failed == -1);
+		f = bsw_fx_count(fx) == 1 ? bsw_fx_get(fx, 0) : NULL;
+		CHECK(f && f->str2 && !strcmp(f->str2, "SYSTEM.LOG2") && !f->scope);
+		bsw_hive_free(h);
+		/* Holes in the caller's list are skipped. */
+		{
+			const char *const holes[] = { NULL, paths[1], NULL };
+
+			hf.logs = holes;
+			hf.nr_logs = 3;
+			CHECK(bsw_hive_load_files(&h, &hf, NULL, &failed) == 0 &&
+			      bsw_hive_state(h) == BSW_HIVE_RECOVERED && v.held == 0);
+			bsw_hive_free(h);
+			hf.logs = paths;
+			hf.nr_logs = 2;
+		}
+		/* ... and a required log that cannot be read fails the load. */
+		hf.logs_required = true;
+		CHECK(bsw_hive_load_files(&h, &hf, NULL, &failed) == -ENOENT &&
+		      !h && failed == 1 && v.held == 0);
+		v.f[1].err = -EIO;
+		hf.logs = paths + 1;
+		hf.nr_logs = 1;
+		CHECK(bsw_hive_load_files(&h, &hf, NULL, &failed) == -EIO &&
+		      failed == 1 && v.held == 0);
+		v.f[1].err = 0;
+		/* No logs at all (an empty list, not the default names). */
+		hf.nr_logs = 0;
+		v.nasked = 0;
+		CHECK(bsw_hive_load_files(&h, &hf, NULL, &failed) == 0 &&
+		      v.nasked == 1 && bsw_hive_state(h) == BSW_HIVE_UNRECOVERABLE);
+		bsw_hive_free(h);
+	}
+	/* The damage weight the caller set applies to what the loader loads. */
+	hf.logs = NULL;
+	v.f[1].err = -EIO;	/* an unreadable .LOG2, skipped */
+	hf.logs_required = false;
+	bsw_fx_destroy(fx);
+	CHECK(bsw_fx_create(&fx) == 0);
+	bsw_fx_set_damage(fx, BSW_V_ROLLBACK);
+	CHECK(bsw_hive_load_files(&h, &hf, fx, &failed) == 0 && failed == -1);
+	CHECK(bsw_hive_state(h) == BSW_HIVE_UNRECOVERABLE);
+	f = bsw_fx_count(fx) ? bsw_fx_get(fx, 0) : NULL;
+	CHECK(f && f->problem == PR_REGF_3_UNRECOVERABLE &&
+	      f->verdict == BSW_V_ROLLBACK && f->severity == BSW_SEV_ERROR);
+	CHECK(v.held == 0);
+	bsw_hive_free(h);
 }
 
 /* ---- corpus ---- */
@@ -843,6 +1207,10 @@ int main(void)
 	test_checksum_special();
 	test_corruptions();
 	test_replay_built();
+	test_damage_weight();
+	test_stop_rule();
+	test_names();
+	test_files_loader();
 	rc = test_corpus();
 	if (rc != 77) {
 		test_full_replay(getenv("BSW_CORPUS") ? getenv("BSW_CORPUS") : BSW_CORPUS);
