@@ -6,7 +6,6 @@
  * of the sweep reads it as a parent.
  */
 #include <stdlib.h>
-#include <string.h>
 
 #include "scanner/checks/triage.h"
 #include "scanner/share.h"
@@ -34,8 +33,9 @@ static void mft_put(void *ctx, void *ref)
 static void mft_keep(void *ctx, uint64_t tok, const uint8_t key[16], void *val,
 		     size_t len)
 {
-	/* handed over: the cache frees it when it evicts it, or now */
-	bsw_share_insert(tok, BSW_SHARE_MFT, key, 16, val, len, free);
+	/* handed over: the cache frees it when it evicts it; refused, here */
+	if (!bsw_share_insert(tok, BSW_SHARE_MFT, key, 16, val, len, free, NULL))
+		free(val);
 }
 
 static const struct bsw_ntfs_share mft_share = {
@@ -47,11 +47,10 @@ static const struct bsw_ntfs_share mft_share = {
 
 const struct bsw_ntfs_share *bsw_tctx_mft_share(const struct bsw_tctx *t)
 {
-	/* BSW_NO_SHARE=1: temporary switch until scan has --no-share */
-	const char *off = getenv("BSW_NO_SHARE");
-
-	if (t->o->no_share || (off && *off && strcmp(off, "0")) || !t->stage ||
-	    !(t->stage->share & (1u << BSW_SHARE_MFT)) || !bsw_share_enabled())
+	/* the rule of bsw_tctx_share_key: a layer of this disk is a parent
+	 * (sharing on, no --no-share), and the running stage declares it */
+	if (!t->can_share || !t->stage ||
+	    !(t->stage->share & (1u << BSW_SHARE_MFT)))
 		return NULL;
 	return &mft_share;
 }
