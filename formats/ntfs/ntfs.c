@@ -23,7 +23,8 @@
  * The first three make the volume readable and always run; the others are
  * checks and run with opts.run_checks.  File data is read by ntfs_read.c
  * with the compression files ntfs_lznt1.c and ntfs_wof.c; ntfs_share.c
- * keys a file's data for sharing across layers; ntfs_parse.c holds the
+ * keys a file's data, and a unit of MFT records, for sharing across
+ * layers; ntfs_parse.c holds the
  * pure parsers.  To add a pass: one file, one row below
  * (docs/ntfs.md, "How to add a pass").
  */
@@ -93,9 +94,10 @@ int bsw_ntfs_open(struct bsw_ntfs **out, const struct bsw_src *vol,
 	if (o)
 		v->o = *o;
 	ret = run_passes(v);
-	/* the caller's list is borrowed for the open only */
+	/* the caller's list and share are borrowed for the open only */
 	v->o.critical = NULL;
 	v->o.nr_critical = 0;
+	v->o.share = NULL;
 	if (ret) {
 		bsw_ntfs_close(v);
 		return ret;

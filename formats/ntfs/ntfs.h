@@ -18,6 +18,39 @@
 
 struct bsw_ntfs;
 
+/*
+ * Sharing parsed $MFT records between volumes that read the same bytes
+ * (the differencing children of one base image; docs/sharing.md): the
+ * caller's cache, as callbacks.  The records pass keys each unit of
+ * records by where its bytes come from (bsw_src.origin of the volume's
+ * source) and by everything else its parse depends on; a unit whose every
+ * byte comes from layers the caller calls shareable is looked up, and on
+ * a hit merged from the kept form without being read or parsed; on a miss
+ * it is read, parsed, and its kept form handed to keep().  Everything
+ * volume-wide (the namespace, the checks) is still computed per volume.
+ * Thread-safe callbacks: volumes of other threads share the cache.
+ */
+struct bsw_ntfs_share {
+	void *ctx;
+	/* Is tok (a layer token, never 0) worth keeping results for? */
+	bool (*shareable)(void *ctx, uint64_t tok);
+	/*
+	 * The value kept under (tok, key), or NULL.  On a hit *val and *len
+	 * describe it (immutable) until put(ctx, ref) with the returned ref.
+	 */
+	void *(*get)(void *ctx, uint64_t tok, const uint8_t key[16],
+		     const void **val, size_t *len);
+	void (*put)(void *ctx, void *ref);
+	/*
+	 * Keep val (len bytes from malloc) under (tok, key).  The callee owns
+	 * val whether it keeps it or not (it frees it with free()).
+	 */
+	void (*keep)(void *ctx, uint64_t tok, const uint8_t key[16], void *val,
+		     size_t len);
+	/* Bytes of $MFT per shared unit, whole records; 0 = 1 MiB. */
+	uint32_t unit_bytes;
+};
+
 struct bsw_ntfs_opts {
 	uint64_t max_records;	/* cap on MFT records parsed; 0 = 16M */
 	bool run_checks;	/* run the volume checks (findings to fx) */
@@ -38,6 +71,8 @@ struct bsw_ntfs_opts {
 	 */
 	const char *const *critical;
 	unsigned nr_critical;
+	/* NULL: no sharing.  Read during bsw_ntfs_open() only. */
+	const struct bsw_ntfs_share *share;
 };
 
 /* Per-record flags in bsw_ntfs_stat.rflags */

@@ -27,7 +27,9 @@
 #define BSW_NTFS_MAX_INDEX	(1u << 20)	/* index entries of one directory */
 #define BSW_NTFS_MAX_BMAP_CLUSTERS (1ull << 31)	/* computed bitmap cap */
 #define BSW_NTFS_CHUNK		(16u << 20)	/* bytes of $MFT per read */
+#define BSW_NTFS_SHARE_UNIT	(64u << 10)	/* bytes of $MFT per shared unit */
 #define BSW_NTFS_FN_INLINE	6	/* $FILE_NAME offsets kept per record */
+#define BSW_NTFS_NR_INLINE	4	/* non-resident attribute offsets kept */
 
 /* Attribute type codes (libfsntfs "Attribute types") */
 #define NTFS_AT_STD_INFO	0x10
@@ -301,6 +303,18 @@ int bsw_ntfs_load_stream(struct bsw_ntfs *v, uint64_t rec, uint32_t type,
 void bsw_ntfs_stream_free(struct ntfs_stream *fs);
 int64_t bsw_ntfs_stream_pread(struct bsw_ntfs *v, struct ntfs_stream *fs,
 			      void *buf, size_t len, uint64_t off);
+
+/* ---- sharing across volumes (ntfs_share.c) ---- */
+
+/*
+ * The share key of MFT records [start, start+cnt) under v->o.share: 1 with
+ * key and *owner (the token of the layer serving their first byte) when
+ * every byte of them comes from a layer the caller shares, 0 when they
+ * must be read here (no share, unshareable bytes, records 0-3 taken from
+ * $MFTMirr), or -errno from the source's origin op.
+ */
+int bsw_ntfs_recs_key(struct bsw_ntfs *v, uint64_t start, uint64_t cnt,
+		      uint8_t key[16], uint64_t *owner);
 
 /* ---- compression (ntfs_lznt1.c, ntfs_wof.c) ---- */
 

@@ -7,8 +7,14 @@
  * The $MFT runlist comes from record 0, following its $ATTRIBUTE_LIST into
  * extension records when the $MFT is fragmented.  Then the whole $MFT is
  * read in BSW_NTFS_CHUNK pieces (one pread per contiguous piece), each
- * chunk's records are parsed in parallel (parse_one: pure) and merged
- * serially (merge_one).
+ * chunk's records are parsed in parallel (parse_one: pure), written to a
+ * compact form (form_record) and merged serially from it (merge_unit).
+ * With opts.share, a chunk works in units of BSW_NTFS_SHARE_UNIT: a unit
+ * whose every byte comes from a shared layer is looked up by its key
+ * (bsw_ntfs_recs_key) before the chunk is read and, when kept by another
+ * volume, merged from the kept form without being read or parsed; the
+ * other units are read and parsed, and the forms of the shareable ones
+ * handed to the share (docs/sharing.md, "MFT records").
  *
  * Tests: record 0 usable in one copy, with an unnamed non-resident $DATA
  * (NTFS-META fatal); the runlist covering the $MFT size, and read errors
@@ -46,22 +52,16 @@ static int add_issue(struct bsw_ntfs *v, uint64_t rec, const char *why,
 }
 
 /*
- * Keep one $FILE_NAME value (fn, fn_len bytes) as a name of rec.  Its
- * UTF-16LE units go to the pool as they are on disk.  0, -ENOMEM, or
- * -E2BIG when the names or the pool reach their cap (v->max_names,
- * v->max_pool: the memory budget).
+ * Keep one name of rec: the parent reference and namespace of its
+ * $FILE_NAME, and its nlen UTF-16LE units, which go to the pool as they
+ * are on disk.  0, -ENOMEM, or -E2BIG when the names or the pool reach
+ * their cap (v->max_names, v->max_pool: the memory budget).
  */
-static int add_name(struct bsw_ntfs *v, uint64_t rec, const uint8_t *fn,
-		    uint32_t fn_len)
+static int add_name(struct bsw_ntfs *v, uint64_t rec, uint64_t pref,
+		    uint8_t ns, const uint8_t *units, uint8_t nlen)
 {
-	uint8_t nlen;
 	int ret;
 
-	if (fn_len < 0x42)
-		return 0;
-	nlen = fn[0x40];
-	if (0x42u + 2u * nlen > fn_len || !nlen)
-		return 0;
 	ret = bsw_vec_reserve(&v->names, &v->alloc_names, v->nr_names + 1,
 			      sizeof(*v->names), v->max_names);
 	if (!ret)
@@ -69,14 +69,14 @@ static int add_name(struct bsw_ntfs *v, uint64_t rec, const uint8_t *fn,
 				      sizeof(*v->pool), v->max_pool);
 	if (ret)
 		return ret;
-	memcpy(v->pool + v->pool_len, fn + 0x42, 2u * nlen);
+	memcpy(v->pool + v->pool_len, units, 2u * nlen);
 	v->names[v->nr_names++] = (struct ntfs_name){
 		.rec = rec,
-		.parent = NTFS_MREF_REC(get_le64(fn)),
-		.pseq = NTFS_MREF_SEQ(get_le64(fn)),
+		.parent = NTFS_MREF_REC(pref),
+		.pseq = NTFS_MREF_SEQ(pref),
 		.off = (uint32_t)v->pool_len,
 		.len = nlen,
-		.ns = fn[0x41] & 3,
+		.ns = ns,
 	};
 	v->pool_len += nlen;
 	return 0;
@@ -86,9 +86,10 @@ static int add_name(struct bsw_ntfs *v, uint64_t rec, const uint8_t *fn,
 struct rparse {
 	uint16_t fn_off[BSW_NTFS_FN_INLINE];
 	uint16_t fn_len[BSW_NTFS_FN_INLINE];
-	uint8_t nr_fn;
+	uint16_t nr_off[BSW_NTFS_NR_INLINE];	/* non-resident attributes */
+	uint8_t nr_fn, nr_nr;
 	uint8_t state;		/* 0 unused, 1 ok, 2 torn, 3 bad */
-	bool fn_more;
+	bool fn_more, nr_more;
 	unsigned stride;
 	const char *why;
 };
@@ -145,6 +146,12 @@ static void parse_one(uint32_t rs, uint64_t recno, uint8_t *r,
 			ret = -EINVAL;
 			p->why = "too many attributes";
 			break;
+		}
+		if (a.nonres) {
+			if (p->nr_nr < BSW_NTFS_NR_INLINE)
+				p->nr_off[p->nr_nr++] = (uint16_t)a.off;
+			else
+				p->nr_more = true;
 		}
 		switch (a.type) {
 		case NTFS_AT_STD_INFO:
@@ -205,117 +212,350 @@ static void parse_one(uint32_t rs, uint64_t recno, uint8_t *r,
 	}
 }
 
-/* Mark the clusters of every non-resident attribute of r (computed bitmap). */
-static void mark_clusters(struct bsw_ntfs *v, uint64_t recno, const uint8_t *r)
+/*
+ * The merge works from a compact form of a unit of records, never from
+ * their bytes, so that a unit kept by another volume that read the same
+ * bytes (ntfs.h, struct bsw_ntfs_share) merges exactly as if it had been
+ * read and parsed here.  After parse_one, the form holds, in record order,
+ * one entry per record that is in use or damaged (state != 0):
+ *
+ *	u32 index in the unit, u8 state (1 ok, 2 torn, 3 bad);
+ *	state 2: u32 bad stride; state 3: the reason, a pointer to one of
+ *	    the parsers' static strings (the cache lives in this process);
+ *	u16 count, then each name add_name keeps: u64 parent reference,
+ *	    u8 namespace, u8 length, the UTF-16LE units as on disk;
+ *	u16 count, then (state 1 only, and only when the bitmap is computed
+ *	    or the form is kept) each non-resident attribute: u32 type,
+ *	    u64 lowest VCN, u64 highest VCN, u32 length, the mapping pairs
+ *	    as on disk (the runs are decoded when marked, as before).
+ *
+ * Each entry takes at most its record's size plus 17 bytes (names and
+ * runlists lie in distinct attributes, each larger than what is kept of
+ * it).  Integers are little-endian.  A kept form starts with struct
+ * kept_hdr and the unit's record summaries, as host structs (the cache
+ * belongs to this process).
+ */
+#define KEPT_MAGIC	0x314B4D42u	/* "BMK1": this layout */
+
+struct kept_hdr {
+	uint32_t magic, rec_size;
+	uint64_t start, cnt;
+};
+
+struct form {
+	uint8_t *b;
+	size_t len, alloc, max;
+};
+
+static int form_put(struct form *f, const void *p, size_t n)
+{
+	if (bsw_vec_reserve(&f->b, &f->alloc, f->len + n, 1, f->max))
+		return -ENOMEM;
+	memcpy(f->b + f->len, p, n);
+	f->len += n;
+	return 0;
+}
+
+static int form_u16(struct form *f, uint16_t x)
+{
+	uint8_t b[2];
+
+	put_le16(b, x);
+	return form_put(f, b, 2);
+}
+
+static int form_u32(struct form *f, uint32_t x)
+{
+	uint8_t b[4];
+
+	put_le32(b, x);
+	return form_put(f, b, 4);
+}
+
+static int form_u64(struct form *f, uint64_t x)
+{
+	uint8_t b[8];
+
+	put_le64(b, x);
+	return form_put(f, b, 8);
+}
+
+/* One $FILE_NAME value (fn, fn_len bytes), if add_name would keep it. */
+static int form_name(struct form *f, const uint8_t *fn, uint32_t fn_len,
+		     unsigned *nr)
+{
+	uint8_t nlen, hdr[2];
+	int ret;
+
+	if (fn_len < 0x42)
+		return 0;
+	nlen = fn[0x40];
+	if (0x42u + 2u * nlen > fn_len || !nlen)
+		return 0;
+	hdr[0] = fn[0x41] & 3;
+	hdr[1] = nlen;
+	if ((ret = form_u64(f, get_le64(fn))) || (ret = form_put(f, hdr, 2)) ||
+	    (ret = form_put(f, fn + 0x42, 2u * nlen)))
+		return ret;
+	(*nr)++;
+	return 0;
+}
+
+/*
+ * The entry of record k of a unit (r: its bytes after parse_one, s and p
+ * what parse_one found).  runs: keep the runlists of a good record.
+ */
+static int form_record(struct bsw_ntfs *v, struct form *f, uint32_t k,
+		       const uint8_t *r, const struct ntfs_rsum *s,
+		       const struct rparse *p, bool runs)
 {
 	struct bsw_ntfs_rhdr h;
 	struct bsw_ntfs_attr a;
-	struct bsw_ntfs_runs rl = { 0 };
-	uint32_t pos, prev = 0;
+	uint32_t pos, prev;
 	const char *why;
-	unsigned n = 0, i;
-	char label[64];
-
-	if (bsw_ntfs_parse_rhdr(r, v->bs.rec_size, v->bs.rec_size, &h, &why))
-		return;
-	pos = h.attrs_off;
-	while (n++ < BSW_NTFS_MAX_ATTRS &&
-	       bsw_ntfs_attr_next(r, h.used, &pos, &prev, &a, &why) > 0) {
-		if (!a.nonres)
-			continue;
-		rl.nr = 0;
-		if (bsw_ntfs_parse_runs(r + a.runs_off, a.runs_len, a.lowest_vcn,
-					v->bs.nr_clusters, &rl, &why)) {
-			snprintf(label, sizeof(label), "record %llu",
-				 (unsigned long long)recno);
-			BSW_REPORT(v->fx, PR_NTFS_1_RUN_BAD, .rec = recno,
-				   .n = a.type, .str = why, .str2 = label);
-			continue;
-		}
-		/* the runs must cover exactly lowest..highest VCN */
-		if (rl.nr && rl.r[rl.nr - 1].vcn + rl.r[rl.nr - 1].len !=
-			     a.highest_vcn + 1) {
-			snprintf(label, sizeof(label), "record %llu",
-				 (unsigned long long)recno);
-			BSW_REPORT(v->fx, PR_NTFS_1_RUN_BAD, .rec = recno,
-				   .n = a.type, .str = "runs do not end at the highest VCN",
-				   .str2 = label);
-		}
-		for (i = 0; i < rl.nr && v->cbmap; i++) {
-			uint64_t c, end, xl = 0;
-
-			if (rl.r[i].lcn == NTFS_LCN_HOLE)
-				continue;
-			/*
-			 * Budget: legitimate records never claim more than the
-			 * volume, so more than twice its clusters means forged
-			 * runs; stop the bitmap rather than loop for hours.
-			 */
-			v->cbmap_marked += rl.r[i].len;
-			if (v->cbmap_marked > 2 * v->cbmap_clusters + (1u << 20)) {
-				free(v->cbmap);
-				v->cbmap = NULL;
-				break;
-			}
-			end = rl.r[i].lcn + rl.r[i].len;
-			if (end > v->cbmap_clusters)
-				end = v->cbmap_clusters;
-			for (c = rl.r[i].lcn; c < end; c++) {
-				uint8_t bit = 1u << (c & 7);
-
-				if (v->cbmap[c >> 3] & bit)
-					xl++;
-				v->cbmap[c >> 3] |= bit;
-			}
-			if (xl && v->nr_xlink < BSW_ARRAY_SIZE(v->xlink)) {
-				v->xlink[v->nr_xlink].rec = recno;
-				v->xlink[v->nr_xlink].lcn = rl.r[i].lcn;
-				v->xlink[v->nr_xlink++].len = rl.r[i].len;
-			}
-		}
-	}
-	bsw_ntfs_runs_free(&rl);
-}
-
-/* Serial part for one record: names, extension bookkeeping, issues. */
-static int merge_one(struct bsw_ntfs *v, uint64_t recno, uint8_t *r,
-		     struct rparse *p)
-{
-	struct ntfs_rsum *s = &v->recs[recno];
-	uint64_t owner = s->base ? s->base : recno;
-	unsigned i;
+	unsigned nr = 0, n, i;
+	size_t at;
 	int ret;
 
-	if (p->state == 2)
-		ret = add_issue(v, recno, NULL, p->stride);
-	else if (p->state == 3)
-		ret = add_issue(v, recno, p->why ? p->why : "corrupt", 0);
-	else
-		ret = 0;
-	if (ret || !(s->rflags & BSW_NTFS_R_INUSE))
+	if (!p->state)
+		return 0;	/* never used or not in use: nothing to merge */
+	if ((ret = form_u32(f, k)) || (ret = form_put(f, &p->state, 1)))
 		return ret;
-	if (!p->fn_more) {
-		for (i = 0; i < p->nr_fn; i++)
-			if ((ret = add_name(v, owner, r + p->fn_off[i], p->fn_len[i])))
-				return ret;
-	} else {
-		struct bsw_ntfs_rhdr h;
-		struct bsw_ntfs_attr a;
-		uint32_t pos, prev = 0;
-		unsigned n = 0;
-		const char *why;
+	if (p->state == 2)
+		ret = form_u32(f, p->stride);
+	else if (p->state == 3)
+		ret = form_u64(f, (uint64_t)(uintptr_t)(p->why ? p->why : "corrupt"));
+	if (ret)
+		return ret;
+	/* the names of a record in use (extension records name their base) */
+	at = f->len;
+	if ((ret = form_u16(f, 0)))
+		return ret;
+	if ((s->rflags & BSW_NTFS_R_INUSE) && !p->fn_more) {
+		for (i = 0; i < p->nr_fn && !ret; i++)
+			ret = form_name(f, r + p->fn_off[i], p->fn_len[i], &nr);
+	} else if ((s->rflags & BSW_NTFS_R_INUSE) &&
+		   !bsw_ntfs_parse_rhdr(r, v->bs.rec_size, v->bs.rec_size, &h, &why)) {
+		pos = h.attrs_off;
+		prev = 0;
+		n = 0;
+		while (!ret && n++ < BSW_NTFS_MAX_ATTRS &&
+		       bsw_ntfs_attr_next(r, h.used, &pos, &prev, &a, &why) > 0)
+			if (a.type == NTFS_AT_FILE_NAME && !a.nonres)
+				ret = form_name(f, r + a.val_off, a.val_len, &nr);
+	}
+	if (ret)
+		return ret;
+	put_le16(f->b + at, (uint16_t)nr);
+	/* the runlists of every non-resident attribute (computed bitmap) */
+	at = f->len;
+	nr = 0;
+	if ((ret = form_u16(f, 0)))
+		return ret;
+	if (p->state == 1 && runs && !p->nr_more) {
+		/* parse_one walked them (a good record walks to its end) */
+		for (i = 0; i < p->nr_nr && !ret; i++) {
+			const uint8_t *q = r + p->nr_off[i];
+			uint32_t ro = get_le16(q + 0x20), len = get_le32(q + 4);
 
-		if (!bsw_ntfs_parse_rhdr(r, v->bs.rec_size, v->bs.rec_size, &h, &why)) {
-			pos = h.attrs_off;
-			while (n++ < BSW_NTFS_MAX_ATTRS &&
-			       bsw_ntfs_attr_next(r, h.used, &pos, &prev, &a, &why) > 0)
-				if (a.type == NTFS_AT_FILE_NAME && !a.nonres &&
-				    (ret = add_name(v, owner, r + a.val_off, a.val_len)))
-					return ret;
+			if ((ret = form_u32(f, get_le32(q))) ||
+			    (ret = form_u64(f, get_le64(q + 0x10))) ||
+			    (ret = form_u64(f, get_le64(q + 0x18))) ||
+			    (ret = form_u32(f, len - ro)) ||
+			    (ret = form_put(f, q + ro, len - ro)))
+				break;
+			nr++;
+		}
+	} else if (p->state == 1 && runs &&
+		   !bsw_ntfs_parse_rhdr(r, v->bs.rec_size, v->bs.rec_size, &h, &why)) {
+		pos = h.attrs_off;
+		prev = 0;
+		n = 0;
+		while (!ret && n++ < BSW_NTFS_MAX_ATTRS &&
+		       bsw_ntfs_attr_next(r, h.used, &pos, &prev, &a, &why) > 0) {
+			if (!a.nonres)
+				continue;
+			if ((ret = form_u32(f, a.type)) ||
+			    (ret = form_u64(f, a.lowest_vcn)) ||
+			    (ret = form_u64(f, a.highest_vcn)) ||
+			    (ret = form_u32(f, a.runs_len)) ||
+			    (ret = form_put(f, r + a.runs_off, a.runs_len)))
+				break;
+			nr++;
 		}
 	}
-	if (p->state == 1 && v->cbmap)
-		mark_clusters(v, recno, r);
+	if (ret)
+		return ret;
+	put_le16(f->b + at, (uint16_t)nr);
+	return 0;
+}
+
+/* Reading a form: every read bounds-checked; a short form sets bad. */
+struct rd {
+	const uint8_t *p, *end;
+	bool bad;
+};
+
+static const uint8_t *rd_bytes(struct rd *d, size_t n)
+{
+	const uint8_t *p = d->p;
+
+	if (d->bad || (size_t)(d->end - d->p) < n) {
+		d->bad = true;
+		return NULL;
+	}
+	d->p += n;
+	return p;
+}
+
+static uint64_t rd_le(struct rd *d, unsigned n)
+{
+	const uint8_t *p = rd_bytes(d, n);
+
+	if (!p)
+		return 0;
+	return n == 1 ? p[0] : n == 2 ? get_le16(p) : n == 4 ? get_le32(p) :
+	       get_le64(p);
+}
+
+/* Mark the clusters of one non-resident attribute of recno (computed bitmap). */
+static void mark_runs(struct bsw_ntfs *v, uint64_t recno, uint32_t type,
+		      uint64_t lowest, uint64_t highest, const uint8_t *runs,
+		      uint32_t runs_len, struct bsw_ntfs_runs *rl)
+{
+	const char *why;
+	char label[64];
+	unsigned i;
+
+	rl->nr = 0;
+	if (bsw_ntfs_parse_runs(runs, runs_len, lowest, v->bs.nr_clusters, rl,
+				&why)) {
+		snprintf(label, sizeof(label), "record %llu",
+			 (unsigned long long)recno);
+		BSW_REPORT(v->fx, PR_NTFS_1_RUN_BAD, .rec = recno,
+			   .n = type, .str = why, .str2 = label);
+		return;
+	}
+	/* the runs must cover exactly lowest..highest VCN */
+	if (rl->nr && rl->r[rl->nr - 1].vcn + rl->r[rl->nr - 1].len != highest + 1) {
+		snprintf(label, sizeof(label), "record %llu",
+			 (unsigned long long)recno);
+		BSW_REPORT(v->fx, PR_NTFS_1_RUN_BAD, .rec = recno,
+			   .n = type, .str = "runs do not end at the highest VCN",
+			   .str2 = label);
+	}
+	for (i = 0; i < rl->nr && v->cbmap; i++) {
+		uint64_t c, end, xl = 0;
+
+		if (rl->r[i].lcn == NTFS_LCN_HOLE)
+			continue;
+		/*
+		 * Budget: legitimate records never claim more than the
+		 * volume, so more than twice its clusters means forged
+		 * runs; stop the bitmap rather than loop for hours.
+		 */
+		v->cbmap_marked += rl->r[i].len;
+		if (v->cbmap_marked > 2 * v->cbmap_clusters + (1u << 20)) {
+			free(v->cbmap);
+			v->cbmap = NULL;
+			break;
+		}
+		end = rl->r[i].lcn + rl->r[i].len;
+		if (end > v->cbmap_clusters)
+			end = v->cbmap_clusters;
+		for (c = rl->r[i].lcn; c < end; c++) {
+			uint8_t bit = 1u << (c & 7);
+
+			if (v->cbmap[c >> 3] & bit)
+				xl++;
+			v->cbmap[c >> 3] |= bit;
+		}
+		if (xl && v->nr_xlink < BSW_ARRAY_SIZE(v->xlink)) {
+			v->xlink[v->nr_xlink].rec = recno;
+			v->xlink[v->nr_xlink].lcn = rl->r[i].lcn;
+			v->xlink[v->nr_xlink++].len = rl->r[i].len;
+		}
+	}
+}
+
+/*
+ * Serial part for one record, from its entry: its issue, its names (to
+ * its base record when it is an extension), the clusters it claims.
+ */
+static int merge_one(struct bsw_ntfs *v, uint64_t recno, struct rd *d,
+		     struct bsw_ntfs_runs *rl)
+{
+	const struct ntfs_rsum *s = &v->recs[recno];
+	uint64_t owner = s->base ? s->base : recno;
+	unsigned state = (unsigned)rd_le(d, 1), nr, i;
+	bool mark;
+	int ret = 0;
+
+	if (state == 2)
+		ret = add_issue(v, recno, NULL, (unsigned)rd_le(d, 4));
+	else if (state == 3)
+		ret = add_issue(v, recno,
+				(const char *)(uintptr_t)rd_le(d, 8), 0);
+	else if (state != 1)
+		d->bad = true;
+	if (d->bad)
+		return -EIO;
+	if (ret)
+		return ret;
+	nr = (unsigned)rd_le(d, 2);
+	for (i = 0; i < nr && !d->bad; i++) {
+		uint64_t pref = rd_le(d, 8);
+		uint8_t ns = (uint8_t)rd_le(d, 1), nlen = (uint8_t)rd_le(d, 1);
+		const uint8_t *units = rd_bytes(d, 2u * nlen);
+
+		if (units && (s->rflags & BSW_NTFS_R_INUSE) &&
+		    (ret = add_name(v, owner, pref, ns, units, nlen)))
+			return ret;
+	}
+	/* the bitmap may have been dropped by an earlier record's runs */
+	mark = state == 1 && v->cbmap;
+	nr = (unsigned)rd_le(d, 2);
+	for (i = 0; i < nr && !d->bad; i++) {
+		uint32_t type = (uint32_t)rd_le(d, 4);
+		uint64_t lo = rd_le(d, 8), hi = rd_le(d, 8);
+		uint32_t len = (uint32_t)rd_le(d, 4);
+		const uint8_t *runs = rd_bytes(d, len);
+
+		if (runs && mark)
+			mark_runs(v, recno, type, lo, hi, runs, len, rl);
+	}
+	return d->bad ? -EIO : 0;
+}
+
+/*
+ * Merge the entries (len bytes at p) of the unit of records [s, s+c), in
+ * record order.  0, -errno, or -E2BIG with *at the record whose names
+ * passed the cap (what it added is taken back).
+ */
+static int merge_unit(struct bsw_ntfs *v, uint64_t s, uint64_t c,
+		      const uint8_t *p, size_t len, struct bsw_ntfs_runs *rl,
+		      uint64_t *at)
+{
+	struct rd d = { p, p + len, false };
+	int ret;
+
+	while (d.p < d.end) {
+		size_t names0 = v->nr_names, pool0 = v->pool_len;
+		size_t issues0 = v->nr_issues;
+		uint64_t k = rd_le(&d, 4);
+
+		if (d.bad || k >= c)
+			return -EIO;	/* not a form this file wrote */
+		ret = merge_one(v, s + k, &d, rl);
+		if (ret == -E2BIG) {
+			v->nr_names = names0;
+			v->pool_len = pool0;
+			v->nr_issues = issues0;
+			*at = s + k;
+		}
+		if (ret)
+			return ret;
+	}
 	return 0;
 }
 
@@ -446,12 +686,152 @@ static int load_mft_runs(struct bsw_ntfs *v, uint8_t *r)
 	return 0;
 }
 
+/*
+ * A unit of records [s, s+c) of one chunk: looked up in the caller's
+ * share before the chunk is read (kept: its kept form, under ref), else
+ * read and parsed here, and its form kept under owner when it is
+ * shareable.
+ */
+struct unit {
+	uint64_t s, c;
+	void *ref;
+	const uint8_t *kept;
+	size_t klen;
+	uint64_t owner;
+	uint8_t key[16];
+};
+
+static void unit_lookup(struct bsw_ntfs *v, struct unit *un)
+{
+	const struct bsw_ntfs_share *sh = v->o.share;
+	struct kept_hdr h = { 0 };
+	const void *val = NULL;
+	uint64_t owner;
+	size_t len = 0;
+
+	un->ref = NULL;
+	un->kept = NULL;
+	un->klen = 0;
+	un->owner = 0;
+	if (!sh || bsw_ntfs_recs_key(v, un->s, un->c, un->key, &owner) != 1)
+		return;
+	un->ref = sh->get(sh->ctx, owner, un->key, &val, &len);
+	if (un->ref && len >= sizeof(h))
+		memcpy(&h, val, sizeof(h));
+	/* the key says what the form holds; the header double-checks it */
+	if (un->ref && len >= sizeof(h) + un->c * sizeof(*v->recs) &&
+	    h.magic == KEPT_MAGIC && h.rec_size == v->bs.rec_size &&
+	    h.start == un->s && h.cnt == un->c) {
+		un->kept = val;
+		un->klen = len;
+		return;
+	}
+	if (un->ref)
+		sh->put(sh->ctx, un->ref);
+	un->ref = NULL;
+	un->owner = owner;
+}
+
+static void units_put(struct bsw_ntfs *v, struct unit *un, size_t nu)
+{
+	const struct bsw_ntfs_share *sh = v->o.share;
+	size_t j;
+
+	for (j = 0; j < nu; j++) {
+		if (un[j].ref)
+			sh->put(sh->ctx, un[j].ref);
+		un[j].ref = NULL;
+		un[j].kept = NULL;
+	}
+}
+
+/* Read the units of the chunk at start that were not kept: one read per run of them. */
+static int read_units(struct bsw_ntfs *v, uint8_t *buf, uint64_t start,
+		      const struct unit *un, size_t nu)
+{
+	uint32_t rs = v->bs.rec_size;
+	size_t j = 0, first;
+	int ret;
+
+	while (j < nu) {
+		if (un[j].kept) {
+			j++;
+			continue;
+		}
+		first = j;
+		while (j < nu && !un[j].kept)
+			j++;
+		ret = bsw_ntfs_runs_read(v, &v->mft_runs,
+					 buf + (un[first].s - start) * rs,
+					 (un[j - 1].s + un[j - 1].c - un[first].s) * rs,
+					 un[first].s * rs);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/*
+ * Merge one unit: from its kept form, or (read and parsed: raw, pr) from
+ * the form made here, which is then handed to the share when the unit is
+ * shareable and its form not larger than its records.  merge_unit's returns.
+ */
+static int unit_merge(struct bsw_ntfs *v, struct unit *un, const uint8_t *raw,
+		      const struct rparse *pr, struct form *f,
+		      struct bsw_ntfs_runs *rl, uint64_t *at)
+{
+	const struct bsw_ntfs_share *sh = v->o.share;
+	uint32_t rs = v->bs.rec_size;
+	size_t sums = un->c * sizeof(*v->recs), body;
+	struct kept_hdr h;
+	uint64_t k;
+	int ret = 0;
+
+	if (un->kept) {
+		memcpy(&v->recs[un->s], un->kept + sizeof(h), sums);
+		return merge_unit(v, un->s, un->c, un->kept + sizeof(h) + sums,
+				  un->klen - sizeof(h) - sums, rl, at);
+	}
+	f->len = 0;
+	f->max = sizeof(h) + sums + un->c * ((size_t)rs + 17);
+	if (un->owner) {
+		h = (struct kept_hdr){ .magic = KEPT_MAGIC, .rec_size = rs,
+				       .start = un->s, .cnt = un->c };
+		if ((ret = form_put(f, &h, sizeof(h))) ||
+		    (ret = form_put(f, &v->recs[un->s], sums)))
+			return ret;
+	}
+	body = f->len;
+	for (k = 0; k < un->c && !ret; k++)
+		ret = form_record(v, f, (uint32_t)k, raw + k * rs,
+				  &v->recs[un->s + k], &pr[k],
+				  un->owner || v->cbmap);
+	if (ret)
+		return ret;
+	ret = merge_unit(v, un->s, un->c, f->b + body, f->len - body, rl, at);
+	if (un->owner && f->len <= sizeof(h) + sums + un->c * rs) {
+		uint8_t *val = realloc(f->b, f->len);
+
+		if (val) {
+			sh->keep(sh->ctx, un->owner, un->key, val, f->len);
+			f->b = NULL;
+			f->alloc = 0;
+		}
+	}
+	return ret;
+}
+
 int bsw_ntfs_pass_records(struct bsw_ntfs *v)
 {
 	uint32_t rs = v->bs.rec_size;
 	uint64_t cs = v->bs.cluster, mapped = 0, nr, cap, start;
+	const struct bsw_ntfs_share *sh = v->o.share;
+	struct bsw_ntfs_runs rl = { 0 };
+	struct form f = { 0 };
+	struct unit *units = NULL;
 	uint8_t *buf = NULL;
 	struct rparse *pr = NULL;
+	uint64_t u;
 	size_t per;
 	unsigned i;
 	int ret;
@@ -526,8 +906,17 @@ int bsw_ntfs_pass_records(struct bsw_ntfs *v)
 	v->nr_recs = nr;
 	v->recs = calloc(nr, sizeof(*v->recs));
 	per = BSW_NTFS_CHUNK / rs;
+	u = per;
+	if (sh) {
+		/* units shared on their own: a child's few changed
+		 * records cost it their unit, not their chunk */
+		u = BSW_MAX((sh->unit_bytes ? sh->unit_bytes :
+			     BSW_NTFS_SHARE_UNIT) / rs, 1u);
+		u = BSW_MIN(u, per);
+	}
 	pr = calloc(per, sizeof(*pr));
-	if (!v->recs || !pr) {
+	units = calloc((per + u - 1) / u, sizeof(*units));
+	if (!v->recs || !pr || !units) {
 		ret = -ENOMEM;
 		goto out;
 	}
@@ -536,59 +925,74 @@ int bsw_ntfs_pass_records(struct bsw_ntfs *v)
 		v->cbmap = calloc((v->cbmap_clusters + 7) / 8, 1);
 	}
 	for (start = 0; start < nr; start += per) {
-		uint64_t cnt = BSW_MIN((uint64_t)per, nr - start);
+		uint64_t cnt = BSW_MIN((uint64_t)per, nr - start), miss = 0, at;
+		size_t nu = (size_t)((cnt + u - 1) / u), j;
 		long k;
 
-		ret = bsw_ntfs_runs_read(v, &v->mft_runs, buf, cnt * rs, start * rs);
+		for (j = 0; j < nu; j++) {
+			units[j].s = start + j * u;
+			units[j].c = BSW_MIN(u, start + cnt - units[j].s);
+			unit_lookup(v, &units[j]);
+			if (!units[j].kept)
+				miss += units[j].c;
+		}
+		ret = read_units(v, buf, start, units, nu);
 		if (ret && start >= 16) {
 			/* a truncated image: keep what was read */
+			units_put(v, units, nu);
 			BSW_REPORT(v->fx, PR_NTFS_1_MFT_RUNS, .n = (int64_t)start,
 				   .str = "read error (image truncated?)");
 			v->nr_recs = start;
 			break;
 		}
 		if (ret) {
+			units_put(v, units, nu);
 			BSW_REPORT(v->fx, PR_NTFS_1_MFT_UNREADABLE,
 				   .str = "read error in the $MFT");
 			goto out;
 		}
+		/* a unit holding a mirror copy is never kept (recs_key) */
 		for (k = 0; start == 0 && k < 4; k++)
 			if (v->mirr_use & (1u << k))
 				memcpy(buf + k * rs, v->mirr_raw + k * rs, rs);
-#pragma omp parallel for schedule(static) if (cnt >= 8192)
+#pragma omp parallel for schedule(static) if (miss >= 8192)
 		for (k = 0; k < (long)cnt; k++)
-			parse_one(rs, start + k, buf + (size_t)k * rs,
-				  &v->recs[start + k], &pr[k]);
-		for (k = 0; k < (long)cnt; k++) {
-			size_t names0 = v->nr_names, pool0 = v->pool_len;
-			size_t issues0 = v->nr_issues;
+			if (!units[k / u].kept)
+				parse_one(rs, start + k, buf + (size_t)k * rs,
+					  &v->recs[start + k], &pr[k]);
+		for (j = 0; j < nu; j++) {
+			uint64_t off = units[j].s - start;
 
-			ret = merge_one(v, start + k, buf + (size_t)k * rs, &pr[k]);
-			if (ret != -E2BIG) {
-				if (ret)
-					goto out;
-				continue;
-			}
-			/* the names reached their cap: keep the records before this one */
-			v->nr_names = names0;
-			v->pool_len = pool0;
-			v->nr_issues = issues0;
-			if (start + k < 16) {
-				BSW_REPORT(v->fx, PR_NTFS_1_MFT_UNREADABLE,
-					   .str = "the memory cap leaves no room for the names of records 0-15");
-				ret = -EIO;
+			ret = unit_merge(v, &units[j], buf + off * rs, pr + off,
+					 &f, &rl, &at);
+			if (ret)
+				break;
+		}
+		units_put(v, units, nu);
+		if (ret != -E2BIG) {
+			if (ret)
 				goto out;
-			}
-			BSW_REPORT(v->fx, PR_NTFS_1_MFT_CAP, .n = (int64_t)nr,
-				   .n2 = (int64_t)(start + k));
-			v->nr_recs = start + k;
-			ret = 0;
+			continue;
+		}
+		/* the names reached their cap: keep the records before this one */
+		if (at < 16) {
+			BSW_REPORT(v->fx, PR_NTFS_1_MFT_UNREADABLE,
+				   .str = "the memory cap leaves no room for the names of records 0-15");
+			ret = -EIO;
 			goto out;
 		}
+		BSW_REPORT(v->fx, PR_NTFS_1_MFT_CAP, .n = (int64_t)nr,
+			   .n2 = (int64_t)at);
+		v->nr_recs = at;
+		ret = 0;
+		goto out;
 	}
 	ret = 0;
 out:
 	free(buf);
 	free(pr);
+	free(units);
+	free(f.b);
+	bsw_ntfs_runs_free(&rl);
 	return ret;
 }

@@ -9,12 +9,18 @@
  * disk whose copy differs in one byte of metadata or one cluster's origin
  * gets another.  A byte that comes from nowhere shareable (the source has
  * no origin, zeros, memory) makes the file unshareable.
+ *
+ * The same idea keys a unit of MFT records for the records pass
+ * (bsw_ntfs_recs_key, below).
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <xxhash.h>
 
+#include "formats/common/bytes.h"
+#include "formats/common/vec.h"
 #include "formats/ntfs/ntfs_internal.h"
 
 struct keyer {
@@ -157,5 +163,120 @@ int bsw_ntfs_file_key(struct bsw_ntfs *v, uint64_t rec, const char *stream,
 		*tok = k.tok;
 	}
 	XXH3_freeState(k.st);
+	return ret;
+}
+
+/*
+ * The share key of MFT records [start, start+cnt) (ntfs_internal.h): what
+ * the records pass makes of them (their summaries, names, issues and the
+ * runlists it marks) is a function of their bytes, of where they sit
+ * (their numbers) and of the volume's geometry (record size, and the
+ * cluster count that bounds their runlists), so the key is a hash of
+ * those and of the origin of every byte, piece by piece (layer token,
+ * offset in the layer file, length).  Bytes past the volume's source, in
+ * a hole of the $MFT runlist, from a token the caller does not share, or
+ * records 0-3 when some come from $MFTMirr, make the unit unshareable.
+ */
+#define RECS_KEY_VERSION 1	/* the kept form's layout (ntfs_records.c) */
+#define RECS_KEY_MAX_PIECES 8192u
+
+struct recs_keyer {
+	uint64_t *m;		/* the key material */
+	size_t nr, alloc;
+	uint64_t last_ok;	/* the last token found shareable */
+};
+
+static int recs_put(struct recs_keyer *k, uint64_t a, uint64_t b, uint64_t c)
+{
+	if (bsw_vec_reserve(&k->m, &k->alloc, k->nr + 3, sizeof(*k->m),
+			    3 * (RECS_KEY_MAX_PIECES + 4)))
+		return -1;
+	k->m[k->nr++] = a;
+	k->m[k->nr++] = b;
+	k->m[k->nr++] = c;
+	return 0;
+}
+
+/* Origins of [off, off+len) of the volume; 1 shareable, 0 not, -errno. */
+static int recs_range(struct bsw_ntfs *v, struct recs_keyer *k, uint64_t off,
+		      uint64_t len, uint64_t *owner)
+{
+	const struct bsw_ntfs_share *sh = v->o.share;
+
+	if (off > v->src->size || len > v->src->size - off)
+		return 0;	/* the read fails: say so there, not here */
+	while (len) {
+		uint64_t tok = 0, poff = 0;
+		int64_t n = v->src->origin(v->src->ctx, off, len, &tok, &poff);
+
+		if (n < 0)
+			return (int)n;
+		if (n == 0 || !tok)
+			return 0;
+		if (tok != k->last_ok) {
+			if (!sh->shareable(sh->ctx, tok))
+				return 0;
+			k->last_ok = tok;
+		}
+		if ((uint64_t)n > len)
+			n = (int64_t)len;
+		if (!*owner)
+			*owner = tok;
+		if (recs_put(k, tok, poff, (uint64_t)n))
+			return 0;	/* too scattered to be worth it */
+		off += (uint64_t)n;
+		len -= (uint64_t)n;
+	}
+	return 1;
+}
+
+int bsw_ntfs_recs_key(struct bsw_ntfs *v, uint64_t start, uint64_t cnt,
+		      uint8_t key[16], uint64_t *owner)
+{
+	uint64_t rs = v->bs.rec_size, cs = v->bs.cluster, off, end;
+	struct recs_keyer k = { 0 };
+	XXH128_hash_t h;
+	int ret = 0, rr;
+
+	*owner = 0;
+	memset(key, 0, 16);
+	if (!v->o.share || !v->src->origin || !cnt)
+		return 0;
+	if (start < 4 && v->mirr_use)
+		return 0;
+	if (!bsw_mul_ok(start, rs, &off) || !bsw_mul_ok(start + cnt, rs, &end))
+		return 0;
+	if (recs_put(&k, RECS_KEY_VERSION, rs, cs) ||
+	    recs_put(&k, v->bs.nr_clusters, start, cnt))
+		goto out;
+	while (off < end) {
+		uint64_t vcn = off / cs, in = off % cs, n, voff;
+		long i = bsw_ntfs_run_find(&v->mft_runs, vcn);
+		const struct bsw_ntfs_run *r;
+
+		if (i < 0)
+			goto out;
+		r = &v->mft_runs.r[i];
+		if (r->lcn == NTFS_LCN_HOLE ||
+		    !bsw_mul_ok(r->vcn + r->len - vcn, cs, &n) ||
+		    !bsw_mul_ok(r->lcn + (vcn - r->vcn), cs, &voff) ||
+		    n <= in || voff > UINT64_MAX - in)
+			goto out;
+		n = BSW_MIN(n - in, end - off);
+		rr = recs_range(v, &k, voff + in, n, owner);
+		if (rr <= 0) {
+			ret = rr;
+			goto out;
+		}
+		off += n;
+	}
+	h = XXH3_128bits(k.m, k.nr * sizeof(*k.m));
+	memcpy(key, &h.low64, 8);
+	memcpy(key + 8, &h.high64, 8);
+	ret = 1;
+out:
+	free(k.m);
+	if (ret <= 0)
+		*owner = 0;
 	return ret;
 }

@@ -28,7 +28,7 @@ static const struct bsw_stage stages[] = {
 	{ .name = "disk",	.run = bsw_stage_disk,	     .needs = BSW_NEED_DISK,
 	  .timing = -1 },
 	{ .name = "volume",	.run = bsw_stage_volume,     .needs = BSW_NEED_DISK,
-	  .timing = BSW_T_NTFS },
+	  .timing = BSW_T_NTFS, .share = 1u << BSW_SHARE_MFT },
 	{ .name = "ntfs3g",	.run = bsw_stage_ntfs3g,     .needs = BSW_NEED_VOLUME,
 	  .flags = BSW_STAGE_AFTER_STOP, .timing = BSW_T_NTFS },
 	{ .name = "hives",	.run = bsw_stage_hives,	     .needs = BSW_NEED_WINDOWS,

@@ -201,6 +201,11 @@ struct bsw_share_key {
 };
 uint64_t bsw_tctx_share_key(struct bsw_tctx *t, uint64_t rec, unsigned kind,
 			    uint32_t extra, struct bsw_share_key *key);
+/*
+ * The NTFS reader's share of parsed $MFT records for the running stage
+ * (scanner/checks/ntfs_share_glue.c), or NULL when it must not share.
+ */
+const struct bsw_ntfs_share *bsw_tctx_mft_share(const struct bsw_tctx *t);
 
 /* Whole-file reads under the memory budget; free with bsw_tctx_free. */
 int bsw_tctx_read(struct bsw_tctx *t, struct bsw_ntfs *v, const char *path,

@@ -89,7 +89,8 @@ static void find_windows(struct bsw_tctx *t, bool *had_ntfs,
 	for (i = 0; i < n && !t->v; i++) {
 		const struct bsw_part *p = bsw_disk_part(t->d, i);
 		struct bsw_ntfs_opts no = { .run_checks = true, .mem_cap = t->o->mem_cap,
-					    .critical = bsw_boot_files, .nr_critical = bsw_nr_boot_files };
+					    .critical = bsw_boot_files, .nr_critical = bsw_nr_boot_files,
+					    .share = bsw_tctx_mft_share(t) };
 		struct bsw_fx *pfx = NULL;
 		struct bsw_ntfs *v = NULL;
 		char scope[32];

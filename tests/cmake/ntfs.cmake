@@ -5,3 +5,6 @@ bsw_unit_test(test_ntfs_parse SOURCES ${BSW_TEST_DIR}/unit/test_ntfs_parse.c)
 bsw_unit_test(test_ntfs_vol SOURCES ${BSW_TEST_DIR}/unit/test_ntfs_vol.c
   LABELS images)
 bsw_script_test(test_ntfs_tsk ${BSW_TEST_DIR}/images/ntfs/compare_tsk.sh)
+# Parsed records shared between volumes that read the same layer bytes.
+bsw_unit_test(test_ntfs_share SOURCES ${BSW_TEST_DIR}/unit/test_ntfs_share.c
+  LABELS images)

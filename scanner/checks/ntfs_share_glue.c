@@ -1,0 +1,56 @@
+/*
+ * Parsed $MFT records shared across the disks of a sweep (docs/sharing.md,
+ * "MFT records"): the NTFS reader's share callbacks (formats/ntfs/ntfs.h,
+ * struct bsw_ntfs_share) over the sweep's cache (scanner/share.h, kind
+ * BSW_SHARE_MFT).  A layer is worth keeping records for when some disk
+ * of the sweep reads it as a parent.
+ */
+#include <stdlib.h>
+
+#include "scanner/checks/triage.h"
+#include "scanner/share.h"
+
+static bool mft_shareable(void *ctx, uint64_t tok)
+{
+	return bsw_share_is_parent(tok);
+}
+
+static void *mft_get(void *ctx, uint64_t tok, const uint8_t key[16],
+		     const void **val, size_t *len)
+{
+	struct bsw_share_ent *e = bsw_share_get(tok, BSW_SHARE_MFT, key, 16);
+
+	if (e)
+		*val = bsw_share_val(e, len);
+	return e;
+}
+
+static void mft_put(void *ctx, void *ref)
+{
+	bsw_share_unref(ref);
+}
+
+static void mft_keep(void *ctx, uint64_t tok, const uint8_t key[16], void *val,
+		     size_t len)
+{
+	/* handed over: the cache frees it when it evicts it; refused, here */
+	if (!bsw_share_insert(tok, BSW_SHARE_MFT, key, 16, val, len, free, NULL))
+		free(val);
+}
+
+static const struct bsw_ntfs_share mft_share = {
+	.shareable = mft_shareable,
+	.get = mft_get,
+	.put = mft_put,
+	.keep = mft_keep,
+};
+
+const struct bsw_ntfs_share *bsw_tctx_mft_share(const struct bsw_tctx *t)
+{
+	/* the rule of bsw_tctx_share_key: a layer of this disk is a parent
+	 * (sharing on, no --no-share), and the running stage declares it */
+	if (!t->can_share || !t->stage ||
+	    !(t->stage->share & (1u << BSW_SHARE_MFT)))
+		return NULL;
+	return &mft_share;
+}
