@@ -10,6 +10,7 @@ if(TARGET mkfleet AND TARGET mkimage)
     get_filename_component(c ${d} NAME)
     bsw_script_test(images_${c} ${CMAKE_CURRENT_SOURCE_DIR}/images/run.sh LABELS images
                     ARGS ${d})
-    set_tests_properties(images_${c} PROPERTIES TIMEOUT 120)
+    # TIMEOUT: a hang guard; a case takes seconds (minutes under TSan)
+    set_tests_properties(images_${c} PROPERTIES TIMEOUT 600)
   endforeach()
 endif()

@@ -15,3 +15,7 @@ bsw_unit_test(test_classify SOURCES ${BSW_TEST_DIR}/unit/test_classify.c LIBS bs
 bsw_unit_test(test_bcd SOURCES ${BSW_TEST_DIR}/unit/test_bcd.c LIBS bsw_formats bsw_core)
 bsw_script_test(triage_fleet ${BSW_TEST_DIR}/triage/fleet.sh LABELS images)
 set_tests_properties(triage_fleet PROPERTIES TIMEOUT 900)
+# The threaded paths (scan over disks, the parallel $MFT parse, the shard
+# plan): the TSan tier's main case, and a determinism check.
+bsw_script_test(triage_threads ${BSW_TEST_DIR}/triage/threads.sh LABELS images slow threads)
+set_tests_properties(triage_threads PROPERTIES TIMEOUT 900)
