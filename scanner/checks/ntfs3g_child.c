@@ -45,11 +45,11 @@ extern char **environ;
 #define NTFS3G_CHILD_AS		(4ull << 30)	/* child's address-space cap */
 #define NTFS3G_CHILD_CPU_S	600		/* its CPU seconds without a timeout */
 
-/* ASan reserves terabytes of shadow: no address-space cap under it */
-#if defined(__SANITIZE_ADDRESS__)
+/* ASan and TSan reserve terabytes of shadow: no address-space cap under them */
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
 #define NTFS3G_ASAN 1
 #elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
 #define NTFS3G_ASAN 1
 #endif
 #endif

@@ -3,16 +3,16 @@
 
 Each disk: GPT, an ESP (FAT16 to keep the disks small: EFI/Microsoft/Boot/BCD as a real regf hive,
 bootmgfw.efi, EFI/Boot/bootx64.efi) and an NTFS Windows partition (mkntfs,
-filled through an ntfs-3g FUSE mount): the core boot files, two boot-start
+filled through libntfs-3g's API from ctypes: no FUSE mount, no root): the core boot files, two boot-start
 drivers, NLS files, SYSTEM/SOFTWARE/COMPONENTS hives (made with hivexsh from
 the corpus' minimal hive), one WinSxS component with a plain manifest whose
 DigestValue and COMPONENTS S256H are right, and its System32 hard link.
 Scenarios change one thing each.  Writes OUT/<scenario>.img and
 OUT/truth.jsonl ({"image", "scenario", "class", "codes"}).
 
-Usage: mkdisk.py OUT [scenario...]   (needs root for the FUSE mount)
+Usage: mkdisk.py OUT [scenario...]
 """
-import base64, hashlib, json, os, shutil, struct, subprocess, sys, tempfile, uuid
+import base64, ctypes, ctypes.util, hashlib, json, os, shutil, struct, subprocess, sys, tempfile, uuid
 
 CORPUS = os.environ.get("BSW_CORPUS", os.path.join(os.path.dirname(__file__), "../../../shared/corpus"))
 MIN_HIVE = os.path.join(CORPUS, "hivex/images/minimal")
@@ -64,6 +64,101 @@ YARP = os.path.join(CORPUS, "yarp/hives_for_tests")
 
 def run(*a, **kw):
     subprocess.run(a, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, **kw)
+
+
+class NtfsVolume:
+    """Writes files into an unmounted NTFS volume file through libntfs-3g
+    (ntfs_mount of the file itself, ntfs_create, ntfs_attr_pwrite,
+    ntfs_link), as datasets/mkfleet does in C.  A FUSE mount would need root
+    and /dev/fuse, which CI machines may lack."""
+    S_IFDIR, S_IFREG, AT_DATA = 0o040000, 0o100000, 0x80
+
+    def __init__(self, path):
+        name = ctypes.util.find_library("ntfs-3g")
+        if not name:
+            raise OSError("libntfs-3g not found")
+        L = self.lib = ctypes.CDLL(name, use_errno=True)
+        vp = ctypes.c_void_p
+        L.ntfs_mount.restype, L.ntfs_mount.argtypes = vp, [ctypes.c_char_p, ctypes.c_ulong]
+        L.ntfs_umount.restype, L.ntfs_umount.argtypes = ctypes.c_int, [vp, ctypes.c_int]
+        L.ntfs_pathname_to_inode.restype = vp
+        L.ntfs_pathname_to_inode.argtypes = [vp, vp, ctypes.c_char_p]
+        L.ntfs_create.restype = vp
+        L.ntfs_create.argtypes = [vp, ctypes.c_uint32, ctypes.c_char_p, ctypes.c_uint8, ctypes.c_uint]
+        L.ntfs_link.restype = ctypes.c_int
+        L.ntfs_link.argtypes = [vp, vp, ctypes.c_char_p, ctypes.c_uint8]
+        L.ntfs_inode_close.restype, L.ntfs_inode_close.argtypes = ctypes.c_int, [vp]
+        L.ntfs_attr_open.restype = vp
+        L.ntfs_attr_open.argtypes = [vp, ctypes.c_uint32, vp, ctypes.c_uint32]
+        L.ntfs_attr_close.restype, L.ntfs_attr_close.argtypes = None, [vp]
+        L.ntfs_attr_pwrite.restype = ctypes.c_int64
+        L.ntfs_attr_pwrite.argtypes = [vp, ctypes.c_int64, ctypes.c_int64, ctypes.c_char_p]
+        self.unnamed = ctypes.addressof(ctypes.c_uint16.in_dll(L, "AT_UNNAMED"))
+        self.vol = L.ntfs_mount(path.encode(), 0)
+        if not self.vol:
+            raise OSError(ctypes.get_errno(), "ntfs_mount " + path)
+
+    def _lookup(self, path):
+        return self.lib.ntfs_pathname_to_inode(self.vol, None, ("/" + path).encode())
+
+    def _close(self, ni):
+        if self.lib.ntfs_inode_close(ni):
+            raise OSError(ctypes.get_errno(), "ntfs_inode_close")
+
+    def _create(self, dir_ni, name, mode):
+        u = name.encode("utf-16-le")
+        ni = self.lib.ntfs_create(dir_ni, 0, u, len(u) // 2, mode)
+        if not ni:
+            raise OSError(ctypes.get_errno(), "ntfs_create " + name)
+        return ni
+
+    def dir(self, path):
+        """The inode of directory path (made, with its parents, if absent)."""
+        ni = self._lookup(path)
+        if ni:
+            return ni
+        parent, _, name = path.rstrip("/").rpartition("/")
+        pni = self.dir(parent)
+        try:
+            return self._create(pni, name, self.S_IFDIR)
+        finally:
+            self._close(pni)
+
+    def write(self, path, data):
+        parent, _, name = path.rpartition("/")
+        pni = self.dir(parent)
+        try:
+            ni = self._create(pni, name, self.S_IFREG)
+        finally:
+            self._close(pni)
+        try:
+            if data:
+                na = self.lib.ntfs_attr_open(ni, self.AT_DATA, self.unnamed, 0)
+                if not na:
+                    raise OSError(ctypes.get_errno(), "ntfs_attr_open " + path)
+                done = self.lib.ntfs_attr_pwrite(na, 0, len(data), data)
+                self.lib.ntfs_attr_close(na)
+                if done != len(data):
+                    raise OSError(ctypes.get_errno(), "ntfs_attr_pwrite %s: %d of %d" % (path, done, len(data)))
+        finally:
+            self._close(ni)
+
+    def link(self, src, dst):
+        ni = self._lookup(src)
+        if not ni:
+            raise OSError(ctypes.get_errno(), "lookup " + src)
+        parent, _, name = dst.rpartition("/")
+        pni = self.dir(parent)
+        u = name.encode("utf-16-le")
+        rc = self.lib.ntfs_link(ni, pni, u, len(u) // 2)
+        self._close(pni)
+        self._close(ni)
+        if rc:
+            raise OSError(ctypes.get_errno(), "ntfs_link " + dst)
+
+    def close(self):
+        if self.lib.ntfs_umount(self.vol, 0):
+            raise OSError(ctypes.get_errno(), "ntfs_umount")
 
 
 def utf16(s):
@@ -240,11 +335,9 @@ def build(out, sc, work):
     with open(win, "wb") as f:
         f.truncate(WIN_SIZE)
     run("mkntfs", "-F", "-f", "-q", "-p", str(WIN_START // 512), "-H", "255", "-S", "63", "-L", "Windows", win)
-    mnt = tempfile.mkdtemp(dir=work)
-    run("ntfs-3g", win, mnt)
+    vol = NtfsVolume(win)
     try:
-        w = lambda p, d: (os.makedirs(os.path.dirname(os.path.join(mnt, p)), exist_ok=True),
-                          open(os.path.join(mnt, p), "wb").write(d))
+        w = vol.write
         if sc != "non-windows-ntfs":
             s32 = "Windows/System32/"
             for n, size in (("ntoskrnl.exe", 200000), ("hal.dll", 40000), ("ci.dll", 30000), ("winload.efi", 50000)):
@@ -260,13 +353,12 @@ def build(out, sc, work):
                 if os.path.exists(os.path.join(hv, n)):
                     w(s32 + "config/" + n, open(os.path.join(hv, n), "rb").read())
             w("Windows/WinSxS/Manifests/" + KEYFORM + ".manifest", man)
-            os.makedirs(os.path.join(mnt, "Windows/WinSxS/Catalogs"), exist_ok=True)
+            vol._close(vol.dir("Windows/WinSxS/Catalogs"))
             w("Windows/WinSxS/" + KEYFORM + "/shell32.dll", shell32)
             if sc == "half-rollback":
                 w(s32 + "shell32.dll", pe(90000, "older shell32 "))
             else:
-                os.link(os.path.join(mnt, "Windows/WinSxS", KEYFORM, "shell32.dll"),
-                        os.path.join(mnt, s32 + "shell32.dll"))
+                vol.link("Windows/WinSxS/" + KEYFORM + "/shell32.dll", s32 + "shell32.dll")
             if sc in ("pending-xml", "pending-xml-no-id"):
                 w("Windows/WinSxS/pending.xml",
                   ('<?xml version="1.0" encoding="utf-8"?>\n<PendingTransaction Version="3.1" '
@@ -275,8 +367,7 @@ def build(out, sc, work):
         else:
             w("data/readme.txt", b"not windows\n")
     finally:
-        subprocess.run(["umount", mnt], check=False)
-        os.rmdir(mnt)
+        vol.close()
     kernel_rec = None
     if sc == "kernel-torn":
         o = subprocess.run(["ntfsinfo", "-F", "/Windows/System32/ntoskrnl.exe", win],

@@ -1,28 +1,103 @@
 /*
  * Self-check of the finding table (e2fsck's verify_problem_table, extended):
- * ids unique; the id's format byte matches the name's format; every
+ * ids unique; every name has a known prefix, and the id's format and pass
+ * bytes match the name's format and pass; every
  * placeholder in a message is known; codes are non-empty catalogue-style
  * strings; severities and verdicts in range; message rendering substitutes.
  */
 #include <ctype.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "formats/common/finding.h"
 #include "tests/unit/t_helpers.h"
 
-static const struct { const char *prefix; unsigned ff; } fmt_bytes[] = {
-	{ "PR_0_", 0x00 }, { "PR_VHD_", 0x01 }, { "PR_VHDX_", 0x02 },
-	{ "PR_NTFS", 0x03 }, { "PR_REG", 0x04 }, { "PR_PART_", 0x05 },
-	{ "PR_DISK_", 0x06 }, { "PR_RAW_", 0x06 }, { "PR_FAT_", 0x07 },
-	{ "PR_BCD_", 0x08 }, { "PR_BOOT_", 0x08 }, { "PR_SVC_", 0x09 },
-	{ "PR_SXS_", 0x0A },
+/*
+ * Every name prefix in use, with the format byte FF of its ids (0xFFPPNN).
+ * Names of the form PR_<FMT>_<PASS>_... carry the pass: PASS is the PP byte
+ * in hex (PR_NTFS_1_* is 0x0301NN, PR_NTFS3G_F0_* is 0x03F0NN).  The older
+ * container and scanner names PR_<FF>_<...> carry the format byte instead
+ * and have one pass, 00.  A row whose prefix is not listed here fails: a new
+ * format adds its line.
+ */
+static const struct {
+	const char *prefix;
+	unsigned ff;
+	int has_pass;		/* the name's next token is the pass */
+} fmt_bytes[] = {
+	{ "PR_0_", 0x00, 0 },	{ "PR_1_VHD_", 0x01, 0 }, { "PR_2_VHDX_", 0x02, 0 },
+	{ "PR_5_GPT_", 0x05, 0 }, { "PR_5_MBR_", 0x05, 0 }, { "PR_5_PART_", 0x05, 0 },
+	{ "PR_6_CHAIN_", 0x06, 0 },
+	{ "PR_NTFS_", 0x03, 1 }, { "PR_NTFS3G_", 0x03, 1 }, { "PR_REGF_", 0x04, 1 },
+	{ "PR_FAT_", 0x07, 1 },	{ "PR_BOOT_", 0x08, 1 }, { "PR_SVC_", 0x09, 1 },
+	{ "PR_SXS_", 0x0A, 1 },	{ "PR_QCOW2_", 0x0B, 1 }, { "PR_VMDK_", 0x0C, 1 },
 };
+
+/*
+ * What is wrong with the name of row (name, id), or NULL.  The message is in
+ * a static buffer.
+ */
+static const char *name_error(const char *name, uint32_t id)
+{
+	static char msg[256];
+	unsigned ff = id >> 16, pp = (id >> 8) & 0xff, pass;
+	size_t k, n = sizeof(fmt_bytes) / sizeof(fmt_bytes[0]), len;
+	const char *p;
+
+	for (k = 0; k < n; k++)
+		if (!strncmp(name, fmt_bytes[k].prefix, strlen(fmt_bytes[k].prefix)))
+			break;
+	if (k == n) {
+		snprintf(msg, sizeof(msg), "%s: unknown name prefix (add it to fmt_bytes[])", name);
+		return msg;
+	}
+	if (ff != fmt_bytes[k].ff) {
+		snprintf(msg, sizeof(msg), "%s: id 0x%06x not in format 0x%02x", name, id,
+			 fmt_bytes[k].ff);
+		return msg;
+	}
+	if (!fmt_bytes[k].has_pass) {
+		if (pp == 0)
+			return NULL;
+		snprintf(msg, sizeof(msg), "%s: id 0x%06x: pass byte 0x%02x, want 0x00", name, id, pp);
+		return msg;
+	}
+	/* PR_<FMT>_<PASS>_<WHAT>: PASS is 1 or 2 upper-case hex digits */
+	p = name + strlen(fmt_bytes[k].prefix);
+	len = strspn(p, "0123456789ABCDEF");
+	if (len < 1 || len > 2 || p[len] != '_' || !p[len + 1]) {
+		snprintf(msg, sizeof(msg), "%s: no pass after %s (PR_<FMT>_<PASS>_...)", name,
+			 fmt_bytes[k].prefix);
+		return msg;
+	}
+	pass = (unsigned)strtoul(p, NULL, 16);
+	if (pass != pp) {
+		snprintf(msg, sizeof(msg), "%s: id 0x%06x: pass byte 0x%02x, the name says pass %.*s",
+			 name, id, pp, (int)len, p);
+		return msg;
+	}
+	return NULL;
+}
 
 static const char *const placeholders[] = { "off", "lba", "rec", "cell", "n",
 	"n2", "xn", "xn2", "str", "str2" };
 
 int main(void)
 {
+	/* The name check itself: it must refuse each kind of mismatch. */
+	static const struct { const char *name; uint32_t id; int ok; } names[] = {
+		{ "PR_NTFS_1_MFT_X", 0x030105, 1 },	{ "PR_NTFS_2_MFT_X", 0x030105, 0 },
+		{ "PR_NTFS3G_F0_X", 0x03F001, 1 },	{ "PR_NTFS3G_F1_X", 0x03F001, 0 },
+		{ "PR_REGF_1_X", 0x030101, 0 },	{ "PR_NEWFMT_0_X", 0x0D0001, 0 },
+		{ "PR_1_VHD_X", 0x010001, 1 },	{ "PR_1_VHD_X", 0x010101, 0 },
+		{ "PR_SVC_X", 0x090001, 0 },	{ "PR_SVC_0", 0x090001, 0 },
+		{ "PR_SVC_123_X", 0x090001, 0 },
+	};
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		T_CHECK((name_error(names[i].name, names[i].id) == NULL) == names[i].ok,
+			"name_error(%s, 0x%06x) should %s it", names[i].name, names[i].id,
+			names[i].ok ? "accept" : "refuse");
+
 	for (unsigned i = 0; i < BSW_PROBLEM_COUNT; i++) {
 		const struct bsw_problem_info *a = bsw_problem_info(i);
 		const char *m;
@@ -34,11 +109,8 @@ int main(void)
 			T_CHECK(bsw_problem_info(j)->id != a->id,
 				"%s and %s share id 0x%06x", a->name,
 				bsw_problem_info(j)->name, a->id);
-		for (size_t k = 0; k < (sizeof(fmt_bytes) / sizeof(fmt_bytes[0])); k++)
-			if (!strncmp(a->name, fmt_bytes[k].prefix, strlen(fmt_bytes[k].prefix)))
-				T_CHECK((a->id >> 16) == fmt_bytes[k].ff,
-					"%s: id 0x%06x not in format 0x%02x", a->name,
-					a->id, fmt_bytes[k].ff);
+		m = name_error(a->name, a->id);
+		T_CHECK(m == NULL, "%s", m);
 		T_CHECK(strlen(a->code) >= 3, "%s: empty code", a->name);
 		for (const char *c = a->code; *c; c++)
 			T_CHECK(isupper((unsigned char)*c) || isdigit((unsigned char)*c) || *c == '-',
