@@ -36,15 +36,15 @@ int main(int argc, char **argv)
 		return 1;
 	for (i = 0; i < (4u << 20); i++)
 		buf[i] = (uint8_t)(i * 2654435761u >> 13);
-	printf("%-10s %10s %12s %12s %12s\n", "buffer", "MiB", "sha256 MB/s",
-	       "xxh3-64 MB/s", "xxh3-128 MB/s");
+	printf("%-10s %10s %12s %12s %12s\n", "buffer", "MiB", "sha256 MB/s", "xxh3-64 MB/s",
+	       "xxh3-128 MB/s");
 	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
 		size_t n = sizes[i], reps = total / n, r;
 		double t0, ts, tx, tx2;
 
 		t0 = now();
 		for (r = 0; r < reps; r++)
-			bsw_sha_buf(BSW_SHA256, buf, n, out);	/* what the checks call */
+			bsw_sha_buf(BSW_SHA256, buf, n, out); /* what the checks call */
 		ts = now() - t0;
 		t0 = now();
 		for (r = 0; r < reps; r++)

@@ -34,7 +34,7 @@ static uint64_t parse_all(const uint8_t *mft, size_t len, uint32_t rs)
 	uint64_t n = len / rs, ok = 0;
 	long i;
 
-#pragma omp parallel for reduction(+:ok) schedule(static)
+#pragma omp parallel for reduction(+ : ok) schedule(static)
 	for (i = 0; i < (long)n; i++) {
 		uint8_t r[4096];
 		struct bsw_ntfs_rhdr h;
@@ -86,7 +86,8 @@ int main(int argc, char **argv)
 			image = argv[i];
 	}
 	if (!image) {
-		fprintf(stderr, "usage: bench_ntfs IMAGE [--partition N] [--checks] [--mem-rounds K]\n");
+		fprintf(stderr,
+			"usage: bench_ntfs IMAGE [--partition N] [--checks] [--mem-rounds K]\n");
 		return 16;
 	}
 	t0 = now();
@@ -130,12 +131,9 @@ int main(int argc, char **argv)
 	       "\"records\":%llu,\"seconds\":%.6f,\"records_per_s\":%.0f,"
 	       "\"bytes_read\":%llu,\"mem_records\":%llu,\"mem_seconds\":%.6f,"
 	       "\"mem_records_per_s\":%.0f,\"threads\":%d}\n",
-	       part, checks ? "true" : "false",
-	       (unsigned long long)bsw_ntfs_nr_records(v), t1 - t0,
-	       bsw_ntfs_nr_records(v) / (t1 - t0),
-	       (unsigned long long)bytes,
-	       (unsigned long long)parsed, mt, mt > 0 ? parsed / mt : 0.0,
-	       omp_get_max_threads());
+	       part, checks ? "true" : "false", (unsigned long long)bsw_ntfs_nr_records(v), t1 - t0,
+	       bsw_ntfs_nr_records(v) / (t1 - t0), (unsigned long long)bytes,
+	       (unsigned long long)parsed, mt, mt > 0 ? parsed / mt : 0.0, omp_get_max_threads());
 	free(mft);
 	bsw_ntfs_close(v);
 	bsw_disk_close(d);

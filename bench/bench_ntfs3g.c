@@ -83,9 +83,8 @@ int main(int argc, char **argv)
 		r = bsw_ntfs3g_verdict(&src, fx);
 		t1 = now();
 		printf("{\"tool\":\"bench_ntfs3g\",\"verdict\":%d,\"findings\":%zu,"
-		       "\"seconds\":%.3f,\"bytes_read\":%llu}\n", r,
-		       bsw_fx_count(fx), t1 - t0,
-		       (unsigned long long)bsw_disk_bytes_read(d));
+		       "\"seconds\":%.3f,\"bytes_read\":%llu}\n",
+		       r, bsw_fx_count(fx), t1 - t0, (unsigned long long)bsw_disk_bytes_read(d));
 		bsw_fx_destroy(fx);
 		bsw_disk_close(d);
 		return r < 0 ? 8 : 0;
@@ -101,8 +100,7 @@ int main(int argc, char **argv)
 	printf("{\"tool\":\"bench_ntfs3g\",\"names\":%llu,\"seconds\":%.3f,"
 	       "\"names_per_s\":%.0f,\"bytes_read\":%llu,\"hash\":%s,\"ret\":%d}\n",
 	       (unsigned long long)names, t1 - t0, names / (t1 - t0),
-	       (unsigned long long)bsw_disk_bytes_read(d), hash ? "true" : "false",
-	       r);
+	       (unsigned long long)bsw_disk_bytes_read(d), hash ? "true" : "false", r);
 	bsw_disk_close(d);
 	return r ? 8 : 0;
 }

@@ -20,7 +20,7 @@
 #include "formats/common/finding.h"
 #include "scanner/ring.h"
 
-#define BENCH_MAX_CHUNK	(256u << 20)
+#define BENCH_MAX_CHUNK (256u << 20)
 
 static uint64_t parse_size(const char *s)
 {
@@ -44,21 +44,20 @@ static double now(void)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: bench_read IMAGE [--chunk N] [--depth N] [--max-io N] [--direct] [--sha SHA] [--label TEXT]\n");
+	fprintf(stderr,
+		"usage: bench_read IMAGE [--chunk N] [--depth N] [--max-io N] [--direct] [--sha SHA] [--label TEXT]\n");
 	exit(16);
 }
 
 int main(int argc, char **argv)
 {
-	static const struct option lo[] = {
-		{ "chunk", required_argument, NULL, 'c' },
-		{ "depth", required_argument, NULL, 'q' },
-		{ "max-io", required_argument, NULL, 'm' },
-		{ "direct", no_argument, NULL, 'D' },
-		{ "sha", required_argument, NULL, 's' },
-		{ "label", required_argument, NULL, 'l' },
-		{ 0 }
-	};
+	static const struct option lo[] = { { "chunk", required_argument, NULL, 'c' },
+					    { "depth", required_argument, NULL, 'q' },
+					    { "max-io", required_argument, NULL, 'm' },
+					    { "direct", no_argument, NULL, 'D' },
+					    { "sha", required_argument, NULL, 's' },
+					    { "label", required_argument, NULL, 'l' },
+					    { 0 } };
 	struct bsw_disk_opts dopt = { 0 };
 	struct bsw_ring_opts ropt = { .depth = 16 };
 	uint64_t chunk = 4u << 20, size, off;
@@ -82,8 +81,7 @@ int main(int argc, char **argv)
 		default: usage();
 		}
 	}
-	if (optind + 1 != argc || chunk < 4096 || chunk > BENCH_MAX_CHUNK ||
-	    chunk % 4096)
+	if (optind + 1 != argc || chunk < 4096 || chunk > BENCH_MAX_CHUNK || chunk % 4096)
 		usage();
 	bsw_ring_set_defaults(&ropt);
 	if (bsw_fx_create(&fx))
@@ -105,8 +103,8 @@ int main(int argc, char **argv)
 
 		rc = bsw_disk_read(d, buf, n, off);
 		if (rc) {
-			fprintf(stderr, "bench_read: read at %" PRIu64 ": %s\n",
-				off, strerror(-rc));
+			fprintf(stderr, "bench_read: read at %" PRIu64 ": %s\n", off,
+				strerror(-rc));
 			return 8;
 		}
 		/* Touch the data so nothing can be optimised away. */
@@ -118,10 +116,9 @@ int main(int argc, char **argv)
 	       "\"bytes\":%" PRIu64 ",\"file_bytes\":%" PRIu64 ",\"seconds\":%.6f,"
 	       "\"GBps\":%.4f,\"sha\":\"%s\",\"chunk\":%" PRIu64 ",\"depth\":%u,"
 	       "\"max_io\":%u,\"direct\":%s,\"uring\":%s,\"requests\":%" PRIu64 "}\n",
-	       argv[optind], label, size, bsw_disk_bytes_read(d), t1 - t0,
-	       size / (t1 - t0) / 1e9, sha ? sha : "unknown", chunk, ropt.depth,
-	       ropt.max_io, dopt.direct ? "true" : "false",
-	       r && bsw_ring_is_uring(r) ? "true" : "false",
+	       argv[optind], label, size, bsw_disk_bytes_read(d), t1 - t0, size / (t1 - t0) / 1e9,
+	       sha ? sha : "unknown", chunk, ropt.depth, ropt.max_io,
+	       dopt.direct ? "true" : "false", r && bsw_ring_is_uring(r) ? "true" : "false",
 	       r ? bsw_ring_requests(r) : 0);
 	free(buf);
 	bsw_disk_close(d);

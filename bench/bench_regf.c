@@ -30,7 +30,7 @@
 #define GBIN (1u << 20)
 
 struct gen {
-	uint8_t *b;		/* bins data */
+	uint8_t *b; /* bins data */
 	size_t cap;
 	uint32_t top, bin_end;
 	uint32_t sk;
@@ -46,7 +46,7 @@ static uint32_t gcell(struct gen *g, uint32_t len)
 	uint32_t sz = (len + 4 + 7) & ~7u, off;
 
 	if (g->top + sz > g->bin_end) {
-		if (g->top < g->bin_end)	/* the rest of the bin: free */
+		if (g->top < g->bin_end) /* the rest of the bin: free */
 			put_le32(gat(g, g->top), g->bin_end - g->top);
 		if ((size_t)g->bin_end + GBIN > g->cap) {
 			fprintf(stderr, "generator: out of space\n");
@@ -59,13 +59,12 @@ static uint32_t gcell(struct gen *g, uint32_t len)
 		g->bin_end += GBIN;
 	}
 	off = g->top;
-	put_le32(gat(g, off), (uint32_t)-(int32_t)sz);
+	put_le32(gat(g, off), (uint32_t) - (int32_t)sz);
 	g->top += sz;
 	return off;
 }
 
-static uint32_t gnk(struct gen *g, const char *name, uint32_t parent,
-		    uint16_t flags)
+static uint32_t gnk(struct gen *g, const char *name, uint32_t parent, uint16_t flags)
 {
 	size_t nl = strlen(name);
 	uint32_t o = gcell(g, 76 + nl);
@@ -83,8 +82,8 @@ static uint32_t gnk(struct gen *g, const char *name, uint32_t parent,
 	return o;
 }
 
-static uint32_t gvk(struct gen *g, const char *name, uint32_t type,
-		    const uint8_t *data, uint32_t len)
+static uint32_t gvk(struct gen *g, const char *name, uint32_t type, const uint8_t *data,
+		    uint32_t len)
 {
 	size_t nl = strlen(name);
 	uint32_t d = 0, o;
@@ -119,8 +118,8 @@ static uint32_t lh_hash(const char *s)
 	return h;
 }
 
-static void set_subkeys(struct gen *g, uint32_t k, const uint32_t *kids,
-			char (*names)[16], uint32_t n)
+static void set_subkeys(struct gen *g, uint32_t k, const uint32_t *kids, char (*names)[16],
+			uint32_t n)
 {
 	uint32_t l = gcell(g, 4 + 8 * n);
 
@@ -172,8 +171,7 @@ static int make(const char *out, unsigned mb)
 			ck[c] = gnk(&g, cn[c], kids[t], 0);
 			v[0] = gvk(&g, "Start", BSW_REG_DWORD, (uint8_t *)&dw, 4);
 			v[1] = gvk(&g, "ImagePath", BSW_REG_EXPAND_SZ, sz, 40);
-			v[2] = gvk(&g, "Blob", BSW_REG_BINARY, blob,
-				   1000 + (c * 37) % 2000);
+			v[2] = gvk(&g, "Blob", BSW_REG_BINARY, blob, 1000 + (c * 37) % 2000);
 			v[3] = gvk(&g, "Multi", BSW_REG_MULTI_SZ, sz, 40);
 			vl = gcell(&g, 16);
 			for (int i = 0; i < 4; i++)
@@ -205,21 +203,19 @@ static int make(const char *out, unsigned mb)
 	put_le32(base + 44, 1);
 	put_le32(base + 508, bsw_regf_checksum(base));
 	f = fopen(out, "wx");
-	if (!f || fwrite(base, 1, 4096, f) != 4096 ||
-	    fwrite(g.b, 1, g.bin_end, f) != g.bin_end || fclose(f)) {
+	if (!f || fwrite(base, 1, 4096, f) != 4096 || fwrite(g.b, 1, g.bin_end, f) != g.bin_end ||
+	    fclose(f)) {
 		perror(out);
 		return 1;
 	}
-	printf("made %s: %u keys, %.1f MiB\n", out, nkeys,
-	       (4096.0 + g.bin_end) / 1048576.0);
+	printf("made %s: %u keys, %.1f MiB\n", out, nkeys, (4096.0 + g.bin_end) / 1048576.0);
 	free(g.b);
 	return 0;
 }
 
 /* ---- timing ---- */
 
-static int put_file(const char *dir, const char *name, const uint8_t *a,
-		    size_t alen)
+static int put_file(const char *dir, const char *name, const uint8_t *a, size_t alen)
 {
 	char p[4096];
 	FILE *f;
@@ -274,8 +270,7 @@ static int make_dirty(const char *hive, const char *dir)
 			put_le32(e + 44 + 8 * i, 4096);
 		}
 		memcpy(e + 40 + 8 * n, d + 4096 + p, (size_t)n * 4096);
-		put_le64(e + 24, bsw_regf_marvin32(BSW_REGF_MARVIN_SEED, e + 40,
-						   size - 40));
+		put_le64(e + 24, bsw_regf_marvin32(BSW_REGF_MARVIN_SEED, e + 40, size - 40));
 		put_le64(e + 32, bsw_regf_marvin32(BSW_REGF_MARVIN_SEED, e, 32));
 		o += size;
 	}
@@ -283,18 +278,14 @@ static int make_dirty(const char *hive, const char *dir)
 	memcpy(prim, d, 4096);
 	put_le32(prim + 4, get_le32(d + 8) + 1);
 	put_le32(prim + 508, bsw_regf_checksum(prim));
-	if (put_file(dir, "hive", prim, 4096 + bins) ||
-	    put_file(dir, "hive.LOG1", log, o))
+	if (put_file(dir, "hive", prim, 4096 + bins) || put_file(dir, "hive.LOG1", log, o))
 		return 1;
-	printf("made %s/hive (+ .LOG1: %zu bytes, %u entries)\n", dir, o,
-	       seq - get_le32(d + 8));
+	printf("made %s/hive (+ .LOG1: %zu bytes, %u entries)\n", dir, o, seq - get_le32(d + 8));
 	free(d);
 	free(log);
 	free(prim);
 	return 0;
 }
-
-
 
 static uint8_t *slurp(const char *p, size_t *len)
 {
@@ -378,8 +369,8 @@ int main(int argc, char **argv)
 	}
 	qsort(t, reps, sizeof(t[0]), cmpd);
 	printf("%s: %.1f MiB, state %s, %zu findings, median %.1f ms over %d runs, %.0f MiB/s\n",
-	       argv[a], len / 1048576.0, bsw_hive_state_name(st), nf,
-	       t[reps / 2] * 1e3, reps, len / 1048576.0 / t[reps / 2]);
+	       argv[a], len / 1048576.0, bsw_hive_state_name(st), nf, t[reps / 2] * 1e3, reps,
+	       len / 1048576.0 / t[reps / 2]);
 	free(d);
 	for (unsigned i = 0; i < nl; i++)
 		free((void *)logs[i].data);

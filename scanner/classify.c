@@ -19,8 +19,7 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-enum bsw_verdict bsw_classify(const struct bsw_fx *fx, const char ***codes,
-			      unsigned *nr)
+enum bsw_verdict bsw_classify(const struct bsw_fx *fx, const char ***codes, unsigned *nr)
 {
 	enum bsw_verdict v = BSW_V_NONE;
 	size_t i, n = bsw_fx_count(fx);
@@ -42,8 +41,7 @@ enum bsw_verdict bsw_classify(const struct bsw_fx *fx, const char ***codes,
 		const struct bsw_finding *f = bsw_fx_get(fx, i);
 		const struct bsw_problem_info *pi = bsw_problem_info(f->problem);
 
-		if (f->verdict != v || (pi->flags & BSW_PF_HEADER) ||
-		    f->problem == PR_0_SUPPRESSED)
+		if (f->verdict != v || (pi->flags & BSW_PF_HEADER) || f->problem == PR_0_SUPPRESSED)
 			continue;
 		/* a clean disk is decided by the absence of problems */
 		if (v == BSW_V_NONE)

@@ -18,15 +18,21 @@
 #include "scanner/report.h"
 #include "scanner/results.h"
 
-enum change { SAME, VERDICT, FINDINGS, NEW, GONE };
+enum change {
+	SAME,
+	VERDICT,
+	FINDINGS,
+	NEW,
+	GONE
+};
 
 struct pair {
-	const struct bsw_rdisk *a, *b;	/* a: old (NULL if new), b: new (NULL if gone) */
+	const struct bsw_rdisk *a, *b; /* a: old (NULL if new), b: new (NULL if gone) */
 	enum change ch;
 };
 
 struct keyed {
-	const char *kind;	/* "id" or "path" */
+	const char *kind; /* "id" or "path" */
 	const char *key;
 	const struct bsw_rdisk *d;
 };
@@ -153,8 +159,10 @@ static void put_text(void *o, const char *c, bool first)
 }
 
 static const char *const title[] = {
-	[VERDICT] = "changed verdict", [FINDINGS] = "same verdict, findings changed",
-	[NEW] = "new disks", [GONE] = "gone disks",
+	[VERDICT] = "changed verdict",
+	[FINDINGS] = "same verdict, findings changed",
+	[NEW] = "new disks",
+	[GONE] = "gone disks",
 };
 
 size_t bsw_diff_text(FILE *o, const struct bsw_results *a, const struct bsw_results *b,
@@ -213,8 +221,10 @@ size_t bsw_diff_json(FILE *o, const struct bsw_results *a, const struct bsw_resu
 		     const struct bsw_rfilter *fl)
 {
 	static const char *const key[] = {
-		[VERDICT] = "changed", [FINDINGS] = "findings_changed",
-		[NEW] = "new", [GONE] = "gone",
+		[VERDICT] = "changed",
+		[FINDINGS] = "findings_changed",
+		[NEW] = "new",
+		[GONE] = "gone",
 	};
 	size_t n = 0, diffs = 0;
 	struct pair *p = pairs(a, b, &n);
@@ -241,8 +251,10 @@ size_t bsw_diff_json(FILE *o, const struct bsw_results *a, const struct bsw_resu
 					fputs(",\"old_image\":", o);
 					bsw_json_str(o, q->a->image);
 				}
-				fprintf(o, ",\"old_verdict\":\"%s\",\"new_verdict\":\"%s\",\"appeared\":[",
-					bsw_rverdict_name(q->a->verdict), bsw_rverdict_name(q->b->verdict));
+				fprintf(o,
+					",\"old_verdict\":\"%s\",\"new_verdict\":\"%s\",\"appeared\":[",
+					bsw_rverdict_name(q->a->verdict),
+					bsw_rverdict_name(q->b->verdict));
 				only_in(q->b, q->a, put_json, o, true);
 				fputs("],\"cleared\":[", o);
 				only_in(q->a, q->b, put_json, o, true);
@@ -274,7 +286,8 @@ size_t bsw_diff_html(FILE *o, const struct bsw_results *a, const struct bsw_resu
 		return (size_t)-1;
 	for (size_t i = 0; i < n; i++)
 		cnt[p[i].ch]++;
-	fprintf(o, "<h2>Since the baseline sweep</h2>\n<p><span id=d-changed>%zu</span> changed "
+	fprintf(o,
+		"<h2>Since the baseline sweep</h2>\n<p><span id=d-changed>%zu</span> changed "
 		"verdict, <span id=d-findings>%zu</span> changed findings, <span id=d-new>%zu</span> "
 		"new, <span id=d-gone>%zu</span> gone, %zu unchanged.</p>\n<table id=diff><thead><tr>"
 		"<th>disk</th><th>change</th><th>appeared</th><th>cleared</th></tr></thead><tbody>\n",
@@ -340,14 +353,19 @@ int bsw_cmd_diff(int argc, char **argv)
 		case 'V':
 		case 'C':
 			if (bsw_rfilter_arg(&fl, c, optarg)) {
-				fprintf(stderr, "bootsweep diff: --verdict '%s': want clean, dirty-rollback, "
-					"unbootable, unassessable or nonclean\n", optarg);
+				fprintf(stderr,
+					"bootsweep diff: --verdict '%s': want clean, dirty-rollback, "
+					"unbootable, unassessable or nonclean\n",
+					optarg);
 				ret = BSW_EXIT_USAGE;
 				goto out;
 			}
 			break;
 		case 'h': usage(stdout); goto out;
-		default: usage(stderr); ret = BSW_EXIT_USAGE; goto out;
+		default:
+			usage(stderr);
+			ret = BSW_EXIT_USAGE;
+			goto out;
 		}
 	}
 	if (argc - optind != 2) {

@@ -28,8 +28,7 @@
 #define MAX_FILE (2048ull * 1024 * 1024)
 
 /* bsw_hive_read_fn over files (the names are paths). */
-static int slurp(void *ctx, const char *path, size_t max, uint8_t **out,
-		 size_t *len)
+static int slurp(void *ctx, const char *path, size_t max, uint8_t **out, size_t *len)
 {
 	struct stat st;
 	uint8_t *b;
@@ -39,8 +38,7 @@ static int slurp(void *ctx, const char *path, size_t max, uint8_t **out,
 	(void)ctx;
 	if (fd < 0)
 		return -errno;
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode) ||
-	    (uint64_t)st.st_size > max) {
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || (uint64_t)st.st_size > max) {
 		close(fd);
 		return -EINVAL;
 	}
@@ -59,8 +57,8 @@ static int slurp(void *ctx, const char *path, size_t max, uint8_t **out,
 			 * never a hive judged on bytes that were not read */
 			int e = r < 0 ? errno : EIO;
 
-			fprintf(stderr, "bootsweep hive: %s: I/O error: %s at offset %zu%s\n",
-				path, strerror(e), o,
+			fprintf(stderr, "bootsweep hive: %s: I/O error: %s at offset %zu%s\n", path,
+				strerror(e), o,
 				r == 0 ? " (the file ended before its size at open)" : "");
 			free(b);
 			close(fd);
@@ -112,8 +110,7 @@ out:
 	return n;
 }
 
-static int write_new(const char *out, const char *in, const uint8_t *b,
-		     size_t len)
+static int write_new(const char *out, const char *in, const uint8_t *b, size_t len)
 {
 	struct stat so, si;
 	size_t o = 0;
@@ -138,7 +135,7 @@ static int write_new(const char *out, const char *in, const uint8_t *b,
 			int e = w < 0 ? -errno : -ENOSPC;
 
 			close(fd);
-			unlink(out);	/* no half-written hive left behind */
+			unlink(out); /* no half-written hive left behind */
 			return e;
 		}
 		o += (size_t)w;
@@ -158,7 +155,8 @@ static void usage(FILE *f)
 	      "       [--export | --hivex-export] [--recovered OUT]\n"
 	      "Verify a registry hive and replay its transaction logs in memory (found beside\n"
 	      "it by default: FILE.LOG1, FILE.LOG2, FILE.LOG, any case).  --export prints the\n"
-	      "hive as seen after replay (.reg); --recovered writes it to a new file.\n", f);
+	      "hive as seen after replay (.reg); --recovered writes it to a new file.\n",
+	      f);
 }
 
 int bsw_cmd_hive(int argc, char **argv)
@@ -222,9 +220,12 @@ int bsw_cmd_hive(int argc, char **argv)
 	bsw_fx_set_damage(fx, BSW_V_UNBOOT);
 	{
 		const struct bsw_hive_files hf = {
-			.name = file, .logs = (const char *const *)logpath,
-			.nr_logs = nlog, .logs_required = true,
-			.max = MAX_FILE, .read = slurp,
+			.name = file,
+			.logs = (const char *const *)logpath,
+			.nr_logs = nlog,
+			.logs_required = true,
+			.max = MAX_FILE,
+			.read = slurp,
 		};
 		int failed;
 
@@ -234,15 +235,14 @@ int bsw_cmd_hive(int argc, char **argv)
 				fprintf(stderr, "bootsweep hive: out of memory\n");
 			else
 				fprintf(stderr, "bootsweep hive: %s: %s\n",
-					failed ? logpath[failed - 1] : file,
-					strerror(-rc));
+					failed ? logpath[failed - 1] : file, strerror(-rc));
 			ret = BSW_EXIT_OPERR;
 			goto out;
 		}
 	}
 	st = bsw_hive_state(h);
 	if (st == BSW_HIVE_NOT_A_HIVE)
-		ret = BSW_EXIT_OPERR;	/* not a hive: we were given the wrong file */
+		ret = BSW_EXIT_OPERR; /* not a hive: we were given the wrong file */
 	else if (st != BSW_HIVE_CLEAN && st != BSW_HIVE_RECOVERED)
 		ret = BSW_EXIT_UNBOOT;
 	bsw_fx_finish(fx);
@@ -251,11 +251,10 @@ int bsw_cmd_hive(int argc, char **argv)
 		size_t hl;
 		const uint8_t *hd = bsw_hive_data(h, &hl);
 
-		rc = hxexport ? bsw_regf_hivex_export(hd, hl, &s) :
-				bsw_regf_export(h, &s);
+		rc = hxexport ? bsw_regf_hivex_export(hd, hl, &s) : bsw_regf_export(h, &s);
 		if (rc) {
-			fprintf(stderr, "bootsweep hive: %s: export failed: %s\n",
-				file, strerror(-rc));
+			fprintf(stderr, "bootsweep hive: %s: export failed: %s\n", file,
+				strerror(-rc));
 			ret |= rc == -ENOMEM ? BSW_EXIT_OPERR : BSW_EXIT_UNBOOT;
 		} else {
 			fwrite(s.p, 1, s.len, stdout);
@@ -263,10 +262,13 @@ int bsw_cmd_hive(int argc, char **argv)
 		bsw_sbuf_free(&s);
 	} else {
 		struct bsw_report_hive r = {
-			.file = file, .state = bsw_hive_state_name(st),
+			.file = file,
+			.state = bsw_hive_state_name(st),
 			.logs_missing = st == BSW_HIVE_UNRECOVERABLE && !nlog,
-			.ktm = bsw_hive_ktm_pending(h), .logs = logpath,
-			.nr_logs = nlog, .fx = fx,
+			.ktm = bsw_hive_ktm_pending(h),
+			.logs = logpath,
+			.nr_logs = nlog,
+			.fx = fx,
 		};
 
 		if (json)
@@ -280,8 +282,10 @@ int bsw_cmd_hive(int argc, char **argv)
 
 		if ((st != BSW_HIVE_CLEAN && st != BSW_HIVE_RECOVERED) || !hd) {
 			fprintf(stderr, "bootsweep hive: %s is %s; %s not written\n", file,
-				st == BSW_HIVE_UNRECOVERABLE && !nlog ? "dirty and its logs were not supplied" :
-				bsw_hive_state_name(st), recovered);
+				st == BSW_HIVE_UNRECOVERABLE && !nlog ?
+					"dirty and its logs were not supplied" :
+					bsw_hive_state_name(st),
+				recovered);
 			ret |= BSW_EXIT_OPERR;
 		} else if ((rc = write_new(recovered, file, hd, hl))) {
 			if (rc != -EEXIST)

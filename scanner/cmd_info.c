@@ -21,7 +21,8 @@ static void info_usage(FILE *f)
 {
 	fputs("usage: bootsweep info IMAGE... [--json] [--direct] [--check]\n"
 	      "The container, its chain of parents, the partitions and filesystems of each\n"
-	      "image; --check adds the NTFS volume checks (as bootsweep check).\n", f);
+	      "image; --check adds the NTFS volume checks (as bootsweep check).\n",
+	      f);
 }
 
 int bsw_cmd_info(int argc, char **argv)
@@ -86,8 +87,9 @@ int bsw_cmd_info(int argc, char **argv)
 			fprintf(stderr, "bootsweep: %s: %s\n", argv[i], why);
 			if (json) {
 				bsw_fx_finish(fx);
-				bsw_report_info_json(stdout, &(struct bsw_report_info){
-					.image = argv[i], .error = why, .fx = fx });
+				bsw_report_info_json(
+					stdout, &(struct bsw_report_info){
+							.image = argv[i], .error = why, .fx = fx });
 			}
 			ret |= BSW_EXIT_OPERR;
 			bsw_fx_destroy(fx);
@@ -118,7 +120,8 @@ static void cat_usage(FILE *f)
 	fputs("usage: bootsweep cat IMAGE [--direct] > disk.raw\n"
 	      "       bootsweep cat IMAGE --path PATH [--partition N] [--stream NAME] > file\n"
 	      "The virtual disk's bytes (parents and a pending VHDX log applied), or one file\n"
-	      "of its NTFS volume.\n", f);
+	      "of its NTFS volume.\n",
+	      f);
 }
 
 int bsw_cmd_cat(int argc, char **argv)
@@ -146,8 +149,7 @@ int bsw_cmd_cat(int argc, char **argv)
 		case 'D': o.direct = true; break;
 		case 'P':
 		case 'N':
-		case 'S':
-			return bsw_cmd_ntfs_cat(argc, argv);
+		case 'S': return bsw_cmd_ntfs_cat(argc, argv);
 		case 'h': cat_usage(stdout); return BSW_EXIT_OK;
 		default: cat_usage(stderr); return BSW_EXIT_USAGE;
 		}

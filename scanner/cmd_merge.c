@@ -28,32 +28,32 @@
 #include "scanner/results.h"
 #include "scanner/shard.h"
 
-#define MERGE_MAX_LINE (16u << 20)	/* one disk's JSON line */
-#define MERGE_MAX_HDR (64u << 10)	/* a sidecar's first line, an image line */
+#define MERGE_MAX_LINE (16u << 20) /* one disk's JSON line */
+#define MERGE_MAX_HDR (64u << 10)  /* a sidecar's first line, an image line */
 #define MERGE_MAX_IMAGES 10000000u
 #define MERGE_MAX_INPUTS 1000000u
 #define MERGE_MAX_CODES 4096u
-#define MERGE_LIST 10			/* images named per part */
-#define MERGE_MAX_EXTRA 10000u		/* error lines outside the plans (searched linearly) */
+#define MERGE_LIST 10	       /* images named per part */
+#define MERGE_MAX_EXTRA 10000u /* error lines outside the plans (searched linearly) */
 
 struct part {
 	char *jsonl, *sidecar;
-	bool ok;		/* sidecar read and consistent */
+	bool ok; /* sidecar read and consistent */
 	long index, count;
 	size_t store_images, part_images, got;
 	char build[80], store_digest[65], plan_digest[65];
 	char *options, *rule;
-	FILE *f;		/* the JSONL, kept open to copy lines from */
+	FILE *f; /* the JSONL, kept open to copy lines from */
 };
 
 struct want {
-	char *esc;		/* the image as a JSON string, quotes included */
-	size_t part;		/* planned in parts[part] */
-	size_t src;		/* found in parts[src] */
+	char *esc;   /* the image as a JSON string, quotes included */
+	size_t part; /* planned in parts[part] */
+	size_t src;  /* found in parts[src] */
 	uint64_t off;
 	size_t len;
 	unsigned found;
-	bool extra;		/* a line for an image outside every plan */
+	bool extra; /* a line for an image outside every plan */
 };
 
 struct merge {
@@ -61,17 +61,19 @@ struct merge {
 	size_t nr_parts, cap_parts;
 	struct want *w;
 	size_t nr_w, cap_w;
-	struct want *x;		/* lines outside the plans (walk errors) */
+	struct want *x; /* lines outside the plans (walk errors) */
 	size_t nr_x, cap_x;
 	unsigned problems;
 	uint64_t verdicts[4], errors, torn, long_lines, bad_lines, dups;
-	struct { char *code; uint64_t n; } codes[MERGE_MAX_CODES];
+	struct {
+		char *code;
+		uint64_t n;
+	} codes[MERGE_MAX_CODES];
 	unsigned nr_codes;
 	int bits;
 };
 
-static void problem(struct merge *m, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+static void problem(struct merge *m, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 static void problem(struct merge *m, const char *fmt, ...)
 {
@@ -165,8 +167,8 @@ static char *field_dup(const char *line, const char *key, bool object)
 	return s;
 }
 
-static int want_add(struct want **v, size_t *nr, size_t *cap, const char *esc,
-		    size_t len, size_t part)
+static int want_add(struct want **v, size_t *nr, size_t *cap, const char *esc, size_t len,
+		    size_t part)
 {
 	struct want *w;
 
@@ -197,8 +199,8 @@ static int read_sidecar(struct merge *m, size_t i)
 	int r;
 
 	if (!f) {
-		problem(m, "%s: %s (is %s the output of a part?)", p->sidecar,
-			strerror(errno), p->jsonl);
+		problem(m, "%s: %s (is %s the output of a part?)", p->sidecar, strerror(errno),
+			p->jsonl);
 		return 0;
 	}
 	r = bsw_read_line(f, &line, &cap, MERGE_MAX_HDR, &len, &nl, &over);
@@ -217,9 +219,8 @@ static int read_sidecar(struct merge *m, size_t i)
 	    !field_str(line, "plan_digest", p->plan_digest, sizeof(p->plan_digest)) ||
 	    !field_long(line, "index", &p->index) || !field_long(line, "count", &p->count) ||
 	    !field_long(line, "store_images", &simg) || !field_long(line, "part_images", &pimg) ||
-	    !p->options || !p->rule ||
-	    p->count < 1 || p->count > (long)BSW_SHARD_MAX_PARTS || p->index >= p->count ||
-	    (size_t)simg > MERGE_MAX_IMAGES || pimg > simg) {
+	    !p->options || !p->rule || p->count < 1 || p->count > (long)BSW_SHARD_MAX_PARTS ||
+	    p->index >= p->count || (size_t)simg > MERGE_MAX_IMAGES || pimg > simg) {
 		problem(m, "%s: a field is missing or out of range", p->sidecar);
 		goto out;
 	}
@@ -291,7 +292,7 @@ static void tally(struct merge *m, const char *line)
 		m->errors++;
 		m->bits |= BSW_EXIT_OPERR;
 	}
-	for (p = line; (p = strstr(p, "\"code\":\"")); ) {
+	for (p = line; (p = strstr(p, "\"code\":\""));) {
 		size_t n;
 
 		p += 7;
@@ -341,9 +342,10 @@ static int read_part(struct merge *m, size_t i)
 
 	p->f = fopen(p->jsonl, "r");
 	if (!p->f) {
-		problem(m, "part %ld/%ld: %s: %s: its %zu images are missing; "
-			"rerun it (with --resume if it exists)", p->index, p->count,
-			p->jsonl, strerror(errno), p->part_images);
+		problem(m,
+			"part %ld/%ld: %s: %s: its %zu images are missing; "
+			"rerun it (with --resume if it exists)",
+			p->index, p->count, p->jsonl, strerror(errno), p->part_images);
 		return 0;
 	}
 	for (;;) {
@@ -364,9 +366,10 @@ static int read_part(struct merge *m, size_t i)
 		}
 		if (!nl) {
 			m->torn++;
-			problem(m, "%s: torn last line at byte %lld (%zu bytes, no newline), "
-				"left out: rerun part %ld/%ld with --resume", p->jsonl,
-				(long long)off, len, p->index, p->count);
+			problem(m,
+				"%s: torn last line at byte %lld (%zu bytes, no newline), "
+				"left out: rerun part %ld/%ld with --resume",
+				p->jsonl, (long long)off, len, p->index, p->count);
 			break;
 		}
 		if (strncmp(line, "{\"image\":", 9) || !(tl = token_len(line + 9))) {
@@ -389,14 +392,18 @@ static int read_part(struct merge *m, size_t i)
 
 			if (!field(line, "error")) {
 				m->bad_lines++;
-				problem(m, "%s:%zu: %.*s is in no part's plan: a line of another "
-					"sweep? left out", p->jsonl, lineno, (int)tl, line + 9);
+				problem(m,
+					"%s:%zu: %.*s is in no part's plan: a line of another "
+					"sweep? left out",
+					p->jsonl, lineno, (int)tl, line + 9);
 				continue;
 			}
 			if (m->nr_x >= MERGE_MAX_EXTRA) {
 				if (!m->bad_lines++)
-					problem(m, "%s:%zu: over %u error lines outside the plans, "
-						"the rest left out", p->jsonl, lineno, MERGE_MAX_EXTRA);
+					problem(m,
+						"%s:%zu: over %u error lines outside the plans, "
+						"the rest left out",
+						p->jsonl, lineno, MERGE_MAX_EXTRA);
 				else
 					m->problems++;
 				continue;
@@ -413,9 +420,10 @@ static int read_part(struct merge *m, size_t i)
 			w->extra = true;
 		} else if (w->found++) {
 			m->dups++;
-			problem(m, "%s:%zu: %.*s already merged from %s: a second line, "
-				"left out", p->jsonl, lineno, (int)tl, line + 9,
-				m->parts[w->src].jsonl);
+			problem(m,
+				"%s:%zu: %.*s already merged from %s: a second line, "
+				"left out",
+				p->jsonl, lineno, (int)tl, line + 9, m->parts[w->src].jsonl);
 			continue;
 		} else if (w->part != i) {
 			problem(m, "%s:%zu: %.*s was planned in part %ld, not %ld", p->jsonl,
@@ -441,8 +449,8 @@ static int add_input(struct merge *m, const char *arg)
 	struct part *p;
 	int r;
 
-	r = bsw_vec_reserve(&m->parts, &m->cap_parts, m->nr_parts + 1,
-			    sizeof(*m->parts), MERGE_MAX_INPUTS);
+	r = bsw_vec_reserve(&m->parts, &m->cap_parts, m->nr_parts + 1, sizeof(*m->parts),
+			    MERGE_MAX_INPUTS);
 	if (r)
 		return r;
 	p = &m->parts[m->nr_parts];
@@ -482,8 +490,7 @@ static int add_dir(struct merge *m, const char *dir)
 
 		if (n <= sl || strcmp(de->d_name + n - sl, BSW_SHARD_SUFFIX))
 			continue;
-		r = bsw_vec_reserve(&names, &cap, nr + 1, sizeof(*names),
-				    MERGE_MAX_INPUTS);
+		r = bsw_vec_reserve(&names, &cap, nr + 1, sizeof(*names), MERGE_MAX_INPUTS);
 		if (r)
 			break;
 		if (asprintf(&s, "%s/%s", dir, de->d_name) < 0) {
@@ -519,7 +526,10 @@ static int cmp_part_index(const void *a, const void *b, void *parts)
 
 static int cmp_code_n(const void *a, const void *b)
 {
-	const struct { char *code; uint64_t n; } *x = a, *y = b;
+	const struct {
+		char *code;
+		uint64_t n;
+	} *x = a, *y = b;
 
 	if (x->n != y->n)
 		return x->n > y->n ? -1 : 1;
@@ -551,11 +561,12 @@ static int check_parts(struct merge *m, const struct part *ref)
 		} else if (p->count != count || strcmp(p->store_digest, ref->store_digest) ||
 			   strcmp(p->plan_digest, ref->plan_digest) ||
 			   p->store_images != ref->store_images) {
-			problem(m, "%s: part of another plan (%ld parts, %zu images, plan %.12s) "
+			problem(m,
+				"%s: part of another plan (%ld parts, %zu images, plan %.12s) "
 				"than %s (%ld parts, %zu images, plan %.12s): the store or N changed "
-				"between the parts", p->sidecar, p->count, p->store_images,
-				p->plan_digest, ref->sidecar, count, ref->store_images,
-				ref->plan_digest);
+				"between the parts",
+				p->sidecar, p->count, p->store_images, p->plan_digest, ref->sidecar,
+				count, ref->store_images, ref->plan_digest);
 			p->ok = false;
 		}
 	}
@@ -579,9 +590,11 @@ static int check_parts(struct merge *m, const struct part *ref)
 			k++;
 		}
 		if (!have && listed++ < 100)
-			problem(m, "part %ld/%ld is missing (no usable sidecar for it among the inputs): "
+			problem(m,
+				"part %ld/%ld is missing (no usable sidecar for it among the inputs): "
 				"run it (--shard %ld/%ld, Slurm array task %ld, "
-				"JOB_COMPLETION_INDEX=%ld)", q, count, q, count, q, q);
+				"JOB_COMPLETION_INDEX=%ld)",
+				q, count, q, count, q, q);
 		else if (!have)
 			m->problems++;
 	}
@@ -618,7 +631,7 @@ static int write_out(struct merge *m, const char *outp)
 			break;
 		if (pread(fileno(f), buf, w->len + 1, (off_t)w->off) != (ssize_t)(w->len + 1) ||
 		    buf[w->len] != '\n') {
-			r = -EIO;	/* the part changed under us */
+			r = -EIO; /* the part changed under us */
 			break;
 		}
 		if (fwrite(buf, 1, w->len + 1, o) != w->len + 1)
@@ -637,20 +650,23 @@ static int write_out(struct merge *m, const char *outp)
 	return r;
 }
 
-static void summary(struct merge *m, FILE *f, const char *outp, bool complete,
-		    size_t expected, size_t missing)
+static void summary(struct merge *m, FILE *f, const char *outp, bool complete, size_t expected,
+		    size_t missing)
 {
 	unsigned j;
 
 	qsort(m->codes, m->nr_codes, sizeof(m->codes[0]), cmp_code_n);
-	fprintf(f, "bootsweep merge: %zu parts, %" PRIu64 " disks%s%s (%zu planned, "
-		"%zu known missing)%s\n", m->nr_parts,
-		m->verdicts[0] + m->verdicts[1] + m->verdicts[2] + m->verdicts[3],
+	fprintf(f,
+		"bootsweep merge: %zu parts, %" PRIu64 " disks%s%s (%zu planned, "
+		"%zu known missing)%s\n",
+		m->nr_parts, m->verdicts[0] + m->verdicts[1] + m->verdicts[2] + m->verdicts[3],
 		outp ? " in " : "", outp ? outp : "", expected, missing,
 		complete ? ", complete" : ", INCOMPLETE");
-	fprintf(f, "  %-14s %8" PRIu64 "\n  %-14s %8" PRIu64 "\n  %-14s %8" PRIu64
-		"\n  %-14s %8" PRIu64 "\n", "clean", m->verdicts[0], "dirty-rollback",
-		m->verdicts[2], "unbootable", m->verdicts[3], "unassessable", m->verdicts[1]);
+	fprintf(f,
+		"  %-14s %8" PRIu64 "\n  %-14s %8" PRIu64 "\n  %-14s %8" PRIu64
+		"\n  %-14s %8" PRIu64 "\n",
+		"clean", m->verdicts[0], "dirty-rollback", m->verdicts[2], "unbootable",
+		m->verdicts[3], "unassessable", m->verdicts[1]);
 	if (m->errors)
 		fprintf(f, "  %-14s %8" PRIu64 "\n", "open errors", m->errors);
 	if (m->nr_codes)
@@ -661,9 +677,11 @@ static void summary(struct merge *m, FILE *f, const char *outp, bool complete,
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: bootsweep merge OUT PART... [--partial] [--quiet]\n"
+	fprintf(f,
+		"usage: bootsweep merge OUT PART... [--partial] [--quiet]\n"
 		"  PART: a part's JSONL (its sidecar PART%s beside it), the sidecar\n"
-		"        itself, or a folder holding the parts\n", BSW_SHARD_SUFFIX);
+		"        itself, or a folder holding the parts\n",
+		BSW_SHARD_SUFFIX);
 }
 
 int bsw_cmd_merge(int argc, char **argv)
@@ -690,7 +708,10 @@ int bsw_cmd_merge(int argc, char **argv)
 		case 'p': partial = true; break;
 		case 'q': quiet = true; break;
 		case 'h': usage(stdout); goto done;
-		default: usage(stderr); ret = BSW_EXIT_USAGE; goto done;
+		default:
+			usage(stderr);
+			ret = BSW_EXIT_USAGE;
+			goto done;
 		}
 	}
 	if (argc - optind < 2) {
@@ -725,8 +746,10 @@ int bsw_cmd_merge(int argc, char **argv)
 			free(a);
 			free(b);
 			if (same) {
-				fprintf(stderr, "bootsweep merge: %s is one of the parts; "
-					"refusing to write the merge there\n", outp);
+				fprintf(stderr,
+					"bootsweep merge: %s is one of the parts; "
+					"refusing to write the merge there\n",
+					outp);
 				free(ro);
 				ret = BSW_EXIT_USAGE;
 				goto done;
@@ -790,9 +813,10 @@ int bsw_cmd_merge(int argc, char **argv)
 		if (!miss[i])
 			continue;
 		missing += miss[i];
-		problem(m, "part %ld/%ld (%s): %zu of %zu images have no line; rerun this "
-			"part with --resume (the same command and -o)", p->index, p->count,
-			p->jsonl, miss[i], p->part_images);
+		problem(m,
+			"part %ld/%ld (%s): %zu of %zu images have no line; rerun this "
+			"part with --resume (the same command and -o)",
+			p->index, p->count, p->jsonl, miss[i], p->part_images);
 	}
 	for (j = 0; j < m->nr_w; j++) {
 		size_t q = m->w[j].part;
@@ -812,9 +836,11 @@ int bsw_cmd_merge(int argc, char **argv)
 	/* all parts there: their plans together must be the whole store */
 	if (!m->problems && m->nr_w != expected)
 		problem(m, "the parts plan %zu images, the store had %zu", m->nr_w, expected);
-	if (m->nr_x)	/* error lines already: bit 8 from tally() */
-		fprintf(stderr, "bootsweep merge: %zu lines for paths in no part's plan "
-			"(folders the walk could not enter?), kept once each\n", m->nr_x);
+	if (m->nr_x) /* error lines already: bit 8 from tally() */
+		fprintf(stderr,
+			"bootsweep merge: %zu lines for paths in no part's plan "
+			"(folders the walk could not enter?), kept once each\n",
+			m->nr_x);
 
 	complete = !m->problems;
 	if (complete || partial) {
@@ -824,8 +850,10 @@ int bsw_cmd_merge(int argc, char **argv)
 			ret |= BSW_EXIT_OPERR;
 		}
 	} else {
-		fprintf(stderr, "bootsweep merge: %s not written: the merge is incomplete "
-			"(--partial writes what there is)\n", outp);
+		fprintf(stderr,
+			"bootsweep merge: %s not written: the merge is incomplete "
+			"(--partial writes what there is)\n",
+			outp);
 	}
 	if (!quiet)
 		summary(m, stderr, complete || partial ? outp : NULL, complete, expected, missing);

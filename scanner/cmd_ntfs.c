@@ -51,8 +51,8 @@ static bool meant_for_ntfs(const struct bsw_part *p)
 }
 
 /* Open partition p (NULL: the whole disk) into x->v, findings to fx. */
-static int try_open(struct vol *x, const struct bsw_part *p,
-		    struct bsw_fx *fx, const struct bsw_ntfs_opts *o)
+static int try_open(struct vol *x, const struct bsw_part *p, struct bsw_fx *fx,
+		    const struct bsw_ntfs_opts *o)
 {
 	char *prev = NULL, scope[32];
 	int ret;
@@ -109,10 +109,10 @@ static int pick_quietly(struct vol *x, const unsigned *cand, unsigned nc)
  * so that the findings say why.  Returns 0, or BSW_EXIT_OPERR with a
  * message on stderr.
  */
-static int vol_open(struct vol *x, const char *image, unsigned want,
-		    struct bsw_fx *fx, bool checks)
+static int vol_open(struct vol *x, const char *image, unsigned want, struct bsw_fx *fx, bool checks)
 {
-	struct bsw_ntfs_opts o = { .run_checks = checks, .critical = bsw_boot_files,
+	struct bsw_ntfs_opts o = { .run_checks = checks,
+				   .critical = bsw_boot_files,
 				   .nr_critical = bsw_nr_boot_files };
 	struct bsw_ntfs_opts q = { 0 };
 	struct bsw_disk_ioerr ioe;
@@ -123,8 +123,7 @@ static int vol_open(struct vol *x, const char *image, unsigned want,
 	memset(x, 0, sizeof(*x));
 	ret = bsw_disk_open(&x->d, image, NULL, fx, err, sizeof(err));
 	if (ret) {
-		fprintf(stderr, "bootsweep: %s: %s\n", image,
-			err[0] ? err : strerror(-ret));
+		fprintf(stderr, "bootsweep: %s: %s\n", image, err[0] ? err : strerror(-ret));
 		return BSW_EXIT_OPERR;
 	}
 	n = bsw_disk_nr_parts(x->d);
@@ -144,8 +143,7 @@ static int vol_open(struct vol *x, const char *image, unsigned want,
 		if (p->fs == BSW_FS_NTFS && nt < 64)
 			typed[nt++] = i;
 		else if (!p->esp && nu < 64 && memcmp(p->type_guid, guid_msr, 16) &&
-			 (p->fs == BSW_FS_UNKNOWN || p->fs == BSW_FS_ZERO ||
-			  p->fs == BSW_FS_OTHER))
+			 (p->fs == BSW_FS_UNKNOWN || p->fs == BSW_FS_ZERO || p->fs == BSW_FS_OTHER))
 			untyped[nu++] = i;
 	}
 	pick = pick_quietly(x, typed, nt);
@@ -154,8 +152,7 @@ static int vol_open(struct vol *x, const char *image, unsigned want,
 	pick = pick_quietly(x, untyped, nu);
 	if (pick >= 0 && !try_open(x, bsw_disk_part(x->d, untyped[pick]), fx, &o))
 		return 0;
-	if (!n && !strcmp(bsw_disk_scheme(x->d), "none") &&
-	    !try_open(x, NULL, NULL, &q)) {
+	if (!n && !strcmp(bsw_disk_scheme(x->d), "none") && !try_open(x, NULL, NULL, &q)) {
 		/* a bare volume whose primary boot sector is damaged */
 		bsw_ntfs_close(x->v);
 		x->v = NULL;
@@ -176,10 +173,11 @@ static int vol_open(struct vol *x, const char *image, unsigned want,
 		return 0;
 nothing:
 	for (i = 0; i < n; i++)
-		if (bsw_disk_part(x->d, i)->fs == BSW_FS_BITLOCKER &&
-		    (!want || want == i + 1)) {
-			fprintf(stderr, "bootsweep: %s: partition %u is encrypted (BitLocker); "
-				"its volume cannot be checked\n", image, i + 1);
+		if (bsw_disk_part(x->d, i)->fs == BSW_FS_BITLOCKER && (!want || want == i + 1)) {
+			fprintf(stderr,
+				"bootsweep: %s: partition %u is encrypted (BitLocker); "
+				"its volume cannot be checked\n",
+				image, i + 1);
 			vol_close(x);
 			return BSW_EXIT_UNASSESS;
 		}
@@ -214,17 +212,20 @@ struct ls_ctx {
 	struct bsw_ntfs *v;
 	const char *prefix;
 	bool recurse;
-	uint8_t *seen;		/* directories visited: loop guard */
+	uint8_t *seen; /* directories visited: loop guard */
 	unsigned depth;
 };
 
 static void flag_str(unsigned f, char *s)
 {
-	static const struct { unsigned bit; char c; } m[] = {
-		{ BSW_NTFS_R_DIR, 'd' }, { BSW_NTFS_R_COMPRESSED, 'c' },
-		{ BSW_NTFS_R_SPARSE, 's' }, { BSW_NTFS_R_WOF, 'w' },
+	static const struct {
+		unsigned bit;
+		char c;
+	} m[] = {
+		{ BSW_NTFS_R_DIR, 'd' },     { BSW_NTFS_R_COMPRESSED, 'c' },
+		{ BSW_NTFS_R_SPARSE, 's' },  { BSW_NTFS_R_WOF, 'w' },
 		{ BSW_NTFS_R_REPARSE, 'r' }, { BSW_NTFS_R_ENCRYPTED, 'e' },
-		{ BSW_NTFS_R_TORN, 't' }, { BSW_NTFS_R_BAD, 'b' },
+		{ BSW_NTFS_R_TORN, 't' },    { BSW_NTFS_R_BAD, 'b' },
 	};
 	unsigned i;
 
@@ -266,8 +267,8 @@ static int ls_child(void *arg, uint64_t child, const char *name)
 	if (!path)
 		return -ENOMEM;
 	snprintf(path, pl, "%s\\%s", c->prefix, name);
-	printf("%" PRIu64 "\t%u\t%s\t%" PRIu64 "\t%u\t%s\n", child, st.seq, fl,
-	       st.size, st.link_count, c->recurse ? path : name);
+	printf("%" PRIu64 "\t%u\t%s\t%" PRIu64 "\t%u\t%s\n", child, st.seq, fl, st.size,
+	       st.link_count, c->recurse ? path : name);
 	if (c->recurse && (st.rflags & BSW_NTFS_R_DIR) && child != 5)
 		ls_dir(c, child, path);
 	free(path);
@@ -277,7 +278,8 @@ static int ls_child(void *arg, uint64_t child, const char *name)
 static void ls_usage(FILE *f)
 {
 	fputs("usage: bootsweep ls IMAGE [PATH] [--partition N] [-R]\n"
-	      "List a directory of the image's NTFS volume (default \\), -R recursively.\n", f);
+	      "List a directory of the image's NTFS volume (default \\), -R recursively.\n",
+	      f);
 }
 
 int bsw_cmd_ls(int argc, char **argv)
@@ -300,7 +302,8 @@ int bsw_cmd_ls(int argc, char **argv)
 		switch (o) {
 		case 'N':
 			if (!parse_part(optarg, &part)) {
-				fprintf(stderr, "bootsweep ls: --partition '%s': want 1 to 1024\n", optarg);
+				fprintf(stderr, "bootsweep ls: --partition '%s': want 1 to 1024\n",
+					optarg);
 				return BSW_EXIT_USAGE;
 			}
 			break;
@@ -337,8 +340,8 @@ int bsw_cmd_ls(int argc, char **argv)
 			char fl[16];
 
 			flag_str(st.rflags, fl);
-			printf("%" PRIu64 "\t%u\t%s\t%" PRIu64 "\t%u\t%s\n", rec,
-			       st.seq, fl, st.size, st.link_count, path);
+			printf("%" PRIu64 "\t%u\t%s\t%" PRIu64 "\t%u\t%s\n", rec, st.seq, fl,
+			       st.size, st.link_count, path);
 		} else {
 			char pfx[4096];
 
@@ -409,8 +412,8 @@ int bsw_cmd_ntfs_cat(int argc, char **argv)
 			char why[768];
 
 			if (bsw_disk_io_error(x.d, &ioe))
-				fprintf(stderr, "bootsweep: %s: %s: I/O error: %s\n", image,
-					path, bsw_disk_ioerr_str(&ioe, why, sizeof(why)));
+				fprintf(stderr, "bootsweep: %s: %s: I/O error: %s\n", image, path,
+					bsw_disk_ioerr_str(&ioe, why, sizeof(why)));
 			else
 				fprintf(stderr, "bootsweep: %s: %s: %s\n", image, path,
 					strerror((int)-n));
@@ -440,7 +443,8 @@ static void check_usage(FILE *f)
 	fputs("usage: bootsweep check IMAGE... [--partition N] [--json]\n"
 	      "NTFS volume checks: boot sector, every MFT record, $MFTMirr, $Volume,\n"
 	      "$LogFile, $Bitmap.  Text: one line per finding, then one verdict line per\n"
-	      "image; --json: one object per image.\n", f);
+	      "image; --json: one object per image.\n",
+	      f);
 }
 
 int bsw_cmd_check(int argc, char **argv)
@@ -461,7 +465,9 @@ int bsw_cmd_check(int argc, char **argv)
 		case 'J': json = true; break;
 		case 'N':
 			if (!parse_part(optarg, &part)) {
-				fprintf(stderr, "bootsweep check: --partition '%s': want 1 to 1024\n", optarg);
+				fprintf(stderr,
+					"bootsweep check: --partition '%s': want 1 to 1024\n",
+					optarg);
 				return BSW_EXIT_USAGE;
 			}
 			break;
@@ -496,7 +502,7 @@ int bsw_cmd_check(int argc, char **argv)
 			fprintf(stderr, "bootsweep: %s: I/O error: %s\n", argv[i],
 				bsw_disk_ioerr_str(&ioe, why, sizeof(why)));
 			rc |= BSW_EXIT_OPERR;
-			ret = BSW_EXIT_OPERR;	/* the verdict line says "not checked" */
+			ret = BSW_EXIT_OPERR; /* the verdict line says "not checked" */
 		}
 		bsw_fx_finish(fx);
 		for (k = 0; k < bsw_fx_count(fx); k++)
@@ -505,10 +511,12 @@ int bsw_cmd_check(int argc, char **argv)
 		if (worst >= BSW_SEV_ERROR)
 			rc |= BSW_EXIT_UNBOOT;
 		r = (struct bsw_report_check){
-			.image = argv[i], .fx = fx,
+			.image = argv[i],
+			.fx = fx,
 			.state = ret == BSW_EXIT_UNASSESS ? BSW_CHECK_ENCRYPTED :
-				 ret ? BSW_CHECK_ERROR :
-				 worst >= BSW_SEV_ERROR ? BSW_CHECK_DAMAGED : BSW_CHECK_CLEAN,
+				 ret			  ? BSW_CHECK_ERROR :
+				 worst >= BSW_SEV_ERROR	  ? BSW_CHECK_DAMAGED :
+							    BSW_CHECK_CLEAN,
 		};
 		if (json)
 			bsw_report_check_json(stdout, &r);

@@ -23,7 +23,7 @@
 
 struct qenv {
 	const struct bsw_rdisk *d;
-	const struct bsw_jval *inv;	/* "inventory" of the line, or NULL */
+	const struct bsw_jval *inv; /* "inventory" of the line, or NULL */
 };
 
 static int hexval(int c)
@@ -40,15 +40,14 @@ static int q_inv(struct qenv *e, const char *member, const struct bsw_jval **out
 		return -ENODATA;
 	*out = NULL;
 	if (e->inv->type != BSW_J_OBJ)
-		return -ENOENT;	/* null: no Windows volume, nothing to say */
+		return -ENOENT; /* null: no Windows volume, nothing to say */
 	m = bsw_jget(e->inv, member);
 	if (m && m->type == BSW_J_ARR)
 		*out = m;
 	return 0;
 }
 
-static int q_files(void *ctx, const char *glob, unsigned need, bsw_rfile_fn fn,
-		   void *arg)
+static int q_files(void *ctx, const char *glob, unsigned need, bsw_rfile_fn fn, void *arg)
 {
 	const struct bsw_jval *a;
 	int r = q_inv(ctx, "boot_drivers", &a);
@@ -62,14 +61,15 @@ static int q_files(void *ctx, const char *glob, unsigned need, bsw_rfile_fn fn,
 		struct bsw_rfile f = { 0 };
 
 		if (!path || !bsw_glob_match(glob, path) || bsw_jget(it, "size") == NULL)
-			continue;	/* a missing driver: no file */
+			continue; /* a missing driver: no file */
 		f.path = path;
 		f.size = (uint64_t)bsw_jnum(it, "size", 0);
 		f.why = bsw_jstr(it, "error", NULL);
 		s = bsw_jstr(it, "sha256", NULL);
 		if (s && strlen(s) == 64) {
 			for (int k = 0; k < 32; k++)
-				f.sha256[k] = (uint8_t)(hexval(s[2 * k]) << 4 | hexval(s[2 * k + 1]));
+				f.sha256[k] =
+					(uint8_t)(hexval(s[2 * k]) << 4 | hexval(s[2 * k + 1]));
 			f.have_sha256 = true;
 		}
 		z = bsw_jget(it, "all_zero");
@@ -147,13 +147,12 @@ static bool q_rule(void *ctx, const char *id)
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"usage: bootsweep query COND RESULTS.jsonl... [--json]\n"
-		"COND: pkg:GLOB[=STATE], kb:N[=STATE], file:GLOB[,zero|,nonzero],\n"
-		"      code:CODE, rule:ID, verdict:V; '!' before a term negates it;\n"
-		"      terms joined by ' and ' (docs/rules.md).  Package and file\n"
-		"      terms need results swept with scan --inventory.\n"
-		"exit: 0 a disk matched, 1 none, 8 data missing or unreadable, 16 usage\n");
+	fprintf(f, "usage: bootsweep query COND RESULTS.jsonl... [--json]\n"
+		   "COND: pkg:GLOB[=STATE], kb:N[=STATE], file:GLOB[,zero|,nonzero],\n"
+		   "      code:CODE, rule:ID, verdict:V; '!' before a term negates it;\n"
+		   "      terms joined by ' and ' (docs/rules.md).  Package and file\n"
+		   "      terms need results swept with scan --inventory.\n"
+		   "exit: 0 a disk matched, 1 none, 8 data missing or unreadable, 16 usage\n");
 }
 
 int bsw_cmd_query(int argc, char **argv)
@@ -174,16 +173,13 @@ int bsw_cmd_query(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
 		switch (c) {
 		case 'J': json = true; break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			usage(stderr);
-			return BSW_EXIT_USAGE;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return BSW_EXIT_USAGE;
 		}
 	}
 	if (argc - optind < 2) {
-		fprintf(stderr, "bootsweep query: want a condition and at least one results file\n");
+		fprintf(stderr,
+			"bootsweep query: want a condition and at least one results file\n");
 		usage(stderr);
 		return BSW_EXIT_USAGE;
 	}
@@ -194,8 +190,10 @@ int bsw_cmd_query(int argc, char **argv)
 		return r == -ENOMEM ? BSW_EXIT_OPERR : BSW_EXIT_USAGE;
 	}
 	if (bsw_rules_need_registry(rs)) {
-		fprintf(stderr, "bootsweep query: registry conditions need the disks themselves: "
-			"use bootsweep scan --query '%s' (results hold no registry)\n", argv[optind]);
+		fprintf(stderr,
+			"bootsweep query: registry conditions need the disks themselves: "
+			"use bootsweep scan --query '%s' (results hold no registry)\n",
+			argv[optind]);
 		bsw_rules_free(rs);
 		return BSW_EXIT_USAGE;
 	}
@@ -211,8 +209,11 @@ int bsw_cmd_query(int argc, char **argv)
 		const struct bsw_rdisk *d = &res.d[i];
 		struct qenv qe = { .d = d, .inv = bsw_jget(&d->line, "inventory") };
 		struct bsw_renv env = {
-			.ctx = &qe, .files = q_files, .packages = q_packages,
-			.has_code = q_code, .has_rule = q_rule,
+			.ctx = &qe,
+			.files = q_files,
+			.packages = q_packages,
+			.has_code = q_code,
+			.has_rule = q_rule,
 			.verdict = bsw_rverdict_name(d->verdict),
 		};
 		char *buf = NULL;
@@ -236,13 +237,16 @@ int bsw_cmd_query(int argc, char **argv)
 			if (json) {
 				fputs("{\"image\":", stdout);
 				bsw_json_str(stdout, d->image);
-				printf(",\"verdict\":\"%s\",\"evidence\":", bsw_rverdict_name(d->verdict));
+				printf(",\"verdict\":\"%s\",\"evidence\":",
+				       bsw_rverdict_name(d->verdict));
 				/* the evidence of the one "query" match */
 				if (!bsw_json_parse(buf, blen, &v, &where)) {
-					const struct bsw_jval *e = v.len ? bsw_jget(&v.items[0], "evidence") : NULL;
+					const struct bsw_jval *e =
+						v.len ? bsw_jget(&v.items[0], "evidence") : NULL;
 
 					fputc('[', stdout);
-					for (size_t k = 0; e && e->type == BSW_J_ARR && k < e->len; k++) {
+					for (size_t k = 0; e && e->type == BSW_J_ARR && k < e->len;
+					     k++) {
 						if (k)
 							fputc(',', stdout);
 						bsw_json_str(stdout, e->items[k].str);
@@ -260,9 +264,11 @@ int bsw_cmd_query(int argc, char **argv)
 		free(buf);
 	}
 	if (missing) {
-		fprintf(stderr, "bootsweep query: %zu of %zu disks have no inventory in their results line: "
+		fprintf(stderr,
+			"bootsweep query: %zu of %zu disks have no inventory in their results line: "
 			"package and file conditions need a sweep with scan --inventory%s\n",
-			missing, res.nr, missing == res.nr ? "" : " (those disks were not counted)");
+			missing, res.nr,
+			missing == res.nr ? "" : " (those disks were not counted)");
 		ret |= BSW_EXIT_OPERR;
 	}
 	fprintf(stderr, "bootsweep query: %zu of %zu disks match\n", matched, res.nr);

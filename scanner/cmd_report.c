@@ -41,7 +41,7 @@ struct family_row {
 
 /* A rule of a --rules sweep, with the disks it matched (indexes into r->d). */
 struct rule_row {
-	const struct bsw_jval *rule;	/* the first match's object: label, source... */
+	const struct bsw_jval *rule; /* the first match's object: label, source... */
 	const char *id;
 	size_t *disks, nr, alloc;
 };
@@ -63,7 +63,7 @@ struct fleet {
 	size_t nr_codes, alloc_codes;
 	struct family_row *fams;
 	size_t nr_fams;
-	size_t *slow;		/* disk indexes, slowest first */
+	size_t *slow; /* disk indexes, slowest first */
 	uint64_t bytes, ms;
 };
 
@@ -95,8 +95,8 @@ static int cmp_slow(const void *a, const void *b)
 }
 
 /* Room for row need-1 of a fleet table of at most max rows; says when that is past max. */
-static int table_reserve(void *rows, size_t *alloc, size_t need, size_t esz,
-			 size_t max, const char *what)
+static int table_reserve(void *rows, size_t *alloc, size_t need, size_t esz, size_t max,
+			 const char *what)
 {
 	int e = bsw_vec_reserve(rows, alloc, need, esz, max);
 
@@ -205,10 +205,10 @@ static int fleet_rules(struct fleet *f)
 				*rr = (struct rule_row){ .rule = &rs->items[k], .id = id };
 			}
 			if (rr->nr && rr->disks[rr->nr - 1] == i)
-				continue;	/* a disk counts once per rule */
+				continue; /* a disk counts once per rule */
 			/* each disk once: never more than r->nr */
-			e = bsw_vec_reserve(&rr->disks, &rr->alloc, rr->nr + 1,
-					    sizeof(*rr->disks), r->nr);
+			e = bsw_vec_reserve(&rr->disks, &rr->alloc, rr->nr + 1, sizeof(*rr->disks),
+					    r->nr);
 			if (e)
 				return e;
 			rr->disks[rr->nr++] = i;
@@ -240,11 +240,26 @@ void bsw_html_text(FILE *o, const char *s)
 		size_t k;
 
 		switch (p[i]) {
-		case '&': fputs("&amp;", o); i++; continue;
-		case '<': fputs("&lt;", o); i++; continue;
-		case '>': fputs("&gt;", o); i++; continue;
-		case '"': fputs("&quot;", o); i++; continue;
-		case '\'': fputs("&#39;", o); i++; continue;
+		case '&':
+			fputs("&amp;", o);
+			i++;
+			continue;
+		case '<':
+			fputs("&lt;", o);
+			i++;
+			continue;
+		case '>':
+			fputs("&gt;", o);
+			i++;
+			continue;
+		case '"':
+			fputs("&quot;", o);
+			i++;
+			continue;
+		case '\'':
+			fputs("&#39;", o);
+			i++;
+			continue;
 		}
 		if (p[i] == 0xC0 && p[i + 1] == 0x80) {
 			fputs("\\x00", o);
@@ -253,7 +268,7 @@ void bsw_html_text(FILE *o, const char *s)
 		}
 		k = bsw_utf8_seq(p + i, n - i);
 		if (!k || (k == 1 && p[i] < 0x20 && p[i] != '\t')) {
-			fputs("\xEF\xBF\xBD", o);	/* U+FFFD */
+			fputs("\xEF\xBF\xBD", o); /* U+FFFD */
 			i++;
 			continue;
 		}
@@ -298,17 +313,20 @@ static void svg_verdicts(FILE *o, const struct fleet *f)
 	for (v = 0; v < BSW_R_NR; v++)
 		if (f->by_verdict[v] > max)
 			max = f->by_verdict[v];
-	fprintf(o, "<svg class=chart role=img aria-label='disks per verdict' width=520 height=%d "
-		"viewBox='0 0 520 %d'>\n", 30 * BSW_R_NR + 10, 30 * BSW_R_NR + 10);
+	fprintf(o,
+		"<svg class=chart role=img aria-label='disks per verdict' width=520 height=%d "
+		"viewBox='0 0 520 %d'>\n",
+		30 * BSW_R_NR + 10, 30 * BSW_R_NR + 10);
 	for (v = 0; v < BSW_R_NR; v++) {
 		int w = (int)(330.0 * (double)f->by_verdict[v] / (double)max);
 
-		fprintf(o, "<text x=0 y=%zu class=lbl>%s</text>"
+		fprintf(o,
+			"<text x=0 y=%zu class=lbl>%s</text>"
 			"<rect x=120 y=%zu width=%d height=20 fill='%s'><title>%s: %zu</title></rect>"
 			"<text x=%d y=%zu class=num>%zu</text>\n",
-			30 * v + 20, bsw_rverdict_name((enum bsw_rverdict)v), 30 * v + 5,
-			w ? w : 1, vcolor[v], bsw_rverdict_name((enum bsw_rverdict)v),
-			f->by_verdict[v], 126 + w, 30 * v + 20, f->by_verdict[v]);
+			30 * v + 20, bsw_rverdict_name((enum bsw_rverdict)v), 30 * v + 5, w ? w : 1,
+			vcolor[v], bsw_rverdict_name((enum bsw_rverdict)v), f->by_verdict[v],
+			126 + w, 30 * v + 20, f->by_verdict[v]);
 	}
 	fputs("</svg>\n", o);
 }
@@ -350,7 +368,8 @@ static void svg_hist(FILE *o, const struct bsw_results *r, bool bytes, const cha
 			snprintf(a, sizeof(a), "%" PRIu64 " ms", from);
 			snprintf(z, sizeof(z), "%" PRIu64 " ms", to);
 		}
-		fprintf(o, "<rect x=%d y=%d width=34 height=%d fill='#1565c0'><title>%s to %s: %zu disks"
+		fprintf(o,
+			"<rect x=%d y=%d width=34 height=%d fill='#1565c0'><title>%s to %s: %zu disks"
 			"</title></rect><text x=%d y=%d class=num>%zu</text>"
 			"<text x=%d y=150 class=tick>%s</text>\n",
 			10 + 40 * (b - lo), 125 - h, h ? h : 1, a, z, bins[b], 12 + 40 * (b - lo),
@@ -368,7 +387,8 @@ static void svg_mix(FILE *o, const size_t by[BSW_R_NR], size_t total)
 		double w = total ? 160.0 * (double)by[v] / (double)total : 0;
 
 		if (w > 0)
-			fprintf(o, "<rect x=%.1f y=0 width=%.1f height=14 fill='%s'><title>%s: %zu</title></rect>",
+			fprintf(o,
+				"<rect x=%.1f y=0 width=%.1f height=14 fill='%s'><title>%s: %zu</title></rect>",
 				x, w, vcolor[v], bsw_rverdict_name((enum bsw_rverdict)v), by[v]);
 		x += w;
 	}
@@ -481,19 +501,22 @@ static void html_report(FILE *o, const struct fleet *f, const struct bsw_rfilter
 	size_t i, nonclean = r->nr - f->by_verdict[BSW_R_CLEAN];
 
 	strftime(t, sizeof(t), "%Y-%m-%d %H:%M:%S UTC", gmtime(&now));
-	fprintf(o, "<!DOCTYPE html>\n<html lang=en><head><meta charset=utf-8>"
+	fprintf(o,
+		"<!DOCTYPE html>\n<html lang=en><head><meta charset=utf-8>"
 		"<meta name=viewport content='width=device-width'>"
 		"<title>bootsweep report: %zu disks</title><style>%s</style></head><body>\n",
 		r->nr, page_css);
-	fprintf(o, "<h1>bootsweep fleet report</h1>\n<p class=muted>%zu disks from %zu result file%s; "
-		"generated %s by bootsweep %s.</p>\n", r->nr, r->nr_files, r->nr_files == 1 ? "" : "s",
-		t, bsw_version);
+	fprintf(o,
+		"<h1>bootsweep fleet report</h1>\n<p class=muted>%zu disks from %zu result file%s; "
+		"generated %s by bootsweep %s.</p>\n",
+		r->nr, r->nr_files, r->nr_files == 1 ? "" : "s", t, bsw_version);
 
 	fputs("<h2>The fleet at a glance</h2>\n<div class=cards>", o);
 	fprintf(o, "<div class=card>disks<b id=n-total>%zu</b></div>", r->nr);
 	for (int v = 0; v < BSW_R_NR; v++)
 		fprintf(o, "<div class='card v-%s'>%s<b id='n-%s'>%zu</b></div>",
-			bsw_rverdict_name((enum bsw_rverdict)v), bsw_rverdict_name((enum bsw_rverdict)v),
+			bsw_rverdict_name((enum bsw_rverdict)v),
+			bsw_rverdict_name((enum bsw_rverdict)v),
 			bsw_rverdict_name((enum bsw_rverdict)v), f->by_verdict[v]);
 	fputs("</div>\n", o);
 	svg_verdicts(o, f);
@@ -503,7 +526,8 @@ static void html_report(FILE *o, const struct fleet *f, const struct bsw_rfilter
 
 	fputs("<h2>Findings, by the disks they affect</h2>\n<table id=codes><thead><tr><th>code</th>"
 	      "<th class=n>disks</th><th>verdicts</th><th>meaning</th><th>next step</th><th>source</th>"
-	      "</tr></thead><tbody>\n", o);
+	      "</tr></thead><tbody>\n",
+	      o);
 	for (i = 0; i < f->nr_codes; i++) {
 		const struct code_row *c = &f->codes[i];
 		const struct bsw_code_info *ci = bsw_code_info(c->code);
@@ -529,7 +553,8 @@ static void html_report(FILE *o, const struct fleet *f, const struct bsw_rfilter
 	if (f->nr_rules) {
 		fputs("<h2>Rules matched</h2>\n<table id=rules><thead><tr><th>rule</th><th class=n>disks</th>"
 		      "<th>label</th><th>severity</th><th>implies</th><th>disks</th><th>source</th>"
-		      "</tr></thead><tbody>\n", o);
+		      "</tr></thead><tbody>\n",
+		      o);
 		for (i = 0; i < f->nr_rules; i++) {
 			const struct rule_row *rr = &f->rules[i];
 
@@ -558,7 +583,8 @@ static void html_report(FILE *o, const struct fleet *f, const struct bsw_rfilter
 
 	fputs("<h2>Families</h2>\n<p class=muted>A family is a base image and the differencing "
 	      "children whose chains end in it; an independent disk is its own family.</p>\n"
-	      "<table id=families><thead><tr><th>base</th><th class=n>disks</th>", o);
+	      "<table id=families><thead><tr><th>base</th><th class=n>disks</th>",
+	      o);
 	for (int v = 0; v < BSW_R_NR; v++)
 		fprintf(o, "<th class=n>%s</th>", bsw_rverdict_name((enum bsw_rverdict)v));
 	fputs("<th>mix</th></tr></thead><tbody>\n", o);
@@ -577,27 +603,33 @@ static void html_report(FILE *o, const struct fleet *f, const struct bsw_rfilter
 	fputs("</tbody></table>\n", o);
 
 	human_bytes(buf, sizeof(buf), f->bytes);
-	fprintf(o, "<h2>Cost per disk</h2>\n<p>%s read in all; %.1f s of checking in all "
+	fprintf(o,
+		"<h2>Cost per disk</h2>\n<p>%s read in all; %.1f s of checking in all "
 		"(per-disk times add up across threads).</p>\n<h3>Time per disk</h3>\n",
 		buf, (double)f->ms / 1000.0);
 	svg_hist(o, r, false, "disks by checking time");
 	fputs("<h3>Bytes read per disk</h3>\n", o);
 	svg_hist(o, r, true, "disks by bytes read");
 	fputs("<h3>Slowest disks</h3>\n<table id=slowest><thead><tr><th>disk</th><th class=n>ms</th>"
-	      "<th class=n>bytes read</th><th>verdict</th></tr></thead><tbody>\n", o);
+	      "<th class=n>bytes read</th><th>verdict</th></tr></thead><tbody>\n",
+	      o);
 	for (i = 0; i < r->nr && i < 10; i++) {
 		const struct bsw_rdisk *d = &r->d[f->slow[i]];
 
 		fputs("<tr><td>", o);
 		bsw_html_text(o, d->image);
-		fprintf(o, "</td><td class=n>%" PRIu64 "</td><td class=n>%" PRIu64 "</td><td class='v-%s'>%s</td></tr>\n",
+		fprintf(o,
+			"</td><td class=n>%" PRIu64 "</td><td class=n>%" PRIu64
+			"</td><td class='v-%s'>%s</td></tr>\n",
 			d->ms_total, d->bytes_read, bsw_rverdict_name(d->verdict),
 			bsw_rverdict_name(d->verdict));
 	}
 	fputs("</tbody></table>\n", o);
 
-	fprintf(o, "<h2>Disks that are not clean (<span id=nonclean>%zu</span>)</h2>\n<div id=filters>"
-		"<label>verdict <select id=f-verdict><option value=''>all</option>", nonclean);
+	fprintf(o,
+		"<h2>Disks that are not clean (<span id=nonclean>%zu</span>)</h2>\n<div id=filters>"
+		"<label>verdict <select id=f-verdict><option value=''>all</option>",
+		nonclean);
 	for (int v = 1; v < BSW_R_NR; v++)
 		fprintf(o, "<option>%s</option>", bsw_rverdict_name((enum bsw_rverdict)v));
 	fputs("</select></label><label>code <select id=f-code><option value=''>all</option>", o);
@@ -606,7 +638,8 @@ static void html_report(FILE *o, const struct fleet *f, const struct bsw_rfilter
 		bsw_html_text(o, f->codes[i].code);
 		fputs("</option>", o);
 	}
-	fputs("</select></label><label>family <select id=f-family><option value=''>all</option>", o);
+	fputs("</select></label><label>family <select id=f-family><option value=''>all</option>",
+	      o);
 	for (i = 0; i < f->nr_fams; i++) {
 		fputs("<option>", o);
 		bsw_html_text(o, f->fams[i].family);
@@ -615,7 +648,8 @@ static void html_report(FILE *o, const struct fleet *f, const struct bsw_rfilter
 	fputs("</select></label><label>text <input id=f-text type=search></label>"
 	      "<span>showing <b id=shown></b></span></div>\n"
 	      "<table id=disks><thead><tr><th>disk</th><th>verdict</th><th>decided by</th>"
-	      "<th>family</th><th class=n>ms</th><th>findings</th></tr></thead><tbody>\n", o);
+	      "<th>family</th><th class=n>ms</th><th>findings</th></tr></thead><tbody>\n",
+	      o);
 	for (i = 0; i < r->nr; i++) {
 		const struct bsw_rdisk *d = &r->d[i];
 		const struct bsw_jval *db = bsw_jget(&d->line, "decided_by");
@@ -671,7 +705,8 @@ static void html_report(FILE *o, const struct fleet *f, const struct bsw_rfilter
 	distinct_field(r, "options", buf, sizeof(buf));
 	fputs("<tr><th>options</th><td>", o);
 	bsw_html_text(o, buf);
-	fprintf(o, "</td></tr>\n<tr><th>images</th><td id=p-images>%zu</td></tr>\n"
+	fprintf(o,
+		"</td></tr>\n<tr><th>images</th><td id=p-images>%zu</td></tr>\n"
 		"<tr><th>lines that were not results</th><td>%zu</td></tr>\n"
 		"<tr><th>repeated images (the later line kept)</th><td>%zu</td></tr>\n",
 		r->nr, r->bad_lines, r->dup_lines);
@@ -703,7 +738,8 @@ static void html_report(FILE *o, const struct fleet *f, const struct bsw_rfilter
 			}
 		fputs("</li>", o);
 	}
-	fprintf(o, "</ul></td></tr>\n</tbody></table>\n<script>%s</script>\n</body></html>\n", page_js);
+	fprintf(o, "</ul></td></tr>\n</tbody></table>\n<script>%s</script>\n</body></html>\n",
+		page_js);
 }
 
 /* ---- plain text and CSV ---- */
@@ -717,7 +753,8 @@ static void table_report(FILE *o, const struct fleet *f, const struct bsw_rfilte
 	fprintf(o, "bootsweep report: %zu disks from %zu result file%s\n\n", r->nr, r->nr_files,
 		r->nr_files == 1 ? "" : "s");
 	for (int v = 0; v < BSW_R_NR; v++)
-		fprintf(o, "  %-16s %8zu\n", bsw_rverdict_name((enum bsw_rverdict)v), f->by_verdict[v]);
+		fprintf(o, "  %-16s %8zu\n", bsw_rverdict_name((enum bsw_rverdict)v),
+			f->by_verdict[v]);
 	fprintf(o, "\nfindings, by disks affected:\n");
 	for (i = 0; i < f->nr_codes; i++) {
 		const struct bsw_code_info *ci = bsw_code_info(f->codes[i].code);
@@ -736,14 +773,16 @@ static void table_report(FILE *o, const struct fleet *f, const struct bsw_rfilte
 	for (i = 0; i < f->nr_fams; i++) {
 		const struct family_row *fr = &f->fams[i];
 
-		fprintf(o, "  %6zu disks  clean %zu  rollback %zu  unbootable %zu  unassessable %zu  %s\n",
+		fprintf(o,
+			"  %6zu disks  clean %zu  rollback %zu  unbootable %zu  unassessable %zu  %s\n",
 			fr->disks, fr->by_verdict[0], fr->by_verdict[1], fr->by_verdict[2],
 			fr->by_verdict[3], fr->family);
 	}
 	human_bytes(b, sizeof(b), f->bytes);
 	fprintf(o, "\ncost: %s read, %.1f s of checking; slowest:\n", b, (double)f->ms / 1000.0);
 	for (i = 0; i < r->nr && i < 5; i++)
-		fprintf(o, "  %8" PRIu64 " ms  %s\n", r->d[f->slow[i]].ms_total, r->d[f->slow[i]].image);
+		fprintf(o, "  %8" PRIu64 " ms  %s\n", r->d[f->slow[i]].ms_total,
+			r->d[f->slow[i]].image);
 	fprintf(o, "\ndisks that are not clean:\n");
 	for (i = 0; i < r->nr; i++) {
 		const struct bsw_rdisk *d = &r->d[i];
@@ -758,7 +797,8 @@ static void table_report(FILE *o, const struct fleet *f, const struct bsw_rfilte
 		fputc('\n', o);
 	}
 	if (r->bad_lines || r->dup_lines)
-		fprintf(o, "\n%zu lines were not results; %zu repeated images (the later line kept)\n",
+		fprintf(o,
+			"\n%zu lines were not results; %zu repeated images (the later line kept)\n",
 			r->bad_lines, r->dup_lines);
 }
 
@@ -783,7 +823,8 @@ static void csv_report(FILE *o, const struct fleet *f, const struct bsw_rfilter 
 		m = open_memstream(&s, &n);
 		if (m) {
 			for (size_t k = 0; db && db->type == BSW_J_ARR && k < db->len; k++)
-				fprintf(m, "%s%s", k ? ";" : "", db->items[k].str ? db->items[k].str : "");
+				fprintf(m, "%s%s", k ? ";" : "",
+					db->items[k].str ? db->items[k].str : "");
 			fclose(m);
 		}
 		csv(o, s);
@@ -811,7 +852,8 @@ static void usage(FILE *f)
 	      "The fleet as one self-contained HTML page (default; -o report.html), or as CSV\n"
 	      "(one row per disk) or a plain-text table.  V: clean, dirty-rollback, unbootable,\n"
 	      "unassessable or nonclean; filters apply to the per-disk tables.  --baseline adds\n"
-	      "what changed since an older sweep (as `bootsweep diff`).\n", f);
+	      "what changed since an older sweep (as `bootsweep diff`).\n",
+	      f);
 }
 
 int bsw_cmd_report(int argc, char **argv)
@@ -838,8 +880,11 @@ int bsw_cmd_report(int argc, char **argv)
 		switch (c) {
 		case 'o': outp = optarg; break;
 		case 'F':
-			if (strcmp(optarg, "html") && strcmp(optarg, "csv") && strcmp(optarg, "table")) {
-				fprintf(stderr, "bootsweep report: --format '%s': want html, csv or table\n", optarg);
+			if (strcmp(optarg, "html") && strcmp(optarg, "csv") &&
+			    strcmp(optarg, "table")) {
+				fprintf(stderr,
+					"bootsweep report: --format '%s': want html, csv or table\n",
+					optarg);
 				ret = BSW_EXIT_USAGE;
 				goto out;
 			}
@@ -848,15 +893,20 @@ int bsw_cmd_report(int argc, char **argv)
 		case 'V':
 		case 'C':
 			if (bsw_rfilter_arg(&fl, c, optarg)) {
-				fprintf(stderr, "bootsweep report: --verdict '%s': want clean, dirty-rollback, "
-					"unbootable, unassessable or nonclean\n", optarg);
+				fprintf(stderr,
+					"bootsweep report: --verdict '%s': want clean, dirty-rollback, "
+					"unbootable, unassessable or nonclean\n",
+					optarg);
 				ret = BSW_EXIT_USAGE;
 				goto out;
 			}
 			break;
 		case 'B': basep = optarg; break;
 		case 'h': usage(stdout); goto out;
-		default: usage(stderr); ret = BSW_EXIT_USAGE; goto out;
+		default:
+			usage(stderr);
+			ret = BSW_EXIT_USAGE;
+			goto out;
 		}
 	}
 	if (optind >= argc) {
@@ -878,9 +928,11 @@ int bsw_cmd_report(int argc, char **argv)
 		struct stat so, si;
 
 		for (int i = optind; i < argc; i++)
-			if (!stat(outp, &so) && !stat(argv[i], &si) &&
-			    so.st_dev == si.st_dev && so.st_ino == si.st_ino) {
-				fprintf(stderr, "bootsweep report: %s is one of the result files read\n", outp);
+			if (!stat(outp, &so) && !stat(argv[i], &si) && so.st_dev == si.st_dev &&
+			    so.st_ino == si.st_ino) {
+				fprintf(stderr,
+					"bootsweep report: %s is one of the result files read\n",
+					outp);
 				ret = BSW_EXIT_USAGE;
 				goto out;
 			}

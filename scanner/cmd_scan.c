@@ -78,8 +78,8 @@ static int cmp_str(const void *a, const void *b)
 
 static bool image_name(const char *n)
 {
-	static const char *ext[] = { ".vhd", ".vhdx", ".raw", ".img", ".bin",
-		".avhdx", ".avhd", ".qcow2", ".qcow", ".vmdk" };
+	static const char *ext[] = { ".vhd",   ".vhdx", ".raw",	  ".img",  ".bin",
+				     ".avhdx", ".avhd", ".qcow2", ".qcow", ".vmdk" };
 	size_t l = strlen(n), i;
 
 	for (i = 0; i < sizeof(ext) / sizeof(ext[0]); i++) {
@@ -98,13 +98,13 @@ static bool image_name(const char *n)
  */
 struct walk {
 	struct list *imgs;
-	struct list skip_path, skip_why;	/* in walk order */
+	struct list skip_path, skip_why; /* in walk order */
 	unsigned max_depth;
 };
 
 static int skip(struct walk *w, const char *path, const char *why)
 {
-	char *canon = realpath(path, NULL);	/* named as images are */
+	char *canon = realpath(path, NULL); /* named as images are */
 	int r = list_add(&w->skip_path, canon ? canon : path);
 
 	free(canon);
@@ -181,7 +181,7 @@ static int walk(struct walk *w, const char *dir, unsigned depth)
 		} else if (S_ISDIR(st.st_mode) && !image_name(names.v[i])) {
 			r = walk(w, p, depth + 1);
 		} else if (image_name(names.v[i])) {
-			r = list_add(w->imgs, p);	/* odd file types get an error line */
+			r = list_add(w->imgs, p); /* odd file types get an error line */
 		}
 		free(p);
 	}
@@ -249,7 +249,7 @@ static int canonical(struct list *l)
 	qsort(s, l->nr, sizeof(*s), cmp_ipath);
 	for (i = 1; i < l->nr; i++)
 		if (!strcmp(s[i].p, s[i - 1].p))
-			drop[s[i].i] = true;	/* a later spelling of the same disk */
+			drop[s[i].i] = true; /* a later spelling of the same disk */
 	for (i = 0, o = 0; i < l->nr; i++) {
 		if (drop[i])
 			free(l->v[i]);
@@ -288,10 +288,16 @@ static int read_list(struct walk *w, const char *from)
 
 struct stats {
 	uint64_t nr[BSW_V_UNASSESS + 1], errors, bytes, done;
-	uint64_t prior[BSW_V_UNASSESS + 1], prior_errors;	/* lines already in -o */
-	struct code_count { char *code; uint64_t n; } codes[256];
+	uint64_t prior[BSW_V_UNASSESS + 1], prior_errors; /* lines already in -o */
+	struct code_count {
+		char *code;
+		uint64_t n;
+	} codes[256];
 	unsigned nr_codes;
-	struct { char *img; uint64_t ms; } slow[5];
+	struct {
+		char *img;
+		uint64_t ms;
+	} slow[5];
 };
 
 /*
@@ -321,8 +327,10 @@ static int line_verdict(const char *line, bool *error)
 
 static int verdict_bit(int v)
 {
-	return v == BSW_V_UNASSESS ? BSW_EXIT_UNASSESS : v == BSW_V_ROLLBACK ? BSW_EXIT_ROLLBACK :
-	       v == BSW_V_UNBOOT ? BSW_EXIT_UNBOOT : 0;
+	return v == BSW_V_UNASSESS ? BSW_EXIT_UNASSESS :
+	       v == BSW_V_ROLLBACK ? BSW_EXIT_ROLLBACK :
+	       v == BSW_V_UNBOOT   ? BSW_EXIT_UNBOOT :
+				     0;
 }
 
 /*
@@ -347,11 +355,13 @@ static int resume_read(const char *path, struct list *done, int *bits, struct st
 
 		nr++;
 		if (line[n - 1] != '\n')
-			break;	/* torn: bsw_out_open() cut it */
+			break; /* torn: bsw_out_open() cut it */
 		img = bsw_out_line_image(line, (size_t)n - 1);
 		if (!img) {
-			fprintf(stderr, "bootsweep: %s: line %zu is not a result line; "
-				"not resuming into it\n", path, nr);
+			fprintf(stderr,
+				"bootsweep: %s: line %zu is not a result line; "
+				"not resuming into it\n",
+				path, nr);
 			r = -EINVAL;
 			break;
 		}
@@ -377,7 +387,7 @@ static int resume_read(const char *path, struct list *done, int *bits, struct st
 	return r;
 }
 
-static char scan_start[32];	/* ISO 8601 UTC, set once before the sweep */
+static char scan_start[32]; /* ISO 8601 UTC, set once before the sweep */
 /*
  * Set by SIGINT and by a failed write; read by every worker before it
  * starts a disk.  Atomic: workers and the handler touch it concurrently.
@@ -391,9 +401,7 @@ static void on_sigint(int sig)
 	atomic_store_explicit(&stop_flag, 1, memory_order_relaxed);
 }
 
-
-static void stats_add(struct stats *s, const char *img,
-		      const struct bsw_triage_result *res,
+static void stats_add(struct stats *s, const char *img, const struct bsw_triage_result *res,
 		      const struct bsw_fx *fx)
 {
 	size_t i;
@@ -414,7 +422,7 @@ static void stats_add(struct stats *s, const char *img,
 			if (!strcmp(bsw_problem_info(bsw_fx_get(fx, k)->problem)->code, c))
 				break;
 		if (k < i)
-			continue;	/* this disk already counted for c */
+			continue; /* this disk already counted for c */
 		for (j = 0; j < s->nr_codes; j++)
 			if (!strcmp(s->codes[j].code, c))
 				break;
@@ -429,8 +437,7 @@ static void stats_add(struct stats *s, const char *img,
 	for (j = 0; j < 5; j++) {
 		if (!s->slow[j].img || res->ms_total > s->slow[j].ms) {
 			free(s->slow[4].img);
-			memmove(&s->slow[j + 1], &s->slow[j],
-				(4 - j) * sizeof(s->slow[0]));
+			memmove(&s->slow[j + 1], &s->slow[j], (4 - j) * sizeof(s->slow[0]));
 			s->slow[j].img = strdup(img);
 			s->slow[j].ms = res->ms_total;
 			break;
@@ -446,7 +453,7 @@ static void stats_add(struct stats *s, const char *img,
  */
 struct progress {
 	pthread_t th;
-	pthread_mutex_t lock;	/* guards st (with the omp critical section) */
+	pthread_mutex_t lock; /* guards st (with the omp critical section) */
 	pthread_cond_t cond;
 	bool stop, started, tty;
 	const struct stats *st;
@@ -483,10 +490,11 @@ static void progress_draw(struct progress *p)
 		snprintf(e, sizeof(e), done ? "0:00:00" : "?");
 	n = snprintf(line, sizeof(line),
 		     "%" PRIu64 "/%zu disks  clean %" PRIu64 "  rollback %" PRIu64
-		     "  unbootable %" PRIu64 "  unassessable %" PRIu64 "  %.2f GB  %.0f MB/s  ETA %s",
+		     "  unbootable %" PRIu64 "  unassessable %" PRIu64
+		     "  %.2f GB  %.0f MB/s  ETA %s",
 		     done, p->total, nr[BSW_V_NONE], nr[BSW_V_ROLLBACK], nr[BSW_V_UNBOOT],
 		     nr[BSW_V_UNASSESS], (double)bytes / 1e9, rate / 1e6, e);
-	if (p->tty && n >= cols)	/* too wide: the counts and the rate, then cut */
+	if (p->tty && n >= cols) /* too wide: the counts and the rate, then cut */
 		n = snprintf(line, sizeof(line), "%" PRIu64 "/%zu  %.2f GB  %.0f MB/s  ETA %s",
 			     done, p->total, (double)bytes / 1e9, rate / 1e6, e);
 	if (p->tty && n >= cols)
@@ -521,8 +529,8 @@ static void *progress_main(void *arg)
 	return NULL;
 }
 
-static void progress_start(struct progress *p, const struct stats *st, size_t total,
-			   uint64_t t0, bool on, bool tty)
+static void progress_start(struct progress *p, const struct stats *st, size_t total, uint64_t t0,
+			   bool on, bool tty)
 {
 	p->st = st;
 	p->total = total;
@@ -569,8 +577,9 @@ static void summary(struct stats *s, uint64_t t0, size_t skipped)
 	/* the whole output: this run's disks and those already in it */
 	if (skipped)
 		fprintf(stderr, "  the whole output file:\n");
-	fprintf(stderr, "  %-14s %8" PRIu64 "\n  %-14s %8" PRIu64
-		"\n  %-14s %8" PRIu64 "\n  %-14s %8" PRIu64 "\n",
+	fprintf(stderr,
+		"  %-14s %8" PRIu64 "\n  %-14s %8" PRIu64 "\n  %-14s %8" PRIu64
+		"\n  %-14s %8" PRIu64 "\n",
 		"clean", s->nr[BSW_V_NONE] + s->prior[BSW_V_NONE], "dirty-rollback",
 		s->nr[BSW_V_ROLLBACK] + s->prior[BSW_V_ROLLBACK], "unbootable",
 		s->nr[BSW_V_UNBOOT] + s->prior[BSW_V_UNBOOT], "unassessable",
@@ -583,22 +592,22 @@ static void summary(struct stats *s, uint64_t t0, size_t skipped)
 	for (j = 0; j < s->nr_codes && j < 10; j++) {
 		const struct bsw_code_info *ci = bsw_code_info(s->codes[j].code);
 
-		fprintf(stderr, "    %-16s %8" PRIu64 "\n", s->codes[j].code,
-			s->codes[j].n);
-		if (ci && j < 5)	/* what to do, for the five most common */
+		fprintf(stderr, "    %-16s %8" PRIu64 "\n", s->codes[j].code, s->codes[j].n);
+		if (ci && j < 5) /* what to do, for the five most common */
 			fprintf(stderr, "      next: %s\n", ci->next);
 	}
 	if (s->slow[0].img)
 		fprintf(stderr, "  slowest disks:\n");
 	for (j = 0; j < 5 && s->slow[j].img; j++)
-		fprintf(stderr, "    %8" PRIu64 " ms  %s\n", s->slow[j].ms,
-			s->slow[j].img);
+		fprintf(stderr, "    %8" PRIu64 " ms  %s\n", s->slow[j].ms, s->slow[j].img);
 	if (bsw_share_enabled()) {
 		struct bsw_share_stats ss;
 
 		bsw_share_stats(&ss);
-		fprintf(stderr, "  shared across layers: %" PRIu64 " hits, %" PRIu64
-			" misses (%.1f%% hit), %" PRIu64 " layers evicted, peak %.2f GB of %.2f GB\n",
+		fprintf(stderr,
+			"  shared across layers: %" PRIu64 " hits, %" PRIu64
+			" misses (%.1f%% hit), %" PRIu64
+			" layers evicted, peak %.2f GB of %.2f GB\n",
 			ss.hits, ss.misses,
 			ss.hits + ss.misses ? 100.0 * ss.hits / (ss.hits + ss.misses) : 0.0,
 			ss.evictions, ss.peak / 1e9, ss.cap / 1e9);
@@ -621,7 +630,9 @@ static uint64_t default_share_mem(void)
 static int write_stats(const char *path, const struct stats *s, uint64_t t0)
 {
 	struct bsw_report_stats rs = {
-		.disks = s->done, .errors = s->errors, .bytes_read = s->bytes,
+		.disks = s->done,
+		.errors = s->errors,
+		.bytes_read = s->bytes,
 		.wall_ms = bsw_now_ms() - t0,
 	};
 	struct bsw_share_stats ss = { 0 };
@@ -696,8 +707,7 @@ static int parse_size(const char *s, uint64_t unit, bool zero_ok, uint64_t *out)
 }
 
 /* A whole number in [lo, hi]; 0 or -EINVAL. */
-static int parse_uint(const char *s, unsigned long lo, unsigned long hi,
-		      unsigned long *out)
+static int parse_uint(const char *s, unsigned long lo, unsigned long hi, unsigned long *out)
 {
 	unsigned long v;
 	char *e;
@@ -748,8 +758,8 @@ static bool not_openable(const char *p, char *why, size_t len)
 	return false;
 }
 
-static char *error_line(const char *img, const char *why,
-			struct bsw_triage_result *res, struct bsw_fx *fx)
+static char *error_line(const char *img, const char *why, struct bsw_triage_result *res,
+			struct bsw_fx *fx)
 {
 	const char *code = bsw_problem_info(PR_0_IMAGE_UNREADABLE)->code;
 	char *buf = NULL;
@@ -768,11 +778,14 @@ static char *error_line(const char *img, const char *why,
 	if (m) {
 		/* a disk line (bootsweep.disk/1) without the members of an opened disk */
 		bsw_report_disk_json(m, &(struct bsw_report_disk){
-			.image = img, .verdict = res->verdict,
-			.decided_by = &code, .nr_decided_by = 1,
-			.error = why, .fx = fx,
-			.scan_start = scan_start[0] ? scan_start : NULL,
-		});
+						.image = img,
+						.verdict = res->verdict,
+						.decided_by = &code,
+						.nr_decided_by = 1,
+						.error = why,
+						.fx = fx,
+						.scan_start = scan_start[0] ? scan_start : NULL,
+					});
 		fclose(m);
 	}
 	return buf;
@@ -789,7 +802,8 @@ static void emit(struct bsw_out *out, const char *line, int *werr)
 	if (rc) {
 		*werr = rc;
 		atomic_store_explicit(&stop_flag, 1, memory_order_relaxed);
-		fprintf(stderr, "bootsweep: %s: write error: %s; sweep stopped, "
+		fprintf(stderr,
+			"bootsweep: %s: write error: %s; sweep stopped, "
 			"the output holds whole lines only (complete it with --resume)\n",
 			bsw_out_name(out), strerror(-rc));
 	}
@@ -829,7 +843,7 @@ int bsw_cmd_scan(int argc, char **argv)
 	struct walk w = { .imgs = &imgs, .max_depth = DEFAULT_MAX_DEPTH };
 	const char *outp = NULL;
 	bool resume = false, quiet = false, tty, given = false, only_nonclean = false;
-	int show_progress = -1;	/* --progress 1, --quiet 0, else decided below */
+	int show_progress = -1; /* --progress 1, --quiet 0, else decided below */
 	struct progress prog = { .lock = PTHREAD_MUTEX_INITIALIZER,
 				 .cond = PTHREAD_COND_INITIALIZER };
 	uint64_t mem_cap = 1024ull << 20, t0, share_mem = 0;
@@ -926,7 +940,7 @@ int bsw_cmd_scan(int argc, char **argv)
 		case 'Q':
 			/* rule files are read whole and checked before the sweep */
 			rc = c == 'R' ? bsw_rules_load(&rules, optarg, err, sizeof(err)) :
-			     bsw_rules_add_query(&rules, optarg, err, sizeof(err));
+					bsw_rules_add_query(&rules, optarg, err, sizeof(err));
 			if (rc) {
 				fprintf(stderr, "bootsweep scan: %s: %s\n",
 					c == 'R' ? "--rules" : "--query",
@@ -944,9 +958,7 @@ int bsw_cmd_scan(int argc, char **argv)
 				goto out;
 			}
 			break;
-		case 'h':
-			usage(stdout);
-			goto out;
+		case 'h': usage(stdout); goto out;
 		default:
 			usage(stderr);
 			ret = BSW_EXIT_USAGE;
@@ -964,7 +976,8 @@ int bsw_cmd_scan(int argc, char **argv)
 			usage(stderr);
 			ret = BSW_EXIT_USAGE;
 		} else {
-			fprintf(stderr, "bootsweep: no disk image in what was given (a disk "
+			fprintf(stderr,
+				"bootsweep: no disk image in what was given (a disk "
 				"image is a file named *.vhd, *.vhdx, *.avhd, *.avhdx, *.raw, "
 				"*.img or *.bin, or a path named directly)\n");
 			ret = BSW_EXIT_OPERR;
@@ -997,8 +1010,7 @@ int bsw_cmd_scan(int argc, char **argv)
 	if (done.nr)
 		qsort(done.v, done.nr, sizeof(*done.v), cmp_str);
 	for (k = 0; k < imgs.nr; k++) {
-		if (done.nr && bsearch(&imgs.v[k], done.v, done.nr,
-				       sizeof(*done.v), cmp_str))
+		if (done.nr && bsearch(&imgs.v[k], done.v, done.nr, sizeof(*done.v), cmp_str))
 			continue;
 		if (list_add(&todo, imgs.v[k])) {
 			ret = BSW_EXIT_OPERR;
@@ -1047,8 +1059,8 @@ int bsw_cmd_scan(int argc, char **argv)
 		struct bsw_fx *fx = NULL;
 		char *line;
 
-		if (done.nr && bsearch(&w.skip_path.v[k], done.v, done.nr,
-				       sizeof(*done.v), cmp_str))
+		if (done.nr &&
+		    bsearch(&w.skip_path.v[k], done.v, done.nr, sizeof(*done.v), cmp_str))
 			continue;
 		if (bsw_fx_create(&fx))
 			fx = NULL;
@@ -1085,8 +1097,9 @@ int bsw_cmd_scan(int argc, char **argv)
 		{
 			if (werr) {
 				/* the output failed: this result is not recorded */
-			} else if (line && !(atomic_load_explicit(&stop_flag, memory_order_relaxed) &&
-					     !line[0])) {
+			} else if (line &&
+				   !(atomic_load_explicit(&stop_flag, memory_order_relaxed) &&
+				     !line[0])) {
 				if (!only_nonclean || res.verdict != BSW_V_NONE || res.error)
 					emit(out, line, &werr);
 				if (!werr) {
@@ -1128,8 +1141,8 @@ int bsw_cmd_scan(int argc, char **argv)
 	if (!quiet)
 		summary(&st, t0, imgs.nr - todo.nr);
 	if (stats_path && write_stats(stats_path, &st, t0)) {
-		fprintf(stderr, "bootsweep: %s: cannot write the statistics: %s\n",
-			stats_path, strerror(errno));
+		fprintf(stderr, "bootsweep: %s: cannot write the statistics: %s\n", stats_path,
+			strerror(errno));
 		ret |= BSW_EXIT_OPERR;
 	}
 out:

@@ -25,17 +25,17 @@
 #include "scanner/ring.h"
 
 #define DEFAULT_MAX_CHAIN 64
-#define MAP_BATCH 256		/* extents per read batch */
+#define MAP_BATCH 256 /* extents per read batch */
 
 struct bsw_disk;
 
 struct fsrc {
 	struct bsw_disk *d;
 	int fd;
-	unsigned idx;		/* layer index (the one it will have) */
-	const char *path;	/* the layer's path (heap, stable) */
-	uint64_t size;		/* file size at open */
-	struct fsrc *next;	/* extent files: bsw_disk.xfiles */
+	unsigned idx;	   /* layer index (the one it will have) */
+	const char *path;  /* the layer's path (heap, stable) */
+	uint64_t size;	   /* file size at open */
+	struct fsrc *next; /* extent files: bsw_disk.xfiles */
 };
 
 struct layer {
@@ -48,7 +48,7 @@ struct layer {
 	struct fsrc fctx;
 	struct bsw_src src;
 	char *found_by, *locator;
-	struct bsw_disk_xt *xt;	/* a VMDK descriptor's extent files (disk_extents.c) */
+	struct bsw_disk_xt *xt; /* a VMDK descriptor's extent files (disk_extents.c) */
 	int64_t mtime_ns;	/* with dev, ino, size and the container id: its share token */
 	bool blockdev;		/* content may change under the same identity: never shared */
 	uint64_t tok;		/* bsw_share_layer(), set on first use */
@@ -62,25 +62,24 @@ struct bsw_disk {
 	struct bsw_src vsrc;
 	uint64_t bytes, max_bytes;
 	bool direct;
-	struct bsw_disk_ioerr ioe;	/* the first I/O error (sticky) */
+	struct bsw_disk_ioerr ioe; /* the first I/O error (sticky) */
 	/* every extent file of the open layers (VMDK descriptors): an I/O
 	   error names that file and judges a short read by its size */
 	struct fsrc *xfiles;
-	uint64_t mem_cap;	/* bsw_disk_opts.mem_cap, for the container opens */
+	uint64_t mem_cap; /* bsw_disk_opts.mem_cap, for the container opens */
 };
 
 static const struct bsw_cont_ops *const formats[] = {
-	&bsw_vhdx_ops, &bsw_vhd_ops, &bsw_qcow2_ops, &bsw_vmdk_ops,
-	&bsw_raw_ops,	/* raw last: always matches */
+	&bsw_vhdx_ops, &bsw_vhd_ops, &bsw_qcow2_ops,
+	&bsw_vmdk_ops, &bsw_raw_ops, /* raw last: always matches */
 };
 
 /*
  * Record the disk's first I/O error (later ones add nothing: the first is
  * where the bytes stopped being trustworthy).  Returns err.
  */
-static int io_fail(struct bsw_disk *d, unsigned layer, const char *path,
-		   uint64_t foff, uint64_t voff, uint64_t fsize, int err,
-		   bool short_read)
+static int io_fail(struct bsw_disk *d, unsigned layer, const char *path, uint64_t foff,
+		   uint64_t voff, uint64_t fsize, int err, bool short_read)
 {
 	struct bsw_disk_ioerr *e = &d->ioe;
 
@@ -127,7 +126,7 @@ static uint64_t locate_fault(int fd, uint64_t off, uint64_t len, int *err)
 			return p;
 		}
 		if ((uint64_t)got < n)
-			break;		/* end of file: not this piece's fault */
+			break; /* end of file: not this piece's fault */
 		p += n;
 	}
 	free(b);
@@ -152,13 +151,12 @@ static int64_t file_pread(void *ctx, void *buf, size_t len, uint64_t off)
 {
 	struct fsrc *f = ctx;
 	struct bsw_ring *r = bsw_ring_thread();
-	struct bsw_rseg s = { .fd = f->fd, .dfd = -1, .off = off, .len = len,
-			      .buf = buf };
+	struct bsw_rseg s = { .fd = f->fd, .dfd = -1, .off = off, .len = len, .buf = buf };
 	uint64_t want;
 
 	if (!r)
-		return io_fail(f->d, f->idx, f->path, off, BSW_DISK_NO_OFF,
-			       f->size, -ENOMEM, false);
+		return io_fail(f->d, f->idx, f->path, off, BSW_DISK_NO_OFF, f->size, -ENOMEM,
+			       false);
 	if (f->d->max_bytes && f->d->bytes + len > f->d->max_bytes)
 		return -EFBIG;
 	bsw_ring_readv(r, &s, 1);
@@ -166,18 +164,17 @@ static int64_t file_pread(void *ctx, void *buf, size_t len, uint64_t off)
 		int err = (int)s.res;
 		uint64_t at = off + s.done;
 
-		if (!f->d->ioe.err)	/* only the first one is named */
+		if (!f->d->ioe.err) /* only the first one is named */
 			at = locate_fault(f->fd, at, len - s.done, &err);
 
-		return io_fail(f->d, f->idx, f->path, at, BSW_DISK_NO_OFF,
-			       f->size, err, false);
+		return io_fail(f->d, f->idx, f->path, at, BSW_DISK_NO_OFF, f->size, err, false);
 	}
 	f->d->bytes += (uint64_t)s.res;
 	atomic_fetch_add_explicit(&bytes_total, (uint64_t)s.res, memory_order_relaxed);
 	want = off >= f->size ? 0 : BSW_MIN((uint64_t)len, f->size - off);
 	if ((uint64_t)s.res < want)
-		return io_fail(f->d, f->idx, f->path, off + (uint64_t)s.res,
-			       BSW_DISK_NO_OFF, f->size, -EIO, true);
+		return io_fail(f->d, f->idx, f->path, off + (uint64_t)s.res, BSW_DISK_NO_OFF,
+			       f->size, -EIO, true);
 	return s.res;
 }
 
@@ -186,8 +183,7 @@ static int64_t file_pread(void *ctx, void *buf, size_t len, uint64_t off)
  * VMDK descriptor): read-only, and read through the ring like the layer's
  * own file.  For bsw_disk_xt_open().
  */
-static int open_xfile(void *ctx, const char *path, struct bsw_xfile *f,
-		      char *err, size_t errlen)
+static int open_xfile(void *ctx, const char *path, struct bsw_xfile *f, char *err, size_t errlen)
 {
 	struct bsw_disk *d = ctx;
 	struct fsrc *fs;
@@ -195,11 +191,12 @@ static int open_xfile(void *ctx, const char *path, struct bsw_xfile *f,
 
 	f->fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (f->fd < 0)
-		return bsw_cont_err(err, errlen, -errno, "cannot open VMDK extent %s: %s",
-				    path, strerror(errno));
+		return bsw_cont_err(err, errlen, -errno, "cannot open VMDK extent %s: %s", path,
+				    strerror(errno));
 	if (fstat(f->fd, &st) || !S_ISREG(st.st_mode)) {
 		close(f->fd);
-		return bsw_cont_err(err, errlen, -EINVAL, "VMDK extent %s is not a regular file", path);
+		return bsw_cont_err(err, errlen, -EINVAL, "VMDK extent %s is not a regular file",
+				    path);
 	}
 	f->dfd = d->direct ? open(path, O_RDONLY | O_DIRECT | O_CLOEXEC) : -1;
 	f->path = strdup(path);
@@ -213,19 +210,21 @@ static int open_xfile(void *ctx, const char *path, struct bsw_xfile *f,
 		close(f->fd);
 		return -ENOMEM;
 	}
-	*fs = (struct fsrc){ .d = d, .fd = f->fd, .idx = d->nr, .path = f->path,
-			     .size = (uint64_t)st.st_size };
+	*fs = (struct fsrc){
+		.d = d, .fd = f->fd, .idx = d->nr, .path = f->path, .size = (uint64_t)st.st_size
+	};
 	f->priv = fs;
 	fs->next = d->xfiles;
 	d->xfiles = fs;
 	f->size = (uint64_t)st.st_size;
-	f->src = (struct bsw_src){ .pread = file_pread, .ctx = fs,
-				   .size = (uint64_t)st.st_size, .name = f->path };
+	f->src = (struct bsw_src){
+		.pread = file_pread, .ctx = fs, .size = (uint64_t)st.st_size, .name = f->path
+	};
 	return 0;
 }
 
-static int open_layer(struct bsw_disk *d, const char *path, struct bsw_fx *fx,
-		      char *err, size_t errlen)
+static int open_layer(struct bsw_disk *d, const char *path, struct bsw_fx *fx, char *err,
+		      size_t errlen)
 {
 	struct fsrc *xsave;
 	char who[4096];
@@ -256,7 +255,8 @@ static int open_layer(struct bsw_disk *d, const char *path, struct bsw_fx *fx,
 		return bsw_cont_err(err, errlen, -errno, "%scannot open: %s", who, strerror(errno));
 	if (fstat(l->fd, &st) || (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode))) {
 		close(l->fd);
-		return bsw_cont_err(err, errlen, -EINVAL, "%snot a regular file or block device", who);
+		return bsw_cont_err(err, errlen, -EINVAL, "%snot a regular file or block device",
+				    who);
 	}
 	if (S_ISBLK(st.st_mode)) {
 		off_t end = lseek(l->fd, 0, SEEK_END);
@@ -268,10 +268,11 @@ static int open_layer(struct bsw_disk *d, const char *path, struct bsw_fx *fx,
 		return bsw_cont_err(err, errlen, -EINVAL, "%san empty file", who);
 	}
 	for (unsigned i = 0; i < d->nr; i++)
-		if (d->L[i].li.dev == (uint64_t)st.st_dev && d->L[i].li.ino == (uint64_t)st.st_ino) {
+		if (d->L[i].li.dev == (uint64_t)st.st_dev &&
+		    d->L[i].li.ino == (uint64_t)st.st_ino) {
 			close(l->fd);
-			return bsw_cont_err(err, errlen, -ELOOP, "%sparent chain loops: it is already layer %u",
-					    who, i);
+			return bsw_cont_err(err, errlen, -ELOOP,
+					    "%sparent chain loops: it is already layer %u", who, i);
 		}
 	if (d->direct)
 		l->dfd = open(path, O_RDONLY | O_DIRECT | O_CLOEXEC);
@@ -280,18 +281,20 @@ static int open_layer(struct bsw_disk *d, const char *path, struct bsw_fx *fx,
 		rc = -ENOMEM;
 		goto fail;
 	}
-	l->fctx = (struct fsrc){ .d = d, .fd = l->fd, .idx = d->nr,
-				 .path = l->path, .size = (uint64_t)st.st_size };
-	l->src = (struct bsw_src){ .pread = file_pread, .ctx = &l->fctx,
-				   .size = st.st_size, .name = l->path };
+	l->fctx = (struct fsrc){
+		.d = d, .fd = l->fd, .idx = d->nr, .path = l->path, .size = (uint64_t)st.st_size
+	};
+	l->src = (struct bsw_src){
+		.pread = file_pread, .ctx = &l->fctx, .size = st.st_size, .name = l->path
+	};
 	l->li.dev = st.st_dev;
 	l->li.ino = st.st_ino;
 	l->mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
 	l->blockdev = S_ISBLK(st.st_mode);
 	l->li.file_size = st.st_size;
 	/* a VMDK descriptor: a layer of several files (disk_extents.c) */
-	rc = bsw_disk_xt_open(&l->xt, &l->src, l->path, open_xfile, d, d->mem_cap,
-			      fx, &l->ci, err, errlen);
+	rc = bsw_disk_xt_open(&l->xt, &l->src, l->path, open_xfile, d, d->mem_cap, fx, &l->ci, err,
+			      errlen);
 	if (rc < 0)
 		goto fail;
 	for (size_t i = 0; !l->xt && i < BSW_ARRAY_SIZE(formats); i++) {
@@ -299,11 +302,12 @@ static int open_layer(struct bsw_disk *d, const char *path, struct bsw_fx *fx,
 			continue;
 		err[0] = 0;
 		rc = formats[i]->open(&l->h, &l->src,
-				      &(const struct bsw_cont_opts){ .mem_cap = d->mem_cap },
-				      fx, &l->ci, err, errlen);
+				      &(const struct bsw_cont_opts){ .mem_cap = d->mem_cap }, fx,
+				      &l->ci, err, errlen);
 		if (rc) {
 			if (!err[0])
-				bsw_cont_err(err, errlen, rc, "%s: %s", formats[i]->name, strerror(-rc));
+				bsw_cont_err(err, errlen, rc, "%s: %s", formats[i]->name,
+					     strerror(-rc));
 			goto fail;
 		}
 		l->ops = formats[i];
@@ -332,8 +336,7 @@ fail:
 }
 
 /* Windows path as recorded -> a path to try here, or NULL. */
-static char *locator_path(const char *child, const char *loc, const char *kind,
-			  bool basename_only)
+static char *locator_path(const char *child, const char *loc, const char *kind, bool basename_only)
 {
 	char *c = strdup(child), *dir, *s, *out = NULL;
 	const char *p = loc;
@@ -429,16 +432,18 @@ static int open_parent(struct bsw_disk *d, struct bsw_fx *fx, char *err, size_t 
 
 				par->found_by = strdup(pass == 0 ? "relative locator" :
 						       pass == 1 ? "absolute locator" :
-						       !strcmp(kind, "name") ? "parent name in child's folder" :
-						       "basename in child's folder");
+						       !strcmp(kind, "name") ?
+								   "parent name in child's folder" :
+								   "basename in child's folder");
 				par->locator = strdup(ci->locator[i]);
 				par->li.found_by = par->found_by;
 				par->li.locator = par->locator;
 				if (ci->parent_id_valid) {
-					par->li.identity_ok = !memcmp(ci->parent_id, par->ci.id, 16);
+					par->li.identity_ok =
+						!memcmp(ci->parent_id, par->ci.id, 16);
 					if (!par->li.identity_ok)
-						BSW_REPORT(fx, PR_6_CHAIN_IDENTITY, .str = par->path,
-							   .n = d->nr - 1);
+						BSW_REPORT(fx, PR_6_CHAIN_IDENTITY,
+							   .str = par->path, .n = d->nr - 1);
 				}
 				if (par->ci.virtual_size < child->ci.virtual_size)
 					BSW_REPORT(fx, PR_6_CHAIN_SIZE, .str = par->path,
@@ -461,8 +466,8 @@ static int open_parent(struct bsw_disk *d, struct bsw_fx *fx, char *err, size_t 
  * (whatever the format made of the missing bytes), named in err and
  * returned; it also goes to o->ioerr.
  */
-static int open_failed(struct bsw_disk *d, const struct bsw_disk_opts *o,
-		       int rc, char *err, size_t errlen)
+static int open_failed(struct bsw_disk *d, const struct bsw_disk_opts *o, int rc, char *err,
+		       size_t errlen)
 {
 	if (!d->ioe.err)
 		return rc;
@@ -495,8 +500,8 @@ uint64_t bsw_disk_layer_token(struct bsw_disk *d, unsigned i)
 	if (l->xt || l->blockdev)
 		return 0;
 	if (!l->tok)
-		l->tok = bsw_share_layer(l->li.dev, l->li.ino, l->li.file_size,
-					 l->mtime_ns, l->li.id);
+		l->tok = bsw_share_layer(l->li.dev, l->li.ino, l->li.file_size, l->mtime_ns,
+					 l->li.id);
 	return l->tok;
 }
 
@@ -506,8 +511,7 @@ uint64_t bsw_disk_layer_token(struct bsw_disk *d, unsigned i)
  * replayed VHDX log, a decompressed cluster) and multi-file VMDK layers
  * are not.
  */
-static int64_t disk_origin(void *ctx, uint64_t off, uint64_t len, uint64_t *tok,
-			   uint64_t *poff)
+static int64_t disk_origin(void *ctx, uint64_t off, uint64_t len, uint64_t *tok, uint64_t *poff)
 {
 	struct bsw_disk *d = ctx;
 	struct bsw_dext ext;
@@ -534,9 +538,8 @@ static int64_t disk_origin(void *ctx, uint64_t off, uint64_t len, uint64_t *tok,
 	return (int64_t)ext.len;
 }
 
-int bsw_disk_open(struct bsw_disk **out, const char *path,
-		  const struct bsw_disk_opts *o, struct bsw_fx *fx,
-		  char *err, size_t errlen)
+int bsw_disk_open(struct bsw_disk **out, const char *path, const struct bsw_disk_opts *o,
+		  struct bsw_fx *fx, char *err, size_t errlen)
 {
 	struct bsw_disk *d = calloc(1, sizeof(*d));
 	unsigned max_chain = o && o->max_chain ? o->max_chain : DEFAULT_MAX_CHAIN;
@@ -559,7 +562,8 @@ int bsw_disk_open(struct bsw_disk **out, const char *path,
 	rc = open_layer(d, path, fx, err, errlen);
 	while (!rc && d->L[d->nr - 1].ci.has_parent) {
 		if (d->nr > max_chain) {
-			rc = bsw_cont_err(err, errlen, -ELOOP, "parent chain deeper than %u layers", max_chain);
+			rc = bsw_cont_err(err, errlen, -ELOOP, "parent chain deeper than %u layers",
+					  max_chain);
 			break;
 		}
 		rc = open_parent(d, fx, err, errlen);
@@ -569,8 +573,11 @@ int bsw_disk_open(struct bsw_disk **out, const char *path,
 		bsw_disk_close(d);
 		return rc;
 	}
-	d->vsrc = (struct bsw_src){ .pread = disk_pread, .origin = disk_origin, .ctx = d,
-				    .size = bsw_disk_size(d), .name = d->L[0].path };
+	d->vsrc = (struct bsw_src){ .pread = disk_pread,
+				    .origin = disk_origin,
+				    .ctx = d,
+				    .size = bsw_disk_size(d),
+				    .name = d->L[0].path };
 	rc = bsw_part_parse(&d->vsrc, d->L[0].ci.logical_sector, &d->pt, fx);
 	if (rc) {
 		bsw_cont_err(err, errlen, rc, "cannot read the partition table: %s", strerror(-rc));
@@ -625,7 +632,7 @@ static int map_one(struct bsw_disk *d, uint64_t off, uint64_t len, struct bsw_de
 	for (;;) {
 		struct layer *l;
 		struct bsw_cext ce = { 0 };
-		int xfd = -1, xdfd = -1;	/* xt layers: the extent's file */
+		int xfd = -1, xdfd = -1; /* xt layers: the extent's file */
 		int rc;
 
 		if (li >= d->nr) {
@@ -634,7 +641,7 @@ static int map_one(struct bsw_disk *d, uint64_t off, uint64_t len, struct bsw_de
 			return 0;
 		}
 		l = &d->L[li];
-		if (off >= l->ci.virtual_size) {	/* a smaller parent */
+		if (off >= l->ci.virtual_size) { /* a smaller parent */
 			e->kind = BSW_EXT_ZERO;
 			e->len = len;
 			return 0;
@@ -644,15 +651,11 @@ static int map_one(struct bsw_disk *d, uint64_t off, uint64_t len, struct bsw_de
 		if (rc)
 			return rc;
 		if (ce.len == 0 || ce.len > len)
-			return -EIO;	/* a format bug; never loop */
+			return -EIO; /* a format bug; never loop */
 		len = ce.len;
 		switch (ce.kind) {
-		case BSW_CEXT_PARENT:
-			li++;
-			continue;
-		case BSW_CEXT_ZERO:
-			e->kind = BSW_EXT_ZERO;
-			break;
+		case BSW_CEXT_PARENT: li++; continue;
+		case BSW_CEXT_ZERO: e->kind = BSW_EXT_ZERO; break;
 		case BSW_CEXT_MEM:
 			e->kind = BSW_EXT_MEM;
 			e->mem = ce.mem;
@@ -670,8 +673,8 @@ static int map_one(struct bsw_disk *d, uint64_t off, uint64_t len, struct bsw_de
 	}
 }
 
-int bsw_disk_map(struct bsw_disk *d, uint64_t off, uint64_t len,
-		 struct bsw_dext *ext, unsigned max, unsigned *nr)
+int bsw_disk_map(struct bsw_disk *d, uint64_t off, uint64_t len, struct bsw_dext *ext, unsigned max,
+		 unsigned *nr)
 {
 	uint64_t size = bsw_disk_size(d);
 	unsigned n = 0;
@@ -710,14 +713,13 @@ int bsw_disk_read(struct bsw_disk *d, void *buf, size_t len, uint64_t off)
 {
 	struct bsw_dext ext[MAP_BATCH];
 	struct bsw_rseg seg[MAP_BATCH];
-	unsigned sx[MAP_BATCH];		/* seg[k] reads ext[sx[k]] */
+	unsigned sx[MAP_BATCH]; /* seg[k] reads ext[sx[k]] */
 	struct bsw_ring *r = bsw_ring_thread();
 	uint8_t *b = buf;
 	uint64_t size = bsw_disk_size(d);
 
 	if (!r)
-		return io_fail(d, 0, d->L[0].path, 0, off, d->L[0].li.file_size,
-			       -ENOMEM, false);
+		return io_fail(d, 0, d->L[0].path, 0, off, d->L[0].li.file_size, -ENOMEM, false);
 	if (off > size || len > size - off)
 		return -EIO;
 	while (len) {
@@ -731,16 +733,15 @@ int bsw_disk_read(struct bsw_disk *d, void *buf, size_t len, uint64_t off)
 			uint8_t *p = b + (ext[i].voff - off);
 
 			switch (ext[i].kind) {
-			case BSW_EXT_ZERO:
-				memset(p, 0, ext[i].len);
-				break;
-			case BSW_EXT_MEM:
-				memcpy(p, ext[i].mem, ext[i].len);
-				break;
+			case BSW_EXT_ZERO: memset(p, 0, ext[i].len); break;
+			case BSW_EXT_MEM: memcpy(p, ext[i].mem, ext[i].len); break;
 			case BSW_EXT_FILE:
 				sx[ns] = i;
-				seg[ns++] = (struct bsw_rseg){ .fd = ext[i].fd, .dfd = ext[i].dfd,
-					.off = ext[i].poff, .len = ext[i].len, .buf = p };
+				seg[ns++] = (struct bsw_rseg){ .fd = ext[i].fd,
+							       .dfd = ext[i].dfd,
+							       .off = ext[i].poff,
+							       .len = ext[i].len,
+							       .buf = p };
 				break;
 			}
 			done += ext[i].len;
@@ -760,7 +761,8 @@ int bsw_disk_read(struct bsw_disk *d, void *buf, size_t len, uint64_t off)
 				uint64_t fsize = l->li.file_size;
 
 				/* an extent file of a descriptor layer */
-				for (const struct fsrc *x = d->xfiles; seg[i].fd != l->fd && x; x = x->next)
+				for (const struct fsrc *x = d->xfiles; seg[i].fd != l->fd && x;
+				     x = x->next)
 					if (x->fd == seg[i].fd) {
 						fpath = x->path;
 						fsize = x->size;
@@ -773,11 +775,11 @@ int bsw_disk_read(struct bsw_disk *d, void *buf, size_t len, uint64_t off)
 
 					if (!d->ioe.err)
 						at = locate_fault(seg[i].fd, at,
-							seg[i].len - seg[i].done, &err);
+								  seg[i].len - seg[i].done, &err);
 
 					return io_fail(d, e->layer, fpath, at,
-						       e->voff + (at - seg[i].off),
-						       fsize, err, false);
+						       e->voff + (at - seg[i].off), fsize, err,
+						       false);
 				}
 				if ((uint64_t)seg[i].res == seg[i].len)
 					continue;
@@ -790,11 +792,11 @@ int bsw_disk_read(struct bsw_disk *d, void *buf, size_t len, uint64_t off)
 				if (seg[i].off + (uint64_t)seg[i].res < fsize)
 					return io_fail(d, e->layer, fpath,
 						       seg[i].off + (uint64_t)seg[i].res,
-						       e->voff + (uint64_t)seg[i].res,
-						       fsize, -EIO, true);
+						       e->voff + (uint64_t)seg[i].res, fsize, -EIO,
+						       true);
 				return -EIO;
 			}
-			if (rc)		/* never without a failed segment; be safe */
+			if (rc) /* never without a failed segment; be safe */
 				return io_fail(d, ext[sx[0]].layer, d->L[ext[sx[0]].layer].path,
 					       seg[0].off, ext[sx[0]].voff,
 					       d->L[ext[sx[0]].layer].li.file_size, rc, false);
@@ -858,8 +860,8 @@ bool bsw_disk_gpt_backup_used(const struct bsw_disk *d)
 	return d->pt.gpt_backup_used;
 }
 
-void bsw_disk_part_src(struct bsw_disk *d, const struct bsw_part *p,
-		       struct bsw_src *src, struct bsw_src_window *win)
+void bsw_disk_part_src(struct bsw_disk *d, const struct bsw_part *p, struct bsw_src *src,
+		       struct bsw_src_window *win)
 {
 	uint64_t size = bsw_disk_size(d);
 	uint64_t start = BSW_MIN(p->start, size);
@@ -893,18 +895,18 @@ char *bsw_disk_ioerr_str(const struct bsw_disk_ioerr *e, char *buf, size_t len)
 		name = num;
 	}
 	if (e->disk_off != BSW_DISK_NO_OFF)
-		snprintf(disk, sizeof(disk), ", disk offset %llu",
-			 (unsigned long long)e->disk_off);
+		snprintf(disk, sizeof(disk), ", disk offset %llu", (unsigned long long)e->disk_off);
 	else
 		snprintf(disk, sizeof(disk), ", container metadata");
 	if (e->short_read)
-		snprintf(buf, len, "short read (%s): no data at file offset %llu of layer %u (%s)%s, "
-			     "though the file was %llu bytes when opened (it shrank)",
-			     name, (unsigned long long)e->file_off, e->layer, e->path,
-			     disk, (unsigned long long)e->file_size);
+		snprintf(buf, len,
+			 "short read (%s): no data at file offset %llu of layer %u (%s)%s, "
+			 "though the file was %llu bytes when opened (it shrank)",
+			 name, (unsigned long long)e->file_off, e->layer, e->path, disk,
+			 (unsigned long long)e->file_size);
 	else
-		snprintf(buf, len, "%s (%s) at file offset %llu of layer %u (%s)%s",
-			     name, strerror(-e->err),
-			     (unsigned long long)e->file_off, e->layer, e->path, disk);
+		snprintf(buf, len, "%s (%s) at file offset %llu of layer %u (%s)%s", name,
+			 strerror(-e->err), (unsigned long long)e->file_off, e->layer, e->path,
+			 disk);
 	return buf;
 }

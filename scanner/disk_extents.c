@@ -16,11 +16,11 @@
 
 struct xt_ext {
 	enum bsw_vmdk_ext_type type;
-	uint64_t vstart, vlen;		/* bytes of the virtual disk */
-	uint64_t foff;			/* FLAT: byte offset in the file */
+	uint64_t vstart, vlen; /* bytes of the virtual disk */
+	uint64_t foff;	       /* FLAT: byte offset in the file */
 	struct bsw_xfile f;
 	bool opened;
-	void *sp;			/* SPARSE: the extent's handle */
+	void *sp; /* SPARSE: the extent's handle */
 };
 
 struct bsw_disk_xt {
@@ -72,10 +72,9 @@ static bool name_ok(const char *n)
 	return true;
 }
 
-int bsw_disk_xt_open(struct bsw_disk_xt **out, const struct bsw_src *src,
-		     const char *path, bsw_xfile_opener opener, void *octx,
-		     uint64_t mem_cap, struct bsw_fx *fx, struct bsw_cont_info *ci,
-		     char *err, size_t errlen)
+int bsw_disk_xt_open(struct bsw_disk_xt **out, const struct bsw_src *src, const char *path,
+		     bsw_xfile_opener opener, void *octx, uint64_t mem_cap, struct bsw_fx *fx,
+		     struct bsw_cont_info *ci, char *err, size_t errlen)
 {
 	struct bsw_vmdk_desc d;
 	struct bsw_disk_xt *xt = NULL;
@@ -111,7 +110,8 @@ int bsw_disk_xt_open(struct bsw_disk_xt **out, const struct bsw_src *src,
 		if (e->type == BSW_VMDK_EXT_ZERO)
 			continue;
 		if (!name_ok(e->file)) {
-			rc = bsw_cont_err(err, errlen, -EINVAL,
+			rc = bsw_cont_err(
+				err, errlen, -EINVAL,
 				"VMDK extent %u names '%.200s': absolute, or outside the descriptor's folder",
 				i, e->file);
 			goto fail;
@@ -131,7 +131,8 @@ int bsw_disk_xt_open(struct bsw_disk_xt **out, const struct bsw_src *src,
 		if (e->type == BSW_VMDK_EXT_FLAT) {
 			x->foff = e->offset * 512;
 			if (!bsw_range_ok(x->foff, x->vlen, x->f.size)) {
-				rc = bsw_cont_err(err, errlen, -EINVAL,
+				rc = bsw_cont_err(
+					err, errlen, -EINVAL,
 					"VMDK flat extent %s holds %llu bytes, fewer than the %llu at offset %llu its descriptor line says",
 					x->f.path, (unsigned long long)x->f.size,
 					(unsigned long long)x->vlen, (unsigned long long)x->foff);
@@ -140,13 +141,14 @@ int bsw_disk_xt_open(struct bsw_disk_xt **out, const struct bsw_src *src,
 		} else {
 			/* the layer's memory cap is shared by its extents */
 			struct bsw_cont_opts o = {
-				.mem_cap = BSW_MAX((mem_cap ? mem_cap : BSW_MEM_CAP_DEFAULT) / d.nr, 1),
+				.mem_cap = BSW_MAX((mem_cap ? mem_cap : BSW_MEM_CAP_DEFAULT) / d.nr,
+						   1),
 			};
 			char e2[384];
 
 			rc = bsw_vmdk_extent_open(&x->sp, &x->f.src, &o, fx, e->sectors,
-						  d.parent_cid != BSW_VMDK_NO_PARENT,
-						  e2, sizeof(e2));
+						  d.parent_cid != BSW_VMDK_NO_PARENT, e2,
+						  sizeof(e2));
 			if (rc) {
 				bsw_cont_err(err, errlen, rc, "VMDK extent %s: %s", x->f.path,
 					     e2[0] ? e2 : strerror(-rc));
@@ -169,8 +171,8 @@ fail:
 	return rc;
 }
 
-int bsw_disk_xt_map(struct bsw_disk_xt *xt, uint64_t off, uint64_t len,
-		    struct bsw_cext *e, int *fd, int *dfd)
+int bsw_disk_xt_map(struct bsw_disk_xt *xt, uint64_t off, uint64_t len, struct bsw_cext *e, int *fd,
+		    int *dfd)
 {
 	unsigned lo = 0, hi = xt->nr;
 	struct xt_ext *x;

@@ -15,16 +15,16 @@
 
 /* One extent file, opened by the caller's opener. */
 struct bsw_xfile {
-	int fd, dfd;		/* dfd: O_DIRECT twin or -1 */
+	int fd, dfd; /* dfd: O_DIRECT twin or -1 */
 	uint64_t size;
-	struct bsw_src src;	/* reads through the ring */
-	void *priv;		/* the opener's; freed with free() */
-	char *path;		/* heap */
+	struct bsw_src src; /* reads through the ring */
+	void *priv;	    /* the opener's; freed with free() */
+	char *path;	    /* heap */
 };
 
 /* Open path read-only into f; 0 or -errno with a reason in err. */
-typedef int (*bsw_xfile_opener)(void *ctx, const char *path, struct bsw_xfile *f,
-				char *err, size_t errlen);
+typedef int (*bsw_xfile_opener)(void *ctx, const char *path, struct bsw_xfile *f, char *err,
+				size_t errlen);
 
 struct bsw_disk_xt;
 
@@ -35,17 +35,16 @@ struct bsw_disk_xt;
  * done).  -errno with a reason in err: a descriptor that cannot be read
  * (an extent file missing, too small, of a refused type ...).
  */
-int bsw_disk_xt_open(struct bsw_disk_xt **out, const struct bsw_src *src,
-		     const char *path, bsw_xfile_opener opener, void *octx,
-		     uint64_t mem_cap, struct bsw_fx *fx, struct bsw_cont_info *ci,
-		     char *err, size_t errlen);
+int bsw_disk_xt_open(struct bsw_disk_xt **out, const struct bsw_src *src, const char *path,
+		     bsw_xfile_opener opener, void *octx, uint64_t mem_cap, struct bsw_fx *fx,
+		     struct bsw_cont_info *ci, char *err, size_t errlen);
 
 /*
  * The extent at off (len > 0): like bsw_cont_ops.map, and for
  * BSW_CEXT_DATA the file that holds it in *fd / *dfd.
  */
-int bsw_disk_xt_map(struct bsw_disk_xt *xt, uint64_t off, uint64_t len,
-		    struct bsw_cext *e, int *fd, int *dfd);
+int bsw_disk_xt_map(struct bsw_disk_xt *xt, uint64_t off, uint64_t len, struct bsw_cext *e, int *fd,
+		    int *dfd);
 
 /* The path of extent file i (ZERO extents have none), or NULL past the last. */
 const char *bsw_disk_xt_file(const struct bsw_disk_xt *xt, unsigned i);

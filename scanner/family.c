@@ -14,9 +14,9 @@
 #include "scanner/share.h"
 
 struct member {
-	char *path;		/* as given (owned by the caller's v) */
-	char *root;		/* canonical path of the root layer */
-	unsigned depth;		/* layers in the chain */
+	char *path;	/* as given (owned by the caller's v) */
+	char *root;	/* canonical path of the root layer */
+	unsigned depth; /* layers in the chain */
 };
 
 static char *canon(const char *p)

@@ -30,7 +30,7 @@ void bsw_xxh128(const void *d, size_t len, uint8_t out[16])
 struct hc_ent {
 	uint8_t key[16];
 	uint64_t size;
-	int alg;		/* 0 = empty */
+	int alg; /* 0 = empty */
 	uint8_t dig[32];
 };
 
@@ -58,15 +58,13 @@ static struct hc_ent *hc_find(const uint8_t key[16], uint64_t size, int alg)
 	for (i = 0; i < 64; i++) {
 		struct hc_ent *e = &hc[(s + i) & (HC_SLOTS - 1)];
 
-		if (!e->alg || (e->alg == alg && e->size == size &&
-				!memcmp(e->key, key, 16)))
+		if (!e->alg || (e->alg == alg && e->size == size && !memcmp(e->key, key, 16)))
 			return e;
 	}
 	return NULL;
 }
 
-bool bsw_hcache_get(const uint8_t key[16], uint64_t size, int alg,
-		    uint8_t out[32])
+bool bsw_hcache_get(const uint8_t key[16], uint64_t size, int alg, uint8_t out[32])
 {
 	struct hc_ent *e = NULL;
 	bool found;
@@ -83,8 +81,7 @@ bool bsw_hcache_get(const uint8_t key[16], uint64_t size, int alg,
 	return found;
 }
 
-void bsw_hcache_put(const uint8_t key[16], uint64_t size, int alg,
-		    const uint8_t dig[32])
+void bsw_hcache_put(const uint8_t key[16], uint64_t size, int alg, const uint8_t dig[32])
 {
 	struct hc_ent *e = NULL;
 

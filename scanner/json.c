@@ -11,17 +11,16 @@
 #include "scanner/json.h"
 #include "scanner/report.h"
 
-#define MAX_ITEMS (1u << 22)	/* members of one array or object */
+#define MAX_ITEMS (1u << 22) /* members of one array or object */
 
 struct p {
 	const char *s, *end;
-	const char *err;	/* position of the first problem */
+	const char *err; /* position of the first problem */
 };
 
 static void ws(struct p *p)
 {
-	while (p->s < p->end && (*p->s == ' ' || *p->s == '\t' || *p->s == '\n' ||
-				 *p->s == '\r'))
+	while (p->s < p->end && (*p->s == ' ' || *p->s == '\t' || *p->s == '\n' || *p->s == '\r'))
 		p->s++;
 }
 
@@ -97,17 +96,17 @@ static int str(struct p *p, char **out, size_t *olen)
 			} else if (c >= 0xDC80 && c <= 0xDCFF) {
 				*o++ = (char)(c - 0xDC00);
 			} else if (c >= 0xD800 && c < 0xDC00 && q - s >= 6 && s[0] == '\\' &&
-				   s[1] == 'u' && !hex4(s + 2, q, &d) && d >= 0xDC00 && d < 0xE000) {
+				   s[1] == 'u' && !hex4(s + 2, q, &d) && d >= 0xDC00 &&
+				   d < 0xE000) {
 				s += 6;
 				o += bsw_utf8_put(o, 0x10000 + ((c - 0xD800) << 10) + (d - 0xDC00));
 			} else if (c >= 0xD800 && c < 0xE000) {
-				goto fail;	/* a lone surrogate: no character, no byte */
+				goto fail; /* a lone surrogate: no character, no byte */
 			} else {
 				o += bsw_utf8_put(o, c);
 			}
 			break;
-		default:
-			goto fail;
+		default: goto fail;
 		}
 	}
 	*o = 0;
@@ -122,8 +121,7 @@ fail:
 	return bad(p);
 }
 
-int bsw_json_string(const char *s, const char *end, char **out, size_t *len,
-		    const char **next)
+int bsw_json_string(const char *s, const char *end, char **out, size_t *len, const char **next)
 {
 	struct p p = { .s = s, .end = end };
 	int r;
@@ -143,11 +141,9 @@ static int push(struct bsw_jval *v, size_t cap[2], struct bsw_jval *item, char *
 {
 	int r;
 
-	r = bsw_vec_reserve(&v->items, &cap[0], v->len + 1, sizeof(*v->items),
-			    MAX_ITEMS);
+	r = bsw_vec_reserve(&v->items, &cap[0], v->len + 1, sizeof(*v->items), MAX_ITEMS);
 	if (!r && v->type == BSW_J_OBJ)
-		r = bsw_vec_reserve(&v->keys, &cap[1], v->len + 1,
-				    sizeof(*v->keys), MAX_ITEMS);
+		r = bsw_vec_reserve(&v->keys, &cap[1], v->len + 1, sizeof(*v->keys), MAX_ITEMS);
 	if (r)
 		return r;
 	v->items[v->len] = *item;
@@ -273,10 +269,11 @@ static int value(struct p *p, struct bsw_jval *v, unsigned depth)
 	switch (*p->s) {
 	case '{': return container(p, v, depth, true);
 	case '[': return container(p, v, depth, false);
-	case '"':
-		v->type = BSW_J_STR;
-		return str(p, &v->str, &v->len);
-	case 't': v->type = BSW_J_BOOL; v->b = true; return word(p, "true");
+	case '"': v->type = BSW_J_STR; return str(p, &v->str, &v->len);
+	case 't':
+		v->type = BSW_J_BOOL;
+		v->b = true;
+		return word(p, "true");
 	case 'f': v->type = BSW_J_BOOL; return word(p, "false");
 	case 'n': return word(p, "null");
 	default: return number(p, v);

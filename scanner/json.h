@@ -15,16 +15,23 @@
 
 #define BSW_JSON_MAX_DEPTH 32
 
-enum bsw_jtype { BSW_J_NULL, BSW_J_BOOL, BSW_J_NUM, BSW_J_STR, BSW_J_ARR, BSW_J_OBJ };
+enum bsw_jtype {
+	BSW_J_NULL,
+	BSW_J_BOOL,
+	BSW_J_NUM,
+	BSW_J_STR,
+	BSW_J_ARR,
+	BSW_J_OBJ
+};
 
 struct bsw_jval {
 	enum bsw_jtype type;
 	bool b;
 	double num;
-	char *str;			/* BSW_J_STR: NUL-terminated */
-	size_t len;			/* string bytes, or number of items */
-	struct bsw_jval *items;		/* BSW_J_ARR, BSW_J_OBJ (values) */
-	char **keys;			/* BSW_J_OBJ */
+	char *str;		/* BSW_J_STR: NUL-terminated */
+	size_t len;		/* string bytes, or number of items */
+	struct bsw_jval *items; /* BSW_J_ARR, BSW_J_OBJ (values) */
+	char **keys;		/* BSW_J_OBJ */
 };
 
 /*
@@ -39,8 +46,7 @@ void bsw_json_free(struct bsw_jval *v);
  * of the bytes it stands for in *out (NUL-terminated; *len bytes), *next
  * past the closing quote.  0, -EINVAL (not a valid string) or -ENOMEM.
  */
-int bsw_json_string(const char *s, const char *end, char **out, size_t *len,
-		    const char **next);
+int bsw_json_string(const char *s, const char *end, char **out, size_t *len, const char **next);
 
 /* Member key of object o, or NULL (also when o is not an object). */
 const struct bsw_jval *bsw_jget(const struct bsw_jval *o, const char *key);

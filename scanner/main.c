@@ -15,22 +15,32 @@ static const struct {
 	int (*fn)(int argc, char **argv);
 	const char *help;
 } commands[] = {
-	{ "scan", bsw_cmd_scan, "scan PATH... [-o FILE] [--resume] [-j N]: sweep disks, JSON Lines out" },
-	{ "report", bsw_cmd_report, "report RESULTS.jsonl... [-o FILE] [--format html|csv|table]: the fleet for people" },
-	{ "query", bsw_cmd_query, "query COND RESULTS.jsonl... [--json]: which disks of a sweep match a condition (pkg:KB5034441...)" },
-	{ "diff", bsw_cmd_diff, "diff OLD.jsonl NEW.jsonl [--json]: what changed between two sweeps" },
-	{ "merge", bsw_cmd_merge, "merge OUT PART... [--partial]: join the parts of a sweep (scan --shard) into one JSONL" },
-	{ "info", bsw_cmd_info, "info IMAGE... [--json] [--direct] [--check]: containers, chain, partitions" },
-	{ "cat", bsw_cmd_cat, "cat IMAGE [--path P [--partition N] [--stream S]]: virtual disk or file bytes to stdout" },
+	{ "scan", bsw_cmd_scan,
+	  "scan PATH... [-o FILE] [--resume] [-j N]: sweep disks, JSON Lines out" },
+	{ "report", bsw_cmd_report,
+	  "report RESULTS.jsonl... [-o FILE] [--format html|csv|table]: the fleet for people" },
+	{ "query", bsw_cmd_query,
+	  "query COND RESULTS.jsonl... [--json]: which disks of a sweep match a condition (pkg:KB5034441...)" },
+	{ "diff", bsw_cmd_diff,
+	  "diff OLD.jsonl NEW.jsonl [--json]: what changed between two sweeps" },
+	{ "merge", bsw_cmd_merge,
+	  "merge OUT PART... [--partial]: join the parts of a sweep (scan --shard) into one JSONL" },
+	{ "info", bsw_cmd_info,
+	  "info IMAGE... [--json] [--direct] [--check]: containers, chain, partitions" },
+	{ "cat", bsw_cmd_cat,
+	  "cat IMAGE [--path P [--partition N] [--stream S]]: virtual disk or file bytes to stdout" },
 	{ "ls", bsw_cmd_ls, "ls IMAGE [PATH] [--partition N] [-R]: list an NTFS directory" },
 	{ "check", bsw_cmd_check, "check IMAGE... [--partition N] [--json]: NTFS volume checks" },
-	{ "hive", bsw_cmd_hive, "hive FILE [--log F]... [--export|--recovered OUT]: verify a hive" },
-	{ "ntfs3g-verdict", bsw_cmd_ntfs3g_verdict, "ntfs3g-verdict IMAGE START SIZE: libntfs-3g's mount-time verdict (scan runs it as a child)" },
+	{ "hive", bsw_cmd_hive,
+	  "hive FILE [--log F]... [--export|--recovered OUT]: verify a hive" },
+	{ "ntfs3g-verdict", bsw_cmd_ntfs3g_verdict,
+	  "ntfs3g-verdict IMAGE START SIZE: libntfs-3g's mount-time verdict (scan runs it as a child)" },
 };
 
 static void usage(FILE *out)
 {
-	fprintf(out, "usage: bootsweep COMMAND [ARGS]    (bootsweep help COMMAND, bootsweep --version)\n\ncommands:\n");
+	fprintf(out,
+		"usage: bootsweep COMMAND [ARGS]    (bootsweep help COMMAND, bootsweep --version)\n\ncommands:\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(out, "  %s\n", commands[i].help);
 	fprintf(out, "\nexit status: bitmask; 1 unassessable, 2 dirty-rollback, "

@@ -16,13 +16,13 @@
 #include "scanner/out.h"
 #include "scanner/report.h"
 
-#define CHECK_BYTES 65536	/* of the first line, for bsw_out_check_jsonl */
+#define CHECK_BYTES 65536 /* of the first line, for bsw_out_check_jsonl */
 
 struct bsw_out {
 	int fd;
-	bool own;		/* fd opened here (not standard output) */
-	bool regular;		/* a regular file: torn writes are cut off */
-	off_t good;		/* end of the last whole line */
+	bool own;     /* fd opened here (not standard output) */
+	bool regular; /* a regular file: torn writes are cut off */
+	off_t good;   /* end of the last whole line */
 	char name[4096];
 };
 
@@ -55,15 +55,16 @@ int bsw_out_check_jsonl(int fd, char *err, size_t errlen)
 		goto out;
 	}
 	if (n == 0)
-		goto out;	/* empty: nothing to lose */
+		goto out; /* empty: nothing to lose */
 	buf[n] = 0;
 	nl = memchr(buf, '\n', (size_t)n);
 	if (nl)
 		*nl = 0;
 	if ((size_t)n < sizeof(head) - 1 || memcmp(buf, head, sizeof(head) - 1) ||
 	    !strstr(buf, "\"verdict\":\""))
-		rc = out_err(err, errlen, -EINVAL,
-			     "exists and is not a bootsweep JSONL (its first line is not a result)");
+		rc = out_err(
+			err, errlen, -EINVAL,
+			"exists and is not a bootsweep JSONL (its first line is not a result)");
 out:
 	free(buf);
 	return rc;
@@ -93,8 +94,8 @@ static off_t last_line_end(int fd, off_t size)
  * Checks on an output that exists, made through a read-only descriptor so
  * that an image named by mistake is never opened for writing.
  */
-static int check_existing(const char *path, const struct stat *st, bool jsonl,
-			  char *const *inputs, size_t nr, char *err, size_t errlen)
+static int check_existing(const char *path, const struct stat *st, bool jsonl, char *const *inputs,
+			  size_t nr, char *err, size_t errlen)
 {
 	int fd, rc;
 
@@ -104,10 +105,9 @@ static int check_existing(const char *path, const struct stat *st, bool jsonl,
 	for (size_t i = 0; i < nr; i++) {
 		struct stat in;
 
-		if (!stat(inputs[i], &in) && in.st_dev == st->st_dev &&
-		    in.st_ino == st->st_ino)
-			return out_err(err, errlen, -EINVAL,
-				       "is one of the images to sweep (%s)", inputs[i]);
+		if (!stat(inputs[i], &in) && in.st_dev == st->st_dev && in.st_ino == st->st_ino)
+			return out_err(err, errlen, -EINVAL, "is one of the images to sweep (%s)",
+				       inputs[i]);
 	}
 	if (!jsonl || !S_ISREG(st->st_mode) || !st->st_size)
 		return 0;
@@ -119,8 +119,8 @@ static int check_existing(const char *path, const struct stat *st, bool jsonl,
 	return rc;
 }
 
-int bsw_out_open(struct bsw_out **out, const char *path, bool append,
-		 char *const *inputs, size_t nr, char *err, size_t errlen)
+int bsw_out_open(struct bsw_out **out, const char *path, bool append, char *const *inputs,
+		 size_t nr, char *err, size_t errlen)
 {
 	struct bsw_out *o = calloc(1, sizeof(*o));
 	struct stat st, before;
@@ -143,8 +143,10 @@ int bsw_out_open(struct bsw_out **out, const char *path, bool append,
 				goto fail;
 		}
 		/* no O_TRUNC: nothing is cut before the checks have passed */
-		o->fd = open(path, (!existed || S_ISREG(before.st_mode) ? O_RDWR : O_WRONLY) |
-				   O_CREAT | O_CLOEXEC | O_NOCTTY, 0644);
+		o->fd = open(path,
+			     (!existed || S_ISREG(before.st_mode) ? O_RDWR : O_WRONLY) | O_CREAT |
+				     O_CLOEXEC | O_NOCTTY,
+			     0644);
 		if (o->fd < 0) {
 			rc = out_err(err, errlen, -errno, "%s", strerror(errno));
 			goto fail;

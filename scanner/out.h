@@ -26,8 +26,8 @@ struct bsw_out;
  * torn last line is cut off), else an earlier bootsweep JSONL is replaced.
  * On failure returns -errno and a reason in err.
  */
-int bsw_out_open(struct bsw_out **out, const char *path, bool append,
-		 char *const *inputs, size_t nr, char *err, size_t errlen);
+int bsw_out_open(struct bsw_out **out, const char *path, bool append, char *const *inputs,
+		 size_t nr, char *err, size_t errlen);
 
 /* Write line (len bytes, no newline) and a newline.  0 or -errno. */
 int bsw_out_line(struct bsw_out *o, const char *line, size_t len);

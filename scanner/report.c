@@ -83,18 +83,17 @@ void bsw_finding_json(const struct bsw_finding *f, FILE *out)
 	bsw_json_str(out, pi->code);
 	fputs(",\"name\":", out);
 	bsw_json_str(out, pi->name);
-	fprintf(out, ",\"id\":\"0x%06x\",\"severity\":\"%s\",\"implies\":\"%s\"",
-		pi->id, bsw_severity_name(f->severity),
-		bsw_verdict_name(f->verdict));
+	fprintf(out, ",\"id\":\"0x%06x\",\"severity\":\"%s\",\"implies\":\"%s\"", pi->id,
+		bsw_severity_name(f->severity), bsw_verdict_name(f->verdict));
 	fputs(",\"message\":", out);
 	bsw_json_str(out, msg);
 	if (f->scope) {
 		fputs(",\"scope\":", out);
 		bsw_json_str(out, f->scope);
 	}
-#define NUMF(field, fmt) \
-	if (f->field || strstr(pi->message, "{" #field "}")) \
-		fprintf(out, ",\"" #field "\":" fmt, f->field)
+#define NUMF(field, fmt)                                                                           \
+	if (f->field || strstr(pi->message, "{" #field "}"))                                       \
+	fprintf(out, ",\"" #field "\":" fmt, f->field)
 	NUMF(off, "%" PRIu64);
 	NUMF(lba, "%" PRIu64);
 	NUMF(rec, "%" PRIu64);
@@ -215,12 +214,12 @@ static void layer_json(FILE *o, const struct bsw_disk *d, unsigned i, bool detai
 			bsw_guid_str(l->id, g);
 			fprintf(o, ",\"container_id\":\"%s\"", g);
 		}
-		fprintf(o, ",\"virtual_size\":%" PRIu64 ",\"file_size\":%" PRIu64
+		fprintf(o,
+			",\"virtual_size\":%" PRIu64 ",\"file_size\":%" PRIu64
 			",\"block_size\":%" PRIu32 ",\"logical_sector\":%" PRIu32
 			",\"physical_sector\":%" PRIu32 "%s",
-			l->virtual_size, l->file_size, l->block_size,
-			l->logical_sector, l->physical_sector,
-			l->log_replayed ? ",\"log_replayed\":true" : "");
+			l->virtual_size, l->file_size, l->block_size, l->logical_sector,
+			l->physical_sector, l->log_replayed ? ",\"log_replayed\":true" : "");
 	}
 	fputc('}', o);
 }
@@ -242,11 +241,11 @@ static void part_json(FILE *o, const struct bsw_part *p, unsigned windows, bool 
 {
 	char g[40];
 
-	fprintf(o, "{\"index\":%u,\"scheme\":\"%s\",\"start\":%" PRIu64
-		",\"size\":%" PRIu64 ",\"fs\":\"%s\"%s%s%s",
-		p->index, p->scheme, p->start, p->size,
-		bsw_fs_name(p->fs), p->esp ? ",\"esp\":true" : "",
-		p->active ? ",\"active\":true" : "",
+	fprintf(o,
+		"{\"index\":%u,\"scheme\":\"%s\",\"start\":%" PRIu64 ",\"size\":%" PRIu64
+		",\"fs\":\"%s\"%s%s%s",
+		p->index, p->scheme, p->start, p->size, bsw_fs_name(p->fs),
+		p->esp ? ",\"esp\":true" : "", p->active ? ",\"active\":true" : "",
 		windows && p->index == windows ? ",\"windows\":true" : "");
 	if (detail && !strcmp(p->scheme, "gpt")) {
 		const char *tn = bsw_gpt_type_name(p->type_guid);
@@ -264,8 +263,7 @@ static void part_json(FILE *o, const struct bsw_part *p, unsigned windows, bool 
 	fputc('}', o);
 }
 
-static void partitions_json(FILE *o, const struct bsw_disk *d, unsigned windows,
-			    bool detail)
+static void partitions_json(FILE *o, const struct bsw_disk *d, unsigned windows, bool detail)
 {
 	unsigned i;
 
@@ -330,8 +328,7 @@ void bsw_report_disk_json(FILE *o, const struct bsw_report_disk *r)
 
 	fputs("{\"image\":", o);
 	bsw_json_str(o, r->image);
-	fprintf(o, ",\"verdict\":\"%s\",\"decided_by\":[",
-		bsw_verdict_name(r->verdict));
+	fprintf(o, ",\"verdict\":\"%s\",\"decided_by\":[", bsw_verdict_name(r->verdict));
 	for (i = 0; i < r->nr_decided_by; i++) {
 		if (i)
 			fputc(',', o);
@@ -349,8 +346,8 @@ void bsw_report_disk_json(FILE *o, const struct bsw_report_disk *r)
 	fputc(',', o);
 	partitions_json(o, r->d, r->windows_partition, false);
 	if (r->windows_partition)
-		fprintf(o, ",\"windows_partition\":%u,\"boot\":\"%s\"",
-			r->windows_partition, r->uefi ? "uefi" : "bios");
+		fprintf(o, ",\"windows_partition\":%u,\"boot\":\"%s\"", r->windows_partition,
+			r->uefi ? "uefi" : "bios");
 	if (r->id) {
 		if (r->id->have_file) {
 			fprintf(o, ",\"image_size\":%" PRId64, r->id->image_size);
@@ -361,24 +358,23 @@ void bsw_report_disk_json(FILE *o, const struct bsw_report_disk *r)
 		windows_json(o, r->id);
 	}
 	if (r->extra)
-		r->extra(r->extra_arg, o);	/* --inventory, --rules */
+		r->extra(r->extra_arg, o); /* --inventory, --rules */
 	if (s)
-		fprintf(o, ",\"store\":{\"manifests\":%" PRIu64 ",\"plain\":%" PRIu64
+		fprintf(o,
+			",\"store\":{\"manifests\":%" PRIu64 ",\"plain\":%" PRIu64
 			",\"dcm_not_verifiable\":%" PRIu64 ",\"bad\":%" PRIu64
 			",\"s256h_checked\":%" PRIu64 ",\"s256h_bad\":%" PRIu64
 			",\"files_checked\":%" PRIu64 ",\"files_ok\":%" PRIu64
 			",\"files_bad\":%" PRIu64 ",\"files_missing\":%" PRIu64
 			",\"files_no_digest\":%" PRIu64 ",\"links_bad\":%" PRIu64 "}",
-			s->manifests, s->plain, s->dcm_not_verifiable, s->bad,
-			s->s256h_checked, s->s256h_bad, s->files_checked,
-			s->files_ok, s->files_bad, s->files_missing,
+			s->manifests, s->plain, s->dcm_not_verifiable, s->bad, s->s256h_checked,
+			s->s256h_bad, s->files_checked, s->files_ok, s->files_bad, s->files_missing,
 			s->files_no_digest, s->links_bad);
 	fprintf(o, ",\"bytes_read\":%" PRIu64, r->bytes_read);
 	if (r->timings) {
 		fputs(",\"timings_ms\":{", o);
 		for (i = 0; i < r->nr_timings; i++)
-			fprintf(o, "\"%s\":%" PRIu64 ",", r->timings[i].name,
-				r->timings[i].ms);
+			fprintf(o, "\"%s\":%" PRIu64 ",", r->timings[i].name, r->timings[i].ms);
 		fprintf(o, "\"total\":%" PRIu64 "}", r->ms_total);
 	}
 	/* provenance: which bootsweep, which sweep */
@@ -407,8 +403,8 @@ void bsw_report_info_json(FILE *o, const struct bsw_report_info *r)
 	fputc(',', o);
 	partitions_json(o, d, 0, true);
 	if (d) {
-		fprintf(o, ",\"virtual_size\":%" PRIu64 ",\"scheme\":\"%s\"%s",
-			bsw_disk_size(d), bsw_disk_scheme(d),
+		fprintf(o, ",\"virtual_size\":%" PRIu64 ",\"scheme\":\"%s\"%s", bsw_disk_size(d),
+			bsw_disk_scheme(d),
 			bsw_disk_gpt_backup_used(d) ? ",\"gpt_backup_used\":true" : "");
 		if (r->id)
 			identity_json(o, r->id);
@@ -429,16 +425,18 @@ void bsw_report_info_text(FILE *o, const struct bsw_report_info *r)
 	for (i = 0; i < bsw_disk_nr_layers(d); i++) {
 		const struct bsw_layer_info *l = bsw_disk_layer(d, i);
 
-		fprintf(o, "  layer %u: %s %s %s, virtual %" PRIu64 ", file %" PRIu64, i,
-			l->path, l->format, l->subformat, l->virtual_size, l->file_size);
+		fprintf(o, "  layer %u: %s %s %s, virtual %" PRIu64 ", file %" PRIu64, i, l->path,
+			l->format, l->subformat, l->virtual_size, l->file_size);
 		if (l->block_size)
 			fprintf(o, ", block %" PRIu32, l->block_size);
 		fprintf(o, ", sectors %" PRIu32 "/%" PRIu32 "%s\n", l->logical_sector,
 			l->physical_sector, l->log_replayed ? ", log replayed in memory" : "");
 		if (i)
 			fprintf(o, "    found by %s (\"%s\"), identity %s\n", l->found_by,
-				l->locator, l->identity_ok == 1 ? "matches" :
-				l->identity_ok == 0 ? "MISMATCH" : "not checkable");
+				l->locator,
+				l->identity_ok == 1 ? "matches" :
+				l->identity_ok == 0 ? "MISMATCH" :
+						      "not checkable");
 	}
 	fprintf(o, "  partition table: %s", scheme);
 	if (bsw_disk_gpt_guid(d)) {
@@ -453,8 +451,8 @@ void bsw_report_info_text(FILE *o, const struct bsw_report_info *r)
 	for (i = 0; i < bsw_disk_nr_parts(d); i++) {
 		const struct bsw_part *p = bsw_disk_part(d, i);
 
-		fprintf(o, "  %2u  start %12" PRIu64 "  size %12" PRIu64 "  fs %-9s",
-			p->index, p->start, p->size, bsw_fs_name(p->fs));
+		fprintf(o, "  %2u  start %12" PRIu64 "  size %12" PRIu64 "  fs %-9s", p->index,
+			p->start, p->size, bsw_fs_name(p->fs));
 		if (!strcmp(p->scheme, "gpt")) {
 			const char *tn = bsw_gpt_type_name(p->type_guid);
 
@@ -467,8 +465,8 @@ void bsw_report_info_text(FILE *o, const struct bsw_report_info *r)
 			if (p->name[0])
 				fprintf(o, " \"%s\"", p->name);
 		} else if (!strcmp(p->scheme, "mbr")) {
-			fprintf(o, "  type 0x%02x%s%s", p->mbr_type,
-				p->active ? " active" : "", p->logical ? " logical" : "");
+			fprintf(o, "  type 0x%02x%s%s", p->mbr_type, p->active ? " active" : "",
+				p->logical ? " logical" : "");
 		}
 		fputc('\n', o);
 	}
@@ -478,8 +476,10 @@ void bsw_report_info_text(FILE *o, const struct bsw_report_info *r)
 /* ---- check ---- */
 
 static const char *const check_state_names[] = {
-	[BSW_CHECK_CLEAN] = "clean", [BSW_CHECK_DAMAGED] = "damaged",
-	[BSW_CHECK_ENCRYPTED] = "encrypted", [BSW_CHECK_ERROR] = "error",
+	[BSW_CHECK_CLEAN] = "clean",
+	[BSW_CHECK_DAMAGED] = "damaged",
+	[BSW_CHECK_ENCRYPTED] = "encrypted",
+	[BSW_CHECK_ERROR] = "error",
 };
 
 void bsw_report_check_json(FILE *o, const struct bsw_report_check *r)
@@ -501,17 +501,15 @@ void bsw_report_check_text(FILE *o, const struct bsw_report_check *r)
 	case BSW_CHECK_CLEAN:
 		/* e2fsck's one line for a clean volume */
 		if (nf)
-			fprintf(o, "%s: clean, %zu finding%s of no consequence\n", r->image,
-				nf, nf == 1 ? "" : "s");
+			fprintf(o, "%s: clean, %zu finding%s of no consequence\n", r->image, nf,
+				nf == 1 ? "" : "s");
 		else
 			fprintf(o, "%s: clean, no findings\n", r->image);
 		break;
 	case BSW_CHECK_DAMAGED:
 		fprintf(o, "%s: damaged, %zu finding%s\n", r->image, nf, nf == 1 ? "" : "s");
 		break;
-	case BSW_CHECK_ENCRYPTED:
-		fprintf(o, "%s: encrypted, not checked\n", r->image);
-		break;
+	case BSW_CHECK_ENCRYPTED: fprintf(o, "%s: encrypted, not checked\n", r->image); break;
 	case BSW_CHECK_ERROR:
 		fprintf(o, "%s: not checked (see the message above)\n", r->image);
 		break;
@@ -542,24 +540,25 @@ void bsw_report_hive_json(FILE *o, const struct bsw_report_hive *r)
 
 void bsw_report_hive_text(FILE *o, const struct bsw_report_hive *r)
 {
-	fprintf(o, "%s: %s\n", r->file,
-		r->logs_missing ? "dirty, logs not supplied" : r->state);
+	fprintf(o, "%s: %s\n", r->file, r->logs_missing ? "dirty, logs not supplied" : r->state);
 	findings_text(o, r->file, r->fx);
 }
 
 void bsw_report_stats_json(FILE *o, const struct bsw_report_stats *s)
 {
-	fprintf(o, "{\"disks\":%" PRIu64 ",\"verdicts\":{\"clean\":%" PRIu64
+	fprintf(o,
+		"{\"disks\":%" PRIu64 ",\"verdicts\":{\"clean\":%" PRIu64
 		",\"dirty-rollback\":%" PRIu64 ",\"unbootable\":%" PRIu64
-		",\"unassessable\":%" PRIu64 "},\"errors\":%" PRIu64
-		",\"bytes_read\":%" PRIu64 ",\"wall_ms\":%" PRIu64,
+		",\"unassessable\":%" PRIu64 "},\"errors\":%" PRIu64 ",\"bytes_read\":%" PRIu64
+		",\"wall_ms\":%" PRIu64,
 		s->disks, s->verdicts[BSW_V_NONE], s->verdicts[BSW_V_ROLLBACK],
-		s->verdicts[BSW_V_UNBOOT], s->verdicts[BSW_V_UNASSESS], s->errors,
-		s->bytes_read, s->wall_ms);
-	fprintf(o, ",\"share\":{\"enabled\":%s,\"hits\":%" PRIu64 ",\"misses\":%" PRIu64
+		s->verdicts[BSW_V_UNBOOT], s->verdicts[BSW_V_UNASSESS], s->errors, s->bytes_read,
+		s->wall_ms);
+	fprintf(o,
+		",\"share\":{\"enabled\":%s,\"hits\":%" PRIu64 ",\"misses\":%" PRIu64
 		",\"inserts\":%" PRIu64 ",\"evictions\":%" PRIu64 ",\"bytes\":%" PRIu64
 		",\"peak\":%" PRIu64 ",\"cap\":%" PRIu64 ",\"layers\":%" PRIu64 "}",
-		s->share_on ? "true" : "false", s->hits, s->misses, s->inserts,
-		s->evictions, s->share_bytes, s->share_peak, s->share_cap, s->layers);
+		s->share_on ? "true" : "false", s->hits, s->misses, s->inserts, s->evictions,
+		s->share_bytes, s->share_peak, s->share_cap, s->layers);
 	fprintf(o, ",\"schema\":\"%s\",\"version\":\"%s\"}", BSW_SCHEMA_STATS, bsw_version);
 }

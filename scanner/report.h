@@ -20,11 +20,11 @@
 #include "formats/common/finding.h"
 
 /* The "schema" member of each top-level object (docs/schema/NAME.schema.json). */
-#define BSW_SCHEMA_DISK "bootsweep.disk/1"	/* scan: one line per disk */
-#define BSW_SCHEMA_INFO "bootsweep.info/1"	/* info --json: one per image */
-#define BSW_SCHEMA_CHECK "bootsweep.check/1"	/* check --json: one per image */
-#define BSW_SCHEMA_HIVE "bootsweep.hive/1"	/* hive --json */
-#define BSW_SCHEMA_STATS "bootsweep.stats/1"	/* scan --stats-json */
+#define BSW_SCHEMA_DISK "bootsweep.disk/1"   /* scan: one line per disk */
+#define BSW_SCHEMA_INFO "bootsweep.info/1"   /* info --json: one per image */
+#define BSW_SCHEMA_CHECK "bootsweep.check/1" /* check --json: one per image */
+#define BSW_SCHEMA_HIVE "bootsweep.hive/1"   /* hive --json */
+#define BSW_SCHEMA_STATS "bootsweep.stats/1" /* scan --stats-json */
 
 /*
  * JSON string escaping shared by all output code: s (NULL writes "") as a
@@ -60,27 +60,26 @@ struct bsw_disk;
  * string), a time is 0 when not found (and left out when absurd).
  */
 struct bsw_report_identity {
-	bool have_file;			/* the image file could be stat'ed */
+	bool have_file; /* the image file could be stat'ed */
 	int64_t image_size;
-	int64_t image_mtime;		/* Unix seconds */
-	char container_id[40];		/* the container's own id (not all zeros) */
-	char disk_guid[40];		/* GPT */
-	char mbr_signature[16];		/* MBR: "0x%08x" */
-	bool windows;			/* SOFTWARE or SYSTEM was loaded */
-	bool have_product, have_edition, have_build, have_display_version,
-	     have_ubr, have_computer_name;
+	int64_t image_mtime;	/* Unix seconds */
+	char container_id[40];	/* the container's own id (not all zeros) */
+	char disk_guid[40];	/* GPT */
+	char mbr_signature[16]; /* MBR: "0x%08x" */
+	bool windows;		/* SOFTWARE or SYSTEM was loaded */
+	bool have_product, have_edition, have_build, have_display_version, have_ubr,
+		have_computer_name;
 	char product[256], edition[256], build[256], display_version[256];
 	uint32_t ubr;
-	int64_t install_date;		/* Unix seconds */
+	int64_t install_date; /* Unix seconds */
 	char computer_name[256];
-	int64_t last_shutdown;		/* Unix seconds */
+	int64_t last_shutdown; /* Unix seconds */
 };
 
 /* How much of the WinSxS store was verified (the "store" member). */
 struct bsw_report_store {
-	uint64_t manifests, plain, dcm_not_verifiable, bad, s256h_checked,
-		 s256h_bad, files_checked, files_ok, files_bad, files_missing,
-		 files_no_digest, links_bad;
+	uint64_t manifests, plain, dcm_not_verifiable, bad, s256h_checked, s256h_bad, files_checked,
+		files_ok, files_bad, files_missing, files_no_digest, links_bad;
 };
 
 /* One member of "timings_ms" (milliseconds). */
@@ -96,15 +95,15 @@ struct bsw_report_timing {
  * bytes_read and the provenance.
  */
 struct bsw_report_disk {
-	const char *image;		/* canonical path; always the first member */
+	const char *image; /* canonical path; always the first member */
 	enum bsw_verdict verdict;
-	const char *const *decided_by;	/* distinct codes, sorted */
+	const char *const *decided_by; /* distinct codes, sorted */
 	unsigned nr_decided_by;
-	const char *error;		/* operational error; NULL: none */
-	const struct bsw_fx *fx;	/* the findings (bsw_fx_finish'ed) */
-	const struct bsw_disk *d;	/* chain and partitions; NULL: not opened */
-	unsigned windows_partition;	/* its index; 0: none */
-	bool uefi;			/* "boot": uefi or bios */
+	const char *error;	    /* operational error; NULL: none */
+	const struct bsw_fx *fx;    /* the findings (bsw_fx_finish'ed) */
+	const struct bsw_disk *d;   /* chain and partitions; NULL: not opened */
+	unsigned windows_partition; /* its index; 0: none */
+	bool uefi;		    /* "boot": uefi or bios */
 	const struct bsw_report_identity *id;
 	/* members written after "windows" (inventory, rules: scanner/checks/
 	 * inventory.c), each starting with a comma; NULL: none */
@@ -112,10 +111,10 @@ struct bsw_report_disk {
 	void *extra_arg;
 	const struct bsw_report_store *store;
 	uint64_t bytes_read;
-	const struct bsw_report_timing *timings;	/* NULL: no "timings_ms" */
+	const struct bsw_report_timing *timings; /* NULL: no "timings_ms" */
 	unsigned nr_timings;
-	uint64_t ms_total;		/* "timings_ms"'s "total" */
-	const char *scan_start;		/* NULL: not written */
+	uint64_t ms_total;	/* "timings_ms"'s "total" */
+	const char *scan_start; /* NULL: not written */
 };
 
 /* One JSON object, no newline. */
@@ -124,11 +123,11 @@ void bsw_report_disk_json(FILE *o, const struct bsw_report_disk *r);
 /* ---- info: a container, its chain and partitions ---- */
 
 struct bsw_report_info {
-	const char *image;		/* as given */
-	const struct bsw_disk *d;	/* NULL: could not be opened */
-	const char *error;		/* why not (d NULL) */
-	const struct bsw_report_identity *id;	/* "identity"; NULL: none */
-	const struct bsw_fx *fx;	/* the findings (bsw_fx_finish'ed) */
+	const char *image;		      /* as given */
+	const struct bsw_disk *d;	      /* NULL: could not be opened */
+	const char *error;		      /* why not (d NULL) */
+	const struct bsw_report_identity *id; /* "identity"; NULL: none */
+	const struct bsw_fx *fx;	      /* the findings (bsw_fx_finish'ed) */
 };
 
 /* info --json: one object and a newline. */
@@ -139,10 +138,10 @@ void bsw_report_info_text(FILE *o, const struct bsw_report_info *r);
 /* ---- check: the NTFS checks of one image ---- */
 
 enum bsw_check_state {
-	BSW_CHECK_CLEAN,	/* no finding at ERROR or above */
+	BSW_CHECK_CLEAN, /* no finding at ERROR or above */
 	BSW_CHECK_DAMAGED,
-	BSW_CHECK_ENCRYPTED,	/* BitLocker: not checked */
-	BSW_CHECK_ERROR,	/* not checked: the message went to stderr */
+	BSW_CHECK_ENCRYPTED, /* BitLocker: not checked */
+	BSW_CHECK_ERROR,     /* not checked: the message went to stderr */
 };
 
 struct bsw_report_check {
@@ -160,10 +159,10 @@ void bsw_report_check_text(FILE *o, const struct bsw_report_check *r);
 
 struct bsw_report_hive {
 	const char *file;
-	const char *state;		/* bsw_hive_state_name() */
-	bool logs_missing;		/* dirty and no log was supplied */
-	bool ktm;			/* a KTM transaction is pending */
-	char *const *logs;		/* the logs replayed, as given or found */
+	const char *state; /* bsw_hive_state_name() */
+	bool logs_missing; /* dirty and no log was supplied */
+	bool ktm;	   /* a KTM transaction is pending */
+	char *const *logs; /* the logs replayed, as given or found */
 	unsigned nr_logs;
 	const struct bsw_fx *fx;
 };
@@ -177,8 +176,7 @@ void bsw_report_hive_text(FILE *o, const struct bsw_report_hive *r);
 struct bsw_report_stats {
 	uint64_t disks, verdicts[4], errors, bytes_read, wall_ms;
 	bool share_on;
-	uint64_t hits, misses, inserts, evictions, share_bytes, share_peak,
-		 share_cap, layers;
+	uint64_t hits, misses, inserts, evictions, share_bytes, share_peak, share_cap, layers;
 };
 void bsw_report_stats_json(FILE *o, const struct bsw_report_stats *s);
 

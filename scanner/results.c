@@ -64,8 +64,7 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-int bsw_read_line(FILE *f, char **buf, size_t *alloc, size_t max, size_t *len,
-		  bool *nl, bool *over)
+int bsw_read_line(FILE *f, char **buf, size_t *alloc, size_t max, size_t *len, bool *nl, bool *over)
 {
 	size_t n = 0;
 	bool any = false;
@@ -164,8 +163,8 @@ int bsw_results_load(struct bsw_results *r, char *const *paths, size_t nr)
 			break;
 		}
 		/* one entry per path given: no cap beyond nr */
-		rc = bsw_vec_reserve(&r->files, &alloc_files, r->nr_files + 1,
-				     sizeof(*r->files), nr);
+		rc = bsw_vec_reserve(&r->files, &alloc_files, r->nr_files + 1, sizeof(*r->files),
+				     nr);
 		if (!rc)
 			r->files[r->nr_files++] = paths[i];
 		while (!rc) {
@@ -184,8 +183,8 @@ int bsw_results_load(struct bsw_results *r, char *const *paths, size_t nr)
 				break;
 			}
 			if (over || !nl) {
-				fprintf(stderr, "bootsweep: %s:%zu: %s; skipped\n", paths[i], lineno,
-					over ? "line too long" : "torn last line");
+				fprintf(stderr, "bootsweep: %s:%zu: %s; skipped\n", paths[i],
+					lineno, over ? "line too long" : "torn last line");
 				r->bad_lines++;
 				continue;
 			}
@@ -197,8 +196,10 @@ int bsw_results_load(struct bsw_results *r, char *const *paths, size_t nr)
 				break;
 			}
 			if (pr || fill(&d)) {
-				fprintf(stderr, "bootsweep: %s:%zu: not a result line (%s at byte %zu); skipped\n",
-					paths[i], lineno, pr ? "invalid JSON" : "no image or verdict", where);
+				fprintf(stderr,
+					"bootsweep: %s:%zu: not a result line (%s at byte %zu); skipped\n",
+					paths[i], lineno,
+					pr ? "invalid JSON" : "no image or verdict", where);
 				free(d.codes);
 				bsw_json_free(&d.line);
 				r->bad_lines++;
@@ -208,7 +209,8 @@ int bsw_results_load(struct bsw_results *r, char *const *paths, size_t nr)
 					     BSW_RESULTS_MAX_LINES);
 			if (rc) {
 				if (rc == -E2BIG)
-					fprintf(stderr, "bootsweep: %s:%zu: more than %u result lines\n",
+					fprintf(stderr,
+						"bootsweep: %s:%zu: more than %u result lines\n",
 						paths[i], lineno, BSW_RESULTS_MAX_LINES);
 				free(d.codes);
 				bsw_json_free(&d.line);
@@ -269,8 +271,7 @@ int bsw_rfilter_arg(struct bsw_rfilter *fl, int opt, const char *arg)
 		return 0;
 	}
 	/* one per --code argument: no cap beyond the command line's */
-	if (bsw_vec_reserve(&fl->codes, &fl->alloc_codes, fl->nr_codes + 1,
-			    sizeof(*fl->codes), 0))
+	if (bsw_vec_reserve(&fl->codes, &fl->alloc_codes, fl->nr_codes + 1, sizeof(*fl->codes), 0))
 		return -ENOMEM;
 	fl->codes[fl->nr_codes++] = (char *)arg;
 	return 0;

@@ -13,31 +13,37 @@
 
 #include "scanner/json.h"
 
-#define BSW_RESULTS_MAX_LINE (64u << 20)	/* bytes of one result line */
+#define BSW_RESULTS_MAX_LINE (64u << 20) /* bytes of one result line */
 /* result lines read (scan sweeps at most 10 million images: ten sweeps' worth) */
 #define BSW_RESULTS_MAX_LINES 100000000u
 
-enum bsw_rverdict { BSW_R_CLEAN, BSW_R_ROLLBACK, BSW_R_UNBOOT, BSW_R_UNASSESS, BSW_R_NR };
+enum bsw_rverdict {
+	BSW_R_CLEAN,
+	BSW_R_ROLLBACK,
+	BSW_R_UNBOOT,
+	BSW_R_UNASSESS,
+	BSW_R_NR
+};
 
 struct bsw_rdisk {
-	const char *image;	/* as swept */
-	const char *family;	/* the chain's last layer (the base), else image */
-	const char *key;	/* identity for diff: "id:<...>" or "path:<image>" */
+	const char *image;  /* as swept */
+	const char *family; /* the chain's last layer (the base), else image */
+	const char *key;    /* identity for diff: "id:<...>" or "path:<image>" */
 	enum bsw_rverdict verdict;
-	const char *error;	/* NULL if none */
-	char **codes;		/* distinct finding codes, sorted */
+	const char *error; /* NULL if none */
+	char **codes;	   /* distinct finding codes, sorted */
 	size_t nr_codes;
 	uint64_t bytes_read, ms_total;
-	size_t seq;		/* load order: of two lines of an image, the later wins */
-	struct bsw_jval line;	/* the whole parsed line */
+	size_t seq;	      /* load order: of two lines of an image, the later wins */
+	struct bsw_jval line; /* the whole parsed line */
 };
 
 struct bsw_results {
 	struct bsw_rdisk *d;
 	size_t nr;
-	size_t bad_lines;	/* lines that are not results */
-	size_t dup_lines;	/* the same image again: the later line kept */
-	char **files;		/* files read */
+	size_t bad_lines; /* lines that are not results */
+	size_t dup_lines; /* the same image again: the later line kept */
+	char **files;	  /* files read */
 	size_t nr_files;
 };
 
@@ -49,8 +55,8 @@ struct bsw_results {
  * the rest was skipped).  Every JSONL reader of report, diff, query and
  * merge reads through this.
  */
-int bsw_read_line(FILE *f, char **buf, size_t *alloc, size_t max, size_t *len,
-		  bool *nl, bool *over);
+int bsw_read_line(FILE *f, char **buf, size_t *alloc, size_t max, size_t *len, bool *nl,
+		  bool *over);
 
 /*
  * Read every line of each file (path "-": standard input) into r (zeroed by
@@ -68,8 +74,8 @@ bool bsw_rdisk_has(const struct bsw_rdisk *d, const char *c);
 
 /* Filters of report and diff: --verdict V (or "nonclean"), --code C. */
 struct bsw_rfilter {
-	unsigned verdicts;	/* bitmask of 1 << enum bsw_rverdict; 0 = all */
-	char **codes;		/* any of them; none = all */
+	unsigned verdicts; /* bitmask of 1 << enum bsw_rverdict; 0 = all */
+	char **codes;	   /* any of them; none = all */
 	size_t nr_codes, alloc_codes;
 };
 /* Add one --verdict ('V') or --code ('C') argument; -EINVAL for a bad verdict. */

@@ -22,12 +22,12 @@
 #define RING_DRAIN_TRIES 1000
 
 struct ring_req {
-	struct bsw_rseg *seg;	/* owning segment (first of a merged run) */
-	unsigned first, count;	/* merged run: segs[first .. first+count) */
+	struct bsw_rseg *seg;  /* owning segment (first of a merged run) */
+	unsigned first, count; /* merged run: segs[first .. first+count) */
 	int fd;
 	uint8_t *buf;
 	uint64_t off;
-	size_t len, done;	/* done: bytes completed so far */
+	size_t len, done; /* done: bytes completed so far */
 	bool busy;
 };
 
@@ -37,7 +37,7 @@ struct bsw_ring {
 	unsigned depth, max_io;
 	struct ring_req *reqs;
 	uint64_t bytes, requests;
-	bool retired;		/* io_uring abandoned with reads in flight */
+	bool retired; /* io_uring abandoned with reads in flight */
 };
 
 static struct bsw_ring_opts ring_defaults = { .depth = 64, .max_io = 1u << 20 };
@@ -79,7 +79,7 @@ void bsw_ring_destroy(struct bsw_ring *r)
 	if (!r)
 		return;
 	if (r->retired)
-		return;		/* the kernel may still own its buffers */
+		return; /* the kernel may still own its buffers */
 	if (r->uring)
 		io_uring_queue_exit(&r->ring);
 	free(r->reqs);
@@ -144,8 +144,7 @@ static bool aligned(uint64_t v)
 
 static int seg_fd(const struct bsw_rseg *s)
 {
-	if (s->dfd >= 0 && aligned(s->off) && aligned(s->len) &&
-	    aligned((uintptr_t)s->buf))
+	if (s->dfd >= 0 && aligned(s->off) && aligned(s->len) && aligned((uintptr_t)s->buf))
 		return s->dfd;
 	return s->fd;
 }
@@ -173,11 +172,11 @@ struct run {
 	uint64_t off;
 	uint8_t *buf;
 	size_t len;
-	size_t issued;		/* bytes handed to requests so far */
-	size_t ok;		/* bytes valid from 0: len, or less if a piece
+	size_t issued;	 /* bytes handed to requests so far */
+	size_t ok;	 /* bytes valid from 0: len, or less if a piece
 				   stopped short (EOF or error) */
-	size_t err_at;		/* where the first failing piece stopped */
-	size_t finished;	/* bytes of pieces whose completion was reaped */
+	size_t err_at;	 /* where the first failing piece stopped */
+	size_t finished; /* bytes of pieces whose completion was reaped */
 	int64_t err;
 	bool eof;
 };
@@ -221,8 +220,8 @@ static int readv_pread(struct bsw_ring *r, struct bsw_rseg *segs, unsigned nr)
 		int fd = seg_fd(s);
 
 		while (done < s->len) {
-			ssize_t n = pread(fd, (uint8_t *)s->buf + done,
-					  s->len - done, (off_t)(s->off + done));
+			ssize_t n = pread(fd, (uint8_t *)s->buf + done, s->len - done,
+					  (off_t)(s->off + done));
 
 			if (n < 0 && (errno == EINTR || errno == EAGAIN))
 				continue;
@@ -266,7 +265,8 @@ static void ring_drain(struct bsw_ring *r, unsigned *inflight)
 
 		if (ret < 0 && ret != -EINTR && ret != -EAGAIN && ret != -EBUSY)
 			break;
-		io_uring_for_each_cqe(&r->ring, head, cqe) {
+		io_uring_for_each_cqe(&r->ring, head, cqe)
+		{
 			struct ring_req *q = io_uring_cqe_get_data(cqe);
 
 			seen++;
@@ -278,7 +278,7 @@ static void ring_drain(struct bsw_ring *r, unsigned *inflight)
 		io_uring_cq_advance(&r->ring, seen);
 	}
 	if (*inflight) {
-		r->uring = false;	/* leaked on purpose: see above */
+		r->uring = false; /* leaked on purpose: see above */
 		r->retired = true;
 	}
 	for (unsigned k = 0; k < r->depth; k++)
@@ -318,15 +318,19 @@ int bsw_ring_readv(struct bsw_ring *r, struct bsw_rseg *segs, unsigned nr)
 		if (!s->len)
 			continue;
 		if (p && seg_fd(s) == p->fd && p->off + p->len == s->off &&
-		    p->buf + p->len == (uint8_t *)s->buf &&
-		    p->first + p->count == i) {
+		    p->buf + p->len == (uint8_t *)s->buf && p->first + p->count == i) {
 			p->len += s->len;
 			p->count++;
 			continue;
 		}
-		runs[nr_runs++] = (struct run){ .first = i, .count = 1,
-			.fd = seg_fd(s), .off = s->off, .buf = s->buf,
-			.len = s->len, .ok = SIZE_MAX, .err_at = SIZE_MAX };
+		runs[nr_runs++] = (struct run){ .first = i,
+						.count = 1,
+						.fd = seg_fd(s),
+						.off = s->off,
+						.buf = s->buf,
+						.len = s->len,
+						.ok = SIZE_MAX,
+						.err_at = SIZE_MAX };
 	}
 
 	/*
@@ -355,12 +359,13 @@ int bsw_ring_readv(struct bsw_ring *r, struct bsw_rseg *segs, unsigned nr)
 			piece = rn->len - rn->issued;
 			if (piece > r->max_io)
 				piece = r->max_io;
-			*q = (struct ring_req){ .first = next_run, .fd = rn->fd,
-				.buf = rn->buf + rn->issued,
-				.off = rn->off + rn->issued, .len = piece,
-				.busy = true };
-			io_uring_prep_read(sqe, q->fd, q->buf, (unsigned)piece,
-					   q->off);
+			*q = (struct ring_req){ .first = next_run,
+						.fd = rn->fd,
+						.buf = rn->buf + rn->issued,
+						.off = rn->off + rn->issued,
+						.len = piece,
+						.busy = true };
+			io_uring_prep_read(sqe, q->fd, q->buf, (unsigned)piece, q->off);
 			io_uring_sqe_set_data(sqe, q);
 			rn->issued += piece;
 			if (rn->issued == rn->len)
@@ -389,7 +394,8 @@ int bsw_ring_readv(struct bsw_ring *r, struct bsw_rseg *segs, unsigned nr)
 			first_err = ret;
 			break;
 		}
-		io_uring_for_each_cqe(&r->ring, head, cqe) {
+		io_uring_for_each_cqe(&r->ring, head, cqe)
+		{
 			struct ring_req *q = io_uring_cqe_get_data(cqe);
 			struct run *rn = &runs[q->first];
 			int res = cqe->res;
@@ -489,11 +495,9 @@ int bsw_ring_readv(struct bsw_ring *r, struct bsw_rseg *segs, unsigned nr)
 	return first_err;
 }
 
-int64_t bsw_ring_pread(struct bsw_ring *r, int fd, void *buf, size_t len,
-		       uint64_t off)
+int64_t bsw_ring_pread(struct bsw_ring *r, int fd, void *buf, size_t len, uint64_t off)
 {
-	struct bsw_rseg s = { .fd = fd, .dfd = -1, .off = off, .len = len,
-			      .buf = buf };
+	struct bsw_rseg s = { .fd = fd, .dfd = -1, .off = off, .len = len, .buf = buf };
 	int ret = bsw_ring_readv(r, &s, 1);
 
 	return ret && s.res <= 0 ? ret : s.res;

@@ -15,14 +15,14 @@
 struct bsw_ring;
 
 struct bsw_ring_opts {
-	unsigned depth;		/* SQ entries / reads in flight; 0 = 64 */
-	unsigned max_io;	/* largest single read in bytes; 0 = 1 MiB */
+	unsigned depth;	 /* SQ entries / reads in flight; 0 = 64 */
+	unsigned max_io; /* largest single read in bytes; 0 = 1 MiB */
 };
 
 /* One segment of a batched read. */
 struct bsw_rseg {
-	int fd;			/* buffered descriptor (O_RDONLY) */
-	int dfd;		/* O_DIRECT descriptor or -1; used when off, len
+	int fd;	 /* buffered descriptor (O_RDONLY) */
+	int dfd; /* O_DIRECT descriptor or -1; used when off, len
 				   and buf are all 4096-aligned */
 	uint64_t off;
 	size_t len;
@@ -65,8 +65,7 @@ void bsw_ring_set_defaults(const struct bsw_ring_opts *o);
 int bsw_ring_readv(struct bsw_ring *r, struct bsw_rseg *segs, unsigned nr);
 
 /* One read through the ring: bytes read or -errno. */
-int64_t bsw_ring_pread(struct bsw_ring *r, int fd, void *buf, size_t len,
-		       uint64_t off);
+int64_t bsw_ring_pread(struct bsw_ring *r, int fd, void *buf, size_t len, uint64_t off);
 
 /* Counters of this ring: bytes read, requests submitted. */
 uint64_t bsw_ring_bytes(const struct bsw_ring *r);

@@ -31,23 +31,41 @@
 #include "scanner/report.h"
 #include "scanner/rules.h"
 
-#define MAX_EVIDENCE 16u	/* evidence strings of one match */
+#define MAX_EVIDENCE 16u /* evidence strings of one match */
 
-enum ckind { C_FILE, C_REG, C_PKG, C_FINDING, C_ANY, C_ALL, C_RULE, C_VERDICT };
+enum ckind {
+	C_FILE,
+	C_REG,
+	C_PKG,
+	C_FINDING,
+	C_ANY,
+	C_ALL,
+	C_RULE,
+	C_VERDICT
+};
 
-enum regop { R_EXISTS, R_EQ, R_NE, R_MIN, R_MAX, R_VER_MIN, R_VER_BELOW, R_GLOB };
+enum regop {
+	R_EXISTS,
+	R_EQ,
+	R_NE,
+	R_MIN,
+	R_MAX,
+	R_VER_MIN,
+	R_VER_BELOW,
+	R_GLOB
+};
 
 struct cond {
 	enum ckind kind;
-	int exists;			/* 1 must exist/match, 0 must not */
-	char *glob;			/* file path, package identity, code, rule id */
+	int exists; /* 1 must exist/match, 0 must not */
+	char *glob; /* file path, package identity, code, rule id */
 	/* file */
 	unsigned need;
 	bool has_size_min, has_size_max;
 	uint64_t size_min, size_max;
 	bool has_sha;
 	uint8_t sha[32];
-	int all_zero;			/* -1 any, 0 not all zero, 1 all zero */
+	int all_zero; /* -1 any, 0 not all zero, 1 all zero */
 	bool has_ver_min, has_ver_below;
 	uint64_t ver_min, ver_below;
 	bool has_link_min, has_link_max, has_mtime_min, has_mtime_max;
@@ -70,7 +88,7 @@ struct cond {
 
 struct rule {
 	char *id, *description, *source, *label, *severity, *verdict;
-	struct cond all;		/* C_ALL of the rule's conditions */
+	struct cond all; /* C_ALL of the rule's conditions */
 };
 
 struct bsw_rules {
@@ -103,8 +121,7 @@ bool bsw_glob_match(const char *pat, const char *s)
 			resume = s;
 			continue;
 		}
-		if (*pat && (*pat == '?' || fold((unsigned char)*pat) ==
-			     fold((unsigned char)*s))) {
+		if (*pat && (*pat == '?' || fold((unsigned char)*pat) == fold((unsigned char)*s))) {
 			pat++;
 			s++;
 			continue;
@@ -125,11 +142,10 @@ static const struct {
 	uint32_t v;
 	const char *name;
 } pkg_states[] = {
-	{ 0x00, "absent" }, { 0x05, "uninstall-pending" }, { 0x10, "resolving" },
-	{ 0x20, "resolved" }, { 0x30, "staging" }, { 0x40, "staged" },
-	{ 0x50, "superseded" }, { 0x60, "install-pending" },
-	{ 0x65, "partially-installed" }, { 0x70, "installed" },
-	{ 0x80, "permanent" },
+	{ 0x00, "absent" },	{ 0x05, "uninstall-pending" }, { 0x10, "resolving" },
+	{ 0x20, "resolved" },	{ 0x30, "staging" },	       { 0x40, "staged" },
+	{ 0x50, "superseded" }, { 0x60, "install-pending" },   { 0x65, "partially-installed" },
+	{ 0x70, "installed" },	{ 0x80, "permanent" },
 };
 
 const char *bsw_pkg_state_name(uint32_t s)
@@ -152,7 +168,7 @@ static int state_parse(const char *s, uint32_t *out)
 			return 0;
 		}
 	if (!strcasecmp(s, "failed")) {
-		*out = 0x80000000u;	/* any negative state */
+		*out = 0x80000000u; /* any negative state */
 		return 0;
 	}
 	return -EINVAL;
@@ -163,8 +179,7 @@ static bool state_in(const struct cond *c, uint32_t st)
 	if (!c->nr_states)
 		return true;
 	for (unsigned i = 0; i < c->nr_states; i++) {
-		if (c->states[i] == 0x80000000u ? (st & 0x80000000u) != 0 :
-		    c->states[i] == st)
+		if (c->states[i] == 0x80000000u ? (st & 0x80000000u) != 0 : c->states[i] == st)
 			return true;
 	}
 	return false;
@@ -224,9 +239,8 @@ static int version_parse(const char *s, uint64_t *out)
 
 static void version_str(uint64_t v, char *buf, size_t len)
 {
-	snprintf(buf, len, "%u.%u.%u.%u", (unsigned)(v >> 48),
-		 (unsigned)(v >> 32 & 0xFFFF), (unsigned)(v >> 16 & 0xFFFF),
-		 (unsigned)(v & 0xFFFF));
+	snprintf(buf, len, "%u.%u.%u.%u", (unsigned)(v >> 48), (unsigned)(v >> 32 & 0xFFFF),
+		 (unsigned)(v >> 16 & 0xFFFF), (unsigned)(v & 0xFFFF));
 }
 
 /* "2024-07-19T04:09:00Z" (or a date alone) into Unix seconds. */
@@ -274,8 +288,7 @@ static int sha_parse(const char *s, uint8_t out[32])
 	for (int i = 0; i < 32; i++) {
 		unsigned x;
 
-		if (!isxdigit((unsigned char)s[2 * i]) ||
-		    !isxdigit((unsigned char)s[2 * i + 1]) ||
+		if (!isxdigit((unsigned char)s[2 * i]) || !isxdigit((unsigned char)s[2 * i + 1]) ||
 		    sscanf(s + 2 * i, "%2x", &x) != 1)
 			return -EINVAL;
 		out[i] = (uint8_t)x;
@@ -365,8 +378,8 @@ static int yerr(struct yctx *y, const yaml_node_t *n, const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	if (n)
-		snprintf(y->err, y->errlen, "%s:%zu:%zu: %s", y->name,
-			 n->start_mark.line + 1, n->start_mark.column + 1, msg);
+		snprintf(y->err, y->errlen, "%s:%zu:%zu: %s", y->name, n->start_mark.line + 1,
+			 n->start_mark.column + 1, msg);
 	else
 		snprintf(y->err, y->errlen, "%s: %s", y->name, msg);
 	return -EINVAL;
@@ -383,8 +396,7 @@ static const char *yscalar(const yaml_node_t *n)
 }
 
 /* A scalar string of at most max bytes, copied into *out. */
-static int ystr(struct yctx *y, yaml_node_t *n, const char *what, size_t max,
-		char **out)
+static int ystr(struct yctx *y, yaml_node_t *n, const char *what, size_t max, char **out)
 {
 	const char *s = yscalar(n);
 
@@ -440,22 +452,28 @@ static int ytime(struct yctx *y, yaml_node_t *n, const char *what, int64_t *out)
 	return 0;
 }
 
-#define FOR_PAIRS(y, map, pr) \
-	for (yaml_node_pair_t *pr = (map)->data.mapping.pairs.start; \
+#define FOR_PAIRS(y, map, pr)                                                                      \
+	for (yaml_node_pair_t *pr = (map)->data.mapping.pairs.start;                               \
 	     pr < (map)->data.mapping.pairs.top; pr++)
 
-static int parse_conds(struct yctx *y, yaml_node_t *seq, struct cond *grp,
-		       unsigned depth);
+static int parse_conds(struct yctx *y, yaml_node_t *seq, struct cond *grp, unsigned depth);
 
 /* The file tests that are one bound each: key, kind, field, flag, need. */
-enum fkind { FK_U64, FK_VER, FK_TIME };
+enum fkind {
+	FK_U64,
+	FK_VER,
+	FK_TIME
+};
 static const struct {
 	const char *key;
 	enum fkind kind;
 	size_t val, has;
 	unsigned need;
 } file_bounds[] = {
-#define FB(k, kind, v, h, n) { k, kind, offsetof(struct cond, v), offsetof(struct cond, h), n }
+#define FB(k, kind, v, h, n)                                                                       \
+	{                                                                                          \
+		k, kind, offsetof(struct cond, v), offsetof(struct cond, h), n                     \
+	}
 	FB("size_min", FK_U64, size_min, has_size_min, BSW_RF_SIZE),
 	FB("size_max", FK_U64, size_max, has_size_max, BSW_RF_SIZE),
 	FB("pe_version_min", FK_VER, ver_min, has_ver_min, BSW_RF_PE),
@@ -481,7 +499,7 @@ static int file_bound(struct yctx *y, yaml_node_t *v, const char *k, struct cond
 		snprintf(what, sizeof(what), "file.%s", k);
 		r = file_bounds[i].kind == FK_U64 ? yu64(y, v, what, val) :
 		    file_bounds[i].kind == FK_VER ? yver(y, v, what, val) :
-		    ytime(y, v, what, val);
+						    ytime(y, v, what, val);
 		*((bool *)((char *)c + file_bounds[i].has)) = true;
 		c->need |= file_bounds[i].need;
 		return r;
@@ -496,7 +514,8 @@ static int parse_file(struct yctx *y, yaml_node_t *m, struct cond *c)
 
 	c->kind = C_FILE;
 	c->all_zero = -1;
-	FOR_PAIRS(y, m, pr) {
+	FOR_PAIRS(y, m, pr)
+	{
 		const char *k = yscalar(ynode(y, pr->key));
 		yaml_node_t *v = ynode(y, pr->value);
 
@@ -557,13 +576,21 @@ static int parse_reg(struct yctx *y, yaml_node_t *m, struct cond *c)
 
 	c->kind = C_REG;
 	c->op = R_EXISTS;
-	FOR_PAIRS(y, m, pr) {
+	FOR_PAIRS(y, m, pr)
+	{
 		const char *k = yscalar(ynode(y, pr->key));
 		yaml_node_t *v = ynode(y, pr->value);
-		static const struct { const char *k; enum regop op; } ops[] = {
-			{ "equals", R_EQ }, { "not_equals", R_NE }, { "min", R_MIN },
-			{ "max", R_MAX }, { "version_min", R_VER_MIN },
-			{ "version_below", R_VER_BELOW }, { "glob", R_GLOB },
+		static const struct {
+			const char *k;
+			enum regop op;
+		} ops[] = {
+			{ "equals", R_EQ },
+			{ "not_equals", R_NE },
+			{ "min", R_MIN },
+			{ "max", R_MAX },
+			{ "version_min", R_VER_MIN },
+			{ "version_below", R_VER_BELOW },
+			{ "glob", R_GLOB },
 		};
 		bool done = false;
 
@@ -625,7 +652,9 @@ static int add_state(struct yctx *y, yaml_node_t *v, struct cond *c)
 	uint32_t st;
 
 	if (!s || state_parse(s, &st))
-		return yerr(y, v, "package.state: want one of absent, uninstall-pending, resolving, resolved, staging, staged, superseded, install-pending, partially-installed, installed, permanent, failed");
+		return yerr(
+			y, v,
+			"package.state: want one of absent, uninstall-pending, resolving, resolved, staging, staged, superseded, install-pending, partially-installed, installed, permanent, failed");
 	if (c->nr_states >= BSW_ARRAY_SIZE(c->states))
 		return yerr(y, v, "package.state: at most 16 states");
 	c->states[c->nr_states++] = st;
@@ -637,7 +666,8 @@ static int parse_pkg(struct yctx *y, yaml_node_t *m, struct cond *c)
 	int r = 0;
 
 	c->kind = C_PKG;
-	FOR_PAIRS(y, m, pr) {
+	FOR_PAIRS(y, m, pr)
+	{
 		const char *k = yscalar(ynode(y, pr->key));
 		yaml_node_t *v = ynode(y, pr->value);
 
@@ -680,7 +710,8 @@ static int parse_finding(struct yctx *y, yaml_node_t *m, struct cond *c)
 	int r = 0;
 
 	c->kind = C_FINDING;
-	FOR_PAIRS(y, m, pr) {
+	FOR_PAIRS(y, m, pr)
+	{
 		const char *k = yscalar(ynode(y, pr->key));
 		yaml_node_t *v = ynode(y, pr->value);
 
@@ -699,8 +730,7 @@ static int parse_finding(struct yctx *y, yaml_node_t *m, struct cond *c)
 }
 
 /* One item of a conditions list: a one-key mapping. */
-static int parse_cond(struct yctx *y, yaml_node_t *n, struct cond *c,
-		      unsigned depth)
+static int parse_cond(struct yctx *y, yaml_node_t *n, struct cond *c, unsigned depth)
 {
 	yaml_node_pair_t *pr;
 	const char *k;
@@ -711,7 +741,9 @@ static int parse_cond(struct yctx *y, yaml_node_t *n, struct cond *c,
 		return yerr(y, n, "more than %u conditions in one rule", BSW_RULES_MAX_CONDS);
 	if (n->type != YAML_MAPPING_NODE ||
 	    n->data.mapping.pairs.top - n->data.mapping.pairs.start != 1)
-		return yerr(y, n, "a condition is a mapping with one key: file, registry, package, finding, any or all");
+		return yerr(
+			y, n,
+			"a condition is a mapping with one key: file, registry, package, finding, any or all");
 	pr = n->data.mapping.pairs.start;
 	k = yscalar(ynode(y, pr->key));
 	v = ynode(y, pr->value);
@@ -720,7 +752,8 @@ static int parse_cond(struct yctx *y, yaml_node_t *n, struct cond *c,
 	if (!strcmp(k, "any") || !strcmp(k, "all")) {
 		c->kind = !strcmp(k, "any") ? C_ANY : C_ALL;
 		if (depth + 1 > BSW_RULES_MAX_COND_DEPTH)
-			return yerr(y, n, "any/all nested deeper than %u", BSW_RULES_MAX_COND_DEPTH);
+			return yerr(y, n, "any/all nested deeper than %u",
+				    BSW_RULES_MAX_COND_DEPTH);
 		return parse_conds(y, v, c, depth + 1);
 	}
 	if (v->type != YAML_MAPPING_NODE)
@@ -733,11 +766,11 @@ static int parse_cond(struct yctx *y, yaml_node_t *n, struct cond *c,
 		return parse_pkg(y, v, c);
 	if (!strcmp(k, "finding"))
 		return parse_finding(y, v, c);
-	return yerr(y, n, "unknown condition kind '%s' (file, registry, package, finding, any, all)", k);
+	return yerr(y, n,
+		    "unknown condition kind '%s' (file, registry, package, finding, any, all)", k);
 }
 
-static int parse_conds(struct yctx *y, yaml_node_t *seq, struct cond *grp,
-		       unsigned depth)
+static int parse_conds(struct yctx *y, yaml_node_t *seq, struct cond *grp, unsigned depth)
 {
 	size_t n;
 
@@ -755,8 +788,7 @@ static int parse_conds(struct yctx *y, yaml_node_t *seq, struct cond *grp,
 		int r;
 
 		grp->nr_sub++;
-		r = parse_cond(y, ynode(y, seq->data.sequence.items.start[i]),
-			       &grp->sub[i], depth);
+		r = parse_cond(y, ynode(y, seq->data.sequence.items.start[i]), &grp->sub[i], depth);
 		if (r)
 			return r;
 	}
@@ -793,13 +825,16 @@ static int parse_rule(struct yctx *y, struct bsw_rules *rs, yaml_node_t *m)
 	int e = 0;
 
 	memset(r, 0, sizeof(*r));
-	rs->nr++;			/* freed with the set on error */
+	rs->nr++; /* freed with the set on error */
 	r->all.kind = C_ALL;
 	r->all.exists = 1;
 	y->nconds = 0;
 	if (m->type != YAML_MAPPING_NODE)
-		return yerr(y, m, "a rule is a mapping (id, description, source, label, severity, conditions)");
-	FOR_PAIRS(y, m, pr) {
+		return yerr(
+			y, m,
+			"a rule is a mapping (id, description, source, label, severity, conditions)");
+	FOR_PAIRS(y, m, pr)
+	{
 		const char *k = yscalar(ynode(y, pr->key));
 		yaml_node_t *v = ynode(y, pr->value);
 
@@ -825,7 +860,9 @@ static int parse_rule(struct yctx *y, struct bsw_rules *rs, yaml_node_t *m)
 			return e;
 	}
 	if (!r->id || !r->description || !r->source || !r->label || !r->severity || !conds)
-		return yerr(y, m, "rule: id, description, source, label, severity and conditions are required");
+		return yerr(
+			y, m,
+			"rule: id, description, source, label, severity and conditions are required");
 	if (!id_ok(r->id))
 		return yerr(y, m, "rule id '%s': 1 to 64 of A-Z a-z 0-9 . _ -", r->id);
 	for (size_t i = 0; i + 1 < rs->nr; i++)
@@ -834,9 +871,12 @@ static int parse_rule(struct yctx *y, struct bsw_rules *rs, yaml_node_t *m)
 	if (strncmp(r->source, "https://", 8) && strncmp(r->source, "http://", 7))
 		return yerr(y, m, "rule '%s': source must be a http(s) URL", r->id);
 	if (!in_list(r->severity, severities, BSW_ARRAY_SIZE(severities)))
-		return yerr(y, m, "rule '%s': severity is one of info, low, medium, high, critical", r->id);
+		return yerr(y, m, "rule '%s': severity is one of info, low, medium, high, critical",
+			    r->id);
 	if (r->verdict && !in_list(r->verdict, verdicts, BSW_ARRAY_SIZE(verdicts)))
-		return yerr(y, m, "rule '%s': verdict is one of dirty-rollback, unbootable, unassessable", r->id);
+		return yerr(y, m,
+			    "rule '%s': verdict is one of dirty-rollback, unbootable, unassessable",
+			    r->id);
 	return parse_conds(y, conds, &r->all, 0);
 }
 
@@ -858,11 +898,10 @@ static int prescan(struct yctx *y, const char *text, size_t len)
 		yaml_event_type_t t;
 
 		if (!yaml_parser_parse(&p, &ev)) {
-			snprintf(y->err, y->errlen, "%s:%zu:%zu: YAML syntax: %s%s%s",
-				 y->name, p.problem_mark.line + 1,
-				 p.problem_mark.column + 1,
-				 p.problem ? p.problem : "error",
-				 p.context ? " " : "", p.context ? p.context : "");
+			snprintf(y->err, y->errlen, "%s:%zu:%zu: YAML syntax: %s%s%s", y->name,
+				 p.problem_mark.line + 1, p.problem_mark.column + 1,
+				 p.problem ? p.problem : "error", p.context ? " " : "",
+				 p.context ? p.context : "");
 			r = -EINVAL;
 			break;
 		}
@@ -870,14 +909,16 @@ static int prescan(struct yctx *y, const char *text, size_t len)
 		if (++n > BSW_RULES_MAX_EVENTS) {
 			r = yerr(y, NULL, "more than %u YAML events", BSW_RULES_MAX_EVENTS);
 		} else if (t == YAML_ALIAS_EVENT) {
-			snprintf(y->err, y->errlen, "%s:%zu:%zu: YAML aliases (*name) are not allowed in rule files",
+			snprintf(y->err, y->errlen,
+				 "%s:%zu:%zu: YAML aliases (*name) are not allowed in rule files",
 				 y->name, ev.start_mark.line + 1, ev.start_mark.column + 1);
 			r = -EINVAL;
 		} else if (t == YAML_SEQUENCE_START_EVENT || t == YAML_MAPPING_START_EVENT) {
 			if (++depth > BSW_RULES_MAX_DEPTH) {
-				snprintf(y->err, y->errlen, "%s:%zu:%zu: nested deeper than %u levels",
-					 y->name, ev.start_mark.line + 1,
-					 ev.start_mark.column + 1, BSW_RULES_MAX_DEPTH);
+				snprintf(y->err, y->errlen,
+					 "%s:%zu:%zu: nested deeper than %u levels", y->name,
+					 ev.start_mark.line + 1, ev.start_mark.column + 1,
+					 BSW_RULES_MAX_DEPTH);
 				r = -EINVAL;
 			}
 		} else if (t == YAML_SEQUENCE_END_EVENT || t == YAML_MAPPING_END_EVENT) {
@@ -891,8 +932,8 @@ static int prescan(struct yctx *y, const char *text, size_t len)
 	return r;
 }
 
-int bsw_rules_parse(struct bsw_rules **rsp, const char *text, size_t len,
-		    const char *name, char *err, size_t errlen)
+int bsw_rules_parse(struct bsw_rules **rsp, const char *text, size_t len, const char *name,
+		    char *err, size_t errlen)
 {
 	struct yctx y = { .name = name, .err = err, .errlen = errlen };
 	yaml_parser_t p;
@@ -930,7 +971,8 @@ int bsw_rules_parse(struct bsw_rules **rsp, const char *text, size_t len,
 		r = yerr(&y, root, "want a mapping with 'rules:' (a list of rules)");
 		goto out;
 	}
-	FOR_PAIRS(&y, root, pr) {
+	FOR_PAIRS(&y, root, pr)
+	{
 		const char *k = yscalar(ynode(&y, pr->key));
 
 		if (k && !strcmp(k, "rules")) {
@@ -939,12 +981,13 @@ int bsw_rules_parse(struct bsw_rules **rsp, const char *text, size_t len,
 			const char *v = yscalar(ynode(&y, pr->value));
 
 			if (!v || strcmp(v, "1")) {
-				r = yerr(&y, ynode(&y, pr->value), "version: this bootsweep reads version 1");
+				r = yerr(&y, ynode(&y, pr->value),
+					 "version: this bootsweep reads version 1");
 				goto out;
 			}
 		} else {
-			r = yerr(&y, ynode(&y, pr->key), "unknown top-level key '%s' (version, rules)",
-				 k ? k : "?");
+			r = yerr(&y, ynode(&y, pr->key),
+				 "unknown top-level key '%s' (version, rules)", k ? k : "?");
 			goto out;
 		}
 	}
@@ -958,8 +1001,7 @@ int bsw_rules_parse(struct bsw_rules **rsp, const char *text, size_t len,
 			r = yerr(&y, rules, "more than %u rules", BSW_RULES_MAX_RULES);
 			goto out;
 		}
-		r = bsw_vec_reserve(&rs->r, &rs->alloc, rs->nr + 1, sizeof(*rs->r),
-				    MAX_RULES_ALL);
+		r = bsw_vec_reserve(&rs->r, &rs->alloc, rs->nr + 1, sizeof(*rs->r), MAX_RULES_ALL);
 		if (r)
 			goto out;
 		r = parse_rule(&y, rs, ynode(&y, *it));
@@ -974,8 +1016,7 @@ out:
 	return r;
 }
 
-int bsw_rules_load(struct bsw_rules **rs, const char *path, char *err,
-		   size_t errlen)
+int bsw_rules_load(struct bsw_rules **rs, const char *path, char *err, size_t errlen)
 {
 	FILE *f = fopen(path, "rb");
 	char *buf;
@@ -1021,7 +1062,9 @@ static int q_states(struct cond *c, char *s, char *err, size_t len, const char *
 		uint32_t st;
 
 		if (state_parse(tok, &st))
-			return qerr(err, len, term, "unknown package state (installed, staged, partially-installed, install-pending, failed...)");
+			return qerr(
+				err, len, term,
+				"unknown package state (installed, staged, partially-installed, install-pending, failed...)");
 		if (c->nr_states >= BSW_ARRAY_SIZE(c->states))
 			return qerr(err, len, term, "too many states");
 		c->states[c->nr_states++] = st;
@@ -1038,9 +1081,10 @@ static int q_term(struct cond *c, char *t, char *err, size_t len)
 	c->exists = 1;
 	c->all_zero = -1;
 	if (!arg)
-		return qerr(err, len, term, "want KIND:ARG (pkg:, kb:, file:, reg:, code:, rule:, verdict:)");
+		return qerr(err, len, term,
+			    "want KIND:ARG (pkg:, kb:, file:, reg:, code:, rule:, verdict:)");
 	*arg++ = 0;
-	if (*t == '!') {		/* "!pkg:X": must not match */
+	if (*t == '!') { /* "!pkg:X": must not match */
 		c->exists = 0;
 		t++;
 	}
@@ -1087,8 +1131,9 @@ static int q_term(struct cond *c, char *t, char *err, size_t len)
 				return qerr(err, len, term, "'!file:' takes no ',zero'");
 		}
 		if (glob_bad(arg) || arg[0] != '\\')
-			return qerr(err, len, term, glob_bad(arg) ? glob_bad(arg) :
-				    "a volume path starts with '\\'");
+			return qerr(err, len, term,
+				    glob_bad(arg) ? glob_bad(arg) :
+						    "a volume path starts with '\\'");
 		c->glob = strdup(arg);
 		return c->glob ? 0 : -ENOMEM;
 	}
@@ -1139,8 +1184,7 @@ static int q_term(struct cond *c, char *t, char *err, size_t len)
 	return qerr(err, len, term, "unknown kind (pkg, kb, file, reg, code, rule, verdict)");
 }
 
-int bsw_rules_add_query(struct bsw_rules **rsp, const char *expr, char *err,
-			size_t errlen)
+int bsw_rules_add_query(struct bsw_rules **rsp, const char *expr, char *err, size_t errlen)
 {
 	struct bsw_rules *rs = *rsp;
 	struct rule *r;
@@ -1164,8 +1208,7 @@ int bsw_rules_add_query(struct bsw_rules **rsp, const char *expr, char *err,
 			snprintf(err, errlen, "one query condition only (join terms with ' and ')");
 			return -EINVAL;
 		}
-	if (bsw_vec_reserve(&rs->r, &rs->alloc, rs->nr + 1, sizeof(*rs->r),
-			    MAX_RULES_ALL))
+	if (bsw_vec_reserve(&rs->r, &rs->alloc, rs->nr + 1, sizeof(*rs->r), MAX_RULES_ALL))
 		return -ENOMEM;
 	r = &rs->r[rs->nr];
 	memset(r, 0, sizeof(*r));
@@ -1178,8 +1221,8 @@ int bsw_rules_add_query(struct bsw_rules **rsp, const char *expr, char *err,
 	r->description = strdup("condition given on the command line");
 	r->source = strdup("command line");
 	r->severity = strdup("info");
-	if (!r->all.sub || !copy || !r->id || !r->label || !r->description ||
-	    !r->source || !r->severity) {
+	if (!r->all.sub || !copy || !r->id || !r->label || !r->description || !r->source ||
+	    !r->severity) {
 		e = -ENOMEM;
 		goto out;
 	}
@@ -1238,8 +1281,7 @@ struct ev {
 	unsigned n;
 };
 
-static void ev_add(struct ev *e, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+static void ev_add(struct ev *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 static void ev_add(struct ev *e, const char *fmt, ...)
 {
@@ -1290,7 +1332,7 @@ static int file_fn(void *arg, const struct bsw_rfile *f)
 	if (!c->exists)
 		return 0;
 	if (c->need & (BSW_RF_SHA256 | BSW_RF_ZERO | BSW_RF_PE) && f->why)
-		return 0;	/* content unknown: no match, never a guess */
+		return 0; /* content unknown: no match, never a guess */
 	if (c->has_size_min && f->size < c->size_min)
 		return 0;
 	if (c->has_size_max && f->size > c->size_max)
@@ -1317,8 +1359,8 @@ static int file_fn(void *arg, const struct bsw_rfile *f)
 		return 0;
 	if (c->has_mtime_max && f->mtime > c->mtime_max)
 		return 0;
-	if (c->has_age && (w->env->now <= 0 ||
-			   f->mtime > w->env->now - (int64_t)c->age_days * 86400))
+	if (c->has_age &&
+	    (w->env->now <= 0 || f->mtime > w->env->now - (int64_t)c->age_days * 86400))
 		return 0;
 	w->hits++;
 	snprintf(why, sizeof(why), "%" PRIu64 " bytes", f->size);
@@ -1338,8 +1380,9 @@ static int file_fn(void *arg, const struct bsw_rfile *f)
 		time_str(f->mtime, buf, sizeof(buf));
 		snprintf(why + strlen(why), sizeof(why) - strlen(why), ", modified %s", buf);
 		if (c->has_age)
-			snprintf(why + strlen(why), sizeof(why) - strlen(why), " (%" PRId64 " days before %s)",
-				 (w->env->now - f->mtime) / 86400, "the disk's last shutdown or the sweep");
+			snprintf(why + strlen(why), sizeof(why) - strlen(why),
+				 " (%" PRId64 " days before %s)", (w->env->now - f->mtime) / 86400,
+				 "the disk's last shutdown or the sweep");
 	}
 	ev_add(w->ev, "%s: %s", f->path, why);
 	return w->hits >= BSW_RULES_MAX_MATCHES;
@@ -1436,9 +1479,7 @@ static bool eval_reg(const struct cond *c, struct bsw_renv *env, struct ev *ev)
 	else
 		snprintf(shown, sizeof(shown), "\"%s\"", text);
 	switch (c->op) {
-	case R_EXISTS:
-		ok = true;
-		break;
+	case R_EXISTS: ok = true; break;
 	case R_EQ:
 	case R_NE:
 		if (isnum)
@@ -1448,20 +1489,14 @@ static bool eval_reg(const struct cond *c, struct bsw_renv *env, struct ev *ev)
 		if (c->op == R_NE)
 			ok = !ok;
 		break;
-	case R_MIN:
-		ok = isnum && num >= c->nval;
-		break;
-	case R_MAX:
-		ok = isnum && num <= c->nval;
-		break;
+	case R_MIN: ok = isnum && num >= c->nval; break;
+	case R_MAX: ok = isnum && num <= c->nval; break;
 	case R_VER_MIN:
 	case R_VER_BELOW:
 		if (!isnum && !version_parse(text, &num))
 			ok = c->op == R_VER_MIN ? num >= c->nval : num < c->nval;
 		break;
-	case R_GLOB:
-		ok = !isnum && bsw_glob_match(c->sval, text);
-		break;
+	case R_GLOB: ok = !isnum && bsw_glob_match(c->sval, text); break;
 	}
 	bsw_hval_free(&v);
 	if (ok) {
@@ -1530,12 +1565,9 @@ static bool eval(const struct cond *c, struct bsw_renv *env, struct ev *ev)
 	bool ok;
 
 	switch (c->kind) {
-	case C_FILE:
-		return eval_file(c, env, ev);
-	case C_REG:
-		return eval_reg(c, env, ev);
-	case C_PKG:
-		return eval_pkg(c, env, ev);
+	case C_FILE: return eval_file(c, env, ev);
+	case C_REG: return eval_reg(c, env, ev);
+	case C_PKG: return eval_pkg(c, env, ev);
 	case C_FINDING:
 		ok = env->has_code && env->has_code(env->ctx, c->glob);
 		if (ok == (c->exists == 1))
@@ -1589,8 +1621,7 @@ static int verdict_bit(const char *v)
 	return 0;
 }
 
-int bsw_rules_eval_json(const struct bsw_rules *rs, struct bsw_renv *env,
-			FILE *o)
+int bsw_rules_eval_json(const struct bsw_rules *rs, struct bsw_renv *env, FILE *o)
 {
 	int bits = 0;
 	bool first = true;

@@ -22,20 +22,20 @@
 #include "formats/regf/regf.h"
 
 /* Caps on a rule file (every input is hostile). */
-#define BSW_RULES_MAX_FILE	(1u << 20)	/* bytes of one rule file */
-#define BSW_RULES_MAX_RULES	4096u
-#define BSW_RULES_MAX_EVENTS	200000u		/* YAML events of one file */
-#define BSW_RULES_MAX_DEPTH	16u		/* YAML nesting */
-#define BSW_RULES_MAX_COND_DEPTH 4u		/* any:/all: groups inside groups */
-#define BSW_RULES_MAX_CONDS	64u		/* conditions of one rule */
-#define BSW_RULES_MAX_GLOB	512u		/* bytes of one glob */
-#define BSW_RULES_MAX_STARS	16u		/* '*' in one glob */
-#define BSW_RULES_MAX_STR	1024u		/* any other string */
-#define BSW_RULES_MAX_WALK	200000u		/* directory entries one file glob visits */
-#define BSW_RULES_MAX_MATCHES	256u		/* files one glob may match */
+#define BSW_RULES_MAX_FILE (1u << 20) /* bytes of one rule file */
+#define BSW_RULES_MAX_RULES 4096u
+#define BSW_RULES_MAX_EVENTS 200000u /* YAML events of one file */
+#define BSW_RULES_MAX_DEPTH 16u	     /* YAML nesting */
+#define BSW_RULES_MAX_COND_DEPTH 4u  /* any:/all: groups inside groups */
+#define BSW_RULES_MAX_CONDS 64u	     /* conditions of one rule */
+#define BSW_RULES_MAX_GLOB 512u	     /* bytes of one glob */
+#define BSW_RULES_MAX_STARS 16u	     /* '*' in one glob */
+#define BSW_RULES_MAX_STR 1024u	     /* any other string */
+#define BSW_RULES_MAX_WALK 200000u   /* directory entries one file glob visits */
+#define BSW_RULES_MAX_MATCHES 256u   /* files one glob may match */
 
 /* Exit bits of `scan --rules` (docs/rules.md, docs/cli.md). */
-#define BSW_EXIT_RULE 64	/* at least one disk matched a rule */
+#define BSW_EXIT_RULE 64 /* at least one disk matched a rule */
 
 struct bsw_rules;
 
@@ -48,29 +48,27 @@ const char *bsw_pkg_state_name(uint32_t state);
  * the file, line and column in err; -ENOMEM.  On error *rs keeps the rules
  * added before.
  */
-int bsw_rules_parse(struct bsw_rules **rs, const char *text, size_t len,
-		    const char *name, char *err, size_t errlen);
+int bsw_rules_parse(struct bsw_rules **rs, const char *text, size_t len, const char *name,
+		    char *err, size_t errlen);
 /* Read and parse a rule file ("-" is not allowed: rules are files). */
-int bsw_rules_load(struct bsw_rules **rs, const char *path, char *err,
-		   size_t errlen);
+int bsw_rules_load(struct bsw_rules **rs, const char *path, char *err, size_t errlen);
 /*
  * Add a rule with id "query" made from a command-line condition
  * ("pkg:GLOB[=STATE]", "kb:N[=STATE]", "file:GLOB[,zero]", "code:CODE",
  * "reg:HIVE\KEY[\\VALUE][=DATA]", "rule:ID", "verdict:V"; several joined
  * by " and ").  0 or -EINVAL with a reason.
  */
-int bsw_rules_add_query(struct bsw_rules **rs, const char *expr, char *err,
-			size_t errlen);
+int bsw_rules_add_query(struct bsw_rules **rs, const char *expr, char *err, size_t errlen);
 void bsw_rules_free(struct bsw_rules *rs);
 size_t bsw_rules_count(const struct bsw_rules *rs);
 
 /* What a file condition asks for (so the environment reads only that). */
-#define BSW_RF_SIZE	0x01
-#define BSW_RF_SHA256	0x02
-#define BSW_RF_ZERO	0x04
-#define BSW_RF_PE	0x08	/* PE version, link time */
-#define BSW_RF_TIMES	0x10	/* $STANDARD_INFORMATION times */
-#define BSW_RF_BOOTDRV	0x20	/* only boot-start drivers (Services Start=0) */
+#define BSW_RF_SIZE 0x01
+#define BSW_RF_SHA256 0x02
+#define BSW_RF_ZERO 0x04
+#define BSW_RF_PE 0x08	    /* PE version, link time */
+#define BSW_RF_TIMES 0x10   /* $STANDARD_INFORMATION times */
+#define BSW_RF_BOOTDRV 0x20 /* only boot-start drivers (Services Start=0) */
 
 /* One file as the environment found it; have_* say what is known. */
 struct bsw_rfile {
@@ -79,10 +77,10 @@ struct bsw_rfile {
 	bool have_sha256, have_zero, have_pe_version, have_link_time, have_mtime;
 	uint8_t sha256[32];
 	bool all_zero;
-	uint64_t pe_version;	/* a.b.c.d as 16-bit fields, a highest */
-	int64_t link_time;	/* Unix seconds */
-	int64_t mtime;		/* Unix seconds */
-	const char *why;	/* NULL, or why the content is unknown */
+	uint64_t pe_version; /* a.b.c.d as 16-bit fields, a highest */
+	int64_t link_time;   /* Unix seconds */
+	int64_t mtime;	     /* Unix seconds */
+	const char *why;     /* NULL, or why the content is unknown */
 };
 
 typedef int (*bsw_rfile_fn)(void *arg, const struct bsw_rfile *f);
@@ -97,17 +95,16 @@ typedef int (*bsw_rpkg_fn)(void *arg, const char *identity, uint32_t state);
 struct bsw_renv {
 	void *ctx;
 	/* each file matching glob (case-insensitive), with what need asks */
-	int (*files)(void *ctx, const char *glob, unsigned need,
-		     bsw_rfile_fn fn, void *arg);
+	int (*files)(void *ctx, const char *glob, unsigned need, bsw_rfile_fn fn, void *arg);
 	/* value of hive\key (value NULL: the key's existence): 0, -ENOENT */
-	int (*reg)(void *ctx, const char *hive, const char *key,
-		   const char *value, struct bsw_hval *out);
+	int (*reg)(void *ctx, const char *hive, const char *key, const char *value,
+		   struct bsw_hval *out);
 	int (*packages)(void *ctx, bsw_rpkg_fn fn, void *arg);
 	bool (*has_code)(void *ctx, const char *code);
-	bool (*has_rule)(void *ctx, const char *id);	/* query only */
-	const char *verdict;	/* query only */
-	int64_t now;		/* reference time for age_days (Unix s) */
-	int nodata;		/* set when a callback returned -ENODATA */
+	bool (*has_rule)(void *ctx, const char *id); /* query only */
+	const char *verdict;			     /* query only */
+	int64_t now;				     /* reference time for age_days (Unix s) */
+	int nodata;				     /* set when a callback returned -ENODATA */
 	const char *nodata_what;
 };
 
@@ -117,8 +114,7 @@ struct bsw_renv {
  * Returns the exit bits the matches stand for (BSW_EXIT_RULE and the
  * verdict bits of matched rules' implied verdicts), 0 when none matched.
  */
-int bsw_rules_eval_json(const struct bsw_rules *rs, struct bsw_renv *env,
-			FILE *o);
+int bsw_rules_eval_json(const struct bsw_rules *rs, struct bsw_renv *env, FILE *o);
 /* Does the set (as parsed) hold a registry condition?  (query refuses) */
 bool bsw_rules_need_registry(const struct bsw_rules *rs);
 

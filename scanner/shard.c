@@ -26,33 +26,35 @@
 #include "scanner/shard.h"
 #include "scanner/report.h"
 
-#define MAX_BUILD_BYTES (512u << 20)	/* an executable read whole to hash it */
-#define MAX_PLAN_LINE 16384		/* a line of a BSW_PLAN file */
-#define MAX_PLAN_LIST 20		/* differences named */
-#define MAX_PLAN_IMAGES 10000000u	/* images (and families) of a BSW_PLAN file */
+#define MAX_BUILD_BYTES (512u << 20) /* an executable read whole to hash it */
+#define MAX_PLAN_LINE 16384	     /* a line of a BSW_PLAN file */
+#define MAX_PLAN_LIST 20	     /* differences named */
+#define MAX_PLAN_IMAGES 10000000u    /* images (and families) of a BSW_PLAN file */
 
 struct img {
-	char *name;		/* as given (the "image" of its output line) */
-	char *esc;		/* name as a JSON string, quotes included */
-	char *canon;		/* realpath, or name when that fails */
-	char *root;		/* canonical path of the chain's root layer */
-	struct lay { uint64_t dev, ino, bytes; } *lay;
+	char *name;  /* as given (the "image" of its output line) */
+	char *esc;   /* name as a JSON string, quotes included */
+	char *canon; /* realpath, or name when that fails */
+	char *root;  /* canonical path of the chain's root layer */
+	struct lay {
+		uint64_t dev, ino, bytes;
+	} * lay;
 	unsigned nr_lay;
-	size_t fam;		/* index into the family array */
+	size_t fam; /* index into the family array */
 };
 
 struct fam {
-	const char *key;	/* root's canonical path (owned by an img) */
-	uint64_t bytes;		/* distinct layers' bytes + per-disk cost (shard.h) */
+	const char *key; /* root's canonical path (owned by an img) */
+	uint64_t bytes;	 /* distinct layers' bytes + per-disk cost (shard.h) */
 	size_t nr_img;
 	long part;
 };
 
 struct plan {
-	bool own_names;		/* img[].name malloc'd here (a loaded plan) */
-	struct img *img;	/* sorted by (family key, canon, name) */
+	bool own_names;	 /* img[].name malloc'd here (a loaded plan) */
+	struct img *img; /* sorted by (family key, canon, name) */
 	size_t nr_img;
-	struct fam *fam;	/* sorted by (bytes desc, key) */
+	struct fam *fam; /* sorted by (bytes desc, key) */
 	size_t nr_fam;
 	long count;
 	uint64_t *part_bytes;
@@ -91,14 +93,14 @@ int bsw_shard_opt(struct bsw_shard_opts *so, int opt, const char *arg)
 		}
 		so->shards = n;
 		return 0;
-	case BSW_SHARD_OPT_PLAN:
-		so->plan = true;
-		return 0;
+	case BSW_SHARD_OPT_PLAN: so->plan = true; return 0;
 	}
 	return -EINVAL;
 bad:
-	fprintf(stderr, "bootsweep: --shard '%s': want I/N, 0 <= I < N <= %u "
-		"(I counts from 0)\n", given, BSW_SHARD_MAX_PARTS);
+	fprintf(stderr,
+		"bootsweep: --shard '%s': want I/N, 0 <= I < N <= %u "
+		"(I counts from 0)\n",
+		given, BSW_SHARD_MAX_PARTS);
 	return -EINVAL;
 }
 
@@ -124,8 +126,8 @@ static int env_num(const char *name, long *out)
  * with --plan every part).  rule gets the sentence said on stderr.
  * Returns 0 or -EINVAL (already explained).
  */
-static int resolve(const struct bsw_shard_opts *so, long *index, long *count,
-		   char *rule, size_t len)
+static int resolve(const struct bsw_shard_opts *so, long *index, long *count, char *rule,
+		   size_t len)
 {
 	long id, cnt = 0, min = 0, max = 0, step = 1, n, given;
 	const char *given_from;
@@ -162,8 +164,10 @@ static int resolve(const struct bsw_shard_opts *so, long *index, long *count,
 			/* the task id is the part: --array=0-(N-1), or any subset
 			 * of it to rerun some parts */
 			if (id >= given) {
-				fprintf(stderr, "bootsweep: SLURM_ARRAY_TASK_ID=%ld is not a part of "
-					"%s %ld (parts 0 to %ld)\n", id, given_from, given, given - 1);
+				fprintf(stderr,
+					"bootsweep: SLURM_ARRAY_TASK_ID=%ld is not a part of "
+					"%s %ld (parts 0 to %ld)\n",
+					id, given_from, given, given - 1);
 				return -EINVAL;
 			}
 			*index = id;
@@ -183,8 +187,10 @@ static int resolve(const struct bsw_shard_opts *so, long *index, long *count,
 		if (!has_step || step < 1)
 			step = 1;
 		if (id < min || (id - min) % step) {
-			fprintf(stderr, "bootsweep: SLURM_ARRAY_TASK_ID=%ld is not MIN + k*STEP "
-				"(MIN %ld, STEP %ld); use --shard I/N or --shards N\n", id, min, step);
+			fprintf(stderr,
+				"bootsweep: SLURM_ARRAY_TASK_ID=%ld is not MIN + k*STEP "
+				"(MIN %ld, STEP %ld); use --shard I/N or --shards N\n",
+				id, min, step);
 			return -EINVAL;
 		}
 		n = has_max && max >= min ? (max - min) / step + 1 : 0;
@@ -192,28 +198,35 @@ static int resolve(const struct bsw_shard_opts *so, long *index, long *count,
 			cnt = n;
 		else if (n && n != cnt) {
 			/* --array=1,5,9 style lists: the rank is not derivable */
-			fprintf(stderr, "bootsweep: SLURM_ARRAY_TASK_COUNT=%ld but MIN..MAX:STEP "
+			fprintf(stderr,
+				"bootsweep: SLURM_ARRAY_TASK_COUNT=%ld but MIN..MAX:STEP "
 				"spans %ld tasks (an irregular --array list?); use --shards N with "
-				"task ids 0..N-1, or --shard I/N\n", cnt, n);
+				"task ids 0..N-1, or --shard I/N\n",
+				cnt, n);
 			return -EINVAL;
 		}
 		if (cnt < 1 || cnt > (long)BSW_SHARD_MAX_PARTS || (id - min) / step >= cnt) {
-			fprintf(stderr, "bootsweep: cannot tell the part count from the Slurm array "
+			fprintf(stderr,
+				"bootsweep: cannot tell the part count from the Slurm array "
 				"(SLURM_ARRAY_TASK_ID=%ld, COUNT/MIN/MAX unset or out of range); "
-				"use --shards N or --shard I/N\n", id);
+				"use --shards N or --shard I/N\n",
+				id);
 			return -EINVAL;
 		}
 		*index = (id - min) / step;
 		*count = cnt;
-		snprintf(rule, len, "SLURM_ARRAY_TASK_ID=%ld as rank %ld of the array "
+		snprintf(rule, len,
+			 "SLURM_ARRAY_TASK_ID=%ld as rank %ld of the array "
 			 "(SLURM_ARRAY_TASK_MIN=%ld, STEP %ld, %ld tasks from SLURM_ARRAY_TASK_%s)",
 			 id, *index, min, step, cnt, has_cnt ? "COUNT" : "MIN/MAX");
 		return 0;
 	}
 	if (env_num("JOB_COMPLETION_INDEX", &id) == 1) {
 		if (!given || id >= given) {
-			fprintf(stderr, "bootsweep: JOB_COMPLETION_INDEX=%ld needs a part count "
-				"above it: --shards N or BSW_SHARDS (the Job's completions)\n", id);
+			fprintf(stderr,
+				"bootsweep: JOB_COMPLETION_INDEX=%ld needs a part count "
+				"above it: --shards N or BSW_SHARDS (the Job's completions)\n",
+				id);
 			return -EINVAL;
 		}
 		*index = id;
@@ -285,8 +298,7 @@ static int probe(struct img *im)
 	if (!im->canon || !im->esc)
 		return -ENOMEM;
 	if (stat(im->name, &st) || !(S_ISREG(st.st_mode) || S_ISBLK(st.st_mode)) ||
-	    bsw_fx_create(&fx) ||
-	    bsw_disk_open(&d, im->name, &o, fx, err, sizeof(err))) {
+	    bsw_fx_create(&fx) || bsw_disk_open(&d, im->name, &o, fx, err, sizeof(err))) {
 		bsw_fx_destroy(fx);
 		im->root = strdup(im->canon);
 		im->lay = calloc(1, sizeof(*im->lay));
@@ -297,7 +309,8 @@ static int probe(struct img *im)
 			im->lay[0].dev = st.st_dev;
 			im->lay[0].ino = st.st_ino;
 			im->lay[0].bytes = (uint64_t)st.st_size < BSW_SHARD_LAYER_CAP ?
-					   (uint64_t)st.st_size : BSW_SHARD_LAYER_CAP;
+						   (uint64_t)st.st_size :
+						   BSW_SHARD_LAYER_CAP;
 		}
 		return 0;
 	}
@@ -513,7 +526,7 @@ static int plan_build(struct plan *p, char **v, size_t nr, long count)
 	nt = omp_get_max_threads();
 	if (nt < 8)
 		nt = 8;
-#pragma omp parallel for schedule(dynamic, 4) reduction(min:r) num_threads(nt)
+#pragma omp parallel for schedule(dynamic, 4) reduction(min : r) num_threads(nt)
 	for (i = 0; i < nr; i++) {
 		int e = probe(&p->img[i]);
 
@@ -564,15 +577,14 @@ static int plan_build(struct plan *p, char **v, size_t nr, long count)
 				all[n++] = p->img[k].lay[j];
 		qsort(all, n, sizeof(*all), cmp_lay);
 		for (j = 0; j < n; j++)
-			if (!j || cmp_lay(&all[j], &all[j - 1]) ||
-			    (!all[j].dev && !all[j].ino))
+			if (!j || cmp_lay(&all[j], &all[j - 1]) || (!all[j].dev && !all[j].ino))
 				p->fam[i].bytes += all[j].bytes;
 	}
 	free(all);
 
 	/* the family index in img[] refers to the order before sorting fam[] */
 	for (i = 0; i < p->nr_fam; i++)
-		p->fam[i].part = (long)i;	/* temporarily: the pre-sort index */
+		p->fam[i].part = (long)i; /* temporarily: the pre-sort index */
 	qsort(p->fam, p->nr_fam, sizeof(*p->fam), cmp_fam);
 	{
 		size_t *where = malloc((p->nr_fam ? p->nr_fam : 1) * sizeof(*where));
@@ -594,7 +606,7 @@ static int plan_build(struct plan *p, char **v, size_t nr, long count)
 	if (!heap)
 		return -ENOMEM;
 	for (i = 0; i < (size_t)count; i++)
-		heap[i] = (long)i;	/* all at 0 bytes: index order is a heap */
+		heap[i] = (long)i; /* all at 0 bytes: index order is a heap */
 	for (i = 0; i < p->nr_fam; i++) {
 		long best = heap[0];
 
@@ -660,8 +672,10 @@ static bool same_images(const struct plan *p, char **v, size_t nr, const char *f
 	free(a);
 	free(b);
 	if (said)
-		fprintf(stderr, "bootsweep: %s: %zu differences: the store changed since the "
-			"plan was made (or other PATHs were given); make a new plan\n", file, said);
+		fprintf(stderr,
+			"bootsweep: %s: %zu differences: the store changed since the "
+			"plan was made (or other PATHs were given); make a new plan\n",
+			file, said);
 	return !said;
 }
 
@@ -710,13 +724,15 @@ static int plan_load(struct plan *p, const char *file, char **v, size_t nr, long
 			while (e && e > line && e[-1] >= '0' && e[-1] <= '9')
 				e--;
 			if (header || !e || sscanf(e, "%ld parts;", &n) != 1 || n != count) {
-				fprintf(stderr, "bootsweep: %s: a plan for %ld parts wanted\n", file, count);
+				fprintf(stderr, "bootsweep: %s: a plan for %ld parts wanted\n",
+					file, count);
 				r = -EINVAL;
 				goto out;
 			}
 			header = true;
 		} else if (!strncmp(line, "# part ", 7)) {
-			if (sscanf(line + 7, "%ld/%ld", &q, &n) != 2 || n != count || q != part + 1) {
+			if (sscanf(line + 7, "%ld/%ld", &q, &n) != 2 || n != count ||
+			    q != part + 1) {
 				fprintf(stderr, "bootsweep: %s:%zu: part %ld/%ld wanted\n", file,
 					lineno, part + 1, count);
 				r = -EINVAL;
@@ -731,17 +747,20 @@ static int plan_load(struct plan *p, const char *file, char **v, size_t nr, long
 			for (; c; c = strstr(c + 2, ": "))
 				last = c;
 			if (part < 0 || !last ||
-			    sscanf(last + 2, "%ld images, %lf GB, %" SCNu64 " bytes", &n, &g, &fb) != 3) {
-				fprintf(stderr, "bootsweep: %s:%zu: not a family line\n", file, lineno);
+			    sscanf(last + 2, "%ld images, %lf GB, %" SCNu64 " bytes", &n, &g,
+				   &fb) != 3) {
+				fprintf(stderr, "bootsweep: %s:%zu: not a family line\n", file,
+					lineno);
 				r = -EINVAL;
 				goto out;
 			}
-			r = bsw_vec_reserve(&p->fam, &cap_fam, p->nr_fam + 1,
-					    sizeof(*p->fam), MAX_PLAN_IMAGES);
+			r = bsw_vec_reserve(&p->fam, &cap_fam, p->nr_fam + 1, sizeof(*p->fam),
+					    MAX_PLAN_IMAGES);
 			if (r) {
 				if (r == -E2BIG) {
-					fprintf(stderr, "bootsweep: %s:%zu: more than %u families\n",
-						file, lineno, MAX_PLAN_IMAGES);
+					fprintf(stderr,
+						"bootsweep: %s:%zu: more than %u families\n", file,
+						lineno, MAX_PLAN_IMAGES);
 					r = -EINVAL;
 				}
 				goto out;
@@ -749,7 +768,7 @@ static int plan_load(struct plan *p, const char *file, char **v, size_t nr, long
 			*last = 0;
 			fm = &p->fam[p->nr_fam++];
 			memset(fm, 0, sizeof(*fm));
-			fm->key = strdup(line + 9);	/* freed through img root */
+			fm->key = strdup(line + 9); /* freed through img root */
 			fm->bytes = fb;
 			fm->part = part;
 			if (!fm->key) {
@@ -770,8 +789,8 @@ static int plan_load(struct plan *p, const char *file, char **v, size_t nr, long
 				r = -EINVAL;
 				goto out;
 			}
-			r = bsw_vec_reserve(&p->img, &cap_img, p->nr_img + 1,
-					    sizeof(*p->img), MAX_PLAN_IMAGES);
+			r = bsw_vec_reserve(&p->img, &cap_img, p->nr_img + 1, sizeof(*p->img),
+					    MAX_PLAN_IMAGES);
 			if (r)
 				goto out;
 			im = &p->img[p->nr_img];
@@ -796,8 +815,10 @@ static int plan_load(struct plan *p, const char *file, char **v, size_t nr, long
 		goto out;
 	}
 	if (!header || part != count - 1) {
-		fprintf(stderr, "bootsweep: %s: not a whole plan of %ld parts (scan --plan "
-			"--shards %ld, every part)\n", file, count, count);
+		fprintf(stderr,
+			"bootsweep: %s: not a whole plan of %ld parts (scan --plan "
+			"--shards %ld, every part)\n",
+			file, count, count);
 		r = -EINVAL;
 		goto out;
 	}
@@ -861,8 +882,7 @@ int bsw_shard_build_id(char *buf, size_t len)
 		close(fd);
 		return -ENOMEM;
 	}
-	while (got < (size_t)st.st_size &&
-	       (n = read(fd, data + got, st.st_size - got)) > 0)
+	while (got < (size_t)st.st_size && (n = read(fd, data + got, st.st_size - got)) > 0)
 		got += n;
 	close(fd);
 	r = bsw_sha_buf(BSW_SHA256, data, got, md);
@@ -884,8 +904,8 @@ static void print_part(const struct plan *p, long q, const char *rule)
 {
 	size_t i, f = (size_t)-1;
 
-	printf("# part %ld/%ld (%s): %zu families, %zu images, %.3f GB estimated\n",
-	       q, p->count, rule, p->part_fam[q], p->part_img[q], gb(p->part_bytes[q]));
+	printf("# part %ld/%ld (%s): %zu families, %zu images, %.3f GB estimated\n", q, p->count,
+	       rule, p->part_fam[q], p->part_img[q], gb(p->part_bytes[q]));
 	for (i = 0; i < p->nr_img; i++) {
 		const struct img *im = &p->img[i];
 
@@ -934,8 +954,7 @@ static void check_old_sidecar(const char *path, const char *id, const char *opts
 
 	if (!f)
 		return;
-	if (fgets(line, sizeof(line), f) &&
-	    hdr_field(line, "bootsweep", a, sizeof(a)) &&
+	if (fgets(line, sizeof(line), f) && hdr_field(line, "bootsweep", a, sizeof(a)) &&
 	    hdr_field(line, "options", b, sizeof(b)) &&
 	    hdr_field(line, "plan_digest", c, sizeof(c))) {
 		char why[80] = "";
@@ -947,9 +966,11 @@ static void check_old_sidecar(const char *path, const char *id, const char *opts
 		if (strncmp(c + 1, plan_digest, 64))
 			strcat(why, ", another plan");
 		if (why[0])
-			fprintf(stderr, "bootsweep: warning: %s is from another sweep (%s); "
+			fprintf(stderr,
+				"bootsweep: warning: %s is from another sweep (%s); "
 				"its output is replaced, or with --resume mixed with this one: "
-				"use a new output folder for each sweep\n", path, why + 2);
+				"use a new output folder for each sweep\n",
+				path, why + 2);
 	}
 	fclose(f);
 }
@@ -959,8 +980,8 @@ static void check_old_sidecar(const char *path, const char *id, const char *opts
  * identity for merge (docs/cli.md "Parts").  The images are the JSON
  * strings exactly as the output lines carry them, one a line.
  */
-static int write_sidecar(const struct plan *p, long q, const char *rule,
-			 const char *outp, const struct bsw_triage_opts *t)
+static int write_sidecar(const struct plan *p, long q, const char *rule, const char *outp,
+			 const struct bsw_triage_opts *t)
 {
 	char path[PATH_MAX], tmp[PATH_MAX + 16], id[80], opts[160];
 	size_t i, n = 0;
@@ -973,24 +994,28 @@ static int write_sidecar(const struct plan *p, long q, const char *rule,
 	r = bsw_shard_build_id(id, sizeof(id));
 	if (r)
 		return r;
-	snprintf(opts, sizeof(opts), "{\"no_store\":%s,\"no_ntfs3g\":%s,\"disk_timeout_s\":%u,"
-		 "\"max_bytes\":%" PRIu64 "}", t->no_store ? "true" : "false",
-		 t->no_ntfs3g ? "true" : "false", t->timeout_s, t->max_bytes);
+	snprintf(opts, sizeof(opts),
+		 "{\"no_store\":%s,\"no_ntfs3g\":%s,\"disk_timeout_s\":%u,"
+		 "\"max_bytes\":%" PRIu64 "}",
+		 t->no_store ? "true" : "false", t->no_ntfs3g ? "true" : "false", t->timeout_s,
+		 t->max_bytes);
 	check_old_sidecar(path, id, opts, p->plan_digest);
 	f = fopen(tmp, "w");
 	if (!f)
 		return -errno;
-	fprintf(f, "{\"schema\":\"%s\",\"bootsweep\":\"%s\",\"options\":%s,"
-		"\"index\":%ld,\"count\":%ld,\"rule\":", BSW_SHARD_SCHEMA, id, opts,
-		q, p->count);
+	fprintf(f,
+		"{\"schema\":\"%s\",\"bootsweep\":\"%s\",\"options\":%s,"
+		"\"index\":%ld,\"count\":%ld,\"rule\":",
+		BSW_SHARD_SCHEMA, id, opts, q, p->count);
 	bsw_json_str(f, rule);
 	fputs(",\"output\":", f);
 	bsw_json_str(f, outp);
-	fprintf(f, ",\"store_images\":%zu,\"store_families\":%zu,\"store_bytes\":%" PRIu64
+	fprintf(f,
+		",\"store_images\":%zu,\"store_families\":%zu,\"store_bytes\":%" PRIu64
 		",\"store_digest\":\"%s\",\"plan_digest\":\"%s\",\"part_images\":%zu,"
 		"\"part_families\":%zu,\"part_bytes\":%" PRIu64 ",\n\"images\":[",
-		p->nr_img, p->nr_fam, p->bytes, p->store_digest, p->plan_digest,
-		p->part_img[q], p->part_fam[q], p->part_bytes[q]);
+		p->nr_img, p->nr_fam, p->bytes, p->store_digest, p->plan_digest, p->part_img[q],
+		p->part_fam[q], p->part_bytes[q]);
 	for (i = 0; i < p->nr_img; i++) {
 		if (p->fam[p->img[i].fam].part != q)
 			continue;
@@ -1008,9 +1033,8 @@ static int write_sidecar(const struct plan *p, long q, const char *rule,
 	return r;
 }
 
-bool bsw_shard_apply(const struct bsw_shard_opts *so, char **v, size_t *nr,
-		     const char *outp, const struct bsw_triage_opts *topts,
-		     int *status)
+bool bsw_shard_apply(const struct bsw_shard_opts *so, char **v, size_t *nr, const char *outp,
+		     const struct bsw_triage_opts *topts, int *status)
 {
 	struct plan p = { 0 };
 	char rule[512] = "", **keep = NULL;
@@ -1025,21 +1049,24 @@ bool bsw_shard_apply(const struct bsw_shard_opts *so, char **v, size_t *nr,
 	}
 	if (index < 0 && !so->plan) {
 		if (!so->seen)
-			return false;	/* no part: the whole list */
+			return false; /* no part: the whole list */
 		fprintf(stderr, "bootsweep: --shards N needs an index: --shard I/N, "
-			"SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX\n");
+				"SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX\n");
 		*status = BSW_EXIT_USAGE;
 		return true;
 	}
 	if (index < 0 && !count) {
-		fprintf(stderr, "bootsweep: --plan needs a part count: --shard I/N or --shards N\n");
+		fprintf(stderr,
+			"bootsweep: --plan needs a part count: --shard I/N or --shards N\n");
 		*status = BSW_EXIT_USAGE;
 		return true;
 	}
 	if (!so->plan && (!outp || !strcmp(outp, "-"))) {
-		fprintf(stderr, "bootsweep: part %ld/%ld (%s) needs -o FILE: its sidecar "
+		fprintf(stderr,
+			"bootsweep: part %ld/%ld (%s) needs -o FILE: its sidecar "
 			"FILE%s goes beside it for merge (--shard 0/1 sweeps everything "
-			"as one part)\n", index, count, rule, BSW_SHARD_SUFFIX);
+			"as one part)\n",
+			index, count, rule, BSW_SHARD_SUFFIX);
 		*status = BSW_EXIT_USAGE;
 		return true;
 	}
@@ -1048,7 +1075,8 @@ bool bsw_shard_apply(const struct bsw_shard_opts *so, char **v, size_t *nr,
 		r = plan_load(&p, plan_file, v, *nr, count);
 		if (r) {
 			if (r != -EINVAL)
-				fprintf(stderr, "bootsweep: BSW_PLAN=%s: %s\n", plan_file, strerror(-r));
+				fprintf(stderr, "bootsweep: BSW_PLAN=%s: %s\n", plan_file,
+					strerror(-r));
 			*status = BSW_EXIT_OPERR;
 			goto stop;
 		}
@@ -1064,8 +1092,8 @@ bool bsw_shard_apply(const struct bsw_shard_opts *so, char **v, size_t *nr,
 	}
 	if (so->plan) {
 		printf("# bootsweep plan: %zu images, %zu families, %.3f GB estimated, "
-		       "%ld parts; store %s, plan %s\n", p.nr_img, p.nr_fam, gb(p.bytes),
-		       count, p.store_digest, p.plan_digest);
+		       "%ld parts; store %s, plan %s\n",
+		       p.nr_img, p.nr_fam, gb(p.bytes), count, p.store_digest, p.plan_digest);
 		for (q = 0; q < count; q++)
 			if (index < 0 || q == index)
 				print_part(&p, q, rule);
@@ -1074,9 +1102,10 @@ bool bsw_shard_apply(const struct bsw_shard_opts *so, char **v, size_t *nr,
 		*status = fflush(stdout) ? BSW_EXIT_OPERR : BSW_EXIT_OK;
 		goto stop;
 	}
-	fprintf(stderr, "bootsweep: part %ld/%ld from %s: %zu of %zu families, "
-		"%zu of %zu images, %.3f of %.3f GB estimated\n", index, count, rule,
-		p.part_fam[index], p.nr_fam, p.part_img[index], p.nr_img,
+	fprintf(stderr,
+		"bootsweep: part %ld/%ld from %s: %zu of %zu families, "
+		"%zu of %zu images, %.3f of %.3f GB estimated\n",
+		index, count, rule, p.part_fam[index], p.nr_fam, p.part_img[index], p.nr_img,
 		gb(p.part_bytes[index]), gb(p.bytes));
 	r = write_sidecar(&p, index, rule, outp, topts);
 	if (r) {

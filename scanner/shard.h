@@ -15,7 +15,7 @@
 
 struct bsw_triage_opts;
 
-#define BSW_SHARD_MAX_PARTS 100000u	/* N at most */
+#define BSW_SHARD_MAX_PARTS 100000u /* N at most */
 /*
  * The estimate (docs/scaling.md): a disk costs BSW_SHARD_DISK_COST, the
  * bytes its CPU time is worth (1.17 s a disk at 0.22 GB/s a thread,
@@ -34,11 +34,11 @@ struct bsw_triage_opts;
 #define BSW_SHARD_OPT_PLAN 0x5303
 
 struct bsw_shard_opts {
-	long index;		/* --shard I/N: I (0-based), valid when count > 0 */
-	long count;		/* --shard I/N: N, 0 unset */
-	long shards;		/* --shards N, 0 unset */
-	bool plan;		/* --plan: print the part(s), do not sweep */
-	bool seen;		/* one of the options was given */
+	long index;  /* --shard I/N: I (0-based), valid when count > 0 */
+	long count;  /* --shard I/N: N, 0 unset */
+	long shards; /* --shards N, 0 unset */
+	bool plan;   /* --plan: print the part(s), do not sweep */
+	bool seen;   /* one of the options was given */
 };
 
 /*
@@ -58,9 +58,8 @@ int bsw_shard_opt(struct bsw_shard_opts *so, int opt, const char *arg);
  * Returns true when scan must stop now and return *status (plan printed,
  * usage or operational error); false to sweep what is left in v.
  */
-bool bsw_shard_apply(const struct bsw_shard_opts *so, char **v, size_t *nr,
-		     const char *outp, const struct bsw_triage_opts *topts,
-		     int *status);
+bool bsw_shard_apply(const struct bsw_shard_opts *so, char **v, size_t *nr, const char *outp,
+		     const struct bsw_triage_opts *topts, int *status);
 
 /*
  * "sha256:<hex>" of this program's own executable (the version recorded in

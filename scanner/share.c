@@ -19,8 +19,8 @@
 #define SHARE_MAX_KEY 4096u
 
 struct bsw_share_ent {
-	struct bsw_share_ent *hnext;	/* hash chain */
-	struct bsw_share_ent *lnext;	/* its layer's list */
+	struct bsw_share_ent *hnext; /* hash chain */
+	struct bsw_share_ent *lnext; /* its layer's list */
 	uint64_t layer;
 	uint64_t h;
 	enum bsw_share_kind kind;
@@ -28,7 +28,7 @@ struct bsw_share_ent {
 	void *val;
 	void (*free_fn)(void *);
 	unsigned refs;
-	bool dead;			/* evicted while referenced */
+	bool dead; /* evicted while referenced */
 	uint8_t key[];
 };
 
@@ -38,12 +38,12 @@ struct layer {
 	uint8_t id[16];
 	uint64_t last_use;
 	uint64_t bytes;
-	bool parent;		/* some disk of the sweep reads it as a parent */
+	bool parent; /* some disk of the sweep reads it as a parent */
 	struct bsw_share_ent *ents;
 };
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-static uint64_t cap;			/* 0: off */
+static uint64_t cap; /* 0: off */
 static struct bsw_share_ent **tab;
 static size_t tab_size, nr_ents;
 static struct layer *layers;
@@ -88,7 +88,7 @@ void bsw_share_fini(void)
 
 		for (; e; e = n) {
 			n = e->hnext;
-			ent_free(e);	/* references must be gone by now */
+			ent_free(e); /* references must be gone by now */
 		}
 	}
 	free(tab);
@@ -102,8 +102,8 @@ void bsw_share_fini(void)
 	pthread_mutex_unlock(&lock);
 }
 
-uint64_t bsw_share_layer(uint64_t dev, uint64_t ino, uint64_t size,
-			 int64_t mtime_ns, const uint8_t id[16])
+uint64_t bsw_share_layer(uint64_t dev, uint64_t ino, uint64_t size, int64_t mtime_ns,
+			 const uint8_t id[16])
 {
 	static const uint8_t zero[16];
 	uint64_t tok = 0;
@@ -117,14 +117,14 @@ uint64_t bsw_share_layer(uint64_t dev, uint64_t ino, uint64_t size,
 	for (i = 0; i < nr_layers; i++) {
 		const struct layer *l = &layers[i];
 
-		if (l->dev == dev && l->ino == ino && l->size == size &&
-		    l->mtime_ns == mtime_ns && !memcmp(l->id, id, 16)) {
+		if (l->dev == dev && l->ino == ino && l->size == size && l->mtime_ns == mtime_ns &&
+		    !memcmp(l->id, id, 16)) {
 			tok = i + 1;
 			goto out;
 		}
 	}
-	if (!bsw_vec_reserve(&layers, &alloc_layers, nr_layers + 1,
-			     sizeof(*layers), SHARE_MAX_LAYERS)) {
+	if (!bsw_vec_reserve(&layers, &alloc_layers, nr_layers + 1, sizeof(*layers),
+			     SHARE_MAX_LAYERS)) {
 		struct layer *l = &layers[nr_layers++];
 
 		memset(l, 0, sizeof(*l));
@@ -160,28 +160,27 @@ bool bsw_share_is_parent(uint64_t tok)
 	return p;
 }
 
-static uint64_t key_hash(uint64_t layer, enum bsw_share_kind kind,
-			 const void *key, size_t klen)
+static uint64_t key_hash(uint64_t layer, enum bsw_share_kind kind, const void *key, size_t klen)
 {
 	return XXH3_64bits_withSeed(key, klen, layer * 0x9E3779B97F4A7C15ull ^ (uint64_t)kind);
 }
 
-static struct bsw_share_ent *find(uint64_t layer, enum bsw_share_kind kind,
-				  const void *key, size_t klen, uint64_t h)
+static struct bsw_share_ent *find(uint64_t layer, enum bsw_share_kind kind, const void *key,
+				  size_t klen, uint64_t h)
 {
 	struct bsw_share_ent *e;
 
 	if (!tab_size)
 		return NULL;
 	for (e = tab[h & (tab_size - 1)]; e; e = e->hnext)
-		if (e->h == h && e->layer == layer && e->kind == kind &&
-		    e->klen == klen && !memcmp(e->key, key, klen))
+		if (e->h == h && e->layer == layer && e->kind == kind && e->klen == klen &&
+		    !memcmp(e->key, key, klen))
 			return e;
 	return NULL;
 }
 
-struct bsw_share_ent *bsw_share_get(uint64_t layer, enum bsw_share_kind kind,
-				    const void *key, size_t klen)
+struct bsw_share_ent *bsw_share_get(uint64_t layer, enum bsw_share_kind kind, const void *key,
+				    size_t klen)
 {
 	struct bsw_share_ent *e;
 	uint64_t h;
@@ -293,9 +292,8 @@ static int grow_table(void)
 	return 0;
 }
 
-bool bsw_share_insert(uint64_t layer, enum bsw_share_kind kind,
-		      const void *key, size_t klen, void *val, size_t vlen,
-		      void (*free_fn)(void *), struct bsw_share_ent **ref)
+bool bsw_share_insert(uint64_t layer, enum bsw_share_kind kind, const void *key, size_t klen,
+		      void *val, size_t vlen, void (*free_fn)(void *), struct bsw_share_ent **ref)
 {
 	struct bsw_share_ent *e;
 	size_t cost = sizeof(*e) + klen + vlen;
@@ -361,7 +359,7 @@ unlock:
 	pthread_mutex_unlock(&lock);
 	if (!kept) {
 		if (free_fn)
-			free(e);	/* val stays the caller's */
+			free(e); /* val stays the caller's */
 		else
 			ent_free(e);
 	}

@@ -27,15 +27,15 @@
 
 /* What a cached value is; part of the key. */
 enum bsw_share_kind {
-	BSW_SHARE_DIGEST = 1,	/* a file's SHA-256 (32 bytes) */
-	BSW_SHARE_FILECHECK,	/* a boot file's check: reason string or "" */
-	BSW_SHARE_MANIFEST,	/* a parsed WinSxS manifest */
-	BSW_SHARE_HIVE,		/* a hive with its logs, loaded and verified */
-	BSW_SHARE_MFT,		/* a block of parsed MFT records */
+	BSW_SHARE_DIGEST = 1, /* a file's SHA-256 (32 bytes) */
+	BSW_SHARE_FILECHECK,  /* a boot file's check: reason string or "" */
+	BSW_SHARE_MANIFEST,   /* a parsed WinSxS manifest */
+	BSW_SHARE_HIVE,	      /* a hive with its logs, loaded and verified */
+	BSW_SHARE_MFT,	      /* a block of parsed MFT records */
 };
 
 struct bsw_share_stats {
-	uint64_t hits, misses, inserts, evictions;	/* evictions: layers */
+	uint64_t hits, misses, inserts, evictions; /* evictions: layers */
 	uint64_t bytes, cap, peak;
 	uint64_t layers;
 };
@@ -51,8 +51,8 @@ bool bsw_share_enabled(void);
  * id: the container's own identity (VHDX DataWriteGuid, VHD unique id;
  * zeros if none).
  */
-uint64_t bsw_share_layer(uint64_t dev, uint64_t ino, uint64_t size,
-			 int64_t mtime_ns, const uint8_t id[16]);
+uint64_t bsw_share_layer(uint64_t dev, uint64_t ino, uint64_t size, int64_t mtime_ns,
+			 const uint8_t id[16]);
 
 /*
  * A layer is worth keeping results for only if some disk reads it as a
@@ -62,7 +62,7 @@ uint64_t bsw_share_layer(uint64_t dev, uint64_t ino, uint64_t size,
  * own top layer is shared only when marked.
  */
 void bsw_share_set_parent(uint64_t tok);
-bool bsw_share_is_parent(uint64_t tok);	/* false when sharing is off */
+bool bsw_share_is_parent(uint64_t tok); /* false when sharing is off */
 
 struct bsw_share_ent;
 
@@ -71,8 +71,8 @@ struct bsw_share_ent;
  * held (drop it with bsw_share_unref); NULL on a miss or when sharing is
  * off.  The value is immutable: never write to it.
  */
-struct bsw_share_ent *bsw_share_get(uint64_t layer, enum bsw_share_kind kind,
-				    const void *key, size_t klen);
+struct bsw_share_ent *bsw_share_get(uint64_t layer, enum bsw_share_kind kind, const void *key,
+				    size_t klen);
 const void *bsw_share_val(const struct bsw_share_ent *e, size_t *len);
 void bsw_share_unref(struct bsw_share_ent *e);
 
@@ -84,9 +84,8 @@ void bsw_share_unref(struct bsw_share_ent *e);
  * caller's.  With ref, a kept entry comes back with a reference held (so
  * that an eviction by another thread cannot free it under the caller).
  */
-bool bsw_share_insert(uint64_t layer, enum bsw_share_kind kind,
-		      const void *key, size_t klen, void *val, size_t vlen,
-		      void (*free_fn)(void *), struct bsw_share_ent **ref);
+bool bsw_share_insert(uint64_t layer, enum bsw_share_kind kind, const void *key, size_t klen,
+		      void *val, size_t vlen, void (*free_fn)(void *), struct bsw_share_ent **ref);
 
 void bsw_share_stats(struct bsw_share_stats *s);
 

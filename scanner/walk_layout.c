@@ -21,7 +21,7 @@
 #include "scanner/disk_extents.h"
 #include "scanner/walk_layout.h"
 
-#define COLLAPSE_MAX 4096	/* images of one folder examined at most */
+#define COLLAPSE_MAX 4096 /* images of one folder examined at most */
 /* files (layers, extent files) of those images remembered: 16 MiB */
 #define COVERED_MAX (1u << 20)
 
@@ -116,7 +116,8 @@ size_t bsw_walk_collapse(char **v, size_t from, size_t nr)
 				if (add_id(&covered, &nc, &cap, f))
 					goto stop;
 			/* below a checkpoint, every layer is part of that VM's chain */
-			if (k->avhdx && l && add_id(&covered, &nc, &cap, bsw_disk_layer(d, l)->path))
+			if (k->avhdx && l &&
+			    add_id(&covered, &nc, &cap, bsw_disk_layer(d, l)->path))
 				goto stop;
 		}
 		{
@@ -141,9 +142,8 @@ stop:
 			for (size_t j = from; j < nr && !drop; j++) {
 				struct cand *o = &c[j - from];
 
-				if (j == i || !o->avhdx || !o->open ||
-				    o->root.dev != k->root.dev || o->root.ino != k->root.ino ||
-				    id_in(covered, nc, o->self))
+				if (j == i || !o->avhdx || !o->open || o->root.dev != k->root.dev ||
+				    o->root.ino != k->root.ino || id_in(covered, nc, o->self))
 					continue;
 				if (newer(&o->mtime, &k->mtime) ||
 				    (!newer(&k->mtime, &o->mtime) && j > i))

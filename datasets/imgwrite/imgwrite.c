@@ -124,8 +124,7 @@ void imgw_guid(const struct bsw_imgw_opts *o, unsigned n, uint8_t g[16])
 	put_le32(seed + 20, n);
 	for (int i = 0; i < 4; i++) {
 		seed[0] ^= (uint8_t)i;
-		put_le32(g + 4 * i, bsw_crc32c((uint32_t)i * 0x9e3779b9u, seed,
-					       sizeof(seed)));
+		put_le32(g + 4 * i, bsw_crc32c((uint32_t)i * 0x9e3779b9u, seed, sizeof(seed)));
 	}
 	g[7] = (uint8_t)((g[7] & 0x0f) | 0x40);
 	g[8] = (uint8_t)((g[8] & 0x3f) | 0x80);
@@ -133,9 +132,9 @@ void imgw_guid(const struct bsw_imgw_opts *o, unsigned n, uint8_t g[16])
 
 void imgw_guid_str(const uint8_t g[16], char s[39])
 {
-	snprintf(s, 39, "{%08x-%04x-%04x-%02x%02x-%02x%02x%02x%02x%02x%02x}",
-		 get_le32(g), get_le16(g + 4), get_le16(g + 6), g[8], g[9],
-		 g[10], g[11], g[12], g[13], g[14], g[15]);
+	snprintf(s, 39, "{%08x-%04x-%04x-%02x%02x-%02x%02x%02x%02x%02x%02x}", get_le32(g),
+		 get_le16(g + 4), get_le16(g + 6), g[8], g[9], g[10], g[11], g[12], g[13], g[14],
+		 g[15]);
 }
 
 int imgw_utf16(const char *s, uint8_t *out, size_t cap, bool big_endian)
@@ -186,15 +185,12 @@ static int read_vhd_parent(int fd, uint64_t fsize, struct imgw_parent *p)
  * sequence number; the size and sector size come from the metadata. */
 static int read_vhdx_parent(int fd, uint64_t fsize, struct imgw_parent *p)
 {
-	static const uint8_t g_meta[16] = {
-		0x06, 0xa2, 0x7c, 0x8b, 0x90, 0x47, 0x9a, 0x4b,
-		0xb8, 0xfe, 0x57, 0x5f, 0x05, 0x0f, 0x88, 0x6e };
-	static const uint8_t g_vsize[16] = {
-		0x24, 0x42, 0xa5, 0x2f, 0x1b, 0xcd, 0x76, 0x48,
-		0xb2, 0x11, 0x5d, 0xbe, 0xd8, 0x3b, 0xf4, 0xb8 };
-	static const uint8_t g_lss[16] = {
-		0x1d, 0xbf, 0x41, 0x81, 0x6f, 0xa9, 0x09, 0x47,
-		0xba, 0x47, 0xf2, 0x33, 0xa8, 0xfa, 0xab, 0x5f };
+	static const uint8_t g_meta[16] = { 0x06, 0xa2, 0x7c, 0x8b, 0x90, 0x47, 0x9a, 0x4b,
+					    0xb8, 0xfe, 0x57, 0x5f, 0x05, 0x0f, 0x88, 0x6e };
+	static const uint8_t g_vsize[16] = { 0x24, 0x42, 0xa5, 0x2f, 0x1b, 0xcd, 0x76, 0x48,
+					     0xb2, 0x11, 0x5d, 0xbe, 0xd8, 0x3b, 0xf4, 0xb8 };
+	static const uint8_t g_lss[16] = { 0x1d, 0xbf, 0x41, 0x81, 0x6f, 0xa9, 0x09, 0x47,
+					   0xba, 0x47, 0xf2, 0x33, 0xa8, 0xfa, 0xab, 0x5f };
 	uint8_t *b = imgw_alloc(64 * 1024);
 	uint64_t best_seq = 0, moff = 0;
 	bool have = false, have_size = false;
@@ -312,19 +308,16 @@ int imgw_make_loc(const char *parent, const char *rel, struct imgw_loc *l)
 	return 0;
 }
 
-static int write_fmt(const char *out, enum bsw_imgfmt fmt,
-		     const struct imgw_bsrc *bs, const struct bsw_imgw_opts *o,
-		     const struct imgw_parent *par, const struct imgw_loc *loc)
+static int write_fmt(const char *out, enum bsw_imgfmt fmt, const struct imgw_bsrc *bs,
+		     const struct bsw_imgw_opts *o, const struct imgw_parent *par,
+		     const struct imgw_loc *loc)
 {
 	switch (fmt) {
 	case BSW_IMG_VHD_FIXED:
-	case BSW_IMG_VHD_DYNAMIC:
-		return imgw_vhd_write(out, fmt, bs, o, par, loc);
+	case BSW_IMG_VHD_DYNAMIC: return imgw_vhd_write(out, fmt, bs, o, par, loc);
 	case BSW_IMG_VHDX_FIXED:
-	case BSW_IMG_VHDX_DYNAMIC:
-		return imgw_vhdx_write(out, fmt, bs, o, par, loc);
-	default:
-		return -EINVAL;
+	case BSW_IMG_VHDX_DYNAMIC: return imgw_vhdx_write(out, fmt, bs, o, par, loc);
+	default: return -EINVAL;
 	}
 }
 
@@ -338,7 +331,7 @@ static bool imgw_is_hole(int fd, uint64_t off, uint64_t len)
 	off_t d = lseek(fd, (off_t)off, SEEK_DATA);
 
 	if (d < 0)
-		return errno == ENXIO;	/* no data at or after off */
+		return errno == ENXIO; /* no data at or after off */
 	return (uint64_t)d >= off + len;
 }
 
@@ -348,8 +341,7 @@ struct raw_ctx {
 	int fd;
 };
 
-static int raw_get(void *ctx, uint64_t voff, uint32_t len, uint8_t *buf,
-		   uint8_t *present)
+static int raw_get(void *ctx, uint64_t voff, uint32_t len, uint8_t *buf, uint8_t *present)
 {
 	struct raw_ctx *r = ctx;
 	int rc;
@@ -434,8 +426,7 @@ struct ext_ctx {
 	size_t nr;
 };
 
-static int ext_get(void *ctx, uint64_t voff, uint32_t len, uint8_t *buf,
-		   uint8_t *present)
+static int ext_get(void *ctx, uint64_t voff, uint32_t len, uint8_t *buf, uint8_t *present)
 {
 	struct ext_ctx *x = ctx;
 	uint32_t nsec = len / IMGW_SECTOR, have = 0;
@@ -451,19 +442,16 @@ static int ext_get(void *ctx, uint64_t voff, uint32_t len, uint8_t *buf,
 		if (a >= b)
 			continue;
 		memcpy(buf + (a - voff), e->data + (a - e->voff), b - a);
-		for (uint64_t s = (a - voff) / IMGW_SECTOR;
-		     s < (b - voff) / IMGW_SECTOR; s++)
+		for (uint64_t s = (a - voff) / IMGW_SECTOR; s < (b - voff) / IMGW_SECTOR; s++)
 			present[s] = 1;
 	}
 	for (uint32_t s = 0; s < nsec; s++)
 		have += present[s];
-	return have == 0 ? IMGW_BLK_ABSENT :
-	       have == nsec ? IMGW_BLK_FULL : IMGW_BLK_PARTIAL;
+	return have == 0 ? IMGW_BLK_ABSENT : have == nsec ? IMGW_BLK_FULL : IMGW_BLK_PARTIAL;
 }
 
-static int diff_common(const char *parent, const char *parent_locator,
-		       const char *out, struct imgw_bsrc *bs,
-		       const struct bsw_imgw_opts *o, uint64_t min_size)
+static int diff_common(const char *parent, const char *parent_locator, const char *out,
+		       struct imgw_bsrc *bs, const struct bsw_imgw_opts *o, uint64_t min_size)
 {
 	struct bsw_imgw_opts def = { 0 };
 	struct imgw_parent par;
@@ -489,9 +477,8 @@ static int diff_common(const char *parent, const char *parent_locator,
 	return imgw_vhdx_write(out, BSW_IMG_VHDX_DYNAMIC, bs, o, &par, &loc);
 }
 
-int bsw_imgw_diff(const char *parent, const char *parent_locator,
-		  const char *out, const struct bsw_imgw_extent *ext,
-		  size_t nr_ext, const struct bsw_imgw_opts *o)
+int bsw_imgw_diff(const char *parent, const char *parent_locator, const char *out,
+		  const struct bsw_imgw_extent *ext, size_t nr_ext, const struct bsw_imgw_opts *o)
 {
 	struct ext_ctx x = { .ext = ext, .nr = nr_ext };
 	struct imgw_bsrc bs = { .get = ext_get, .ctx = &x };
@@ -501,8 +488,7 @@ int bsw_imgw_diff(const char *parent, const char *parent_locator,
 		return -EINVAL;
 	for (size_t i = 0; i < nr_ext; i++) {
 		if (ext[i].voff % IMGW_SECTOR || ext[i].len % IMGW_SECTOR ||
-		    (ext[i].len && !ext[i].data) ||
-		    ext[i].voff + ext[i].len < ext[i].voff)
+		    (ext[i].len && !ext[i].data) || ext[i].voff + ext[i].len < ext[i].voff)
 			return -EINVAL;
 		end = BSW_MAX(end, ext[i].voff + ext[i].len);
 	}
@@ -518,8 +504,7 @@ struct cmp_ctx {
 	uint32_t tmp_len;
 };
 
-static int cmp_get(void *ctx, uint64_t voff, uint32_t len, uint8_t *buf,
-		   uint8_t *present)
+static int cmp_get(void *ctx, uint64_t voff, uint32_t len, uint8_t *buf, uint8_t *present)
 {
 	struct cmp_ctx *c = ctx;
 	uint32_t nsec = len / IMGW_SECTOR, have = 0;
@@ -549,13 +534,11 @@ static int cmp_get(void *ctx, uint64_t voff, uint32_t len, uint8_t *buf,
 			memset(buf + o, 0, IMGW_SECTOR);
 		have += present[s];
 	}
-	return have == 0 ? IMGW_BLK_ABSENT :
-	       have == nsec ? IMGW_BLK_FULL : IMGW_BLK_PARTIAL;
+	return have == 0 ? IMGW_BLK_ABSENT : have == nsec ? IMGW_BLK_FULL : IMGW_BLK_PARTIAL;
 }
 
-int bsw_imgw_diff_raw(const char *parent, const char *parent_locator,
-		      const char *base_raw, const char *child_raw,
-		      const char *out, const struct bsw_imgw_opts *o)
+int bsw_imgw_diff_raw(const char *parent, const char *parent_locator, const char *base_raw,
+		      const char *child_raw, const char *out, const struct bsw_imgw_opts *o)
 {
 	struct cmp_ctx c = { .base = -1, .child = -1 };
 	struct imgw_bsrc bs = { .get = cmp_get, .ctx = &c };

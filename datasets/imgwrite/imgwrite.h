@@ -26,12 +26,12 @@ enum bsw_imgfmt {
 struct bsw_imgw_logdesc;
 
 struct bsw_imgw_opts {
-	uint32_t block_size;	/* 0: 2 MiB (VHD), 2 MiB (VHDX) */
-	uint8_t id[16];		/* VHD unique id / VHDX file/data-write GUIDs seed */
-	uint32_t timestamp;	/* VHD seconds since 2000-01-01; also seeds VHDX */
-	bool vhdx_pending_log;	/* VHDX: leave the last metadata/BAT update in
+	uint32_t block_size;		   /* 0: 2 MiB (VHD), 2 MiB (VHDX) */
+	uint8_t id[16];			   /* VHD unique id / VHDX file/data-write GUIDs seed */
+	uint32_t timestamp;		   /* VHD seconds since 2000-01-01; also seeds VHDX */
+	bool vhdx_pending_log;		   /* VHDX: leave the last metadata/BAT update in
 				   a non-empty log (as after a crash) */
-	struct bsw_imgw_logdesc *log_desc;	/* out, optional: what the
+	struct bsw_imgw_logdesc *log_desc; /* out, optional: what the
 						   pending log changes */
 };
 
@@ -51,7 +51,7 @@ struct bsw_imgw_opts {
  */
 struct bsw_imgw_logdesc {
 	bool has_bat, has_sector;
-	uint64_t log_offset, log_length;	/* log region in the file */
+	uint64_t log_offset, log_length; /* log region in the file */
 	uint64_t bat_index, bat_sector_foff, block_voff, block_len;
 	uint64_t sector_voff, sector_foff;
 };
@@ -79,17 +79,15 @@ int bsw_imgw_from_raw(const char *raw, const char *out, enum bsw_imgfmt fmt,
  * parent's identity (VHD unique id and timestamp / VHDX data-write GUID).
  * 0 or -errno.
  */
-int bsw_imgw_diff(const char *parent, const char *parent_locator,
-		  const char *out, const struct bsw_imgw_extent *ext,
-		  size_t nr_ext, const struct bsw_imgw_opts *o);
+int bsw_imgw_diff(const char *parent, const char *parent_locator, const char *out,
+		  const struct bsw_imgw_extent *ext, size_t nr_ext, const struct bsw_imgw_opts *o);
 
 /*
  * Convenience: the extents where raw file child differs from raw file
  * base (same size), compared in 512-byte sectors, written as a child of
  * parent as bsw_imgw_diff() does.  0 or -errno.
  */
-int bsw_imgw_diff_raw(const char *parent, const char *parent_locator,
-		      const char *base_raw, const char *child_raw,
-		      const char *out, const struct bsw_imgw_opts *o);
+int bsw_imgw_diff_raw(const char *parent, const char *parent_locator, const char *base_raw,
+		      const char *child_raw, const char *out, const struct bsw_imgw_opts *o);
 
 #endif /* BSW_IMGWRITE_H */

@@ -15,12 +15,12 @@
 #include "datasets/imgwrite/imgw_int.h"
 #include "formats/common/bytes.h"
 
-#define VHD_DEF_BLOCK	(2u * IMGW_MiB)
+#define VHD_DEF_BLOCK (2u * IMGW_MiB)
 /*
  * "win " (Hyper-V): qemu and others trust the footer's current size only
  * for the creators they know, and take the CHS product (smaller) for the rest.
  */
-#define VHD_CREATOR	"win "
+#define VHD_CREATOR "win "
 
 static void put_be16(void *p, uint16_t v)
 {
@@ -75,28 +75,26 @@ static void vhd_geometry(uint64_t size, uint8_t *g)
 	g[3] = (uint8_t)spt;
 }
 
-static void vhd_footer(uint8_t *f, uint64_t size, uint32_t type,
-		       const struct bsw_imgw_opts *o)
+static void vhd_footer(uint8_t *f, uint64_t size, uint32_t type, const struct bsw_imgw_opts *o)
 {
 	memset(f, 0, 512);
 	memcpy(f, "conectix", 8);
-	put_be32(f + 8, 2);			/* features: reserved bit set */
-	put_be32(f + 12, 0x00010000);		/* format version 1.0 */
-	put_be64(f + 16, type == 2 ? ~0ull : 512);	/* data offset */
+	put_be32(f + 8, 2);			   /* features: reserved bit set */
+	put_be32(f + 12, 0x00010000);		   /* format version 1.0 */
+	put_be64(f + 16, type == 2 ? ~0ull : 512); /* data offset */
 	put_be32(f + 24, o->timestamp);
 	memcpy(f + 28, VHD_CREATOR, 4);
-	put_be32(f + 32, 0x00010000);		/* creator version */
-	memcpy(f + 36, "Wi2k", 4);		/* creator host OS */
-	put_be64(f + 40, size);			/* original size */
-	put_be64(f + 48, size);			/* current size */
+	put_be32(f + 32, 0x00010000); /* creator version */
+	memcpy(f + 36, "Wi2k", 4);    /* creator host OS */
+	put_be64(f + 40, size);	      /* original size */
+	put_be64(f + 48, size);	      /* current size */
 	vhd_geometry(size, f + 56);
 	put_be32(f + 60, type);
 	memcpy(f + 68, o->id, 16);
 	put_be32(f + 64, vhd_checksum(f, 512, 64));
 }
 
-static int vhd_fixed(int fd, const struct imgw_bsrc *bs,
-		     const struct bsw_imgw_opts *o)
+static int vhd_fixed(int fd, const struct imgw_bsrc *bs, const struct bsw_imgw_opts *o)
 {
 	const uint32_t chunk = 8 * IMGW_MiB;
 	uint8_t *buf = imgw_alloc(chunk);
@@ -123,8 +121,7 @@ static int vhd_fixed(int fd, const struct imgw_bsrc *bs,
 }
 
 /* Locator data: UTF-16LE path padded to 512 bytes, at *pos. */
-static int vhd_locator(int fd, uint8_t *entry, const char *code,
-		       const char *path, uint64_t *pos)
+static int vhd_locator(int fd, uint8_t *entry, const char *code, const char *path, uint64_t *pos)
 {
 	uint8_t buf[2 * IMGW_MAX_PATH];
 	int n = imgw_utf16(path, buf, sizeof(buf), false);
@@ -146,8 +143,7 @@ static int vhd_locator(int fd, uint8_t *entry, const char *code,
 	return 0;
 }
 
-static int vhd_dynamic(int fd, const struct imgw_bsrc *bs,
-		       const struct bsw_imgw_opts *o,
+static int vhd_dynamic(int fd, const struct imgw_bsrc *bs, const struct bsw_imgw_opts *o,
 		       const struct imgw_parent *par, const struct imgw_loc *loc)
 {
 	uint32_t block = o->block_size ? o->block_size : VHD_DEF_BLOCK;
@@ -265,9 +261,9 @@ out:
 	return rc;
 }
 
-int imgw_vhd_write(const char *out, enum bsw_imgfmt fmt,
-		   const struct imgw_bsrc *bs, const struct bsw_imgw_opts *o,
-		   const struct imgw_parent *par, const struct imgw_loc *loc)
+int imgw_vhd_write(const char *out, enum bsw_imgfmt fmt, const struct imgw_bsrc *bs,
+		   const struct bsw_imgw_opts *o, const struct imgw_parent *par,
+		   const struct imgw_loc *loc)
 {
 	uint64_t fsize;
 	int fd, rc;

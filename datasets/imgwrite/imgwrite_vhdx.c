@@ -22,41 +22,41 @@
 #include "formats/common/bytes.h"
 #include "formats/common/crc.h"
 
-#define KiB		1024ull
-#define MiB		(1024ull * 1024)
-#define VHDX_LOG_OFF	(1 * MiB)
-#define VHDX_LOG_LEN	(1 * MiB)
-#define VHDX_META_OFF	(2 * MiB)
-#define VHDX_META_LEN	(1 * MiB)
-#define VHDX_BAT_OFF	(3 * MiB)
-#define VHDX_DEF_BLOCK	(2u * IMGW_MiB)
-#define VHDX_LSS	512u
-#define VHDX_PSS	4096u
+#define KiB 1024ull
+#define MiB (1024ull * 1024)
+#define VHDX_LOG_OFF (1 * MiB)
+#define VHDX_LOG_LEN (1 * MiB)
+#define VHDX_META_OFF (2 * MiB)
+#define VHDX_META_LEN (1 * MiB)
+#define VHDX_BAT_OFF (3 * MiB)
+#define VHDX_DEF_BLOCK (2u * IMGW_MiB)
+#define VHDX_LSS 512u
+#define VHDX_PSS 4096u
 
 /* BAT entry states (2.5.1) */
-#define PB_NOT_PRESENT		0
-#define PB_FULLY_PRESENT	6
-#define PB_PARTIALLY_PRESENT	7
-#define SB_PRESENT		6
+#define PB_NOT_PRESENT 0
+#define PB_FULLY_PRESENT 6
+#define PB_PARTIALLY_PRESENT 7
+#define SB_PRESENT 6
 
 /* Fixed GUIDs of the spec, in their textual form. */
-#define G_BAT		"2DC27766-F623-4200-9D64-115E9BFD4A08"
-#define G_META		"8B7CA206-4790-4B9A-B8FE-575F050F886E"
-#define G_FILEPARAM	"CAA16737-FA36-4D43-B3B6-33F0AA44E76B"
-#define G_VSIZE		"2FA54224-CD1B-4876-B211-5DBED83BF4B8"
-#define G_PAGE83	"BECA12AB-B2E6-4523-93EF-C309E000C746"
-#define G_LSS		"8141BF1D-A96F-4709-BA47-F233A8FAAB5F"
-#define G_PSS		"CDA348C7-445D-4471-9CC9-E9885251C556"
-#define G_PLOC		"A8D35F2D-B30B-454D-ABF7-D3D84834AB0C"
-#define G_PLOC_TYPE	"B04AEFB7-D19E-4A81-B789-25B8E9445913"
+#define G_BAT "2DC27766-F623-4200-9D64-115E9BFD4A08"
+#define G_META "8B7CA206-4790-4B9A-B8FE-575F050F886E"
+#define G_FILEPARAM "CAA16737-FA36-4D43-B3B6-33F0AA44E76B"
+#define G_VSIZE "2FA54224-CD1B-4876-B211-5DBED83BF4B8"
+#define G_PAGE83 "BECA12AB-B2E6-4523-93EF-C309E000C746"
+#define G_LSS "8141BF1D-A96F-4709-BA47-F233A8FAAB5F"
+#define G_PSS "CDA348C7-445D-4471-9CC9-E9885251C556"
+#define G_PLOC "A8D35F2D-B30B-454D-ABF7-D3D84834AB0C"
+#define G_PLOC_TYPE "B04AEFB7-D19E-4A81-B789-25B8E9445913"
 
 /* Textual GUID -> the on-disk mixed-endian form. */
 static void guid_bytes(const char *s, uint8_t *g)
 {
 	unsigned a, b, c, d[8];
 
-	sscanf(s, "%8x-%4x-%4x-%2x%2x-%2x%2x%2x%2x%2x%2x", &a, &b, &c,
-	       &d[0], &d[1], &d[2], &d[3], &d[4], &d[5], &d[6], &d[7]);
+	sscanf(s, "%8x-%4x-%4x-%2x%2x-%2x%2x%2x%2x%2x%2x", &a, &b, &c, &d[0], &d[1], &d[2], &d[3],
+	       &d[4], &d[5], &d[6], &d[7]);
 	put_le32(g, a);
 	put_le16(g + 4, (uint16_t)b);
 	put_le16(g + 6, (uint16_t)c);
@@ -71,7 +71,7 @@ struct vhdx_w {
 	const struct imgw_parent *par;
 	const struct imgw_loc *loc;
 	bool fixed;
-	uint32_t block, cr;		/* block size, chunk ratio */
+	uint32_t block, cr; /* block size, chunk ratio */
 	uint64_t nblk, nchunk, nbat, bat_len, next;
 	uint64_t *bat;
 	uint8_t file_guid[16], data_guid[16], log_guid[16];
@@ -79,7 +79,7 @@ struct vhdx_w {
 	bool have_first, have_last;
 	uint64_t last_blk;
 	uint64_t sec_voff, sec_foff;
-	uint8_t *sec_true;		/* 4 KiB: the true bytes of that sector */
+	uint8_t *sec_true; /* 4 KiB: the true bytes of that sector */
 };
 
 static uint64_t bat_index(const struct vhdx_w *w, uint64_t blk)
@@ -110,13 +110,12 @@ static int write_headers(struct vhdx_w *w)
 		memcpy(h + 32, w->data_guid, 16);
 		if (i == 1)
 			memcpy(h + 48, w->log_guid, 16);
-		put_le16(h + 64, 0);		/* log version */
-		put_le16(h + 66, 1);		/* version */
+		put_le16(h + 64, 0); /* log version */
+		put_le16(h + 66, 1); /* version */
 		put_le32(h + 68, (uint32_t)VHDX_LOG_LEN);
 		put_le64(h + 72, VHDX_LOG_OFF);
 		put_le32(h + 4, bsw_crc32c(0, h, sizeof(h)));
-		rc = imgw_pwrite_all(w->fd, h, sizeof(h),
-				     (uint64_t)(i + 1) * 64 * KiB);
+		rc = imgw_pwrite_all(w->fd, h, sizeof(h), (uint64_t)(i + 1) * 64 * KiB);
 		if (rc)
 			return rc;
 	}
@@ -135,7 +134,7 @@ static int write_regions(struct vhdx_w *w)
 	guid_bytes(G_BAT, r + 16);
 	put_le64(r + 32, VHDX_BAT_OFF);
 	put_le32(r + 40, (uint32_t)w->bat_len);
-	put_le32(r + 44, 1);			/* required */
+	put_le32(r + 44, 1); /* required */
 	guid_bytes(G_META, r + 48);
 	put_le64(r + 64, VHDX_META_OFF);
 	put_le32(r + 72, (uint32_t)VHDX_META_LEN);
@@ -149,8 +148,8 @@ static int write_regions(struct vhdx_w *w)
 }
 
 /* One metadata table entry (2.6.1.2) and its item at *pos. */
-static void meta_item(uint8_t *m, unsigned *n, uint32_t *pos, const char *guid,
-		      const void *data, uint32_t len, uint32_t flags)
+static void meta_item(uint8_t *m, unsigned *n, uint32_t *pos, const char *guid, const void *data,
+		      uint32_t len, uint32_t flags)
 {
 	uint8_t *e = m + 32 + 32 * *n;
 
@@ -164,11 +163,9 @@ static void meta_item(uint8_t *m, unsigned *n, uint32_t *pos, const char *guid,
 }
 
 /* The parent locator item (2.6.2.6): header, key/value entries, strings. */
-static int parent_locator(struct vhdx_w *w, uint8_t *out, uint32_t cap,
-			  uint32_t *len)
+static int parent_locator(struct vhdx_w *w, uint8_t *out, uint32_t cap, uint32_t *len)
 {
-	const char *keys[3] = { "parent_linkage", "relative_path",
-				"absolute_win32_path" };
+	const char *keys[3] = { "parent_linkage", "relative_path", "absolute_win32_path" };
 	char linkage[39];
 	const char *vals[3];
 	uint32_t pos = 20 + 12 * 3;
@@ -260,8 +257,7 @@ static int write_sparse(int fd, const uint8_t *buf, uint64_t len, uint64_t foff)
  * The pending log's second change: the first non-zero 4 KiB of the first
  * allocated block is stored inverted in the file and true in the log.
  */
-static void note_first(struct vhdx_w *w, uint8_t *buf, uint32_t len,
-		       uint64_t voff, uint64_t foff)
+static void note_first(struct vhdx_w *w, uint8_t *buf, uint32_t len, uint64_t voff, uint64_t foff)
 {
 	if (!w->o->vhdx_pending_log || w->have_first)
 		return;
@@ -319,9 +315,9 @@ static int write_blocks(struct vhdx_w *w)
 			} else {
 				foff = w->next;
 				w->next += w->block;
-				w->bat[bat_index(w, b)] = foff |
-					(kind == IMGW_BLK_PARTIAL ?
-					 PB_PARTIALLY_PRESENT : PB_FULLY_PRESENT);
+				w->bat[bat_index(w, b)] =
+					foff | (kind == IMGW_BLK_PARTIAL ? PB_PARTIALLY_PRESENT :
+									   PB_FULLY_PRESENT);
 			}
 			if (kind == IMGW_BLK_PARTIAL) {
 				/* One bit per logical sector, bit 0 first. */
@@ -364,12 +360,11 @@ static void bat_bytes(const struct vhdx_w *w, uint8_t *out)
 }
 
 /* A data descriptor (2.3.1.3) and its data sector (2.3.1.4). */
-static void log_desc(uint8_t *d, uint8_t *sec, const uint8_t *data,
-		     uint64_t foff, uint64_t seq)
+static void log_desc(uint8_t *d, uint8_t *sec, const uint8_t *data, uint64_t foff, uint64_t seq)
 {
 	memcpy(d, "desc", 4);
-	memcpy(d + 4, data + 4092, 4);		/* trailing bytes */
-	memcpy(d + 8, data, 8);			/* leading bytes */
+	memcpy(d + 4, data + 4092, 4); /* trailing bytes */
+	memcpy(d + 8, data, 8);	       /* leading bytes */
 	put_le64(d + 16, foff);
 	put_le64(d + 24, seq);
 	memcpy(sec, "data", 4);
@@ -399,8 +394,7 @@ static int write_log(struct vhdx_w *w, uint8_t *batb)
 		ld.has_bat = true;
 		ld.bat_index = bi;
 		ld.block_voff = w->last_blk * w->block;
-		ld.block_len = BSW_MIN((uint64_t)w->block,
-				       w->bs->size - ld.block_voff);
+		ld.block_len = BSW_MIN((uint64_t)w->block, w->bs->size - ld.block_voff);
 	}
 	bsec = (bi * 8) & ~4095ull;
 	ld.bat_sector_foff = VHDX_BAT_OFF + bsec;
@@ -416,12 +410,12 @@ static int write_log(struct vhdx_w *w, uint8_t *batb)
 		return -ENOMEM;
 	memcpy(e, "loge", 4);
 	put_le32(e + 8, elen);
-	put_le32(e + 12, 0);			/* tail: this entry */
+	put_le32(e + 12, 0); /* tail: this entry */
 	put_le64(e + 16, seq);
 	put_le32(e + 24, nd);
 	memcpy(e + 32, w->log_guid, 16);
-	put_le64(e + 48, w->next);		/* flushed file offset */
-	put_le64(e + 56, w->next);		/* last file offset */
+	put_le64(e + 48, w->next); /* flushed file offset */
+	put_le64(e + 56, w->next); /* last file offset */
 	log_desc(e + 64, e + 4096, batb + bsec, ld.bat_sector_foff, seq);
 	if (w->have_first)
 		log_desc(e + 96, e + 8192, w->sec_true, w->sec_foff, seq);
@@ -438,9 +432,9 @@ static int write_log(struct vhdx_w *w, uint8_t *batb)
 	return 0;
 }
 
-int imgw_vhdx_write(const char *out, enum bsw_imgfmt fmt,
-		    const struct imgw_bsrc *bs, const struct bsw_imgw_opts *o,
-		    const struct imgw_parent *par, const struct imgw_loc *loc)
+int imgw_vhdx_write(const char *out, enum bsw_imgfmt fmt, const struct imgw_bsrc *bs,
+		    const struct bsw_imgw_opts *o, const struct imgw_parent *par,
+		    const struct imgw_loc *loc)
 {
 	struct vhdx_w w = { .bs = bs, .o = o, .par = par, .loc = loc };
 	uint8_t *batb = NULL;

@@ -87,22 +87,20 @@ static void id_from_name(const char *out, uint8_t id[16])
 
 int main(int argc, char **argv)
 {
-	static const struct option lo[] = {
-		{ "from-raw", required_argument, NULL, 'r' },
-		{ "out", required_argument, NULL, 'o' },
-		{ "format", required_argument, NULL, 'f' },
-		{ "block-size", required_argument, NULL, 'b' },
-		{ "pending-log", no_argument, NULL, 'L' },
-		{ "diff", no_argument, NULL, 'd' },
-		{ "parent", required_argument, NULL, 'p' },
-		{ "locator", required_argument, NULL, 'l' },
-		{ "base-raw", required_argument, NULL, 'B' },
-		{ "child-raw", required_argument, NULL, 'C' },
-		{ "id", required_argument, NULL, 'i' },
-		{ "timestamp", required_argument, NULL, 't' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 }
-	};
+	static const struct option lo[] = { { "from-raw", required_argument, NULL, 'r' },
+					    { "out", required_argument, NULL, 'o' },
+					    { "format", required_argument, NULL, 'f' },
+					    { "block-size", required_argument, NULL, 'b' },
+					    { "pending-log", no_argument, NULL, 'L' },
+					    { "diff", no_argument, NULL, 'd' },
+					    { "parent", required_argument, NULL, 'p' },
+					    { "locator", required_argument, NULL, 'l' },
+					    { "base-raw", required_argument, NULL, 'B' },
+					    { "child-raw", required_argument, NULL, 'C' },
+					    { "id", required_argument, NULL, 'i' },
+					    { "timestamp", required_argument, NULL, 't' },
+					    { "help", no_argument, NULL, 'h' },
+					    { 0 } };
 	const char *raw = NULL, *out = NULL, *fmt_s = NULL, *parent = NULL;
 	const char *loc = NULL, *base = NULL, *child = NULL;
 	struct bsw_imgw_logdesc ld = { 0 };
@@ -111,7 +109,7 @@ int main(int argc, char **argv)
 	bool diff = false, have_id = false;
 	int c, rc;
 
-	o.timestamp = 0x2a000000;	/* fixed: a date in 2022 */
+	o.timestamp = 0x2a000000; /* fixed: a date in 2022 */
 	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
 		char *end;
 
@@ -161,13 +159,11 @@ int main(int argc, char **argv)
 	}
 	if (ld.log_length)
 		printf("{\"log_offset\":%" PRIu64 ",\"log_length\":%" PRIu64
-		       ",\"has_bat\":%s,\"bat_index\":%" PRIu64
-		       ",\"bat_sector_foff\":%" PRIu64 ",\"block_voff\":%" PRIu64
-		       ",\"block_len\":%" PRIu64 ",\"has_sector\":%s"
+		       ",\"has_bat\":%s,\"bat_index\":%" PRIu64 ",\"bat_sector_foff\":%" PRIu64
+		       ",\"block_voff\":%" PRIu64 ",\"block_len\":%" PRIu64 ",\"has_sector\":%s"
 		       ",\"sector_voff\":%" PRIu64 ",\"sector_foff\":%" PRIu64 "}\n",
-		       ld.log_offset, ld.log_length, ld.has_bat ? "true" : "false",
-		       ld.bat_index, ld.bat_sector_foff, ld.block_voff,
-		       ld.block_len, ld.has_sector ? "true" : "false",
-		       ld.sector_voff, ld.sector_foff);
+		       ld.log_offset, ld.log_length, ld.has_bat ? "true" : "false", ld.bat_index,
+		       ld.bat_sector_foff, ld.block_voff, ld.block_len,
+		       ld.has_sector ? "true" : "false", ld.sector_voff, ld.sector_foff);
 	return 0;
 }

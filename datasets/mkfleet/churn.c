@@ -35,7 +35,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>	/* before ntfs-3g's headers: their struct timespec test */
+#include <sys/stat.h> /* before ntfs-3g's headers: their struct timespec test */
 #include <time.h>
 
 #include <ntfs-3g/types.h>
@@ -48,24 +48,24 @@
 #include "formats/common/bytes.h"
 #include "mkfleet.h"
 
-#define PG		4096u
-#define BASE_SHUTDOWN	1783512000LL	/* the base's ShutdownTime: 2026-07-08T12:00:00Z */
-#define CS		"ControlSet001"
-#define CBS		"Microsoft\\Windows\\CurrentVersion\\Component Based Servicing"
-#define CONFIG		"Windows/System32/config/"
-#define MAX_LOG_RUNS	64
-#define REG_SZ_T	1
-#define REG_EXPAND_T	2
-#define REG_BINARY_T	3
-#define REG_DWORD_T	4
-#define REG_MULTI_T	7
+#define PG 4096u
+#define BASE_SHUTDOWN 1783512000LL /* the base's ShutdownTime: 2026-07-08T12:00:00Z */
+#define CS "ControlSet001"
+#define CBS "Microsoft\\Windows\\CurrentVersion\\Component Based Servicing"
+#define CONFIG "Windows/System32/config/"
+#define MAX_LOG_RUNS 64
+#define REG_SZ_T 1
+#define REG_EXPAND_T 2
+#define REG_BINARY_T 3
+#define REG_DWORD_T 4
+#define REG_MULTI_T 7
 
 struct churn {
 	const struct mkopts *o;
 	const struct scenario *sc;
 	unsigned i;
-	uint64_t s;			/* the child's random stream */
-	int64_t t0, t1;			/* session start and end (Unix time) */
+	uint64_t s;	/* the child's random stream */
+	int64_t t0, t1; /* session start and end (Unix time) */
 	struct churn_res res;
 	/* patch */
 	struct mk_component *comp;
@@ -78,7 +78,9 @@ struct churn {
 	/* for churn_raw: what the mounted volume told */
 	uint64_t *rec, *rec_off;
 	unsigned nrec;
-	struct { int64_t vcn, lcn, len; } lrun[MAX_LOG_RUNS];
+	struct {
+		int64_t vcn, lcn, len;
+	} lrun[MAX_LOG_RUNS];
 	unsigned nlrun;
 	uint64_t log_size;
 	uint32_t cluster, recsize;
@@ -114,8 +116,7 @@ struct churn *churn_begin(const struct mkopts *o, const struct scenario *sc, uns
 	ch->t1 = ch->t0 + 600 + (int64_t)(rnd(ch) % (6 * 3600 - 600));
 	/* one child in four captured running; in patch, another in four pending */
 	ch->res.running = i % 4 == 3;
-	ch->res.pending = o->churn == MK_CHURN_PATCH && i % 4 == 1 &&
-			  !strcmp(sc->class, "clean");
+	ch->res.pending = o->churn == MK_CHURN_PATCH && i % 4 == 1 && !strcmp(sc->class, "clean");
 	mk_clock_set(ch->t0);
 	return ch;
 }
@@ -123,8 +124,8 @@ struct churn *churn_begin(const struct mkopts *o, const struct scenario *sc, uns
 /* ---- registry values ---------------------------------------------------------- */
 
 /* Set a value at key path (created as needed); the last key is cached. */
-static int rv(struct churn *ch, struct rh *r, const char *key, const char *name,
-	      uint32_t type, const void *d, size_t len)
+static int rv(struct churn *ch, struct rh *r, const char *key, const char *name, uint32_t type,
+	      const void *d, size_t len)
 {
 	if (ch->kc_rh != r || strcmp(ch->kc_path, key)) {
 		if (rh_key(r, key, true, &ch->kc_off))
@@ -135,16 +136,15 @@ static int rv(struct churn *ch, struct rh *r, const char *key, const char *name,
 	return rh_set(r, ch->kc_off, name, type, d, len);
 }
 
-static int rv_cb(void *arg, const char *key, const char *name, uint32_t type,
-		 const void *d, size_t len)
+static int rv_cb(void *arg, const char *key, const char *name, uint32_t type, const void *d,
+		 size_t len)
 {
 	struct churn *ch = arg;
 
 	return rv(ch, ch->kc_rh, key, name, type, d, len);
 }
 
-static int rv_dword(struct churn *ch, struct rh *r, const char *key, const char *name,
-		    uint32_t x)
+static int rv_dword(struct churn *ch, struct rh *r, const char *key, const char *name, uint32_t x)
 {
 	uint8_t b[4];
 
@@ -152,8 +152,7 @@ static int rv_dword(struct churn *ch, struct rh *r, const char *key, const char 
 	return rv(ch, r, key, name, REG_DWORD_T, b, 4);
 }
 
-static int rv_ft(struct churn *ch, struct rh *r, const char *key, const char *name,
-		 int64_t t)
+static int rv_ft(struct churn *ch, struct rh *r, const char *key, const char *name, int64_t t)
 {
 	uint8_t b[8];
 
@@ -162,8 +161,8 @@ static int rv_ft(struct churn *ch, struct rh *r, const char *key, const char *na
 }
 
 /* REG_SZ / REG_EXPAND_SZ / REG_MULTI_SZ (one string) as UTF-16LE. */
-static int rv_str(struct churn *ch, struct rh *r, const char *key, const char *name,
-		  uint32_t type, const char *s)
+static int rv_str(struct churn *ch, struct rh *r, const char *key, const char *name, uint32_t type,
+		  const char *s)
 {
 	uint8_t b[1100];
 	size_t n = 0;
@@ -191,18 +190,20 @@ static int64_t flush_time(const struct churn *ch, unsigned f, unsigned nf)
 static int edit_system(struct churn *ch, struct rh *r, unsigned f, unsigned nf)
 {
 	static const char *const exe[] = {
-		"svchost.exe", "lsass.exe", "services.exe", "wininit.exe", "smss.exe",
-		"csrss.exe", "winlogon.exe", "spoolsv.exe", "MsMpEng.exe", "WmiPrvSE.exe",
-		"taskhostw.exe", "conhost.exe", "dllhost.exe", "sihost.exe", "ctfmon.exe",
-		"RuntimeBroker.exe", "TiWorker.exe", "TrustedInstaller.exe", "wuauclt.exe",
-		"SearchIndexer.exe",
+		"svchost.exe",	     "lsass.exe",	  "services.exe",
+		"wininit.exe",	     "smss.exe",	  "csrss.exe",
+		"winlogon.exe",	     "spoolsv.exe",	  "MsMpEng.exe",
+		"WmiPrvSE.exe",	     "taskhostw.exe",	  "conhost.exe",
+		"dllhost.exe",	     "sihost.exe",	  "ctfmon.exe",
+		"RuntimeBroker.exe", "TiWorker.exe",	  "TrustedInstaller.exe",
+		"wuauclt.exe",	     "SearchIndexer.exe",
 	};
 	int64_t t = flush_time(ch, f, nf);
 	char key[256], name[160];
 	int rc = 0;
 
 	if (f == 0) {
-		uint64_t gs = ch->o->seed, g = mk_rand(&gs);	/* the NIC: same in every clone */
+		uint64_t gs = ch->o->seed, g = mk_rand(&gs); /* the NIC: same in every clone */
 		uint32_t ip = 0x0A000000u | (uint32_t)(rnd(ch) & 0xFFFFF);
 		char a[32];
 
@@ -211,7 +212,8 @@ static int edit_system(struct churn *ch, struct rh *r, unsigned f, unsigned nf)
 		rc |= rv_str(ch, r, CS "\\Control\\Session Manager\\Memory Management",
 			     "ExistingPageFiles", REG_MULTI_T, "\\??\\C:\\pagefile.sys");
 		snprintf(key, sizeof(key),
-			 CS "\\Services\\Tcpip\\Parameters\\Interfaces\\{%08x-%04x-%04x-%04x-%012llx}",
+			 CS
+			 "\\Services\\Tcpip\\Parameters\\Interfaces\\{%08x-%04x-%04x-%04x-%012llx}",
 			 (unsigned)(g >> 32), (unsigned)(g >> 16) & 0xFFFF, (unsigned)g & 0xFFFF,
 			 (unsigned)(g >> 48), (unsigned long long)(g & 0xFFFFFFFFFFFFull));
 		rc |= rv_dword(ch, r, key, "EnableDHCP", 1);
@@ -246,8 +248,8 @@ static int edit_system(struct churn *ch, struct rh *r, unsigned f, unsigned nf)
 static int edit_software(struct churn *ch, struct rh *r, unsigned f, unsigned nf)
 {
 	static const char *const proc[] = {
-		"svchost", "lsass", "spoolsv", "MsMpEng", "wuauclt", "TiWorker", "dllhost",
-		"WmiPrvSE", "taskhostw", "explorer",
+		"svchost",  "lsass",   "spoolsv",  "MsMpEng",	"wuauclt",
+		"TiWorker", "dllhost", "WmiPrvSE", "taskhostw", "explorer",
 	};
 	int rc = 0;
 
@@ -292,8 +294,14 @@ static int edit_software(struct churn *ch, struct rh *r, unsigned f, unsigned nf
 		rc |= rv_str(ch, r, key, "InstallLocation", REG_SZ_T, loc);
 		/* its build revision, unless the scenario runs another build */
 		if (!rh_key(r, "Microsoft\\Windows NT\\CurrentVersion", false, &k) &&
-		    !rh_get(r, k, "CurrentBuildNumber", &type, cb, &len) &&
-		    len == 12 && !memcmp(cb, "2\0" "0\0" "3\0" "4\0" "8\0\0", 12))
+		    !rh_get(r, k, "CurrentBuildNumber", &type, cb, &len) && len == 12 &&
+		    !memcmp(cb,
+			    "2\0"
+			    "0\0"
+			    "3\0"
+			    "4\0"
+			    "8\0\0",
+			    12))
 			rc |= rv_dword(ch, r, "Microsoft\\Windows NT\\CurrentVersion", "UBR",
 				       ch->res.cu_ubr);
 	}
@@ -310,13 +318,15 @@ static int edit_default(struct churn *ch, struct rh *r, unsigned f, unsigned nf)
 	if (f == 0)
 		rc |= rv_dword(ch, r, "BootsweepFleet", "LastSession", 0x60000000u + ch->i);
 	memset(b, 0, sizeof(b));
-	b[0] = 0x46;			/* version, then a counter bumped per write */
+	b[0] = 0x46; /* version, then a counter bumped per write */
 	put_le32(b + 4, (uint32_t)(f + 1 + ch->i));
 	put_le32(b + 8, 1);
 	mk_fill(b + 16, 40, ch->s + f);
-	rc |= rv(ch, r, "Software\\Microsoft\\Windows\\CurrentVersion\\Internet Settings\\Connections",
+	rc |= rv(ch, r,
+		 "Software\\Microsoft\\Windows\\CurrentVersion\\Internet Settings\\Connections",
 		 "DefaultConnectionSettings", REG_BINARY_T, b, 56);
-	rc |= rv(ch, r, "Software\\Microsoft\\Windows\\CurrentVersion\\Internet Settings\\Connections",
+	rc |= rv(ch, r,
+		 "Software\\Microsoft\\Windows\\CurrentVersion\\Internet Settings\\Connections",
 		 "SavedLegacySettings", REG_BINARY_T, b, 56);
 	return rc;
 }
@@ -326,7 +336,7 @@ static int add_batch(struct churn *ch, struct rh *r, const char *key, bool deplo
 {
 	const char **names = calloc(ch->ncomp, sizeof(*names));
 	uint32_t *offs = calloc(ch->ncomp, sizeof(*offs)), parent;
-	char (*buf)[48] = calloc(ch->ncomp, sizeof(*buf));
+	char(*buf)[48] = calloc(ch->ncomp, sizeof(*buf));
 	int rc = -1;
 
 	if (!names || !offs || !buf || rh_key(r, key, true, &parent))
@@ -483,7 +493,8 @@ static int pagefile(struct churn *ch, struct vol *v)
 
 	if (!buf)
 		return -1;
-	if (vol_record(v, "pagefile.sys") < 0 && vol_write_sparse(v, "pagefile.sys", size, NULL, 0)) {
+	if (vol_record(v, "pagefile.sys") < 0 &&
+	    vol_write_sparse(v, "pagefile.sys", size, NULL, 0)) {
 		free(buf);
 		return -1;
 	}
@@ -556,14 +567,16 @@ static int update_files(struct churn *ch, struct vol *v)
 			rc |= vol_link(v, p, s);
 		} else {
 			/* what poqexec will do at the reboot (WindowsDowndate's HardlinkFile) */
-			xl += (size_t)snprintf(x + xl, cap - xl,
+			xl += (size_t)snprintf(
+				x + xl, cap - xl,
 				"<HardlinkFile source=\"\\??\\C:\\Windows\\WinSxS\\%s\\%s\" destination=\"\\??\\C:\\Windows\\System32\\%s\"/>",
 				c->keyform, c->file, c->file);
 		}
 	}
 	{
 		char m[1024], path[300];
-		int n = snprintf(m, sizeof(m),
+		int n = snprintf(
+			m, sizeof(m),
 			"<?xml version=\"1.0\" encoding=\"utf-8\" standalone=\"yes\"?>\r\n<assembly xmlns=\"urn:schemas-microsoft-com:asm.v3\" manifestVersion=\"1.0\"><assemblyIdentity name=\"Package_for_RollupFix\" version=\"20348.%u.1.7\" language=\"neutral\" processorArchitecture=\"amd64\" publicKeyToken=\"31bf3856ad364e35\"/><package identifier=\"%s\" releaseType=\"Update\"/></assembly>\r\n",
 			ch->res.cu_ubr, ch->res.kb);
 
@@ -579,7 +592,8 @@ static int update_files(struct churn *ch, struct vol *v)
 			return -1;
 		}
 		/* the pending-xml scenario's document, its reboot queue filled */
-		n = snprintf(doc, xl + 1024,
+		n = snprintf(
+			doc, xl + 1024,
 			"<?xml version='1.0' encoding='utf-8'?>\r\n<PendingTransaction Version=\"3.1\" WcpVersion=\"10.0.20348.1\" Identifier=\"%s\"><Transactions/><ChangeList/><POQ postAction=\"reboot\">%.*s</POQ><POQ/><InstallerQueue Length=\"0x0\"/></PendingTransaction>\r\n",
 			ch->pxid, (int)xl, x);
 		rc |= vol_write(v, "Windows/WinSxS/pending.xml", doc, (size_t)n);
@@ -599,7 +613,8 @@ static int update_files(struct churn *ch, struct vol *v)
 		}
 		fmt_time(ch->t0 + (ch->t1 - ch->t0) / 3, a, sizeof(a));
 		fmt_time(ch->t1 - 60, b, sizeof(b));
-		n = snprintf(sess, sizeof(sess),
+		n = snprintf(
+			sess, sizeof(sess),
 			"<Session id=\"31000002_%u\" version=\"1.0\" Client=\"WindowsUpdateAgent\" Status=\"0x0\" Started=\"%s\" Complete=\"%s\"><Tasks><Phase seq=\"1\"><package id=\"%s\" name=\"%s\" targetState=\"Installed\" options=\"1\"/></Phase></Tasks><Actions/></Session>",
 			(unsigned)(ch->t0 % 100000000), a, b, ch->pkg, ch->res.kb);
 		{
@@ -638,8 +653,8 @@ static int update_init(struct churn *ch)
 	snprintf(ch->res.kb, sizeof(ch->res.kb), "KB50%05u", 49001 + cu);
 	snprintf(ch->pkg, sizeof(ch->pkg),
 		 "Package_for_RollupFix~31bf3856ad364e35~amd64~~20348.%u.1.7", ubr[cu]);
-	snprintf(ch->pxid, sizeof(ch->pxid), "%016llx%016llx",
-		 (unsigned long long)rnd(ch), (unsigned long long)rnd(ch));
+	snprintf(ch->pxid, sizeof(ch->pxid), "%016llx%016llx", (unsigned long long)rnd(ch),
+		 (unsigned long long)rnd(ch));
 	ch->comp = calloc(ch->ncomp, sizeof(*ch->comp));
 	if (!ch->comp)
 		return -1;
@@ -668,14 +683,14 @@ static int survey(struct churn *ch, struct vol *v)
 	ntfs_attr *na;
 	int rc = -1;
 
-	if (!bm || !taken || nrec <= 24 ||
-	    ntfs_attr_pread(nv->mftbmp_na, 0, blen, bm) != blen)
+	if (!bm || !taken || nrec <= 24 || ntfs_attr_pread(nv->mftbmp_na, 0, blen, bm) != blen)
 		goto out;
 	for (int64_t r = 24; r < nrec && r / 8 < blen; r++)
 		inuse += (bm[r / 8] >> (r % 8)) & 1;
 	/* times that scenarios and rules read stay as they are */
 	skip[0] = vol_record(v, "Windows/WinSxS/pending.xml");
-	skip[1] = vol_record(v, "Windows/System32/drivers/CrowdStrike/C-00000291-00000000-00000032.sys");
+	skip[1] = vol_record(
+		v, "Windows/System32/drivers/CrowdStrike/C-00000291-00000000-00000032.sys");
 	want = (unsigned)((inuse + 99) / 100);
 	ch->rec = calloc(want + 1, sizeof(*ch->rec));
 	ch->rec_off = calloc(want + 1, sizeof(*ch->rec_off));
@@ -791,14 +806,14 @@ static int mst_unprotect(uint8_t *p, uint32_t size)
  * next, one that does not fit continues at the next page's data offset.
  */
 struct lfs {
-	uint8_t *pg;		/* record pages from the first one */
+	uint8_t *pg; /* record pages from the first one */
 	struct lpage {
 		uint64_t last_lsn, last_end_lsn;
 		uint32_t flags;
 		uint16_t next;
-	} *meta;
-	unsigned n, cap;	/* pages used, allocated */
-	unsigned first, total;	/* first record page, pages in the log */
+	} * meta;
+	unsigned n, cap;       /* pages used, allocated */
+	unsigned first, total; /* first record page, pages in the log */
 	unsigned cur, po;
 	unsigned data_bits;
 	uint64_t wrap, first_lsn, last_lsn;
@@ -848,7 +863,7 @@ static uint64_t lfs_put(struct lfs *l, uint8_t *rec, unsigned len)
 	lsn = lfs_lsn(l);
 	put_le64(rec, lsn);
 	put_le64(rec + 8, l->last_lsn);
-	put_le16(rec + 0x28, len > PG - l->po ? 1 : 0);	/* LOG_RECORD_MULTI_PAGE */
+	put_le16(rec + 0x28, len > PG - l->po ? 1 : 0); /* LOG_RECORD_MULTI_PAGE */
 	while (left) {
 		unsigned n = left < PG - l->po ? left : PG - l->po;
 
@@ -865,7 +880,7 @@ static uint64_t lfs_put(struct lfs *l, uint8_t *rec, unsigned len)
 	}
 	l->po = (l->po + 7) & ~7u;
 	l->meta[l->cur].last_end_lsn = lsn;
-	l->meta[l->cur].flags |= 1;		/* LOG_PAGE_LOG_RECORD_END */
+	l->meta[l->cur].flags |= 1; /* LOG_PAGE_LOG_RECORD_END */
 	l->meta[l->cur].next = (uint16_t)(l->po < PG ? l->po : PG);
 	if (!l->first_lsn)
 		l->first_lsn = lsn;
@@ -882,7 +897,8 @@ static int64_t log_voff(const struct churn *ch, uint64_t off)
 		if ((int64_t)vcn >= ch->lrun[k].vcn &&
 		    (int64_t)vcn < ch->lrun[k].vcn + ch->lrun[k].len)
 			return (ch->lrun[k].lcn + ((int64_t)vcn - ch->lrun[k].vcn)) *
-			       (int64_t)ch->cluster + (int64_t)(off % ch->cluster);
+				       (int64_t)ch->cluster +
+			       (int64_t)(off % ch->cluster);
 	return -1;
 }
 
@@ -898,8 +914,8 @@ static int log_write(struct churn *ch, struct cow *c, uint64_t off, uint8_t *pag
 }
 
 /* A restart page (logfile.h RESTART_PAGE_HEADER, RESTART_AREA, LOG_CLIENT_RECORD). */
-static void restart_page(uint8_t *p, const struct churn *ch, const struct lfs *l,
-			 unsigned seq_bits, uint32_t opens, uint16_t usn)
+static void restart_page(uint8_t *p, const struct churn *ch, const struct lfs *l, unsigned seq_bits,
+			 uint32_t opens, uint16_t usn)
 {
 	bool clean = !ch->res.running;
 	uint8_t *ra = p + 0x30, *cl = ra + 0x40;
@@ -916,14 +932,14 @@ static void restart_page(uint8_t *p, const struct churn *ch, const struct lfs *l
 	put_le16(p + 0x1C, clean ? 1 : 2);
 	put_le64(ra, l->last_lsn);
 	put_le16(ra + 8, 1);
-	put_le16(ra + 10, 0xFFFF);		/* free list: empty */
-	put_le16(ra + 12, 0);			/* in use: the NTFS client, always open since XP */
-	put_le16(ra + 14, clean ? 0x0002 : 0);	/* RESTART_VOLUME_IS_CLEAN */
+	put_le16(ra + 10, 0xFFFF);	       /* free list: empty */
+	put_le16(ra + 12, 0);		       /* in use: the NTFS client, always open since XP */
+	put_le16(ra + 14, clean ? 0x0002 : 0); /* RESTART_VOLUME_IS_CLEAN */
 	put_le32(ra + 16, seq_bits);
 	put_le16(ra + 20, 0x40 + 0xA0);
-	put_le16(ra + 22, 0x40);		/* client array, XP and later */
+	put_le16(ra + 22, 0x40); /* client array, XP and later */
 	put_le64(ra + 24, ch->log_size);
-	put_le32(ra + 32, 0x68);		/* client data of the record at current_lsn */
+	put_le32(ra + 32, 0x68); /* client data of the record at current_lsn */
 	put_le16(ra + 36, 0x30);
 	put_le16(ra + 38, 0x40);
 	put_le32(ra + 40, opens);
@@ -975,34 +991,33 @@ int churn_raw(struct churn *ch, struct cow *c)
 		/* an in-use base record whose first attribute is a resident $SI */
 		if (!(get_le16(rec + 0x16) & 1) || get_le64(rec + 0x20) ||
 		    ao + 0x18u > ch->recsize || get_le32(a) != 0x10 || a[8] ||
-		    (vo = get_le16(a + 0x14)) + 32u + ao > ch->recsize ||
-		    get_le32(a + 0x10) < 0x30)
+		    (vo = get_le16(a + 0x14)) + 32u + ao > ch->recsize || get_le32(a + 0x10) < 0x30)
 			continue;
 		val = a + vo;
 		memcpy(old, val, 32);
 		memcpy(nw, val, 32);
-		put_le64(nw + 16, ft(t));		/* MFT changed */
+		put_le64(nw + 16, ft(t)); /* MFT changed */
 		if (rnd(ch) % 2) {
-			put_le64(nw + 8, ft(t));	/* written */
-			put_le64(nw + 24, ft(t));	/* read */
+			put_le64(nw + 8, ft(t));  /* written */
+			put_le64(nw + 24, ft(t)); /* read */
 		}
 		/* the log record: UpdateResidentValue on $MFT, redo new, undo old */
 		memset(lr, 0, sizeof(lr));
-		put_le32(lr + 0x18, 0x68);		/* client data length */
-		put_le32(lr + 0x20, 1);			/* LOG_STANDARD */
-		put_le32(lr + 0x24, 0x18);		/* transaction table entry */
+		put_le32(lr + 0x18, 0x68); /* client data length */
+		put_le32(lr + 0x20, 1);	   /* LOG_STANDARD */
+		put_le32(lr + 0x24, 0x18); /* transaction table entry */
 		put_le16(lr + 0x30, 0x07);
 		put_le16(lr + 0x32, 0x07);
 		put_le16(lr + 0x34, 0x28);
 		put_le16(lr + 0x36, 32);
 		put_le16(lr + 0x38, 0x48);
 		put_le16(lr + 0x3A, 32);
-		put_le16(lr + 0x3C, 0x18);		/* open attribute: $MFT:$DATA */
+		put_le16(lr + 0x3C, 0x18); /* open attribute: $MFT:$DATA */
 		put_le16(lr + 0x3E, 1);
 		put_le16(lr + 0x40, ao);
 		put_le16(lr + 0x42, vo);
 		put_le16(lr + 0x44, (uint16_t)((off % ch->cluster) / 512));
-		put_le16(lr + 0x46, 2);			/* ACTS_ON_MFT */
+		put_le16(lr + 0x46, 2); /* ACTS_ON_MFT */
 		put_le64(lr + 0x48, ch->rec[k] * ch->recsize / ch->cluster);
 		put_le64(lr + 0x50, off / ch->cluster);
 		memcpy(lr + 0x58, nw, 32);

@@ -22,11 +22,11 @@
 #include "mkfleet.h"
 
 #define COW_BLK 4096u
-#define COW_MAX_BLOCKS (1u << 18)	/* 1 GiB of changes at most */
+#define COW_MAX_BLOCKS (1u << 18) /* 1 GiB of changes at most */
 
 struct cow {
-	int fd;			/* the raw disk, opened read-only */
-	uint64_t start, size;	/* the partition in it */
+	int fd;		      /* the raw disk, opened read-only */
+	uint64_t start, size; /* the partition in it */
 	s64 pos;
 	/* open addressing: block number + 1 (0 = empty) -> 4 KiB */
 	uint64_t *key;
@@ -144,8 +144,7 @@ static s64 cow_seek(struct ntfs_device *dev, s64 off, int whence)
  * each block (rd), a write merges into it and stores it (wr).  Returns the
  * bytes moved, or -1 when nothing was.
  */
-static s64 cow_io(struct cow *c, uint8_t *rd, const uint8_t *wr, s64 count,
-		  s64 off)
+static s64 cow_io(struct cow *c, uint8_t *rd, const uint8_t *wr, s64 count, s64 off)
 {
 	uint8_t tmp[COW_BLK];
 	s64 done = 0;
@@ -245,14 +244,21 @@ int cow_rw(struct cow *c, uint64_t off, void *buf, size_t len, bool write)
 {
 	if (off > c->size || len > c->size - off)
 		return -1;
-	return cow_io(c, write ? NULL : buf, write ? buf : NULL, (s64)len, (s64)off) ==
-	       (s64)len ? 0 : -1;
+	return cow_io(c, write ? NULL : buf, write ? buf : NULL, (s64)len, (s64)off) == (s64)len ?
+		       0 :
+		       -1;
 }
 
 static struct ntfs_device_operations cow_ops = {
-	.open = cow_open, .close = cow_close, .seek = cow_seek,
-	.read = cow_read, .write = cow_write, .pread = cow_pread,
-	.pwrite = cow_pwrite, .sync = cow_sync, .stat = cow_stat,
+	.open = cow_open,
+	.close = cow_close,
+	.seek = cow_seek,
+	.read = cow_read,
+	.write = cow_write,
+	.pread = cow_pread,
+	.pwrite = cow_pwrite,
+	.sync = cow_sync,
+	.stat = cow_stat,
 	.ioctl = cow_ioctl,
 };
 
@@ -318,8 +324,7 @@ int cow_extents(struct cow *c, struct bsw_imgw_extent **out, size_t *nr)
 	qsort(keys, k, sizeof(*keys), cmp_u64);
 	for (i = 0; i < k; i++) {
 		size_t s = slot(c, keys[i]);
-		ssize_t r = pread(c->fd, old, COW_BLK,
-				  (off_t)(c->start + keys[i] * COW_BLK));
+		ssize_t r = pread(c->fd, old, COW_BLK, (off_t)(c->start + keys[i] * COW_BLK));
 
 		if (r < 0)
 			r = 0;

@@ -16,7 +16,7 @@
 #include "mkfleet.h"
 
 #define HV_DEPTH 24
-#define HV_COMPACT_OVER (16 << 20)	/* bytes: compact hives bigger than this */
+#define HV_COMPACT_OVER (16 << 20) /* bytes: compact hives bigger than this */
 
 /*
  * Fills set many values on one key, then move to a sibling: the key path
@@ -32,7 +32,10 @@ struct hv {
 	hive_node_h nh[HV_DEPTH];
 };
 
-static void put32(uint8_t *p, uint32_t v) { put_le32(p, v); }
+static void put32(uint8_t *p, uint32_t v)
+{
+	put_le32(p, v);
+}
 
 static uint32_t base_checksum(const uint8_t *b)
 {
@@ -60,12 +63,12 @@ static void minimal_hive(uint8_t *h, const char *rootname)
 	memcpy(b, "regf", 4);
 	put32(b + 4, 1);
 	put32(b + 8, 1);
-	put32(b + 20, 1);		/* major */
-	put32(b + 24, 5);		/* minor */
-	put32(b + 28, 0);		/* primary file */
-	put32(b + 32, 1);		/* direct memory load */
+	put32(b + 20, 1); /* major */
+	put32(b + 24, 5); /* minor */
+	put32(b + 28, 0); /* primary file */
+	put32(b + 32, 1); /* direct memory load */
 	put32(b + 36, nk_off);
-	put32(b + 40, 4096);		/* hive bins data size */
+	put32(b + 40, 4096); /* hive bins data size */
 	put32(b + 44, 1);
 	for (size_t i = 0; i < nl && i < 31; i++)
 		b[48 + 2 * i] = rootname[i];
@@ -82,20 +85,20 @@ static void minimal_hive(uint8_t *h, const char *rootname)
 	put32(nk, -(int32_t)nk_size);
 	memcpy(nk + 4, "nk", 2);
 	nk[6] = 0x2c;			/* HIVE_ENTRY | NO_DELETE | COMP_NAME */
-	put32(nk + 4 + 28, 0xffffffff);	/* subkeys list */
+	put32(nk + 4 + 28, 0xffffffff); /* subkeys list */
 	put32(nk + 4 + 32, 0xffffffff);
-	put32(nk + 4 + 40, 0xffffffff);	/* values list */
+	put32(nk + 4 + 40, 0xffffffff); /* values list */
 	put32(nk + 4 + 44, sk_off);
-	put32(nk + 4 + 48, 0xffffffff);	/* class name */
+	put32(nk + 4 + 48, 0xffffffff); /* class name */
 	put_le16(nk + 4 + 72, nl);
 	memcpy(nk + 4 + 76, rootname, nl);
 
 	sk = bin + sk_off;
 	put32(sk, -(int32_t)sk_size);
 	memcpy(sk + 4, "sk", 2);
-	put32(sk + 4 + 4, sk_off);	/* flink: itself */
-	put32(sk + 4 + 8, sk_off);	/* blink */
-	put32(sk + 4 + 12, 1);		/* reference count */
+	put32(sk + 4 + 4, sk_off); /* flink: itself */
+	put32(sk + 4 + 8, sk_off); /* blink */
+	put32(sk + 4 + 12, 1);	   /* reference count */
 	put32(sk + 4 + 16, sizeof(sd));
 	memcpy(sk + 4 + 20, sd, sizeof(sd));
 
@@ -117,7 +120,8 @@ struct hv *hv_new(const char *workdir, const char *rootname)
 		goto fail;
 	v->h = hivex_open(v->tmp, HIVEX_OPEN_WRITE);
 	if (!v->h) {
-		fprintf(stderr, "mkfleet: hivex cannot open our minimal hive: %s\n", strerror(errno));
+		fprintf(stderr, "mkfleet: hivex cannot open our minimal hive: %s\n",
+			strerror(errno));
 		goto fail;
 	}
 	return v;
@@ -146,13 +150,15 @@ static hive_node_h node(struct hv *v, const char *key)
 		errno = 0;
 		c = hivex_node_get_child(v->h, n, tok);
 		if (!c && errno) {
-			fprintf(stderr, "mkfleet: hivex: cannot look up %s: %s\n", key, strerror(errno));
+			fprintf(stderr, "mkfleet: hivex: cannot look up %s: %s\n", key,
+				strerror(errno));
 			return 0;
 		}
 		if (!c)
 			c = hivex_node_add_child(v->h, n, tok);
 		if (!c) {
-			fprintf(stderr, "mkfleet: hivex: cannot add key %s: %s\n", key, strerror(errno));
+			fprintf(stderr, "mkfleet: hivex: cannot add key %s: %s\n", key,
+				strerror(errno));
 			return 0;
 		}
 		n = c;
@@ -167,17 +173,16 @@ static hive_node_h node(struct hv *v, const char *key)
 	return n;
 }
 
-static int set(struct hv *v, const char *key, const char *name, int type,
-	       const void *d, size_t len)
+static int set(struct hv *v, const char *key, const char *name, int type, const void *d, size_t len)
 {
 	hive_node_h n = node(v, key);
-	hive_set_value val = { .key = (char *)name, .t = type, .len = len,
-			       .value = (char *)d };
+	hive_set_value val = { .key = (char *)name, .t = type, .len = len, .value = (char *)d };
 
 	if (!n)
 		return -1;
 	if (hivex_node_set_value(v->h, n, &val, 0)) {
-		fprintf(stderr, "mkfleet: hivex: cannot set %s\\%s: %s\n", key, name, strerror(errno));
+		fprintf(stderr, "mkfleet: hivex: cannot set %s\\%s: %s\n", key, name,
+			strerror(errno));
 		return -1;
 	}
 	return 0;
@@ -251,9 +256,9 @@ int hv_bin(struct hv *v, const char *key, const char *name, const void *d, size_
  * format specification", sections hbin, nk, lh, vk, sk).
  */
 struct cw {
-	uint8_t *b;		/* the hive bins data (offset 0 = first hbin) */
-	size_t len, cap, bin;	/* bin: start of the current hive bin */
-	uint32_t sk;		/* the one security cell every key shares */
+	uint8_t *b;	      /* the hive bins data (offset 0 = first hbin) */
+	size_t len, cap, bin; /* bin: start of the current hive bin */
+	uint32_t sk;	      /* the one security cell every key shares */
 	uint32_t nkeys;
 	uint64_t stamp;
 	hive_h *h;
@@ -268,7 +273,7 @@ static int64_t cw_alloc(struct cw *w, size_t n)
 	if (w->len == w->bin || w->len + n > w->bin + get_le32(w->b + w->bin + 8)) {
 		size_t binsz = (n + 32 + 4095) & ~(size_t)4095;
 
-		if (w->len > w->bin) {	/* the rest of the bin: one free cell */
+		if (w->len > w->bin) { /* the rest of the bin: one free cell */
 			size_t end = w->bin + get_le32(w->b + w->bin + 8);
 
 			if (end > w->len)
@@ -370,7 +375,7 @@ static int64_t cw_key(struct cw *w, hive_node_h node, uint32_t parent, int depth
 				memcpy(w->b + dc + 4, d, dl);
 			}
 			put_le32(v + 12, t);
-			put_le16(v + 16, vnl ? 1 : 0);	/* name in ASCII */
+			put_le16(v + 16, vnl ? 1 : 0); /* name in ASCII */
 			memcpy(v + 20, vn, vnl);
 		}
 		put_le32(w->b + vl + 4 + 4 * i, vk);
@@ -410,7 +415,7 @@ static int64_t cw_key(struct cw *w, hive_node_h node, uint32_t parent, int depth
 		uint8_t *k = w->b + nk + 4;
 
 		memcpy(k, "nk", 2);
-		put_le16(k + 2, depth ? 0x20 : 0x2c);	/* COMP_NAME (+ root flags) */
+		put_le16(k + 2, depth ? 0x20 : 0x2c); /* COMP_NAME (+ root flags) */
 		put_le64(k + 4, w->stamp);
 		put_le32(k + 16, depth ? parent : 0);
 		put_le32(k + 20, nk_n);
@@ -510,8 +515,8 @@ int hv_commit(struct hv *v, const char *path)
 	unlink(v->tmp);
 	free(v);
 	/* big hives only: the small ones stay exactly as hivex wrote them */
-	if (!rc && !stat(path, &st) && st.st_size > (getenv("MKFLEET_COMPACT_ALL") ? 0 : HV_COMPACT_OVER) &&
-	    hv_compact(path))
+	if (!rc && !stat(path, &st) &&
+	    st.st_size > (getenv("MKFLEET_COMPACT_ALL") ? 0 : HV_COMPACT_OVER) && hv_compact(path))
 		fprintf(stderr, "mkfleet: %s: not compacted (kept as hivex wrote it)\n", path);
 	return rc;
 }

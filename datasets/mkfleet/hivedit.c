@@ -32,11 +32,11 @@
 #include "formats/common/bytes.h"
 #include "mkfleet.h"
 
-#define BASE		4096u
-#define PG		4096u
-#define NONE		0xFFFFFFFFu
-#define MAX_VALUE	16344u		/* larger needs a big data (db) cell */
-#define MAX_CELL	(1u << 24)
+#define BASE 4096u
+#define PG 4096u
+#define NONE 0xFFFFFFFFu
+#define MAX_VALUE 16344u /* larger needs a big data (db) cell */
+#define MAX_CELL (1u << 24)
 
 struct rh_free {
 	uint32_t off, size;
@@ -49,11 +49,11 @@ struct rh_entry {
 };
 
 struct rh {
-	uint8_t *b;		/* base block + hive bins data */
+	uint8_t *b; /* base block + hive bins data */
 	size_t len, cap;
-	uint8_t *p0;		/* the primary file as the session found it */
+	uint8_t *p0; /* the primary file as the session found it */
 	size_t l0;
-	uint8_t *dirty;		/* per 4 KiB page of the bins data */
+	uint8_t *dirty; /* per 4 KiB page of the bins data */
 	size_t npages;
 	struct rh_free *fr;
 	size_t nfr, capfr;
@@ -100,7 +100,7 @@ static uint8_t *cell(struct rh *r, uint32_t off, uint32_t min)
 
 static uint32_t cell_cap(struct rh *r, uint32_t off)
 {
-	return (uint32_t)-(int32_t)get_le32(C(r, off)) - 4;
+	return (uint32_t) - (int32_t)get_le32(C(r, off)) - 4;
 }
 
 static int add_free(struct rh *r, uint32_t off, uint32_t size)
@@ -154,8 +154,8 @@ struct rh *rh_open(const uint8_t *d, size_t len, uint64_t stamp)
 	struct rh *r;
 	uint32_t nb;
 
-	if (len < 2 * BASE || memcmp(d, "regf", 4) ||
-	    get_le32(d + 508) != hv_checksum(d) || get_le32(d + 4) != get_le32(d + 8))
+	if (len < 2 * BASE || memcmp(d, "regf", 4) || get_le32(d + 508) != hv_checksum(d) ||
+	    get_le32(d + 4) != get_le32(d + 8))
 		return NULL;
 	nb = get_le32(d + 40);
 	if (!nb || nb % PG || (uint64_t)nb + BASE > len)
@@ -241,7 +241,7 @@ static int grow(struct rh *r, uint32_t n)
 	memcpy(h, "hbin", 4);
 	put_le32(h + 4, at);
 	put_le32(h + 8, size);
-	put_le32(h + 32, size - 32);	/* one free cell */
+	put_le32(h + 32, size - 32); /* one free cell */
 	r->len += size;
 	put_le32(r->b + 40, bins(r));
 	touch(r, at, size);
@@ -271,7 +271,7 @@ static uint32_t alloc(struct rh *r, uint32_t n)
 				r->fr[i] = r->fr[--r->nfr];
 			}
 			memset(C(r, off), 0, need);
-			put_le32(C(r, off), (uint32_t)-(int32_t)need);
+			put_le32(C(r, off), (uint32_t) - (int32_t)need);
 			touch(r, off, need);
 			return off;
 		}
@@ -488,8 +488,7 @@ static uint32_t leaf(struct rh *r, const char *sig, const uint32_t *v, uint32_t 
  * parent's list is rebuilt once: a leaf keeps its kind, an index root is
  * rebuilt as leaves of at most 512 keys.
  */
-int rh_add_keys(struct rh *r, uint32_t key, const char *const *names, unsigned n,
-		uint32_t *out)
+int rh_add_keys(struct rh *r, uint32_t key, const char *const *names, unsigned n, uint32_t *out)
 {
 	uint8_t *nk = cell(r, key, 76);
 	uint32_t *old, nold, *all = NULL, nall = 0, list, sk, maxn;
@@ -527,10 +526,10 @@ int rh_add_keys(struct rh *r, uint32_t key, const char *const *names, unsigned n
 		off = alloc(r, 76 + (uint32_t)nl);
 		if (off == NONE)
 			goto out;
-		nk = cell(r, key, 76);		/* the buffer may have moved */
+		nk = cell(r, key, 76); /* the buffer may have moved */
 		k = C(r, off) + 4;
 		memcpy(k, "nk", 2);
-		put_le16(k + 2, 0x20);		/* KEY_COMP_NAME */
+		put_le16(k + 2, 0x20); /* KEY_COMP_NAME */
 		put_le64(k + 4, r->stamp);
 		put_le32(k + 16, key);
 		put_le32(k + 28, NONE);
@@ -570,13 +569,15 @@ int rh_add_keys(struct rh *r, uint32_t key, const char *const *names, unsigned n
 			release(r, list);
 			list = NONE;
 			{
-				uint32_t nleaves = (nall + 511) / 512, ri = alloc(r, 4 + 4 * nleaves);
+				uint32_t nleaves = (nall + 511) / 512,
+					 ri = alloc(r, 4 + 4 * nleaves);
 				uint8_t *p;
 
 				if (ri == NONE)
 					goto out;
 				for (uint32_t i = 0; i < nleaves; i++) {
-					uint32_t from = i * 512, cnt = nall - from < 512 ? nall - from : 512;
+					uint32_t from = i * 512,
+						 cnt = nall - from < 512 ? nall - from : 512;
 					uint32_t lo = leaf(r, sig, all + from, cnt);
 
 					if (lo == NONE)
@@ -701,8 +702,7 @@ static int put_data(struct rh *r, uint32_t v, const void *d, uint32_t len)
 	return 0;
 }
 
-int rh_set(struct rh *r, uint32_t key, const char *name, uint32_t type,
-	   const void *d, size_t len)
+int rh_set(struct rh *r, uint32_t key, const char *name, uint32_t type, const void *d, size_t len)
 {
 	uint8_t *nk = cell(r, key, 76), *vk;
 	uint32_t idx, v, n, nl = (uint32_t)strlen(name);
@@ -721,7 +721,7 @@ int rh_set(struct rh *r, uint32_t key, const char *name, uint32_t type,
 		memcpy(vk, "vk", 2);
 		put_le16(vk + 2, (uint16_t)nl);
 		put_le32(vk + 4, 0x80000000u);
-		put_le16(vk + 16, nl ? 1 : 0);	/* name in ASCII */
+		put_le16(vk + 16, nl ? 1 : 0); /* name in ASCII */
 		memcpy(vk + 20, name, nl);
 		/* the list grows by doubling (Windows' lists are reallocated too) */
 		if (!n || !cell(r, l, 4 * (n + 1))) {
@@ -756,8 +756,7 @@ int rh_set(struct rh *r, uint32_t key, const char *name, uint32_t type,
 }
 
 /* A value's data (at most *len bytes copied); *len gets its size. */
-int rh_get(struct rh *r, uint32_t key, const char *name, uint32_t *type,
-	   void *buf, size_t *len)
+int rh_get(struct rh *r, uint32_t key, const char *name, uint32_t *type, void *buf, size_t *len)
 {
 	const uint8_t *nk = cell(r, key, 76), *vk, *d;
 	uint32_t idx, v, size;
@@ -840,8 +839,7 @@ int rh_flush(struct rh *r)
 	}
 	put_le64(e + 24, hv_marvin32(e + 40, len - 40));
 	put_le64(e + 32, hv_marvin32(e, 32));
-	r->ent[r->nent++] = (struct rh_entry){ .d = e, .len = len, .seq = seq,
-					       .bins = bins(r) };
+	r->ent[r->nent++] = (struct rh_entry){ .d = e, .len = len, .seq = seq, .bins = bins(r) };
 	return 0;
 }
 
@@ -888,8 +886,7 @@ static int make_log(struct rh *r, unsigned from, unsigned to, uint8_t **out, siz
  * sequence number one ahead: dirty).  Entries [0, rotate) go to .LOG1, the
  * rest to .LOG2 (the kernel switched logs).  ft: the last written time.
  */
-int rh_finish(struct rh *r, bool reconciled, uint64_t ft, unsigned rotate,
-	      struct rh_out *o)
+int rh_finish(struct rh *r, bool reconciled, uint64_t ft, unsigned rotate, struct rh_out *o)
 {
 	uint8_t *p;
 	size_t plen;
@@ -915,7 +912,7 @@ int rh_finish(struct rh *r, bool reconciled, uint64_t ft, unsigned rotate,
 			memcpy(p + r->len, r->p0 + r->len, plen - r->len);
 		put_le32(p + 4, r->seq0 + r->nent);
 		put_le32(p + 8, r->seq0 + r->nent);
-		put_le64(p + BASE + 20, ft);	/* the first bin keeps a copy */
+		put_le64(p + BASE + 20, ft); /* the first bin keeps a copy */
 	} else {
 		memcpy(p, r->p0, plen);
 		put_le32(p + 4, r->seq0 + 1);

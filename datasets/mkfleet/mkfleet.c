@@ -43,16 +43,16 @@
 #include "formats/common/crc.h"
 #include "mkfleet.h"
 
-#define ESP_START	(1 * MiB)
-#define ESP_SIZE	(36 * MiB)	/* FAT32 needs 65,525 clusters */
-#define MSR_SIZE	(8 * MiB)
-#define WIN_START	(ESP_START + ESP_SIZE + MSR_SIZE)
-#define BOOTMGR_GUID	"{9dea862c-5cdd-4e70-acc1-f32b344d4795}"
-#define LOADER_GUID	"{3b1a58a4-5a1e-11ef-9d5e-00155d000001}"
-#define CS		"ControlSet001"
-#define CBS		"Microsoft\\Windows\\CurrentVersion\\Component Based Servicing"
-#define PXID		"916d3b8a1bd4d8019a0b00004413a00e"
-#define MK_FIXED_TIME_S	1751932800	/* util.c pins the libraries' clock here too */
+#define ESP_START (1 * MiB)
+#define ESP_SIZE (36 * MiB) /* FAT32 needs 65,525 clusters */
+#define MSR_SIZE (8 * MiB)
+#define WIN_START (ESP_START + ESP_SIZE + MSR_SIZE)
+#define BOOTMGR_GUID "{9dea862c-5cdd-4e70-acc1-f32b344d4795}"
+#define LOADER_GUID "{3b1a58a4-5a1e-11ef-9d5e-00155d000001}"
+#define CS "ControlSet001"
+#define CBS "Microsoft\\Windows\\CurrentVersion\\Component Based Servicing"
+#define PXID "916d3b8a1bd4d8019a0b00004413a00e"
+#define MK_FIXED_TIME_S 1751932800 /* util.c pins the libraries' clock here too */
 
 struct disk_ctx {
 	const struct mkopts *o;
@@ -63,8 +63,8 @@ struct disk_ctx {
 	uint32_t mbr_sig;
 	uint64_t win_size, disk_size;
 	bool mbr;
-	int64_t kernel_rec_off, logfile_off;	/* inside the volume */
-	int64_t rec_off[12];			/* MFT records 0..11 */
+	int64_t kernel_rec_off, logfile_off; /* inside the volume */
+	int64_t rec_off[12];		     /* MFT records 0..11 */
 };
 
 static bool is(const struct disk_ctx *c, const char *name)
@@ -78,7 +78,7 @@ static void mkguid(uint8_t *g, uint64_t *s)
 
 	memcpy(g, &a, 8);
 	memcpy(g + 8, &b, 8);
-	g[7] = (g[7] & 0x0f) | 0x40;	/* version 4, stored little-endian */
+	g[7] = (g[7] & 0x0f) | 0x40; /* version 4, stored little-endian */
 	g[8] = (g[8] & 0x3f) | 0x80;
 }
 
@@ -97,9 +97,9 @@ static void b64(const uint8_t *d, size_t n, char *out)
 /* ---- the hives ------------------------------------------------------------ */
 
 static const char *const boot_drivers[] = {
-	"acpi", "pci", "vdrvroot", "partmgr", "volmgr", "volsnap", "mountmgr",
-	"disk", "ntfs", "vmbus", "storvsc", "stornvme", "storport", "fvevol",
-	"CLFS", "Wdf01000", "msrpc", "ksecdd", "cng", "mup",
+	"acpi", "pci",	    "vdrvroot", "partmgr", "volmgr",   "volsnap",  "mountmgr",
+	"disk", "ntfs",	    "vmbus",	"storvsc", "stornvme", "storport", "fvevol",
+	"CLFS", "Wdf01000", "msrpc",	"ksecdd",  "cng",      "mup",
 };
 
 /*
@@ -149,7 +149,8 @@ static int make_system(struct disk_ctx *c, const char *path)
 		snprintf(key, sizeof(key), CS "\\Services\\svc%04u", i);
 		rc |= hv_dword(h, key, "Start", 3);
 		rc |= hv_dword(h, key, "Type", 16);
-		rc |= hv_sz(h, key, "ImagePath", "%SystemRoot%\\System32\\svchost.exe -k netsvcs", hive_t_REG_EXPAND_SZ);
+		rc |= hv_sz(h, key, "ImagePath", "%SystemRoot%\\System32\\svchost.exe -k netsvcs",
+			    hive_t_REG_EXPAND_SZ);
 	}
 	{
 		/* 2026-07-08T12:00:00Z as a FILETIME, and a name per scenario */
@@ -171,7 +172,8 @@ static int make_system(struct disk_ctx *c, const char *path)
 	rc |= hv_sz(h, CS "\\Control\\Nls\\CodePage", "437", "c_437.nls", 0);
 	rc |= hv_sz(h, CS "\\Control\\Nls\\Language", "Default", "0409", 0);
 	rc |= hv_sz(h, CS "\\Control\\Nls\\Language", "0409", "l_intl.nls", 0);
-	rc |= hv_multi(h, CS "\\Control\\Class\\{4d36e967-e325-11ce-bfc1-08002be10318}", "UpperFilters", upper, 1);
+	rc |= hv_multi(h, CS "\\Control\\Class\\{4d36e967-e325-11ce-bfc1-08002be10318}",
+		       "UpperFilters", upper, 1);
 	rc |= hv_multi(h, CS "\\Control\\Session Manager", "BootExecute", bootexec, 1);
 	rc |= hv_key(h, CS "\\Control\\ServiceGroupOrder");
 	rc |= hv_key(h, CS "\\Enum");
@@ -184,7 +186,8 @@ static int make_system(struct disk_ctx *c, const char *path)
 
 static const char *pkg_name(unsigned i, char *buf, size_t n)
 {
-	snprintf(buf, n, "Package_for_KB50%05u~31bf3856ad364e35~amd64~~20348.%u.1.0", 40000 + i, 100 + i);
+	snprintf(buf, n, "Package_for_KB50%05u~31bf3856ad364e35~amd64~~20348.%u.1.0", 40000 + i,
+		 100 + i);
 	return buf;
 }
 
@@ -203,14 +206,15 @@ static int rules_software(struct disk_ctx *c, struct hv *h)
 
 	if (is(c, "pkg-each-state")) {
 		for (unsigned i = 0; i < BSW_ARRAY_SIZE(states) && 4 + i < nr_packages(c->o); i++) {
-			snprintf(key, sizeof(key), CBS "\\Packages\\%s", pkg_name(4 + i, name, sizeof(name)));
+			snprintf(key, sizeof(key), CBS "\\Packages\\%s",
+				 pkg_name(4 + i, name, sizeof(name)));
 			rc |= hv_dword(h, key, "CurrentState", states[i]);
 		}
 	}
 	if (is(c, "winre-unpatched") || is(c, "winre-patched")) {
 		rc |= hv_sz(h, cv, "CurrentBuildNumber", "19045", 0);
-		rc |= hv_sz(h, cv, "WinREVersion", is(c, "winre-patched") ? "10.0.19041.3920" :
-			    "10.0.19041.3803", 0);
+		rc |= hv_sz(h, cv, "WinREVersion",
+			    is(c, "winre-patched") ? "10.0.19041.3920" : "10.0.19041.3803", 0);
 	}
 	if (is(c, "kb5074109-build")) {
 		rc |= hv_sz(h, cv, "CurrentBuildNumber", "26100", 0);
@@ -228,7 +232,8 @@ static int make_software(struct disk_ctx *c, const char *path)
 
 	if (!h)
 		return -1;
-	rc |= hv_sz(h, "Microsoft\\Windows NT\\CurrentVersion", "ProductName", "Windows Server 2022 Datacenter", 0);
+	rc |= hv_sz(h, "Microsoft\\Windows NT\\CurrentVersion", "ProductName",
+		    "Windows Server 2022 Datacenter", 0);
 	rc |= hv_sz(h, "Microsoft\\Windows NT\\CurrentVersion", "CurrentBuild", "20348", 0);
 	/* the installation's identity, as bootsweep reports it per disk */
 	rc |= hv_sz(h, "Microsoft\\Windows NT\\CurrentVersion", "CurrentBuildNumber", "20348", 0);
@@ -247,7 +252,8 @@ static int make_software(struct disk_ctx *c, const char *path)
 		snprintf(key, sizeof(key), CBS "\\Packages\\%s", pkg_name(i, name, sizeof(name)));
 		rc |= hv_dword(h, key, "CurrentState", st);
 		rc |= hv_dword(h, key, "Visibility", 1);
-		rc |= hv_sz(h, key, "InstallLocation", "\\\\?\\C:\\Windows\\servicing\\Packages", 0);
+		rc |= hv_sz(h, key, "InstallLocation", "\\\\?\\C:\\Windows\\servicing\\Packages",
+			    0);
 	}
 	rc |= hv_key(h, CBS "\\SessionsPending");
 	rc |= rules_software(c, h);
@@ -257,7 +263,8 @@ static int make_software(struct disk_ctx *c, const char *path)
 		rc |= hv_key(h, CBS "\\PackagesPending");
 	if (is(c, "sessions-pending-incomplete")) {
 		rc |= hv_dword(h, CBS "\\SessionsPending\\31000001_1234567", "Complete", 0);
-		rc |= hv_dword(h, CBS "\\SessionsPending\\31000001_1234567", "LastCommittedPhase", 2);
+		rc |= hv_dword(h, CBS "\\SessionsPending\\31000001_1234567", "LastCommittedPhase",
+			       2);
 	}
 	rc |= hv_key(h, "Microsoft\\Windows\\CurrentVersion\\SideBySide\\Configuration");
 	/* bulk: application and class registrations, as a real SOFTWARE has */
@@ -269,13 +276,17 @@ static int make_software(struct disk_ctx *c, const char *path)
 		 * sibling lists short, as Windows' own Installer tree does.
 		 */
 		if (i < 2000)
-			snprintf(key, sizeof(key), "Classes\\CLSID\\{%08x-1111-4222-8333-%012x}", i, i * 7919u);
+			snprintf(key, sizeof(key), "Classes\\CLSID\\{%08x-1111-4222-8333-%012x}", i,
+				 i * 7919u);
 		else
-			snprintf(key, sizeof(key), "Microsoft\\Windows\\CurrentVersion\\Installer\\UserData\\S-1-5-18\\Components\\%02X\\%04X\\{%08x-1111-4222-8333-%012x}",
-				 i % 251, (i / 251) % 97, i, i * 7919u);
+			snprintf(
+				key, sizeof(key),
+				"Microsoft\\Windows\\CurrentVersion\\Installer\\UserData\\S-1-5-18\\Components\\%02X\\%04X\\{%08x-1111-4222-8333-%012x}",
+				i % 251, (i / 251) % 97, i, i * 7919u);
 		rc |= hv_sz(h, key, "", "Component object", 0);
 		snprintf(key + strlen(key), sizeof(key) - strlen(key), "\\InprocServer32");
-		rc |= hv_sz(h, key, "", "%SystemRoot%\\System32\\combase.dll", hive_t_REG_EXPAND_SZ);
+		rc |= hv_sz(h, key, "", "%SystemRoot%\\System32\\combase.dll",
+			    hive_t_REG_EXPAND_SZ);
 		mk_fill(blob, sizeof(blob), c->seed + i);
 		rc |= hv_bin(h, key, "Data", blob, sizeof(blob));
 		if (rc)
@@ -288,17 +299,17 @@ static int make_software(struct disk_ctx *c, const char *path)
 	return hv_commit(h, path);
 }
 
-#define MANIFEST_FMT \
-		"<?xml version=\"1.0\" encoding=\"utf-8\" standalone=\"yes\"?>\r\n" \
-		"<assembly xmlns=\"urn:schemas-microsoft-com:asm.v3\" manifestVersion=\"1.0\" copyright=\"Copyright (c) Microsoft Corporation. All Rights Reserved.\">\r\n" \
-		"  <assemblyIdentity name=\"Microsoft-Windows-%s\" version=\"10.0.20348.%u\" processorArchitecture=\"amd64\" language=\"neutral\" buildType=\"release\" publicKeyToken=\"31bf3856ad364e35\" versionScope=\"nonSxS\" />\r\n" \
-		"  <file name=\"%s\" destinationPath=\"$(runtime.system32)\\\" sourceName=\"%s\" importPath=\"$(build.nttree)\\\" sourcePath=\".\\\">\r\n" \
-		"    <securityDescriptor name=\"WRP_FILE_DEFAULT_SDDL\" />\r\n" \
-		"    <asmv2:hash xmlns:asmv2=\"urn:schemas-microsoft-com:asm.v2\" xmlns:dsig=\"http://www.w3.org/2000/09/xmldsig#\">\r\n" \
-		"      <dsig:Transforms>\r\n        <dsig:Transform Algorithm=\"urn:schemas-microsoft-com:HashTransforms.Identity\" />\r\n      </dsig:Transforms>\r\n" \
-		"      <dsig:DigestMethod Algorithm=\"http://www.w3.org/2000/09/xmldsig#sha256\" />\r\n" \
-		"      <dsig:DigestValue>%s</dsig:DigestValue>\r\n" \
-		"    </asmv2:hash>\r\n  </file>\r\n</assembly>\r\n"
+#define MANIFEST_FMT                                                                                                                                                                                                                \
+	"<?xml version=\"1.0\" encoding=\"utf-8\" standalone=\"yes\"?>\r\n"                                                                                                                                                         \
+	"<assembly xmlns=\"urn:schemas-microsoft-com:asm.v3\" manifestVersion=\"1.0\" copyright=\"Copyright (c) Microsoft Corporation. All Rights Reserved.\">\r\n"                                                                 \
+	"  <assemblyIdentity name=\"Microsoft-Windows-%s\" version=\"10.0.20348.%u\" processorArchitecture=\"amd64\" language=\"neutral\" buildType=\"release\" publicKeyToken=\"31bf3856ad364e35\" versionScope=\"nonSxS\" />\r\n" \
+	"  <file name=\"%s\" destinationPath=\"$(runtime.system32)\\\" sourceName=\"%s\" importPath=\"$(build.nttree)\\\" sourcePath=\".\\\">\r\n"                                                                                  \
+	"    <securityDescriptor name=\"WRP_FILE_DEFAULT_SDDL\" />\r\n"                                                                                                                                                             \
+	"    <asmv2:hash xmlns:asmv2=\"urn:schemas-microsoft-com:asm.v2\" xmlns:dsig=\"http://www.w3.org/2000/09/xmldsig#\">\r\n"                                                                                                   \
+	"      <dsig:Transforms>\r\n        <dsig:Transform Algorithm=\"urn:schemas-microsoft-com:HashTransforms.Identity\" />\r\n      </dsig:Transforms>\r\n"                                                                     \
+	"      <dsig:DigestMethod Algorithm=\"http://www.w3.org/2000/09/xmldsig#sha256\" />\r\n"                                                                                                                                    \
+	"      <dsig:DigestValue>%s</dsig:DigestValue>\r\n"                                                                                                                                                                         \
+	"    </asmv2:hash>\r\n  </file>\r\n</assembly>\r\n"
 
 void mk_component(const struct mkopts *o, unsigned i, unsigned rev, uint64_t body_seed,
 		  struct mk_component *k)
@@ -315,8 +326,8 @@ void mk_component(const struct mkopts *o, unsigned i, unsigned rev, uint64_t bod
 		snprintf(k->file, sizeof(k->file), "feat%05u.dll", i);
 	}
 	snprintf(k->keyform, sizeof(k->keyform),
-		 "amd64_microsoft-windows-%s_31bf3856ad364e35_10.0.20348.%u_none_%016llx",
-		 comp, rev, (unsigned long long)(o->seed * 1000003ull + i));
+		 "amd64_microsoft-windows-%s_31bf3856ad364e35_10.0.20348.%u_none_%016llx", comp,
+		 rev, (unsigned long long)(o->seed * 1000003ull + i));
 	for (char *p = k->keyform; *p; p++)
 		if (*p >= 'A' && *p <= 'Z')
 			*p += 32;
@@ -348,7 +359,10 @@ int mk_component_values(const struct mkopts *o, const struct mk_component *k, un
 	snprintf(key, sizeof(key), "DerivedData\\Components\\%s", k->keyform);
 	rc |= fn(arg, key, "S256H", hive_t_REG_BINARY, dig, 32);
 	rc |= fn(arg, key, "identity", hive_t_REG_BINARY, k->keyform, strlen(k->keyform));
-	rc |= fn(arg, key, "c!" "10.0.20348", hive_t_REG_DWORD, one, 4);
+	rc |= fn(arg, key,
+		 "c!"
+		 "10.0.20348",
+		 hive_t_REG_DWORD, one, 4);
 	/*
 	 * Real components carry one "c!<deployment>" value per package
 	 * that projects them (tens on a patched server): the bulk of a
@@ -357,10 +371,11 @@ int mk_component_values(const struct mkopts *o, const struct mk_component *k, un
 	for (unsigned j = 0; j < o->hive_fill / 10000; j++) {
 		char vn[320];
 
-		snprintf(vn, sizeof(vn), "c!%.60s_31bf3856ad364e35_10.0.20348.%u_%016llx%s",
-			 k->keyform + 6, 100 + j,
-			 (unsigned long long)(o->seed * 7919ull + i * 131ull + j),
-			 "_microsoft-windows-servicingstack-package~31bf3856ad364e35~amd64~~10.0.20348");
+		snprintf(
+			vn, sizeof(vn), "c!%.60s_31bf3856ad364e35_10.0.20348.%u_%016llx%s",
+			k->keyform + 6, 100 + j,
+			(unsigned long long)(o->seed * 7919ull + i * 131ull + j),
+			"_microsoft-windows-servicingstack-package~31bf3856ad364e35~amd64~~10.0.20348");
 		rc |= fn(arg, key, vn, hive_t_REG_BINARY, empty, 2);
 	}
 	snprintf(key, sizeof(key), "CanonicalData\\Deployments\\%.40s", k->keyform + 6);
@@ -368,14 +383,13 @@ int mk_component_values(const struct mkopts *o, const struct mk_component *k, un
 	return rc;
 }
 
-static int hv_val(void *arg, const char *key, const char *name, uint32_t type,
-		  const void *d, size_t len)
+static int hv_val(void *arg, const char *key, const char *name, uint32_t type, const void *d,
+		  size_t len)
 {
 	return hv_raw(arg, key, name, type, d, len);
 }
 
-static int make_components(struct disk_ctx *c, const char *path, struct mk_component *k,
-			   unsigned n)
+static int make_components(struct disk_ctx *c, const char *path, struct mk_component *k, unsigned n)
 {
 	struct hv *h = hv_new(c->work, "ROOT");
 	int rc = 0;
@@ -383,8 +397,8 @@ static int make_components(struct disk_ctx *c, const char *path, struct mk_compo
 	if (!h)
 		return -1;
 	for (unsigned i = 0; i < n; i++) {
-		rc |= mk_component_values(c->o, &k[i], i, i == 0 && is(c, "s256h-mismatch"),
-					  hv_val, h);
+		rc |= mk_component_values(c->o, &k[i], i, i == 0 && is(c, "s256h-mismatch"), hv_val,
+					  h);
 		if (rc)
 			break;
 	}
@@ -437,7 +451,8 @@ static int make_bcd(struct disk_ctx *c, const char *path)
 	snprintf(k, sizeof(k), "%s\\Elements\\11000001", bm);
 	rc |= hv_bin(h, k, "Element", c->mbr ? dev : espdev, 88);
 	snprintf(k, sizeof(k), "%s\\Elements\\12000002", bm);
-	rc |= hv_sz(h, k, "Element", c->mbr ? "\\bootmgr" : "\\EFI\\Microsoft\\Boot\\bootmgfw.efi", 0);
+	rc |= hv_sz(h, k, "Element", c->mbr ? "\\bootmgr" : "\\EFI\\Microsoft\\Boot\\bootmgfw.efi",
+		    0);
 	snprintf(k, sizeof(k), "%s\\Elements\\23000003", bm);
 	rc |= hv_sz(h, k, "Element", LOADER_GUID, 0);
 	snprintf(k, sizeof(k), "%s\\Elements\\24000001", bm);
@@ -449,9 +464,11 @@ static int make_bcd(struct disk_ctx *c, const char *path)
 	snprintf(k, sizeof(k), "%s\\Elements\\21000001", ld);
 	rc |= hv_bin(h, k, "Element", dev, 88);
 	snprintf(k, sizeof(k), "%s\\Elements\\12000002", ld);
-	rc |= hv_sz(h, k, "Element", c->mbr ? "\\Windows\\system32\\winload.exe" :
+	rc |= hv_sz(h, k, "Element",
+		    c->mbr		  ? "\\Windows\\system32\\winload.exe" :
 		    is(c, "bcd-bad-path") ? "\\Windows\\system32\\winload.exe" :
-		    "\\Windows\\system32\\winload.efi", 0);
+					    "\\Windows\\system32\\winload.efi",
+		    0);
 	snprintf(k, sizeof(k), "%s\\Elements\\12000004", ld);
 	rc |= hv_sz(h, k, "Element", "Windows Server", 0);
 	snprintf(k, sizeof(k), "%s\\Elements\\22000002", ld);
@@ -520,7 +537,8 @@ static int set_times(struct vol *v, const char *path, int64_t unix_s)
  */
 static int rules_volume(struct disk_ctx *c, struct vol *v)
 {
-	static const char cf[] = "Windows/System32/drivers/CrowdStrike/C-00000291-00000000-00000032.sys";
+	static const char cf[] =
+		"Windows/System32/drivers/CrowdStrike/C-00000291-00000000-00000032.sys";
 	uint8_t *d;
 	int rc = 0;
 
@@ -534,17 +552,24 @@ static int rules_volume(struct disk_ctx *c, struct vol *v)
 		rc |= vol_write(v, cf, d, 40960);
 		free(d);
 		if (is(c, "crowdstrike-cf291-window"))
-			rc |= set_times(v, "/Windows/System32/drivers/CrowdStrike/C-00000291-00000000-00000032.sys",
-					1721363400);	/* 2024-07-19T04:30:00Z */
+			rc |= set_times(
+				v,
+				"/Windows/System32/drivers/CrowdStrike/C-00000291-00000000-00000032.sys",
+				1721363400); /* 2024-07-19T04:30:00Z */
 		if (is(c, "crowdstrike-cf291-good"))
-			rc |= set_times(v, "/Windows/System32/drivers/CrowdStrike/C-00000291-00000000-00000032.sys",
-					1721367000);	/* 2024-07-19T05:30:00Z */
+			rc |= set_times(
+				v,
+				"/Windows/System32/drivers/CrowdStrike/C-00000291-00000000-00000032.sys",
+				1721367000); /* 2024-07-19T05:30:00Z */
 	}
 	if (is(c, "pending-xml-fresh")) {
-		static const char x[] = "<?xml version='1.0' encoding='utf-8'?>\r\n<PendingTransaction Version=\"3.1\" WcpVersion=\"10.0.20348.1\" Identifier=\"" PXID "\"><Transactions/><ChangeList/><POQ postAction=\"reboot\"/><POQ/><InstallerQueue Length=\"0x0\"/></PendingTransaction>\r\n";
+		static const char x[] =
+			"<?xml version='1.0' encoding='utf-8'?>\r\n<PendingTransaction Version=\"3.1\" WcpVersion=\"10.0.20348.1\" Identifier=\"" PXID
+			"\"><Transactions/><ChangeList/><POQ postAction=\"reboot\"/><POQ/><InstallerQueue Length=\"0x0\"/></PendingTransaction>\r\n";
 
 		rc |= vol_write(v, "Windows/WinSxS/pending.xml", x, sizeof(x) - 1);
-		rc |= set_times(v, "/Windows/WinSxS/pending.xml", 1783425600);	/* 2026-07-07T12:00:00Z */
+		rc |= set_times(v, "/Windows/WinSxS/pending.xml",
+				1783425600); /* 2026-07-07T12:00:00Z */
 	}
 	if (is(c, "driver-zero-filled")) {
 		d = calloc(1, 9216);
@@ -562,14 +587,17 @@ static int rules_volume(struct disk_ctx *c, struct vol *v)
  */
 static int compactos_alg(const struct disk_ctx *c, const char *name, int comp)
 {
-	static const struct { const char *n; int alg; } boot[] = {
-		{ "ntoskrnl.exe", 1 }, { "hal.dll", 0 }, { "winload.efi", 2 },
-		{ "ci.dll", 3 }, { "winload.exe", 1 }, { "kdcom.dll", 0 },
+	static const struct {
+		const char *n;
+		int alg;
+	} boot[] = {
+		{ "ntoskrnl.exe", 1 }, { "hal.dll", 0 },     { "winload.efi", 2 },
+		{ "ci.dll", 3 },       { "winload.exe", 1 }, { "kdcom.dll", 0 },
 	};
 
 	if (!is(c, "compactos"))
 		return -1;
-	if (comp >= 0)		/* every fifth component, shell32 (0) in LZX */
+	if (comp >= 0) /* every fifth component, shell32 (0) in LZX */
 		return comp % 5 ? -1 : (comp / 5 + 1) % 4;
 	for (size_t i = 0; i < BSW_ARRAY_SIZE(boot); i++)
 		if (!strcmp(boot[i].n, name))
@@ -643,11 +671,20 @@ static int fill_volume(struct disk_ctx *c, const char *win)
 
 	/* the boot path */
 	{
-		static const struct { const char *n; size_t size; } core[] = {
-			{ "ntoskrnl.exe", 200000 }, { "hal.dll", 40000 }, { "ci.dll", 30000 },
-			{ "winload.efi", 50000 }, { "winload.exe", 48000 }, { "kdcom.dll", 8000 },
-			{ "c_1252.nls", 66082 }, { "c_437.nls", 66082 }, { "l_intl.nls", 2646 },
-			{ "cmd.exe", 289792 },	/* what libguestfs looks for */
+		static const struct {
+			const char *n;
+			size_t size;
+		} core[] = {
+			{ "ntoskrnl.exe", 200000 },
+			{ "hal.dll", 40000 },
+			{ "ci.dll", 30000 },
+			{ "winload.efi", 50000 },
+			{ "winload.exe", 48000 },
+			{ "kdcom.dll", 8000 },
+			{ "c_1252.nls", 66082 },
+			{ "c_437.nls", 66082 },
+			{ "l_intl.nls", 2646 },
+			{ "cmd.exe", 289792 }, /* what libguestfs looks for */
 		};
 		for (size_t i = 0; i < BSW_ARRAY_SIZE(core); i++) {
 			uint8_t *d;
@@ -657,7 +694,8 @@ static int fill_volume(struct disk_ctx *c, const char *win)
 			d = mk_pe(core[i].size, core[i].n, c->o->seed);
 			snprintf(p, sizeof(p), "Windows/System32/%s", core[i].n);
 			if (compactos_alg(c, core[i].n, -1) >= 0)
-				rc |= vol_write_wof(v, p, d, core[i].size, compactos_alg(c, core[i].n, -1));
+				rc |= vol_write_wof(v, p, d, core[i].size,
+						    compactos_alg(c, core[i].n, -1));
 			else
 				rc |= vol_write(v, p, d, core[i].size);
 			free(d);
@@ -673,7 +711,8 @@ static int fill_volume(struct disk_ctx *c, const char *win)
 			d = mk_pe(size, boot_drivers[i], c->o->seed);
 			snprintf(p, sizeof(p), "Windows/System32/drivers/%s.sys", boot_drivers[i]);
 			if (compactos_alg(c, boot_drivers[i], -1) >= 0)
-				rc |= vol_write_wof(v, p, d, size, compactos_alg(c, boot_drivers[i], -1));
+				rc |= vol_write_wof(v, p, d, size,
+						    compactos_alg(c, boot_drivers[i], -1));
 			else
 				rc |= vol_write(v, p, d, size);
 			free(d);
@@ -690,8 +729,9 @@ static int fill_volume(struct disk_ctx *c, const char *win)
 		char s[512];
 
 		snprintf(p, sizeof(p), "Windows/WinSxS/%s/%s", k[i].keyform, k[i].file);
-		if (compactos_alg(c, NULL, (int)i) >= 0)	/* both names: one record */
-			rc |= vol_write_wof(v, p, k[i].body, k[i].len, compactos_alg(c, NULL, (int)i));
+		if (compactos_alg(c, NULL, (int)i) >= 0) /* both names: one record */
+			rc |= vol_write_wof(v, p, k[i].body, k[i].len,
+					    compactos_alg(c, NULL, (int)i));
 		else
 			rc |= vol_write(v, p, k[i].body, k[i].len);
 		snprintf(s, sizeof(s), "Windows/WinSxS/Manifests/%s.manifest", k[i].keyform);
@@ -710,7 +750,8 @@ static int fill_volume(struct disk_ctx *c, const char *win)
 	rc |= vol_mkdirs(v, "Windows/WinSxS/Temp/PendingRenames");
 	if (is(c, "pending-xml") || is(c, "pending-xml-no-id")) {
 		char x[512];
-		int n = snprintf(x, sizeof(x),
+		int n = snprintf(
+			x, sizeof(x),
 			"<?xml version='1.0' encoding='utf-8'?>\r\n<PendingTransaction Version=\"3.1\" WcpVersion=\"10.0.20348.1\" Identifier=\"%s\"><Transactions/><ChangeList/><POQ postAction=\"reboot\"/><POQ/><InstallerQueue Length=\"0x0\"/></PendingTransaction>\r\n",
 			PXID);
 		rc |= vol_write(v, "Windows/WinSxS/pending.xml", x, n);
@@ -721,14 +762,16 @@ static int fill_volume(struct disk_ctx *c, const char *win)
 		int n;
 
 		pkg_name(i, name, sizeof(name));
-		n = snprintf(x, sizeof(x),
+		n = snprintf(
+			x, sizeof(x),
 			"<?xml version=\"1.0\" encoding=\"utf-8\" standalone=\"yes\"?>\r\n<assembly xmlns=\"urn:schemas-microsoft-com:asm.v3\" manifestVersion=\"1.0\"><assemblyIdentity name=\"%.40s\" version=\"10.0.20348.%u\" language=\"neutral\" processorArchitecture=\"amd64\" publicKeyToken=\"31bf3856ad364e35\"/><package identifier=\"KB50%05u\" releaseType=\"Update\"/></assembly>\r\n",
 			name, 100 + i, 40000 + i);
 		snprintf(p, sizeof(p), "Windows/servicing/Packages/%s.mum", name);
 		rc |= vol_write(v, p, x, n);
 	}
 	{
-		const char *sx = "<?xml version=\"1.0\" encoding=\"utf-8\"?>\r\n<Sessions Version=\"1.0\"><Session id=\"31000001_1\" version=\"1.0\" Status=\"0x0\" Complete=\"true\"><Tasks/><Actions/></Session></Sessions>\r\n";
+		const char *sx =
+			"<?xml version=\"1.0\" encoding=\"utf-8\"?>\r\n<Sessions Version=\"1.0\"><Session id=\"31000001_1\" version=\"1.0\" Status=\"0x0\" Complete=\"true\"><Tasks/><Actions/></Session></Sessions>\r\n";
 
 		rc |= vol_write(v, "Windows/servicing/Sessions/Sessions.xml", sx, strlen(sx));
 	}
@@ -817,30 +860,30 @@ static int attrlist_1c(int fd, uint64_t off)
 	usa = get_le16(r + 4);
 	cnt = get_le16(r + 6);
 	usn = get_le16(r + usa);
-	for (int i = 1; i < cnt && i <= 2; i++)		/* undo fixups */
+	for (int i = 1; i < cnt && i <= 2; i++) /* undo fixups */
 		memcpy(r + 512 * i - 2, r + usa + 2 * i, 2);
 	used = get_le32(r + 0x18);
 	ao = get_le16(r + 0x14);
-	a = r + ao;				/* first attribute: $STANDARD_INFORMATION */
+	a = r + ao; /* first attribute: $STANDARD_INFORMATION */
 	if (get_le32(a) != 0x10 || used + alen > 1024)
 		return -1;
-	a += get_le32(a + 4);			/* insert after it */
+	a += get_le32(a + 4); /* insert after it */
 	memmove(a + alen, a, r + used - a);
 	memset(al, 0, sizeof(al));
-	put_le32(al, 0x20);			/* $ATTRIBUTE_LIST, resident */
+	put_le32(al, 0x20); /* $ATTRIBUTE_LIST, resident */
 	put_le32(al + 4, alen);
-	put_le16(al + 0x0e, get_le16(r + 0x28));	/* instance */
-	put_le32(al + 0x10, 0x20);		/* value length */
-	put_le16(al + 0x14, 0x18);		/* value offset */
-	put_le32(al + 0x18, 0x10);		/* entry: $STANDARD_INFORMATION */
-	put_le16(al + 0x18 + 4, 0x20);		/* entry length */
-	al[0x18 + 6] = 0;			/* name length */
-	al[0x18 + 7] = 0x1c;			/* name offset: the buggy 0x1C */
+	put_le16(al + 0x0e, get_le16(r + 0x28)); /* instance */
+	put_le32(al + 0x10, 0x20);		 /* value length */
+	put_le16(al + 0x14, 0x18);		 /* value offset */
+	put_le32(al + 0x18, 0x10);		 /* entry: $STANDARD_INFORMATION */
+	put_le16(al + 0x18 + 4, 0x20);		 /* entry length */
+	al[0x18 + 6] = 0;			 /* name length */
+	al[0x18 + 7] = 0x1c;			 /* name offset: the buggy 0x1C */
 	put_le64(al + 0x18 + 16, get_le32(r + 0x2c) | ((uint64_t)get_le16(r + 0x10) << 48));
 	memcpy(a, al, alen);
 	put_le32(r + 0x18, used + alen);
 	put_le16(r + 0x28, get_le16(r + 0x28) + 1);
-	for (int i = 1; i < cnt && i <= 2; i++) {	/* redo fixups */
+	for (int i = 1; i < cnt && i <= 2; i++) { /* redo fixups */
 		memcpy(r + usa + 2 * i, r + 512 * i - 2, 2);
 		put_le16(r + 512 * i - 2, usn);
 	}
@@ -897,7 +940,7 @@ static int damage(struct disk_ctx *c, int fd, uint64_t vstart)
 			put_le16(ra + 12, 0);		/* in use: client 0 */
 			put_le16(ra + 14, 0);		/* flags: not clean */
 			put_le32(ra + 16, 44);		/* seq number bits */
-			put_le16(ra + 20, 0x30 + 0xa0);	/* restart area length */
+			put_le16(ra + 20, 0x30 + 0xa0); /* restart area length */
 			put_le16(ra + 22, 0x30);	/* client array offset */
 			put_le64(ra + 24, 4 * MiB);	/* file size */
 			put_le16(ra + 36, 0x30);	/* log record header length */
@@ -954,8 +997,8 @@ static void gpt_entry(uint8_t *e, const char *type, const uint8_t *guid, uint64_
 {
 	unsigned a, b, cc, d[8];
 
-	sscanf(type, "%8x-%4x-%4x-%2x%2x-%2x%2x%2x%2x%2x%2x", &a, &b, &cc, &d[0], &d[1],
-	       &d[2], &d[3], &d[4], &d[5], &d[6], &d[7]);
+	sscanf(type, "%8x-%4x-%4x-%2x%2x-%2x%2x%2x%2x%2x%2x", &a, &b, &cc, &d[0], &d[1], &d[2],
+	       &d[3], &d[4], &d[5], &d[6], &d[7]);
 	put_le32(e, a);
 	put_le16(e + 4, b);
 	put_le16(e + 6, cc);
@@ -1047,8 +1090,8 @@ static int make_esp(struct disk_ctx *c, const char *esp)
 		utimensat(AT_FDCWD, bm, ts, 0);
 		utimensat(AT_FDCWD, bcd, ts, 0);
 	}
-	rc |= mk_run("mkfs.vfat --invariant -C -F 32 -s 1 -i %08x -n SYSTEM '%s' %llu >/dev/null", (unsigned)c->seed,
-		     esp, (unsigned long long)(ESP_SIZE / 1024));
+	rc |= mk_run("mkfs.vfat --invariant -C -F 32 -s 1 -i %08x -n SYSTEM '%s' %llu >/dev/null",
+		     (unsigned)c->seed, esp, (unsigned long long)(ESP_SIZE / 1024));
 	rc |= mk_run("mmd -i '%s' ::/EFI ::/EFI/Microsoft ::/EFI/Microsoft/Boot ::/EFI/Boot", esp);
 	rc |= mk_run("mcopy -i '%s' '%s' ::/EFI/Microsoft/Boot/bootmgfw.efi", esp, bm);
 	rc |= mk_run("mcopy -i '%s' '%s' ::/EFI/Boot/bootx64.efi", esp, bm);
@@ -1067,8 +1110,12 @@ static uint64_t win_size(const struct mkopts *o)
 static int build_raw(const struct mkopts *o, const struct scenario *sc, uint64_t seed,
 		     const char *work, const char *path)
 {
-	struct disk_ctx c = { .o = o, .sc = sc, .work = work, .seed = seed,
-			      .kernel_rec_off = -1, .logfile_off = -1 };
+	struct disk_ctx c = { .o = o,
+			      .sc = sc,
+			      .work = work,
+			      .seed = seed,
+			      .kernel_rec_off = -1,
+			      .logfile_off = -1 };
 	uint64_t s = seed;
 	char win[512], esp[512];
 	int fd, rc = 0;
@@ -1101,8 +1148,9 @@ static int build_raw(const struct mkopts *o, const struct scenario *sc, uint64_t
 			close(w);
 	}
 	/* -T: fixed times, serial and GUIDs, so the volume is reproducible */
-	rc |= mk_run("mkntfs -F -f -q -T -s 512 -c 4096 -L Windows -p %llu -H 255 -S 63 '%s' >/dev/null 2>&1",
-		     (unsigned long long)(WIN_START / 512), win);
+	rc |= mk_run(
+		"mkntfs -F -f -q -T -s 512 -c 4096 -L Windows -p %llu -H 255 -S 63 '%s' >/dev/null 2>&1",
+		(unsigned long long)(WIN_START / 512), win);
 	if (!rc)
 		rc = fill_volume(&c, win);
 	if (c.mbr) {
@@ -1149,9 +1197,17 @@ out:
 static bool child_may_live(const struct scenario *sc)
 {
 	static const char *const no[] = {
-		"kernel-torn", "mft-head-damaged", "attrlist-1c", "ntfs-boot-damaged",
-		"ntfs-boot-both-damaged", "logfile-unclean", "ntfs-dirty-flag",
-		"bitlocker", "empty-disk", "non-windows-ntfs", "mbr-clean",
+		"kernel-torn",
+		"mft-head-damaged",
+		"attrlist-1c",
+		"ntfs-boot-damaged",
+		"ntfs-boot-both-damaged",
+		"logfile-unclean",
+		"ntfs-dirty-flag",
+		"bitlocker",
+		"empty-disk",
+		"non-windows-ntfs",
+		"mbr-clean",
 	};
 
 	for (size_t i = 0; i < BSW_ARRAY_SIZE(no); i++)
@@ -1168,8 +1224,9 @@ static int child_registry(struct vol *v, const char *work, unsigned i)
 	hive_h *h;
 	hive_node_h root, k;
 	uint32_t x = 0x60000000u + i;
-	hive_set_value val = { .key = (char *)"LastSession", .t = hive_t_REG_DWORD,
-			       .len = 4, .value = (char *)&x };
+	hive_set_value val = {
+		.key = (char *)"LastSession", .t = hive_t_REG_DWORD, .len = 4, .value = (char *)&x
+	};
 	size_t len;
 	uint8_t *d = vol_read(v, path, &len);
 	int rc = -1;
@@ -1209,8 +1266,8 @@ static int child_registry(struct vol *v, const char *work, unsigned i)
  * from raw (data owned by *cow).
  */
 static int child_life(const struct mkopts *o, const struct scenario *sc, const char *raw,
-		      const char *work, unsigned i, struct cow **cowp,
-		      struct bsw_imgw_extent **ext, size_t *nr, struct churn_res *res)
+		      const char *work, unsigned i, struct cow **cowp, struct bsw_imgw_extent **ext,
+		      size_t *nr, struct churn_res *res)
 {
 	uint64_t s = o->seed * 7919 + i;
 	struct cow *c = cow_new(raw, WIN_START, win_size(o));
@@ -1258,8 +1315,8 @@ static int child_life(const struct mkopts *o, const struct scenario *sc, const c
 }
 
 /* Write the extents into raw (saving what was there into *saved), or put it back. */
-static int patch_raw(const char *raw, const struct bsw_imgw_extent *e, size_t n,
-		     uint8_t **saved, bool restore)
+static int patch_raw(const char *raw, const struct bsw_imgw_extent *e, size_t n, uint8_t **saved,
+		     bool restore)
 {
 	int fd = open(raw, O_RDWR | O_CLOEXEC), rc = 0;
 
@@ -1316,8 +1373,8 @@ static void truth(FILE *t, const char *image, const struct scenario *sc, const c
 		if (!strcmp(cls, "clean"))
 			cls = "dirty-rollback";
 	}
-	fprintf(t, "{\"image\":\"%s\",\"scenario\":\"%s\",\"class\":\"%s\",\"codes\":[",
-		image, sc->name, cls);
+	fprintf(t, "{\"image\":\"%s\",\"scenario\":\"%s\",\"class\":\"%s\",\"codes\":[", image,
+		sc->name, cls);
 	for (unsigned i = 0, out = 0; i < n; i++) {
 		bool dup = false;
 
@@ -1334,14 +1391,18 @@ static void truth(FILE *t, const char *image, const struct scenario *sc, const c
 		fprintf(t, ",\"parent\":\"%s\"", parent);
 	if (churn != MK_CHURN_LIGHT && cr) {
 		fprintf(t, ",\"churn\":\"%s\",\"session\":\"%s\"", churn_names[churn],
-			!cr->lived ? "none" : cr->running ? "running" : "shutdown");
+			!cr->lived  ? "none" :
+			cr->running ? "running" :
+				      "shutdown");
 		if (cr->lived)
 			fprintf(t, ",\"hives\":%u,\"mft_updated\":%u,\"pagefile_written\":%llu",
 				cr->hives, cr->mft_updated,
 				(unsigned long long)cr->pagefile_written);
 		if (cr->lived && churn == MK_CHURN_PATCH)
-			fprintf(t, ",\"update\":\"%s\",\"ubr\":%u,\"new_components\":%u,"
-				"\"pending_xml\":%s", cr->kb, cr->cu_ubr, cr->new_components,
+			fprintf(t,
+				",\"update\":\"%s\",\"ubr\":%u,\"new_components\":%u,"
+				"\"pending_xml\":%s",
+				cr->kb, cr->cu_ubr, cr->new_components,
 				cr->pending ? "true" : "false");
 	}
 	fprintf(t, ",\"seed\":%llu}\n", (unsigned long long)seed);
@@ -1358,16 +1419,17 @@ static void usage(void)
 
 int main(int argc, char **argv)
 {
-	static const struct option lo[] = {
-		{ "out", 1, 0, 'o' }, { "scale", 1, 0, 's' }, { "seed", 1, 0, 'S' },
-		{ "scenarios", 1, 0, 'c' }, { "format", 1, 0, 'f' }, { "children", 1, 0, 'n' },
-		{ "churn", 1, 0, 'C' }, { "list", 0, 0, 'l' }, { "help", 0, 0, 'h' }, { 0 } };
+	static const struct option lo[] = { { "out", 1, 0, 'o' },    { "scale", 1, 0, 's' },
+					    { "seed", 1, 0, 'S' },   { "scenarios", 1, 0, 'c' },
+					    { "format", 1, 0, 'f' }, { "children", 1, 0, 'n' },
+					    { "churn", 1, 0, 'C' },  { "list", 0, 0, 'l' },
+					    { "help", 0, 0, 'h' },   { 0 } };
 	struct mkopts o = { .scale = 300, .hive_fill = 200, .files = 600, .seed = 1 };
 	const char *scen = "all", *fmt = "raw";
-	const struct scenario *list[1024];	/* a name may repeat: it weighs the mix of children */
+	const struct scenario *list[1024]; /* a name may repeat: it weighs the mix of children */
 	unsigned nl = 0, children = 0;
 	enum bsw_imgfmt ifmt = BSW_IMG_RAW;
-	bool qemu;		/* qcow2, vmdk: written by qemu-img */
+	bool qemu; /* qcow2, vmdk: written by qemu-img */
 	char work[512], path[1024];
 	FILE *t;
 	int ch, rc = 0;
@@ -1392,11 +1454,17 @@ int main(int argc, char **argv)
 			break;
 		case 's':
 			if (!strcmp(optarg, "small")) {
-				o.scale = 300; o.hive_fill = 200; o.files = 600;
+				o.scale = 300;
+				o.hive_fill = 200;
+				o.files = 600;
 			} else if (!strcmp(optarg, "medium")) {
-				o.scale = 3000; o.hive_fill = 20000; o.files = 20000;
+				o.scale = 3000;
+				o.hive_fill = 20000;
+				o.files = 20000;
 			} else if (!strcmp(optarg, "realistic")) {
-				o.scale = 10000; o.hive_fill = 250000; o.files = 280000;
+				o.scale = 10000;
+				o.hive_fill = 250000;
+				o.files = 280000;
 			} else {
 				usage();
 				return 2;
@@ -1404,12 +1472,10 @@ int main(int argc, char **argv)
 			break;
 		case 'l':
 			for (unsigned i = 0; i < mk_nr_scenarios; i++)
-				printf("%-28s %-15s %s\n", mk_scenarios[i].name, mk_scenarios[i].class,
-				       mk_scenarios[i].what);
+				printf("%-28s %-15s %s\n", mk_scenarios[i].name,
+				       mk_scenarios[i].class, mk_scenarios[i].what);
 			return 0;
-		default:
-			usage();
-			return ch == 'h' ? 0 : 2;
+		default: usage(); return ch == 'h' ? 0 : 2;
 		}
 	}
 	if (!o.out) {
@@ -1449,7 +1515,8 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			if (!sc) {
-				fprintf(stderr, "mkfleet: unknown scenario '%s' (see --list)\n", tok);
+				fprintf(stderr, "mkfleet: unknown scenario '%s' (see --list)\n",
+					tok);
 				return 2;
 			}
 			list[nl++] = sc;
@@ -1477,7 +1544,8 @@ int main(int argc, char **argv)
 		io.timestamp = 0x30000000;
 		memset(io.id, 0x11, 16);
 		if (!rc && qemu)
-			rc = mk_run("qemu-img convert -q -f raw -O %s '%s' '%s'", fmt, base_raw, base);
+			rc = mk_run("qemu-img convert -q -f raw -O %s '%s' '%s'", fmt, base_raw,
+				    base);
 		else if (!rc)
 			rc = bsw_imgw_from_raw(base_raw, base, ifmt, &io);
 		if (!rc && qemu && strcmp(fmt, "qcow2"))
@@ -1501,8 +1569,8 @@ int main(int argc, char **argv)
 			if (sc == clean) {
 				craw = base_raw;
 			} else {
-				snprintf(child_raw, sizeof(child_raw), "%s/child-%u.raw",
-					 work, i % nl);
+				snprintf(child_raw, sizeof(child_raw), "%s/child-%u.raw", work,
+					 i % nl);
 				if (i < nl)
 					rc = build_raw(&o, sc, o.seed, work, child_raw);
 			}
@@ -1522,22 +1590,25 @@ int main(int argc, char **argv)
 
 				rc = patch_raw(craw, ext, next, &saved, false);
 				if (!rc && !strcmp(fmt, "qcow2"))
-					rc = mk_run("qemu-img create -q -f qcow2 -F raw -b '.work/%s' '%s' && "
-						    "qemu-img rebase -q -f qcow2 -F qcow2 -b '%s' '%s'",
-						    strrchr(craw, '/') + 1, path, strrchr(base, '/') + 1, path);
+					rc = mk_run(
+						"qemu-img create -q -f qcow2 -F raw -b '.work/%s' '%s' && "
+						"qemu-img rebase -q -f qcow2 -F qcow2 -b '%s' '%s'",
+						strrchr(craw, '/') + 1, path,
+						strrchr(base, '/') + 1, path);
 				else if (!rc)
-					rc = mk_run("qemu-img create -q -f qcow2 -F raw -b '%s' '%s/child.qcow2' && "
-						    "qemu-img rebase -q -f qcow2 -F qcow2 -b base.qcow2 '%s/child.qcow2' && "
-						    "qemu-img convert -q -f qcow2 -O %s -B '%s' -F %s '%s/child.qcow2' '%s' && "
-						    "rm -f '%s/child.qcow2'",
-						    strrchr(craw, '/') + 1, work, work, fmt,
-						    strrchr(base, '/') + 1, fmt, work, path, work);
+					rc = mk_run(
+						"qemu-img create -q -f qcow2 -F raw -b '%s' '%s/child.qcow2' && "
+						"qemu-img rebase -q -f qcow2 -F qcow2 -b base.qcow2 '%s/child.qcow2' && "
+						"qemu-img convert -q -f qcow2 -O %s -B '%s' -F %s '%s/child.qcow2' '%s' && "
+						"rm -f '%s/child.qcow2'",
+						strrchr(craw, '/') + 1, work, work, fmt,
+						strrchr(base, '/') + 1, fmt, work, path, work);
 				if (saved && patch_raw(craw, ext, next, &saved, true))
 					rc = -1;
 				free(saved);
 			} else if (!rc && craw == base_raw) {
-				rc = bsw_imgw_diff(base, strrchr(base, '/') + 1, path,
-						   ext, next, &io);
+				rc = bsw_imgw_diff(base, strrchr(base, '/') + 1, path, ext, next,
+						   &io);
 			} else if (!rc) {
 				/* the scenario's raw with the child's changes in it */
 				uint8_t *saved = NULL;
@@ -1570,12 +1641,14 @@ int main(int argc, char **argv)
 
 			snprintf(name, sizeof(name), "%s.%s", list[i]->name,
 				 ifmt == BSW_IMG_RAW && !qemu ? "img" : fmt);
-			snprintf(raw, sizeof(raw), "%s/%s", ifmt == BSW_IMG_RAW && !qemu ? o.out : work,
+			snprintf(raw, sizeof(raw), "%s/%s",
+				 ifmt == BSW_IMG_RAW && !qemu ? o.out : work,
 				 ifmt == BSW_IMG_RAW && !qemu ? name : "disk.raw");
 			rc = build_raw(&o, list[i], seed, work, raw);
 			if (!rc && qemu) {
 				snprintf(path, sizeof(path), "%s/%s", o.out, name);
-				rc = mk_run("qemu-img convert -q -f raw -O %s '%s' '%s'", fmt, raw, path);
+				rc = mk_run("qemu-img convert -q -f raw -O %s '%s' '%s'", fmt, raw,
+					    path);
 				unlink(raw);
 			} else if (!rc && ifmt != BSW_IMG_RAW) {
 				struct bsw_imgw_opts io = { .timestamp = 0x30000000 };

@@ -108,19 +108,19 @@ uint8_t *mk_pe(size_t size, const char *tag, uint64_t seed)
 	memset(p, 0, 512);
 	p[0] = 'M';
 	p[1] = 'Z';
-	p[60] = 0x80;			/* e_lfanew */
+	p[60] = 0x80; /* e_lfanew */
 	memcpy(p + 0x80, "PE\0\0", 4);
-	p[0x84] = 0x64;			/* Machine: AMD64 (0x8664) */
+	p[0x84] = 0x64; /* Machine: AMD64 (0x8664) */
 	p[0x85] = 0x86;
-	p[0x86] = 1;			/* one section */
-	p[0x94] = 0xF0;			/* SizeOfOptionalHeader: 240 (PE32+) */
-	p[0x96] = 0x22;			/* executable, large address aware */
-	p[0x98] = 0x0B;			/* optional header magic 0x20B: PE32+ */
+	p[0x86] = 1;	/* one section */
+	p[0x94] = 0xF0; /* SizeOfOptionalHeader: 240 (PE32+) */
+	p[0x96] = 0x22; /* executable, large address aware */
+	p[0x98] = 0x0B; /* optional header magic 0x20B: PE32+ */
 	p[0x99] = 0x02;
 	/* Subsystem: 1 native (drivers, kernel), 3 console (the rest), so that
 	 * file(1) and libguestfs's inspection see an x86-64 PE32+ image */
 	p[0x98 + 68] = strstr(tag, ".exe") || strstr(tag, ".dll") ? 3 : 1;
-	snprintf((char *)p + 0x1C0, 64, "%s", tag);	/* after the section table */
+	snprintf((char *)p + 0x1C0, 64, "%s", tag); /* after the section table */
 	return p;
 }
 

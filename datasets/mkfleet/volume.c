@@ -89,7 +89,7 @@ int vol_mkdirs(struct vol *v, const char *path)
 	char buf[1024];
 
 	snprintf(buf, sizeof(buf), "%s", path);
-	for (char *p = buf; ; p++) {
+	for (char *p = buf;; p++) {
 		if (*p == '/' || *p == 0) {
 			char c = *p;
 			ntfs_inode *ni;
@@ -301,8 +301,8 @@ int vol_replace(struct vol *v, const char *path, const void *d, size_t len)
  * 4 KiB pages that differ (and those past the old end), the way a hive
  * writer updates its file in place.
  */
-int vol_patch(struct vol *v, const char *path, const uint8_t *old, size_t oldlen,
-	      const uint8_t *d, size_t len)
+int vol_patch(struct vol *v, const char *path, const uint8_t *old, size_t oldlen, const uint8_t *d,
+	      size_t len)
 {
 	ntfs_inode *ni;
 	ntfs_attr *na = open_data(v, path, &ni);

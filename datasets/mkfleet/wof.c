@@ -23,7 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>	/* before ntfs-3g/reparse.h: its ntfstime.h */
+#include <sys/stat.h> /* before ntfs-3g/reparse.h: its ntfstime.h */
 #include <time.h>
 
 #include <wimlib.h>
@@ -36,7 +36,7 @@
 
 #include "mkfleet.h"
 
-#define WOF_TAG		0x80000017u
+#define WOF_TAG 0x80000017u
 
 static void put32(uint8_t *p, uint32_t v)
 {
@@ -55,8 +55,8 @@ static size_t chunk_size(unsigned alg)
  * The WofCompressedData stream of d (malloc'd, *out_len bytes).  Counts the
  * chunks that were stored compressed in *nzip.
  */
-static uint8_t *wof_stream(const uint8_t *d, size_t len, unsigned alg,
-			   size_t *out_len, size_t *nzip)
+static uint8_t *wof_stream(const uint8_t *d, size_t len, unsigned alg, size_t *out_len,
+			   size_t *nzip)
 {
 	size_t cs = chunk_size(alg), n = (len + cs - 1) / cs;
 	size_t esz = (uint64_t)len >= (1ull << 32) ? 8 : 4;
@@ -65,8 +65,10 @@ static uint8_t *wof_stream(const uint8_t *d, size_t len, unsigned alg,
 	uint8_t *s = malloc(tbl + len), *z = malloc(cs);
 
 	*nzip = 0;
-	if (!s || !z || wimlib_create_compressor(alg == 1 ? WIMLIB_COMPRESSION_TYPE_LZX :
-						  WIMLIB_COMPRESSION_TYPE_XPRESS, cs, 0, &c)) {
+	if (!s || !z ||
+	    wimlib_create_compressor(alg == 1 ? WIMLIB_COMPRESSION_TYPE_LZX :
+						WIMLIB_COMPRESSION_TYPE_XPRESS,
+				     cs, 0, &c)) {
 		free(s);
 		free(z);
 		return NULL;
@@ -85,7 +87,7 @@ static uint8_t *wof_stream(const uint8_t *d, size_t len, unsigned alg,
 			memcpy(s + tbl + pos, d + i * cs, plain);
 			pos += plain;
 		}
-		if (i + 1 < n) {	/* end of chunk i = start of chunk i + 1 */
+		if (i + 1 < n) { /* end of chunk i = start of chunk i + 1 */
 			if (esz == 8) {
 				put32(s + i * 8, (uint32_t)pos);
 				put32(s + i * 8 + 4, (uint32_t)((uint64_t)pos >> 32));
@@ -109,8 +111,7 @@ static const ntfschar wof_name[] = {
 	const_cpu_to_le16('t'), const_cpu_to_le16('a'),
 };
 
-int vol_write_wof(struct vol *v, const char *path, const void *d, size_t len,
-		  unsigned alg)
+int vol_write_wof(struct vol *v, const char *path, const void *d, size_t len, unsigned alg)
 {
 	char path1[1024];
 	uint8_t rp[24];
@@ -121,7 +122,7 @@ int vol_write_wof(struct vol *v, const char *path, const void *d, size_t len,
 	int rc = -1;
 
 	if (!len || !chunk_size(alg))
-		return vol_write(v, path, d, len);	/* Windows leaves empty files alone */
+		return vol_write(v, path, d, len); /* Windows leaves empty files alone */
 	s = wof_stream(d, len, alg, &slen, &nzip);
 	if (!s)
 		return -1;
@@ -145,10 +146,10 @@ int vol_write_wof(struct vol *v, const char *path, const void *d, size_t len,
 	/* REPARSE_DATA_BUFFER: tag, data length 16, reserved; then the data */
 	put32(rp, WOF_TAG);
 	put32(rp + 4, 16);
-	put32(rp + 8, 1);	/* WOF_EXTERNAL_INFO.Version */
-	put32(rp + 12, 2);	/* .Provider: WOF_PROVIDER_FILE */
-	put32(rp + 16, 1);	/* FILE_PROVIDER_EXTERNAL_INFO_V1.Version */
-	put32(rp + 20, alg);	/* .Algorithm */
+	put32(rp + 8, 1);    /* WOF_EXTERNAL_INFO.Version */
+	put32(rp + 12, 2);   /* .Provider: WOF_PROVIDER_FILE */
+	put32(rp + 16, 1);   /* FILE_PROVIDER_EXTERNAL_INFO_V1.Version */
+	put32(rp + 20, alg); /* .Algorithm */
 	if (ntfs_set_ntfs_reparse_data(ni, (const char *)rp, sizeof(rp), 0))
 		goto close;
 	rc = 0;
@@ -159,7 +160,8 @@ out:
 	if (rc)
 		fprintf(stderr, "mkfleet: WOF %s: %s\n", path, strerror(errno));
 	else if (getenv("MKFLEET_WOF_VERBOSE"))
-		fprintf(stderr, "mkfleet: WOF %s alg %u: %zu -> %zu bytes, %zu of %zu chunks compressed\n",
+		fprintf(stderr,
+			"mkfleet: WOF %s alg %u: %zu -> %zu bytes, %zu of %zu chunks compressed\n",
 			path, alg, len, slen, nzip, (len + chunk_size(alg) - 1) / chunk_size(alg));
 	free(s);
 	return rc;

@@ -16,21 +16,19 @@
 /* Device element offsets (see above). */
 #define DEV_TYPE 16u
 #define DEV_LEN 24u
-#define DEV_PART_ID 32u		/* GPT partition GUID, or MBR offset (u64) */
+#define DEV_PART_ID 32u /* GPT partition GUID, or MBR offset (u64) */
 #define DEV_SCHEME 52u
-#define DEV_DISK_ID 56u		/* GPT disk GUID, or MBR signature (u32) */
-#define DEV_PART_LEN 72u	/* through the disk id */
+#define DEV_DISK_ID 56u	 /* GPT disk GUID, or MBR signature (u32) */
+#define DEV_PART_LEN 72u /* through the disk id */
 
 void bsw_bcd_guid_str(const uint8_t g[16], char *buf, size_t len)
 {
-	snprintf(buf, len,
-		 "{%08x-%04x-%04x-%02x%02x-%02x%02x%02x%02x%02x%02x}",
-		 get_le32(g), get_le16(g + 4), get_le16(g + 6), g[8], g[9],
-		 g[10], g[11], g[12], g[13], g[14], g[15]);
+	snprintf(buf, len, "{%08x-%04x-%04x-%02x%02x-%02x%02x%02x%02x%02x%02x}", get_le32(g),
+		 get_le16(g + 4), get_le16(g + 6), g[8], g[9], g[10], g[11], g[12], g[13], g[14],
+		 g[15]);
 }
 
-void bsw_bcd_parse_device(const uint8_t *d, size_t len,
-			  struct bsw_bcd_device *dev)
+void bsw_bcd_parse_device(const uint8_t *d, size_t len, struct bsw_bcd_device *dev)
 {
 	memset(dev, 0, sizeof(*dev));
 	dev->present = true;
@@ -58,8 +56,7 @@ void bsw_bcd_parse_device(const uint8_t *d, size_t len,
 	dev->valid = true;
 }
 
-static int elem_sz(struct bsw_hive *h, const char *obj, uint32_t id,
-		   char *buf, size_t len)
+static int elem_sz(struct bsw_hive *h, const char *obj, uint32_t id, char *buf, size_t len)
 {
 	char path[128];
 
@@ -68,8 +65,7 @@ static int elem_sz(struct bsw_hive *h, const char *obj, uint32_t id,
 	return bsw_hive_get_sz(h, path, "Element", buf, len);
 }
 
-static void elem_dev(struct bsw_hive *h, const char *obj, uint32_t id,
-		     struct bsw_bcd_device *dev)
+static void elem_dev(struct bsw_hive *h, const char *obj, uint32_t id, struct bsw_bcd_device *dev)
 {
 	char path[128];
 	struct bsw_hval v = { 0 };
@@ -82,8 +78,7 @@ static void elem_dev(struct bsw_hive *h, const char *obj, uint32_t id,
 	bsw_hval_free(&v);
 }
 
-static void read_obj(struct bsw_hive *h, const char *guid,
-		     struct bsw_bcd_obj *o)
+static void read_obj(struct bsw_hive *h, const char *guid, struct bsw_bcd_obj *o)
 {
 	char path[128];
 
@@ -143,8 +138,8 @@ int bsw_bcd_parse(struct bsw_hive *h, struct bsw_bcd *b)
 	bsw_hive_subkeys(h, objs, obj_fn, &w);
 	read_obj(h, BSW_BCD_GUID_BOOTMGR, &b->bootmgr);
 	if (b->bootmgr.present)
-		elem_sz(h, BSW_BCD_GUID_BOOTMGR, BSW_BCDE_DEFAULT,
-			b->default_guid, sizeof(b->default_guid));
+		elem_sz(h, BSW_BCD_GUID_BOOTMGR, BSW_BCDE_DEFAULT, b->default_guid,
+			sizeof(b->default_guid));
 	if (b->default_guid[0])
 		read_obj(h, b->default_guid, &b->def);
 	return 0;

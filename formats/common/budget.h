@@ -13,10 +13,10 @@
 #include <stdint.h>
 
 /* Per-disk cap used when the caller gives 0 (1 GiB). */
-#define BSW_MEM_CAP_DEFAULT	(1ull << 30)
+#define BSW_MEM_CAP_DEFAULT (1ull << 30)
 
 struct bsw_budget {
-	uint64_t cap;		/* bytes; never 0 once initialised */
+	uint64_t cap; /* bytes; never 0 once initialised */
 	uint64_t used;
 };
 

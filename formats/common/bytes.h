@@ -22,8 +22,8 @@ static inline uint32_t get_le32(const void *p)
 {
 	const uint8_t *b = p;
 
-	return (uint32_t)b[0] | ((uint32_t)b[1] << 8) |
-	       ((uint32_t)b[2] << 16) | ((uint32_t)b[3] << 24);
+	return (uint32_t)b[0] | ((uint32_t)b[1] << 8) | ((uint32_t)b[2] << 16) |
+	       ((uint32_t)b[3] << 24);
 }
 
 static inline uint64_t get_le64(const void *p)
@@ -42,8 +42,8 @@ static inline uint32_t get_be32(const void *p)
 {
 	const uint8_t *b = p;
 
-	return ((uint32_t)b[0] << 24) | ((uint32_t)b[1] << 16) |
-	       ((uint32_t)b[2] << 8) | (uint32_t)b[3];
+	return ((uint32_t)b[0] << 24) | ((uint32_t)b[1] << 16) | ((uint32_t)b[2] << 8) |
+	       (uint32_t)b[3];
 }
 
 static inline uint64_t get_be64(const void *p)

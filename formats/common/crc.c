@@ -21,15 +21,15 @@ static int have_sse42;
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #define BSW_CRC_HW 1
 /* CRC-32C with the crc32 instruction (same reflected polynomial). */
-__attribute__((target("sse4.2")))
-static uint32_t crc32c_hw(uint32_t crc, const uint8_t *p, size_t len)
+__attribute__((target("sse4.2"))) static uint32_t crc32c_hw(uint32_t crc, const uint8_t *p,
+							    size_t len)
 {
 	uint64_t c = ~crc;
 
 	for (; len >= 8; len -= 8, p += 8) {
 		uint64_t v;
 
-		memcpy(&v, p, 8);	/* x86-64 is little-endian: one load */
+		memcpy(&v, p, 8); /* x86-64 is little-endian: one load */
 		c = __builtin_ia32_crc32di(c, v);
 	}
 	while (len--)
@@ -62,8 +62,7 @@ static void crc_init(void)
 #endif
 }
 
-static uint32_t crc_run(uint32_t tab[8][256], uint32_t crc, const void *buf,
-			size_t len)
+static uint32_t crc_run(uint32_t tab[8][256], uint32_t crc, const void *buf, size_t len)
 {
 	const uint8_t *p = buf;
 
@@ -71,9 +70,8 @@ static uint32_t crc_run(uint32_t tab[8][256], uint32_t crc, const void *buf,
 	for (; len >= 8; len -= 8, p += 8) {
 		uint32_t lo = crc ^ get_le32(p), hi = get_le32(p + 4);
 
-		crc = tab[7][lo & 0xff] ^ tab[6][(lo >> 8) & 0xff] ^
-		      tab[5][(lo >> 16) & 0xff] ^ tab[4][lo >> 24] ^
-		      tab[3][hi & 0xff] ^ tab[2][(hi >> 8) & 0xff] ^
+		crc = tab[7][lo & 0xff] ^ tab[6][(lo >> 8) & 0xff] ^ tab[5][(lo >> 16) & 0xff] ^
+		      tab[4][lo >> 24] ^ tab[3][hi & 0xff] ^ tab[2][(hi >> 8) & 0xff] ^
 		      tab[1][(hi >> 16) & 0xff] ^ tab[0][hi >> 24];
 	}
 	while (len--)

@@ -21,10 +21,15 @@
 #define V_UNASSESS BSW_V_UNASSESS
 
 static const struct bsw_problem_info problem_table[BSW_PROBLEM_COUNT] = {
-#define PROBLEM(name_, id_, code_, sev_, verdict_, flags_, max_, msg_) \
-	[name_] = { .name = #name_, .id = id_, .code = code_,          \
-		    .severity = SEV_##sev_, .verdict = V_##verdict_,   \
-		    .flags = flags_, .max_count = max_, .message = msg_ },
+#define PROBLEM(name_, id_, code_, sev_, verdict_, flags_, max_, msg_)                             \
+	[name_] = { .name = #name_,                                                                \
+		    .id = id_,                                                                     \
+		    .code = code_,                                                                 \
+		    .severity = SEV_##sev_,                                                        \
+		    .verdict = V_##verdict_,                                                       \
+		    .flags = flags_,                                                               \
+		    .max_count = max_,                                                             \
+		    .message = msg_ },
 #include "formats/common/problems.def"
 #undef PROBLEM
 };
@@ -43,7 +48,7 @@ struct bsw_fx {
 	char *scope;
 	enum bsw_severity worst;
 	bool stopped;
-	unsigned dropped;	/* over BSW_MAX_FINDINGS */
+	unsigned dropped;	 /* over BSW_MAX_FINDINGS */
 	enum bsw_verdict damage; /* the weight of .damage findings (bsw_fx_set_damage) */
 };
 
@@ -111,9 +116,15 @@ static void fx_copy(struct bsw_fx *dst, const struct bsw_fx *src, bool fresh)
 	for (i = 0; i < src->nr; i++) {
 		const struct bsw_finding *f = &src->v[i];
 		struct bsw_fctx c = {
-			.off = f->off, .lba = f->lba, .rec = f->rec,
-			.cell = f->cell, .n = f->n, .n2 = f->n2,
-			.str = f->str, .str2 = f->str2, .verdict = f->verdict,
+			.off = f->off,
+			.lba = f->lba,
+			.rec = f->rec,
+			.cell = f->cell,
+			.n = f->n,
+			.n2 = f->n2,
+			.str = f->str,
+			.str2 = f->str2,
+			.verdict = f->verdict,
 			.severity_override = f->severity,
 			/* before or after an I/O error of this disk; a
 			   replayed finding is reported now */
@@ -314,13 +325,16 @@ static int cmp_str(const char *a, const char *b)
 	return strcmp(a, b);
 }
 
-#define CMP(a, b) do { if ((a) != (b)) return (a) < (b) ? -1 : 1; } while (0)
+#define CMP(a, b)                                                                                  \
+	do {                                                                                       \
+		if ((a) != (b))                                                                    \
+			return (a) < (b) ? -1 : 1;                                                 \
+	} while (0)
 
 static int finding_cmp(const void *pa, const void *pb)
 {
 	const struct bsw_finding *a = pa, *b = pb;
-	int r = strcmp(problem_table[a->problem].code,
-		       problem_table[b->problem].code);
+	int r = strcmp(problem_table[a->problem].code, problem_table[b->problem].code);
 
 	if (r)
 		return r;
@@ -394,15 +408,18 @@ void bsw_finding_message(const struct bsw_finding *f, char *buf, size_t len)
 				else if (KEY("rec"))
 					snprintf(tmp, sizeof(tmp), "%" PRIu64, f->rec), val = tmp;
 				else if (KEY("cell"))
-					snprintf(tmp, sizeof(tmp), "0x%" PRIx64, f->cell), val = tmp;
+					snprintf(tmp, sizeof(tmp), "0x%" PRIx64, f->cell),
+						val = tmp;
 				else if (KEY("n"))
 					snprintf(tmp, sizeof(tmp), "%" PRId64, f->n), val = tmp;
 				else if (KEY("n2"))
 					snprintf(tmp, sizeof(tmp), "%" PRId64, f->n2), val = tmp;
 				else if (KEY("xn"))
-					snprintf(tmp, sizeof(tmp), "0x%" PRIx64, (uint64_t)f->n), val = tmp;
+					snprintf(tmp, sizeof(tmp), "0x%" PRIx64, (uint64_t)f->n),
+						val = tmp;
 				else if (KEY("xn2"))
-					snprintf(tmp, sizeof(tmp), "0x%" PRIx64, (uint64_t)f->n2), val = tmp;
+					snprintf(tmp, sizeof(tmp), "0x%" PRIx64, (uint64_t)f->n2),
+						val = tmp;
 				else if (KEY("str"))
 					val = f->str ? f->str : "";
 				else if (KEY("str2"))
@@ -425,7 +442,6 @@ void bsw_finding_message(const struct bsw_finding *f, char *buf, size_t len)
 	buf[o] = 0;
 }
 
-
 const char *bsw_severity_name(enum bsw_severity s)
 {
 	static const char *const n[] = { "info", "warning", "error", "fatal" };
@@ -435,8 +451,7 @@ const char *bsw_severity_name(enum bsw_severity s)
 
 const char *bsw_verdict_name(enum bsw_verdict v)
 {
-	static const char *const n[] = { "clean", "dirty-rollback",
-					 "unbootable", "unassessable" };
+	static const char *const n[] = { "clean", "dirty-rollback", "unbootable", "unassessable" };
 
 	return (unsigned)v < 4 ? n[v] : "?";
 }

@@ -15,18 +15,23 @@
 #include <stdint.h>
 #include <stdio.h>
 
-enum bsw_severity { BSW_SEV_INFO, BSW_SEV_WARN, BSW_SEV_ERROR, BSW_SEV_FATAL };
+enum bsw_severity {
+	BSW_SEV_INFO,
+	BSW_SEV_WARN,
+	BSW_SEV_ERROR,
+	BSW_SEV_FATAL
+};
 
 /* Ordered: a larger verdict wins when findings are combined. */
 enum bsw_verdict {
-	BSW_V_NONE = 0,		/* no effect on the classification (clean) */
-	BSW_V_ROLLBACK,		/* dirty-rollback */
-	BSW_V_UNBOOT,		/* unbootable */
-	BSW_V_UNASSESS,		/* unassessable */
+	BSW_V_NONE = 0, /* no effect on the classification (clean) */
+	BSW_V_ROLLBACK, /* dirty-rollback */
+	BSW_V_UNBOOT,	/* unbootable */
+	BSW_V_UNASSESS, /* unassessable */
 };
 
-#define BSW_PF_HEADER 0x1u	/* a pass banner, not a problem */
-#define BSW_PF_DEPRECATED 0x2u	/* retired: kept so the id is never reused */
+#define BSW_PF_HEADER 0x1u     /* a pass banner, not a problem */
+#define BSW_PF_DEPRECATED 0x2u /* retired: kept so the id is never reused */
 
 enum bsw_problem {
 #define PROBLEM(name, id, code, sev, verdict, flags, max, msg) name,
@@ -36,9 +41,9 @@ enum bsw_problem {
 };
 
 struct bsw_problem_info {
-	const char *name;	/* "PR_NTFS_1_MFT_FIXUP_BAD" */
-	uint32_t id;		/* 0xFFPPNN */
-	const char *code;	/* catalogue code, "NTFS-FIXUP" */
+	const char *name; /* "PR_NTFS_1_MFT_FIXUP_BAD" */
+	uint32_t id;	  /* 0xFFPPNN */
+	const char *code; /* catalogue code, "NTFS-FIXUP" */
 	enum bsw_severity severity;
 	enum bsw_verdict verdict;
 	unsigned flags;
@@ -55,32 +60,32 @@ const struct bsw_problem_info *bsw_problem_info(enum bsw_problem p);
  * they are non-zero.  Strings are copied by bsw_report().
  */
 struct bsw_fctx {
-	uint64_t off;		/* {off}: byte offset (image, file or volume) */
-	uint64_t lba;		/* {lba} */
-	uint64_t rec;		/* {rec}: MFT record number */
-	uint64_t cell;		/* {cell}: hive cell offset */
-	int64_t n, n2;		/* {n} {n2} */
-	const char *str;	/* {str}: path, key, name */
-	const char *str2;	/* {str2} */
-	enum bsw_verdict verdict; /* 0: the row's verdict; else an override */
+	uint64_t off;			     /* {off}: byte offset (image, file or volume) */
+	uint64_t lba;			     /* {lba} */
+	uint64_t rec;			     /* {rec}: MFT record number */
+	uint64_t cell;			     /* {cell}: hive cell offset */
+	int64_t n, n2;			     /* {n} {n2} */
+	const char *str;		     /* {str}: path, key, name */
+	const char *str2;		     /* {str2} */
+	enum bsw_verdict verdict;	     /* 0: the row's verdict; else an override */
 	enum bsw_severity severity_override; /* used when verdict is set and this is non-zero */
-	uint64_t tick;		/* 0: now; a finding copied from another
+	uint64_t tick;			     /* 0: now; a finding copied from another
 				   collector keeps its original tick */
-	bool damage;		/* the object being parsed is damaged: its
+	bool damage;			     /* the object being parsed is damaged: its
 				   weight is the caller's (bsw_fx_set_damage) */
 };
 
 /* One recorded finding (owned by its collector). */
 struct bsw_finding {
 	enum bsw_problem problem;
-	enum bsw_verdict verdict;	/* effective verdict */
-	enum bsw_severity severity;	/* effective severity */
+	enum bsw_verdict verdict;   /* effective verdict */
+	enum bsw_severity severity; /* effective severity */
 	uint64_t off, lba, rec, cell;
 	int64_t n, n2;
 	char *str, *str2;
-	char *scope;		/* where: "part2:ntfs", "hive:SYSTEM"...; may be NULL */
-	unsigned seq;		/* report order, the last sort key */
-	uint64_t tick;		/* when it was reported (bsw_fx_tick()) */
+	char *scope;   /* where: "part2:ntfs", "hive:SYSTEM"...; may be NULL */
+	unsigned seq;  /* report order, the last sort key */
+	uint64_t tick; /* when it was reported (bsw_fx_tick()) */
 };
 
 struct bsw_fx;
@@ -111,8 +116,7 @@ enum bsw_verdict bsw_fx_set_damage(struct bsw_fx *fx, enum bsw_verdict v);
 /* Record a finding.  fx may be NULL.  Thread: the collector's owner only. */
 void bsw_report(struct bsw_fx *fx, enum bsw_problem p, const struct bsw_fctx *c);
 
-#define BSW_REPORT(fx, p, ...) \
-	bsw_report((fx), (p), &(struct bsw_fctx){ __VA_ARGS__ })
+#define BSW_REPORT(fx, p, ...) bsw_report((fx), (p), &(struct bsw_fctx){ __VA_ARGS__ })
 
 /*
  * Add src's findings (not finished) to dst, with their scopes and ticks,
@@ -162,11 +166,7 @@ void bsw_fx_finish(struct bsw_fx *fx);
 /* Render the message of f with its placeholders into buf (always NUL-terminated). */
 void bsw_finding_message(const struct bsw_finding *f, char *buf, size_t len);
 
-
-const char *bsw_severity_name(enum bsw_severity s);	/* "info" ... */
-const char *bsw_verdict_name(enum bsw_verdict v);	/* "clean", "dirty-rollback", ... */
-
-
-
+const char *bsw_severity_name(enum bsw_severity s); /* "info" ... */
+const char *bsw_verdict_name(enum bsw_verdict v);   /* "clean", "dirty-rollback", ... */
 
 #endif /* BSW_FINDING_H */

@@ -33,10 +33,8 @@ static const EVP_MD *md_of(int alg)
 {
 	pthread_once(&md_once, md_init);
 	switch (alg) {
-	case BSW_SHA1:
-		return md_sha1 ? md_sha1 : EVP_sha1();
-	case BSW_SHA256:
-		return md_sha256 ? md_sha256 : EVP_sha256();
+	case BSW_SHA1: return md_sha1 ? md_sha1 : EVP_sha1();
+	case BSW_SHA256: return md_sha256 ? md_sha256 : EVP_sha256();
 	}
 	return NULL;
 }

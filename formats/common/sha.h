@@ -13,7 +13,7 @@
 /* Algorithm numbers; they also key the sweep's digest cache (hash.c). */
 #define BSW_SHA1 1
 #define BSW_SHA256 2
-#define BSW_SHA_MAX 32		/* the longest digest, in bytes */
+#define BSW_SHA_MAX 32 /* the longest digest, in bytes */
 
 /* Digest length of alg in bytes: 20, 32, or 0 for an unknown alg. */
 unsigned int bsw_sha_len(int alg);

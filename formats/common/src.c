@@ -18,8 +18,7 @@ static int64_t mem_pread(void *ctx, void *buf, size_t len, uint64_t off)
 	return (int64_t)len;
 }
 
-void bsw_src_mem_init(struct bsw_src *src, struct bsw_src_mem *mem,
-		      const void *data, size_t len)
+void bsw_src_mem_init(struct bsw_src *src, struct bsw_src_mem *mem, const void *data, size_t len)
 {
 	mem->data = data;
 	mem->len = len;
@@ -39,8 +38,7 @@ static int64_t win_pread(void *ctx, void *buf, size_t len, uint64_t off)
 	return w->parent->pread(w->parent->ctx, buf, len, pos);
 }
 
-static int64_t win_origin(void *ctx, uint64_t off, uint64_t len,
-			  uint64_t *tok, uint64_t *poff)
+static int64_t win_origin(void *ctx, uint64_t off, uint64_t len, uint64_t *tok, uint64_t *poff)
 {
 	struct bsw_src_window *w = ctx;
 	uint64_t pos;
@@ -51,8 +49,7 @@ static int64_t win_origin(void *ctx, uint64_t off, uint64_t len,
 }
 
 void bsw_src_window_init(struct bsw_src *src, struct bsw_src_window *win,
-			 const struct bsw_src *parent, uint64_t start,
-			 uint64_t len)
+			 const struct bsw_src *parent, uint64_t start, uint64_t len)
 {
 	win->parent = parent;
 	win->start = start;
@@ -67,8 +64,7 @@ void bsw_src_window_init(struct bsw_src *src, struct bsw_src_window *win,
 	src->name = parent->name;
 }
 
-int bsw_src_read_full(const struct bsw_src *src, void *buf, size_t len,
-		      uint64_t off)
+int bsw_src_read_full(const struct bsw_src *src, void *buf, size_t len, uint64_t off)
 {
 	int64_t r;
 
@@ -87,8 +83,8 @@ int bsw_src_read_full(const struct bsw_src *src, void *buf, size_t len,
  * spent most of its time faulting.  Smaller ones are page-aligned (an
  * unaligned read buffer costs a factor of five in the page-cache copy).
  */
-#define BSW_BIG_BUF	(4u << 20)
-#define BSW_HUGE_PAGE	(2u << 20)
+#define BSW_BIG_BUF (4u << 20)
+#define BSW_HUGE_PAGE (2u << 20)
 
 void *bsw_alloc_aligned(size_t len)
 {

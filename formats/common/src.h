@@ -29,10 +29,9 @@ struct bsw_src {
 	 * Returns how many bytes from off (at most len) come contiguously
 	 * from there, 0 at the end of the source, or -errno.
 	 */
-	int64_t (*origin)(void *ctx, uint64_t off, uint64_t len, uint64_t *tok,
-			  uint64_t *poff);
-	uint64_t size;		/* bytes in the source */
-	const char *name;	/* for messages; may be NULL */
+	int64_t (*origin)(void *ctx, uint64_t off, uint64_t len, uint64_t *tok, uint64_t *poff);
+	uint64_t size;	  /* bytes in the source */
+	const char *name; /* for messages; may be NULL */
 };
 
 struct bsw_src_mem {
@@ -41,8 +40,7 @@ struct bsw_src_mem {
 };
 
 /* A source over a memory buffer; mem must outlive the source. */
-void bsw_src_mem_init(struct bsw_src *src, struct bsw_src_mem *mem,
-		      const void *data, size_t len);
+void bsw_src_mem_init(struct bsw_src *src, struct bsw_src_mem *mem, const void *data, size_t len);
 
 /*
  * A window [start, start+len) of another source (a partition of a disk).
@@ -53,12 +51,10 @@ struct bsw_src_window {
 	uint64_t start;
 };
 void bsw_src_window_init(struct bsw_src *src, struct bsw_src_window *win,
-			 const struct bsw_src *parent, uint64_t start,
-			 uint64_t len);
+			 const struct bsw_src *parent, uint64_t start, uint64_t len);
 
 /* Read exactly len bytes at off; -EIO on a short read, -errno on error. */
-int bsw_src_read_full(const struct bsw_src *src, void *buf, size_t len,
-		      uint64_t off);
+int bsw_src_read_full(const struct bsw_src *src, void *buf, size_t len, uint64_t off);
 
 /* Page-aligned allocation (4096) for read buffers; free with free(). */
 void *bsw_alloc_aligned(size_t len);

@@ -48,13 +48,13 @@ size_t bsw_utf8_seq(const unsigned char *p, size_t n)
 	if (n < len)
 		return 0;
 	if (p[0] == 0xE0)
-		lo = 0xA0;		/* overlong */
+		lo = 0xA0; /* overlong */
 	else if (p[0] == 0xED)
-		hi = 0x9F;		/* UTF-16 surrogates */
+		hi = 0x9F; /* UTF-16 surrogates */
 	else if (p[0] == 0xF0)
-		lo = 0x90;		/* overlong */
+		lo = 0x90; /* overlong */
 	else if (p[0] == 0xF4)
-		hi = 0x8F;		/* above U+10FFFF */
+		hi = 0x8F; /* above U+10FFFF */
 	if (p[1] < lo || p[1] > hi)
 		return 0;
 	for (i = 2; i < len; i++)
@@ -68,8 +68,7 @@ static uint32_t le16_at(const uint8_t *p, size_t i)
 	return (uint32_t)p[2 * i] | (uint32_t)p[2 * i + 1] << 8;
 }
 
-size_t bsw_utf16le_to_utf8(const void *src, size_t units, char *out,
-			   size_t outlen, unsigned flags)
+size_t bsw_utf16le_to_utf8(const void *src, size_t units, char *out, size_t outlen, unsigned flags)
 {
 	const uint8_t *p = src;
 	size_t i, o = 0;
@@ -81,8 +80,8 @@ size_t bsw_utf16le_to_utf8(const void *src, size_t units, char *out,
 		char tmp[4];
 		size_t k;
 
-		if (c >= 0xD800 && c <= 0xDBFF && i + 1 < units &&
-		    le16_at(p, i + 1) >= 0xDC00 && le16_at(p, i + 1) <= 0xDFFF) {
+		if (c >= 0xD800 && c <= 0xDBFF && i + 1 < units && le16_at(p, i + 1) >= 0xDC00 &&
+		    le16_at(p, i + 1) <= 0xDFFF) {
 			c = 0x10000 + ((c - 0xD800) << 10) + (le16_at(p, i + 1) - 0xDC00);
 			i++;
 		} else if (c >= 0xD800 && c <= 0xDFFF) {

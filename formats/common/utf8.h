@@ -25,10 +25,9 @@ size_t bsw_utf8_seq(const unsigned char *p, size_t n);
  * inside a sequence: a character that does not fit ends the conversion.
  * Returns the bytes written (without the terminator).
  */
-#define BSW_U16_STOP_NUL 0x1u	/* a NUL unit ends the string */
-#define BSW_U16_KEEP_NUL 0x2u	/* a NUL unit is written as C0 80 (regf.h) */
-size_t bsw_utf16le_to_utf8(const void *p, size_t units, char *out,
-			   size_t outlen, unsigned flags);
+#define BSW_U16_STOP_NUL 0x1u /* a NUL unit ends the string */
+#define BSW_U16_KEEP_NUL 0x2u /* a NUL unit is written as C0 80 (regf.h) */
+size_t bsw_utf16le_to_utf8(const void *p, size_t units, char *out, size_t outlen, unsigned flags);
 /* The same into a malloc'd string (3 bytes per unit and a NUL); NULL on ENOMEM. */
 char *bsw_utf16le_dup(const void *p, size_t units, unsigned flags);
 

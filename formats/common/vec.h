@@ -21,8 +21,7 @@
  * least need; max caps the element count (0: only the size_t limit).
  * 0, -E2BIG past the cap, or -ENOMEM; *pv is unchanged on failure.
  */
-static inline int bsw_vec_reserve(void *pv, size_t *alloc, size_t need,
-				  size_t esz, size_t max)
+static inline int bsw_vec_reserve(void *pv, size_t *alloc, size_t need, size_t esz, size_t max)
 {
 	void **v = pv, *n;
 	size_t nc;

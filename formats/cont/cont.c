@@ -55,16 +55,16 @@ static int raw_probe(const struct bsw_src *src)
 	return 1;
 }
 
-static int raw_open(void **h, const struct bsw_src *src,
-		    const struct bsw_cont_opts *o, struct bsw_fx *fx,
-		    struct bsw_cont_info *info, char *err, size_t errlen)
+static int raw_open(void **h, const struct bsw_src *src, const struct bsw_cont_opts *o,
+		    struct bsw_fx *fx, struct bsw_cont_info *info, char *err, size_t errlen)
 {
 	struct raw *r;
 
 	(void)o;
 	(void)fx;
 	if (src->size < 512)
-		return bsw_cont_err(err, errlen, -EINVAL, "file of %llu bytes is too small to be a disk image",
+		return bsw_cont_err(err, errlen, -EINVAL,
+				    "file of %llu bytes is too small to be a disk image",
 				    (unsigned long long)src->size);
 	r = calloc(1, sizeof(*r));
 	if (!r)
@@ -96,9 +96,9 @@ static void raw_close(void *h)
 }
 
 const struct bsw_cont_ops bsw_raw_ops = {
-	.name	= "raw",
-	.probe	= raw_probe,
-	.open	= raw_open,
-	.map	= raw_map,
-	.close	= raw_close,
+	.name = "raw",
+	.probe = raw_probe,
+	.open = raw_open,
+	.map = raw_map,
+	.close = raw_close,
 };

@@ -18,10 +18,10 @@
 #include "formats/common/finding.h"
 
 enum bsw_cext_kind {
-	BSW_CEXT_DATA,		/* bytes at poff of this layer's file */
-	BSW_CEXT_ZERO,		/* reads as zeros */
-	BSW_CEXT_PARENT,	/* served by the parent (zeros if none) */
-	BSW_CEXT_MEM,		/* bytes at mem (VHDX log overlay) */
+	BSW_CEXT_DATA,	 /* bytes at poff of this layer's file */
+	BSW_CEXT_ZERO,	 /* reads as zeros */
+	BSW_CEXT_PARENT, /* served by the parent (zeros if none) */
+	BSW_CEXT_MEM,	 /* bytes at mem (VHDX log overlay) */
 };
 
 struct bsw_cext {
@@ -34,18 +34,18 @@ struct bsw_cext {
 #define BSW_CONT_MAX_LOCATORS 8
 
 struct bsw_cont_info {
-	const char *format;	/* "raw", "vhd", "vhdx" */
-	const char *subformat;	/* "fixed", "dynamic", "differencing" */
+	const char *format;    /* "raw", "vhd", "vhdx" */
+	const char *subformat; /* "fixed", "dynamic", "differencing" */
 	uint64_t virtual_size;
 	uint32_t block_size;
 	uint32_t logical_sector, physical_sector;
 	bool has_parent;
 	bool log_replayed;
-	uint8_t id[16];		/* VHD unique id, VHDX data-write GUID */
+	uint8_t id[16]; /* VHD unique id, VHDX data-write GUID */
 	bool parent_id_valid;
-	uint8_t parent_id[16];	/* what the child records of its parent */
+	uint8_t parent_id[16]; /* what the child records of its parent */
 	unsigned nr_locators;
-	char *locator[BSW_CONT_MAX_LOCATORS];	/* UTF-8, as recorded */
+	char *locator[BSW_CONT_MAX_LOCATORS];		 /* UTF-8, as recorded */
 	const char *locator_kind[BSW_CONT_MAX_LOCATORS]; /* "relative", "absolute" */
 };
 
@@ -57,7 +57,7 @@ struct bsw_cont_info {
  * naming the table, its size and the cap.
  */
 struct bsw_cont_opts {
-	uint64_t mem_cap;	/* bytes */
+	uint64_t mem_cap; /* bytes */
 };
 
 struct bsw_cont_ops {
@@ -68,9 +68,8 @@ struct bsw_cont_ops {
 	 * 0 or -errno with err filled; findings about the file go to fx.
 	 * o may be NULL (defaults).  -EFBIG: the layer's tables exceed o->mem_cap.
 	 */
-	int (*open)(void **h, const struct bsw_src *src,
-		    const struct bsw_cont_opts *o, struct bsw_fx *fx,
-		    struct bsw_cont_info *info, char *err, size_t errlen);
+	int (*open)(void **h, const struct bsw_src *src, const struct bsw_cont_opts *o,
+		    struct bsw_fx *fx, struct bsw_cont_info *info, char *err, size_t errlen);
 	/* The extent at off, at most len long (len > 0, off < virtual size). */
 	int (*map)(void *h, uint64_t off, uint64_t len, struct bsw_cext *e);
 	void (*close)(void *h);

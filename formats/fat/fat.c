@@ -17,7 +17,7 @@ struct bsw_fat {
 	const struct bsw_src *src;
 	struct bsw_fx *fx;
 	struct bsw_fat_bpb b;
-	uint8_t *fat;		/* first FAT copy */
+	uint8_t *fat; /* first FAT copy */
 	size_t fat_len;
 	uint64_t bytes_read;
 };
@@ -27,8 +27,8 @@ static bool pow2(uint32_t v)
 	return v && !(v & (v - 1));
 }
 
-int bsw_fat_parse_bpb(const uint8_t *s, size_t len, uint64_t vol_size,
-		      struct bsw_fat_bpb *b, const char **why)
+int bsw_fat_parse_bpb(const uint8_t *s, size_t len, uint64_t vol_size, struct bsw_fat_bpb *b,
+		      const char **why)
 {
 	uint32_t root_secs, data_secs;
 	uint64_t t;
@@ -54,8 +54,7 @@ int bsw_fat_parse_bpb(const uint8_t *s, size_t len, uint64_t vol_size,
 	b->fat_sectors = get_le16(s + 22);
 	if (!b->fat_sectors)
 		b->fat_sectors = get_le32(s + 36);
-	if (!pow2(b->bytes_per_sector) || b->bytes_per_sector < 512 ||
-	    b->bytes_per_sector > 4096) {
+	if (!pow2(b->bytes_per_sector) || b->bytes_per_sector < 512 || b->bytes_per_sector > 4096) {
 		*why = "bytes per sector not 512..4096";
 		return -EINVAL;
 	}
@@ -81,10 +80,8 @@ int bsw_fat_parse_bpb(const uint8_t *s, size_t len, uint64_t vol_size,
 		return -EINVAL;
 	}
 	/* s3.5: root directory sectors, then count clusters to find the type */
-	root_secs = (b->root_entries * 32 + b->bytes_per_sector - 1) /
-		    b->bytes_per_sector;
-	t = (uint64_t)b->reserved + (uint64_t)b->nr_fats * b->fat_sectors +
-	    root_secs;
+	root_secs = (b->root_entries * 32 + b->bytes_per_sector - 1) / b->bytes_per_sector;
+	t = (uint64_t)b->reserved + (uint64_t)b->nr_fats * b->fat_sectors + root_secs;
 	if (t >= b->total_sectors) {
 		*why = "metadata larger than the volume";
 		return -EINVAL;
@@ -116,8 +113,7 @@ int bsw_fat_parse_bpb(const uint8_t *s, size_t len, uint64_t vol_size,
 		b->serial = get_le32(s + 39);
 	}
 	b->fat_off = (uint64_t)b->reserved * b->bytes_per_sector;
-	b->root_off = b->fat_off +
-		      (uint64_t)b->nr_fats * b->fat_sectors * b->bytes_per_sector;
+	b->root_off = b->fat_off + (uint64_t)b->nr_fats * b->fat_sectors * b->bytes_per_sector;
 	b->data_off = b->root_off + (uint64_t)root_secs * b->bytes_per_sector;
 	/* the FAT must be able to hold an entry for every cluster (s4) */
 	if ((uint64_t)b->fat_sectors * b->bytes_per_sector * 8 <
@@ -141,8 +137,8 @@ static int src_read(struct bsw_fat *f, void *buf, size_t len, uint64_t off)
 	return r;
 }
 
-int bsw_fat_open(struct bsw_fat **out, const struct bsw_src *src,
-		 struct bsw_fx *fx, const char **why)
+int bsw_fat_open(struct bsw_fat **out, const struct bsw_src *src, struct bsw_fx *fx,
+		 const char **why)
 {
 	uint8_t sec[512];
 	struct bsw_fat *f;
@@ -230,8 +226,7 @@ static uint32_t fat_next(const struct bsw_fat *f, uint32_t c)
 		o = (uint64_t)c + c / 2;
 		if (!bsw_range_ok(o, 2, f->fat_len))
 			return 0xFFFFFFF7;
-		return (c & 1) ? get_le16(f->fat + o) >> 4 :
-				 get_le16(f->fat + o) & 0xFFF;
+		return (c & 1) ? get_le16(f->fat + o) >> 4 : get_le16(f->fat + o) & 0xFFF;
 	case 16:
 		o = (uint64_t)c * 2;
 		if (!bsw_range_ok(o, 2, f->fat_len))
@@ -271,8 +266,7 @@ static uint64_t cluster_off(const struct bsw_fat *f, uint32_t c)
  */
 typedef int (*chain_fn)(struct bsw_fat *f, void *arg, uint32_t c);
 
-static int walk_chain(struct bsw_fat *f, uint32_t first, chain_fn fn,
-		      void *arg, uint32_t *bad)
+static int walk_chain(struct bsw_fat *f, uint32_t first, chain_fn fn, void *arg, uint32_t *bad)
 {
 	uint32_t c = first, steps = 0;
 	uint8_t *seen;
@@ -289,8 +283,7 @@ static int walk_chain(struct bsw_fat *f, uint32_t first, chain_fn fn,
 			r = -EIO;
 			break;
 		}
-		if (++steps > f->b.nr_clusters ||
-		    (seen[(c - 2) / 8] & (1u << ((c - 2) % 8)))) {
+		if (++steps > f->b.nr_clusters || (seen[(c - 2) / 8] & (1u << ((c - 2) % 8)))) {
 			*bad = c;
 			r = -ELOOP;
 			break;
@@ -321,7 +314,7 @@ static int read_cluster(struct bsw_fat *f, void *arg, uint32_t c)
 	int r;
 
 	if (!n)
-		return 1;	/* enough: the chain may be longer than the size */
+		return 1; /* enough: the chain may be longer than the size */
 	if (!bsw_range_ok(cluster_off(f, c), n, f->src->size))
 		return -EIO;
 	r = src_read(f, rc->buf + rc->done, (size_t)n, cluster_off(f, c));
@@ -331,15 +324,14 @@ static int read_cluster(struct bsw_fat *f, void *arg, uint32_t c)
 	return rc->done == rc->want ? 1 : 0;
 }
 
-static void report_chain(struct bsw_fat *f, const struct bsw_fat_ent *e,
-			 uint32_t bad, int r)
+static void report_chain(struct bsw_fat *f, const struct bsw_fat_ent *e, uint32_t bad, int r)
 {
 	BSW_REPORT(f->fx, PR_FAT_1_CHAIN_BAD, .str = e->name, .n = bad,
 		   .str2 = r == -ELOOP ? "loop" : "cluster out of range or chain too short");
 }
 
-int bsw_fat_read_all(struct bsw_fat *f, const struct bsw_fat_ent *e,
-		     uint8_t **data, size_t *len, size_t max)
+int bsw_fat_read_all(struct bsw_fat *f, const struct bsw_fat_ent *e, uint8_t **data, size_t *len,
+		     size_t max)
 {
 	struct read_ctx rc = { 0 };
 	uint32_t bad = 0;
@@ -352,8 +344,7 @@ int bsw_fat_read_all(struct bsw_fat *f, const struct bsw_fat_ent *e,
 	if (e->size > max)
 		return -EFBIG;
 	/* no more than the data area can hold (the size is on-disk data) */
-	if (e->size > (uint64_t)f->b.nr_clusters * f->b.cluster_size ||
-	    e->size > f->src->size) {
+	if (e->size > (uint64_t)f->b.nr_clusters * f->b.cluster_size || e->size > f->src->size) {
 		report_chain(f, e, e->first_cluster, -EIO);
 		return -EIO;
 	}
@@ -366,7 +357,7 @@ int bsw_fat_read_all(struct bsw_fat *f, const struct bsw_fat_ent *e,
 		if (r == 1)
 			r = 0;
 		else if (r == 0)
-			r = -EIO;	/* chain ended before the size */
+			r = -EIO; /* chain ended before the size */
 		if (r) {
 			if (r == -EIO || r == -ELOOP)
 				report_chain(f, e, bad, r);
@@ -394,8 +385,8 @@ struct dir_ctx {
 	bsw_fat_dir_fn fn;
 	void *arg;
 	uint16_t lfn[20 * 13 + 1];
-	unsigned lfn_nr;	/* fragments expected (order of the last) */
-	unsigned lfn_next;	/* next order expected, counting down */
+	unsigned lfn_nr;   /* fragments expected (order of the last) */
+	unsigned lfn_next; /* next order expected, counting down */
 	uint8_t lfn_sum;
 	uint32_t nr;
 	bool end;
@@ -440,8 +431,7 @@ static int dir_entry(struct dir_ctx *dc, const uint8_t *d, int *ret)
 {
 	struct bsw_fat_ent e;
 	unsigned ord, i;
-	static const uint8_t lfn_off[13] = { 1, 3, 5, 7, 9, 14, 16, 18, 20,
-					     22, 24, 28, 30 };
+	static const uint8_t lfn_off[13] = { 1, 3, 5, 7, 9, 14, 16, 18, 20, 22, 24, 28, 30 };
 
 	if (d[0] == 0x00) {
 		dc->end = true;
@@ -462,8 +452,7 @@ static int dir_entry(struct dir_ctx *dc, const uint8_t *d, int *ret)
 			dc->lfn_next = ord;
 			dc->lfn_sum = d[13];
 			memset(dc->lfn, 0, sizeof(dc->lfn));
-		} else if (!dc->lfn_nr || ord != dc->lfn_next ||
-			   d[13] != dc->lfn_sum) {
+		} else if (!dc->lfn_nr || ord != dc->lfn_next || d[13] != dc->lfn_sum) {
 			dc->lfn_nr = 0;
 			return 0;
 		}
@@ -474,7 +463,7 @@ static int dir_entry(struct dir_ctx *dc, const uint8_t *d, int *ret)
 	}
 	memset(&e, 0, sizeof(e));
 	e.attr = d[11];
-	if (e.attr & 0x08) {	/* volume label */
+	if (e.attr & 0x08) { /* volume label */
 		dc->lfn_nr = 0;
 		return 0;
 	}
@@ -512,8 +501,7 @@ static int dir_entry(struct dir_ctx *dc, const uint8_t *d, int *ret)
 	return *ret ? 1 : 0;
 }
 
-static int dir_block(struct bsw_fat *f, struct dir_ctx *dc, uint64_t off,
-		     uint64_t len, int *ret)
+static int dir_block(struct bsw_fat *f, struct dir_ctx *dc, uint64_t off, uint64_t len, int *ret)
 {
 	uint64_t i;
 	int r;
@@ -541,12 +529,10 @@ static int dir_cluster(struct bsw_fat *f, void *arg, uint32_t c)
 {
 	struct dir_chain_ctx *cc = arg;
 
-	return dir_block(f, cc->dc, cluster_off(f, c), f->b.cluster_size,
-			 cc->ret);
+	return dir_block(f, cc->dc, cluster_off(f, c), f->b.cluster_size, cc->ret);
 }
 
-int bsw_fat_readdir(struct bsw_fat *f, const struct bsw_fat_ent *dir,
-		    bsw_fat_dir_fn fn, void *arg)
+int bsw_fat_readdir(struct bsw_fat *f, const struct bsw_fat_ent *dir, bsw_fat_dir_fn fn, void *arg)
 {
 	struct dir_ctx *dc;
 	struct dir_chain_ctx cc;
@@ -566,8 +552,7 @@ int bsw_fat_readdir(struct bsw_fat *f, const struct bsw_fat_ent *dir,
 		return -ENOMEM;
 	}
 	if (dir->is_root && f->b.type != 32) {
-		r = dir_block(f, dc, f->b.root_off, 32ull * f->b.root_entries,
-			      &ret);
+		r = dir_block(f, dc, f->b.root_off, 32ull * f->b.root_entries, &ret);
 	} else {
 		cc.dc = dc;
 		cc.ret = &ret;
@@ -596,10 +581,8 @@ static int find_fn(void *arg, const struct bsw_fat_ent *e)
 {
 	struct find_ctx *fc = arg;
 
-	if ((strlen(e->name) == fc->len &&
-	     !strncasecmp(e->name, fc->name, fc->len)) ||
-	    (strlen(e->short_name) == fc->len &&
-	     !strncasecmp(e->short_name, fc->name, fc->len))) {
+	if ((strlen(e->name) == fc->len && !strncasecmp(e->name, fc->name, fc->len)) ||
+	    (strlen(e->short_name) == fc->len && !strncasecmp(e->short_name, fc->name, fc->len))) {
 		*fc->out = *e;
 		return 1;
 	}

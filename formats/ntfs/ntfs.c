@@ -35,19 +35,19 @@
 #include "formats/ntfs/ntfs_internal.h"
 
 const struct bsw_ntfs_pass bsw_ntfs_passes[] = {
-	{ "boot",	bsw_ntfs_pass_boot,	0 },
-	{ "records",	bsw_ntfs_pass_records,	0 },
-	{ "names",	bsw_ntfs_pass_names,	0 },
-	{ "damage",	bsw_ntfs_pass_damage,	NTFS_PASS_CHECK },
-	{ "attrlist",	bsw_ntfs_pass_attrlist,	NTFS_PASS_CHECK },
-	{ "paths",	bsw_ntfs_pass_paths,	NTFS_PASS_CHECK },
-	{ "mftmirr",	bsw_ntfs_pass_mftmirr,	NTFS_PASS_CHECK },
-	{ "volume",	bsw_ntfs_pass_volume,	NTFS_PASS_CHECK },
-	{ "logfile",	bsw_ntfs_pass_logfile,	NTFS_PASS_CHECK },
-	{ "hiberfil",	bsw_ntfs_pass_hiberfil,	NTFS_PASS_CHECK },
-	{ "bitmap",	bsw_ntfs_pass_bitmap,	NTFS_PASS_CHECK },
-	{ "sysfiles",	bsw_ntfs_pass_sysfiles,	NTFS_PASS_CHECK },
-	{ "i30",	bsw_ntfs_pass_i30,	NTFS_PASS_CHECK },
+	{ "boot", bsw_ntfs_pass_boot, 0 },
+	{ "records", bsw_ntfs_pass_records, 0 },
+	{ "names", bsw_ntfs_pass_names, 0 },
+	{ "damage", bsw_ntfs_pass_damage, NTFS_PASS_CHECK },
+	{ "attrlist", bsw_ntfs_pass_attrlist, NTFS_PASS_CHECK },
+	{ "paths", bsw_ntfs_pass_paths, NTFS_PASS_CHECK },
+	{ "mftmirr", bsw_ntfs_pass_mftmirr, NTFS_PASS_CHECK },
+	{ "volume", bsw_ntfs_pass_volume, NTFS_PASS_CHECK },
+	{ "logfile", bsw_ntfs_pass_logfile, NTFS_PASS_CHECK },
+	{ "hiberfil", bsw_ntfs_pass_hiberfil, NTFS_PASS_CHECK },
+	{ "bitmap", bsw_ntfs_pass_bitmap, NTFS_PASS_CHECK },
+	{ "sysfiles", bsw_ntfs_pass_sysfiles, NTFS_PASS_CHECK },
+	{ "i30", bsw_ntfs_pass_i30, NTFS_PASS_CHECK },
 	{ NULL, NULL, 0 }
 };
 
@@ -79,8 +79,8 @@ static int run_passes(struct bsw_ntfs *v)
 	return 0;
 }
 
-int bsw_ntfs_open(struct bsw_ntfs **out, const struct bsw_src *vol,
-		  struct bsw_fx *fx, const struct bsw_ntfs_opts *o)
+int bsw_ntfs_open(struct bsw_ntfs **out, const struct bsw_src *vol, struct bsw_fx *fx,
+		  const struct bsw_ntfs_opts *o)
 {
 	struct bsw_ntfs *v;
 	int ret;

@@ -38,22 +38,20 @@ struct bsw_ntfs_share {
 	 * The value kept under (tok, key), or NULL.  On a hit *val and *len
 	 * describe it (immutable) until put(ctx, ref) with the returned ref.
 	 */
-	void *(*get)(void *ctx, uint64_t tok, const uint8_t key[16],
-		     const void **val, size_t *len);
+	void *(*get)(void *ctx, uint64_t tok, const uint8_t key[16], const void **val, size_t *len);
 	void (*put)(void *ctx, void *ref);
 	/*
 	 * Keep val (len bytes from malloc) under (tok, key).  The callee owns
 	 * val whether it keeps it or not (it frees it with free()).
 	 */
-	void (*keep)(void *ctx, uint64_t tok, const uint8_t key[16], void *val,
-		     size_t len);
+	void (*keep)(void *ctx, uint64_t tok, const uint8_t key[16], void *val, size_t len);
 	/* Bytes of $MFT per shared unit, whole records; 0 = 1 MiB. */
 	uint32_t unit_bytes;
 };
 
 struct bsw_ntfs_opts {
-	uint64_t max_records;	/* cap on MFT records parsed; 0 = 16M */
-	bool run_checks;	/* run the volume checks (findings to fx) */
+	uint64_t max_records; /* cap on MFT records parsed; 0 = 16M */
+	bool run_checks;      /* run the volume checks (findings to fx) */
 	/*
 	 * Bytes the per-record state may take (record summaries, names,
 	 * the cluster bitmap of the checks); 0 = 1 GiB.  A $MFT larger than
@@ -76,23 +74,23 @@ struct bsw_ntfs_opts {
 };
 
 /* Per-record flags in bsw_ntfs_stat.rflags */
-#define BSW_NTFS_R_INUSE	0x0001
-#define BSW_NTFS_R_DIR		0x0002
-#define BSW_NTFS_R_TORN		0x0004	/* fixup failed (torn write) */
-#define BSW_NTFS_R_BAD		0x0008	/* header or attributes corrupt */
-#define BSW_NTFS_R_COMPRESSED	0x0010	/* LZNT1 $DATA */
-#define BSW_NTFS_R_SPARSE	0x0020
-#define BSW_NTFS_R_WOF		0x0040	/* reparse tag 0x80000017 */
-#define BSW_NTFS_R_ENCRYPTED	0x0080
-#define BSW_NTFS_R_REPARSE	0x0100
+#define BSW_NTFS_R_INUSE 0x0001
+#define BSW_NTFS_R_DIR 0x0002
+#define BSW_NTFS_R_TORN 0x0004	     /* fixup failed (torn write) */
+#define BSW_NTFS_R_BAD 0x0008	     /* header or attributes corrupt */
+#define BSW_NTFS_R_COMPRESSED 0x0010 /* LZNT1 $DATA */
+#define BSW_NTFS_R_SPARSE 0x0020
+#define BSW_NTFS_R_WOF 0x0040 /* reparse tag 0x80000017 */
+#define BSW_NTFS_R_ENCRYPTED 0x0080
+#define BSW_NTFS_R_REPARSE 0x0100
 
 struct bsw_ntfs_stat {
-	uint64_t rec;		/* MFT record number */
+	uint64_t rec; /* MFT record number */
 	uint16_t seq;
-	uint16_t link_count;	/* from the record header */
-	unsigned nr_names;	/* $FILE_NAME attributes, DOS-only names excluded */
+	uint16_t link_count; /* from the record header */
+	unsigned nr_names;   /* $FILE_NAME attributes, DOS-only names excluded */
 	unsigned rflags;
-	uint64_t size;		/* unnamed $DATA data size */
+	uint64_t size; /* unnamed $DATA data size */
 	uint64_t alloc_size;
 	uint32_t reparse_tag;
 };
@@ -104,8 +102,8 @@ struct bsw_ntfs_stat {
  * the return is -errno only when the volume cannot be used at all (then fx
  * says why).
  */
-int bsw_ntfs_open(struct bsw_ntfs **out, const struct bsw_src *vol,
-		  struct bsw_fx *fx, const struct bsw_ntfs_opts *o);
+int bsw_ntfs_open(struct bsw_ntfs **out, const struct bsw_src *vol, struct bsw_fx *fx,
+		  const struct bsw_ntfs_opts *o);
 void bsw_ntfs_close(struct bsw_ntfs *v);
 
 /* Geometry */
@@ -134,18 +132,15 @@ int bsw_ntfs_path(struct bsw_ntfs *v, uint64_t rec, char *buf, size_t len);
  * namespace (0 POSIX, 1 WIN32, 2 DOS, 3 WIN32+DOS).  Stops when fn returns
  * non-zero and returns that value.
  */
-typedef int (*bsw_ntfs_name_fn)(void *arg, uint64_t parent, const char *name,
-				unsigned ns);
-int bsw_ntfs_names(struct bsw_ntfs *v, uint64_t rec, bsw_ntfs_name_fn fn,
-		   void *arg);
+typedef int (*bsw_ntfs_name_fn)(void *arg, uint64_t parent, const char *name, unsigned ns);
+int bsw_ntfs_names(struct bsw_ntfs *v, uint64_t rec, bsw_ntfs_name_fn fn, void *arg);
 
 /*
  * Call fn for each child of directory rec (from the namespace), in name
  * order: child record and UTF-8 name (DOS-only names skipped).
  */
 typedef int (*bsw_ntfs_child_fn)(void *arg, uint64_t child, const char *name);
-int bsw_ntfs_readdir(struct bsw_ntfs *v, uint64_t dir, bsw_ntfs_child_fn fn,
-		     void *arg);
+int bsw_ntfs_readdir(struct bsw_ntfs *v, uint64_t dir, bsw_ntfs_child_fn fn, void *arg);
 
 /*
  * Read [off, off+len) of the unnamed $DATA of rec (stream NULL) or of the
@@ -155,15 +150,15 @@ int bsw_ntfs_readdir(struct bsw_ntfs *v, uint64_t dir, bsw_ntfs_child_fn fn,
  * only for a format not decoded (EFS encryption, an unknown WOF provider or
  * algorithm, compression units over 16 MiB), which the checks report.
  */
-int64_t bsw_ntfs_read(struct bsw_ntfs *v, uint64_t rec, const char *stream,
-		      void *buf, size_t len, uint64_t off);
+int64_t bsw_ntfs_read(struct bsw_ntfs *v, uint64_t rec, const char *stream, void *buf, size_t len,
+		      uint64_t off);
 
 /*
  * Read a whole file into a new buffer (malloc) if it is at most max bytes;
  * 0, -EFBIG, or -errno.
  */
-int bsw_ntfs_read_all(struct bsw_ntfs *v, uint64_t rec, const char *stream,
-		      uint8_t **data, size_t *len, size_t max);
+int bsw_ntfs_read_all(struct bsw_ntfs *v, uint64_t rec, const char *stream, uint8_t **data,
+		      size_t *len, size_t max);
 
 /* Bytes of the volume read so far (MFT and file contents). */
 uint64_t bsw_ntfs_bytes_read(const struct bsw_ntfs *v);
@@ -176,7 +171,7 @@ uint64_t bsw_ntfs_bytes_read(const struct bsw_ntfs *v);
  * the token of a layer the file's bytes come from (0, key zeroed: not
  * shareable).  0, -ENOENT, -ENOMEM or a read error of the MFT record.
  */
-int bsw_ntfs_file_key(struct bsw_ntfs *v, uint64_t rec, const char *stream,
-		      uint8_t key[16], uint64_t *tok);
+int bsw_ntfs_file_key(struct bsw_ntfs *v, uint64_t rec, const char *stream, uint8_t key[16],
+		      uint64_t *tok);
 
 #endif /* BSW_NTFS_H */

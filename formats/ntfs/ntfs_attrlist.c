@@ -49,9 +49,9 @@ int bsw_ntfs_pass_attrlist(struct bsw_ntfs *v)
 
 				len = (size_t)BSW_MIN(a.data_size, 1u << 20);
 				al = malloc(len ? len : 1);
-				if (!al || bsw_ntfs_parse_runs(r + a.runs_off,
-						a.runs_len, 0, v->bs.nr_clusters,
-						&rl, &why) ||
+				if (!al ||
+				    bsw_ntfs_parse_runs(r + a.runs_off, a.runs_len, 0,
+							v->bs.nr_clusters, &rl, &why) ||
 				    bsw_ntfs_runs_read(v, &rl, al, len, 0))
 					len = 0;
 				bsw_ntfs_runs_free(&rl);
@@ -60,8 +60,7 @@ int bsw_ntfs_pass_attrlist(struct bsw_ntfs *v)
 				uint16_t elen = get_le16(al + off + 4);
 
 				if (al[off + 7] != 0x1A)
-					BSW_REPORT(v->fx, PR_NTFS_1_ATTRLIST_1C,
-						   .rec = rec, .n = e,
+					BSW_REPORT(v->fx, PR_NTFS_1_ATTRLIST_1C, .rec = rec, .n = e,
 						   .n2 = al[off + 7]);
 				if (elen < 26 || (elen & 7) || off + elen > len)
 					break;

@@ -26,8 +26,7 @@ int bsw_ntfs_pass_bitmap(struct bsw_ntfs *v)
 
 	for (i = 0; i < v->nr_xlink; i++) {
 		uint64_t rec = v->xlink[i].rec;
-		uint64_t base = rec < v->nr_recs && v->recs[rec].base ?
-				v->recs[rec].base : rec;
+		uint64_t base = rec < v->nr_recs && v->recs[rec].base ? v->recs[rec].base : rec;
 		bool boot = bsw_ntfs_is_critical(v, base);
 
 		bsw_ntfs_rec_label(v, base, label, sizeof(label));
@@ -36,8 +35,7 @@ int bsw_ntfs_pass_bitmap(struct bsw_ntfs *v)
 			   .n2 = (int64_t)v->xlink[i].len, .str = label);
 	}
 	if (bsw_ntfs_load_stream(v, 6, NTFS_AT_DATA, NULL, &fs)) {
-		BSW_REPORT(v->fx, PR_NTFS_2_META, .rec = 6, .str = "$Bitmap",
-			   .str2 = "no $DATA");
+		BSW_REPORT(v->fx, PR_NTFS_2_META, .rec = 6, .str = "$Bitmap", .str2 = "no $DATA");
 		return 0;
 	}
 	if (fs.size < need) {

@@ -50,8 +50,7 @@ int bsw_ntfs_pass_boot(struct bsw_ntfs *v)
 	if (!rp && bp.nr_sectors < UINT64_MAX / bp.bps &&
 	    bp.nr_sectors * bp.bps + bp.bps <= v->src->size)
 		boff = bp.nr_sectors * bp.bps;
-	else if (!rp && v->src->size >= 512 &&
-		 bp.nr_sectors <= (v->src->size - 512) / bp.bps)
+	else if (!rp && v->src->size >= 512 && bp.nr_sectors <= (v->src->size - 512) / bp.bps)
 		/* (divided, not multiplied: nr_sectors * bps can wrap) */
 		boff = bp.nr_sectors * bp.bps;
 	else
@@ -85,8 +84,7 @@ int bsw_ntfs_pass_boot(struct bsw_ntfs *v)
 	if (!rp) {
 		v->bs = bp;
 		if (rb)
-			BSW_REPORT(v->fx, PR_NTFS_0_BPB2_BAD, .off = boff,
-				   .str = why_b);
+			BSW_REPORT(v->fx, PR_NTFS_0_BPB2_BAD, .off = boff, .str = why_b);
 		else if (memcmp(pri, bak, 512))
 			BSW_REPORT(v->fx, PR_NTFS_0_BPB2_DIFF, .off = boff);
 	} else if (!rb) {

@@ -30,8 +30,8 @@ int bsw_ntfs_pass_damage(struct bsw_ntfs *v)
 			BSW_REPORT(v->fx, crit ? PR_NTFS_1_FIXUP_CRIT : PR_NTFS_1_FIXUP,
 				   .rec = is->rec, .n = is->stride, .str = label);
 		else
-			BSW_REPORT(v->fx, crit ? PR_NTFS_1_REC_CRIT : PR_NTFS_1_REC,
-				   .rec = is->rec, .str = is->why, .str2 = label);
+			BSW_REPORT(v->fx, crit ? PR_NTFS_1_REC_CRIT : PR_NTFS_1_REC, .rec = is->rec,
+				   .str = is->why, .str2 = label);
 	}
 	return 0;
 }

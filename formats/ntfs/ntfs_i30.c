@@ -26,7 +26,7 @@
 
 struct ie {
 	uint64_t mref;
-	uint16_t name[255];	/* UTF-16LE units */
+	uint16_t name[255]; /* UTF-16LE units */
 	uint8_t len, ns;
 };
 
@@ -35,22 +35,21 @@ struct ie_set {
 	size_t nr, alloc;
 };
 
-static int ie_collect(void *arg, uint64_t mref, const uint8_t *key,
-		      uint32_t klen, uint16_t flags, uint64_t sub)
+static int ie_collect(void *arg, uint64_t mref, const uint8_t *key, uint32_t klen, uint16_t flags,
+		      uint64_t sub)
 {
 	struct ie_set *s = arg;
 	struct ie *e;
 
 	if (klen < 0x42 || 0x42u + 2u * key[0x40] > klen)
 		return 0;
-	if (bsw_vec_reserve(&s->e, &s->alloc, s->nr + 1, sizeof(*s->e),
-			    BSW_NTFS_MAX_INDEX))
+	if (bsw_vec_reserve(&s->e, &s->alloc, s->nr + 1, sizeof(*s->e), BSW_NTFS_MAX_INDEX))
 		return s->nr < BSW_NTFS_MAX_INDEX ? -ENOMEM : -E2BIG;
 	e = &s->e[s->nr++];
 	e->mref = mref;
 	e->len = key[0x40];
 	e->ns = key[0x41] & 3;
-	memcpy(e->name, key + 0x42, 2u * e->len);	/* UTF-16LE as on disk */
+	memcpy(e->name, key + 0x42, 2u * e->len); /* UTF-16LE as on disk */
 	return 0;
 }
 
@@ -70,13 +69,12 @@ static const char *read_i30(struct bsw_ntfs *v, uint64_t dir, struct ie_set *s)
 		bsw_ntfs_stream_free(&root);
 		return "$INDEX_ROOT not resident";
 	}
-	ret = bsw_ntfs_parse_index_root(root.res, root.res_len, &bs, ie_collect,
-					s, &why);
+	ret = bsw_ntfs_parse_index_root(root.res, root.res_len, &bs, ie_collect, s, &why);
 	bsw_ntfs_stream_free(&root);
 	if (ret)
 		return why ? why : "index root unreadable";
 	if (bsw_ntfs_load_stream(v, dir, NTFS_AT_INDEX_ALLOC, "$I30", &alloc))
-		return NULL;	/* small directory: the root holds it all */
+		return NULL; /* small directory: the root holds it all */
 	if (bs < 512 || bs > (1u << 16) || (bs & (bs - 1))) {
 		why = "index block size invalid";
 		goto out_alloc;
@@ -145,7 +143,7 @@ static int check_child(void *arg, const char *p)
 	char cpath[512];
 
 	if (p[0] != '\\' || !p[1])
-		return 0;	/* relative, or the root itself */
+		return 0; /* relative, or the root itself */
 	/* is p a direct child of dpath? */
 	if (!strcmp(d->dpath, "\\")) {
 		if (strchr(p + 1, '\\'))
@@ -168,14 +166,14 @@ static int check_child(void *arg, const char *p)
 		found = true;
 		if (er >= v->nr_recs || !(v->recs[er].rflags & BSW_NTFS_R_INUSE) ||
 		    (es && es != v->recs[er].seq))
-			BSW_REPORT(v->fx, PR_NTFS_2_I30_STALE, .rec = er,
-				   .str = d->dpath, .str2 = name, .n = es,
+			BSW_REPORT(v->fx, PR_NTFS_2_I30_STALE, .rec = er, .str = d->dpath,
+				   .str2 = name, .n = es,
 				   .n2 = er < v->nr_recs ? v->recs[er].seq : 0);
 		break;
 	}
 	if (!found && !bsw_ntfs_lookup(v, cpath, &child))
-		BSW_REPORT(v->fx, PR_NTFS_2_I30_MISSING, .rec = child,
-			   .str = d->dpath, .str2 = name);
+		BSW_REPORT(v->fx, PR_NTFS_2_I30_MISSING, .rec = child, .str = d->dpath,
+			   .str2 = name);
 	return 0;
 }
 
@@ -191,8 +189,7 @@ static int check_dir(void *arg, const char *dpath)
 		return 0;
 	why = read_i30(v, dir, &d.s);
 	if (why) {
-		BSW_REPORT(v->fx, PR_NTFS_2_I30_BAD, .rec = dir, .str = dpath,
-			   .str2 = why);
+		BSW_REPORT(v->fx, PR_NTFS_2_I30_BAD, .rec = dir, .str = dpath, .str2 = why);
 		free(d.s.e);
 		return 0;
 	}

@@ -32,8 +32,8 @@
 #include "formats/common/vec.h"
 #include "formats/ntfs/ntfs_lib.h"
 
-#define BSW_NTFS3G_CHUNK	(1u << 20)	/* read/hash granule */
-#define BSW_NTFS3G_DIR_MAX	(1u << 20)	/* entries kept per directory */
+#define BSW_NTFS3G_CHUNK (1u << 20)   /* read/hash granule */
+#define BSW_NTFS3G_DIR_MAX (1u << 20) /* entries kept per directory */
 
 struct bsw_ntfs3g {
 	ntfs_volume *vol;
@@ -79,9 +79,8 @@ static void n3_append(struct bsw_ntfs3g *v, const char *s)
 	v->log[v->log_len] = '\0';
 }
 
-static int n3_log_handler(const char *function, const char *file, int line,
-			  u32 level, void *data, const char *format,
-			  va_list args)
+static int n3_log_handler(const char *function, const char *file, int line, u32 level, void *data,
+			  const char *format, va_list args)
 {
 	char msg[512];
 	int saved = errno;
@@ -105,9 +104,8 @@ static void n3_init(void)
 	ntfs_log_set_handler(n3_log_handler);
 	/* what a user of ntfs-3g would see; no debug or progress chatter */
 	ntfs_log_clear_levels(~0u);
-	ntfs_log_set_levels(NTFS_LOG_LEVEL_INFO | NTFS_LOG_LEVEL_WARNING |
-			    NTFS_LOG_LEVEL_ERROR | NTFS_LOG_LEVEL_PERROR |
-			    NTFS_LOG_LEVEL_CRITICAL);
+	ntfs_log_set_levels(NTFS_LOG_LEVEL_INFO | NTFS_LOG_LEVEL_WARNING | NTFS_LOG_LEVEL_ERROR |
+			    NTFS_LOG_LEVEL_PERROR | NTFS_LOG_LEVEL_CRITICAL);
 }
 
 static void n3_enter(struct bsw_ntfs3g *v, struct bsw_ntfs3g **prev)
@@ -187,8 +185,7 @@ static s64 n3_pread(struct ntfs_device *dev, void *buf, s64 count, s64 offset)
 		count = (s64)(src->size - (uint64_t)offset);
 	/* each pass moves forward or ends: the loop runs at most count times */
 	while (done < count) {
-		int64_t r = src->pread(src->ctx, (char *)buf + done,
-				       (size_t)(count - done),
+		int64_t r = src->pread(src->ctx, (char *)buf + done, (size_t)(count - done),
 				       (uint64_t)(offset + done));
 		if (r < 0) {
 			if (done)
@@ -219,8 +216,7 @@ static s64 n3_write(struct ntfs_device *dev, const void *buf, s64 count)
 	return -1;
 }
 
-static s64 n3_pwrite(struct ntfs_device *dev, const void *buf, s64 count,
-		     s64 offset)
+static s64 n3_pwrite(struct ntfs_device *dev, const void *buf, s64 count, s64 offset)
 {
 	errno = EROFS;
 	return -1;
@@ -287,8 +283,7 @@ static int n3_mount(struct bsw_ntfs3g *v, const struct bsw_src *src)
 	if (!d)
 		return -ENOMEM;
 	d->src = src;
-	v->dev = ntfs_device_alloc(src->name ? src->name : "bsw-src", 0,
-				   &n3_ops, d);
+	v->dev = ntfs_device_alloc(src->name ? src->name : "bsw-src", 0, &n3_ops, d);
 	if (!v->dev) {
 		free(d);
 		return -ENOMEM;
@@ -312,14 +307,13 @@ static void n3_free(struct bsw_ntfs3g *v)
 		return;
 	if (v->vol) {
 		priv = v->dev->d_private;
-		ntfs_umount(v->vol, FALSE);	/* frees the device too */
+		ntfs_umount(v->vol, FALSE); /* frees the device too */
 		free(priv);
 	}
 	free(v);
 }
 
-int bsw_ntfs3g_open(struct bsw_ntfs3g **out, const struct bsw_src *vol,
-		    struct bsw_fx *fx)
+int bsw_ntfs3g_open(struct bsw_ntfs3g **out, const struct bsw_src *vol, struct bsw_fx *fx)
 {
 	struct bsw_ntfs3g *v, *prev;
 	int r;
@@ -332,8 +326,7 @@ int bsw_ntfs3g_open(struct bsw_ntfs3g **out, const struct bsw_src *vol,
 	r = n3_mount(v, vol);
 	n3_leave(prev);
 	if (r < 0) {
-		BSW_REPORT(fx, PR_NTFS3G_F0_MOUNT, .n = -r, .str = strerror(-r),
-			   .str2 = v->log);
+		BSW_REPORT(fx, PR_NTFS3G_F0_MOUNT, .n = -r, .str = strerror(-r), .str2 = v->log);
 		free(v);
 		return r;
 	}
@@ -363,8 +356,7 @@ const char *bsw_ntfs3g_log(const struct bsw_ntfs3g *v)
  * Read or hash the unnamed $DATA of ni.  With out set, fills it with up to
  * max bytes (the caller sized it); with md set, hashes.  0 or -errno.
  */
-static int n3_data(ntfs_inode *ni, uint64_t *size, uint8_t *out, size_t max,
-		   struct bsw_sha *md)
+static int n3_data(ntfs_inode *ni, uint64_t *size, uint8_t *out, size_t max, struct bsw_sha *md)
 {
 	ntfs_attr *na;
 	uint8_t *buf = NULL;
@@ -421,8 +413,7 @@ out:
 	return r;
 }
 
-int bsw_ntfs3g_read_all(struct bsw_ntfs3g *v, uint64_t rec, uint8_t **data,
-			size_t *len, size_t max)
+int bsw_ntfs3g_read_all(struct bsw_ntfs3g *v, uint64_t rec, uint8_t **data, size_t *len, size_t max)
 {
 	struct bsw_ntfs3g *prev;
 	ntfs_inode *ni;
@@ -508,9 +499,8 @@ struct n3_dir {
 	int err;
 };
 
-static int n3_filldir(void *arg, const ntfschar *name, const int name_len,
-		      const int name_type, const s64 pos, const MFT_REF mref,
-		      const unsigned dt_type)
+static int n3_filldir(void *arg, const ntfschar *name, const int name_len, const int name_type,
+		      const s64 pos, const MFT_REF mref, const unsigned dt_type)
 {
 	struct n3_dir *d = arg;
 	uint64_t rec = MREF(mref);
@@ -523,14 +513,13 @@ static int n3_filldir(void *arg, const ntfschar *name, const int name_len,
 		return -1;
 	}
 	if (ntfs_ucstombs(name, name_len, &s, 0) < 0 || !s)
-		return 0;	/* unconvertible name: not comparable anyway */
+		return 0; /* unconvertible name: not comparable anyway */
 	if (!strcmp(s, ".") || !strcmp(s, "..")) {
 		free(s);
 		return 0;
 	}
 	/* below the cap (checked above), so a failure is ENOMEM */
-	if (bsw_vec_reserve(&d->e, &d->alloc, d->n + 1, sizeof(*d->e),
-			    BSW_NTFS3G_DIR_MAX)) {
+	if (bsw_vec_reserve(&d->e, &d->alloc, d->n + 1, sizeof(*d->e), BSW_NTFS3G_DIR_MAX)) {
 		free(s);
 		d->err = -ENOMEM;
 		return -1;
@@ -546,7 +535,7 @@ struct n3_walk {
 	bool hash;
 	bsw_ntfs3g_walk_fn fn;
 	void *arg;
-	uint8_t *seen;		/* directories entered, one bit per record */
+	uint8_t *seen; /* directories entered, one bit per record */
 	uint64_t nr_seen;
 	uint64_t visited;
 	char path[8192];
@@ -557,7 +546,7 @@ static bool n3_seen(struct n3_walk *w, uint64_t rec)
 	bool was;
 
 	if (rec >= w->nr_seen)
-		return true;	/* out of the $MFT: never descend */
+		return true; /* out of the $MFT: never descend */
 	was = w->seen[rec >> 3] & (1u << (rec & 7));
 	w->seen[rec >> 3] |= (uint8_t)(1u << (rec & 7));
 	return was;
@@ -575,7 +564,7 @@ static int n3_walk_dir(struct n3_walk *w, uint64_t dir, size_t plen, int depth)
 		return 0;
 	ni = ntfs_inode_open(w->vol, (MFT_REF)dir);
 	if (!ni)
-		return 0;	/* libntfs-3g's log says why */
+		return 0; /* libntfs-3g's log says why */
 	ntfs_readdir(ni, &pos, &d, n3_filldir);
 	ntfs_inode_close(ni);
 	if (d.err == -ENOMEM)
@@ -625,8 +614,7 @@ static int n3_walk_dir(struct n3_walk *w, uint64_t dir, size_t plen, int depth)
 	return r;
 }
 
-int bsw_ntfs3g_walk(struct bsw_ntfs3g *v, bool hash, bsw_ntfs3g_walk_fn fn,
-		    void *arg)
+int bsw_ntfs3g_walk(struct bsw_ntfs3g *v, bool hash, bsw_ntfs3g_walk_fn fn, void *arg)
 {
 	struct bsw_ntfs3g *prev;
 	struct n3_walk *w;
@@ -637,8 +625,7 @@ int bsw_ntfs3g_walk(struct bsw_ntfs3g *v, bool hash, bsw_ntfs3g_walk_fn fn,
 	if (!w)
 		return -ENOMEM;
 	n3_enter(v, &prev);
-	nr = (uint64_t)v->vol->mft_na->initialized_size >>
-	     v->vol->mft_record_size_bits;
+	nr = (uint64_t)v->vol->mft_na->initialized_size >> v->vol->mft_record_size_bits;
 	if (nr > BSW_NTFS3G_MAX_ENTRIES)
 		nr = BSW_NTFS3G_MAX_ENTRIES;
 	w->vol = v->vol;
@@ -677,18 +664,15 @@ static int n3_check_log(struct bsw_ntfs3g *v, struct bsw_fx *fx)
 
 	ni = ntfs_inode_open(v->vol, FILE_LogFile);
 	if (!ni) {
-		BSW_REPORT(fx, PR_NTFS3G_F0_LOG_BAD, .str = "cannot open $LogFile",
-			   .str2 = v->log);
+		BSW_REPORT(fx, PR_NTFS3G_F0_LOG_BAD, .str = "cannot open $LogFile", .str2 = v->log);
 		return 1;
 	}
 	na = ntfs_attr_open(ni, AT_DATA, AT_UNNAMED, 0);
 	if (!na) {
-		BSW_REPORT(fx, PR_NTFS3G_F0_LOG_BAD, .str = "no $DATA",
-			   .str2 = v->log);
+		BSW_REPORT(fx, PR_NTFS3G_F0_LOG_BAD, .str = "no $DATA", .str2 = v->log);
 		n = 1;
 	} else if (!ntfs_check_logfile(na, &rp)) {
-		BSW_REPORT(fx, PR_NTFS3G_F0_LOG_BAD, .str = "ntfs_check_logfile",
-			   .str2 = v->log);
+		BSW_REPORT(fx, PR_NTFS3G_F0_LOG_BAD, .str = "ntfs_check_logfile", .str2 = v->log);
 		n = 1;
 	} else if (!ntfs_is_logfile_clean(na, rp)) {
 		BSW_REPORT(fx, PR_NTFS3G_F0_LOG_UNCLEAN, .str2 = v->log);
@@ -714,18 +698,17 @@ int bsw_ntfs3g_verdict(const struct bsw_src *src, struct bsw_fx *fx)
 	if (r < 0) {
 		/* the mount compares $MFT with $MFTMirr and says so */
 		if (strstr(v->log, "$MFTMirr"))
-			BSW_REPORT(fx, PR_NTFS3G_F0_MIRR, .n = -r,
-				   .str = strerror(-r), .str2 = v->log);
+			BSW_REPORT(fx, PR_NTFS3G_F0_MIRR, .n = -r, .str = strerror(-r),
+				   .str2 = v->log);
 		else
-			BSW_REPORT(fx, PR_NTFS3G_F0_MOUNT, .n = -r,
-				   .str = strerror(-r), .str2 = v->log);
+			BSW_REPORT(fx, PR_NTFS3G_F0_MOUNT, .n = -r, .str = strerror(-r),
+				   .str2 = v->log);
 		n3_leave(prev);
 		free(v);
 		return 1;
 	}
 	if (le16_to_cpu(v->vol->flags) & le16_to_cpu(VOLUME_IS_DIRTY)) {
-		BSW_REPORT(fx, PR_NTFS3G_F0_VOLFLAG,
-			   .n = le16_to_cpu(v->vol->flags));
+		BSW_REPORT(fx, PR_NTFS3G_F0_VOLFLAG, .n = le16_to_cpu(v->vol->flags));
 		n++;
 	}
 	v->log_len = 0;

@@ -26,17 +26,16 @@
 struct bsw_ntfs3g;
 
 /* Caps: the walk never visits more entries nor descends deeper than this. */
-#define BSW_NTFS3G_MAX_ENTRIES	(16u << 20)
-#define BSW_NTFS3G_MAX_DEPTH	256
-#define BSW_NTFS3G_LOG_MAX	4096	/* bytes of libntfs-3g log kept */
+#define BSW_NTFS3G_MAX_ENTRIES (16u << 20)
+#define BSW_NTFS3G_MAX_DEPTH 256
+#define BSW_NTFS3G_LOG_MAX 4096 /* bytes of libntfs-3g log kept */
 
 /*
  * Mount vol read-only with libntfs-3g.  0, or -errno with the reason (and
  * libntfs-3g's own log lines) reported to fx as PR_NTFS3G_F0_MOUNT.  fx may
  * be NULL.  src must outlive the volume.
  */
-int bsw_ntfs3g_open(struct bsw_ntfs3g **out, const struct bsw_src *vol,
-		    struct bsw_fx *fx);
+int bsw_ntfs3g_open(struct bsw_ntfs3g **out, const struct bsw_src *vol, struct bsw_fx *fx);
 void bsw_ntfs3g_close(struct bsw_ntfs3g *v);
 
 /* The log lines libntfs-3g produced on this volume so far ("" if none). */
@@ -44,13 +43,13 @@ const char *bsw_ntfs3g_log(const struct bsw_ntfs3g *v);
 
 /* One entry of the walk; pointers valid during the callback only. */
 struct bsw_ntfs3g_ent {
-	const char *path;	/* "\Windows\System32\ntdll.dll"; root is "\" */
-	uint64_t rec;		/* MFT record number */
-	uint64_t size;		/* unnamed $DATA data size (0 for a directory) */
-	unsigned link_count;	/* from the MFT record header */
+	const char *path;    /* "\Windows\System32\ntdll.dll"; root is "\" */
+	uint64_t rec;	     /* MFT record number */
+	uint64_t size;	     /* unnamed $DATA data size (0 for a directory) */
+	unsigned link_count; /* from the MFT record header */
 	bool dir;
-	bool has_sha;		/* sha256 is set (walk asked for it, file read) */
-	uint8_t sha256[32];	/* of the unnamed $DATA */
+	bool has_sha;	    /* sha256 is set (walk asked for it, file read) */
+	uint8_t sha256[32]; /* of the unnamed $DATA */
 };
 
 typedef int (*bsw_ntfs3g_walk_fn)(void *arg, const struct bsw_ntfs3g_ent *e);
@@ -62,8 +61,7 @@ typedef int (*bsw_ntfs3g_walk_fn)(void *arg, const struct bsw_ntfs3g_ent *e);
  * Directories are descended once each (cycle guard by record number).
  * Stops when fn returns non-zero and returns that value; else 0 or -errno.
  */
-int bsw_ntfs3g_walk(struct bsw_ntfs3g *v, bool hash, bsw_ntfs3g_walk_fn fn,
-		    void *arg);
+int bsw_ntfs3g_walk(struct bsw_ntfs3g *v, bool hash, bsw_ntfs3g_walk_fn fn, void *arg);
 
 /* Look a path up ('\' or '/' separators); 0 and *rec, or -ENOENT. */
 int bsw_ntfs3g_lookup(struct bsw_ntfs3g *v, const char *path, uint64_t *rec);
@@ -72,8 +70,8 @@ int bsw_ntfs3g_lookup(struct bsw_ntfs3g *v, const char *path, uint64_t *rec);
  * Read the whole unnamed $DATA of rec into a new buffer (malloc) when it is
  * at most max bytes; 0, -EFBIG or -errno.
  */
-int bsw_ntfs3g_read_all(struct bsw_ntfs3g *v, uint64_t rec, uint8_t **data,
-			size_t *len, size_t max);
+int bsw_ntfs3g_read_all(struct bsw_ntfs3g *v, uint64_t rec, uint8_t **data, size_t *len,
+			size_t max);
 
 /*
  * The mount-time verdict of libntfs-3g on vol, as findings in fx: mount

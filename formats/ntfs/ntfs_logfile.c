@@ -38,8 +38,8 @@ int bsw_ntfs_pass_logfile(struct bsw_ntfs *v)
 	if (bsw_ntfs_stream_pread(v, &fs, pg, 512, 0) == 512) {
 		uint32_t m = get_le32(pg), s = get_le32(pg + 0x10);
 
-		if ((m == NTFS_MAGIC_RSTR || m == NTFS_MAGIC_CHKD) &&
-		    s >= 512 && s <= (1u << 16) && !(s & (s - 1)))
+		if ((m == NTFS_MAGIC_RSTR || m == NTFS_MAGIC_CHKD) && s >= 512 && s <= (1u << 16) &&
+		    !(s & (s - 1)))
 			sps = s;
 	}
 	for (i = 0; i < 2; i++) {
@@ -67,8 +67,7 @@ int bsw_ntfs_pass_logfile(struct bsw_ntfs *v)
 		}
 		if (why) {
 			st[i] = -1;
-			BSW_REPORT(v->fx, PR_NTFS_2_LOG_STRUCT, .rec = 2, .off = off,
-				   .str = why);
+			BSW_REPORT(v->fx, PR_NTFS_2_LOG_STRUCT, .rec = 2, .off = off, .str = why);
 		}
 	}
 	if (st[0] == 0 || st[1] == 0) {
@@ -78,14 +77,15 @@ int bsw_ntfs_pass_logfile(struct bsw_ntfs *v)
 		if (st[0] == 0 && st[1] == 0 && r[1].current_lsn > r[0].current_lsn)
 			c = &r[1];
 		if (c->in_use_list != 0xFFFF && !(c->flags & 0x0002)) {
-			snprintf(msg, sizeof(msg),
-				 "log clients in use and the clean flag is not set (version %d.%d, current LSN %llu)",
-				 c->major, c->minor,
-				 (unsigned long long)c->current_lsn);
+			snprintf(
+				msg, sizeof(msg),
+				"log clients in use and the clean flag is not set (version %d.%d, current LSN %llu)",
+				c->major, c->minor, (unsigned long long)c->current_lsn);
 			BSW_REPORT(v->fx, PR_NTFS_2_LOG_UNCLEAN, .rec = 2, .str = msg);
 		} else if (c->major == 2) {
-			BSW_REPORT(v->fx, PR_NTFS_2_LOG_UNCLEAN, .rec = 2,
-				   .str = "version 2.0: the volume was not cleanly dismounted (still mounted, fast startup or crash)");
+			BSW_REPORT(
+				v->fx, PR_NTFS_2_LOG_UNCLEAN, .rec = 2,
+				.str = "version 2.0: the volume was not cleanly dismounted (still mounted, fast startup or crash)");
 		}
 	}
 out:

@@ -21,8 +21,7 @@
  * Returns bytes written (short chunks are padded to 4 KiB when another
  * chunk follows) or -EINVAL.
  */
-int64_t bsw_ntfs_lznt1(const uint8_t *in, size_t inlen, uint8_t *out,
-		       size_t outlen)
+int64_t bsw_ntfs_lznt1(const uint8_t *in, size_t inlen, uint8_t *out, size_t outlen)
 {
 	size_t ip = 0, op = 0;
 
@@ -113,7 +112,7 @@ static int xh_table(const uint8_t *t, uint16_t *dec, uint8_t *lens)
 			if (lens[sym] != l)
 				continue;
 			if (pos + n > (1u << XH_BITS))
-				return -EINVAL;	/* over-subscribed */
+				return -EINVAL; /* over-subscribed */
 			for (k = 0; k < n; k++)
 				dec[pos + k] = (uint16_t)sym;
 			pos += n;
@@ -122,12 +121,11 @@ static int xh_table(const uint8_t *t, uint16_t *dec, uint8_t *lens)
 	if (!pos)
 		return -EINVAL;
 	for (; pos < (1u << XH_BITS); pos++)
-		dec[pos] = 0xFFFF;	/* incomplete code: never valid */
+		dec[pos] = 0xFFFF; /* incomplete code: never valid */
 	return 0;
 }
 
-int64_t bsw_ntfs_xpress_huff(const uint8_t *in, size_t inlen, uint8_t *out,
-			     size_t outlen)
+int64_t bsw_ntfs_xpress_huff(const uint8_t *in, size_t inlen, uint8_t *out, size_t outlen)
 {
 	static __thread uint16_t dec[1u << XH_BITS];
 	uint8_t lens[512];
@@ -150,7 +148,7 @@ int64_t bsw_ntfs_xpress_huff(const uint8_t *in, size_t inlen, uint8_t *out,
 			size_t off, i;
 
 			if (ip > inlen + 4)
-				return -EINVAL;	/* ran far past the input */
+				return -EINVAL; /* ran far past the input */
 			sym = dec[bits >> (32 - XH_BITS)];
 			if (sym == 0xFFFF)
 				return -EINVAL;

@@ -27,13 +27,11 @@ int bsw_ntfs_pass_mftmirr(struct bsw_ntfs *v)
 		/* ntfs_mftmirr_load: first run LCN = boot sector's mirror LCN */
 		if (!fs.resident && fs.runs.nr && fs.runs.r[0].lcn != v->bs.mirr_lcn)
 			BSW_REPORT(v->fx, PR_NTFS_2_MIRR_LCN, .rec = 1,
-				   .n = (int64_t)fs.runs.r[0].lcn,
-				   .n2 = (int64_t)v->bs.mirr_lcn);
+				   .n = (int64_t)fs.runs.r[0].lcn, .n2 = (int64_t)v->bs.mirr_lcn);
 		bsw_ntfs_stream_free(&fs);
 	}
 	if (v->used_mirror)
-		BSW_REPORT(v->fx, PR_NTFS_2_MFT_HEAD, .rec = v->head_bad,
-			   .str = v->head_why);
+		BSW_REPORT(v->fx, PR_NTFS_2_MFT_HEAD, .rec = v->head_bad, .str = v->head_why);
 	a = bsw_alloc_aligned(rs);
 	b = bsw_alloc_aligned(rs);
 	if (!a || !b)
@@ -44,14 +42,14 @@ int bsw_ntfs_pass_mftmirr(struct bsw_ntfs *v)
 		int ra, rb;
 
 		if (v->mirr_use & (1u << i))
-			continue;	/* already reported as NTFS_2_MFT_HEAD */
+			continue; /* already reported as NTFS_2_MFT_HEAD */
 		if (bsw_ntfs_vol_read(v, a, rs, v->bs.mft_lcn * v->bs.cluster + i * rs))
 			continue;
 		memcpy(b, v->mirr_raw + i * rs, rs);
 		ra = bsw_ntfs_fixup(a, rs, &bad);
 		rb = bsw_ntfs_fixup(b, rs, &bad);
 		if (ra || bsw_ntfs_parse_rhdr(a, rs, rs, &ha, &wa))
-			continue;	/* the $MFT copy is bad: the records pass said so */
+			continue; /* the $MFT copy is bad: the records pass said so */
 		if (rb)
 			wb = rb < 0 ? "update sequence array invalid" : "torn";
 		else

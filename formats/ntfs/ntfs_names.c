@@ -31,8 +31,7 @@ static inline uint16_t up(const struct bsw_ntfs *v, uint16_t c)
 }
 
 /* Compare two names already folded through $UpCase (v->upool). */
-static inline int rawcmp(const uint16_t *a, size_t al, const uint16_t *b,
-			 size_t bl)
+static inline int rawcmp(const uint16_t *a, size_t al, const uint16_t *b, size_t bl)
 {
 	size_t i, n = BSW_MIN(al, bl);
 
@@ -41,7 +40,6 @@ static inline int rawcmp(const uint16_t *a, size_t al, const uint16_t *b,
 			return a[i] < b[i] ? -1 : 1;
 	return al < bl ? -1 : al > bl;
 }
-
 
 static int name_rec_cmp(const void *a, const void *b)
 {
@@ -62,8 +60,7 @@ static int kid_cmp(const void *a, const void *b, void *arg)
 
 	if (x->parent != y->parent)
 		return x->parent < y->parent ? -1 : 1;
-	c = rawcmp(sort_vol->upool + x->off, x->len,
-		   sort_vol->upool + y->off, y->len);
+	c = rawcmp(sort_vol->upool + x->off, x->len, sort_vol->upool + y->off, y->len);
 	if (c)
 		return c;
 	return x->rec < y->rec ? -1 : x->rec > y->rec;
@@ -94,8 +91,8 @@ static void load_upcase(struct bsw_ntfs *v)
 	if (!why) {
 		for (i = 0; i < 65536; i++)
 			v->upcase[i] = get_le16(raw + 2 * i);
-		if (v->upcase['a'] != 'A' || v->upcase['z'] != 'Z' ||
-		    v->upcase['A'] != 'A' || v->upcase['0'] != '0')
+		if (v->upcase['a'] != 'A' || v->upcase['z'] != 'Z' || v->upcase['A'] != 'A' ||
+		    v->upcase['0'] != '0')
 			why = "ASCII letters do not fold";
 	}
 	if (fs.valid)
@@ -118,14 +115,13 @@ int bsw_ntfs_pass_names(struct bsw_ntfs *v)
 	for (r = 0; r < v->nr_recs; r++) {
 		struct ntfs_rsum *s = &v->recs[r];
 
-		if (!s->base || !(s->rflags & BSW_NTFS_R_INUSE) ||
-		    s->base >= v->nr_recs)
+		if (!s->base || !(s->rflags & BSW_NTFS_R_INUSE) || s->base >= v->nr_recs)
 			continue;
 		if (s->rflags & NTFS_RS_HASDATA) {
 			v->recs[s->base].size = s->size;
 			v->recs[s->base].alloc = s->alloc;
-			v->recs[s->base].rflags |= s->rflags &
-				(BSW_NTFS_R_COMPRESSED | BSW_NTFS_R_SPARSE);
+			v->recs[s->base].rflags |=
+				s->rflags & (BSW_NTFS_R_COMPRESSED | BSW_NTFS_R_SPARSE);
 		}
 		v->recs[s->base].rflags |= s->rflags & (BSW_NTFS_R_REPARSE | BSW_NTFS_R_WOF);
 		if (s->reparse_tag)
@@ -188,8 +184,8 @@ static size_t kids_lower(const struct bsw_ntfs *v, uint64_t dir)
 	return lo;
 }
 
-int bsw_ntfs_find_child(struct bsw_ntfs *v, uint64_t dir, const uint16_t *uname,
-			size_t len, uint64_t *rec)
+int bsw_ntfs_find_child(struct bsw_ntfs *v, uint64_t dir, const uint16_t *uname, size_t len,
+			uint64_t *rec)
 {
 	size_t lo = kids_lower(v, dir), hi = kids_lower(v, dir + 1), i;
 	uint16_t name[255];
@@ -327,8 +323,7 @@ int bsw_ntfs_path(struct bsw_ntfs *v, uint64_t rec, char *buf, size_t len)
 	for (i = d; i-- > 0;) {
 		const struct ntfs_name *n = bsw_ntfs_main_name(v, chain[i]);
 		char tmp[1024];
-		size_t tl = bsw_utf16le_to_utf8(v->pool + n->off, n->len, tmp,
-						sizeof(tmp), 0);
+		size_t tl = bsw_utf16le_to_utf8(v->pool + n->off, n->len, tmp, sizeof(tmp), 0);
 
 		if (o + 1 + tl + 1 > len)
 			return -ENAMETOOLONG;
@@ -340,8 +335,7 @@ int bsw_ntfs_path(struct bsw_ntfs *v, uint64_t rec, char *buf, size_t len)
 	return 0;
 }
 
-const char *bsw_ntfs_rec_label(struct bsw_ntfs *v, uint64_t rec, char *buf,
-			       size_t len)
+const char *bsw_ntfs_rec_label(struct bsw_ntfs *v, uint64_t rec, char *buf, size_t len)
 {
 	const char *meta = bsw_ntfs_sysfile_name(rec);
 
@@ -354,8 +348,7 @@ const char *bsw_ntfs_rec_label(struct bsw_ntfs *v, uint64_t rec, char *buf,
 	return buf;
 }
 
-int bsw_ntfs_names(struct bsw_ntfs *v, uint64_t rec, bsw_ntfs_name_fn fn,
-		   void *arg)
+int bsw_ntfs_names(struct bsw_ntfs *v, uint64_t rec, bsw_ntfs_name_fn fn, void *arg)
 {
 	const struct ntfs_rsum *s;
 	unsigned i;
@@ -376,8 +369,7 @@ int bsw_ntfs_names(struct bsw_ntfs *v, uint64_t rec, bsw_ntfs_name_fn fn,
 	return 0;
 }
 
-int bsw_ntfs_readdir(struct bsw_ntfs *v, uint64_t dir, bsw_ntfs_child_fn fn,
-		     void *arg)
+int bsw_ntfs_readdir(struct bsw_ntfs *v, uint64_t dir, bsw_ntfs_child_fn fn, void *arg)
 {
 	size_t i, end;
 
@@ -400,8 +392,8 @@ int bsw_ntfs_readdir(struct bsw_ntfs *v, uint64_t dir, bsw_ntfs_child_fn fn,
 /* ---- the system files and the caller's critical files ---- */
 
 static const char *const sysfiles[12] = {
-	"$MFT", "$MFTMirr", "$LogFile", "$Volume", "$AttrDef", "\\",
-	"$Bitmap", "$Boot", "$BadClus", "$Secure", "$UpCase", "$Extend",
+	"$MFT",	   "$MFTMirr", "$LogFile", "$Volume", "$AttrDef", "\\",
+	"$Bitmap", "$Boot",    "$BadClus", "$Secure", "$UpCase",  "$Extend",
 };
 
 const char *bsw_ntfs_sysfile_name(uint64_t rec)
@@ -410,8 +402,7 @@ const char *bsw_ntfs_sysfile_name(uint64_t rec)
 }
 
 /* Does a path before entry j of the list reach the directory p[0..len)? */
-static bool crit_dir_seen(const struct bsw_ntfs_opts *o, unsigned j,
-			  const char *p, size_t len)
+static bool crit_dir_seen(const struct bsw_ntfs_opts *o, unsigned j, const char *p, size_t len)
 {
 	unsigned i;
 
@@ -424,8 +415,7 @@ static bool crit_dir_seen(const struct bsw_ntfs_opts *o, unsigned j,
 	return false;
 }
 
-int bsw_ntfs_crit_dirs(const struct bsw_ntfs *v,
-		       int (*fn)(void *arg, const char *dir), void *arg)
+int bsw_ntfs_crit_dirs(const struct bsw_ntfs *v, int (*fn)(void *arg, const char *dir), void *arg)
 {
 	const struct bsw_ntfs_opts *o = &v->o;
 	char dir[1024];
@@ -437,7 +427,7 @@ int bsw_ntfs_crit_dirs(const struct bsw_ntfs *v,
 		const char *p = o->critical[j];
 
 		if (!p || p[0] != '\\')
-			continue;	/* absolute paths only */
+			continue; /* absolute paths only */
 		/* each '\' ends the path of a directory, the first one the root's */
 		for (len = 0; p[len] && len < sizeof(dir); len++) {
 			if (p[len] != '\\' || crit_dir_seen(o, j, p, len))
@@ -463,8 +453,7 @@ static int crit_add(void *arg, const char *path)
 
 	if (bsw_ntfs_lookup(v, path, &rec))
 		return 0;
-	if (bsw_vec_reserve(&v->crit, &v->alloc_crit, v->nr_crit + 1,
-			    sizeof(*v->crit), 0))
+	if (bsw_vec_reserve(&v->crit, &v->alloc_crit, v->nr_crit + 1, sizeof(*v->crit), 0))
 		return -ENOMEM;
 	v->crit[v->nr_crit++] = rec;
 	return 0;
@@ -500,6 +489,5 @@ bool bsw_ntfs_is_critical(struct bsw_ntfs *v, uint64_t rec)
 		return true;
 	if (!v->crit_ready)
 		crit_build(v);
-	return v->nr_crit &&
-	       bsearch(&rec, v->crit, v->nr_crit, sizeof(*v->crit), u64_cmp);
+	return v->nr_crit && bsearch(&rec, v->crit, v->nr_crit, sizeof(*v->crit), u64_cmp);
 }

@@ -13,7 +13,12 @@
 #include "formats/common/vec.h"
 #include "formats/ntfs/ntfs_internal.h"
 
-#define FAIL(msg) do { if (why) *why = (msg); return -EINVAL; } while (0)
+#define FAIL(msg)                                                                                  \
+	do {                                                                                       \
+		if (why)                                                                           \
+			*why = (msg);                                                              \
+		return -EINVAL;                                                                    \
+	} while (0)
 
 static bool is_pow2(uint64_t x)
 {
@@ -31,8 +36,7 @@ static uint32_t size_from_cpr(uint8_t c, uint32_t cluster)
 	return 0;
 }
 
-int bsw_ntfs_parse_boot(const uint8_t *b, size_t len, struct bsw_ntfs_boot *bs,
-			const char **why)
+int bsw_ntfs_parse_boot(const uint8_t *b, size_t len, struct bsw_ntfs_boot *bs, const char **why)
 {
 	uint32_t spc;
 	uint8_t s;
@@ -56,8 +60,8 @@ int bsw_ntfs_parse_boot(const uint8_t *b, size_t len, struct bsw_ntfs_boot *bs,
 		FAIL("cluster larger than 2 MiB");
 	bs->cluster = spc * bs->bps;
 	/* fields that FAT uses must be zero on NTFS (ntfs-3g bootsect.c) */
-	if (get_le16(b + 0x0E) || b[0x10] || get_le16(b + 0x11) ||
-	    get_le16(b + 0x13) || get_le16(b + 0x16) || get_le32(b + 0x20))
+	if (get_le16(b + 0x0E) || b[0x10] || get_le16(b + 0x11) || get_le16(b + 0x13) ||
+	    get_le16(b + 0x16) || get_le32(b + 0x20))
 		FAIL("FAT fields (reserved, fats, root, sectors, spf, large) not zero");
 	bs->rec_size = size_from_cpr(b[0x40], bs->cluster);
 	if (bs->rec_size < 512 || bs->rec_size > 65536)
@@ -97,8 +101,7 @@ int bsw_ntfs_fixup(uint8_t *buf, size_t len, unsigned *bad_stride)
 		return -EINVAL;
 	usa_ofs = get_le16(buf + 4);
 	usa_count = get_le16(buf + 6);
-	if ((usa_ofs & 1) || usa_count != n + 1 ||
-	    (uint32_t)usa_ofs + 2u * usa_count > 510)
+	if ((usa_ofs & 1) || usa_count != n + 1 || (uint32_t)usa_ofs + 2u * usa_count > 510)
 		return -EINVAL;
 	usn = get_le16(buf + usa_ofs);
 	for (i = 0; i < n; i++) {
@@ -115,8 +118,8 @@ int bsw_ntfs_fixup(uint8_t *buf, size_t len, unsigned *bad_stride)
 	return torn;
 }
 
-int bsw_ntfs_parse_rhdr(const uint8_t *r, size_t len, uint32_t rec_size,
-			struct bsw_ntfs_rhdr *h, const char **why)
+int bsw_ntfs_parse_rhdr(const uint8_t *r, size_t len, uint32_t rec_size, struct bsw_ntfs_rhdr *h,
+			const char **why)
 {
 	memset(h, 0, sizeof(*h));
 	if (len < 48 || len < rec_size)
@@ -152,9 +155,8 @@ int bsw_ntfs_parse_rhdr(const uint8_t *r, size_t len, uint32_t rec_size,
  * returns 1 for an attribute, 0 at the end marker, -EINVAL if corrupt.
  * *prev_type enforces ascending type order.
  */
-int bsw_ntfs_attr_next(const uint8_t *r, uint32_t used, uint32_t *pos,
-		       uint32_t *prev_type, struct bsw_ntfs_attr *a,
-		       const char **why)
+int bsw_ntfs_attr_next(const uint8_t *r, uint32_t used, uint32_t *pos, uint32_t *prev_type,
+		       struct bsw_ntfs_attr *a, const char **why)
 {
 	const uint8_t *p;
 	uint32_t o = *pos;
@@ -205,8 +207,8 @@ int bsw_ntfs_attr_next(const uint8_t *r, uint32_t used, uint32_t *pos,
 		a->init_size = get_le64(p + 0x38);
 		if (a->runs_off < 64 || a->runs_off > a->len)
 			FAIL("runlist offset outside the attribute");
-		if (a->highest_vcn + 1 < a->lowest_vcn ||
-		    (a->lowest_vcn >> 62) || (a->highest_vcn >> 62 && a->highest_vcn != UINT64_MAX))
+		if (a->highest_vcn + 1 < a->lowest_vcn || (a->lowest_vcn >> 62) ||
+		    (a->highest_vcn >> 62 && a->highest_vcn != UINT64_MAX))
 			FAIL("VCN range invalid");
 		if ((a->alloc_size | a->data_size | a->init_size) >> 62)
 			FAIL("attribute sizes invalid");
@@ -220,11 +222,10 @@ int bsw_ntfs_attr_next(const uint8_t *r, uint32_t used, uint32_t *pos,
 	return 1;
 }
 
-int bsw_ntfs_runs_add(struct bsw_ntfs_runs *rl, uint64_t vcn, uint64_t lcn,
-		      uint64_t len)
+int bsw_ntfs_runs_add(struct bsw_ntfs_runs *rl, uint64_t vcn, uint64_t lcn, uint64_t len)
 {
-	int ret = bsw_vec_reserve(&rl->r, &rl->alloc, rl->nr + 1, sizeof(*rl->r),
-				  BSW_NTFS_MAX_RUNS);
+	int ret =
+		bsw_vec_reserve(&rl->r, &rl->alloc, rl->nr + 1, sizeof(*rl->r), BSW_NTFS_MAX_RUNS);
 
 	if (ret)
 		return ret;
@@ -245,9 +246,8 @@ void bsw_ntfs_runs_free(struct bsw_ntfs_runs *rl)
  * Appends to out; every allocated run must lie inside nr_clusters (when
  * non-zero).  0 or -EINVAL/-E2BIG/-ENOMEM.
  */
-int bsw_ntfs_parse_runs(const uint8_t *p, size_t len, uint64_t start_vcn,
-			uint64_t nr_clusters, struct bsw_ntfs_runs *out,
-			const char **why)
+int bsw_ntfs_parse_runs(const uint8_t *p, size_t len, uint64_t start_vcn, uint64_t nr_clusters,
+			struct bsw_ntfs_runs *out, const char **why)
 {
 	uint64_t vcn = start_vcn;
 	int64_t lcn = 0;
@@ -285,13 +285,13 @@ int bsw_ntfs_parse_runs(const uint8_t *p, size_t len, uint64_t start_vcn,
 			for (k = 0; k < ob; k++)
 				u |= (uint64_t)p[i + k] << (8 * k);
 			if (ob < 8 && (p[i + ob - 1] & 0x80))
-				u |= ~0ull << (8 * ob);	/* sign-extend */
+				u |= ~0ull << (8 * ob); /* sign-extend */
 			delta = (int64_t)u;
 			i += ob;
 			if (__builtin_add_overflow(lcn, delta, &lcn) || lcn < 0)
 				FAIL("run LCN negative");
-			if (nr_clusters && ((uint64_t)lcn >= nr_clusters ||
-					    rlen > nr_clusters - (uint64_t)lcn))
+			if (nr_clusters &&
+			    ((uint64_t)lcn >= nr_clusters || rlen > nr_clusters - (uint64_t)lcn))
 				FAIL("run beyond the end of the volume");
 		}
 		if ((vcn + rlen) >> 62)
@@ -308,8 +308,7 @@ int bsw_ntfs_parse_runs(const uint8_t *p, size_t len, uint64_t start_vcn,
  * checks).  p holds the page with fixups applied (the caller does them).
  * Returns 0 valid, 1 empty (all 0xFF: a never-used log), -EINVAL.
  */
-int bsw_ntfs_parse_restart(const uint8_t *p, size_t len,
-			   struct bsw_ntfs_rstr *r, const char **why)
+int bsw_ntfs_parse_restart(const uint8_t *p, size_t len, struct bsw_ntfs_rstr *r, const char **why)
 {
 	const uint8_t *ra;
 	uint16_t usa_ofs, usa_count, ra_len, ca_off;
@@ -358,8 +357,7 @@ int bsw_ntfs_parse_restart(const uint8_t *p, size_t len,
 	if ((r->free_list != 0xFFFF && r->free_list >= r->clients) ||
 	    (r->in_use_list != 0xFFFF && r->in_use_list >= r->clients))
 		FAIL("client list index beyond the client count");
-	if ((ca_off & 7) || (uint32_t)r->ra_off + ra_len > r->sys_page ||
-	    ca_off > ra_len)
+	if ((ca_off & 7) || (uint32_t)r->ra_off + ra_len > r->sys_page || ca_off > ra_len)
 		FAIL("restart area length or client array offset invalid");
 	if ((uint32_t)r->ra_off + ca_off + 160u * r->clients > r->sys_page)
 		FAIL("client array beyond the restart page");
@@ -371,8 +369,8 @@ int bsw_ntfs_parse_restart(const uint8_t *p, size_t len,
  * entries start at +0 (u32, relative to the header) and end at +4.  fn is
  * called for each entry that carries a key.  0 or -EINVAL.
  */
-int bsw_ntfs_parse_index_header(const uint8_t *p, size_t len,
-				bsw_ntfs_ie_fn fn, void *arg, const char **why)
+int bsw_ntfs_parse_index_header(const uint8_t *p, size_t len, bsw_ntfs_ie_fn fn, void *arg,
+				const char **why)
 {
 	uint32_t off, end;
 	unsigned n = 0;
@@ -418,8 +416,8 @@ int bsw_ntfs_parse_index_header(const uint8_t *p, size_t len,
 }
 
 /* INDEX_ROOT value: 0 attribute type, 8 block size, 16 INDEX_HEADER. */
-int bsw_ntfs_parse_index_root(const uint8_t *p, size_t len, uint32_t *blk_size,
-			      bsw_ntfs_ie_fn fn, void *arg, const char **why)
+int bsw_ntfs_parse_index_root(const uint8_t *p, size_t len, uint32_t *blk_size, bsw_ntfs_ie_fn fn,
+			      void *arg, const char **why)
 {
 	if (len < 32)
 		FAIL("INDEX_ROOT truncated");
@@ -429,8 +427,7 @@ int bsw_ntfs_parse_index_root(const uint8_t *p, size_t len, uint32_t *blk_size,
 }
 
 /* One "INDX" block of INDEX_ALLOCATION: fixups, then the header at 0x18. */
-int bsw_ntfs_parse_indx(uint8_t *p, size_t len, bsw_ntfs_ie_fn fn, void *arg,
-			const char **why)
+int bsw_ntfs_parse_indx(uint8_t *p, size_t len, bsw_ntfs_ie_fn fn, void *arg, const char **why)
 {
 	unsigned bad = 0;
 	int ret;

@@ -31,8 +31,7 @@ int bsw_ntfs_pass_paths(struct bsw_ntfs *v)
 		unsigned d = 0, k;
 		uint8_t verdict = 1;
 
-		if (!(s->rflags & BSW_NTFS_R_INUSE) || s->base || !s->nr_names ||
-		    st[r])
+		if (!(s->rflags & BSW_NTFS_R_INUSE) || s->base || !s->nr_names || st[r])
 			continue;
 		for (;;) {
 			const struct ntfs_name *n;
@@ -46,12 +45,12 @@ int bsw_ntfs_pass_paths(struct bsw_ntfs *v)
 			for (k = 0; k < d && path[k] != cur; k++)
 				;
 			if (k < d || d == BSW_NTFS_MAX_DEPTH) {
-				verdict = 2;	/* a loop, or deeper than the cap */
+				verdict = 2; /* a loop, or deeper than the cap */
 				break;
 			}
 			n = bsw_ntfs_main_name(v, cur);
 			if (!n)
-				break;	/* an orphan, not a loop */
+				break; /* an orphan, not a loop */
 			path[d++] = cur;
 			cur = n->parent;
 		}

@@ -67,8 +67,8 @@ long bsw_ntfs_run_find(const struct bsw_ntfs_runs *rl, uint64_t vcn)
  * Read [off, off+len) of a non-resident stream through its runs: holes
  * and unmapped ranges read as zeros; one pread per contiguous piece.
  */
-int bsw_ntfs_runs_read(struct bsw_ntfs *v, const struct bsw_ntfs_runs *rl,
-		     uint8_t *buf, size_t len, uint64_t off)
+int bsw_ntfs_runs_read(struct bsw_ntfs *v, const struct bsw_ntfs_runs *rl, uint8_t *buf, size_t len,
+		       uint64_t off)
 {
 	uint64_t cs = v->bs.cluster;
 
@@ -86,8 +86,7 @@ int bsw_ntfs_runs_read(struct bsw_ntfs *v, const struct bsw_ntfs_runs *rl,
 			for (k = 0; k < rl->nr; k++)
 				if (rl->r[k].vcn > vcn && rl->r[k].vcn < next)
 					next = rl->r[k].vcn;
-			if (next == UINT64_MAX ||
-			    !bsw_mul_ok(next, cs, &avail) || avail <= off)
+			if (next == UINT64_MAX || !bsw_mul_ok(next, cs, &avail) || avail <= off)
 				avail = len;
 			else
 				avail -= off;
@@ -104,13 +103,13 @@ int bsw_ntfs_runs_read(struct bsw_ntfs *v, const struct bsw_ntfs_runs *rl,
 				memset(buf, 0, n);
 			} else {
 				ret = bsw_ntfs_vol_read(v, buf, n,
-					(r->lcn + (vcn - r->vcn)) * cs + in);
+							(r->lcn + (vcn - r->vcn)) * cs + in);
 				if (ret)
 					return ret;
 			}
 		}
 		if (!n)
-			return -EIO;	/* no progress: corrupt runs */
+			return -EIO; /* no progress: corrupt runs */
 		buf += n;
 		off += n;
 		len -= n;
@@ -122,8 +121,7 @@ int bsw_ntfs_runs_read(struct bsw_ntfs *v, const struct bsw_ntfs_runs *rl,
  * Read MFT record rec into buf (record size) with fixups applied.
  * Returns 0, 1 when torn (*torn_stride set), or -errno.
  */
-int bsw_ntfs_read_rec(struct bsw_ntfs *v, uint64_t rec, uint8_t *buf,
-		      unsigned *torn_stride)
+int bsw_ntfs_read_rec(struct bsw_ntfs *v, uint64_t rec, uint8_t *buf, unsigned *torn_stride)
 {
 	uint32_t rs = v->bs.rec_size;
 	int ret;
@@ -146,8 +144,7 @@ void bsw_ntfs_stream_free(struct ntfs_stream *fs)
 	memset(fs, 0, sizeof(*fs));
 }
 
-static bool attr_name_is(const uint8_t *r, const struct bsw_ntfs_attr *a,
-			 const char *name)
+static bool attr_name_is(const uint8_t *r, const struct bsw_ntfs_attr *a, const char *name)
 {
 	char tmp[512];
 
@@ -155,20 +152,19 @@ static bool attr_name_is(const uint8_t *r, const struct bsw_ntfs_attr *a,
 		return a->name_len == 0;
 	if (!a->name_len)
 		return false;
-	bsw_utf16le_to_utf8(r + a->off + a->name_off, a->name_len, tmp,
-			    sizeof(tmp), 0);
+	bsw_utf16le_to_utf8(r + a->off + a->name_off, a->name_len, tmp, sizeof(tmp), 0);
 	return !strcasecmp(tmp, name);
 }
 
 /* Add one matching attribute piece (from record buffer r) to fs. */
-static int stream_add_piece(struct bsw_ntfs *v, struct ntfs_stream *fs,
-			    const uint8_t *r, const struct bsw_ntfs_attr *a)
+static int stream_add_piece(struct bsw_ntfs *v, struct ntfs_stream *fs, const uint8_t *r,
+			    const struct bsw_ntfs_attr *a)
 {
 	const char *why;
 
 	if (!a->nonres) {
 		if (fs->res || fs->runs.nr)
-			return 0;	/* a resident value comes alone */
+			return 0; /* a resident value comes alone */
 		fs->res = malloc(a->val_len ? a->val_len : 1);
 		if (!fs->res)
 			return -ENOMEM;
@@ -187,13 +183,13 @@ static int stream_add_piece(struct bsw_ntfs *v, struct ntfs_stream *fs,
 		fs->aflags = a->flags;
 		fs->cu_shift = a->cu_shift;
 	}
-	return bsw_ntfs_parse_runs(r + a->runs_off, a->runs_len, a->lowest_vcn,
-				   v->bs.nr_clusters, &fs->runs, &why);
+	return bsw_ntfs_parse_runs(r + a->runs_off, a->runs_len, a->lowest_vcn, v->bs.nr_clusters,
+				   &fs->runs, &why);
 }
 
 /* Collect the pieces of (type, name) in one record buffer. */
-static int stream_scan_rec(struct bsw_ntfs *v, struct ntfs_stream *fs,
-			   const uint8_t *r, uint64_t *alist_off)
+static int stream_scan_rec(struct bsw_ntfs *v, struct ntfs_stream *fs, const uint8_t *r,
+			   uint64_t *alist_off)
 {
 	struct bsw_ntfs_rhdr h;
 	struct bsw_ntfs_attr a;
@@ -223,8 +219,8 @@ static int stream_scan_rec(struct bsw_ntfs *v, struct ntfs_stream *fs,
  * $ATTRIBUTE_LIST every extension record holding a piece.  0 or -errno
  * (-ENOENT: no such stream).
  */
-int bsw_ntfs_load_stream(struct bsw_ntfs *v, uint64_t rec, uint32_t type,
-			 const char *name, struct ntfs_stream *fs)
+int bsw_ntfs_load_stream(struct bsw_ntfs *v, uint64_t rec, uint32_t type, const char *name,
+			 struct ntfs_stream *fs)
 {
 	uint32_t rs = v->bs.rec_size;
 	uint8_t *r = NULL, *al = NULL;
@@ -271,8 +267,9 @@ int bsw_ntfs_load_stream(struct bsw_ntfs *v, uint64_t rec, uint32_t type,
 
 			al_len = (size_t)BSW_MIN(a.data_size, 1u << 20);
 			al = malloc(al_len ? al_len : 1);
-			if (!al || bsw_ntfs_parse_runs(r + a.runs_off, a.runs_len, 0,
-					v->bs.nr_clusters, &rl, &why) ||
+			if (!al ||
+			    bsw_ntfs_parse_runs(r + a.runs_off, a.runs_len, 0, v->bs.nr_clusters,
+						&rl, &why) ||
 			    bsw_ntfs_runs_read(v, &rl, al, al_len, 0)) {
 				bsw_ntfs_runs_free(&rl);
 				al_len = 0;
@@ -329,8 +326,8 @@ out:
 	return ret;
 }
 
-int64_t bsw_ntfs_stream_pread(struct bsw_ntfs *v, struct ntfs_stream *fs,
-			      void *buf, size_t len, uint64_t off)
+int64_t bsw_ntfs_stream_pread(struct bsw_ntfs *v, struct ntfs_stream *fs, void *buf, size_t len,
+			      uint64_t off)
 {
 	uint8_t *b = buf;
 	size_t done = 0;
@@ -373,8 +370,8 @@ int64_t bsw_ntfs_stream_pread(struct bsw_ntfs *v, struct ntfs_stream *fs,
 	return (int64_t)len;
 }
 
-int64_t bsw_ntfs_read(struct bsw_ntfs *v, uint64_t rec, const char *stream,
-		      void *buf, size_t len, uint64_t off)
+int64_t bsw_ntfs_read(struct bsw_ntfs *v, uint64_t rec, const char *stream, void *buf, size_t len,
+		      uint64_t off)
 {
 	struct ntfs_stream *fs = &v->cache;
 	const char *sn = stream ? stream : "";
@@ -384,20 +381,19 @@ int64_t bsw_ntfs_read(struct bsw_ntfs *v, uint64_t rec, const char *stream,
 		return -ENOENT;
 	if (!stream && (v->recs[rec].rflags & BSW_NTFS_R_WOF))
 		return bsw_ntfs_wof_read(v, rec, buf, len, off);
-	if (!fs->valid || fs->rec != rec || fs->type != NTFS_AT_DATA ||
-	    strcmp(fs->name, sn)) {
+	if (!fs->valid || fs->rec != rec || fs->type != NTFS_AT_DATA || strcmp(fs->name, sn)) {
 		bsw_ntfs_stream_free(fs);
 		ret = bsw_ntfs_load_stream(v, rec, NTFS_AT_DATA, sn, fs);
 		if (ret)
 			return ret;
 	}
 	if (fs->aflags & 0x4000)
-		return -EOPNOTSUPP;	/* EFS-encrypted */
+		return -EOPNOTSUPP; /* EFS-encrypted */
 	return bsw_ntfs_stream_pread(v, fs, buf, len, off);
 }
 
-int bsw_ntfs_read_all(struct bsw_ntfs *v, uint64_t rec, const char *stream,
-		      uint8_t **data, size_t *len, size_t max)
+int bsw_ntfs_read_all(struct bsw_ntfs *v, uint64_t rec, const char *stream, uint8_t **data,
+		      size_t *len, size_t max)
 {
 	struct bsw_ntfs_stat st;
 	uint8_t *b;

@@ -40,12 +40,11 @@
 #include "formats/common/vec.h"
 #include "formats/ntfs/ntfs_internal.h"
 
-static int add_issue(struct bsw_ntfs *v, uint64_t rec, const char *why,
-		     unsigned stride)
+static int add_issue(struct bsw_ntfs *v, uint64_t rec, const char *why, unsigned stride)
 {
 	/* past 65536 damaged records, enough evidence: the rows cap anyway */
-	if (bsw_vec_reserve(&v->issues, &v->alloc_issues, v->nr_issues + 1,
-			    sizeof(*v->issues), 65536))
+	if (bsw_vec_reserve(&v->issues, &v->alloc_issues, v->nr_issues + 1, sizeof(*v->issues),
+			    65536))
 		return v->nr_issues < 65536 ? -ENOMEM : 0;
 	v->issues[v->nr_issues++] = (struct ntfs_issue){ rec, why, stride };
 	return 0;
@@ -57,13 +56,13 @@ static int add_issue(struct bsw_ntfs *v, uint64_t rec, const char *why,
  * are on disk.  0, -ENOMEM, or -E2BIG when the names or the pool reach
  * their cap (v->max_names, v->max_pool: the memory budget).
  */
-static int add_name(struct bsw_ntfs *v, uint64_t rec, uint64_t pref,
-		    uint8_t ns, const uint8_t *units, uint8_t nlen)
+static int add_name(struct bsw_ntfs *v, uint64_t rec, uint64_t pref, uint8_t ns,
+		    const uint8_t *units, uint8_t nlen)
 {
 	int ret;
 
-	ret = bsw_vec_reserve(&v->names, &v->alloc_names, v->nr_names + 1,
-			      sizeof(*v->names), v->max_names);
+	ret = bsw_vec_reserve(&v->names, &v->alloc_names, v->nr_names + 1, sizeof(*v->names),
+			      v->max_names);
 	if (!ret)
 		ret = bsw_vec_reserve(&v->pool, &v->alloc_pool, v->pool_len + nlen,
 				      sizeof(*v->pool), v->max_pool);
@@ -86,9 +85,9 @@ static int add_name(struct bsw_ntfs *v, uint64_t rec, uint64_t pref,
 struct rparse {
 	uint16_t fn_off[BSW_NTFS_FN_INLINE];
 	uint16_t fn_len[BSW_NTFS_FN_INLINE];
-	uint16_t nr_off[BSW_NTFS_NR_INLINE];	/* non-resident attributes */
+	uint16_t nr_off[BSW_NTFS_NR_INLINE]; /* non-resident attributes */
 	uint8_t nr_fn, nr_nr;
-	uint8_t state;		/* 0 unused, 1 ok, 2 torn, 3 bad */
+	uint8_t state; /* 0 unused, 1 ok, 2 torn, 3 bad */
 	bool fn_more, nr_more;
 	unsigned stride;
 	const char *why;
@@ -98,8 +97,8 @@ struct rparse {
  * Parse one raw record in place (fixups applied to buf).  Pure: writes only
  * *s and *p, so records of a chunk parse in parallel.
  */
-static void parse_one(uint32_t rs, uint64_t recno, uint8_t *r,
-		      struct ntfs_rsum *s, struct rparse *p)
+static void parse_one(uint32_t rs, uint64_t recno, uint8_t *r, struct ntfs_rsum *s,
+		      struct rparse *p)
 {
 	struct bsw_ntfs_rhdr h;
 	struct bsw_ntfs_attr a;
@@ -110,7 +109,7 @@ static void parse_one(uint32_t rs, uint64_t recno, uint8_t *r,
 	memset(s, 0, sizeof(*s));
 	memset(p, 0, sizeof(*p));
 	if (magic == 0)
-		return;		/* never used */
+		return; /* never used */
 	/* flags sit in the first stride, safe to read before fixups */
 	s->seq = get_le16(r + 0x10);
 	if (!(get_le16(r + 0x16) & 1))
@@ -140,8 +139,7 @@ static void parse_one(uint32_t rs, uint64_t recno, uint8_t *r,
 		p->why = "record number field does not match its position";
 	}
 	pos = h.attrs_off;
-	while ((ret = bsw_ntfs_attr_next(r, h.used, &pos, &prev, &a,
-					 &p->why)) > 0) {
+	while ((ret = bsw_ntfs_attr_next(r, h.used, &pos, &prev, &a, &p->why)) > 0) {
 		if (++n > BSW_NTFS_MAX_ATTRS) {
 			ret = -EINVAL;
 			p->why = "too many attributes";
@@ -181,7 +179,8 @@ static void parse_one(uint32_t rs, uint64_t recno, uint8_t *r,
 			    (a.data_size > a.alloc_size || a.init_size > a.data_size) &&
 			    p->state == 1) {
 				p->state = 3;
-				p->why = "$DATA sizes inconsistent (data > allocated or initialized > data)";
+				p->why =
+					"$DATA sizes inconsistent (data > allocated or initialized > data)";
 			}
 			if (a.name_len)
 				break;
@@ -235,7 +234,7 @@ static void parse_one(uint32_t rs, uint64_t recno, uint8_t *r,
  * kept_hdr and the unit's record summaries, as host structs (the cache
  * belongs to this process).
  */
-#define KEPT_MAGIC	0x314B4D42u	/* "BMK1": this layout */
+#define KEPT_MAGIC 0x314B4D42u /* "BMK1": this layout */
 
 struct kept_hdr {
 	uint32_t magic, rec_size;
@@ -281,8 +280,7 @@ static int form_u64(struct form *f, uint64_t x)
 }
 
 /* One $FILE_NAME value (fn, fn_len bytes), if add_name would keep it. */
-static int form_name(struct form *f, const uint8_t *fn, uint32_t fn_len,
-		     unsigned *nr)
+static int form_name(struct form *f, const uint8_t *fn, uint32_t fn_len, unsigned *nr)
 {
 	uint8_t nlen, hdr[2];
 	int ret;
@@ -305,9 +303,8 @@ static int form_name(struct form *f, const uint8_t *fn, uint32_t fn_len,
  * The entry of record k of a unit (r: its bytes after parse_one, s and p
  * what parse_one found).  runs: keep the runlists of a good record.
  */
-static int form_record(struct bsw_ntfs *v, struct form *f, uint32_t k,
-		       const uint8_t *r, const struct ntfs_rsum *s,
-		       const struct rparse *p, bool runs)
+static int form_record(struct bsw_ntfs *v, struct form *f, uint32_t k, const uint8_t *r,
+		       const struct ntfs_rsum *s, const struct rparse *p, bool runs)
 {
 	struct bsw_ntfs_rhdr h;
 	struct bsw_ntfs_attr a;
@@ -318,7 +315,7 @@ static int form_record(struct bsw_ntfs *v, struct form *f, uint32_t k,
 	int ret;
 
 	if (!p->state)
-		return 0;	/* never used or not in use: nothing to merge */
+		return 0; /* never used or not in use: nothing to merge */
 	if ((ret = form_u32(f, k)) || (ret = form_put(f, &p->state, 1)))
 		return ret;
 	if (p->state == 2)
@@ -361,8 +358,7 @@ static int form_record(struct bsw_ntfs *v, struct form *f, uint32_t k,
 			if ((ret = form_u32(f, get_le32(q))) ||
 			    (ret = form_u64(f, get_le64(q + 0x10))) ||
 			    (ret = form_u64(f, get_le64(q + 0x18))) ||
-			    (ret = form_u32(f, len - ro)) ||
-			    (ret = form_put(f, q + ro, len - ro)))
+			    (ret = form_u32(f, len - ro)) || (ret = form_put(f, q + ro, len - ro)))
 				break;
 			nr++;
 		}
@@ -375,10 +371,8 @@ static int form_record(struct bsw_ntfs *v, struct form *f, uint32_t k,
 		       bsw_ntfs_attr_next(r, h.used, &pos, &prev, &a, &why) > 0) {
 			if (!a.nonres)
 				continue;
-			if ((ret = form_u32(f, a.type)) ||
-			    (ret = form_u64(f, a.lowest_vcn)) ||
-			    (ret = form_u64(f, a.highest_vcn)) ||
-			    (ret = form_u32(f, a.runs_len)) ||
+			if ((ret = form_u32(f, a.type)) || (ret = form_u64(f, a.lowest_vcn)) ||
+			    (ret = form_u64(f, a.highest_vcn)) || (ret = form_u32(f, a.runs_len)) ||
 			    (ret = form_put(f, r + a.runs_off, a.runs_len)))
 				break;
 			nr++;
@@ -414,35 +408,30 @@ static uint64_t rd_le(struct rd *d, unsigned n)
 
 	if (!p)
 		return 0;
-	return n == 1 ? p[0] : n == 2 ? get_le16(p) : n == 4 ? get_le32(p) :
-	       get_le64(p);
+	return n == 1 ? p[0] : n == 2 ? get_le16(p) : n == 4 ? get_le32(p) : get_le64(p);
 }
 
 /* Mark the clusters of one non-resident attribute of recno (computed bitmap). */
-static void mark_runs(struct bsw_ntfs *v, uint64_t recno, uint32_t type,
-		      uint64_t lowest, uint64_t highest, const uint8_t *runs,
-		      uint32_t runs_len, struct bsw_ntfs_runs *rl)
+static void mark_runs(struct bsw_ntfs *v, uint64_t recno, uint32_t type, uint64_t lowest,
+		      uint64_t highest, const uint8_t *runs, uint32_t runs_len,
+		      struct bsw_ntfs_runs *rl)
 {
 	const char *why;
 	char label[64];
 	unsigned i;
 
 	rl->nr = 0;
-	if (bsw_ntfs_parse_runs(runs, runs_len, lowest, v->bs.nr_clusters, rl,
-				&why)) {
-		snprintf(label, sizeof(label), "record %llu",
-			 (unsigned long long)recno);
-		BSW_REPORT(v->fx, PR_NTFS_1_RUN_BAD, .rec = recno,
-			   .n = type, .str = why, .str2 = label);
+	if (bsw_ntfs_parse_runs(runs, runs_len, lowest, v->bs.nr_clusters, rl, &why)) {
+		snprintf(label, sizeof(label), "record %llu", (unsigned long long)recno);
+		BSW_REPORT(v->fx, PR_NTFS_1_RUN_BAD, .rec = recno, .n = type, .str = why,
+			   .str2 = label);
 		return;
 	}
 	/* the runs must cover exactly lowest..highest VCN */
 	if (rl->nr && rl->r[rl->nr - 1].vcn + rl->r[rl->nr - 1].len != highest + 1) {
-		snprintf(label, sizeof(label), "record %llu",
-			 (unsigned long long)recno);
-		BSW_REPORT(v->fx, PR_NTFS_1_RUN_BAD, .rec = recno,
-			   .n = type, .str = "runs do not end at the highest VCN",
-			   .str2 = label);
+		snprintf(label, sizeof(label), "record %llu", (unsigned long long)recno);
+		BSW_REPORT(v->fx, PR_NTFS_1_RUN_BAD, .rec = recno, .n = type,
+			   .str = "runs do not end at the highest VCN", .str2 = label);
 	}
 	for (i = 0; i < rl->nr && v->cbmap; i++) {
 		uint64_t c, end, xl = 0;
@@ -482,8 +471,7 @@ static void mark_runs(struct bsw_ntfs *v, uint64_t recno, uint32_t type,
  * Serial part for one record, from its entry: its issue, its names (to
  * its base record when it is an extension), the clusters it claims.
  */
-static int merge_one(struct bsw_ntfs *v, uint64_t recno, struct rd *d,
-		     struct bsw_ntfs_runs *rl)
+static int merge_one(struct bsw_ntfs *v, uint64_t recno, struct rd *d, struct bsw_ntfs_runs *rl)
 {
 	const struct ntfs_rsum *s = &v->recs[recno];
 	uint64_t owner = s->base ? s->base : recno;
@@ -494,8 +482,7 @@ static int merge_one(struct bsw_ntfs *v, uint64_t recno, struct rd *d,
 	if (state == 2)
 		ret = add_issue(v, recno, NULL, (unsigned)rd_le(d, 4));
 	else if (state == 3)
-		ret = add_issue(v, recno,
-				(const char *)(uintptr_t)rd_le(d, 8), 0);
+		ret = add_issue(v, recno, (const char *)(uintptr_t)rd_le(d, 8), 0);
 	else if (state != 1)
 		d->bad = true;
 	if (d->bad)
@@ -532,9 +519,8 @@ static int merge_one(struct bsw_ntfs *v, uint64_t recno, struct rd *d,
  * record order.  0, -errno, or -E2BIG with *at the record whose names
  * passed the cap (what it added is taken back).
  */
-static int merge_unit(struct bsw_ntfs *v, uint64_t s, uint64_t c,
-		      const uint8_t *p, size_t len, struct bsw_ntfs_runs *rl,
-		      uint64_t *at)
+static int merge_unit(struct bsw_ntfs *v, uint64_t s, uint64_t c, const uint8_t *p, size_t len,
+		      struct bsw_ntfs_runs *rl, uint64_t *at)
 {
 	struct rd d = { p, p + len, false };
 	int ret;
@@ -545,7 +531,7 @@ static int merge_unit(struct bsw_ntfs *v, uint64_t s, uint64_t c,
 		uint64_t k = rd_le(&d, 4);
 
 		if (d.bad || k >= c)
-			return -EIO;	/* not a form this file wrote */
+			return -EIO; /* not a form this file wrote */
 		ret = merge_one(v, s + k, &d, rl);
 		if (ret == -E2BIG) {
 			v->nr_names = names0;
@@ -647,9 +633,8 @@ static int load_mft_runs(struct bsw_ntfs *v, uint8_t *r)
 			v->mft_size = a.data_size;
 			init = a.init_size;
 		}
-		if ((ret = bsw_ntfs_parse_runs(r + a.runs_off, a.runs_len,
-					       a.lowest_vcn, v->bs.nr_clusters,
-					       &v->mft_runs, &why))) {
+		if ((ret = bsw_ntfs_parse_runs(r + a.runs_off, a.runs_len, a.lowest_vcn,
+					       v->bs.nr_clusters, &v->mft_runs, &why))) {
 			BSW_REPORT(v->fx, PR_NTFS_1_MFT_UNREADABLE, .str = why);
 			return -EIO;
 		}
@@ -682,7 +667,7 @@ static int load_mft_runs(struct bsw_ntfs *v, uint8_t *r)
 			bsw_ntfs_stream_free(&fs);
 	}
 	if (init && init < v->mft_size)
-		v->mft_size = init;	/* records past init read as zeros */
+		v->mft_size = init; /* records past init read as zeros */
 	return 0;
 }
 
@@ -719,9 +704,8 @@ static void unit_lookup(struct bsw_ntfs *v, struct unit *un)
 	if (un->ref && len >= sizeof(h))
 		memcpy(&h, val, sizeof(h));
 	/* the key says what the form holds; the header double-checks it */
-	if (un->ref && len >= sizeof(h) + un->c * sizeof(*v->recs) &&
-	    h.magic == KEPT_MAGIC && h.rec_size == v->bs.rec_size &&
-	    h.start == un->s && h.cnt == un->c) {
+	if (un->ref && len >= sizeof(h) + un->c * sizeof(*v->recs) && h.magic == KEPT_MAGIC &&
+	    h.rec_size == v->bs.rec_size && h.start == un->s && h.cnt == un->c) {
 		un->kept = val;
 		un->klen = len;
 		return;
@@ -746,8 +730,8 @@ static void units_put(struct bsw_ntfs *v, struct unit *un, size_t nu)
 }
 
 /* Read the units of the chunk at start that were not kept: one read per run of them. */
-static int read_units(struct bsw_ntfs *v, uint8_t *buf, uint64_t start,
-		      const struct unit *un, size_t nu)
+static int read_units(struct bsw_ntfs *v, uint8_t *buf, uint64_t start, const struct unit *un,
+		      size_t nu)
 {
 	uint32_t rs = v->bs.rec_size;
 	size_t j = 0, first;
@@ -761,8 +745,7 @@ static int read_units(struct bsw_ntfs *v, uint8_t *buf, uint64_t start,
 		first = j;
 		while (j < nu && !un[j].kept)
 			j++;
-		ret = bsw_ntfs_runs_read(v, &v->mft_runs,
-					 buf + (un[first].s - start) * rs,
+		ret = bsw_ntfs_runs_read(v, &v->mft_runs, buf + (un[first].s - start) * rs,
 					 (un[j - 1].s + un[j - 1].c - un[first].s) * rs,
 					 un[first].s * rs);
 		if (ret)
@@ -777,8 +760,8 @@ static int read_units(struct bsw_ntfs *v, uint8_t *buf, uint64_t start,
  * shareable and its form not larger than its records.  merge_unit's returns.
  */
 static int unit_merge(struct bsw_ntfs *v, struct unit *un, const uint8_t *raw,
-		      const struct rparse *pr, struct form *f,
-		      struct bsw_ntfs_runs *rl, uint64_t *at)
+		      const struct rparse *pr, struct form *f, struct bsw_ntfs_runs *rl,
+		      uint64_t *at)
 {
 	const struct bsw_ntfs_share *sh = v->o.share;
 	uint32_t rs = v->bs.rec_size;
@@ -795,16 +778,16 @@ static int unit_merge(struct bsw_ntfs *v, struct unit *un, const uint8_t *raw,
 	f->len = 0;
 	f->max = sizeof(h) + sums + un->c * ((size_t)rs + 17);
 	if (un->owner) {
-		h = (struct kept_hdr){ .magic = KEPT_MAGIC, .rec_size = rs,
-				       .start = un->s, .cnt = un->c };
+		h = (struct kept_hdr){
+			.magic = KEPT_MAGIC, .rec_size = rs, .start = un->s, .cnt = un->c
+		};
 		if ((ret = form_put(f, &h, sizeof(h))) ||
 		    (ret = form_put(f, &v->recs[un->s], sums)))
 			return ret;
 	}
 	body = f->len;
 	for (k = 0; k < un->c && !ret; k++)
-		ret = form_record(v, f, (uint32_t)k, raw + k * rs,
-				  &v->recs[un->s + k], &pr[k],
+		ret = form_record(v, f, (uint32_t)k, raw + k * rs, &v->recs[un->s + k], &pr[k],
 				  un->owner || v->cbmap);
 	if (ret)
 		return ret;
@@ -874,9 +857,10 @@ int bsw_ntfs_pass_records(struct bsw_ntfs *v)
 		 */
 		uint64_t mem = v->o.mem_cap ? v->o.mem_cap : BSW_NTFS_MEM_CAP;
 		uint64_t bmap = v->o.run_checks && v->bs.nr_clusters <= BSW_NTFS_MAX_BMAP_CLUSTERS ?
-				(v->bs.nr_clusters + 7) / 8 : 0;
-		uint64_t per_rec = sizeof(*v->recs) + sizeof(struct ntfs_name) +
-				   sizeof(uint32_t) + 64;
+					(v->bs.nr_clusters + 7) / 8 :
+					0;
+		uint64_t per_rec =
+			sizeof(*v->recs) + sizeof(struct ntfs_name) + sizeof(uint32_t) + 64;
 		uint64_t by_mem = mem > bmap ? (mem - bmap) / per_rec : 0;
 
 		if (by_mem < cap)
@@ -887,14 +871,12 @@ int bsw_ntfs_pass_records(struct bsw_ntfs *v)
 		 * at most the whole budget: a forged $MFT full of $FILE_NAMEs
 		 * stops the scan there, as the record cap does.
 		 */
-		v->max_names = (size_t)BSW_MIN(mem / (sizeof(struct ntfs_name) +
-					       sizeof(uint32_t)), (uint64_t)UINT32_MAX);
-		v->max_pool = (size_t)BSW_MIN(mem / (2 * sizeof(uint16_t)),
-					      (uint64_t)UINT32_MAX);
+		v->max_names = (size_t)BSW_MIN(mem / (sizeof(struct ntfs_name) + sizeof(uint32_t)),
+					       (uint64_t)UINT32_MAX);
+		v->max_pool = (size_t)BSW_MIN(mem / (2 * sizeof(uint16_t)), (uint64_t)UINT32_MAX);
 	}
 	if (nr > cap) {
-		BSW_REPORT(v->fx, PR_NTFS_1_MFT_CAP, .n = (int64_t)nr,
-			   .n2 = (int64_t)cap);
+		BSW_REPORT(v->fx, PR_NTFS_1_MFT_CAP, .n = (int64_t)nr, .n2 = (int64_t)cap);
 		nr = cap;
 	}
 	if (nr < 16) {
@@ -910,8 +892,7 @@ int bsw_ntfs_pass_records(struct bsw_ntfs *v)
 	if (sh) {
 		/* units shared on their own: a child's few changed
 		 * records cost it their unit, not their chunk */
-		u = BSW_MAX((sh->unit_bytes ? sh->unit_bytes :
-			     BSW_NTFS_SHARE_UNIT) / rs, 1u);
+		u = BSW_MAX((sh->unit_bytes ? sh->unit_bytes : BSW_NTFS_SHARE_UNIT) / rs, 1u);
 		u = BSW_MIN(u, per);
 	}
 	pr = calloc(per, sizeof(*pr));
@@ -958,13 +939,12 @@ int bsw_ntfs_pass_records(struct bsw_ntfs *v)
 #pragma omp parallel for schedule(static) if (miss >= 8192)
 		for (k = 0; k < (long)cnt; k++)
 			if (!units[k / u].kept)
-				parse_one(rs, start + k, buf + (size_t)k * rs,
-					  &v->recs[start + k], &pr[k]);
+				parse_one(rs, start + k, buf + (size_t)k * rs, &v->recs[start + k],
+					  &pr[k]);
 		for (j = 0; j < nu; j++) {
 			uint64_t off = units[j].s - start;
 
-			ret = unit_merge(v, &units[j], buf + off * rs, pr + off,
-					 &f, &rl, &at);
+			ret = unit_merge(v, &units[j], buf + off * rs, pr + off, &f, &rl, &at);
 			if (ret)
 				break;
 		}
@@ -976,13 +956,13 @@ int bsw_ntfs_pass_records(struct bsw_ntfs *v)
 		}
 		/* the names reached their cap: keep the records before this one */
 		if (at < 16) {
-			BSW_REPORT(v->fx, PR_NTFS_1_MFT_UNREADABLE,
-				   .str = "the memory cap leaves no room for the names of records 0-15");
+			BSW_REPORT(
+				v->fx, PR_NTFS_1_MFT_UNREADABLE,
+				.str = "the memory cap leaves no room for the names of records 0-15");
 			ret = -EIO;
 			goto out;
 		}
-		BSW_REPORT(v->fx, PR_NTFS_1_MFT_CAP, .n = (int64_t)nr,
-			   .n2 = (int64_t)at);
+		BSW_REPORT(v->fx, PR_NTFS_1_MFT_CAP, .n = (int64_t)nr, .n2 = (int64_t)at);
 		v->nr_recs = at;
 		ret = 0;
 		goto out;

@@ -25,7 +25,7 @@
 
 struct keyer {
 	XXH3_state_t *st;
-	uint64_t tok;		/* the first layer seen: the entry's owner */
+	uint64_t tok; /* the first layer seen: the entry's owner */
 	bool ok;
 };
 
@@ -46,7 +46,7 @@ static int key_range(struct bsw_ntfs *v, struct keyer *k, uint64_t off, uint64_t
 		if (n < 0)
 			return (int)n;
 		if (n == 0 || !tok || ++guard > (1u << 20)) {
-			k->ok = false;	/* past the end, unshareable, or too scattered */
+			k->ok = false; /* past the end, unshareable, or too scattered */
 			break;
 		}
 		if (!k->tok)
@@ -61,8 +61,8 @@ static int key_range(struct bsw_ntfs *v, struct keyer *k, uint64_t off, uint64_t
 }
 
 /* Metadata and run origins of one stream; -ENOENT if it does not exist. */
-static int key_stream(struct bsw_ntfs *v, struct keyer *k, uint64_t rec,
-		      uint32_t type, const char *name)
+static int key_stream(struct bsw_ntfs *v, struct keyer *k, uint64_t rec, uint32_t type,
+		      const char *name)
 {
 	struct ntfs_stream fs;
 	uint64_t cl = v->bs.cluster;
@@ -104,8 +104,8 @@ static int key_stream(struct bsw_ntfs *v, struct keyer *k, uint64_t rec,
 	return ret;
 }
 
-int bsw_ntfs_file_key(struct bsw_ntfs *v, uint64_t rec, const char *stream,
-		      uint8_t key[16], uint64_t *tok)
+int bsw_ntfs_file_key(struct bsw_ntfs *v, uint64_t rec, const char *stream, uint8_t key[16],
+		      uint64_t *tok)
 {
 	struct keyer k = { .ok = true };
 	XXH128_hash_t h;
@@ -177,13 +177,13 @@ int bsw_ntfs_file_key(struct bsw_ntfs *v, uint64_t rec, const char *stream,
  * a hole of the $MFT runlist, from a token the caller does not share, or
  * records 0-3 when some come from $MFTMirr, make the unit unshareable.
  */
-#define RECS_KEY_VERSION 1	/* the kept form's layout (ntfs_records.c) */
+#define RECS_KEY_VERSION 1 /* the kept form's layout (ntfs_records.c) */
 #define RECS_KEY_MAX_PIECES 8192u
 
 struct recs_keyer {
-	uint64_t *m;		/* the key material */
+	uint64_t *m; /* the key material */
 	size_t nr, alloc;
-	uint64_t last_ok;	/* the last token found shareable */
+	uint64_t last_ok; /* the last token found shareable */
 };
 
 static int recs_put(struct recs_keyer *k, uint64_t a, uint64_t b, uint64_t c)
@@ -198,13 +198,13 @@ static int recs_put(struct recs_keyer *k, uint64_t a, uint64_t b, uint64_t c)
 }
 
 /* Origins of [off, off+len) of the volume; 1 shareable, 0 not, -errno. */
-static int recs_range(struct bsw_ntfs *v, struct recs_keyer *k, uint64_t off,
-		      uint64_t len, uint64_t *owner)
+static int recs_range(struct bsw_ntfs *v, struct recs_keyer *k, uint64_t off, uint64_t len,
+		      uint64_t *owner)
 {
 	const struct bsw_ntfs_share *sh = v->o.share;
 
 	if (off > v->src->size || len > v->src->size - off)
-		return 0;	/* the read fails: say so there, not here */
+		return 0; /* the read fails: say so there, not here */
 	while (len) {
 		uint64_t tok = 0, poff = 0;
 		int64_t n = v->src->origin(v->src->ctx, off, len, &tok, &poff);
@@ -223,15 +223,15 @@ static int recs_range(struct bsw_ntfs *v, struct recs_keyer *k, uint64_t off,
 		if (!*owner)
 			*owner = tok;
 		if (recs_put(k, tok, poff, (uint64_t)n))
-			return 0;	/* too scattered to be worth it */
+			return 0; /* too scattered to be worth it */
 		off += (uint64_t)n;
 		len -= (uint64_t)n;
 	}
 	return 1;
 }
 
-int bsw_ntfs_recs_key(struct bsw_ntfs *v, uint64_t start, uint64_t cnt,
-		      uint8_t key[16], uint64_t *owner)
+int bsw_ntfs_recs_key(struct bsw_ntfs *v, uint64_t start, uint64_t cnt, uint8_t key[16],
+		      uint64_t *owner)
 {
 	uint64_t rs = v->bs.rec_size, cs = v->bs.cluster, off, end;
 	struct recs_keyer k = { 0 };
@@ -246,8 +246,7 @@ int bsw_ntfs_recs_key(struct bsw_ntfs *v, uint64_t start, uint64_t cnt,
 		return 0;
 	if (!bsw_mul_ok(start, rs, &off) || !bsw_mul_ok(start + cnt, rs, &end))
 		return 0;
-	if (recs_put(&k, RECS_KEY_VERSION, rs, cs) ||
-	    recs_put(&k, v->bs.nr_clusters, start, cnt))
+	if (recs_put(&k, RECS_KEY_VERSION, rs, cs) || recs_put(&k, v->bs.nr_clusters, start, cnt))
 		goto out;
 	while (off < end) {
 		uint64_t vcn = off / cs, in = off % cs, n, voff;
@@ -257,10 +256,9 @@ int bsw_ntfs_recs_key(struct bsw_ntfs *v, uint64_t start, uint64_t cnt,
 		if (i < 0)
 			goto out;
 		r = &v->mft_runs.r[i];
-		if (r->lcn == NTFS_LCN_HOLE ||
-		    !bsw_mul_ok(r->vcn + r->len - vcn, cs, &n) ||
-		    !bsw_mul_ok(r->lcn + (vcn - r->vcn), cs, &voff) ||
-		    n <= in || voff > UINT64_MAX - in)
+		if (r->lcn == NTFS_LCN_HOLE || !bsw_mul_ok(r->vcn + r->len - vcn, cs, &n) ||
+		    !bsw_mul_ok(r->lcn + (vcn - r->vcn), cs, &voff) || n <= in ||
+		    voff > UINT64_MAX - in)
 			goto out;
 		n = BSW_MIN(n - in, end - off);
 		rr = recs_range(v, &k, voff + in, n, owner);

@@ -23,17 +23,14 @@ int bsw_ntfs_pass_sysfiles(struct bsw_ntfs *v)
 	for (r = 0; r < 12 && r < v->nr_recs; r++)
 		if (!(v->recs[r].rflags & BSW_NTFS_R_INUSE) &&
 		    !(r < 4 && (v->mirr_use & (1u << r))))
-			BSW_REPORT(v->fx, PR_NTFS_2_META, .rec = r,
-				   .str = bsw_ntfs_sysfile_name(r),
+			BSW_REPORT(v->fx, PR_NTFS_2_META, .rec = r, .str = bsw_ntfs_sysfile_name(r),
 				   .str2 = "system file record not in use");
-	if ((v->recs[5].rflags & BSW_NTFS_R_INUSE) &&
-	    !(v->recs[5].rflags & BSW_NTFS_R_DIR))
+	if ((v->recs[5].rflags & BSW_NTFS_R_INUSE) && !(v->recs[5].rflags & BSW_NTFS_R_DIR))
 		BSW_REPORT(v->fx, PR_NTFS_2_META, .rec = 5, .str = "\\",
 			   .str2 = "root is not a directory");
 	/* $AttrDef: 160-byte entries, the first $STANDARD_INFORMATION, types ascending */
 	if (bsw_ntfs_load_stream(v, 4, NTFS_AT_DATA, NULL, &fs)) {
-		BSW_REPORT(v->fx, PR_NTFS_2_META, .rec = 4, .str = "$AttrDef",
-			   .str2 = "no $DATA");
+		BSW_REPORT(v->fx, PR_NTFS_2_META, .rec = 4, .str = "$AttrDef", .str2 = "no $DATA");
 		return 0;
 	}
 	if (fs.size < 160 || fs.size > 160 * 100) {
@@ -52,8 +49,7 @@ int bsw_ntfs_pass_sysfiles(struct bsw_ntfs *v)
 			if (!t)
 				break;
 			if (t <= prev || (t & 0xF)) {
-				BSW_REPORT(v->fx, PR_NTFS_2_META, .rec = 4,
-					   .str = "$AttrDef",
+				BSW_REPORT(v->fx, PR_NTFS_2_META, .rec = 4, .str = "$AttrDef",
 					   .str2 = "types not ascending multiples of 0x10");
 				break;
 			}

@@ -30,16 +30,15 @@ static __thread struct wimlib_decompressor *dec[4];
 size_t bsw_ntfs_wof_chunk_size(unsigned alg)
 {
 	switch (alg) {
-	case BSW_WOF_XPRESS4K:	return 4096;
-	case BSW_WOF_LZX:	return 32768;
-	case BSW_WOF_XPRESS8K:	return 8192;
-	case BSW_WOF_XPRESS16K:	return 16384;
-	default:		return 0;
+	case BSW_WOF_XPRESS4K: return 4096;
+	case BSW_WOF_LZX: return 32768;
+	case BSW_WOF_XPRESS8K: return 8192;
+	case BSW_WOF_XPRESS16K: return 16384;
+	default: return 0;
 	}
 }
 
-int bsw_ntfs_wof_decompress(unsigned alg, const void *in, size_t in_len,
-			    void *out, size_t out_len)
+int bsw_ntfs_wof_decompress(unsigned alg, const void *in, size_t in_len, void *out, size_t out_len)
 {
 	size_t chunk = bsw_ntfs_wof_chunk_size(alg);
 
@@ -52,7 +51,8 @@ int bsw_ntfs_wof_decompress(unsigned alg, const void *in, size_t in_len,
 		return -EINVAL;
 	if (!dec[alg]) {
 		enum wimlib_compression_type t = alg == BSW_WOF_LZX ?
-			WIMLIB_COMPRESSION_TYPE_LZX : WIMLIB_COMPRESSION_TYPE_XPRESS;
+							 WIMLIB_COMPRESSION_TYPE_LZX :
+							 WIMLIB_COMPRESSION_TYPE_XPRESS;
 		int rc = wimlib_create_decompressor(t, chunk, &dec[alg]);
 
 		if (rc)
@@ -102,11 +102,10 @@ static int wof_open(struct bsw_ntfs *v, uint64_t rec)
 	if (prov != 2 || alg > 3)
 		return -EOPNOTSUPP;
 	v->wof.alg = alg;
-	v->wof.chunk = bsw_ntfs_wof_chunk_size(alg);	/* LZX 32 KiB, XPRESS 4/8/16 KiB */
+	v->wof.chunk = bsw_ntfs_wof_chunk_size(alg); /* LZX 32 KiB, XPRESS 4/8/16 KiB */
 	v->wof.size = v->recs[rec].size;
 	v->wof.nchunks = (v->wof.size + v->wof.chunk - 1) / v->wof.chunk;
-	ret = bsw_ntfs_load_stream(v, rec, NTFS_AT_DATA, "WofCompressedData",
-				   &v->wof.s);
+	ret = bsw_ntfs_load_stream(v, rec, NTFS_AT_DATA, "WofCompressedData", &v->wof.s);
 	if (ret)
 		return ret == -ENOENT ? -EINVAL : ret;
 	v->wof.cbuf = malloc(v->wof.chunk);
@@ -124,8 +123,7 @@ static int wof_chunk(struct bsw_ntfs *v, uint64_t c)
 {
 	unsigned esz = v->wof.size >= (1ull << 32) ? 8 : 4;
 	uint64_t tbl = (v->wof.nchunks - 1) * esz, start = 0, end;
-	uint32_t plain = (uint32_t)BSW_MIN((uint64_t)v->wof.chunk,
-					   v->wof.size - c * v->wof.chunk);
+	uint32_t plain = (uint32_t)BSW_MIN((uint64_t)v->wof.chunk, v->wof.size - c * v->wof.chunk);
 	uint8_t e[8];
 	int64_t n;
 
@@ -142,8 +140,7 @@ static int wof_chunk(struct bsw_ntfs *v, uint64_t c)
 	}
 	if (end < start || end - start > v->wof.chunk || tbl + end > v->wof.s.size)
 		return -EIO;
-	n = bsw_ntfs_stream_pread(v, &v->wof.s, v->wof.zbuf, (size_t)(end - start),
-				  tbl + start);
+	n = bsw_ntfs_stream_pread(v, &v->wof.s, v->wof.zbuf, (size_t)(end - start), tbl + start);
 	if (n != (int64_t)(end - start))
 		return -EIO;
 	if (end - start == plain)
@@ -156,8 +153,7 @@ static int wof_chunk(struct bsw_ntfs *v, uint64_t c)
 	return 0;
 }
 
-int64_t bsw_ntfs_wof_read(struct bsw_ntfs *v, uint64_t rec, uint8_t *buf,
-			  size_t len, uint64_t off)
+int64_t bsw_ntfs_wof_read(struct bsw_ntfs *v, uint64_t rec, uint8_t *buf, size_t len, uint64_t off)
 {
 	size_t done = 0;
 	int ret = wof_open(v, rec);
@@ -169,8 +165,7 @@ int64_t bsw_ntfs_wof_read(struct bsw_ntfs *v, uint64_t rec, uint8_t *buf,
 	len = (size_t)BSW_MIN((uint64_t)len, v->wof.size - off);
 	while (done < len) {
 		uint64_t p = off + done, c = p / v->wof.chunk, in = p % v->wof.chunk;
-		size_t n = (size_t)BSW_MIN((uint64_t)(v->wof.chunk - in),
-					   (uint64_t)(len - done));
+		size_t n = (size_t)BSW_MIN((uint64_t)(v->wof.chunk - in), (uint64_t)(len - done));
 
 		ret = wof_chunk(v, c);
 		if (ret)

@@ -9,10 +9,10 @@
 #include <stddef.h>
 
 /* WOF algorithms, as in FILE_PROVIDER_EXTERNAL_INFO_V1.Algorithm. */
-#define BSW_WOF_XPRESS4K	0
-#define BSW_WOF_LZX		1
-#define BSW_WOF_XPRESS8K	2
-#define BSW_WOF_XPRESS16K	3
+#define BSW_WOF_XPRESS4K 0
+#define BSW_WOF_LZX 1
+#define BSW_WOF_XPRESS8K 2
+#define BSW_WOF_XPRESS16K 3
 
 /* Chunk size of algorithm alg (4096, 32768, 8192, 16384); 0 if unknown. */
 size_t bsw_ntfs_wof_chunk_size(unsigned alg);
@@ -24,7 +24,6 @@ size_t bsw_ntfs_wof_chunk_size(unsigned alg);
  * Returns 0, -EINVAL (bad algorithm or sizes), -ENOMEM, or -EIO (the data
  * does not decode to out_len bytes).  Decompressors are kept per thread.
  */
-int bsw_ntfs_wof_decompress(unsigned alg, const void *in, size_t in_len,
-			    void *out, size_t out_len);
+int bsw_ntfs_wof_decompress(unsigned alg, const void *in, size_t in_len, void *out, size_t out_len);
 
 #endif /* BSW_NTFS_WOF_H */

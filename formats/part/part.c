@@ -10,19 +10,19 @@
 #include "formats/cont/cont.h"
 #include "formats/part/part.h"
 
-#define MAX_EBR 128		/* logical partitions followed at most */
-#define MAX_GPT_ENTRIES 1024	/* a larger array is not a real table */
+#define MAX_EBR 128	     /* logical partitions followed at most */
+#define MAX_GPT_ENTRIES 1024 /* a larger array is not a real table */
 
 static const uint8_t G_ESP[16] = { 0x28, 0x73, 0x2a, 0xc1, 0x1f, 0xf8, 0xd2, 0x11,
-	0xba, 0x4b, 0x00, 0xa0, 0xc9, 0x3e, 0xc9, 0x3b };
+				   0xba, 0x4b, 0x00, 0xa0, 0xc9, 0x3e, 0xc9, 0x3b };
 static const uint8_t G_MSR[16] = { 0x16, 0xe3, 0xc9, 0xe3, 0x5c, 0x0b, 0xb8, 0x4d,
-	0x81, 0x7d, 0xf9, 0x2d, 0xf0, 0x02, 0x15, 0xae };
+				   0x81, 0x7d, 0xf9, 0x2d, 0xf0, 0x02, 0x15, 0xae };
 static const uint8_t G_BDP[16] = { 0xa2, 0xa0, 0xd0, 0xeb, 0xe5, 0xb9, 0x33, 0x44,
-	0x87, 0xc0, 0x68, 0xb6, 0xb7, 0x26, 0x99, 0xc7 };
+				   0x87, 0xc0, 0x68, 0xb6, 0xb7, 0x26, 0x99, 0xc7 };
 static const uint8_t G_WRE[16] = { 0xa4, 0xbb, 0x94, 0xde, 0xd1, 0x06, 0x40, 0x4d,
-	0xa1, 0x6a, 0xbf, 0xd5, 0x01, 0x79, 0xd6, 0xac };
+				   0xa1, 0x6a, 0xbf, 0xd5, 0x01, 0x79, 0xd6, 0xac };
 static const uint8_t G_LINUX[16] = { 0xaf, 0x3d, 0xc6, 0x0f, 0x83, 0x84, 0x72, 0x47,
-	0x8e, 0x79, 0x3d, 0x69, 0xd8, 0x47, 0x7d, 0xe4 };
+				     0x8e, 0x79, 0x3d, 0x69, 0xd8, 0x47, 0x7d, 0xe4 };
 
 const char *bsw_gpt_type_name(const uint8_t *g)
 {
@@ -41,9 +41,9 @@ const char *bsw_gpt_type_name(const uint8_t *g)
 
 void bsw_guid_str(const uint8_t *g, char *out)
 {
-	snprintf(out, 37, "%08x-%04x-%04x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-		 get_le32(g), get_le16(g + 4), get_le16(g + 6), g[8], g[9],
-		 g[10], g[11], g[12], g[13], g[14], g[15]);
+	snprintf(out, 37, "%08x-%04x-%04x-%02x%02x-%02x%02x%02x%02x%02x%02x", get_le32(g),
+		 get_le16(g + 4), get_le16(g + 6), g[8], g[9], g[10], g[11], g[12], g[13], g[14],
+		 g[15]);
 }
 
 static bool pow2(unsigned v)
@@ -64,8 +64,8 @@ enum bsw_fs bsw_fs_probe(const uint8_t *s)
 		return BSW_FS_EXFAT;
 	if (!memcmp(s, zero, 512))
 		return BSW_FS_ZERO;
-	if ((!memcmp(s + 54, "FAT1", 4) || !memcmp(s + 82, "FAT32   ", 8)) &&
-	    bps >= 512 && bps <= 4096 && pow2(bps) && pow2(spc))
+	if ((!memcmp(s + 54, "FAT1", 4) || !memcmp(s + 82, "FAT32   ", 8)) && bps >= 512 &&
+	    bps <= 4096 && pow2(bps) && pow2(spc))
 		return BSW_FS_FAT;
 	return BSW_FS_OTHER;
 }
@@ -81,13 +81,11 @@ enum bsw_fs bsw_fs_probe(const uint8_t *s)
 
 enum bsw_fs bsw_fs_probe_area(const uint8_t *b, size_t len)
 {
-	if (bsw_range_ok(EXT_MAGIC_OFF, 2, len) &&
-	    get_le16(b + EXT_MAGIC_OFF) == EXT_MAGIC)
+	if (bsw_range_ok(EXT_MAGIC_OFF, 2, len) && get_le16(b + EXT_MAGIC_OFF) == EXT_MAGIC)
 		return BSW_FS_EXT;
 	if (len >= 4 && !memcmp(b, "XFSB", 4))
 		return BSW_FS_XFS;
-	if (bsw_range_ok(BTRFS_MAGIC_OFF, 8, len) &&
-	    !memcmp(b + BTRFS_MAGIC_OFF, "_BHRfS_M", 8))
+	if (bsw_range_ok(BTRFS_MAGIC_OFF, 8, len) && !memcmp(b + BTRFS_MAGIC_OFF, "_BHRfS_M", 8))
 		return BSW_FS_BTRFS;
 	if (len < 512)
 		return BSW_FS_UNKNOWN;
@@ -102,13 +100,11 @@ bool bsw_fs_is_foreign(enum bsw_fs fs)
 	case BSW_FS_EXFAT:
 	case BSW_FS_EXT:
 	case BSW_FS_XFS:
-	case BSW_FS_BTRFS:
-		return true;
+	case BSW_FS_BTRFS: return true;
 	case BSW_FS_UNKNOWN:
 	case BSW_FS_NTFS:
 	case BSW_FS_ZERO:
-	case BSW_FS_OTHER:
-		break;
+	case BSW_FS_OTHER: break;
 	}
 	return false;
 }
@@ -222,8 +218,8 @@ loop:
 }
 
 /* Validate a GPT header at lba; on success *entries holds its array. */
-static const char *gpt_read(const struct bsw_src *src, uint32_t ss, uint64_t lba,
-			    uint8_t *hdr, uint8_t **entries)
+static const char *gpt_read(const struct bsw_src *src, uint32_t ss, uint64_t lba, uint8_t *hdr,
+			    uint8_t **entries)
 {
 	uint32_t hsize, crc, nent, esize;
 	uint64_t elba, alen;
@@ -249,8 +245,7 @@ static const char *gpt_read(const struct bsw_src *src, uint32_t ss, uint64_t lba
 	nent = get_le32(hdr + 80);
 	esize = get_le32(hdr + 84);
 	elba = get_le64(hdr + 72);
-	if (nent == 0 || nent > MAX_GPT_ENTRIES || esize < 128 || esize > 1024 ||
-	    esize % 8)
+	if (nent == 0 || nent > MAX_GPT_ENTRIES || esize < 128 || esize > 1024 || esize % 8)
 		return "entry count or size out of range";
 	alen = (uint64_t)nent * esize;
 	if (!bsw_range_ok(elba * ss, alen, src->size) || elba > src->size / ss)
@@ -270,8 +265,8 @@ static const char *gpt_read(const struct bsw_src *src, uint32_t ss, uint64_t lba
 	return NULL;
 }
 
-static int parse_gpt(const struct bsw_src *src, uint32_t ss,
-		     struct bsw_part_table *t, struct bsw_fx *fx)
+static int parse_gpt(const struct bsw_src *src, uint32_t ss, struct bsw_part_table *t,
+		     struct bsw_fx *fx)
 {
 	uint8_t *hdr = malloc(ss), *bhdr = malloc(ss), *arr = NULL, *barr = NULL;
 	uint64_t last = src->size / ss - 1;
@@ -371,8 +366,8 @@ static bool gpt_4kn(const struct bsw_src *src)
 	return r;
 }
 
-int bsw_part_parse(const struct bsw_src *src, uint32_t sector,
-		   struct bsw_part_table *t, struct bsw_fx *fx)
+int bsw_part_parse(const struct bsw_src *src, uint32_t sector, struct bsw_part_table *t,
+		   struct bsw_fx *fx)
 {
 	uint8_t s0[512];
 	bool prot = false;

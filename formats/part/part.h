@@ -19,14 +19,14 @@
 enum bsw_fs {
 	BSW_FS_UNKNOWN = 0,
 	BSW_FS_NTFS,
-	BSW_FS_FAT,		/* FAT12/16/32 */
-	BSW_FS_BITLOCKER,	/* "-FVE-FS-" */
+	BSW_FS_FAT,	  /* FAT12/16/32 */
+	BSW_FS_BITLOCKER, /* "-FVE-FS-" */
 	BSW_FS_EXFAT,
-	BSW_FS_ZERO,		/* first sector all zeros */
+	BSW_FS_ZERO, /* first sector all zeros */
 	BSW_FS_OTHER,
 	/* found only by bsw_fs_probe_area: a table's partitions carry the
 	 * first sector's kind (OTHER for these) */
-	BSW_FS_EXT,		/* ext2/3/4 */
+	BSW_FS_EXT, /* ext2/3/4 */
 	BSW_FS_XFS,
 	BSW_FS_BTRFS,
 };
@@ -35,33 +35,33 @@ enum bsw_fs {
 #define BSW_FS_PROBE_AREA (128u << 10)
 
 struct bsw_part {
-	unsigned index;		/* 1-based, in the order info lists them */
-	const char *scheme;	/* "mbr", "gpt", or "none" (bare volume) */
-	uint64_t start, size;	/* bytes */
-	uint8_t mbr_type;	/* MBR partition type byte */
-	bool active;		/* MBR boot flag */
-	bool logical;		/* inside an extended partition */
-	uint8_t type_guid[16];	/* GPT */
-	uint8_t part_guid[16];	/* GPT */
-	char name[80];		/* GPT name in UTF-8 */
+	unsigned index;	       /* 1-based, in the order info lists them */
+	const char *scheme;    /* "mbr", "gpt", or "none" (bare volume) */
+	uint64_t start, size;  /* bytes */
+	uint8_t mbr_type;      /* MBR partition type byte */
+	bool active;	       /* MBR boot flag */
+	bool logical;	       /* inside an extended partition */
+	uint8_t type_guid[16]; /* GPT */
+	uint8_t part_guid[16]; /* GPT */
+	char name[80];	       /* GPT name in UTF-8 */
 	enum bsw_fs fs;
-	bool esp;		/* GPT ESP type, or MBR type 0xEF */
+	bool esp; /* GPT ESP type, or MBR type 0xEF */
 };
 
 struct bsw_part_table {
-	const char *scheme;		/* "mbr", "gpt", "none" */
+	const char *scheme; /* "mbr", "gpt", "none" */
 	unsigned nr;
 	struct bsw_part part[BSW_MAX_PARTS];
-	uint8_t disk_guid[16];		/* GPT */
+	uint8_t disk_guid[16]; /* GPT */
 	uint32_t mbr_signature;
-	uint32_t sector;		/* sector size the table was found with */
+	uint32_t sector; /* sector size the table was found with */
 	bool gpt_backup_used;
-	bool gpt_broken;		/* protective MBR, both GPTs damaged */
+	bool gpt_broken; /* protective MBR, both GPTs damaged */
 };
 
 /* Parse the table of src (a whole disk); findings go to fx.  0 or -errno. */
-int bsw_part_parse(const struct bsw_src *src, uint32_t sector,
-		   struct bsw_part_table *t, struct bsw_fx *fx);
+int bsw_part_parse(const struct bsw_src *src, uint32_t sector, struct bsw_part_table *t,
+		   struct bsw_fx *fx);
 
 /* What filesystem the first sector s (512 bytes) holds. */
 enum bsw_fs bsw_fs_probe(const uint8_t *s);

@@ -9,7 +9,7 @@
  *   optional header (3.4) +0 u16 Magic              +56 u32 SizeOfImage
  *   (at e_lfanew + 24)    +68 u16 Subsystem  (same offsets in PE32 and PE32+)
  */
-#include <string.h>		/* memmem: _GNU_SOURCE comes from CMake */
+#include <string.h> /* memmem: _GNU_SOURCE comes from CMake */
 
 #include "formats/common/bytes.h"
 #include "formats/pe/pe.h"
@@ -26,15 +26,14 @@
 #define OPT_MAGIC 0u
 #define OPT_SIZE_OF_IMAGE 56u
 #define OPT_SUBSYSTEM 68u
-#define OPT_MIN_LEN 70u		/* through Subsystem */
+#define OPT_MIN_LEN 70u /* through Subsystem */
 
-#define FFI_SIGNATURE 0xFEEF04BDu	/* VS_FIXEDFILEINFO.dwSignature */
+#define FFI_SIGNATURE 0xFEEF04BDu /* VS_FIXEDFILEINFO.dwSignature */
 #define FFI_FILE_VERSION_MS 8u
 #define FFI_FILE_VERSION_LS 12u
 #define FFI_MIN_LEN 16u
 
-enum bsw_pe_status bsw_pe_parse(const uint8_t *d, size_t len,
-				struct bsw_pe *pe)
+enum bsw_pe_status bsw_pe_parse(const uint8_t *d, size_t len, struct bsw_pe *pe)
 {
 	uint64_t coff, opt;
 
@@ -62,8 +61,7 @@ enum bsw_pe_status bsw_pe_parse(const uint8_t *d, size_t len,
 	if (!bsw_range_ok(opt, OPT_MIN_LEN, len))
 		return pe->status = BSW_PE_TRUNCATED;
 	pe->opt_magic = get_le16(d + opt + OPT_MAGIC);
-	if (pe->opt_magic != BSW_PE_MAGIC_PE32 &&
-	    pe->opt_magic != BSW_PE_MAGIC_PE32P)
+	if (pe->opt_magic != BSW_PE_MAGIC_PE32 && pe->opt_magic != BSW_PE_MAGIC_PE32P)
 		return pe->status = BSW_PE_BAD_OPT;
 	pe->size_of_image = get_le32(d + opt + OPT_SIZE_OF_IMAGE);
 	pe->subsystem = get_le16(d + opt + OPT_SUBSYSTEM);
@@ -86,7 +84,7 @@ const char *bsw_pe_status_str(enum bsw_pe_status st)
 bool bsw_pe_parse_version(const uint8_t *d, size_t len, uint64_t *ver)
 {
 	static const char key[] = "VS_VERSION_INFO";
-	uint8_t u16[2 * sizeof(key)];	/* with its UTF-16 NUL */
+	uint8_t u16[2 * sizeof(key)]; /* with its UTF-16 NUL */
 	size_t i, at, ffi;
 	const uint8_t *p;
 
@@ -102,8 +100,7 @@ bool bsw_pe_parse_version(const uint8_t *d, size_t len, uint64_t *ver)
 		at = (size_t)(p - d);
 		/* the value follows the key, aligned to 32 bits in the file */
 		ffi = (at + sizeof(u16) + 3) & ~(size_t)3;
-		if (bsw_range_ok(ffi, FFI_MIN_LEN, len) &&
-		    get_le32(d + ffi) == FFI_SIGNATURE) {
+		if (bsw_range_ok(ffi, FFI_MIN_LEN, len) && get_le32(d + ffi) == FFI_SIGNATURE) {
 			*ver = (uint64_t)get_le32(d + ffi + FFI_FILE_VERSION_MS) << 32 |
 			       get_le32(d + ffi + FFI_FILE_VERSION_LS);
 			return true;

@@ -19,29 +19,29 @@
 
 /* What bsw_pe_parse found wrong first; later fields are not decoded. */
 enum bsw_pe_status {
-	BSW_PE_OK = 0,		/* headers through the optional header's subsystem */
-	BSW_PE_NO_MZ,		/* shorter than the 64-byte DOS header, or no "MZ" */
-	BSW_PE_TRUNCATED,	/* the buffer ends before the headers do */
-	BSW_PE_NO_PE_SIG,	/* e_lfanew does not point at "PE\0\0" */
-	BSW_PE_BAD_OPT,		/* optional header too small or of unknown magic */
+	BSW_PE_OK = 0,	  /* headers through the optional header's subsystem */
+	BSW_PE_NO_MZ,	  /* shorter than the 64-byte DOS header, or no "MZ" */
+	BSW_PE_TRUNCATED, /* the buffer ends before the headers do */
+	BSW_PE_NO_PE_SIG, /* e_lfanew does not point at "PE\0\0" */
+	BSW_PE_BAD_OPT,	  /* optional header too small or of unknown magic */
 };
 
 struct bsw_pe {
 	enum bsw_pe_status status;
-	uint32_t e_lfanew;	/* file offset of the PE signature */
+	uint32_t e_lfanew; /* file offset of the PE signature */
 	/* COFF file header (PE Format 3.3); set when have_coff */
 	bool have_coff;
-	uint16_t machine;	/* IMAGE_FILE_MACHINE_* */
+	uint16_t machine; /* IMAGE_FILE_MACHINE_* */
 	uint16_t nr_sections;
-	uint32_t timestamp;	/* TimeDateStamp: link time, seconds since 1970 */
-	uint16_t opt_size;	/* SizeOfOptionalHeader */
+	uint32_t timestamp;	  /* TimeDateStamp: link time, seconds since 1970 */
+	uint16_t opt_size;	  /* SizeOfOptionalHeader */
 	uint16_t characteristics; /* IMAGE_FILE_* flags */
 	/* optional header (PE Format 3.4); opt_magic is set when the buffer
 	 * holds it, the rest when have_opt */
 	bool have_opt;
-	uint16_t opt_magic;	/* BSW_PE_MAGIC_PE32 or _PE32P */
+	uint16_t opt_magic; /* BSW_PE_MAGIC_PE32 or _PE32P */
 	uint32_t size_of_image;
-	uint16_t subsystem;	/* IMAGE_SUBSYSTEM_* */
+	uint16_t subsystem; /* IMAGE_SUBSYSTEM_* */
 };
 
 /*
@@ -49,8 +49,7 @@ struct bsw_pe {
  * offset is checked against len.  Fills *pe (fields past the first problem
  * stay zero) and returns pe->status.
  */
-enum bsw_pe_status bsw_pe_parse(const uint8_t *d, size_t len,
-				struct bsw_pe *pe);
+enum bsw_pe_status bsw_pe_parse(const uint8_t *d, size_t len, struct bsw_pe *pe);
 
 /*
  * What a status says, in the words of the boot and file checks' findings

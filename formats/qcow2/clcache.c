@@ -81,8 +81,8 @@ void bsw_clcache_free(struct bsw_clcache *c)
 
 /* ---- metadata tables ---- */
 
-void bsw_tblcache_init(struct bsw_tblcache *t, const struct bsw_src *src,
-		       unsigned slots, size_t bytes)
+void bsw_tblcache_init(struct bsw_tblcache *t, const struct bsw_src *src, unsigned slots,
+		       size_t bytes)
 {
 	t->src = src;
 	t->bytes = bytes;
@@ -106,7 +106,7 @@ int bsw_tblcache_get(struct bsw_tblcache *t, uint64_t off, const uint8_t **out)
 			v = i;
 	}
 	if (!t->buf[v]) {
-		t->buf[v] = malloc(t->bytes);	/* charged by the caller */
+		t->buf[v] = malloc(t->bytes); /* charged by the caller */
 		if (!t->buf[v])
 			return -ENOMEM;
 	}
@@ -132,8 +132,8 @@ void bsw_tblcache_free(struct bsw_tblcache *t)
 
 /* ---- inflate ---- */
 
-int bsw_inflate_start(struct bsw_inflate *z, int wbits, const uint8_t *in,
-		      size_t in_len, uint8_t *out, size_t out_len)
+int bsw_inflate_start(struct bsw_inflate *z, int wbits, const uint8_t *in, size_t in_len,
+		      uint8_t *out, size_t out_len)
 {
 	if (!z->ready) {
 		memset(&z->zs, 0, sizeof(z->zs));

@@ -36,16 +36,16 @@
 
 struct bsw_tblcache {
 	const struct bsw_src *src;
-	size_t bytes;			/* one table */
-	unsigned slots;			/* used of BSW_TBLCACHE_SLOTS */
+	size_t bytes;	/* one table */
+	unsigned slots; /* used of BSW_TBLCACHE_SLOTS */
 	uint64_t clock;
 	uint8_t *buf[BSW_TBLCACHE_SLOTS];
-	uint64_t off[BSW_TBLCACHE_SLOTS];	/* file offset of the table held */
-	uint64_t used[BSW_TBLCACHE_SLOTS];	/* clock at last use; 0 = none held */
+	uint64_t off[BSW_TBLCACHE_SLOTS];  /* file offset of the table held */
+	uint64_t used[BSW_TBLCACHE_SLOTS]; /* clock at last use; 0 = none held */
 };
 
-void bsw_tblcache_init(struct bsw_tblcache *t, const struct bsw_src *src,
-		       unsigned slots, size_t bytes);
+void bsw_tblcache_init(struct bsw_tblcache *t, const struct bsw_src *src, unsigned slots,
+		       size_t bytes);
 /*
  * The table at file offset off, read on a miss into an empty or the least
  * recently used slot: 0 and *out (valid until the next call), or -errno.
@@ -64,22 +64,22 @@ struct bsw_inflate {
  * zlib's inflateInit2 (15: zlib header, -15: raw deflate).  The caller
  * then calls inflate(&z->zs, ...).  0, -ENOMEM or -EIO.
  */
-int bsw_inflate_start(struct bsw_inflate *z, int wbits, const uint8_t *in,
-		      size_t in_len, uint8_t *out, size_t out_len);
+int bsw_inflate_start(struct bsw_inflate *z, int wbits, const uint8_t *in, size_t in_len,
+		      uint8_t *out, size_t out_len);
 /* Free the stream; a zeroed or never-started one is fine. */
 void bsw_inflate_end(struct bsw_inflate *z);
 
 #define BSW_CLCACHE_SLOTS 320
-#define BSW_CLCACHE_BATCH 256	/* MAP_BATCH in scanner/disk.c */
+#define BSW_CLCACHE_BATCH 256 /* MAP_BATCH in scanner/disk.c */
 
 struct bsw_clcache {
-	uint32_t unit;			/* bytes in one slot */
-	unsigned nr;			/* slots allocated */
+	uint32_t unit; /* bytes in one slot */
+	unsigned nr;   /* slots allocated */
 	uint64_t clock;
 	struct bsw_budget *mem;
 	uint8_t *buf[BSW_CLCACHE_SLOTS];
 	uint64_t key[BSW_CLCACHE_SLOTS];
-	uint64_t used[BSW_CLCACHE_SLOTS];	/* clock at last use; 0 = empty */
+	uint64_t used[BSW_CLCACHE_SLOTS]; /* clock at last use; 0 = empty */
 };
 
 void bsw_clcache_init(struct bsw_clcache *c, uint32_t unit, struct bsw_budget *mem);

@@ -22,56 +22,61 @@
 #include "formats/qcow2/clcache.h"
 #include "formats/qcow2/qcow2.h"
 
-#define QCOW2_MAGIC		0x514649fbu	/* "QFI\xfb" */
-#define QCOW2_V2_HDR		72u
-#define QCOW2_MIN_CLUSTER_BITS	9
-#define QCOW2_MAX_CLUSTER_BITS	21		/* 2 MiB, as QEMU */
-#define QCOW2_MAX_L1_BYTES	(32u << 20)	/* QEMU's QCOW_MAX_L1_SIZE */
-#define QCOW2_MAX_BACKING	1023u		/* QEMU refuses longer names */
-#define QCOW2_MAX_SIZE		(1ull << 56)	/* 64 PiB; offsets are 56 bits */
-#define QCOW2_MAX_EXTENSIONS	256
-#define QCOW2_L2_SLOTS		16
+#define QCOW2_MAGIC 0x514649fbu /* "QFI\xfb" */
+#define QCOW2_V2_HDR 72u
+#define QCOW2_MIN_CLUSTER_BITS 9
+#define QCOW2_MAX_CLUSTER_BITS 21      /* 2 MiB, as QEMU */
+#define QCOW2_MAX_L1_BYTES (32u << 20) /* QEMU's QCOW_MAX_L1_SIZE */
+#define QCOW2_MAX_BACKING 1023u	       /* QEMU refuses longer names */
+#define QCOW2_MAX_SIZE (1ull << 56)    /* 64 PiB; offsets are 56 bits */
+#define QCOW2_MAX_EXTENSIONS 256
+#define QCOW2_L2_SLOTS 16
 
 /* Incompatible feature bits (qcow2.txt, header bytes 72-79). */
-#define QCOW2_INCOMPAT_DIRTY	(1ull << 0)
-#define QCOW2_INCOMPAT_CORRUPT	(1ull << 1)
+#define QCOW2_INCOMPAT_DIRTY (1ull << 0)
+#define QCOW2_INCOMPAT_CORRUPT (1ull << 1)
 #define QCOW2_INCOMPAT_DATA_FILE (1ull << 2)
-#define QCOW2_INCOMPAT_COMPR	(1ull << 3)
-#define QCOW2_INCOMPAT_EXTL2	(1ull << 4)
-#define QCOW2_INCOMPAT_KNOWN	0x1full
+#define QCOW2_INCOMPAT_COMPR (1ull << 3)
+#define QCOW2_INCOMPAT_EXTL2 (1ull << 4)
+#define QCOW2_INCOMPAT_KNOWN 0x1full
 
 /* Header extension types. */
-#define QCOW2_EXT_END		0x00000000u
-#define QCOW2_EXT_BACKING_FMT	0xe2792acau
-#define QCOW2_EXT_FDE		0x0537be77u
-#define QCOW2_EXT_DATA_FILE	0x44415441u
+#define QCOW2_EXT_END 0x00000000u
+#define QCOW2_EXT_BACKING_FMT 0xe2792acau
+#define QCOW2_EXT_FDE 0x0537be77u
+#define QCOW2_EXT_DATA_FILE 0x44415441u
 
 /* L1 and standard L2 entries (qcow2.txt "Cluster mapping"). */
-#define QCOW2_OFFSET_MASK	0x00fffffffffffe00ull	/* bits 9-55 */
-#define QCOW2_COPIED		(1ull << 63)
-#define QCOW2_COMPRESSED	(1ull << 62)
-#define QCOW2_ZERO		1ull
+#define QCOW2_OFFSET_MASK 0x00fffffffffffe00ull /* bits 9-55 */
+#define QCOW2_COPIED (1ull << 63)
+#define QCOW2_COMPRESSED (1ull << 62)
+#define QCOW2_ZERO 1ull
 
-enum unit_kind { U_UNALLOC, U_ZERO, U_DATA, U_COMP };
+enum unit_kind {
+	U_UNALLOC,
+	U_ZERO,
+	U_DATA,
+	U_COMP
+};
 
 struct qcow2 {
 	const struct bsw_src *src;
 	uint64_t fsize;
 	uint32_t version;
 	unsigned cluster_bits;
-	uint64_t cs;			/* cluster size */
-	uint64_t size;			/* virtual size */
+	uint64_t cs;   /* cluster size */
+	uint64_t size; /* virtual size */
 	uint32_t l1_size;
-	uint64_t *l1;			/* host order, masked offsets */
+	uint64_t *l1; /* host order, masked offsets */
 	bool ext_l2;
-	unsigned entry_bytes;		/* 8, or 16 with extended L2 */
-	uint64_t l2_entries;		/* entries per L2 table */
-	unsigned unit_bits;		/* cluster, or subcluster (cs / 32) */
+	unsigned entry_bytes; /* 8, or 16 with extended L2 */
+	uint64_t l2_entries;  /* entries per L2 table */
+	unsigned unit_bits;   /* cluster, or subcluster (cs / 32) */
 	bool has_backing;
-	int compression;		/* 0 deflate, 1 zstd */
-	struct bsw_tblcache l2;		/* L2 tables, least recently used replaced */
+	int compression;	/* 0 deflate, 1 zstd */
+	struct bsw_tblcache l2; /* L2 tables, least recently used replaced */
 	/* compressed clusters */
-	uint8_t *cbuf;			/* compressed input, 2 clusters + 512 */
+	uint8_t *cbuf; /* compressed input, 2 clusters + 512 */
 	struct bsw_clcache cc;
 	struct bsw_inflate z;
 	ZSTD_DCtx *zd;
@@ -90,8 +95,7 @@ const char *bsw_qcow2_unread_name(const uint8_t *b, size_t n)
 		return "QED (QEMU enhanced disk)";
 	if (n >= 0x44 && get_le32(b + 0x40) == 0xbeda107fu)
 		return "VDI (VirtualBox disk image)";
-	if (n >= 16 && (!memcmp(b, "WithoutFreeSpace", 16) ||
-			!memcmp(b, "WithouFreSpacExt", 16)))
+	if (n >= 16 && (!memcmp(b, "WithoutFreeSpace", 16) || !memcmp(b, "WithouFreSpacExt", 16)))
 		return "Parallels disk image";
 	if (n >= 21 && !memcmp(b, "Bochs Virtual HD Image", 21))
 		return "Bochs disk image";
@@ -120,17 +124,18 @@ static int qcow2_probe(const struct bsw_src *src)
 }
 
 /* The header extensions: backing format, encryption, external data file. */
-static int read_extensions(struct qcow2 *q, const uint8_t *c0, uint32_t start,
-			   uint64_t incompat, char *err, size_t errlen)
+static int read_extensions(struct qcow2 *q, const uint8_t *c0, uint32_t start, uint64_t incompat,
+			   char *err, size_t errlen)
 {
 	uint64_t pos = start;
-	const uint64_t end = q->cs;	/* extensions live in the first cluster */
+	const uint64_t end = q->cs; /* extensions live in the first cluster */
 
 	for (int i = 0; i < QCOW2_MAX_EXTENSIONS; i++) {
 		uint32_t type, len;
 
 		if (!bsw_range_ok(pos, 8, end))
-			return bsw_cont_err(err, errlen, -EINVAL,
+			return bsw_cont_err(
+				err, errlen, -EINVAL,
 				"qcow2 header extension %d at offset %llu runs past the first cluster",
 				i, (unsigned long long)pos);
 		type = get_be32(c0 + pos);
@@ -138,22 +143,23 @@ static int read_extensions(struct qcow2 *q, const uint8_t *c0, uint32_t start,
 		if (type == QCOW2_EXT_END)
 			return 0;
 		if (!bsw_range_ok(pos + 8, len, end))
-			return bsw_cont_err(err, errlen, -EINVAL,
+			return bsw_cont_err(
+				err, errlen, -EINVAL,
 				"qcow2 header extension 0x%08x (%u bytes at offset %llu) runs past the first cluster",
 				type, len, (unsigned long long)pos);
 		if (type == QCOW2_EXT_DATA_FILE && (incompat & QCOW2_INCOMPAT_DATA_FILE))
-			return bsw_cont_err(err, errlen, -ENOTSUP,
+			return bsw_cont_err(
+				err, errlen, -ENOTSUP,
 				"qcow2 image keeps its guest data in an external data file ('%.*s'); bootsweep does not read external data files",
 				(int)BSW_MIN(len, 200u), (const char *)c0 + pos + 8);
 		pos += 8 + (((uint64_t)len + 7) & ~7ull);
 	}
-	return bsw_cont_err(err, errlen, -EINVAL,
-			    "qcow2 header has more than %d extensions", QCOW2_MAX_EXTENSIONS);
+	return bsw_cont_err(err, errlen, -EINVAL, "qcow2 header has more than %d extensions",
+			    QCOW2_MAX_EXTENSIONS);
 }
 
-static int qcow2_open(void **h, const struct bsw_src *src,
-		      const struct bsw_cont_opts *o, struct bsw_fx *fx,
-		      struct bsw_cont_info *info, char *err, size_t errlen)
+static int qcow2_open(void **h, const struct bsw_src *src, const struct bsw_cont_opts *o,
+		      struct bsw_fx *fx, struct bsw_cont_info *info, char *err, size_t errlen)
 {
 	uint8_t hdr[512] = { 0 };
 	uint8_t *c0 = NULL;
@@ -193,15 +199,14 @@ static int qcow2_open(void **h, const struct bsw_src *src,
 	info->format = "qcow2";
 	info->logical_sector = info->physical_sector = 512;
 	if (q->version != 2 && q->version != 3) {
-		rc = bsw_cont_err(err, errlen, -ENOTSUP,
-				  "qcow2 version %u is not 2 or 3", q->version);
+		rc = bsw_cont_err(err, errlen, -ENOTSUP, "qcow2 version %u is not 2 or 3",
+				  q->version);
 		goto fail;
 	}
 	info->subformat = q->version == 2 ? "v2" : "v3";
-	if (q->cluster_bits < QCOW2_MIN_CLUSTER_BITS ||
-	    q->cluster_bits > QCOW2_MAX_CLUSTER_BITS) {
-		rc = bsw_cont_err(err, errlen, -EINVAL,
-				  "qcow2 cluster_bits %u is outside 9..21", q->cluster_bits);
+	if (q->cluster_bits < QCOW2_MIN_CLUSTER_BITS || q->cluster_bits > QCOW2_MAX_CLUSTER_BITS) {
+		rc = bsw_cont_err(err, errlen, -EINVAL, "qcow2 cluster_bits %u is outside 9..21",
+				  q->cluster_bits);
 		goto fail;
 	}
 	q->cs = 1ull << q->cluster_bits;
@@ -214,12 +219,15 @@ static int qcow2_open(void **h, const struct bsw_src *src,
 		incompat = get_be64(hdr + 72);
 		hdr_len = get_be32(hdr + 100);
 		if (hdr_len < 104 || hdr_len > sizeof(hdr) || (hdr_len & 7)) {
-			rc = bsw_cont_err(err, errlen, -EINVAL,
-				"qcow2 v3 header_length %u is not a multiple of 8 between 104 and 512", hdr_len);
+			rc = bsw_cont_err(
+				err, errlen, -EINVAL,
+				"qcow2 v3 header_length %u is not a multiple of 8 between 104 and 512",
+				hdr_len);
 			goto fail;
 		}
 		if (incompat & ~QCOW2_INCOMPAT_KNOWN) {
-			rc = bsw_cont_err(err, errlen, -ENOTSUP,
+			rc = bsw_cont_err(
+				err, errlen, -ENOTSUP,
 				"qcow2 image has unknown incompatible feature bits 0x%llx",
 				(unsigned long long)(incompat & ~QCOW2_INCOMPAT_KNOWN));
 			goto fail;
@@ -228,8 +236,10 @@ static int qcow2_open(void **h, const struct bsw_src *src,
 			uint8_t t = hdr_len > 104 ? hdr[104] : 0;
 
 			if (t > 1) {
-				rc = bsw_cont_err(err, errlen, -ENOTSUP,
-					"qcow2 compression type %u is neither zlib (0) nor zstd (1)", t);
+				rc = bsw_cont_err(
+					err, errlen, -ENOTSUP,
+					"qcow2 compression type %u is neither zlib (0) nor zstd (1)",
+					t);
 				goto fail;
 			}
 			q->compression = t;
@@ -237,19 +247,20 @@ static int qcow2_open(void **h, const struct bsw_src *src,
 		q->ext_l2 = incompat & QCOW2_INCOMPAT_EXTL2;
 	}
 	if (crypt == 1 || crypt == 2) {
-		rc = bsw_cont_err(err, errlen, -ENOTSUP,
+		rc = bsw_cont_err(
+			err, errlen, -ENOTSUP,
 			"qcow2 image is encrypted (%s); its contents cannot be assessed without the key",
 			crypt == 2 ? "LUKS" : "legacy AES");
 		goto fail;
 	}
 	if (crypt) {
-		rc = bsw_cont_err(err, errlen, -ENOTSUP,
-				  "qcow2 crypt_method %u is unknown", crypt);
+		rc = bsw_cont_err(err, errlen, -ENOTSUP, "qcow2 crypt_method %u is unknown", crypt);
 		goto fail;
 	}
 	if (q->ext_l2 && q->cluster_bits < 14) {
 		/* qcow2.txt: subclusters need clusters of at least 16 KiB */
-		rc = bsw_cont_err(err, errlen, -EINVAL,
+		rc = bsw_cont_err(
+			err, errlen, -EINVAL,
 			"qcow2 extended L2 entries need clusters of at least 16 KiB (cluster_bits %u)",
 			q->cluster_bits);
 		goto fail;
@@ -268,7 +279,8 @@ static int qcow2_open(void **h, const struct bsw_src *src,
 
 	/* The first cluster holds the header, its extensions, the backing name. */
 	if (!bsw_budget_take(&q->mem, q->cs)) {
-		rc = bsw_cont_err(err, errlen, -EFBIG,
+		rc = bsw_cont_err(
+			err, errlen, -EFBIG,
 			"qcow2 cluster of %llu bytes exceeds the per-disk memory cap of %llu bytes",
 			(unsigned long long)q->cs, (unsigned long long)q->mem.cap);
 		goto fail;
@@ -287,7 +299,8 @@ static int qcow2_open(void **h, const struct bsw_src *src,
 		/* the extension names the file; refuse even when it is absent */
 		rc = read_extensions(q, c0, hdr_len, incompat, err, errlen);
 		if (!rc)
-			rc = bsw_cont_err(err, errlen, -ENOTSUP,
+			rc = bsw_cont_err(
+				err, errlen, -ENOTSUP,
 				"qcow2 image keeps its guest data in an external data file (not named); bootsweep does not read external data files");
 		goto fail;
 	}
@@ -305,7 +318,8 @@ static int qcow2_open(void **h, const struct bsw_src *src,
 
 		if (bf_len == 0 || bf_len > QCOW2_MAX_BACKING ||
 		    !bsw_range_ok(bf_off, bf_len, q->cs) || bf_off < hdr_len) {
-			rc = bsw_cont_err(err, errlen, -EINVAL,
+			rc = bsw_cont_err(
+				err, errlen, -EINVAL,
 				"qcow2 backing file name (%u bytes at offset %llu) is empty, longer than %u bytes or outside the header cluster",
 				bf_len, (unsigned long long)bf_off, QCOW2_MAX_BACKING);
 			goto fail;
@@ -321,7 +335,8 @@ static int qcow2_open(void **h, const struct bsw_src *src,
 			goto fail;
 		}
 		if (!strncmp(name, "json:", 5) || strstr(name, "://")) {
-			rc = bsw_cont_err(err, errlen, -ENOTSUP,
+			rc = bsw_cont_err(
+				err, errlen, -ENOTSUP,
 				"qcow2 backing file '%.200s' is a QEMU protocol or JSON specification, not a file bootsweep can open",
 				name);
 			free(name);
@@ -335,31 +350,34 @@ static int qcow2_open(void **h, const struct bsw_src *src,
 	}
 
 	/* L1: enough entries for the virtual size, inside the file, charged. */
-	per_l2 = q->l2_entries << q->cluster_bits;	/* bytes one L2 maps */
+	per_l2 = q->l2_entries << q->cluster_bits; /* bytes one L2 maps */
 	need_l1 = (q->size + per_l2 - 1) / per_l2;
 	if (q->l1_size < need_l1) {
-		rc = bsw_cont_err(err, errlen, -EINVAL,
+		rc = bsw_cont_err(
+			err, errlen, -EINVAL,
 			"qcow2 L1 table has %u entries, fewer than the %llu the virtual size %llu needs",
 			q->l1_size, (unsigned long long)need_l1, (unsigned long long)q->size);
 		goto fail;
 	}
-	q->l1_size = (uint32_t)need_l1;	/* entries past the disk are never used */
+	q->l1_size = (uint32_t)need_l1; /* entries past the disk are never used */
 	l1_bytes = (uint64_t)q->l1_size * 8;
 	if (l1_bytes > QCOW2_MAX_L1_BYTES) {
 		rc = bsw_cont_err(err, errlen, -EINVAL,
-			"qcow2 L1 table of %llu bytes exceeds 32 MiB", (unsigned long long)l1_bytes);
+				  "qcow2 L1 table of %llu bytes exceeds 32 MiB",
+				  (unsigned long long)l1_bytes);
 		goto fail;
 	}
-	if ((l1_off & (q->cs - 1)) || l1_off < q->cs ||
-	    !bsw_range_ok(l1_off, l1_bytes, q->fsize)) {
-		rc = bsw_cont_err(err, errlen, -EINVAL,
+	if ((l1_off & (q->cs - 1)) || l1_off < q->cs || !bsw_range_ok(l1_off, l1_bytes, q->fsize)) {
+		rc = bsw_cont_err(
+			err, errlen, -EINVAL,
 			"qcow2 L1 table (%llu bytes at offset %llu) is unaligned, in the header cluster or past the end of the %llu-byte file",
 			(unsigned long long)l1_bytes, (unsigned long long)l1_off,
 			(unsigned long long)q->fsize);
 		goto fail;
 	}
 	if (!bsw_budget_take(&q->mem, l1_bytes + QCOW2_L2_SLOTS * q->cs)) {
-		rc = bsw_cont_err(err, errlen, -EFBIG,
+		rc = bsw_cont_err(
+			err, errlen, -EFBIG,
 			"qcow2 L1 table (%llu bytes) and L2 cache (%u tables of %llu bytes) exceed the per-disk memory cap of %llu bytes",
 			(unsigned long long)l1_bytes, QCOW2_L2_SLOTS, (unsigned long long)q->cs,
 			(unsigned long long)q->mem.cap);
@@ -382,10 +400,10 @@ static int qcow2_open(void **h, const struct bsw_src *src,
 		if (!l2)
 			continue;
 		/* qcow2.txt: L2 tables are cluster-aligned; never the header or L1 */
-		if ((l2 & (q->cs - 1)) || l2 < q->cs ||
-		    !bsw_range_ok(l2, q->cs, q->fsize) ||
+		if ((l2 & (q->cs - 1)) || l2 < q->cs || !bsw_range_ok(l2, q->cs, q->fsize) ||
 		    (l2 < l1_off + l1_bytes && l2 + q->cs > l1_off)) {
-			rc = bsw_cont_err(err, errlen, -EINVAL,
+			rc = bsw_cont_err(
+				err, errlen, -EINVAL,
 				"qcow2 L1 entry %u points to an L2 table at offset %llu that is unaligned, overlaps the header or the L1 table, or lies past the end of the %llu-byte file",
 				i, (unsigned long long)l2, (unsigned long long)q->fsize);
 			goto fail;
@@ -410,8 +428,8 @@ fail:
  * L2): its kind, and for data its host offset, for compressed clusters the
  * raw L2 entry.  -EUCLEAN for entries the spec forbids.
  */
-static int unit_at(const struct qcow2 *q, const uint8_t *l2, uint64_t u,
-		   enum unit_kind *kind, uint64_t *host)
+static int unit_at(const struct qcow2 *q, const uint8_t *l2, uint64_t u, enum unit_kind *kind,
+		   uint64_t *host)
 {
 	uint64_t idx = q->ext_l2 ? u >> 5 : u;
 	const uint8_t *p = l2 + idx * q->entry_bytes;
@@ -429,7 +447,7 @@ static int unit_at(const struct qcow2 *q, const uint8_t *l2, uint64_t u,
 		bool alloc = (bm >> j) & 1, zero = (bm >> (32 + j)) & 1;
 
 		if (alloc && zero)
-			return -EUCLEAN;	/* qcow2.txt: both bits set is invalid */
+			return -EUCLEAN; /* qcow2.txt: both bits set is invalid */
 		if (zero) {
 			*kind = U_ZERO;
 			return 0;
@@ -439,7 +457,7 @@ static int unit_at(const struct qcow2 *q, const uint8_t *l2, uint64_t u,
 			return 0;
 		}
 		if (!off || (off & (q->cs - 1)))
-			return -EUCLEAN;	/* no host cluster, or an unaligned one */
+			return -EUCLEAN; /* no host cluster, or an unaligned one */
 		*kind = U_DATA;
 		*host = off + ((uint64_t)j << q->unit_bits);
 		return 0;
@@ -606,12 +624,8 @@ static int qcow2_map(void *h, uint64_t off, uint64_t len, struct bsw_cext *e)
 	}
 	e->len = BSW_MIN(len, run);
 	switch (kind) {
-	case U_ZERO:
-		e->kind = BSW_CEXT_ZERO;
-		break;
-	case U_UNALLOC:
-		e->kind = q->has_backing ? BSW_CEXT_PARENT : BSW_CEXT_ZERO;
-		break;
+	case U_ZERO: e->kind = BSW_CEXT_ZERO; break;
+	case U_UNALLOC: e->kind = q->has_backing ? BSW_CEXT_PARENT : BSW_CEXT_ZERO; break;
 	default:
 		e->kind = BSW_CEXT_DATA;
 		e->poff = host + in;
@@ -635,9 +649,9 @@ static void qcow2_close(void *h)
 }
 
 const struct bsw_cont_ops bsw_qcow2_ops = {
-	.name	= "qcow2",
-	.probe	= qcow2_probe,
-	.open	= qcow2_open,
-	.map	= qcow2_map,
-	.close	= qcow2_close,
+	.name = "qcow2",
+	.probe = qcow2_probe,
+	.open = qcow2_open,
+	.map = qcow2_map,
+	.close = qcow2_close,
 };

@@ -42,8 +42,7 @@ void bsw_regf_bad(struct bsw_hive *h, enum bsw_problem p, struct bsw_fctx c)
 	bsw_report(h->fx, p, &c);
 }
 
-const uint8_t *bsw_regf_cell(const struct bsw_hive *h, uint32_t off,
-			     uint32_t *size)
+const uint8_t *bsw_regf_cell(const struct bsw_hive *h, uint32_t off, uint32_t *size)
 {
 	const uint8_t *p;
 	int32_t sz;
@@ -62,8 +61,7 @@ const uint8_t *bsw_regf_cell(const struct bsw_hive *h, uint32_t off,
  * is kept as C0 80 (regf.h) in both; a character that does not fit ends
  * the name, as in bsw_utf16le_to_utf8().
  */
-void bsw_regf_name(const uint8_t *p, size_t n, bool ascii, char *out,
-		   size_t outlen)
+void bsw_regf_name(const uint8_t *p, size_t n, bool ascii, char *out, size_t outlen)
 {
 	size_t o = 0;
 
@@ -105,13 +103,15 @@ const char *bsw_hive_state_name(enum bsw_hive_state s)
 }
 
 /* own: primary's buffer (malloc) when the hive may keep it, else NULL. */
-static int hive_load(struct bsw_hive **out, const uint8_t *primary,
-		     uint8_t *own, size_t len, const struct bsw_buf *logs,
-		     unsigned nr_logs, struct bsw_fx *fx)
+static int hive_load(struct bsw_hive **out, const uint8_t *primary, uint8_t *own, size_t len,
+		     const struct bsw_buf *logs, unsigned nr_logs, struct bsw_fx *fx)
 {
 	struct bsw_regf_run r = {
-		.primary = primary, .own = own, .len = len,
-		.logs = logs, .nr_logs = nr_logs,
+		.primary = primary,
+		.own = own,
+		.len = len,
+		.logs = logs,
+		.nr_logs = nr_logs,
 	};
 	int rc = 0;
 
@@ -127,7 +127,7 @@ static int hive_load(struct bsw_hive **out, const uint8_t *primary,
 		if (rc || r.stop)
 			break;
 	}
-	free(r.own);		/* a pass that stopped early may leave it */
+	free(r.own); /* a pass that stopped early may leave it */
 	free(r.sk);
 	if (rc) {
 		bsw_hive_free(r.h);
@@ -143,15 +143,13 @@ static int hive_load(struct bsw_hive **out, const uint8_t *primary,
 }
 
 int bsw_hive_load(struct bsw_hive **out, const uint8_t *primary, size_t len,
-		  const struct bsw_buf *logs, unsigned nr_logs,
-		  struct bsw_fx *fx)
+		  const struct bsw_buf *logs, unsigned nr_logs, struct bsw_fx *fx)
 {
 	return hive_load(out, primary, NULL, len, logs, nr_logs, fx);
 }
 
 int bsw_hive_load_take(struct bsw_hive **out, uint8_t *primary, size_t len,
-		       const struct bsw_buf *logs, unsigned nr_logs,
-		       struct bsw_fx *fx)
+		       const struct bsw_buf *logs, unsigned nr_logs, struct bsw_fx *fx)
 {
 	return hive_load(out, primary, primary, len, logs, nr_logs, fx);
 }

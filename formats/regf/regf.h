@@ -19,7 +19,7 @@ struct bsw_hive;
 enum bsw_hive_state {
 	BSW_HIVE_CLEAN,		/* not dirty, structure verified */
 	BSW_HIVE_RECOVERED,	/* dirty; the logs replayed cleanly */
-	BSW_HIVE_UNRECOVERABLE,	/* dirty and no usable log */
+	BSW_HIVE_UNRECOVERABLE, /* dirty and no usable log */
 	BSW_HIVE_CORRUPT,	/* structure broken (after any replay) */
 	BSW_HIVE_NOT_A_HIVE,	/* no "regf" (or another format: Win9x CREG) */
 };
@@ -27,7 +27,7 @@ enum bsw_hive_state {
 struct bsw_buf {
 	const uint8_t *data;
 	size_t len;
-	const char *name;	/* "SYSTEM.LOG1", for messages */
+	const char *name; /* "SYSTEM.LOG1", for messages */
 };
 
 /*
@@ -41,16 +41,14 @@ struct bsw_buf {
  * bsw_hive_state()), or -ENOMEM.
  */
 int bsw_hive_load(struct bsw_hive **out, const uint8_t *primary, size_t len,
-		  const struct bsw_buf *logs, unsigned nr_logs,
-		  struct bsw_fx *fx);
+		  const struct bsw_buf *logs, unsigned nr_logs, struct bsw_fx *fx);
 /*
  * The same, but primary (malloc'd, e.g. by bsw_ntfs_read_all) is handed
  * over: the hive keeps it as its copy when it is large enough, else frees
  * it.  The caller must not touch primary afterwards, whatever the result.
  */
 int bsw_hive_load_take(struct bsw_hive **out, uint8_t *primary, size_t len,
-		       const struct bsw_buf *logs, unsigned nr_logs,
-		       struct bsw_fx *fx);
+		       const struct bsw_buf *logs, unsigned nr_logs, struct bsw_fx *fx);
 
 /* Logs a load looks at, at most (more are ignored). */
 #define BSW_HIVE_MAX_LOGS 8
@@ -60,17 +58,17 @@ int bsw_hive_load_take(struct bsw_hive **out, uint8_t *primary, size_t len,
  * max bytes.  0, or -errno (-ENOENT: absent, -EFBIG: larger than max); on
  * error nothing is left allocated.
  */
-typedef int (*bsw_hive_read_fn)(void *ctx, const char *name, size_t max,
-				uint8_t **data, size_t *len);
+typedef int (*bsw_hive_read_fn)(void *ctx, const char *name, size_t max, uint8_t **data,
+				size_t *len);
 
 /* A hive and its transaction logs, as files read through a callback. */
 struct bsw_hive_files {
-	const char *name;	/* the primary, as read() takes it ("SYSTEM", a path) */
+	const char *name;	 /* the primary, as read() takes it ("SYSTEM", a path) */
 	const char *const *logs; /* log names; NULL: name.LOG1, name.LOG2 */
-	unsigned nr_logs;	/* entries of logs (BSW_HIVE_MAX_LOGS at most used) */
-	bool logs_required;	/* a log read() fails for fails the load (else skipped) */
-	size_t max;		/* size cap per file, handed to read() */
-	const char *scope;	/* finding scope of the load (not of the reads); NULL: the caller's */
+	unsigned nr_logs;	 /* entries of logs (BSW_HIVE_MAX_LOGS at most used) */
+	bool logs_required;	 /* a log read() fails for fails the load (else skipped) */
+	size_t max;		 /* size cap per file, handed to read() */
+	const char *scope; /* finding scope of the load (not of the reads); NULL: the caller's */
 	bsw_hive_read_fn read;
 	/* Optional: len bytes from read() are no longer the loader's (freed,
 	 * or kept by the hive): for the caller's memory budget. */
@@ -86,8 +84,8 @@ struct bsw_hive_files {
  * when f->logs_required); or -ENOMEM.  *failed (may be NULL) is -1 when no
  * read failed, 0 for the primary, 1 + i for log i.  *out is NULL on error.
  */
-int bsw_hive_load_files(struct bsw_hive **out, const struct bsw_hive_files *f,
-			struct bsw_fx *fx, int *failed);
+int bsw_hive_load_files(struct bsw_hive **out, const struct bsw_hive_files *f, struct bsw_fx *fx,
+			int *failed);
 void bsw_hive_free(struct bsw_hive *h);
 /*
  * A second handle on a loaded hive, for another thread: it reads src's
@@ -114,8 +112,7 @@ bsw_hkey bsw_hive_root(struct bsw_hive *h);
  * case-insensitive; '\\' separators; "" = from itself).  0 and *out, or
  * -ENOENT, -EIO (corrupt on the way).
  */
-int bsw_hive_key(struct bsw_hive *h, bsw_hkey from, const char *path,
-		 bsw_hkey *out);
+int bsw_hive_key(struct bsw_hive *h, bsw_hkey from, const char *path, bsw_hkey *out);
 
 /*
  * Names of keys and values are UTF-8 in which a NUL code unit of the
@@ -128,8 +125,7 @@ int bsw_hive_key_name(struct bsw_hive *h, bsw_hkey k, char *buf, size_t len);
 
 /* Call fn for each subkey (name in UTF-8); stop on non-zero, returned. */
 typedef int (*bsw_hive_key_fn)(void *arg, bsw_hkey k, const char *name);
-int bsw_hive_subkeys(struct bsw_hive *h, bsw_hkey k, bsw_hive_key_fn fn,
-		     void *arg);
+int bsw_hive_subkeys(struct bsw_hive *h, bsw_hkey k, bsw_hive_key_fn fn, void *arg);
 
 /* Registry value types */
 #define BSW_REG_NONE 0
@@ -144,37 +140,31 @@ int bsw_hive_subkeys(struct bsw_hive *h, bsw_hkey k, bsw_hive_key_fn fn,
 
 struct bsw_hval {
 	uint32_t type;
-	uint8_t *data;		/* malloc'd copy (big data assembled); caller frees */
+	uint8_t *data; /* malloc'd copy (big data assembled); caller frees */
 	size_t len;
 };
 
 /* Call fn for each value of k (name in UTF-8, "" for the default value). */
-typedef int (*bsw_hive_val_fn)(void *arg, const char *name,
-			       const struct bsw_hval *v);
-int bsw_hive_values(struct bsw_hive *h, bsw_hkey k, bsw_hive_val_fn fn,
-		    void *arg);
+typedef int (*bsw_hive_val_fn)(void *arg, const char *name, const struct bsw_hval *v);
+int bsw_hive_values(struct bsw_hive *h, bsw_hkey k, bsw_hive_val_fn fn, void *arg);
 
 /* Value name (NULL or "" = default) of key k: 0 and *v, -ENOENT, -EIO. */
-int bsw_hive_value(struct bsw_hive *h, bsw_hkey k, const char *name,
-		   struct bsw_hval *v);
+int bsw_hive_value(struct bsw_hive *h, bsw_hkey k, const char *name, struct bsw_hval *v);
 
 /* Typed helpers, by path from the root.  0, -ENOENT, -EINVAL (wrong type). */
-int bsw_hive_get_dword(struct bsw_hive *h, const char *keypath,
-		       const char *name, uint32_t *out);
-int bsw_hive_get_qword(struct bsw_hive *h, const char *keypath,
-		       const char *name, uint64_t *out);
+int bsw_hive_get_dword(struct bsw_hive *h, const char *keypath, const char *name, uint32_t *out);
+int bsw_hive_get_qword(struct bsw_hive *h, const char *keypath, const char *name, uint64_t *out);
 /* REG_SZ / REG_EXPAND_SZ as UTF-8 (not expanded) into buf. */
-int bsw_hive_get_sz(struct bsw_hive *h, const char *keypath,
-		    const char *name, char *buf, size_t len);
+int bsw_hive_get_sz(struct bsw_hive *h, const char *keypath, const char *name, char *buf,
+		    size_t len);
 /*
  * REG_MULTI_SZ as UTF-8 strings, each NUL-terminated, the list ended by an
  * empty string, into a malloc'd buffer (*out); *count gets the number.
  */
-int bsw_hive_get_multi_sz(struct bsw_hive *h, const char *keypath,
-			  const char *name, char **out, unsigned *count);
+int bsw_hive_get_multi_sz(struct bsw_hive *h, const char *keypath, const char *name, char **out,
+			  unsigned *count);
 /* REG_BINARY (or any type) raw bytes: malloc'd into v. */
-int bsw_hive_get_raw(struct bsw_hive *h, const char *keypath,
-		     const char *name, struct bsw_hval *v);
+int bsw_hive_get_raw(struct bsw_hive *h, const char *keypath, const char *name, struct bsw_hval *v);
 
 /* Free a value's data (NULL-safe). */
 void bsw_hval_free(struct bsw_hval *v);

@@ -91,8 +91,8 @@ static void emit_name(struct bsw_sbuf *s, const char *name)
 	bsw_sbuf_add(s, "\"=", 2);
 }
 
-void bsw_regf_emit_value(struct bsw_sbuf *s, const char *name, uint32_t type,
-			 const uint8_t *data, size_t len)
+void bsw_regf_emit_value(struct bsw_sbuf *s, const char *name, uint32_t type, const uint8_t *data,
+			 size_t len)
 {
 	static const char hx[] = "0123456789abcdef";
 
@@ -134,11 +134,10 @@ struct vec {
 };
 
 /* Keys and values of one key: the verifier refuses longer lists. */
-#define MAX_NAMED (BSW_MAX_REGF_SUBKEYS > BSW_MAX_REGF_VALUES ? \
-		   BSW_MAX_REGF_SUBKEYS : BSW_MAX_REGF_VALUES)
+#define MAX_NAMED                                                                                  \
+	(BSW_MAX_REGF_SUBKEYS > BSW_MAX_REGF_VALUES ? BSW_MAX_REGF_SUBKEYS : BSW_MAX_REGF_VALUES)
 
-static int push(struct vec *v, uint32_t off, const char *name,
-		const struct bsw_hval *val)
+static int push(struct vec *v, uint32_t off, const char *name, const struct bsw_hval *val)
 {
 	if (bsw_vec_reserve(&v->a, &v->cap, v->n + 1, sizeof(*v->a), MAX_NAMED))
 		return v->err = -ENOMEM;
@@ -181,8 +180,8 @@ static int val_cb(void *arg, const char *name, const struct bsw_hval *v)
 	return push(arg, 0, name, v);
 }
 
-static int export_key(struct bsw_hive *h, bsw_hkey k, char *path, size_t plen,
-		      unsigned depth, struct bsw_sbuf *out)
+static int export_key(struct bsw_hive *h, bsw_hkey k, char *path, size_t plen, unsigned depth,
+		      struct bsw_sbuf *out)
 {
 	struct vec vals = { 0 }, kids = { 0 };
 	size_t l = strlen(path);
@@ -200,8 +199,8 @@ static int export_key(struct bsw_hive *h, bsw_hkey k, char *path, size_t plen,
 	if (vals.n > 1)
 		qsort(vals.a, vals.n, sizeof(*vals.a), cmp_named);
 	for (size_t i = 0; i < vals.n; i++)
-		bsw_regf_emit_value(out, vals.a[i].name, vals.a[i].v.type,
-				    vals.a[i].v.data, vals.a[i].v.len);
+		bsw_regf_emit_value(out, vals.a[i].name, vals.a[i].v.type, vals.a[i].v.data,
+				    vals.a[i].v.len);
 	bsw_sbuf_add(out, "\n", 1);
 	vec_free(&vals);
 	rc = bsw_hive_subkeys(h, k, key_cb, &kids);
@@ -215,7 +214,7 @@ static int export_key(struct bsw_hive *h, bsw_hkey k, char *path, size_t plen,
 		size_t nl = strlen(kids.a[i].name);
 
 		if (l + 1 + nl + 1 > plen)
-			continue;	/* path too long to print: skipped */
+			continue; /* path too long to print: skipped */
 		path[l] = '\\';
 		memcpy(path + l + 1, kids.a[i].name, nl + 1);
 		rc = export_key(h, kids.a[i].off, path, plen, depth + 1, out);

@@ -16,7 +16,7 @@
 struct bsw_sbuf {
 	char *p;
 	size_t len, cap;
-	int err;	/* -ENOMEM once an append failed */
+	int err; /* -ENOMEM once an append failed */
 };
 
 void bsw_sbuf_free(struct bsw_sbuf *s);
@@ -27,8 +27,8 @@ void bsw_sbuf_printf(struct bsw_sbuf *s, const char *fmt, ...)
 /* The emitter: header, "[\path]" line, one value line. */
 void bsw_regf_emit_header(struct bsw_sbuf *s);
 void bsw_regf_emit_key(struct bsw_sbuf *s, const char *path);
-void bsw_regf_emit_value(struct bsw_sbuf *s, const char *name, uint32_t type,
-			 const uint8_t *data, size_t len);
+void bsw_regf_emit_value(struct bsw_sbuf *s, const char *name, uint32_t type, const uint8_t *data,
+			 size_t len);
 
 /* Export with our reader; 0 or -errno (-EIO: no usable root). */
 int bsw_regf_export(struct bsw_hive *h, struct bsw_sbuf *out);
@@ -37,7 +37,6 @@ int bsw_regf_export(struct bsw_hive *h, struct bsw_sbuf *out);
  * Export with hivex from a hive image in memory (memfd, no temp file).
  * 0, -EINVAL if hivex refuses the hive, or -errno.
  */
-int bsw_regf_hivex_export(const uint8_t *data, size_t len,
-			  struct bsw_sbuf *out);
+int bsw_regf_hivex_export(const uint8_t *data, size_t len, struct bsw_sbuf *out);
 
 #endif /* BSW_REGF_EXPORT_H */

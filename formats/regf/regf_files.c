@@ -33,8 +33,7 @@ static void put(const struct bsw_hive_files *f, uint8_t *d, size_t len)
 }
 
 /* f->read, with its contract enforced: nothing larger than the cap. */
-static int get(const struct bsw_hive_files *f, const char *name, uint8_t **d,
-	       size_t *len)
+static int get(const struct bsw_hive_files *f, const char *name, uint8_t **d, size_t *len)
 {
 	int rc;
 
@@ -53,8 +52,8 @@ static int get(const struct bsw_hive_files *f, const char *name, uint8_t **d,
 	return 0;
 }
 
-int bsw_hive_load_files(struct bsw_hive **out, const struct bsw_hive_files *f,
-			struct bsw_fx *fx, int *failed)
+int bsw_hive_load_files(struct bsw_hive **out, const struct bsw_hive_files *f, struct bsw_fx *fx,
+			int *failed)
 {
 	char *defname[NR_DEFAULT_LOGS] = { NULL };
 	uint8_t *ld[BSW_HIVE_MAX_LOGS], *prim = NULL;
@@ -80,7 +79,7 @@ int bsw_hive_load_files(struct bsw_hive **out, const struct bsw_hive_files *f,
 		if (f->logs) {
 			ln = f->logs[i];
 			if (!ln)
-				continue;	/* a hole in the caller's list */
+				continue; /* a hole in the caller's list */
 		} else {
 			size_t sz = strlen(f->name) + strlen(log_sfx[i]) + 1;
 
@@ -99,7 +98,7 @@ int bsw_hive_load_files(struct bsw_hive **out, const struct bsw_hive_files *f,
 			goto out;
 		}
 		if (r)
-			continue;	/* absent or unreadable: replay without it */
+			continue; /* absent or unreadable: replay without it */
 		logs[nr] = (struct bsw_buf){ ld[nr], ll[nr], shown(ln) };
 		nr++;
 	}
@@ -108,7 +107,7 @@ int bsw_hive_load_files(struct bsw_hive **out, const struct bsw_hive_files *f,
 	if (f->scope)
 		bsw_fx_restore_scope(fx, prev);
 	if (f->release)
-		f->release(f->ctx, plen);	/* the hive's now, or freed */
+		f->release(f->ctx, plen); /* the hive's now, or freed */
 	prim = NULL;
 out:
 	if (prim)

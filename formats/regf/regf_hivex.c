@@ -45,8 +45,8 @@ static int cmp_hv(const void *a, const void *b)
 	return c ? c : (x->v > y->v) - (x->v < y->v);
 }
 
-static int hx_key(hive_h *hx, hive_node_h n, char *path, size_t plen,
-		  unsigned depth, struct bsw_sbuf *out)
+static int hx_key(hive_h *hx, hive_node_h n, char *path, size_t plen, unsigned depth,
+		  struct bsw_sbuf *out)
 {
 	hive_value_h *vals;
 	hive_node_h *kids;
@@ -125,8 +125,7 @@ static int hx_key(hive_h *hx, hive_node_h n, char *path, size_t plen,
 	return rc ? rc : out->err;
 }
 
-int bsw_regf_hivex_export(const uint8_t *data, size_t len,
-			  struct bsw_sbuf *out)
+int bsw_regf_hivex_export(const uint8_t *data, size_t len, struct bsw_sbuf *out)
 {
 	char fdpath[64], *path;
 	hive_h *hx;
@@ -148,7 +147,7 @@ int bsw_regf_hivex_export(const uint8_t *data, size_t len,
 	}
 	snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", fd);
 	hx = hivex_open(fdpath, 0);
-	close(fd);	/* hivex holds its own descriptor/mapping */
+	close(fd); /* hivex holds its own descriptor/mapping */
 	if (!hx)
 		return -EINVAL;
 	path = malloc(65536);

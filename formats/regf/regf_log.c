@@ -32,12 +32,16 @@ static inline uint32_t rotl32(uint32_t x, unsigned r)
 	return (x << r) | (x >> (32 - r));
 }
 
-#define MARVIN_MIX(lo, hi)			\
-	do {					\
-		hi ^= lo; lo = rotl32(lo, 20);	\
-		lo += hi; hi = rotl32(hi, 9);	\
-		hi ^= lo; lo = rotl32(lo, 27);	\
-		lo += hi; hi = rotl32(hi, 19);	\
+#define MARVIN_MIX(lo, hi)                                                                         \
+	do {                                                                                       \
+		hi ^= lo;                                                                          \
+		lo = rotl32(lo, 20);                                                               \
+		lo += hi;                                                                          \
+		hi = rotl32(hi, 9);                                                                \
+		hi ^= lo;                                                                          \
+		lo = rotl32(lo, 27);                                                               \
+		lo += hi;                                                                          \
+		hi = rotl32(hi, 19);                                                               \
 	} while (0)
 
 /*
@@ -55,18 +59,11 @@ uint64_t bsw_regf_marvin32(uint64_t seed, const uint8_t *d, size_t len)
 		MARVIN_MIX(lo, hi);
 	}
 	switch (len - i) {
-	case 0:
-		fin = 0x80;
-		break;
-	case 1:
-		fin = 0x8000u | d[i];
-		break;
-	case 2:
-		fin = 0x800000u | get_le16(d + i);
-		break;
+	case 0: fin = 0x80; break;
+	case 1: fin = 0x8000u | d[i]; break;
+	case 2: fin = 0x800000u | get_le16(d + i); break;
 	default:
-		fin = 0x80000000u | d[i] | ((uint32_t)d[i + 1] << 8) |
-		      ((uint32_t)d[i + 2] << 16);
+		fin = 0x80000000u | d[i] | ((uint32_t)d[i + 1] << 8) | ((uint32_t)d[i + 2] << 16);
 		break;
 	}
 	lo += fin;
@@ -116,8 +113,7 @@ static void classify(struct logv *l)
 		l->why = "file type is not a transaction log (1, 2 or 6)";
 		return;
 	}
-	if (!l->base.bins || (l->base.bins & 4095) ||
-	    l->base.bins > BSW_MAX_REGF_BINS) {
+	if (!l->base.bins || (l->base.bins & 4095) || l->base.bins > BSW_MAX_REGF_BINS) {
 		l->why = "hive bins data size is invalid";
 		return;
 	}
@@ -171,8 +167,7 @@ static void finish_base(struct bsw_hive *h, uint32_t seq, uint32_t bins)
  * Old format: DIRT at 512, one bit per 512-byte page of the hive bins data,
  * dirty pages from the next 512-byte boundary in bit order.
  */
-static int replay_old(struct bsw_hive *h, struct logv *l, unsigned *pages,
-		      const char **why)
+static int replay_old(struct bsw_hive *h, struct logv *l, unsigned *pages, const char **why)
 {
 	const uint8_t *d = l->b->data;
 	size_t len = l->b->len, bmbytes = l->base.bins / 4096, p;
@@ -222,8 +217,8 @@ static int replay_old(struct bsw_hive *h, struct logv *l, unsigned *pages,
  * Applies entries with sequence number *expect, *expect + 1, ... and stops
  * at the first invalid entry or gap.  Returns the entries applied or -ENOMEM.
  */
-static int replay_new(struct bsw_hive *h, struct logv *l, uint32_t *expect,
-		      uint32_t *bins, unsigned *pages, uint32_t *flags)
+static int replay_new(struct bsw_hive *h, struct logv *l, uint32_t *expect, uint32_t *bins,
+		      unsigned *pages, uint32_t *flags)
 {
 	const uint8_t *d = l->b->data;
 	size_t len = l->b->len, off = 512;
@@ -238,7 +233,7 @@ static int replay_new(struct bsw_hive *h, struct logv *l, uint32_t *expect,
 		size_t dp;
 
 		if (memcmp(e, "HvLE", 4))
-			break;	/* end of entries (remnants are normal) */
+			break; /* end of entries (remnants are normal) */
 		if (size < 40 || (size & 511) || size > len - off)
 			stop = "entry size is invalid";
 		else if (!eb || (eb & 4095) || eb > BSW_MAX_REGF_BINS)
@@ -248,18 +243,17 @@ static int replay_new(struct bsw_hive *h, struct logv *l, uint32_t *expect,
 		else if (bsw_regf_marvin32(BSW_REGF_MARVIN_SEED, e + 40, size - 40) !=
 			 get_le64(e + 24))
 			stop = "Hash-1 (Marvin32 of the pages) mismatch";
-		else if (bsw_regf_marvin32(BSW_REGF_MARVIN_SEED, e, 32) !=
-			 get_le64(e + 32))
+		else if (bsw_regf_marvin32(BSW_REGF_MARVIN_SEED, e, 32) != get_le64(e + 32))
 			stop = "Hash-2 (Marvin32 of the header) mismatch";
 		else if ((uint64_t)np * 8 > size - 40)
 			stop = "dirty page count exceeds the entry";
 		if (stop) {
-			bsw_report(h->fx, PR_REGF_3_LOG_STOP, &(struct bsw_fctx){
-				   .str = lname(l), .n = n - 1, .off = off,
-				   .str2 = stop });
+			bsw_report(h->fx, PR_REGF_3_LOG_STOP,
+				   &(struct bsw_fctx){
+					   .str = lname(l), .n = n - 1, .off = off, .str2 = stop });
 			break;
 		}
-		if (seq < *expect) {	/* already applied to the primary */
+		if (seq < *expect) { /* already applied to the primary */
 			off += size;
 			continue;
 		}
@@ -277,9 +271,9 @@ static int replay_new(struct bsw_hive *h, struct logv *l, uint32_t *expect,
 				dp += ps;
 		}
 		if (stop) {
-			bsw_report(h->fx, PR_REGF_3_LOG_STOP, &(struct bsw_fctx){
-				   .str = lname(l), .n = n - 1, .off = off,
-				   .str2 = stop });
+			bsw_report(h->fx, PR_REGF_3_LOG_STOP,
+				   &(struct bsw_fctx){
+					   .str = lname(l), .n = n - 1, .off = off, .str2 = stop });
 			break;
 		}
 		if (grow(h, eb))
@@ -303,19 +297,18 @@ static int replay_new(struct bsw_hive *h, struct logv *l, uint32_t *expect,
 }
 
 /* Dirty and nothing replayed: the hive as Windows would load it is lost. */
-static void unrecoverable(struct bsw_hive *h, const char *why,
-			  const char *logwhy)
+static void unrecoverable(struct bsw_hive *h, const char *why, const char *logwhy)
 {
-	bsw_report(h->fx, PR_REGF_3_UNRECOVERABLE, &(struct bsw_fctx){
-		   .str = why, .str2 = logwhy, .damage = true });
+	bsw_report(h->fx, PR_REGF_3_UNRECOVERABLE,
+		   &(struct bsw_fctx){ .str = why, .str2 = logwhy, .damage = true });
 }
 
 /*
  * Replay logs into h->buf (the primary copy); pb: the primary's base
  * block.  Returns 1 if recovered, 0 if unrecoverable, -ENOMEM.
  */
-static int replay(struct bsw_hive *h, const struct bsw_regf_base *pb,
-		  const struct bsw_buf *logs, unsigned nr_logs, const char *why)
+static int replay(struct bsw_hive *h, const struct bsw_regf_base *pb, const struct bsw_buf *logs,
+		  unsigned nr_logs, const char *why)
 {
 	struct logv lv[8];
 	unsigned n = nr_logs < 8 ? nr_logs : 8, nvalid = 0, pages = 0;
@@ -326,13 +319,12 @@ static int replay(struct bsw_hive *h, const struct bsw_regf_base *pb,
 		lv[i] = (struct logv){ .b = &logs[i] };
 		classify(&lv[i]);
 		if (!lv[i].valid && logs[i].len)
-			bsw_report(h->fx, PR_REGF_3_LOG_BAD, &(struct bsw_fctx){
-				   .str = lname(&lv[i]), .str2 = lv[i].why });
+			bsw_report(h->fx, PR_REGF_3_LOG_BAD,
+				   &(struct bsw_fctx){ .str = lname(&lv[i]), .str2 = lv[i].why });
 		nvalid += lv[i].valid;
 	}
 	if (!nvalid) {
-		unrecoverable(h, why, n ? "no valid transaction log" :
-			      "no transaction log given");
+		unrecoverable(h, why, n ? "no valid transaction log" : "no transaction log given");
 		return 0;
 	}
 
@@ -377,8 +369,8 @@ static int replay(struct bsw_hive *h, const struct bsw_regf_base *pb,
 			if (r) {
 				size_t o = strlen(used);
 
-				snprintf(used + o, sizeof(used) - o, "%s%s",
-					 o ? " + " : "", lname(nl[i]));
+				snprintf(used + o, sizeof(used) - o, "%s%s", o ? " + " : "",
+					 lname(nl[i]));
 			}
 			total += r;
 		}
@@ -398,7 +390,7 @@ static int replay(struct bsw_hive *h, const struct bsw_regf_base *pb,
 	 */
 	if (!total) {
 		uint64_t ts = pb->sum_ok ? pb->written :
-			      (h->len >= 4096 + 32 ? get_le64(h->buf + 4096 + 20) : 0);
+					   (h->len >= 4096 + 32 ? get_le64(h->buf + 4096 + 20) : 0);
 		bool tried[8] = { false };
 
 		for (unsigned round = 0; round < n && !total; round++) {
@@ -429,8 +421,8 @@ static int replay(struct bsw_hive *h, const struct bsw_regf_base *pb,
 			if (r < 0)
 				return r;
 			if (!r) {
-				bsw_report(h->fx, PR_REGF_3_LOG_BAD, &(struct bsw_fctx){
-					   .str = lname(best), .str2 = w2 });
+				bsw_report(h->fx, PR_REGF_3_LOG_BAD,
+					   &(struct bsw_fctx){ .str = lname(best), .str2 = w2 });
 			} else {
 				total = 1;
 				snprintf(used, sizeof(used), "%s", lname(best));
@@ -441,8 +433,8 @@ static int replay(struct bsw_hive *h, const struct bsw_regf_base *pb,
 		unrecoverable(h, why, "no log entry applies to this hive");
 		return 0;
 	}
-	bsw_report(h->fx, PR_REGF_0_DIRTY, &(struct bsw_fctx){ .str = why,
-		   .str2 = used, .n = total, .n2 = pages });
+	bsw_report(h->fx, PR_REGF_0_DIRTY,
+		   &(struct bsw_fctx){ .str = why, .str2 = used, .n = total, .n2 = pages });
 	return 1;
 }
 

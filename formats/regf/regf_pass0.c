@@ -82,15 +82,15 @@ int bsw_regf_pass0_base(struct bsw_regf_run *r)
 		return 0;
 	}
 	if (len < 4 || memcmp(primary, "regf", 4)) {
-		bsw_regf_bad(h, PR_REGF_0_NOT_HIVE, (struct bsw_fctx){
-			     .str = "no \"regf\" signature" });
+		bsw_regf_bad(h, PR_REGF_0_NOT_HIVE,
+			     (struct bsw_fctx){ .str = "no \"regf\" signature" });
 		h->state = BSW_HIVE_NOT_A_HIVE;
 		r->stop = true;
 		return 0;
 	}
 	if (len < BSW_REGF_BASE_SIZE) {
-		bsw_regf_bad(h, PR_REGF_0_TRUNC, (struct bsw_fctx){
-			     .n = BSW_REGF_BASE_SIZE, .n2 = (int64_t)len });
+		bsw_regf_bad(h, PR_REGF_0_TRUNC,
+			     (struct bsw_fctx){ .n = BSW_REGF_BASE_SIZE, .n2 = (int64_t)len });
 		h->state = BSW_HIVE_CORRUPT;
 		r->stop = true;
 		return 0;
@@ -103,7 +103,7 @@ int bsw_regf_pass0_base(struct bsw_regf_run *r)
 	if (want > BSW_REGF_BASE_SIZE + (size_t)BSW_MAX_REGF_BINS)
 		want = BSW_REGF_BASE_SIZE + (size_t)BSW_MAX_REGF_BINS;
 	if (r->own && want <= len) {
-		h->buf = r->own;	/* the file image is the hive's copy */
+		h->buf = r->own; /* the file image is the hive's copy */
 		r->own = NULL;
 	} else {
 		h->buf = bsw_alloc_aligned(want);
@@ -115,7 +115,7 @@ int bsw_regf_pass0_base(struct bsw_regf_run *r)
 		free(r->own);
 		r->own = NULL;
 	}
-	r->primary = h->buf;	/* same base block; own may be gone */
+	r->primary = h->buf; /* same base block; own may be gone */
 	h->len = want;
 	h->ktm = b->flags & 1;
 
@@ -126,16 +126,15 @@ int bsw_regf_pass0_base(struct bsw_regf_run *r)
 		snprintf(r->why, sizeof(r->why), "base block checksum 0x%x, expected 0x%x",
 			 b->checksum, bsw_regf_checksum(h->buf));
 	else
-		snprintf(r->why, sizeof(r->why), "sequence numbers %u and %u differ",
-			 b->seq1, b->seq2);
+		snprintf(r->why, sizeof(r->why), "sequence numbers %u and %u differ", b->seq1,
+			 b->seq2);
 	return 0;
 }
 
-static void base_bad(struct bsw_hive *h, const char *field, uint32_t v,
-		     const char *want)
+static void base_bad(struct bsw_hive *h, const char *field, uint32_t v, const char *want)
 {
-	bsw_regf_bad(h, PR_REGF_0_BASE_BAD, (struct bsw_fctx){ .str = field,
-		     .n = v, .str2 = want });
+	bsw_regf_bad(h, PR_REGF_0_BASE_BAD,
+		     (struct bsw_fctx){ .str = field, .n = v, .str2 = want });
 }
 
 /* Fields that make the hive unusable when wrong; returns false if any. */
@@ -152,16 +151,17 @@ static bool check_base(struct bsw_hive *h, const struct bsw_regf_base *b)
 			base_bad(h, "minor version", b->minor, "expected 3 to 6");
 			ok = false;
 		} else {
-			bsw_report(h->fx, PR_REGF_0_BASE_ODD, &(struct bsw_fctx){
-				   .str = "minor version", .n = b->minor,
-				   .str2 = "NT 3.x format" });
+			bsw_report(h->fx, PR_REGF_0_BASE_ODD,
+				   &(struct bsw_fctx){ .str = "minor version",
+						       .n = b->minor,
+						       .str2 = "NT 3.x format" });
 		}
 	}
 	if (b->type != 0) {
 		base_bad(h, "file type", b->type,
 			 b->type == 1 || b->type == 2 || b->type == 6 ?
-			 "this is a transaction log, not a primary file" :
-			 "expected 0 (primary file)");
+				 "this is a transaction log, not a primary file" :
+				 "expected 0 (primary file)");
 		ok = false;
 	}
 	if (b->format != 1) {
@@ -178,9 +178,10 @@ static bool check_base(struct bsw_hive *h, const struct bsw_regf_base *b)
 		ok = false;
 	}
 	if (b->cluster != 1)
-		bsw_report(h->fx, PR_REGF_0_BASE_ODD, &(struct bsw_fctx){
-			   .str = "clustering factor", .n = b->cluster,
-			   .str2 = "expected 1" });
+		bsw_report(h->fx, PR_REGF_0_BASE_ODD,
+			   &(struct bsw_fctx){ .str = "clustering factor",
+					       .n = b->cluster,
+					       .str2 = "expected 1" });
 	return ok;
 }
 
@@ -193,9 +194,9 @@ int bsw_regf_pass0_fields(struct bsw_regf_run *r)
 	/* a dirty hive's size is the replay's business */
 	if (!h->dirty && BSW_REGF_BASE_SIZE + (uint64_t)b->bins > r->len &&
 	    b->bins <= BSW_MAX_REGF_BINS)
-		bsw_regf_bad(h, PR_REGF_0_TRUNC, (struct bsw_fctx){
-			     .n = BSW_REGF_BASE_SIZE + (int64_t)b->bins,
-			     .n2 = (int64_t)r->len });
+		bsw_regf_bad(h, PR_REGF_0_TRUNC,
+			     (struct bsw_fctx){ .n = BSW_REGF_BASE_SIZE + (int64_t)b->bins,
+						.n2 = (int64_t)r->len });
 	if (h->ktm)
 		bsw_report(h->fx, PR_REGF_0_KTM, &(struct bsw_fctx){ 0 });
 	if (!ok)

@@ -29,34 +29,45 @@ static void verify_bins(struct bsw_hive *h, uint32_t bins)
 		uint32_t size, p, end;
 
 		if (bins - off < BSW_REGF_HBIN_HDR) {
-			bsw_regf_bad(h, PR_REGF_1_HBIN, (struct bsw_fctx){ .cell = off,
-				     .str = "hive bins data ends inside a bin header",
-				     .n = bins - off });
+			bsw_regf_bad(
+				h, PR_REGF_1_HBIN,
+				(struct bsw_fctx){ .cell = off,
+						   .str = "hive bins data ends inside a bin header",
+						   .n = bins - off });
 			break;
 		}
 		if (memcmp(b, "hbin", 4)) {
-			bsw_regf_bad(h, PR_REGF_1_HBIN, (struct bsw_fctx){ .cell = off,
-				     .str = "signature is not \"hbin\"", .n = get_le32(b) });
+			bsw_regf_bad(h, PR_REGF_1_HBIN,
+				     (struct bsw_fctx){ .cell = off,
+							.str = "signature is not \"hbin\"",
+							.n = get_le32(b) });
 			break;
 		}
 		if (get_le32(b + 4) != off) {
-			bsw_regf_bad(h, PR_REGF_1_HBIN, (struct bsw_fctx){ .cell = off,
-				     .str = "offset field does not match the bin's position",
-				     .n = get_le32(b + 4) });
+			bsw_regf_bad(
+				h, PR_REGF_1_HBIN,
+				(struct bsw_fctx){
+					.cell = off,
+					.str = "offset field does not match the bin's position",
+					.n = get_le32(b + 4) });
 			break;
 		}
 		size = get_le32(b + 8);
 		/* Note 1: a bin is a multiple of 4096 bytes. */
 		if (size < 4096 || (size & 4095)) {
-			bsw_regf_bad(h, PR_REGF_1_HBIN, (struct bsw_fctx){ .cell = off,
-				     .str = "size is not a non-zero multiple of 4096",
-				     .n = size });
+			bsw_regf_bad(
+				h, PR_REGF_1_HBIN,
+				(struct bsw_fctx){ .cell = off,
+						   .str = "size is not a non-zero multiple of 4096",
+						   .n = size });
 			break;
 		}
 		if (size > bins - off) {
-			bsw_regf_bad(h, PR_REGF_1_HBIN, (struct bsw_fctx){ .cell = off,
-				     .str = "bin extends past the hive bins data size",
-				     .n = size });
+			bsw_regf_bad(h, PR_REGF_1_HBIN,
+				     (struct bsw_fctx){
+					     .cell = off,
+					     .str = "bin extends past the hive bins data size",
+					     .n = size });
 			break;
 		}
 		end = off + size;
@@ -66,10 +77,14 @@ static void verify_bins(struct bsw_hive *h, uint32_t bins)
 			uint32_t a = sz < 0 ? (uint32_t)(-(int64_t)sz) : (uint32_t)sz;
 
 			if (sz == 0 || a < 8 || (a & 7) || a > end - p) {
-				bsw_regf_bad(h, PR_REGF_1_CELL, (struct bsw_fctx){ .cell = p,
-					     .str = a > end - p ? "cell extends past its bin"
-						  : "cell size is zero or not a multiple of 8",
-					     .n = (uint32_t)sz });
+				bsw_regf_bad(
+					h, PR_REGF_1_CELL,
+					(struct bsw_fctx){
+						.cell = p,
+						.str = a > end - p ?
+							       "cell extends past its bin" :
+							       "cell size is zero or not a multiple of 8",
+						.n = (uint32_t)sz });
 				break;
 			}
 			if (sz < 0)

@@ -35,7 +35,7 @@
 
 struct walk {
 	struct bsw_hive *h;
-	struct bsw_regf_run *r;	/* r->sk: the security cells used, for pass 3 */
+	struct bsw_regf_run *r; /* r->sk: the security cells used, for pass 3 */
 	uint32_t *stack_nk;	/* keys on the current path, for messages */
 	unsigned depth;
 	uint64_t keys;
@@ -58,8 +58,7 @@ static void key_path(struct walk *w, char *buf, size_t len)
 		if (76 + nl > sz)
 			nl = 0;
 		buf[o++] = '\\';
-		bsw_regf_name(c + 76, nl, get_le16(c + 2) & BSW_NK_COMP_NAME,
-			      buf + o, len - o);
+		bsw_regf_name(c + 76, nl, get_le16(c + 2) & BSW_NK_COMP_NAME, buf + o, len - o);
 		o += strlen(buf + o);
 	}
 	if (!o && len > 1) {
@@ -68,25 +67,24 @@ static void key_path(struct walk *w, char *buf, size_t len)
 	}
 }
 
-static void key_bad(struct walk *w, enum bsw_problem p, uint32_t cell,
-		    const char *what, uint64_t n)
+static void key_bad(struct walk *w, enum bsw_problem p, uint32_t cell, const char *what, uint64_t n)
 {
 	char path[512];
 
 	key_path(w, path, sizeof(path));
-	bsw_regf_bad(w->h, p, (struct bsw_fctx){ .cell = cell, .str = what,
-	    .str2 = path, .n = (int64_t)n });
+	bsw_regf_bad(w->h, p,
+		     (struct bsw_fctx){ .cell = cell, .str = what, .str2 = path, .n = (int64_t)n });
 }
 
 /* A key-level warning that does not make the hive corrupt. */
-static void key_bad_soft(struct walk *w, enum bsw_problem p, uint32_t cell,
-			 const char *what, uint64_t n)
+static void key_bad_soft(struct walk *w, enum bsw_problem p, uint32_t cell, const char *what,
+			 uint64_t n)
 {
 	char path[512];
 
 	key_path(w, path, sizeof(path));
-	bsw_report(w->h->fx, p, &(struct bsw_fctx){ .cell = cell, .str = what,
-		   .str2 = path, .n = (int64_t)n });
+	bsw_report(w->h->fx, p,
+		   &(struct bsw_fctx){ .cell = cell, .str = what, .str2 = path, .n = (int64_t)n });
 }
 
 /* Count one more key using security cell off (open addressing on r->sk). */
@@ -108,8 +106,8 @@ static bool sk_count(struct walk *w, uint32_t off)
 
 			if (!r->sk[i].off)
 				continue;
-			for (j = (r->sk[i].off >> 3) * 2654435761u & (nc - 1);
-			     n[j].off; j = (j + 1) & (nc - 1))
+			for (j = (r->sk[i].off >> 3) * 2654435761u & (nc - 1); n[j].off;
+			     j = (j + 1) & (nc - 1))
 				;
 			n[j] = r->sk[i];
 		}
@@ -140,20 +138,18 @@ static void check_vk_data(struct walk *w, uint32_t v, const uint8_t *vk)
 
 	if (dsize & 0x80000000u) {
 		if (len > 4)
-			key_bad(w, PR_REGF_2_KEY, v,
-				"resident value data longer than 4 bytes", len);
+			key_bad(w, PR_REGF_2_KEY, v, "resident value data longer than 4 bytes",
+				len);
 		return;
 	}
 	if (!len)
 		return;
 	d = bsw_regf_cell(h, doff, &sz);
 	if (!d) {
-		key_bad(w, PR_REGF_2_REF, doff,
-			"value data offset is not an allocated cell", v);
+		key_bad(w, PR_REGF_2_REF, doff, "value data offset is not an allocated cell", v);
 		return;
 	}
-	if (h->minor > 3 && len > BSW_REGF_SEG_MAX && sz >= 8 &&
-	    !memcmp(d, "db", 2)) {
+	if (h->minor > 3 && len > BSW_REGF_SEG_MAX && sz >= 8 && !memcmp(d, "db", 2)) {
 		uint32_t nseg = get_le16(d + 2), loff = get_le32(d + 4);
 		uint32_t lsz, total = 0;
 		const uint8_t *l = bsw_regf_cell(h, loff, &lsz);
@@ -180,8 +176,8 @@ static void check_vk_data(struct walk *w, uint32_t v, const uint8_t *vk)
 		return;
 	}
 	if (sz < len)
-		key_bad(w, PR_REGF_2_KEY, doff,
-			"value data cell is smaller than the value size", len);
+		key_bad(w, PR_REGF_2_KEY, doff, "value data cell is smaller than the value size",
+			len);
 }
 
 static void check_values(struct walk *w, uint32_t k, const uint8_t *nk)
@@ -207,21 +203,21 @@ static void check_values(struct walk *w, uint32_t k, const uint8_t *nk)
 		const uint8_t *vk = bsw_regf_cell(h, v, &vsz);
 
 		if (!vk || vsz < 20 || memcmp(vk, "vk", 2)) {
-			key_bad(w, PR_REGF_2_REF, v,
-				"value list entry is not an allocated vk cell", i);
+			key_bad(w, PR_REGF_2_REF, v, "value list entry is not an allocated vk cell",
+				i);
 			continue;
 		}
 		if (20u + get_le16(vk + 2) > vsz) {
-			key_bad(w, PR_REGF_2_KEY, v,
-				"value name extends past its cell", get_le16(vk + 2));
+			key_bad(w, PR_REGF_2_KEY, v, "value name extends past its cell",
+				get_le16(vk + 2));
 			continue;
 		}
 		check_vk_data(w, v, vk);
 	}
 }
 
-static void check_key_fields(struct walk *w, uint32_t k, const uint8_t *nk,
-			     uint32_t sz, uint32_t parent)
+static void check_key_fields(struct walk *w, uint32_t k, const uint8_t *nk, uint32_t sz,
+			     uint32_t parent)
 {
 	struct bsw_hive *h = w->h;
 	uint32_t skoff = get_le32(nk + 44), coff = get_le32(nk + 48);
@@ -229,25 +225,21 @@ static void check_key_fields(struct walk *w, uint32_t k, const uint8_t *nk,
 	const uint8_t *sk;
 
 	if (parent && get_le32(nk + 16) != parent)
-		key_bad(w, PR_REGF_2_KEY, k,
-			"parent field does not point at the key that lists it",
+		key_bad(w, PR_REGF_2_KEY, k, "parent field does not point at the key that lists it",
 			get_le32(nk + 16));
 	sk = bsw_regf_cell(h, skoff, &ssz);
 	if (!sk || ssz < 20 || memcmp(sk, "sk", 2)) {
-		key_bad(w, PR_REGF_2_REF, skoff,
-			"security offset is not an allocated sk cell", k);
+		key_bad(w, PR_REGF_2_REF, skoff, "security offset is not an allocated sk cell", k);
 	} else {
 		if (20u + get_le32(sk + 16) > ssz)
 			key_bad(w, PR_REGF_2_KEY, skoff,
-				"security descriptor extends past its cell",
-				get_le32(sk + 16));
+				"security descriptor extends past its cell", get_le32(sk + 16));
 		sk_count(w, skoff);
 	}
 	if (clen && coff != BSW_REGF_NONE) {
 		if (!bsw_regf_cell(h, coff, &csz) || csz < clen)
 			key_bad(w, PR_REGF_2_REF, coff,
-				"class name is not an allocated cell of its length",
-				clen);
+				"class name is not an allocated cell of its length", clen);
 	}
 	check_values(w, k, nk);
 }
@@ -282,8 +274,8 @@ static bool hint_ok(const uint8_t *lst, const uint8_t *nk, uint32_t stored)
  * Hash leaf, Index root: an index root cannot point to another one).
  * With w set, problems are reported; the walk still uses what is valid.
  */
-static int collect(const struct bsw_hive *h, struct walk *w, uint32_t list,
-		   uint32_t *out, uint32_t cap, uint32_t *nr, bool nested)
+static int collect(const struct bsw_hive *h, struct walk *w, uint32_t list, uint32_t *out,
+		   uint32_t cap, uint32_t *nr, bool nested)
 {
 	uint32_t sz, n, es;
 	const uint8_t *c = bsw_regf_cell(h, list, &sz);
@@ -291,27 +283,26 @@ static int collect(const struct bsw_hive *h, struct walk *w, uint32_t list,
 
 	if (!c || sz < 4) {
 		if (w)
-			key_bad(w, PR_REGF_2_REF, list,
-				"subkey list is not an allocated cell", nested);
+			key_bad(w, PR_REGF_2_REF, list, "subkey list is not an allocated cell",
+				nested);
 		return -EIO;
 	}
 	n = get_le16(c + 2);
 	if (!memcmp(c, "ri", 2)) {
 		if (nested) {
 			if (w)
-				key_bad(w, PR_REGF_2_REF, list,
-					"index root inside an index root", 0);
+				key_bad(w, PR_REGF_2_REF, list, "index root inside an index root",
+					0);
 			return -EIO;
 		}
 		if (4 + (uint64_t)n * 4 > sz) {
 			if (w)
-				key_bad(w, PR_REGF_2_REF, list,
-					"index root count exceeds its cell", n);
+				key_bad(w, PR_REGF_2_REF, list, "index root count exceeds its cell",
+					n);
 			return -EIO;
 		}
 		for (uint32_t i = 0; i < n; i++) {
-			int r = collect(h, w, get_le32(c + 4 + 4 * i), out, cap,
-					nr, true);
+			int r = collect(h, w, get_le32(c + 4 + 4 * i), out, cap, nr, true);
 
 			if (r == -ENOSPC)
 				return r;
@@ -326,27 +317,23 @@ static int collect(const struct bsw_hive *h, struct walk *w, uint32_t list,
 		es = 8;
 	else {
 		if (w)
-			key_bad(w, PR_REGF_2_REF, list,
-				"subkey list signature is not li/lf/lh/ri",
+			key_bad(w, PR_REGF_2_REF, list, "subkey list signature is not li/lf/lh/ri",
 				get_le16(c));
 		return -EIO;
 	}
 	if (4 + (uint64_t)n * es > sz) {
 		if (w)
-			key_bad(w, PR_REGF_2_REF, list,
-				"subkey list count exceeds its cell", n);
+			key_bad(w, PR_REGF_2_REF, list, "subkey list count exceeds its cell", n);
 		return -EIO;
 	}
 	for (uint32_t i = 0; i < n; i++) {
 		uint32_t k = get_le32(c + 4 + es * i), ksz;
 		const uint8_t *nk = bsw_regf_cell(h, k, &ksz);
 
-		if (!nk || ksz < 76 || memcmp(nk, "nk", 2) ||
-		    76u + get_le16(nk + 72) > ksz) {
+		if (!nk || ksz < 76 || memcmp(nk, "nk", 2) || 76u + get_le16(nk + 72) > ksz) {
 			if (w)
 				key_bad(w, PR_REGF_2_REF, k,
-					"subkey list entry is not an allocated nk cell",
-					i);
+					"subkey list entry is not an allocated nk cell", i);
 			rc = -EIO;
 			continue;
 		}
@@ -404,21 +391,21 @@ static void check_order(struct walk *w, const uint32_t *v, uint32_t n)
 		if (o == 1 || o == 0) {
 			char path[512], pair[160], n1[64], n2[64];
 
-			bsw_regf_name(a + 76, get_le16(a + 72),
-				      get_le16(a + 2) & BSW_NK_COMP_NAME, n1, sizeof(n1));
-			bsw_regf_name(b + 76, get_le16(b + 72),
-				      get_le16(b + 2) & BSW_NK_COMP_NAME, n2, sizeof(n2));
+			bsw_regf_name(a + 76, get_le16(a + 72), get_le16(a + 2) & BSW_NK_COMP_NAME,
+				      n1, sizeof(n1));
+			bsw_regf_name(b + 76, get_le16(b + 72), get_le16(b + 2) & BSW_NK_COMP_NAME,
+				      n2, sizeof(n2));
 			snprintf(pair, sizeof(pair), "\"%s\" and \"%s\"", n1, n2);
 			key_path(w, path, sizeof(path));
-			bsw_report(w->h->fx, PR_REGF_2_ORDER, &(struct bsw_fctx){
-				   .cell = v[i], .str = pair, .str2 = path });
+			bsw_report(w->h->fx, PR_REGF_2_ORDER,
+				   &(struct bsw_fctx){ .cell = v[i], .str = pair, .str2 = path });
 			return;
 		}
 	}
 }
 
-static int subkeys(const struct bsw_hive *h, struct walk *w, uint32_t k,
-		   const uint8_t *nk, uint32_t **out, uint32_t *nr)
+static int subkeys(const struct bsw_hive *h, struct walk *w, uint32_t k, const uint8_t *nk,
+		   uint32_t **out, uint32_t *nr)
 {
 	uint32_t n = get_le32(nk + 20), list = get_le32(nk + 28);
 	uint32_t *v;
@@ -440,8 +427,7 @@ static int subkeys(const struct bsw_hive *h, struct walk *w, uint32_t k,
 	if (rc == -ENOSPC || (!rc && *nr != n)) {
 		if (w)
 			key_bad(w, PR_REGF_2_KEY, k,
-				"number of subkeys differs from the subkey lists",
-				n);
+				"number of subkeys differs from the subkey lists", n);
 		rc = -EIO;
 	}
 	if (w && !rc)
@@ -480,21 +466,21 @@ int bsw_regf_pass2_tree(struct bsw_regf_run *r)
 	const uint8_t *nk = bsw_regf_cell(h, h->root, &sz);
 
 	if (!nk || sz < 76 || memcmp(nk, "nk", 2) || 76u + get_le16(nk + 72) > sz) {
-		bsw_regf_bad(h, PR_REGF_2_ROOT, (struct bsw_fctx){ .cell = h->root,
-		    .str = "root cell is not an allocated key node" });
+		bsw_regf_bad(h, PR_REGF_2_ROOT,
+			     (struct bsw_fctx){ .cell = h->root,
+						.str = "root cell is not an allocated key node" });
 		h->root = 0;
 		r->stop = true;
 		return 0;
 	}
 	if (!(get_le16(nk + 2) & BSW_NK_HIVE_ENTRY))
-		bsw_report(h->fx, PR_REGF_2_ROOT_FLAG,
-			   &(struct bsw_fctx){ .cell = h->root });
+		bsw_report(h->fx, PR_REGF_2_ROOT_FLAG, &(struct bsw_fctx){ .cell = h->root });
 	st = calloc(BSW_MAX_REGF_DEPTH + 1, sizeof(*st));
 	w.stack_nk = calloc(BSW_MAX_REGF_DEPTH + 1, sizeof(uint32_t));
 	if (!st || !w.stack_nk) {
 		free(st);
 		free(w.stack_nk);
-		r->stop = true;	/* no walk: nothing to account for */
+		r->stop = true; /* no walk: nothing to account for */
 		return 0;
 	}
 	memset(h->seen, 0, bsw_regf_words(h->bins) * sizeof(uint64_t));
@@ -523,22 +509,23 @@ int bsw_regf_pass2_tree(struct bsw_regf_run *r)
 		}
 		bsw_regf_setbit(h->seen, k);
 		if (++w.keys > BSW_MAX_REGF_KEYS) {
-			bsw_regf_bad(h, PR_REGF_2_CAP, (struct bsw_fctx){
-			    .str = "number of keys", .n = BSW_MAX_REGF_KEYS });
+			bsw_regf_bad(h, PR_REGF_2_CAP,
+				     (struct bsw_fctx){ .str = "number of keys",
+							.n = BSW_MAX_REGF_KEYS });
 			break;
 		}
 		if (w.depth >= BSW_MAX_REGF_DEPTH) {
-			bsw_regf_bad(h, PR_REGF_2_CAP, (struct bsw_fctx){
-			    .str = "key depth", .n = BSW_MAX_REGF_DEPTH });
+			bsw_regf_bad(
+				h, PR_REGF_2_CAP,
+				(struct bsw_fctx){ .str = "key depth", .n = BSW_MAX_REGF_DEPTH });
 			continue;
 		}
-		nk = bsw_regf_cell(h, k, &sz);	/* collect() checked it */
+		nk = bsw_regf_cell(h, k, &sz); /* collect() checked it */
 		w.stack_nk[w.depth] = k;
 		st[w.depth] = (struct frame){ .nk = k };
 		w.depth++;
 		check_key_fields(&w, k, nk, sz, f->nk);
-		if (subkeys(h, &w, k, nk, &st[w.depth - 1].kids,
-			    &st[w.depth - 1].n) == -ENOMEM)
+		if (subkeys(h, &w, k, nk, &st[w.depth - 1].kids, &st[w.depth - 1].n) == -ENOMEM)
 			w.oom = true;
 	}
 	while (w.depth)

@@ -37,15 +37,19 @@ int bsw_regf_pass3_account(struct bsw_regf_run *r)
 			start = r->sk[i].off;
 		/* A lower count lets Windows free a descriptor still in use. */
 		if (sk && get_le32(sk + 12) < r->sk[i].refs)
-			bsw_regf_bad(h, PR_REGF_2_SK, (struct bsw_fctx){ .cell = r->sk[i].off,
-			    .str = "reference count is lower than the keys using it",
-			    .n = get_le32(sk + 12), .n2 = r->sk[i].refs });
+			bsw_regf_bad(
+				h, PR_REGF_2_SK,
+				(struct bsw_fctx){
+					.cell = r->sk[i].off,
+					.str = "reference count is lower than the keys using it",
+					.n = get_le32(sk + 12),
+					.n2 = r->sk[i].refs });
 	}
 	if (!start)
 		return 0;
 	ring = calloc(bsw_regf_words(h->bins), sizeof(*ring));
 	if (!ring)
-		return 0;	/* no memory: the ring goes unchecked */
+		return 0; /* no memory: the ring goes unchecked */
 	cur = start;
 	do {
 		uint32_t sz, nsz, next;
@@ -55,36 +59,45 @@ int bsw_regf_pass3_account(struct bsw_regf_run *r)
 		next = get_le32(sk + 4);
 		nx = bsw_regf_cell(h, next, &nsz);
 		if (!nx || nsz < 20 || memcmp(nx, "sk", 2)) {
-			bsw_regf_bad(h, PR_REGF_2_SK, (struct bsw_fctx){ .cell = cur,
-			    .str = "flink is not an allocated sk cell",
-			    .n = next, .n2 = 0 });
+			bsw_regf_bad(h, PR_REGF_2_SK,
+				     (struct bsw_fctx){ .cell = cur,
+							.str = "flink is not an allocated sk cell",
+							.n = next,
+							.n2 = 0 });
 			break;
 		}
 		if (get_le32(nx + 8) != cur) {
-			bsw_regf_bad(h, PR_REGF_2_SK, (struct bsw_fctx){ .cell = next,
-			    .str = "blink does not point back at the previous cell",
-			    .n = get_le32(nx + 8), .n2 = cur });
+			bsw_regf_bad(
+				h, PR_REGF_2_SK,
+				(struct bsw_fctx){
+					.cell = next,
+					.str = "blink does not point back at the previous cell",
+					.n = get_le32(nx + 8),
+					.n2 = cur });
 			break;
 		}
 		if (next != start && bsw_regf_bit(ring, next)) {
-			bsw_regf_bad(h, PR_REGF_2_SK, (struct bsw_fctx){ .cell = next,
-			    .str = "ring loops without returning to its start",
-			    .n = next, .n2 = start });
+			bsw_regf_bad(h, PR_REGF_2_SK,
+				     (struct bsw_fctx){
+					     .cell = next,
+					     .str = "ring loops without returning to its start",
+					     .n = next,
+					     .n2 = start });
 			break;
 		}
 		cur = next;
 	} while (cur != start && ++steps < h->bins / 8);
 	/* Every referenced sk must be on the ring. */
 	for (size_t i = 0; i < r->sk_cap; i++) {
-		if (r->sk[i].off && !bsw_regf_bit(ring, r->sk[i].off) &&
-		    cur == start) {
-			bsw_regf_bad(h, PR_REGF_2_SK, (struct bsw_fctx){ .cell = r->sk[i].off,
-			    .str = "security cell is not on the ring",
-			    .n = r->sk[i].refs, .n2 = 0 });
+		if (r->sk[i].off && !bsw_regf_bit(ring, r->sk[i].off) && cur == start) {
+			bsw_regf_bad(h, PR_REGF_2_SK,
+				     (struct bsw_fctx){ .cell = r->sk[i].off,
+							.str = "security cell is not on the ring",
+							.n = r->sk[i].refs,
+							.n2 = 0 });
 			break;
 		}
 	}
 	free(ring);
 	return 0;
 }
-

@@ -28,8 +28,7 @@ static const uint8_t *nk_cell(struct bsw_hive *h, bsw_hkey k, uint32_t *sz)
 {
 	const uint8_t *nk = bsw_regf_cell(h, k, sz);
 
-	if (!nk || *sz < 76 || memcmp(nk, "nk", 2) ||
-	    76u + get_le16(nk + 72) > *sz)
+	if (!nk || *sz < 76 || memcmp(nk, "nk", 2) || 76u + get_le16(nk + 72) > *sz)
 		return NULL;
 	return nk;
 }
@@ -43,13 +42,11 @@ int bsw_hive_key_name(struct bsw_hive *h, bsw_hkey k, char *buf, size_t len)
 		return -EIO;
 	if (!len)
 		return -EINVAL;
-	bsw_regf_name(nk + 76, get_le16(nk + 72),
-		      get_le16(nk + 2) & BSW_NK_COMP_NAME, buf, len);
+	bsw_regf_name(nk + 76, get_le16(nk + 72), get_le16(nk + 2) & BSW_NK_COMP_NAME, buf, len);
 	return 0;
 }
 
-int bsw_hive_subkeys(struct bsw_hive *h, bsw_hkey k, bsw_hive_key_fn fn,
-		     void *arg)
+int bsw_hive_subkeys(struct bsw_hive *h, bsw_hkey k, bsw_hive_key_fn fn, void *arg)
 {
 	uint32_t *kids;
 	int n = bsw_regf_subkey_list(h, k, &kids), rc = 0;
@@ -111,9 +108,8 @@ static struct bsw_regf_kidx *kidx_find(struct bsw_hive *h, bsw_hkey k)
  * no entry ever sits more than BSW_REGF_KIDX_PROBE slots from its home, so
  * building and every lookup stay linear in time.
  */
-static struct bsw_regf_kidx *kidx_build(struct bsw_hive *h, bsw_hkey k,
-				      const uint32_t *kids, uint32_t n,
-				      char *name)
+static struct bsw_regf_kidx *kidx_build(struct bsw_hive *h, bsw_hkey k, const uint32_t *kids,
+					uint32_t n, char *name)
 {
 	struct bsw_regf_kidx *x;
 	uint32_t slots = 1, i;
@@ -137,12 +133,10 @@ static struct bsw_regf_kidx *kidx_build(struct bsw_hive *h, bsw_hkey k,
 		uint64_t hh;
 		uint32_t j, d = 0;
 
-		if (!kids[i] ||
-		    bsw_hive_key_name(h, kids[i], name, BSW_MAX_REGF_NAME))
+		if (!kids[i] || bsw_hive_key_name(h, kids[i], name, BSW_MAX_REGF_NAME))
 			continue;
 		hh = name_hash(name, strlen(name));
-		for (j = (uint32_t)hh & x->mask; x->slot[j].cell;
-		     j = (j + 1) & x->mask)
+		for (j = (uint32_t)hh & x->mask; x->slot[j].cell; j = (j + 1) & x->mask)
 			if (++d > BSW_REGF_KIDX_PROBE) {
 				free(x->slot);
 				x->slot = NULL;
@@ -156,8 +150,7 @@ static struct bsw_regf_kidx *kidx_build(struct bsw_hive *h, bsw_hkey k,
 }
 
 /* The subkey of cur named p[0..l): 0 if none, -errno on a broken list. */
-static int64_t find_subkey(struct bsw_hive *h, bsw_hkey cur, const char *p,
-			   size_t l, char *name)
+static int64_t find_subkey(struct bsw_hive *h, bsw_hkey cur, const char *p, size_t l, char *name)
 {
 	struct bsw_regf_kidx *x = kidx_find(h, cur);
 	uint32_t *kids = NULL;
@@ -178,8 +171,7 @@ static int64_t find_subkey(struct bsw_hive *h, bsw_hkey cur, const char *p,
 		for (uint32_t d = 0; d <= BSW_REGF_KIDX_PROBE && x->slot[j].cell && !next;
 		     d++, j = (j + 1) & x->mask)
 			if (x->slot[j].hash == hh &&
-			    !bsw_hive_key_name(h, x->slot[j].cell, name,
-					       BSW_MAX_REGF_NAME) &&
+			    !bsw_hive_key_name(h, x->slot[j].cell, name, BSW_MAX_REGF_NAME) &&
 			    name_eq(name, p, l))
 				next = x->slot[j].cell;
 	} else {
@@ -192,8 +184,7 @@ static int64_t find_subkey(struct bsw_hive *h, bsw_hkey cur, const char *p,
 	return next;
 }
 
-int bsw_hive_key(struct bsw_hive *h, bsw_hkey from, const char *path,
-		 bsw_hkey *out)
+int bsw_hive_key(struct bsw_hive *h, bsw_hkey from, const char *path, bsw_hkey *out)
 {
 	bsw_hkey cur = from;
 	char *name;
@@ -240,7 +231,7 @@ int bsw_regf_vk_data(const struct bsw_hive *h, uint32_t v, struct bsw_hval *o)
 	doff = get_le32(vk + 8);
 	len = dsize & 0x7FFFFFFFu;
 	o->type = get_le32(vk + 12);
-	if (dsize & 0x80000000u) {	/* resident: in the offset field */
+	if (dsize & 0x80000000u) { /* resident: in the offset field */
 		if (len > 4)
 			len = 4;
 		o->data = malloc(len + 1);
@@ -257,8 +248,7 @@ int bsw_regf_vk_data(const struct bsw_hive *h, uint32_t v, struct bsw_hval *o)
 	d = bsw_regf_cell(h, doff, &dsz);
 	if (!d)
 		return -EIO;
-	if (h->minor > 3 && len > BSW_REGF_SEG_MAX && dsz >= 8 &&
-	    !memcmp(d, "db", 2)) {
+	if (h->minor > 3 && len > BSW_REGF_SEG_MAX && dsz >= 8 && !memcmp(d, "db", 2)) {
 		uint32_t nseg = get_le16(d + 2), lsz;
 		const uint8_t *l = bsw_regf_cell(h, get_le32(d + 4), &lsz);
 		size_t got = 0;
@@ -355,8 +345,8 @@ static int each_vk(struct bsw_hive *h, bsw_hkey k, vk_fn fn, void *arg)
 		nl = get_le16(vk + 2);
 		if (20 + nl > vsz)
 			continue;
-		bsw_regf_name(vk + 20, nl, get_le16(vk + 16) & BSW_VK_COMP_NAME,
-			      name, BSW_MAX_REGF_NAME);
+		bsw_regf_name(vk + 20, nl, get_le16(vk + 16) & BSW_VK_COMP_NAME, name,
+			      BSW_MAX_REGF_NAME);
 		rc = (uint32_t)fn(arg, v, name);
 	}
 	free(name);
@@ -378,14 +368,13 @@ static int vals_cb(void *arg, uint32_t v, const char *name)
 	if (rc == -ENOMEM)
 		return rc;
 	if (rc)
-		return 0;	/* broken data: skipped (the verifier reports it) */
+		return 0; /* broken data: skipped (the verifier reports it) */
 	rc = a->fn(a->arg, name, &hv);
 	bsw_hval_free(&hv);
 	return rc;
 }
 
-int bsw_hive_values(struct bsw_hive *h, bsw_hkey k, bsw_hive_val_fn fn,
-		    void *arg)
+int bsw_hive_values(struct bsw_hive *h, bsw_hkey k, bsw_hive_val_fn fn, void *arg)
 {
 	struct vals_arg a = { h, fn, arg };
 
@@ -407,8 +396,7 @@ static int find_cb(void *arg, uint32_t v, const char *name)
 	return 1;
 }
 
-int bsw_hive_value(struct bsw_hive *h, bsw_hkey k, const char *name,
-		   struct bsw_hval *v)
+int bsw_hive_value(struct bsw_hive *h, bsw_hkey k, const char *name, struct bsw_hval *v)
 {
 	struct find_arg a = { name ? name : "", 0 };
 	int rc = each_vk(h, k, find_cb, &a);
@@ -421,8 +409,7 @@ int bsw_hive_value(struct bsw_hive *h, bsw_hkey k, const char *name,
 	return bsw_regf_vk_data(h, a.v, v);
 }
 
-int bsw_hive_get_raw(struct bsw_hive *h, const char *keypath,
-		     const char *name, struct bsw_hval *v)
+int bsw_hive_get_raw(struct bsw_hive *h, const char *keypath, const char *name, struct bsw_hval *v)
 {
 	bsw_hkey root = bsw_hive_root(h), k;
 	int rc;
@@ -436,8 +423,7 @@ int bsw_hive_get_raw(struct bsw_hive *h, const char *keypath,
 	return bsw_hive_value(h, k, name, v);
 }
 
-int bsw_hive_get_dword(struct bsw_hive *h, const char *keypath,
-		       const char *name, uint32_t *out)
+int bsw_hive_get_dword(struct bsw_hive *h, const char *keypath, const char *name, uint32_t *out)
 {
 	struct bsw_hval v;
 	int rc = bsw_hive_get_raw(h, keypath, name, &v);
@@ -452,8 +438,7 @@ int bsw_hive_get_dword(struct bsw_hive *h, const char *keypath,
 	return rc;
 }
 
-int bsw_hive_get_qword(struct bsw_hive *h, const char *keypath,
-		       const char *name, uint64_t *out)
+int bsw_hive_get_qword(struct bsw_hive *h, const char *keypath, const char *name, uint64_t *out)
 {
 	struct bsw_hval v;
 	int rc = bsw_hive_get_raw(h, keypath, name, &v);
@@ -479,8 +464,8 @@ static size_t u16_to_utf8(const uint8_t *p, size_t n, char *out, size_t len)
 	return e;
 }
 
-int bsw_hive_get_sz(struct bsw_hive *h, const char *keypath,
-		    const char *name, char *buf, size_t len)
+int bsw_hive_get_sz(struct bsw_hive *h, const char *keypath, const char *name, char *buf,
+		    size_t len)
 {
 	struct bsw_hval v;
 	int rc = bsw_hive_get_raw(h, keypath, name, &v);
@@ -497,8 +482,8 @@ int bsw_hive_get_sz(struct bsw_hive *h, const char *keypath,
 	return rc;
 }
 
-int bsw_hive_get_multi_sz(struct bsw_hive *h, const char *keypath,
-			  const char *name, char **out, unsigned *count)
+int bsw_hive_get_multi_sz(struct bsw_hive *h, const char *keypath, const char *name, char **out,
+			  unsigned *count)
 {
 	struct bsw_hval v;
 	int rc = bsw_hive_get_raw(h, keypath, name, &v);
@@ -524,7 +509,7 @@ int bsw_hive_get_multi_sz(struct bsw_hive *h, const char *keypath,
 		size_t e = u16_to_utf8(v.data + p, v.len - p, r + o, cap - o - 1);
 
 		if (!e)
-			break;	/* the empty string ends the list */
+			break; /* the empty string ends the list */
 		o += strlen(r + o) + 1;
 		(*count)++;
 		p += e + 2;

@@ -26,13 +26,11 @@ enum bsw_sxs_kind bsw_sxs_kind(const uint8_t *d, size_t len)
 		return BSW_SXS_DCM;
 	if (bsw_sxs_container_sig(d, len))
 		return BSW_SXS_OTHER_DC;
-	if (len >= 2 && ((d[0] == 0xFF && d[1] == 0xFE) ||
-			 (d[0] == 0xFE && d[1] == 0xFF)))
+	if (len >= 2 && ((d[0] == 0xFF && d[1] == 0xFE) || (d[0] == 0xFE && d[1] == 0xFF)))
 		return BSW_SXS_XML;
 	if (len >= 3 && d[0] == 0xEF && d[1] == 0xBB && d[2] == 0xBF)
 		i = 3;
-	while (i < len && i < 4096 &&
-	       (d[i] == ' ' || d[i] == '\t' || d[i] == '\r' || d[i] == '\n'))
+	while (i < len && i < 4096 && (d[i] == ' ' || d[i] == '\t' || d[i] == '\r' || d[i] == '\n'))
 		i++;
 	return i < len && d[i] == '<' ? BSW_SXS_XML : BSW_SXS_UNKNOWN;
 }
@@ -115,7 +113,7 @@ int bsw_base64_decode(const char *s, size_t n, uint8_t *out, size_t cap)
 struct xp {
 	XML_Parser p;
 	unsigned elems;
-	int depth;		/* of the element open now (the root is 1) */
+	int depth; /* of the element open now (the root is 1) */
 	bool capped;
 };
 
@@ -144,9 +142,8 @@ static void leave_elem(void *ud, const char *el)
  * context, x the struct xp inside it (its parser is set while this runs);
  * text may be NULL.  0, -ENOMEM, or -EINVAL with *why.
  */
-static int run(struct xp *x, void *ud, XML_StartElementHandler start,
-	       XML_EndElementHandler end, XML_CharacterDataHandler text,
-	       const uint8_t *d, size_t len, const char **why)
+static int run(struct xp *x, void *ud, XML_StartElementHandler start, XML_EndElementHandler end,
+	       XML_CharacterDataHandler text, const uint8_t *d, size_t len, const char **why)
 {
 	int r = 0;
 
@@ -161,10 +158,8 @@ static int run(struct xp *x, void *ud, XML_StartElementHandler start,
 	XML_SetElementHandler(x->p, start, end);
 	if (text)
 		XML_SetCharacterDataHandler(x->p, text);
-	if (XML_Parse(x->p, (const char *)d, (int)len, XML_TRUE) ==
-	    XML_STATUS_ERROR) {
-		*why = x->capped ? "too many elements" :
-				   XML_ErrorString(XML_GetErrorCode(x->p));
+	if (XML_Parse(x->p, (const char *)d, (int)len, XML_TRUE) == XML_STATUS_ERROR) {
+		*why = x->capped ? "too many elements" : XML_ErrorString(XML_GetErrorCode(x->p));
 		r = -EINVAL;
 	}
 	XML_ParserFree(x->p);
@@ -174,8 +169,7 @@ static int run(struct xp *x, void *ud, XML_StartElementHandler start,
 
 /* run() for pending.xml and Sessions.xml, which are plain XML or nothing. */
 static int run_plain(struct xp *x, void *ud, XML_StartElementHandler start,
-		     XML_EndElementHandler end, const uint8_t *d, size_t len,
-		     const char **why)
+		     XML_EndElementHandler end, const uint8_t *d, size_t len, const char **why)
 {
 	*why = "";
 	if (bsw_sxs_kind(d, len) != BSW_SXS_XML) {
@@ -190,12 +184,12 @@ static int run_plain(struct xp *x, void *ud, XML_StartElementHandler start,
 struct mctx {
 	struct xp x;
 	struct bsw_sxs_manifest *m;
-	int file_depth;		/* depth of the open <file>, -1 if none */
+	int file_depth; /* depth of the open <file>, -1 if none */
 	bool in_digest, identity_done;
 	char text[128];
 	size_t text_len;
 	bool text_over;
-	size_t alloc;		/* files[] allocated */
+	size_t alloc; /* files[] allocated */
 };
 _Static_assert(offsetof(struct mctx, x) == 0, "user data is the struct xp");
 
@@ -257,8 +251,8 @@ static void m_end(void *ud, const char *el)
 	if (c->in_digest && !strcmp(n, "DigestValue") && c->m->nr_files) {
 		struct bsw_sxs_file *f = &c->m->files[c->m->nr_files - 1];
 		int r = c->text_over ? -EINVAL :
-			bsw_base64_decode(c->text, c->text_len, f->digest,
-					  sizeof(f->digest));
+				       bsw_base64_decode(c->text, c->text_len, f->digest,
+							 sizeof(f->digest));
 
 		f->digest_len = r > 0 ? (unsigned)r : 0;
 		c->in_digest = false;
@@ -290,8 +284,8 @@ void bsw_sxs_manifest_free(struct bsw_sxs_manifest *m)
 	free(m);
 }
 
-int bsw_sxs_parse_manifest(const uint8_t *d, size_t len,
-			   struct bsw_sxs_manifest **out, const char **why)
+int bsw_sxs_parse_manifest(const uint8_t *d, size_t len, struct bsw_sxs_manifest **out,
+			   const char **why)
 {
 	struct mctx c = { 0 };
 	int r;
@@ -299,18 +293,11 @@ int bsw_sxs_parse_manifest(const uint8_t *d, size_t len,
 	*out = NULL;
 	*why = "";
 	switch (bsw_sxs_kind(d, len)) {
-	case BSW_SXS_XML:
-		break;
+	case BSW_SXS_XML: break;
 	case BSW_SXS_DCM:
-	case BSW_SXS_OTHER_DC:
-		*why = "compressed manifest";
-		return -EPROTO;
-	case BSW_SXS_EMPTY:
-		*why = "empty file";
-		return -EINVAL;
-	default:
-		*why = "not XML";
-		return -EINVAL;
+	case BSW_SXS_OTHER_DC: *why = "compressed manifest"; return -EPROTO;
+	case BSW_SXS_EMPTY: *why = "empty file"; return -EINVAL;
+	default: *why = "not XML"; return -EINVAL;
 	}
 	c.m = calloc(1, sizeof(*c.m));
 	if (!c.m)
@@ -332,7 +319,9 @@ int bsw_sxs_parse_manifest(const uint8_t *d, size_t len,
 
 int bsw_sxs_expand(const char *dest, const char *name, char *out, size_t len)
 {
-	static const struct { const char *var, *path; } vars[] = {
+	static const struct {
+		const char *var, *path;
+	} vars[] = {
 		{ "$(runtime.system32)", "\\Windows\\System32" },
 		{ "$(runtime.drivers)", "\\Windows\\System32\\drivers" },
 		{ "$(runtime.wbem)", "\\Windows\\System32\\wbem" },
@@ -349,7 +338,7 @@ int bsw_sxs_expand(const char *dest, const char *name, char *out, size_t len)
 	int n;
 
 	if (!dest || !dest[0])
-		return -ENOENT;	/* not projected outside WinSxS */
+		return -ENOENT; /* not projected outside WinSxS */
 	for (i = 0; i < BSW_ARRAY_SIZE(vars); i++) {
 		size_t vl = strlen(vars[i].var);
 
@@ -395,8 +384,7 @@ bool bsw_sxs_folder_parse(const char *s, struct bsw_sxs_folder *f)
 		q--;
 	}
 	/* p[0]: after arch; p[1]: after name; p[2]: token; p[3]: version; p[4]: lang */
-	if ((size_t)(p[0] - s) >= sizeof(f->arch) ||
-	    (size_t)(p[1] - p[0] - 1) >= sizeof(f->name) ||
+	if ((size_t)(p[0] - s) >= sizeof(f->arch) || (size_t)(p[1] - p[0] - 1) >= sizeof(f->name) ||
 	    (size_t)(p[2] - p[1] - 1) >= sizeof(f->token) ||
 	    (size_t)(p[3] - p[2] - 1) >= sizeof(f->version) ||
 	    (size_t)(p[4] - p[3] - 1) >= sizeof(f->lang) ||
@@ -428,15 +416,13 @@ static void p_start(void *ud, const char *el, const char **a)
 		return;
 	if (c->x.depth == 1 && !strcmp(n, "PendingTransaction")) {
 		c->p->transaction = true;
-		cpy(c->p->identifier, sizeof(c->p->identifier),
-		    attr(a, "Identifier"));
+		cpy(c->p->identifier, sizeof(c->p->identifier), attr(a, "Identifier"));
 	} else if (c->x.depth == 3) {
 		c->p->nr_actions++;
 	}
 }
 
-int bsw_sxs_parse_pending(const uint8_t *d, size_t len,
-			  struct bsw_sxs_pending *p, const char **why)
+int bsw_sxs_parse_pending(const uint8_t *d, size_t len, struct bsw_sxs_pending *p, const char **why)
 {
 	struct pctx c = { 0 };
 	int r;
@@ -478,8 +464,8 @@ static void s_start(void *ud, const char *el, const char **a)
 	c->s->last_status = v ? strtoll(v, NULL, 0) : 0;
 }
 
-int bsw_sxs_parse_sessions(const uint8_t *d, size_t len,
-			   struct bsw_sxs_sessions *s, const char **why)
+int bsw_sxs_parse_sessions(const uint8_t *d, size_t len, struct bsw_sxs_sessions *s,
+			   const char **why)
 {
 	struct sctx c = { 0 };
 

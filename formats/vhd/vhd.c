@@ -17,26 +17,26 @@
 #include "formats/common/bytes.h"
 #include "formats/cont/cont.h"
 
-#define VHD_SECTOR		512u
-#define VHD_TYPE_FIXED		2
-#define VHD_TYPE_DYNAMIC	3
-#define VHD_TYPE_DIFF		4
-#define VHD_BAT_UNUSED		0xffffffffu
-#define VHD_MAX_BLOCK		(256u << 20)	/* larger blocks are not VHD */
-#define VHD_MAX_LOCATOR		4096u		/* bytes of one parent path */
-#define VHD_MAX_SIZE		(2040ull << 30)	/* spec limit: 2040 GiB */
+#define VHD_SECTOR 512u
+#define VHD_TYPE_FIXED 2
+#define VHD_TYPE_DYNAMIC 3
+#define VHD_TYPE_DIFF 4
+#define VHD_BAT_UNUSED 0xffffffffu
+#define VHD_MAX_BLOCK (256u << 20)   /* larger blocks are not VHD */
+#define VHD_MAX_LOCATOR 4096u	     /* bytes of one parent path */
+#define VHD_MAX_SIZE (2040ull << 30) /* spec limit: 2040 GiB */
 
 struct vhd {
 	const struct bsw_src *src;
 	int type;
-	uint64_t size;			/* virtual size */
-	uint32_t block;			/* block size */
-	uint32_t bitmap_bytes;		/* per-block bitmap, 512-aligned */
+	uint64_t size;	       /* virtual size */
+	uint32_t block;	       /* block size */
+	uint32_t bitmap_bytes; /* per-block bitmap, 512-aligned */
 	uint32_t nr_entries;
-	uint32_t *bat;			/* host-order sector numbers */
-	uint8_t **bitmaps;		/* differencing only, loaded lazily */
-	uint32_t nr_cached;		/* bitmaps held now */
-	struct bsw_budget mem;		/* BAT + pointer array + cached bitmaps */
+	uint32_t *bat;	       /* host-order sector numbers */
+	uint8_t **bitmaps;     /* differencing only, loaded lazily */
+	uint32_t nr_cached;    /* bitmaps held now */
+	struct bsw_budget mem; /* BAT + pointer array + cached bitmaps */
 };
 
 /* One's complement of the byte sum, with the checksum field taken as 0. */
@@ -52,8 +52,7 @@ static uint32_t vhd_checksum(const uint8_t *p, size_t len, size_t csum_off)
 
 static bool footer_ok(const uint8_t *f)
 {
-	return memcmp(f, "conectix", 8) == 0 &&
-	       vhd_checksum(f, 512, 64) == get_be32(f + 64);
+	return memcmp(f, "conectix", 8) == 0 && vhd_checksum(f, 512, 64) == get_be32(f + 64);
 }
 
 static int cmp_u32(const void *a, const void *b)
@@ -77,8 +76,7 @@ static int vhd_probe(const struct bsw_src *src)
 	return memcmp(b, "conectix", 8) == 0;
 }
 
-static int read_locators(struct vhd *v, const uint8_t *dh,
-			 struct bsw_cont_info *info)
+static int read_locators(struct vhd *v, const uint8_t *dh, struct bsw_cont_info *info)
 {
 	for (int i = 0; i < 8; i++) {
 		const uint8_t *e = dh + 576 + 24 * i;
@@ -87,10 +85,10 @@ static int read_locators(struct vhd *v, const uint8_t *dh,
 		const char *kind;
 		uint8_t *buf;
 
-		if (code == 0x57327275)		/* "W2ru" */
+		if (code == 0x57327275) /* "W2ru" */
 			kind = "relative";
-		else if (code == 0x57326b75 ||	/* "W2ku" */
-			 code == 0x4d616358)	/* "MacX": UTF-8 file URL */
+		else if (code == 0x57326b75 || /* "W2ku" */
+			 code == 0x4d616358)   /* "MacX": UTF-8 file URL */
 			kind = "absolute";
 		else
 			continue;
@@ -148,9 +146,8 @@ static int read_locators(struct vhd *v, const uint8_t *dh,
 	return 0;
 }
 
-static int vhd_open(void **h, const struct bsw_src *src,
-		    const struct bsw_cont_opts *o, struct bsw_fx *fx,
-		    struct bsw_cont_info *info, char *err, size_t errlen)
+static int vhd_open(void **h, const struct bsw_src *src, const struct bsw_cont_opts *o,
+		    struct bsw_fx *fx, struct bsw_cont_info *info, char *err, size_t errlen)
 {
 	uint8_t foot[512], head[512], dh[1024];
 	struct vhd *v;
@@ -159,8 +156,9 @@ static int vhd_open(void **h, const struct bsw_src *src,
 	int rc;
 
 	if (fsize < 512)
-		return bsw_cont_err(err, errlen, -EINVAL, "file of %llu bytes is too small for a VHD",
-			   (unsigned long long)fsize);
+		return bsw_cont_err(err, errlen, -EINVAL,
+				    "file of %llu bytes is too small for a VHD",
+				    (unsigned long long)fsize);
 	rc = bsw_src_read_full(src, foot, 512, fsize - 512);
 	if (rc)
 		return bsw_cont_err(err, errlen, rc, "cannot read VHD footer");
@@ -169,8 +167,7 @@ static int vhd_open(void **h, const struct bsw_src *src,
 		bool cookie = !memcmp(foot, "conectix", 8);
 
 		/* The copy at offset 0 (dynamic disks) if it is whole. */
-		if (fsize >= 1024 && !bsw_src_read_full(src, head, 512, 0) &&
-		    footer_ok(head)) {
+		if (fsize >= 1024 && !bsw_src_read_full(src, head, 512, 0) && footer_ok(head)) {
 			BSW_REPORT(fx, PR_1_VHD_FOOTER_CSUM, .n = want, .n2 = got,
 				   .off = fsize - 512, .str = "the copy at offset 0 was used");
 			memcpy(foot, head, 512);
@@ -180,11 +177,13 @@ static int vhd_open(void **h, const struct bsw_src *src,
 			 * Windows and libvhdi still open such files.
 			 */
 			BSW_REPORT(fx, PR_1_VHD_FOOTER_CSUM, .n = want, .n2 = got,
-				   .off = fsize - 512, .str = "no valid copy exists; the footer was used as it is");
+				   .off = fsize - 512,
+				   .str = "no valid copy exists; the footer was used as it is");
 		} else {
-			return bsw_cont_err(err, errlen, -EINVAL,
-				   "no VHD footer at offset %llu (no 'conectix' cookie) and no valid copy at offset 0",
-				   (unsigned long long)(fsize - 512));
+			return bsw_cont_err(
+				err, errlen, -EINVAL,
+				"no VHD footer at offset %llu (no 'conectix' cookie) and no valid copy at offset 0",
+				(unsigned long long)(fsize - 512));
 		}
 	}
 	v = calloc(1, sizeof(*v));
@@ -199,35 +198,43 @@ static int vhd_open(void **h, const struct bsw_src *src,
 	info->logical_sector = info->physical_sector = VHD_SECTOR;
 	info->virtual_size = v->size;
 	if (v->size == 0 || v->size > VHD_MAX_SIZE || v->size % VHD_SECTOR) {
-		rc = bsw_cont_err(err, errlen, -EINVAL, "VHD virtual size %llu is invalid (0, not a multiple of 512, or above 2040 GiB)",
-			 (unsigned long long)v->size);
+		rc = bsw_cont_err(
+			err, errlen, -EINVAL,
+			"VHD virtual size %llu is invalid (0, not a multiple of 512, or above 2040 GiB)",
+			(unsigned long long)v->size);
 		goto fail;
 	}
 	if (v->type == VHD_TYPE_FIXED) {
 		info->subformat = "fixed";
 		if (v->size > fsize - 512) {
-			rc = bsw_cont_err(err, errlen, -EINVAL, "fixed VHD claims %llu bytes but the file holds %llu before its footer",
-				 (unsigned long long)v->size, (unsigned long long)(fsize - 512));
+			rc = bsw_cont_err(
+				err, errlen, -EINVAL,
+				"fixed VHD claims %llu bytes but the file holds %llu before its footer",
+				(unsigned long long)v->size, (unsigned long long)(fsize - 512));
 			goto fail;
 		}
 		*h = v;
 		return 0;
 	}
 	if (v->type != VHD_TYPE_DYNAMIC && v->type != VHD_TYPE_DIFF) {
-		rc = bsw_cont_err(err, errlen, -EINVAL, "VHD disk type %d is not fixed (2), dynamic (3) or differencing (4)", v->type);
+		rc = bsw_cont_err(
+			err, errlen, -EINVAL,
+			"VHD disk type %d is not fixed (2), dynamic (3) or differencing (4)",
+			v->type);
 		goto fail;
 	}
 	info->subformat = v->type == VHD_TYPE_DIFF ? "differencing" : "dynamic";
 	/* The copy at offset 0 must equal the footer (spec: "Hard Disk Footer"). */
-	if (fsize >= 1024 && !bsw_src_read_full(src, head, 512, 0) &&
-	    footer_ok(head) && memcmp(head, foot, 512))
+	if (fsize >= 1024 && !bsw_src_read_full(src, head, 512, 0) && footer_ok(head) &&
+	    memcmp(head, foot, 512))
 		BSW_REPORT(fx, PR_1_VHD_FOOTER_MISMATCH, .off = 0);
 	{
 		uint64_t doff = get_be64(foot + 16);
 
 		if (!bsw_range_ok(doff, 1024, fsize)) {
-			rc = bsw_cont_err(err, errlen, -EINVAL, "VHD dynamic header offset %llu is outside the file",
-				 (unsigned long long)doff);
+			rc = bsw_cont_err(err, errlen, -EINVAL,
+					  "VHD dynamic header offset %llu is outside the file",
+					  (unsigned long long)doff);
 			goto fail;
 		}
 		rc = bsw_src_read_full(src, dh, 1024, doff);
@@ -236,8 +243,9 @@ static int vhd_open(void **h, const struct bsw_src *src,
 			goto fail;
 		}
 		if (memcmp(dh, "cxsparse", 8)) {
-			rc = bsw_cont_err(err, errlen, -EINVAL, "VHD dynamic header at %llu has no cxsparse cookie",
-				 (unsigned long long)doff);
+			rc = bsw_cont_err(err, errlen, -EINVAL,
+					  "VHD dynamic header at %llu has no cxsparse cookie",
+					  (unsigned long long)doff);
 			goto fail;
 		}
 		if (vhd_checksum(dh, 1024, 36) != get_be32(dh + 36))
@@ -247,28 +255,32 @@ static int vhd_open(void **h, const struct bsw_src *src,
 	v->block = get_be32(dh + 32);
 	v->nr_entries = get_be32(dh + 28);
 	bat_off = get_be64(dh + 16);
-	if (v->block < VHD_SECTOR || v->block > VHD_MAX_BLOCK ||
-	    (v->block & (v->block - 1))) {
-		rc = bsw_cont_err(err, errlen, -EINVAL, "VHD block size %u is not a power of two between 512 and 256 MiB", v->block);
+	if (v->block < VHD_SECTOR || v->block > VHD_MAX_BLOCK || (v->block & (v->block - 1))) {
+		rc = bsw_cont_err(err, errlen, -EINVAL,
+				  "VHD block size %u is not a power of two between 512 and 256 MiB",
+				  v->block);
 		goto fail;
 	}
 	info->block_size = v->block;
 	if ((uint64_t)v->nr_entries * v->block < v->size) {
-		rc = bsw_cont_err(err, errlen, -EINVAL, "VHD BAT has %u entries of %u bytes, fewer than the virtual size %llu needs",
-			 v->nr_entries, v->block, (unsigned long long)v->size);
+		rc = bsw_cont_err(
+			err, errlen, -EINVAL,
+			"VHD BAT has %u entries of %u bytes, fewer than the virtual size %llu needs",
+			v->nr_entries, v->block, (unsigned long long)v->size);
 		goto fail;
 	}
 	/* Only the entries the virtual size needs are used. */
 	v->nr_entries = (v->size + v->block - 1) / v->block;
 	bat_len = (uint64_t)v->nr_entries * 4;
 	if (!bsw_range_ok(bat_off, bat_len, fsize)) {
-		rc = bsw_cont_err(err, errlen, -EINVAL, "VHD BAT (%llu bytes at offset %llu) lies past the end of the %llu-byte file",
-			 (unsigned long long)bat_len, (unsigned long long)bat_off,
-			 (unsigned long long)fsize);
+		rc = bsw_cont_err(
+			err, errlen, -EINVAL,
+			"VHD BAT (%llu bytes at offset %llu) lies past the end of the %llu-byte file",
+			(unsigned long long)bat_len, (unsigned long long)bat_off,
+			(unsigned long long)fsize);
 		goto fail;
 	}
-	v->bitmap_bytes = ((v->block / VHD_SECTOR + 7) / 8 + VHD_SECTOR - 1) &
-			  ~(VHD_SECTOR - 1);
+	v->bitmap_bytes = ((v->block / VHD_SECTOR + 7) / 8 + VHD_SECTOR - 1) & ~(VHD_SECTOR - 1);
 	/*
 	 * Memory, charged before anything is allocated: the BAT, the sorted
 	 * copy used once for the overlap check, and for a differencing disk
@@ -281,9 +293,11 @@ static int vhd_open(void **h, const struct bsw_src *src,
 	if (v->type == VHD_TYPE_DIFF)
 		need += (uint64_t)v->nr_entries * sizeof(*v->bitmaps) + v->bitmap_bytes;
 	if (!bsw_budget_fits(&v->mem, need)) {
-		rc = bsw_cont_err(err, errlen, -EFBIG, "VHD BAT of %u entries (%u-byte blocks for %llu bytes) needs %llu bytes of memory, above the per-disk memory cap of %llu bytes",
-			 v->nr_entries, v->block, (unsigned long long)v->size,
-			 (unsigned long long)need, (unsigned long long)v->mem.cap);
+		rc = bsw_cont_err(
+			err, errlen, -EFBIG,
+			"VHD BAT of %u entries (%u-byte blocks for %llu bytes) needs %llu bytes of memory, above the per-disk memory cap of %llu bytes",
+			v->nr_entries, v->block, (unsigned long long)v->size,
+			(unsigned long long)need, (unsigned long long)v->mem.cap);
 		goto fail;
 	}
 	bsw_budget_take(&v->mem, bat_len);
@@ -318,14 +332,17 @@ static int vhd_open(void **h, const struct bsw_src *src,
 			if (!bsw_range_ok(poff, v->bitmap_bytes, fsize) ||
 			    poff + span > fsize + v->block) {
 				free(sorted);
-				rc = bsw_cont_err(err, errlen, -EINVAL, "VHD BAT entry %u points past end of file at offset %llu (file is %llu bytes)",
-					 i, (unsigned long long)poff, (unsigned long long)fsize);
+				rc = bsw_cont_err(
+					err, errlen, -EINVAL,
+					"VHD BAT entry %u points past end of file at offset %llu (file is %llu bytes)",
+					i, (unsigned long long)poff, (unsigned long long)fsize);
 				goto fail;
 			}
 			if (poff < bat_off + bat_len && poff + span > bat_off) {
 				free(sorted);
-				rc = bsw_cont_err(err, errlen, -EINVAL, "VHD BAT entry %u (offset %llu) overlaps the BAT",
-					 i, (unsigned long long)poff);
+				rc = bsw_cont_err(err, errlen, -EINVAL,
+						  "VHD BAT entry %u (offset %llu) overlaps the BAT",
+						  i, (unsigned long long)poff);
 				goto fail;
 			}
 			sorted[n++] = e;
@@ -338,9 +355,11 @@ static int vhd_open(void **h, const struct bsw_src *src,
 				uint64_t b = (uint64_t)sorted[i] * VHD_SECTOR;
 
 				free(sorted);
-				rc = bsw_cont_err(err, errlen, -EINVAL, "VHD blocks at offsets %llu and %llu overlap (block span %llu)",
-					 (unsigned long long)a, (unsigned long long)b,
-					 (unsigned long long)span);
+				rc = bsw_cont_err(
+					err, errlen, -EINVAL,
+					"VHD blocks at offsets %llu and %llu overlap (block span %llu)",
+					(unsigned long long)a, (unsigned long long)b,
+					(unsigned long long)span);
 				goto fail;
 			}
 		free(sorted);
@@ -441,9 +460,8 @@ static int vhd_map(void *h, uint64_t off, uint64_t len, struct bsw_cext *e)
 		}
 		first = bm[s / 8] & (0x80 >> (s % 8));
 		/* Bit by bit to a byte boundary, then whole bytes. */
-		for (i = s + 1; i < end; ) {
-			if (!(i % 8) && i + 8 <= end &&
-			    bm[i / 8] == (first ? 0xff : 0x00)) {
+		for (i = s + 1; i < end;) {
+			if (!(i % 8) && i + 8 <= end && bm[i / 8] == (first ? 0xff : 0x00)) {
 				i += 8;
 				continue;
 			}
@@ -472,9 +490,9 @@ static void vhd_close(void *h)
 }
 
 const struct bsw_cont_ops bsw_vhd_ops = {
-	.name	= "vhd",
-	.probe	= vhd_probe,
-	.open	= vhd_open,
-	.map	= vhd_map,
-	.close	= vhd_close,
+	.name = "vhd",
+	.probe = vhd_probe,
+	.open = vhd_open,
+	.map = vhd_map,
+	.close = vhd_close,
 };

@@ -20,55 +20,60 @@
 
 #define KiB 1024ull
 #define MiB (1024ull * 1024)
-#define VHDX_HDR1		(64 * KiB)
-#define VHDX_HDR2		(128 * KiB)
-#define VHDX_RGN1		(192 * KiB)
-#define VHDX_RGN2		(256 * KiB)
-#define VHDX_MAX_LOG		(256 * MiB)	/* log bytes read into memory */
-#define VHDX_MAX_OVERLAY	8192u	/* overlay pieces: insertion is linear, so cap the quadratic worst case */
-#define VHDX_MAX_META		(1 * MiB)
-#define VHDX_MAX_SIZE		(64ull << 40)	/* 64 TiB, the format's limit */
-#define VHDX_SBM_SLOTS		64u	/* sector-bitmap cache: one block's bits per slot */
+#define VHDX_HDR1 (64 * KiB)
+#define VHDX_HDR2 (128 * KiB)
+#define VHDX_RGN1 (192 * KiB)
+#define VHDX_RGN2 (256 * KiB)
+#define VHDX_MAX_LOG (256 * MiB) /* log bytes read into memory */
+#define VHDX_MAX_OVERLAY                                                                           \
+	8192u /* overlay pieces: insertion is linear, so cap the quadratic worst case */
+#define VHDX_MAX_META (1 * MiB)
+#define VHDX_MAX_SIZE (64ull << 40) /* 64 TiB, the format's limit */
+#define VHDX_SBM_SLOTS 64u	    /* sector-bitmap cache: one block's bits per slot */
 
 enum {
-	PB_NOT_PRESENT = 0, PB_UNDEFINED = 1, PB_ZERO = 2, PB_UNMAPPED = 3,
-	PB_FULLY_PRESENT = 6, PB_PARTIALLY_PRESENT = 7,
+	PB_NOT_PRESENT = 0,
+	PB_UNDEFINED = 1,
+	PB_ZERO = 2,
+	PB_UNMAPPED = 3,
+	PB_FULLY_PRESENT = 6,
+	PB_PARTIALLY_PRESENT = 7,
 };
 
 /* GUIDs as they are stored (first three fields little-endian). */
 static const uint8_t G_BAT[16] = { 0x66, 0x77, 0xc2, 0x2d, 0x23, 0xf6, 0x00, 0x42,
-	0x9d, 0x64, 0x11, 0x5e, 0x9b, 0xfd, 0x4a, 0x08 };
+				   0x9d, 0x64, 0x11, 0x5e, 0x9b, 0xfd, 0x4a, 0x08 };
 static const uint8_t G_META[16] = { 0x06, 0xa2, 0x7c, 0x8b, 0x90, 0x47, 0x9a, 0x4b,
-	0xb8, 0xfe, 0x57, 0x5f, 0x05, 0x0f, 0x88, 0x6e };
+				    0xb8, 0xfe, 0x57, 0x5f, 0x05, 0x0f, 0x88, 0x6e };
 static const uint8_t G_FILEPARAM[16] = { 0x37, 0x67, 0xa1, 0xca, 0x36, 0xfa, 0x43, 0x4d,
-	0xb3, 0xb6, 0x33, 0xf0, 0xaa, 0x44, 0xe7, 0x6b };
+					 0xb3, 0xb6, 0x33, 0xf0, 0xaa, 0x44, 0xe7, 0x6b };
 static const uint8_t G_VSIZE[16] = { 0x24, 0x42, 0xa5, 0x2f, 0x1b, 0xcd, 0x76, 0x48,
-	0xb2, 0x11, 0x5d, 0xbe, 0xd8, 0x3b, 0xf4, 0xb8 };
+				     0xb2, 0x11, 0x5d, 0xbe, 0xd8, 0x3b, 0xf4, 0xb8 };
 static const uint8_t G_LSS[16] = { 0x1d, 0xbf, 0x41, 0x81, 0x6f, 0xa9, 0x09, 0x47,
-	0xba, 0x47, 0xf2, 0x33, 0xa8, 0xfa, 0xab, 0x5f };
+				   0xba, 0x47, 0xf2, 0x33, 0xa8, 0xfa, 0xab, 0x5f };
 static const uint8_t G_PSS[16] = { 0xc7, 0x48, 0xa3, 0xcd, 0x5d, 0x44, 0x71, 0x44,
-	0x9c, 0xc9, 0xe9, 0x88, 0x52, 0x51, 0xc5, 0x56 };
+				   0x9c, 0xc9, 0xe9, 0x88, 0x52, 0x51, 0xc5, 0x56 };
 static const uint8_t G_PLOC[16] = { 0x2d, 0x5f, 0xd3, 0xa8, 0x0b, 0xb3, 0x4d, 0x45,
-	0xab, 0xf7, 0xd3, 0xd8, 0x48, 0x34, 0xab, 0x0c };
+				    0xab, 0xf7, 0xd3, 0xd8, 0x48, 0x34, 0xab, 0x0c };
 
 /* One piece of the replayed log: [off, off+len) of the file. */
 struct piece {
 	uint64_t off, len;
-	const uint8_t *data;	/* NULL: zeros */
+	const uint8_t *data; /* NULL: zeros */
 };
 
 struct lentry {
 	uint64_t off, seq;
 	uint32_t len, tail;
-	uint8_t *data;			/* the entry's len bytes (owned) */
+	uint8_t *data; /* the entry's len bytes (owned) */
 };
 
 struct vhdx {
 	const struct bsw_src *file;
-	struct bsw_src ov;		/* the file seen through the overlay */
+	struct bsw_src ov; /* the file seen through the overlay */
 	struct piece *pc;
 	unsigned nr_pc;
-	struct lentry *lents;		/* valid log entries: own what pieces point to */
+	struct lentry *lents; /* valid log entries: own what pieces point to */
 	uint32_t nr_lents;
 	uint64_t size;
 	uint32_t block, lss, pss, chunk_ratio;
@@ -83,9 +88,9 @@ struct vhdx {
 	 * however large the disk is.
 	 */
 	uint32_t sbm_slice;
-	uint8_t *sbm;			/* VHDX_SBM_SLOTS * sbm_slice bytes */
-	uint64_t sbm_blk[VHDX_SBM_SLOTS];	/* block + 1 held by the slot; 0 = empty */
-	struct bsw_budget mem;		/* what this layer holds (opts->mem_cap) */
+	uint8_t *sbm;			  /* VHDX_SBM_SLOTS * sbm_slice bytes */
+	uint64_t sbm_blk[VHDX_SBM_SLOTS]; /* block + 1 held by the slot; 0 = empty */
+	struct bsw_budget mem;		  /* what this layer holds (opts->mem_cap) */
 };
 
 static bool crc_ok(uint8_t *p, size_t len, size_t csum_off)
@@ -126,11 +131,11 @@ static int ov_put(struct vhdx *x, uint64_t off, uint64_t len, const uint8_t *dat
 			n[o++] = p;
 			continue;
 		}
-		if (p.off < off)	/* left remainder */
+		if (p.off < off) /* left remainder */
 			n[o++] = (struct piece){ p.off, off - p.off, p.data };
-		if (pend > end)		/* right remainder */
+		if (pend > end) /* right remainder */
 			n[o++] = (struct piece){ end, pend - end,
-				p.data ? p.data + (end - p.off) : NULL };
+						 p.data ? p.data + (end - p.off) : NULL };
 	}
 	n[o++] = (struct piece){ off, len, data };
 	free(x->pc);
@@ -182,7 +187,7 @@ static int64_t ov_pread(void *ctx, void *buf, size_t len, uint64_t off)
 		else
 			memset((uint8_t *)buf + (s - off), 0, e - s);
 		if (e - off > (uint64_t)r)
-			r = e - off;	/* the log may extend the file */
+			r = e - off; /* the log may extend the file */
 	}
 	return r;
 }
@@ -190,8 +195,8 @@ static int64_t ov_pread(void *ctx, void *buf, size_t len, uint64_t off)
 /* ---- the log (MS-VHDX 2.3) ---------------------------------------------- */
 
 /* Validate the entry h (have bytes read) found at log offset o; fills e. */
-static bool log_entry_ok(uint8_t *h, uint32_t have, uint64_t o,
-			 const uint8_t *guid, struct lentry *e)
+static bool log_entry_ok(uint8_t *h, uint32_t have, uint64_t o, const uint8_t *guid,
+			 struct lentry *e)
 {
 	uint32_t len, nd;
 
@@ -232,8 +237,7 @@ static int log_apply(struct vhdx *x, uint8_t *h, uint64_t fsize_cap)
 		if (!memcmp(d, "zero", 4)) {
 			uint64_t zl = get_le64(d + 8);
 
-			if (zl % 4096 || foff % 4096 || zl > fsize_cap ||
-			    foff > fsize_cap)
+			if (zl % 4096 || foff % 4096 || zl > fsize_cap || foff > fsize_cap)
 				return -EINVAL;
 			rc = ov_put(x, foff, zl, NULL);
 		} else if (!memcmp(d, "desc", 4)) {
@@ -242,8 +246,7 @@ static int log_apply(struct vhdx *x, uint8_t *h, uint64_t fsize_cap)
 
 			if (dsec + 4096 > len || memcmp(s, "data", 4) ||
 			    get_le32(s + 4) != (uint32_t)(seq >> 32) ||
-			    get_le32(s + 4092) != (uint32_t)seq ||
-			    foff % 4096 || foff > fsize_cap)
+			    get_le32(s + 4092) != (uint32_t)seq || foff % 4096 || foff > fsize_cap)
 				return -EINVAL;
 			/*
 			 * The sector is rebuilt in place: 8 leading bytes from
@@ -252,9 +255,9 @@ static int log_apply(struct vhdx *x, uint8_t *h, uint64_t fsize_cap)
 			 * which is fine: this buffer is ours and read once.
 			 */
 			sec = s;
-			memmove(sec + 8, s + 8, 4084);	/* already in place */
-			memcpy(sec, d + 8, 8);		/* leading bytes */
-			memcpy(sec + 4092, d + 4, 4);	/* trailing bytes */
+			memmove(sec + 8, s + 8, 4084); /* already in place */
+			memcpy(sec, d + 8, 8);	       /* leading bytes */
+			memcpy(sec + 4092, d + 4, 4);  /* trailing bytes */
 			rc = ov_put(x, foff, 4096, sec);
 			dsec += 4096;
 		} else {
@@ -266,8 +269,8 @@ static int log_apply(struct vhdx *x, uint8_t *h, uint64_t fsize_cap)
 	return 0;
 }
 
-#define VHDX_MAX_HEADS	16	/* candidate heads tried, highest first */
-#define LOG_WIN		(64 * KiB)	/* scan window over the log */
+#define VHDX_MAX_HEADS 16  /* candidate heads tried, highest first */
+#define LOG_WIN (64 * KiB) /* scan window over the log */
 
 /*
  * Find the active sequence (MS-VHDX 2.3.3) and apply it.  The log is
@@ -279,22 +282,21 @@ static int log_apply(struct vhdx *x, uint8_t *h, uint64_t fsize_cap)
  * is tried (a capped number of times).  Returns the number of entries
  * applied, 0 if no valid sequence exists, or -errno.
  */
-static int log_replay(struct vhdx *x, const uint8_t *hdr, struct bsw_fx *fx,
-		      uint64_t *head_seq)
+static int log_replay(struct vhdx *x, const uint8_t *hdr, struct bsw_fx *fx, uint64_t *head_seq)
 {
 	uint32_t loglen = get_le32(hdr + 68);
 	uint64_t logoff = get_le64(hdr + 72);
 	const uint8_t *guid = hdr + 48;
 	struct lentry *ents = NULL;
 	uint32_t *slot = NULL, n = 0, nslots;
-	uint64_t below = UINT64_MAX;	/* heads tried have sequences >= this */
-	uint64_t wstart = UINT64_MAX;	/* log offset of the window */
+	uint64_t below = UINT64_MAX;  /* heads tried have sequences >= this */
+	uint64_t wstart = UINT64_MAX; /* log offset of the window */
 	uint8_t *win = NULL;
 	int rc;
 
 	(void)fx;
-	if (loglen == 0 || loglen % MiB || logoff % MiB ||
-	    loglen > VHDX_MAX_LOG || !bsw_range_ok(logoff, loglen, x->file->size))
+	if (loglen == 0 || loglen % MiB || logoff % MiB || loglen > VHDX_MAX_LOG ||
+	    !bsw_range_ok(logoff, loglen, x->file->size))
 		return -EINVAL;
 	nslots = loglen / 4096;
 	/*
@@ -315,7 +317,7 @@ static int log_replay(struct vhdx *x, const uint8_t *hdr, struct bsw_fx *fx,
 	}
 	for (uint32_t i = 0; i < nslots; i++)
 		slot[i] = UINT32_MAX;
-	for (uint64_t o = 0; o < loglen; ) {
+	for (uint64_t o = 0; o < loglen;) {
 		struct lentry e;
 		const uint8_t *peek;
 		uint8_t *buf;
@@ -330,8 +332,8 @@ static int log_replay(struct vhdx *x, const uint8_t *hdr, struct bsw_fx *fx,
 		}
 		peek = win + (o - wstart);
 		len = get_le32(peek + 8);
-		if (memcmp(peek, "loge", 4) || memcmp(peek + 32, guid, 16) ||
-		    len < 4096 || len % 4096 || o + len > loglen) {
+		if (memcmp(peek, "loge", 4) || memcmp(peek + 32, guid, 16) || len < 4096 ||
+		    len % 4096 || o + len > loglen) {
 			o += 4096;
 			continue;
 		}
@@ -364,8 +366,7 @@ static int log_replay(struct vhdx *x, const uint8_t *hdr, struct bsw_fx *fx,
 		uint64_t o;
 
 		for (uint32_t k = 0; k < n; k++)
-			if (ents[k].seq < below &&
-			    (h == UINT32_MAX || ents[k].seq > ents[h].seq))
+			if (ents[k].seq < below && (h == UINT32_MAX || ents[k].seq > ents[h].seq))
 				h = k;
 		if (h == UINT32_MAX)
 			break;
@@ -440,8 +441,7 @@ static const char *header_problem(uint8_t *h)
 	return NULL;
 }
 
-static int read_region(struct vhdx *x, struct bsw_fx *fx, uint8_t *rt,
-		       char *err, size_t errlen)
+static int read_region(struct vhdx *x, struct bsw_fx *fx, uint8_t *rt, char *err, size_t errlen)
 {
 	static const uint64_t where[2] = { VHDX_RGN1, VHDX_RGN2 };
 	const char *why[2] = { NULL, NULL };
@@ -457,8 +457,8 @@ static int read_region(struct vhdx *x, struct bsw_fx *fx, uint8_t *rt,
 			why[i] = "more than 2047 entries";
 		} else {
 			if (i == 1)
-				BSW_REPORT(fx, PR_2_VHDX_REGION_BAD, .n = 1,
-					   .off = where[0], .str = why[0]);
+				BSW_REPORT(fx, PR_2_VHDX_REGION_BAD, .n = 1, .off = where[0],
+					   .str = why[0]);
 			return 0;
 		}
 	}
@@ -481,8 +481,10 @@ static int span_cmp(const void *a, const void *b)
 
 static const char *span_name(int64_t idx)
 {
-	return idx == -1 ? "the BAT region" : idx == -2 ? "the metadata region" :
-	       idx == -3 ? "the log" : "another block";
+	return idx == -1 ? "the BAT region" :
+	       idx == -2 ? "the metadata region" :
+	       idx == -3 ? "the log" :
+			   "another block";
 }
 
 /*
@@ -495,23 +497,24 @@ static bool bat_allocated(const struct vhdx *x, uint64_t i)
 	unsigned st = x->bat[i] & 7;
 	bool sb = (i % (x->chunk_ratio + 1)) == x->chunk_ratio;
 
-	return (sb && st == 6) ||
-	       (!sb && (st == PB_FULLY_PRESENT || st == PB_PARTIALLY_PRESENT));
+	return (sb && st == 6) || (!sb && (st == PB_FULLY_PRESENT || st == PB_PARTIALLY_PRESENT));
 }
 
-static int check_overlaps(const struct vhdx *x, const uint8_t *hdr,
-			  uint64_t bat_off, uint32_t bat_len, uint64_t meta_off,
-			  uint32_t meta_len, uint64_t nalloc, char *err, size_t errlen)
+static int check_overlaps(const struct vhdx *x, const uint8_t *hdr, uint64_t bat_off,
+			  uint32_t bat_len, uint64_t meta_off, uint32_t meta_len, uint64_t nalloc,
+			  char *err, size_t errlen)
 {
 	struct span *sp;
 	uint64_t n = 0;
 	int rc = 0;
 	/* transient: one span per allocated block, charged against the cap */
 	if (!bsw_budget_fits(&x->mem, (nalloc + 3) * sizeof(*sp)))
-		return bsw_cont_err(err, errlen, -EFBIG, "VHDX overlap check of %llu allocated blocks needs %llu bytes of memory, above the per-disk memory cap of %llu bytes",
-				    (unsigned long long)nalloc,
-				    (unsigned long long)((nalloc + 3) * sizeof(*sp)),
-				    (unsigned long long)x->mem.cap);
+		return bsw_cont_err(
+			err, errlen, -EFBIG,
+			"VHDX overlap check of %llu allocated blocks needs %llu bytes of memory, above the per-disk memory cap of %llu bytes",
+			(unsigned long long)nalloc,
+			(unsigned long long)((nalloc + 3) * sizeof(*sp)),
+			(unsigned long long)x->mem.cap);
 	sp = malloc((nalloc + 3) * sizeof(*sp));
 	if (!sp)
 		return -ENOMEM;
@@ -523,8 +526,8 @@ static int check_overlaps(const struct vhdx *x, const uint8_t *hdr,
 		bool sb = (i % (x->chunk_ratio + 1)) == x->chunk_ratio;
 
 		if (bat_allocated(x, i))
-			sp[n++] = (struct span){ (x->bat[i] >> 20) * MiB,
-						 sb ? 1 * MiB : x->block, (int64_t)i };
+			sp[n++] = (struct span){ (x->bat[i] >> 20) * MiB, sb ? 1 * MiB : x->block,
+						 (int64_t)i };
 	}
 	qsort(sp, n, sizeof(*sp), span_cmp);
 	for (uint64_t i = 1; i < n; i++) {
@@ -533,25 +536,25 @@ static int check_overlaps(const struct vhdx *x, const uint8_t *hdr,
 		if (b->off >= a->off + a->len)
 			continue;
 		if (a->idx < 0 && b->idx < 0)
-			continue;	/* regions among themselves: not ours to judge */
+			continue; /* regions among themselves: not ours to judge */
 		if (b->idx < 0) {
 			const struct span *t = a;
 
 			a = b;
 			b = t;
 		}
-		rc = bsw_cont_err(err, errlen, -EINVAL, "VHDX BAT entry %lld (offset %llu) overlaps %s at offset %llu",
-				  (long long)b->idx, (unsigned long long)b->off,
-				  span_name(a->idx), (unsigned long long)a->off);
+		rc = bsw_cont_err(err, errlen, -EINVAL,
+				  "VHDX BAT entry %lld (offset %llu) overlaps %s at offset %llu",
+				  (long long)b->idx, (unsigned long long)b->off, span_name(a->idx),
+				  (unsigned long long)a->off);
 		break;
 	}
 	free(sp);
 	return rc;
 }
 
-static int vhdx_open(void **h, const struct bsw_src *src,
-		     const struct bsw_cont_opts *opts, struct bsw_fx *fx,
-		     struct bsw_cont_info *info, char *err, size_t errlen)
+static int vhdx_open(void **h, const struct bsw_src *src, const struct bsw_cont_opts *opts,
+		     struct bsw_fx *fx, struct bsw_cont_info *info, char *err, size_t errlen)
 {
 	uint8_t hd[2][4096], *hdr = NULL, *rt = NULL, *meta = NULL, *item = NULL;
 	uint64_t bat_off = 0, meta_off = 0, fsize = src->size, nalloc = 0;
@@ -565,8 +568,7 @@ static int vhdx_open(void **h, const struct bsw_src *src,
 		return -ENOMEM;
 	x->file = src;
 	bsw_budget_init(&x->mem, opts ? opts->mem_cap : 0);
-	x->ov = (struct bsw_src){ .pread = ov_pread, .ctx = x, .size = fsize,
-				  .name = src->name };
+	x->ov = (struct bsw_src){ .pread = ov_pread, .ctx = x, .size = fsize, .name = src->name };
 	info->format = "vhdx";
 	for (int i = 0; i < 2; i++) {
 		if (bsw_src_read_full(src, hd[i], 4096, i ? VHDX_HDR2 : VHDX_HDR1))
@@ -575,7 +577,8 @@ static int vhdx_open(void **h, const struct bsw_src *src,
 			why[i] = header_problem(hd[i]);
 	}
 	if (why[0] && why[1]) {
-		rc = bsw_cont_err(err, errlen, -EINVAL, "both VHDX headers are invalid (header 1: %s; header 2: %s)",
+		rc = bsw_cont_err(err, errlen, -EINVAL,
+				  "both VHDX headers are invalid (header 1: %s; header 2: %s)",
 				  why[0], why[1]);
 		goto fail;
 	}
@@ -585,16 +588,17 @@ static int vhdx_open(void **h, const struct bsw_src *src,
 		hdr = hd[0];
 	if (why[0] || why[1])
 		BSW_REPORT(fx, PR_2_VHDX_HEADER_BAD, .n = why[0] ? 1 : 2,
-			   .off = why[0] ? VHDX_HDR1 : VHDX_HDR2,
-			   .str = why[0] ? why[0] : why[1]);
-	memcpy(info->id, hdr + 32, 16);		/* DataWriteGuid */
+			   .off = why[0] ? VHDX_HDR1 : VHDX_HDR2, .str = why[0] ? why[0] : why[1]);
+	memcpy(info->id, hdr + 32, 16); /* DataWriteGuid */
 	if (!guid_zero(hdr + 48)) {
 		uint64_t seq = 0;
 
 		rc = log_replay(x, hdr, fx, &seq);
 		if (rc == -EFBIG) {
-			rc = bsw_cont_err(err, errlen, -EFBIG, "VHDX log of %u bytes does not fit the per-disk memory cap of %llu bytes",
-					  get_le32(hdr + 68), (unsigned long long)x->mem.cap);
+			rc = bsw_cont_err(
+				err, errlen, -EFBIG,
+				"VHDX log of %u bytes does not fit the per-disk memory cap of %llu bytes",
+				get_le32(hdr + 68), (unsigned long long)x->mem.cap);
 			goto fail;
 		} else if (rc < 0 && rc != -ENOMEM) {
 			/* A sequence that failed half-way is not applied at all. */
@@ -631,16 +635,19 @@ static int vhdx_open(void **h, const struct bsw_src *src,
 			meta_off = get_le64(e + 16);
 			meta_len = get_le32(e + 24);
 		} else if (get_le32(e + 28) & 1) {
-			rc = bsw_cont_err(err, errlen, -ENOTSUP, "VHDX region table holds an unknown required region");
+			rc = bsw_cont_err(err, errlen, -ENOTSUP,
+					  "VHDX region table holds an unknown required region");
 			goto fail;
 		}
 	}
 	if (!bat_len || !meta_len || meta_len > VHDX_MAX_META ||
 	    !bsw_range_ok(bat_off, bat_len, x->ov.size) ||
 	    !bsw_range_ok(meta_off, meta_len, x->ov.size)) {
-		rc = bsw_cont_err(err, errlen, -EINVAL, "VHDX BAT (%u bytes at %llu) or metadata region (%u bytes at %llu) is missing or past the end of the %llu-byte file",
-				  bat_len, (unsigned long long)bat_off, meta_len,
-				  (unsigned long long)meta_off, (unsigned long long)x->ov.size);
+		rc = bsw_cont_err(
+			err, errlen, -EINVAL,
+			"VHDX BAT (%u bytes at %llu) or metadata region (%u bytes at %llu) is missing or past the end of the %llu-byte file",
+			bat_len, (unsigned long long)bat_off, meta_len,
+			(unsigned long long)meta_off, (unsigned long long)x->ov.size);
 		goto fail;
 	}
 	/*
@@ -650,10 +657,10 @@ static int vhdx_open(void **h, const struct bsw_src *src,
 	{
 		uint8_t th[32];
 
-		if (meta_len < 64 * KiB ||
-		    bsw_src_read_full(&x->ov, th, sizeof(th), meta_off) ||
+		if (meta_len < 64 * KiB || bsw_src_read_full(&x->ov, th, sizeof(th), meta_off) ||
 		    memcmp(th, "metadata", 8) || get_le16(th + 10) > 2047) {
-			rc = bsw_cont_err(err, errlen, -EINVAL, "VHDX metadata table at %llu is invalid",
+			rc = bsw_cont_err(err, errlen, -EINVAL,
+					  "VHDX metadata table at %llu is invalid",
 					  (unsigned long long)meta_off);
 			goto fail;
 		}
@@ -662,8 +669,7 @@ static int vhdx_open(void **h, const struct bsw_src *src,
 			rc = -ENOMEM;
 			goto fail;
 		}
-		rc = bsw_src_read_full(&x->ov, meta, 32 + 32 * (size_t)get_le16(th + 10),
-				       meta_off);
+		rc = bsw_src_read_full(&x->ov, meta, 32 + 32 * (size_t)get_le16(th + 10), meta_off);
 		if (rc)
 			goto fail;
 	}
@@ -679,8 +685,10 @@ static int vhdx_open(void **h, const struct bsw_src *src,
 			uint32_t want = 0;
 
 			if (!bsw_range_ok(o, l, meta_len) || (l && o < 64 * KiB)) {
-				rc = bsw_cont_err(err, errlen, -EINVAL, "VHDX metadata item %u (offset %u, length %u) lies outside the metadata region",
-						  i, o, l);
+				rc = bsw_cont_err(
+					err, errlen, -EINVAL,
+					"VHDX metadata item %u (offset %u, length %u) lies outside the metadata region",
+					i, o, l);
 				goto fail;
 			}
 			if (!memcmp(e, G_FILEPARAM, 16) || !memcmp(e, G_VSIZE, 16))
@@ -737,9 +745,11 @@ static int vhdx_open(void **h, const struct bsw_src *src,
 						/* "{xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx}" */
 						unsigned a, b, c, dd[8];
 
-						if (sscanf(val, "{%8x-%4x-%4x-%2x%2x-%2x%2x%2x%2x%2x%2x}",
-							   &a, &b, &c, &dd[0], &dd[1], &dd[2], &dd[3],
-							   &dd[4], &dd[5], &dd[6], &dd[7]) == 11) {
+						if (sscanf(val,
+							   "{%8x-%4x-%4x-%2x%2x-%2x%2x%2x%2x%2x%2x}",
+							   &a, &b, &c, &dd[0], &dd[1], &dd[2],
+							   &dd[3], &dd[4], &dd[5], &dd[6],
+							   &dd[7]) == 11) {
 							put_le32(info->parent_id, a);
 							put_le16(info->parent_id + 4, b);
 							put_le16(info->parent_id + 6, c);
@@ -754,7 +764,8 @@ static int vhdx_open(void **h, const struct bsw_src *src,
 						   info->nr_locators < BSW_CONT_MAX_LOCATORS) {
 						info->locator_kind[info->nr_locators] =
 							key[0] == 'r' ? "relative" :
-							key[0] == 'a' ? "absolute" : "volume";
+							key[0] == 'a' ? "absolute" :
+									"volume";
 						info->locator[info->nr_locators++] = val;
 					} else {
 						free(val);
@@ -772,8 +783,10 @@ static int vhdx_open(void **h, const struct bsw_src *src,
 	if (x->block < 1 * MiB || x->block > 256 * MiB || (x->block & (x->block - 1)) ||
 	    (x->lss != 512 && x->lss != 4096) || (x->pss != 512 && x->pss != 4096) ||
 	    x->size == 0 || x->size > VHDX_MAX_SIZE || x->size % x->lss) {
-		rc = bsw_cont_err(err, errlen, -EINVAL, "VHDX parameters are invalid (block %u, logical sector %u, physical sector %u, size %llu)",
-				  x->block, x->lss, x->pss, (unsigned long long)x->size);
+		rc = bsw_cont_err(
+			err, errlen, -EINVAL,
+			"VHDX parameters are invalid (block %u, logical sector %u, physical sector %u, size %llu)",
+			x->block, x->lss, x->pss, (unsigned long long)x->size);
 		goto fail;
 	}
 	x->chunk_ratio = (uint32_t)(((uint64_t)1 << 23) * x->lss / x->block);
@@ -786,9 +799,11 @@ static int vhdx_open(void **h, const struct bsw_src *src,
 		else
 			x->nr_bat = nblk + (nblk - 1) / x->chunk_ratio;
 		if (x->nr_bat * 8 > bat_len) {
-			rc = bsw_cont_err(err, errlen, -EINVAL, "VHDX BAT region of %u bytes cannot hold the %llu entries a %llu-byte disk needs",
-					  bat_len, (unsigned long long)x->nr_bat,
-					  (unsigned long long)x->size);
+			rc = bsw_cont_err(
+				err, errlen, -EINVAL,
+				"VHDX BAT region of %u bytes cannot hold the %llu entries a %llu-byte disk needs",
+				bat_len, (unsigned long long)x->nr_bat,
+				(unsigned long long)x->size);
 			goto fail;
 		}
 	}
@@ -801,11 +816,13 @@ static int vhdx_open(void **h, const struct bsw_src *src,
 	if (x->has_parent)
 		x->sbm_slice = x->block / x->lss / 8;
 	if (!bsw_budget_take(&x->mem, x->nr_bat * 8 + (uint64_t)VHDX_SBM_SLOTS * x->sbm_slice)) {
-		rc = bsw_cont_err(err, errlen, -EFBIG, "VHDX BAT of %llu entries (%u-byte blocks for %llu bytes) needs %llu bytes of memory, above the per-disk memory cap of %llu bytes",
-				  (unsigned long long)x->nr_bat, x->block,
-				  (unsigned long long)x->size,
-				  (unsigned long long)(x->nr_bat * 8 + (uint64_t)VHDX_SBM_SLOTS * x->sbm_slice),
-				  (unsigned long long)x->mem.cap);
+		rc = bsw_cont_err(
+			err, errlen, -EFBIG,
+			"VHDX BAT of %llu entries (%u-byte blocks for %llu bytes) needs %llu bytes of memory, above the per-disk memory cap of %llu bytes",
+			(unsigned long long)x->nr_bat, x->block, (unsigned long long)x->size,
+			(unsigned long long)(x->nr_bat * 8 +
+					     (uint64_t)VHDX_SBM_SLOTS * x->sbm_slice),
+			(unsigned long long)x->mem.cap);
 		goto fail;
 	}
 	x->bat = malloc(x->nr_bat * 8);
@@ -824,12 +841,15 @@ static int vhdx_open(void **h, const struct bsw_src *src,
 		uint64_t need = sb ? 1 * MiB : x->block;
 
 		x->bat[i] = e;
-		if ((sb && st == 6) || (!sb && (st == PB_FULLY_PRESENT || st == PB_PARTIALLY_PRESENT))) {
+		if ((sb && st == 6) ||
+		    (!sb && (st == PB_FULLY_PRESENT || st == PB_PARTIALLY_PRESENT))) {
 			nalloc++;
 			if (!bsw_range_ok(poff, need, x->ov.size) || poff < 1 * MiB) {
-				rc = bsw_cont_err(err, errlen, -EINVAL, "VHDX BAT entry %llu points past end of file at offset %llu (file is %llu bytes)",
-						  (unsigned long long)i, (unsigned long long)poff,
-						  (unsigned long long)x->ov.size);
+				rc = bsw_cont_err(
+					err, errlen, -EINVAL,
+					"VHDX BAT entry %llu points past end of file at offset %llu (file is %llu bytes)",
+					(unsigned long long)i, (unsigned long long)poff,
+					(unsigned long long)x->ov.size);
 				goto fail;
 			}
 		}
@@ -916,9 +936,7 @@ static int vhdx_map(void *h, uint64_t off, uint64_t len, struct bsw_cext *e)
 	poff = (ent >> 20) * MiB + in;
 	e->len = run;
 	switch (st) {
-	case PB_FULLY_PRESENT:
-		file_ext(x, poff, run, e);
-		return 0;
+	case PB_FULLY_PRESENT: file_ext(x, poff, run, e); return 0;
 	case PB_PARTIALLY_PRESENT: {
 		uint64_t chunk = blk / x->chunk_ratio;
 		uint64_t sbe;
@@ -949,7 +967,7 @@ static int vhdx_map(void *h, uint64_t off, uint64_t len, struct bsw_cext *e)
 		if (x->sbm_blk[slot] != blk + 1) {
 			int rc = bsw_src_read_full(&x->ov, bm, x->sbm_slice,
 						   (sbe >> 20) * MiB +
-						   (blk % x->chunk_ratio) * x->sbm_slice);
+							   (blk % x->chunk_ratio) * x->sbm_slice);
 
 			if (rc) {
 				x->sbm_blk[slot] = 0;
@@ -962,9 +980,8 @@ static int vhdx_map(void *h, uint64_t off, uint64_t len, struct bsw_cext *e)
 		end = (in + run + x->lss - 1) / x->lss;
 		first = bm[s / 8] & (1u << (s % 8));
 		/* Bit by bit to a byte boundary, then whole bytes. */
-		for (i = s + 1; i < end; ) {
-			if (!(i % 8) && i + 8 <= end &&
-			    bm[i / 8] == (first ? 0xff : 0x00)) {
+		for (i = s + 1; i < end;) {
+			if (!(i % 8) && i + 8 <= end && bm[i / 8] == (first ? 0xff : 0x00)) {
 				i += 8;
 				continue;
 			}
@@ -981,12 +998,8 @@ static int vhdx_map(void *h, uint64_t off, uint64_t len, struct bsw_cext *e)
 		}
 		return 0;
 	}
-	case PB_NOT_PRESENT:
-		e->kind = x->has_parent ? BSW_CEXT_PARENT : BSW_CEXT_ZERO;
-		return 0;
-	default:	/* undefined, zero, unmapped */
-		e->kind = BSW_CEXT_ZERO;
-		return 0;
+	case PB_NOT_PRESENT: e->kind = x->has_parent ? BSW_CEXT_PARENT : BSW_CEXT_ZERO; return 0;
+	default: /* undefined, zero, unmapped */ e->kind = BSW_CEXT_ZERO; return 0;
 	}
 }
 
@@ -1001,9 +1014,9 @@ static void vhdx_close(void *h)
 }
 
 const struct bsw_cont_ops bsw_vhdx_ops = {
-	.name	= "vhdx",
-	.probe	= vhdx_probe,
-	.open	= vhdx_open,
-	.map	= vhdx_map,
-	.close	= vhdx_close,
+	.name = "vhdx",
+	.probe = vhdx_probe,
+	.open = vhdx_open,
+	.map = vhdx_map,
+	.close = vhdx_close,
 };

@@ -22,35 +22,35 @@
 #include "formats/qcow2/clcache.h"
 #include "formats/vmdk/vmdk.h"
 
-#define VMDK_MAGIC		0x564d444bu	/* "KDMV" little-endian */
-#define VMDK_COWD_MAGIC		0x44574f43u	/* "COWD": ESX VMFS sparse */
-#define VMDK_SESPARSE_MAGIC	0x00000000cafebabeull
-#define VMDK_SECTOR		512u
-#define VMDK_GD_AT_END		0xffffffffffffffffull
-#define VMDK_FLAG_NL_TEST	(1u << 0)
-#define VMDK_FLAG_ZERO_GRAIN	(1u << 2)
-#define VMDK_FLAG_COMPRESSED	(1u << 16)
-#define VMDK_FLAG_MARKERS	(1u << 17)
-#define VMDK_MARKER_EOS		0
-#define VMDK_MARKER_FOOTER	3
-#define VMDK_MAX_GRAIN		65536u		/* sectors: 32 MiB */
-#define VMDK_MAX_CGRAIN		4096u		/* compressed grains: 2 MiB */
-#define VMDK_MAX_GTES		4096u
-#define VMDK_MAX_CAPACITY	(1ull << 47)	/* sectors: 64 PiB */
-#define VMDK_MAX_DESC_SECTORS	2048u		/* embedded descriptor: 1 MiB */
-#define VMDK_GT_SLOTS		32
+#define VMDK_MAGIC 0x564d444bu	    /* "KDMV" little-endian */
+#define VMDK_COWD_MAGIC 0x44574f43u /* "COWD": ESX VMFS sparse */
+#define VMDK_SESPARSE_MAGIC 0x00000000cafebabeull
+#define VMDK_SECTOR 512u
+#define VMDK_GD_AT_END 0xffffffffffffffffull
+#define VMDK_FLAG_NL_TEST (1u << 0)
+#define VMDK_FLAG_ZERO_GRAIN (1u << 2)
+#define VMDK_FLAG_COMPRESSED (1u << 16)
+#define VMDK_FLAG_MARKERS (1u << 17)
+#define VMDK_MARKER_EOS 0
+#define VMDK_MARKER_FOOTER 3
+#define VMDK_MAX_GRAIN 65536u /* sectors: 32 MiB */
+#define VMDK_MAX_CGRAIN 4096u /* compressed grains: 2 MiB */
+#define VMDK_MAX_GTES 4096u
+#define VMDK_MAX_CAPACITY (1ull << 47) /* sectors: 64 PiB */
+#define VMDK_MAX_DESC_SECTORS 2048u    /* embedded descriptor: 1 MiB */
+#define VMDK_GT_SLOTS 32
 
 struct vmdk {
 	const struct bsw_src *src;
 	uint64_t fsize;
-	uint64_t size;			/* virtual bytes of this extent */
-	uint64_t gbytes;		/* grain size in bytes */
-	uint32_t gtes;			/* entries per grain table */
+	uint64_t size;	 /* virtual bytes of this extent */
+	uint64_t gbytes; /* grain size in bytes */
+	uint32_t gtes;	 /* entries per grain table */
 	uint64_t nr_gd;
-	uint32_t *gd;			/* host order; 0 = no table */
+	uint32_t *gd; /* host order; 0 = no table */
 	bool compressed, zero_grain, has_parent;
-	struct bsw_tblcache gt;		/* grain tables, least recently used replaced */
-	uint8_t *cbuf;			/* one compressed grain with its marker */
+	struct bsw_tblcache gt; /* grain tables, least recently used replaced */
+	uint8_t *cbuf;		/* one compressed grain with its marker */
 	uint64_t cbuf_len;
 	struct bsw_clcache cc;
 	struct bsw_inflate z;
@@ -99,8 +99,7 @@ static bool parse_u64(const char *s, int base, uint64_t *v)
 }
 
 /* One extent line: ACCESS SECTORS TYPE ["FILE" [OFFSET]] (spec 4, "Extent Descriptions"). */
-static int parse_extent(struct bsw_vmdk_desc *d, char *line, unsigned ln,
-			char *err, size_t errlen)
+static int parse_extent(struct bsw_vmdk_desc *d, char *line, unsigned ln, char *err, size_t errlen)
 {
 	char *p = line, *tok[3], *file = NULL, *q;
 	struct bsw_vmdk_extent *x;
@@ -116,9 +115,10 @@ static int parse_extent(struct bsw_vmdk_desc *d, char *line, unsigned ln,
 			*p++ = 0;
 	}
 	if (!parse_u64(tok[1], 10, &sectors) || sectors == 0 || sectors > VMDK_MAX_CAPACITY)
-		return bsw_cont_err(err, errlen, -EINVAL,
-				    "VMDK descriptor line %u: extent size '%.40s' is not a sector count",
-				    ln, tok[1]);
+		return bsw_cont_err(
+			err, errlen, -EINVAL,
+			"VMDK descriptor line %u: extent size '%.40s' is not a sector count", ln,
+			tok[1]);
 	while (*p == ' ' || *p == '\t')
 		p++;
 	if (*p == '"') {
@@ -132,43 +132,50 @@ static int parse_extent(struct bsw_vmdk_desc *d, char *line, unsigned ln,
 		while (*p == ' ' || *p == '\t')
 			p++;
 		if (*p && (!parse_u64(p, 10, &offset) || offset > VMDK_MAX_CAPACITY))
-			return bsw_cont_err(err, errlen, -EINVAL,
-					    "VMDK descriptor line %u: extent offset '%.40s' is not a sector number",
-					    ln, p);
+			return bsw_cont_err(
+				err, errlen, -EINVAL,
+				"VMDK descriptor line %u: extent offset '%.40s' is not a sector number",
+				ln, p);
 	}
 	if (d->nr >= BSW_VMDK_MAX_EXTENTS)
 		return bsw_cont_err(err, errlen, -EINVAL,
-				    "VMDK descriptor names more than %u extents", BSW_VMDK_MAX_EXTENTS);
+				    "VMDK descriptor names more than %u extents",
+				    BSW_VMDK_MAX_EXTENTS);
 	if (!strcmp(tok[2], "VMFSSPARSE"))
-		return bsw_cont_err(err, errlen, -ENOTSUP,
+		return bsw_cont_err(
+			err, errlen, -ENOTSUP,
 			"VMDK extent '%.200s' is a VMFS sparse extent (ESX -delta.vmdk, \"COWD\"), a format bootsweep recognises but does not read",
 			file ? file : "");
 	if (!strcmp(tok[2], "SESPARSE"))
-		return bsw_cont_err(err, errlen, -ENOTSUP,
+		return bsw_cont_err(
+			err, errlen, -ENOTSUP,
 			"VMDK extent '%.200s' is an SESparse extent (ESX -sesparse.vmdk), a format bootsweep recognises but does not read",
 			file ? file : "");
 	if (!strcmp(tok[2], "VMFSRDM") || !strcmp(tok[2], "VMFSRAW"))
-		return bsw_cont_err(err, errlen, -ENOTSUP,
+		return bsw_cont_err(
+			err, errlen, -ENOTSUP,
 			"VMDK extent '%.200s' is a raw device mapping (%s): the data is on a LUN, not in a file",
 			file ? file : "", tok[2]);
-	if (strcmp(tok[2], "FLAT") && strcmp(tok[2], "VMFS") &&
-	    strcmp(tok[2], "SPARSE") && strcmp(tok[2], "ZERO"))
+	if (strcmp(tok[2], "FLAT") && strcmp(tok[2], "VMFS") && strcmp(tok[2], "SPARSE") &&
+	    strcmp(tok[2], "ZERO"))
 		return bsw_cont_err(err, errlen, -ENOTSUP,
-				    "VMDK descriptor line %u: extent type '%.40s' is unknown", ln, tok[2]);
+				    "VMDK descriptor line %u: extent type '%.40s' is unknown", ln,
+				    tok[2]);
 	if (strcmp(tok[2], "ZERO") && (!file || !*file || strlen(file) > 1024))
-		return bsw_cont_err(err, errlen, -EINVAL,
-				    "VMDK descriptor line %u: %s extent without a file name (or one over 1024 bytes)",
-				    ln, tok[2]);
+		return bsw_cont_err(
+			err, errlen, -EINVAL,
+			"VMDK descriptor line %u: %s extent without a file name (or one over 1024 bytes)",
+			ln, tok[2]);
 	if (d->sectors + sectors > VMDK_MAX_CAPACITY)
 		return bsw_cont_err(err, errlen, -EINVAL,
 				    "VMDK descriptor extents add up to more than 64 PiB");
-	if (bsw_vec_reserve(&d->ext, &d->alloc, d->nr + 1, sizeof(*d->ext),
-			    BSW_VMDK_MAX_EXTENTS))
+	if (bsw_vec_reserve(&d->ext, &d->alloc, d->nr + 1, sizeof(*d->ext), BSW_VMDK_MAX_EXTENTS))
 		return -ENOMEM;
 	x = &d->ext[d->nr];
 	memset(x, 0, sizeof(*x));
 	x->type = !strcmp(tok[2], "SPARSE") ? BSW_VMDK_EXT_SPARSE :
-		  !strcmp(tok[2], "ZERO") ? BSW_VMDK_EXT_ZERO : BSW_VMDK_EXT_FLAT;
+		  !strcmp(tok[2], "ZERO")   ? BSW_VMDK_EXT_ZERO :
+					      BSW_VMDK_EXT_FLAT;
 	x->sectors = sectors;
 	x->offset = offset;
 	if (x->type != BSW_VMDK_EXT_ZERO) {
@@ -181,8 +188,8 @@ static int parse_extent(struct bsw_vmdk_desc *d, char *line, unsigned ln,
 	return 0;
 }
 
-int bsw_vmdk_desc_parse(const char *text, size_t len, struct bsw_vmdk_desc *d,
-			char *err, size_t errlen)
+int bsw_vmdk_desc_parse(const char *text, size_t len, struct bsw_vmdk_desc *d, char *err,
+			size_t errlen)
 {
 	char *buf, *line, *next;
 	unsigned ln = 0;
@@ -214,7 +221,7 @@ int bsw_vmdk_desc_parse(const char *text, size_t len, struct bsw_vmdk_desc *d,
 		}
 		eq = strchr(s, '=');
 		if (!eq)
-			continue;	/* not a key: ignored, as VMware does */
+			continue; /* not a key: ignored, as VMware does */
 		*eq = 0;
 		{
 			char *k = unquote(s, NULL), *v = unquote(eq + 1, NULL);
@@ -222,7 +229,8 @@ int bsw_vmdk_desc_parse(const char *text, size_t len, struct bsw_vmdk_desc *d,
 
 			if (!strcmp(k, "CID") || !strcmp(k, "parentCID")) {
 				if (!parse_u64(v, 16, &n) || n > 0xffffffffu) {
-					rc = bsw_cont_err(err, errlen, -EINVAL,
+					rc = bsw_cont_err(
+						err, errlen, -EINVAL,
 						"VMDK descriptor line %u: %s '%.40s' is not a 32-bit hex number",
 						ln, k, v);
 					break;
@@ -248,17 +256,19 @@ int bsw_vmdk_desc_parse(const char *text, size_t len, struct bsw_vmdk_desc *d,
 		rc = bsw_cont_err(err, errlen, -EINVAL, "VMDK descriptor names no extent");
 	if (!rc && !have_cid)
 		d->cid = 0;
-	if (!rc && (!strcmp(d->create_type, "vmfsSparse") || !strcmp(d->create_type, "seSparse") ||
-		    !strcmp(d->create_type, "vmfsRDM") || !strcmp(d->create_type, "vmfsRaw") ||
-		    !strcmp(d->create_type, "vmfsRawDeviceMap") ||
-		    !strcmp(d->create_type, "vmfsPassthroughRawDeviceMap") ||
-		    !strcmp(d->create_type, "fullDevice") ||
-		    !strcmp(d->create_type, "partitionedDevice")))
-		rc = bsw_cont_err(err, errlen, -ENOTSUP,
+	if (!rc &&
+	    (!strcmp(d->create_type, "vmfsSparse") || !strcmp(d->create_type, "seSparse") ||
+	     !strcmp(d->create_type, "vmfsRDM") || !strcmp(d->create_type, "vmfsRaw") ||
+	     !strcmp(d->create_type, "vmfsRawDeviceMap") ||
+	     !strcmp(d->create_type, "vmfsPassthroughRawDeviceMap") ||
+	     !strcmp(d->create_type, "fullDevice") || !strcmp(d->create_type, "partitionedDevice")))
+		rc = bsw_cont_err(
+			err, errlen, -ENOTSUP,
 			"VMDK createType \"%s\" (ESX delta/SESparse or a raw device) is recognised but not read by bootsweep",
 			d->create_type);
 	if (!rc && d->parent_cid != BSW_VMDK_NO_PARENT && (!d->parent_hint || !*d->parent_hint))
-		rc = bsw_cont_err(err, errlen, -EINVAL,
+		rc = bsw_cont_err(
+			err, errlen, -EINVAL,
 			"VMDK descriptor records a parent (parentCID %08x) but no parentFileNameHint",
 			d->parent_cid);
 	if (rc)
@@ -266,15 +276,21 @@ int bsw_vmdk_desc_parse(const char *text, size_t len, struct bsw_vmdk_desc *d,
 	return rc;
 }
 
-int bsw_vmdk_desc_info(const struct bsw_vmdk_desc *d, struct bsw_cont_info *info,
-		       char *err, size_t errlen)
+int bsw_vmdk_desc_info(const struct bsw_vmdk_desc *d, struct bsw_cont_info *info, char *err,
+		       size_t errlen)
 {
 	info->format = "vmdk";
 	/* createType is matched against known names so info never holds hostile text */
-	static const char *const types[] = { "monolithicSparse", "streamOptimized",
-		"monolithicFlat", "twoGbMaxExtentSparse", "twoGbMaxExtentFlat",
-		"vmfs", "vmfsThin", "vmfsPreallocated", "vmfsEagerZeroedThick",
-		"custom" };
+	static const char *const types[] = { "monolithicSparse",
+					     "streamOptimized",
+					     "monolithicFlat",
+					     "twoGbMaxExtentSparse",
+					     "twoGbMaxExtentFlat",
+					     "vmfs",
+					     "vmfsThin",
+					     "vmfsPreallocated",
+					     "vmfsEagerZeroedThick",
+					     "custom" };
 
 	info->subformat = "vmdk";
 	for (size_t i = 0; i < BSW_ARRAY_SIZE(types); i++)
@@ -309,8 +325,7 @@ int bsw_vmdk_is_descriptor(const struct bsw_src *src)
 	char b[1024];
 	size_t n = BSW_MIN(src->size, sizeof(b) - 1);
 
-	if (src->size == 0 || src->size > BSW_VMDK_MAX_DESC ||
-	    bsw_src_read_full(src, b, n, 0))
+	if (src->size == 0 || src->size > BSW_VMDK_MAX_DESC || bsw_src_read_full(src, b, n, 0))
 		return 0;
 	/* text, then nothing but NUL padding (qemu-img pads to a sector) */
 	for (size_t i = strnlen(b, n); i < n; i++)
@@ -320,8 +335,7 @@ int bsw_vmdk_is_descriptor(const struct bsw_src *src)
 	return !strncmp(b, "# Disk DescriptorFile", 21) || strstr(b, "createType") != NULL;
 }
 
-int bsw_vmdk_read_descriptor(const struct bsw_src *src, char **text,
-			     char *err, size_t errlen)
+int bsw_vmdk_read_descriptor(const struct bsw_src *src, char **text, char *err, size_t errlen)
 {
 	char *t;
 	int rc;
@@ -343,8 +357,8 @@ int bsw_vmdk_read_descriptor(const struct bsw_src *src, char **text,
 	return 0;
 }
 
-int bsw_vmdk_load_descriptor(const struct bsw_src *src, struct bsw_vmdk_desc *d,
-			     char *err, size_t errlen)
+int bsw_vmdk_load_descriptor(const struct bsw_src *src, struct bsw_vmdk_desc *d, char *err,
+			     size_t errlen)
 {
 	char *text;
 	int rc = bsw_vmdk_read_descriptor(src, &text, err, errlen);
@@ -364,10 +378,9 @@ int bsw_vmdk_load_descriptor(const struct bsw_src *src, struct bsw_vmdk_desc *d,
  * header copy in the footer (spec 6, "The Footer").  hdr receives the
  * header that was used.
  */
-static int sparse_open(struct vmdk **out, const struct bsw_src *src,
-		       const struct bsw_cont_opts *o, struct bsw_fx *fx,
-		       uint64_t expect, bool has_parent, uint8_t *hdr,
-		       char *err, size_t errlen)
+static int sparse_open(struct vmdk **out, const struct bsw_src *src, const struct bsw_cont_opts *o,
+		       struct bsw_fx *fx, uint64_t expect, bool has_parent, uint8_t *hdr, char *err,
+		       size_t errlen)
 {
 	struct vmdk *v;
 	uint32_t flags, ver;
@@ -376,7 +389,8 @@ static int sparse_open(struct vmdk **out, const struct bsw_src *src,
 	int rc;
 
 	if (src->size < 512)
-		return bsw_cont_err(err, errlen, -EINVAL, "file of %llu bytes is too small for a VMDK sparse extent",
+		return bsw_cont_err(err, errlen, -EINVAL,
+				    "file of %llu bytes is too small for a VMDK sparse extent",
 				    (unsigned long long)src->size);
 	rc = bsw_src_read_full(src, hdr, 512, 0);
 	if (rc)
@@ -386,19 +400,21 @@ static int sparse_open(struct vmdk **out, const struct bsw_src *src,
 	if (get_le64(hdr + 56) == VMDK_GD_AT_END) {
 		uint8_t f[1536];
 
-		if (src->size < 2048 ||
-		    bsw_src_read_full(src, f, sizeof(f), src->size - sizeof(f)))
-			return bsw_cont_err(err, errlen, -EINVAL,
+		if (src->size < 2048 || bsw_src_read_full(src, f, sizeof(f), src->size - sizeof(f)))
+			return bsw_cont_err(
+				err, errlen, -EINVAL,
 				"VMDK stream-optimized extent has its grain directory at the end but no footer");
 		/* footer marker, footer (a header copy), end-of-stream marker */
 		if (get_le32(f + 8) != 0 || get_le32(f + 12) != VMDK_MARKER_FOOTER ||
-		    get_le32(f + 512) != VMDK_MAGIC ||
-		    get_le32(f + 1024 + 8) != 0 || get_le32(f + 1024 + 12) != VMDK_MARKER_EOS)
-			return bsw_cont_err(err, errlen, -EINVAL,
+		    get_le32(f + 512) != VMDK_MAGIC || get_le32(f + 1024 + 8) != 0 ||
+		    get_le32(f + 1024 + 12) != VMDK_MARKER_EOS)
+			return bsw_cont_err(
+				err, errlen, -EINVAL,
 				"VMDK stream-optimized extent: no footer marker, footer and end-of-stream marker in the last 1536 bytes");
 		memcpy(hdr, f + 512, 512);
 		if (get_le64(hdr + 56) == VMDK_GD_AT_END)
-			return bsw_cont_err(err, errlen, -EINVAL,
+			return bsw_cont_err(
+				err, errlen, -EINVAL,
 				"VMDK footer does not say where the grain directory is");
 	}
 	ver = get_le32(hdr + 4);
@@ -408,11 +424,13 @@ static int sparse_open(struct vmdk **out, const struct bsw_src *src,
 	gd_sec = get_le64(hdr + 56);
 	calg = get_le16(hdr + 77);
 	if (ver < 1 || ver > 3)
-		return bsw_cont_err(err, errlen, -ENOTSUP, "VMDK sparse version %u is not 1, 2 or 3", ver);
+		return bsw_cont_err(err, errlen, -ENOTSUP,
+				    "VMDK sparse version %u is not 1, 2 or 3", ver);
 	/* spec 5: the four end-of-line characters detect a text-mode transfer */
 	if ((flags & VMDK_FLAG_NL_TEST) &&
 	    (hdr[73] != '\n' || hdr[74] != ' ' || hdr[75] != '\r' || hdr[76] != '\n'))
-		return bsw_cont_err(err, errlen, -EINVAL,
+		return bsw_cont_err(
+			err, errlen, -EINVAL,
 			"VMDK sparse header fails its newline test: the file was corrupted by a text-mode transfer");
 	if ((flags & VMDK_FLAG_COMPRESSED) && calg != 1)
 		return bsw_cont_err(err, errlen, -ENOTSUP,
@@ -420,15 +438,17 @@ static int sparse_open(struct vmdk **out, const struct bsw_src *src,
 	if (!grain || (grain & (grain - 1)) ||
 	    grain > ((flags & VMDK_FLAG_COMPRESSED) ? VMDK_MAX_CGRAIN : VMDK_MAX_GRAIN))
 		return bsw_cont_err(err, errlen, -EINVAL,
-			"VMDK grain size %llu sectors is not a power of two up to %u",
-			(unsigned long long)grain,
-			(flags & VMDK_FLAG_COMPRESSED) ? VMDK_MAX_CGRAIN : VMDK_MAX_GRAIN);
+				    "VMDK grain size %llu sectors is not a power of two up to %u",
+				    (unsigned long long)grain,
+				    (flags & VMDK_FLAG_COMPRESSED) ? VMDK_MAX_CGRAIN :
+								     VMDK_MAX_GRAIN);
 	if (!cap || cap > VMDK_MAX_CAPACITY)
 		return bsw_cont_err(err, errlen, -EINVAL,
 				    "VMDK capacity %llu sectors is 0 or above 64 PiB",
 				    (unsigned long long)cap);
 	if (expect && cap < expect)
-		return bsw_cont_err(err, errlen, -EINVAL,
+		return bsw_cont_err(
+			err, errlen, -EINVAL,
 			"VMDK sparse extent holds %llu sectors, fewer than the %llu its descriptor line says",
 			(unsigned long long)cap, (unsigned long long)expect);
 	v = calloc(1, sizeof(*v));
@@ -444,8 +464,8 @@ static int sparse_open(struct vmdk **out, const struct bsw_src *src,
 	v->zero_grain = flags & VMDK_FLAG_ZERO_GRAIN;
 	v->has_parent = has_parent;
 	if (v->gtes == 0 || v->gtes > VMDK_MAX_GTES) {
-		rc = bsw_cont_err(err, errlen, -EINVAL,
-				  "VMDK numGTEsPerGT %u is outside 1..%u", v->gtes, VMDK_MAX_GTES);
+		rc = bsw_cont_err(err, errlen, -EINVAL, "VMDK numGTEsPerGT %u is outside 1..%u",
+				  v->gtes, VMDK_MAX_GTES);
 		goto fail;
 	}
 	cover = grain * v->gtes;
@@ -453,14 +473,16 @@ static int sparse_open(struct vmdk **out, const struct bsw_src *src,
 	gd_bytes = v->nr_gd * 4;
 	if (gd_sec == 0 || gd_sec > (UINT64_MAX >> 9) ||
 	    !bsw_range_ok(gd_sec * VMDK_SECTOR, gd_bytes, v->fsize)) {
-		rc = bsw_cont_err(err, errlen, -EINVAL,
+		rc = bsw_cont_err(
+			err, errlen, -EINVAL,
 			"VMDK grain directory (%llu entries at sector %llu) lies past the end of the %llu-byte file",
 			(unsigned long long)v->nr_gd, (unsigned long long)gd_sec,
 			(unsigned long long)v->fsize);
 		goto fail;
 	}
 	if (!bsw_budget_take(&v->mem, gd_bytes + VMDK_GT_SLOTS * 4ull * v->gtes)) {
-		rc = bsw_cont_err(err, errlen, -EFBIG,
+		rc = bsw_cont_err(
+			err, errlen, -EFBIG,
 			"VMDK grain directory (%llu bytes) and grain-table cache exceed the per-disk memory cap of %llu bytes",
 			(unsigned long long)gd_bytes, (unsigned long long)v->mem.cap);
 		goto fail;
@@ -481,7 +503,8 @@ static int sparse_open(struct vmdk **out, const struct bsw_src *src,
 		v->gd[i] = s;
 		/* a table is never in the header sector and lies inside the file */
 		if (s && !bsw_range_ok((uint64_t)s * VMDK_SECTOR, 4ull * v->gtes, v->fsize)) {
-			rc = bsw_cont_err(err, errlen, -EINVAL,
+			rc = bsw_cont_err(
+				err, errlen, -EINVAL,
 				"VMDK grain directory entry %llu points to a grain table at sector %u, past the end of the %llu-byte file",
 				(unsigned long long)i, s, (unsigned long long)v->fsize);
 			goto fail;
@@ -499,10 +522,9 @@ fail:
 	return rc;
 }
 
-int bsw_vmdk_extent_open(void **h, const struct bsw_src *src,
-			 const struct bsw_cont_opts *o, struct bsw_fx *fx,
-			 uint64_t sectors, bool has_parent,
-			 char *err, size_t errlen)
+int bsw_vmdk_extent_open(void **h, const struct bsw_src *src, const struct bsw_cont_opts *o,
+			 struct bsw_fx *fx, uint64_t sectors, bool has_parent, char *err,
+			 size_t errlen)
 {
 	uint8_t hdr[512];
 	struct vmdk *v;
@@ -528,9 +550,8 @@ static int vmdk_probe(const struct bsw_src *src)
 	return bsw_vmdk_is_descriptor(src);
 }
 
-static int vmdk_open(void **h, const struct bsw_src *src,
-		     const struct bsw_cont_opts *o, struct bsw_fx *fx,
-		     struct bsw_cont_info *info, char *err, size_t errlen)
+static int vmdk_open(void **h, const struct bsw_src *src, const struct bsw_cont_opts *o,
+		     struct bsw_fx *fx, struct bsw_cont_info *info, char *err, size_t errlen)
 {
 	struct bsw_vmdk_desc d;
 	uint8_t hdr[512], b[8] = { 0 };
@@ -541,10 +562,12 @@ static int vmdk_open(void **h, const struct bsw_src *src,
 
 	if (src->size >= 8 && bsw_src_read_full(src, b, 8, 0) == 0) {
 		if (get_le32(b) == VMDK_COWD_MAGIC)
-			return bsw_cont_err(err, errlen, -ENOTSUP,
+			return bsw_cont_err(
+				err, errlen, -ENOTSUP,
 				"VMFS sparse extent (ESX -delta.vmdk, \"COWD\"): a format bootsweep recognises but does not read");
 		if (get_le64(b) == VMDK_SESPARSE_MAGIC)
-			return bsw_cont_err(err, errlen, -ENOTSUP,
+			return bsw_cont_err(
+				err, errlen, -ENOTSUP,
 				"SESparse extent (ESX -sesparse.vmdk): a format bootsweep recognises but does not read");
 	}
 	if (get_le32(b) != VMDK_MAGIC) {
@@ -552,7 +575,8 @@ static int vmdk_open(void **h, const struct bsw_src *src,
 		rc = bsw_vmdk_load_descriptor(src, &d, err, errlen);
 		if (rc)
 			return rc;
-		rc = bsw_cont_err(err, errlen, -ENOTSUP,
+		rc = bsw_cont_err(
+			err, errlen, -ENOTSUP,
 			"VMDK descriptor (%s, %u extents) names other files; it is opened through the disk layer",
 			d.create_type, d.nr);
 		bsw_vmdk_desc_free(&d);
@@ -565,13 +589,15 @@ static int vmdk_open(void **h, const struct bsw_src *src,
 	doff = get_le64(hdr + 28);
 	dlen = get_le64(hdr + 36);
 	if (!doff || !dlen) {
-		rc = bsw_cont_err(err, errlen, -EINVAL,
+		rc = bsw_cont_err(
+			err, errlen, -EINVAL,
 			"VMDK sparse extent has no embedded descriptor: it is one extent of a split disk; open the descriptor .vmdk that names it");
 		goto fail;
 	}
 	if (dlen > VMDK_MAX_DESC_SECTORS || doff > (UINT64_MAX >> 9) ||
 	    !bsw_range_ok(doff * VMDK_SECTOR, dlen * VMDK_SECTOR, src->size)) {
-		rc = bsw_cont_err(err, errlen, -EINVAL,
+		rc = bsw_cont_err(
+			err, errlen, -EINVAL,
 			"VMDK embedded descriptor (%llu sectors at sector %llu) is above 1 MiB or past the end of the file",
 			(unsigned long long)dlen, (unsigned long long)doff);
 		goto fail;
@@ -591,7 +617,8 @@ static int vmdk_open(void **h, const struct bsw_src *src,
 	if (!text[0]) {
 		/* qemu-img leaves the descriptor area of split extents empty */
 		free(text);
-		rc = bsw_cont_err(err, errlen, -EINVAL,
+		rc = bsw_cont_err(
+			err, errlen, -EINVAL,
 			"VMDK sparse extent has no embedded descriptor: it is one extent of a split disk; open the descriptor .vmdk that names it");
 		goto fail;
 	}
@@ -723,7 +750,8 @@ static int vmdk_map(void *h, uint64_t off, uint64_t len, struct bsw_cext *e)
 		if (gte == 0 || (gte == 1 && v->zero_grain)) {
 			if (s != gte)
 				break;
-		} else if ((uint64_t)s != (uint64_t)gte + (uint64_t)(i - gti) * (v->gbytes / VMDK_SECTOR)) {
+		} else if ((uint64_t)s !=
+			   (uint64_t)gte + (uint64_t)(i - gti) * (v->gbytes / VMDK_SECTOR)) {
 			break;
 		}
 		run += v->gbytes;
@@ -754,9 +782,9 @@ static void vmdk_close(void *h)
 }
 
 const struct bsw_cont_ops bsw_vmdk_ops = {
-	.name	= "vmdk",
-	.probe	= vmdk_probe,
-	.open	= vmdk_open,
-	.map	= vmdk_map,
-	.close	= vmdk_close,
+	.name = "vmdk",
+	.probe = vmdk_probe,
+	.open = vmdk_open,
+	.map = vmdk_map,
+	.close = vmdk_close,
 };

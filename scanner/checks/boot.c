@@ -24,13 +24,13 @@ struct syspart {
 	const struct bsw_part *p;
 	struct bsw_src src;
 	struct bsw_src_window win;
-	struct bsw_fat *fat;		/* FAT system partition */
-	struct bsw_ntfs *ntfs;		/* NTFS system partition */
-	bool own_ntfs;			/* opened here (not the Windows volume) */
+	struct bsw_fat *fat;   /* FAT system partition */
+	struct bsw_ntfs *ntfs; /* NTFS system partition */
+	bool own_ntfs;	       /* opened here (not the Windows volume) */
 };
 
-static int sp_read(struct bsw_tctx *t, struct syspart *sp, const char *path,
-		   uint8_t **data, size_t *len, size_t max)
+static int sp_read(struct bsw_tctx *t, struct syspart *sp, const char *path, uint8_t **data,
+		   size_t *len, size_t max)
 {
 	struct bsw_fat_ent e;
 	int r;
@@ -56,8 +56,7 @@ static int sp_read(struct bsw_tctx *t, struct syspart *sp, const char *path,
  * asked for) unless stub_ok: \bootmgr starts with a 16-bit stub, not
  * always MZ.
  */
-static const char *mz_check(struct bsw_tctx *t, struct syspart *sp,
-			    const char *path, bool stub_ok)
+static const char *mz_check(struct bsw_tctx *t, struct syspart *sp, const char *path, bool stub_ok)
 {
 	struct bsw_pe pe;
 	uint8_t *d;
@@ -106,7 +105,7 @@ static bool find_syspart(struct bsw_tctx *t, struct syspart *sp)
 	BSW_REPORT(t->fx, PR_BOOT_0_NO_SYSPART,
 		   .str = !strcmp(scheme, "gpt") ? "GPT disk without an EFI system partition" :
 			  !strcmp(scheme, "mbr") ? "MBR disk without an active partition" :
-			  "no partition table");
+						   "no partition table");
 	return false;
 }
 
@@ -136,8 +135,7 @@ static int open_syspart(struct bsw_tctx *t, struct syspart *sp)
 			return 0;
 	}
 	snprintf(msg, sizeof(msg), "%s", why);
-	BSW_REPORT(t->fx, PR_FAT_0_BPB_BAD, .n = sp->p->index, .off = sp->p->start,
-		   .str = msg);
+	BSW_REPORT(t->fx, PR_FAT_0_BPB_BAD, .n = sp->p->index, .off = sp->p->start, .str = msg);
 	return r;
 }
 
@@ -148,8 +146,7 @@ static void close_syspart(struct syspart *sp)
 		bsw_ntfs_close(sp->ntfs);
 }
 
-static struct bsw_hive *load_bcd(struct bsw_tctx *t, struct syspart *sp,
-				 const char *path)
+static struct bsw_hive *load_bcd(struct bsw_tctx *t, struct syspart *sp, const char *path)
 {
 	static const char *const sfx[2] = { ".LOG1", ".LOG2" };
 	uint8_t *prim, *ld[2] = { NULL, NULL };
@@ -168,13 +165,13 @@ static struct bsw_hive *load_bcd(struct bsw_tctx *t, struct syspart *sp,
 	}
 	if (r) {
 		BSW_REPORT(t->fx, PR_BOOT_1_BCD_UNREADABLE, .str = path,
-			   .str2 = r == -EFBIG ? "larger than 64 MiB" :
-			   r == -EISDIR ? "a directory" : "read error");
+			   .str2 = r == -EFBIG	? "larger than 64 MiB" :
+				   r == -EISDIR ? "a directory" :
+						  "read error");
 		return NULL;
 	}
 	if (!plen) {
-		BSW_REPORT(t->fx, PR_BOOT_1_BCD_UNREADABLE, .str = path,
-			   .str2 = "empty (0 bytes)");
+		BSW_REPORT(t->fx, PR_BOOT_1_BCD_UNREADABLE, .str = path, .str2 = "empty (0 bytes)");
 		bsw_tctx_free(prim, plen);
 		return NULL;
 	}
@@ -189,12 +186,11 @@ static struct bsw_hive *load_bcd(struct bsw_tctx *t, struct syspart *sp,
 		nr++;
 	}
 	h = bsw_tctx_load_hive(t, "BCD", prim, plen, logs, nr, BSW_V_UNBOOT);
-	bsw_mem_release(plen);	/* prim now belongs to the hive */
+	bsw_mem_release(plen); /* prim now belongs to the hive */
 	for (i = 0; i < 2; i++)
 		bsw_tctx_free(ld[i], ll[i]);
-	if (h && (!bsw_hive_root(h) ||
-		  (bsw_hive_state(h) != BSW_HIVE_CLEAN &&
-		   bsw_hive_state(h) != BSW_HIVE_RECOVERED))) {
+	if (h && (!bsw_hive_root(h) || (bsw_hive_state(h) != BSW_HIVE_CLEAN &&
+					bsw_hive_state(h) != BSW_HIVE_RECOVERED))) {
 		/* the hive module reported why; say what it means for boot */
 		BSW_REPORT(t->fx, PR_BOOT_1_BCD_UNREADABLE, .str = path,
 			   .str2 = bsw_hive_state_name(bsw_hive_state(h)));
@@ -205,15 +201,14 @@ static struct bsw_hive *load_bcd(struct bsw_tctx *t, struct syspart *sp,
 }
 
 /* Does a partition device element name the Windows partition? */
-static const char *device_mismatch(struct bsw_tctx *t,
-				   const struct bsw_bcd_device *dv)
+static const char *device_mismatch(struct bsw_tctx *t, const struct bsw_bcd_device *dv)
 {
 	if (!dv->present)
 		return "element missing";
 	if (!dv->valid)
 		return "element malformed";
 	if (dv->type != BSW_BCD_DEV_PARTITION)
-		return NULL;	/* boot/locate forms: not checked */
+		return NULL; /* boot/locate forms: not checked */
 	if (!strcmp(t->wp->scheme, "gpt")) {
 		const uint8_t *dg = bsw_disk_gpt_guid(t->d);
 
@@ -243,8 +238,8 @@ static const char *basename_of(const char *p)
 	return b ? b + 1 : p;
 }
 
-static void check_bcd(struct bsw_tctx *t, struct bsw_hive *h, const char *path,
-		      char *loader_path, size_t lplen)
+static void check_bcd(struct bsw_tctx *t, struct bsw_hive *h, const char *path, char *loader_path,
+		      size_t lplen)
 {
 	struct bsw_bcd b;
 	const struct bsw_bcd_obj *ld;
@@ -254,8 +249,7 @@ static void check_bcd(struct bsw_tctx *t, struct bsw_hive *h, const char *path,
 	size_t l;
 
 	if (bsw_bcd_parse(h, &b)) {
-		BSW_REPORT(t->fx, PR_BOOT_1_BCD_UNREADABLE, .str = path,
-			   .str2 = "no Objects key");
+		BSW_REPORT(t->fx, PR_BOOT_1_BCD_UNREADABLE, .str = path, .str2 = "no Objects key");
 		return;
 	}
 	if (!b.bootmgr.present) {
@@ -267,19 +261,18 @@ static void check_bcd(struct bsw_tctx *t, struct bsw_hive *h, const char *path,
 		BSW_REPORT(t->fx, PR_BOOT_1_BCD_NO_LOADER, .str = path);
 		return;
 	}
-	if (!b.default_guid[0] || !b.def.present ||
-	    b.def.type != BSW_BCD_TYPE_LOADER) {
+	if (!b.default_guid[0] || !b.def.present || b.def.type != BSW_BCD_TYPE_LOADER) {
 		BSW_REPORT(t->fx, PR_BOOT_1_BCD_DEFAULT,
 			   .str = b.default_guid[0] ? b.default_guid : "(unset)",
 			   .str2 = !b.default_guid[0] ? "element 23000003 missing" :
-			   !b.def.present ? "no such object" :
-			   "object is not a Windows Boot Loader");
+				   !b.def.present     ? "no such object" :
+							"object is not a Windows Boot Loader");
 		return;
 	}
 	ld = &b.def;
 	if (strcasecmp(basename_of(ld->path), want)) {
-		snprintf(msg, sizeof(msg), "application path is \"%s\", expected ...\\%s",
-			 ld->path, want);
+		snprintf(msg, sizeof(msg), "application path is \"%s\", expected ...\\%s", ld->path,
+			 want);
 		BSW_REPORT(t->fx, PR_BOOT_1_BCD_PATH, .str = ld->guid, .str2 = msg);
 	} else {
 		snprintf(loader_path, lplen, "%s", ld->path);
@@ -297,8 +290,7 @@ static void check_bcd(struct bsw_tctx *t, struct bsw_hive *h, const char *path,
 	l = strlen(ld->sysroot);
 	if (!(l >= 8 && !strncasecmp(ld->sysroot, "\\Windows", 8) &&
 	      (l == 8 || (l == 9 && ld->sysroot[8] == '\\'))))
-		BSW_REPORT(t->fx, PR_BOOT_1_BCD_SYSROOT, .str = ld->guid,
-			   .str2 = ld->sysroot);
+		BSW_REPORT(t->fx, PR_BOOT_1_BCD_SYSROOT, .str = ld->guid, .str2 = ld->sysroot);
 }
 
 static void check_core(struct bsw_tctx *t, const char *loader_path)
@@ -324,8 +316,7 @@ static void check_core(struct bsw_tctx *t, const char *loader_path)
 		bsw_tctx_add_bootfile(t, loader_path);
 		why = bsw_check_file(t, loader_path, true, NULL);
 		if (why)
-			BSW_REPORT(t->fx, PR_BOOT_2_CORE, .str = loader_path,
-				   .str2 = why);
+			BSW_REPORT(t->fx, PR_BOOT_2_CORE, .str = loader_path, .str2 = why);
 	}
 }
 
@@ -374,7 +365,7 @@ static int svc_fn(void *arg, bsw_hkey k, const char *name)
 	if (bsw_hive_get_dword(t->system, kp, "Start", &start) || start != 0)
 		return 0;
 	bsw_hive_get_dword(t->system, kp, "Type", &type);
-	if (!(type & 0x3))	/* kernel (1) or file-system (2) drivers */
+	if (!(type & 0x3)) /* kernel (1) or file-system (2) drivers */
 		return 0;
 	if (bsw_hive_get_sz(t->system, kp, "ImagePath", ip, sizeof(ip)))
 		ip[0] = 0;
@@ -392,11 +383,11 @@ static int svc_fn(void *arg, bsw_hkey k, const char *name)
 static void check_filters(struct bsw_tctx *t)
 {
 	static const char *const cls[] = {
-		"{4d36e967-e325-11ce-bfc1-08002be10318}",	/* DiskDrive */
-		"{4d36e96a-e325-11ce-bfc1-08002be10318}",	/* HDC */
-		"{4d36e97b-e325-11ce-bfc1-08002be10318}",	/* SCSIAdapter */
-		"{4d36e97d-e325-11ce-bfc1-08002be10318}",	/* System */
-		"{71a27cdd-812a-11d0-bec7-08002be2092f}",	/* Volume */
+		"{4d36e967-e325-11ce-bfc1-08002be10318}", /* DiskDrive */
+		"{4d36e96a-e325-11ce-bfc1-08002be10318}", /* HDC */
+		"{4d36e97b-e325-11ce-bfc1-08002be10318}", /* SCSIAdapter */
+		"{4d36e97d-e325-11ce-bfc1-08002be10318}", /* System */
+		"{71a27cdd-812a-11d0-bec7-08002be2092f}", /* Volume */
 	};
 	static const char *const val[] = { "UpperFilters", "LowerFilters" };
 	unsigned i, j, k, cnt;
@@ -405,26 +396,22 @@ static void check_filters(struct bsw_tctx *t)
 		for (j = 0; j < 2; j++) {
 			char kp[160], *ms = NULL, *s;
 
-			snprintf(kp, sizeof(kp), "%s\\Control\\Class\\%s", t->cs,
-				 cls[i]);
+			snprintf(kp, sizeof(kp), "%s\\Control\\Class\\%s", t->cs, cls[i]);
 			if (bsw_hive_get_multi_sz(t->system, kp, val[j], &ms, &cnt))
 				continue;
-			for (s = ms, k = 0; k < cnt && k < 64 && *s;
-			     s += strlen(s) + 1, k++) {
+			for (s = ms, k = 0; k < cnt && k < 64 && *s; s += strlen(s) + 1, k++) {
 				char sk[400], ip[300], path[400], msg[480];
 				const char *why;
 
 				snprintf(sk, sizeof(sk), "%s\\Services\\%s", t->cs, s);
-				if (bsw_hive_get_sz(t->system, sk, "ImagePath", ip,
-						    sizeof(ip)))
+				if (bsw_hive_get_sz(t->system, sk, "ImagePath", ip, sizeof(ip)))
 					ip[0] = 0;
 				image_path(s, ip, path, sizeof(path));
 				why = bsw_check_file(t, path, false, NULL);
 				if (why) {
 					snprintf(msg, sizeof(msg), "%s of class %s: %s is %s",
 						 val[j], cls[i], path, why);
-					BSW_REPORT(t->fx, PR_BOOT_2_FILT, .str = s,
-						   .str2 = msg);
+					BSW_REPORT(t->fx, PR_BOOT_2_FILT, .str = s, .str2 = msg);
 				}
 			}
 			free(ms);
@@ -432,8 +419,7 @@ static void check_filters(struct bsw_tctx *t)
 	}
 }
 
-static void nls_file(struct bsw_tctx *t, const char *key, const char *sel_val,
-		     const char *what)
+static void nls_file(struct bsw_tctx *t, const char *key, const char *sel_val, const char *what)
 {
 	char kp[160], sel[64], file[128], path[200];
 	const char *why;
@@ -463,7 +449,7 @@ static void check_system(struct bsw_tctx *t)
 	bsw_hkey k, root;
 
 	if (!t->system)
-		return;	/* the hive findings already say why */
+		return; /* the hive findings already say why */
 	root = bsw_hive_root(t->system);
 	if (bsw_hive_get_dword(t->system, "Select", "Default", &def)) {
 		BSW_REPORT(t->fx, PR_BOOT_2_SELECT, .n = 0, .str = "Select\\Default",
@@ -502,8 +488,7 @@ void bsw_check_boot(struct bsw_tctx *t)
 			bsw_hive_free(bcd);
 		}
 		if (t->uefi) {
-			why = mz_check(t, &sp, "\\EFI\\Microsoft\\Boot\\bootmgfw.efi",
-				       false);
+			why = mz_check(t, &sp, "\\EFI\\Microsoft\\Boot\\bootmgfw.efi", false);
 			if (why)
 				BSW_REPORT(t->fx, PR_BOOT_2_MGR,
 					   .str = "\\EFI\\Microsoft\\Boot\\bootmgfw.efi",
@@ -515,8 +500,7 @@ void bsw_check_boot(struct bsw_tctx *t)
 		} else {
 			why = mz_check(t, &sp, "\\bootmgr", true);
 			if (why)
-				BSW_REPORT(t->fx, PR_BOOT_2_MGR, .str = "\\bootmgr",
-					   .str2 = why);
+				BSW_REPORT(t->fx, PR_BOOT_2_MGR, .str = "\\bootmgr", .str2 = why);
 		}
 		close_syspart(&sp);
 	}

@@ -13,10 +13,8 @@
 #include "scanner/checks/triage.h"
 #include "scanner/share.h"
 
-struct bsw_hive *bsw_tctx_load_hive(struct bsw_tctx *t, const char *name,
-				    uint8_t *prim, size_t len,
-				    const struct bsw_buf *logs, unsigned nr,
-				    enum bsw_verdict vbad)
+struct bsw_hive *bsw_tctx_load_hive(struct bsw_tctx *t, const char *name, uint8_t *prim, size_t len,
+				    const struct bsw_buf *logs, unsigned nr, enum bsw_verdict vbad)
 {
 	struct bsw_hive *h = NULL;
 	enum bsw_verdict pw;
@@ -34,8 +32,7 @@ struct bsw_hive *bsw_tctx_load_hive(struct bsw_tctx *t, const char *name,
 }
 
 /* bsw_hive_read_fn over \Windows\System32\config of the Windows volume. */
-static int config_read(void *ctx, const char *name, size_t max,
-		       uint8_t **data, size_t *len)
+static int config_read(void *ctx, const char *name, size_t max, uint8_t **data, size_t *len)
 {
 	struct bsw_tctx *t = ctx;
 	char path[160];
@@ -74,15 +71,15 @@ struct hive_key {
 	char name[32];
 	uint64_t max;
 	uint32_t vbad;
-	struct bsw_share_key file[3];	/* primary, .LOG1, .LOG2 (zeros: absent) */
+	struct bsw_share_key file[3]; /* primary, .LOG1, .LOG2 (zeros: absent) */
 };
 
 /*
  * The share key of hive name: the layer token of its primary, 0 when it
  * cannot be shared (a file of its own, missing, or sharing off).
  */
-static uint64_t hive_key(struct bsw_tctx *t, const char *name,
-			 enum bsw_verdict vbad, struct hive_key *k)
+static uint64_t hive_key(struct bsw_tctx *t, const char *name, enum bsw_verdict vbad,
+			 struct hive_key *k)
 {
 	static const char *const sfx[3] = { "", ".LOG1", ".LOG2" };
 	char path[160];
@@ -96,12 +93,11 @@ static uint64_t hive_key(struct bsw_tctx *t, const char *name,
 	for (i = 0; i < 3; i++) {
 		uint64_t ft;
 
-		snprintf(path, sizeof(path), "\\Windows\\System32\\config\\%s%s",
-			 name, sfx[i]);
+		snprintf(path, sizeof(path), "\\Windows\\System32\\config\\%s%s", name, sfx[i]);
 		if (bsw_ntfs_lookup(t->v, path, &rec)) {
 			if (!i)
 				return 0;
-			continue;	/* an absent log: zeros in the key */
+			continue; /* an absent log: zeros in the key */
 		}
 		ft = bsw_tctx_share_key(t, rec, BSW_SHARE_HIVE, 0, &k->file[i]);
 		if (!ft)
@@ -113,8 +109,7 @@ static uint64_t hive_key(struct bsw_tctx *t, const char *name,
 }
 
 /* A clone of a kept hive for this disk; the reference is the disk's. */
-static struct bsw_hive *use_kept(struct bsw_tctx *t, struct bsw_share_ent *e,
-				 bool replay)
+static struct bsw_hive *use_kept(struct bsw_tctx *t, struct bsw_share_ent *e, bool replay)
 {
 	const struct kept_hive *k = bsw_share_val(e, NULL);
 	struct bsw_hive *h;
@@ -130,13 +125,17 @@ static struct bsw_hive *use_kept(struct bsw_tctx *t, struct bsw_share_ent *e,
 }
 
 /* A hive of \Windows\System32\config with its .LOG1/.LOG2, if present. */
-static struct bsw_hive *hive_ntfs(struct bsw_tctx *t, const char *name,
-				  enum bsw_verdict vbad, const char **why)
+static struct bsw_hive *hive_ntfs(struct bsw_tctx *t, const char *name, enum bsw_verdict vbad,
+				  const char **why)
 {
 	char scope[64];
 	const struct bsw_hive_files hf = {
-		.name = name, .max = BSW_MAX_HIVE_BYTES, .scope = scope,
-		.read = config_read, .release = config_release, .ctx = t,
+		.name = name,
+		.max = BSW_MAX_HIVE_BYTES,
+		.scope = scope,
+		.read = config_read,
+		.release = config_release,
+		.ctx = t,
 	};
 	struct bsw_share_ent *e = NULL;
 	struct bsw_fx *lfx = t->fx;
@@ -162,15 +161,16 @@ static struct bsw_hive *hive_ntfs(struct bsw_tctx *t, const char *name,
 	pw = bsw_fx_set_damage(lfx, vbad);
 	r = bsw_hive_load_files(&h, &hf, lfx, &failed);
 	bsw_fx_set_damage(lfx, pw);
-	*why = !r ? NULL : failed < 0 ? "out of memory" :
-	       r == -ENOENT ? "missing" : r == -EFBIG ? "too large" :
-	       "unreadable";
+	*why = !r	    ? NULL :
+	       failed < 0   ? "out of memory" :
+	       r == -ENOENT ? "missing" :
+	       r == -EFBIG  ? "too large" :
+			      "unreadable";
 	if (lfx == t->fx)
 		return r ? NULL : h;
 	bsw_fx_merge(t->fx, lfx);
 	/* only a load that saw every byte is worth keeping */
-	if (r || t->limited || bsw_disk_io_error(t->d, NULL) ||
-	    !(kept = malloc(sizeof(*kept)))) {
+	if (r || t->limited || bsw_disk_io_error(t->d, NULL) || !(kept = malloc(sizeof(*kept)))) {
 		bsw_fx_destroy(lfx);
 		return r ? NULL : h;
 	}
@@ -189,8 +189,7 @@ static struct bsw_hive *hive_ntfs(struct bsw_tctx *t, const char *name,
 static bool hive_usable(struct bsw_hive *h)
 {
 	return h && bsw_hive_root(h) &&
-	       (bsw_hive_state(h) == BSW_HIVE_CLEAN ||
-		bsw_hive_state(h) == BSW_HIVE_RECOVERED);
+	       (bsw_hive_state(h) == BSW_HIVE_CLEAN || bsw_hive_state(h) == BSW_HIVE_RECOVERED);
 }
 
 static void read_control_set(struct bsw_tctx *t)
@@ -198,8 +197,7 @@ static void read_control_set(struct bsw_tctx *t)
 	uint32_t def = 0;
 
 	snprintf(t->cs, sizeof(t->cs), "ControlSet001");
-	if (hive_usable(t->system) &&
-	    !bsw_hive_get_dword(t->system, "Select", "Default", &def) &&
+	if (hive_usable(t->system) && !bsw_hive_get_dword(t->system, "Select", "Default", &def) &&
 	    def > 0 && def < 1000)
 		snprintf(t->cs, sizeof(t->cs), "ControlSet%03u", def);
 }
@@ -225,8 +223,7 @@ void bsw_stage_hives(struct bsw_tctx *t)
 		t->software = hive_ntfs(t, "SOFTWARE", BSW_V_UNBOOT, &why);
 		if (!t->software)
 			BSW_REPORT(t->fx, PR_BOOT_2_HIVE_MISSING,
-				   .str = "\\Windows\\System32\\config\\SOFTWARE",
-				   .str2 = why);
+				   .str = "\\Windows\\System32\\config\\SOFTWARE", .str2 = why);
 	}
 	if (!bsw_tctx_over(t)) {
 		t->components = hive_ntfs(t, "COMPONENTS", BSW_V_ROLLBACK, &why);

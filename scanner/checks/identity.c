@@ -15,7 +15,7 @@
 #include "formats/common/bytes.h"
 #include "scanner/checks/identity.h"
 
-#define FILETIME_UNIX_EPOCH 116444736000000000ULL	/* 1970 in 100 ns ticks since 1601 */
+#define FILETIME_UNIX_EPOCH 116444736000000000ULL /* 1970 in 100 ns ticks since 1601 */
 
 void bsw_identity_disk(const struct bsw_disk *d, struct bsw_report_identity *id)
 {
@@ -38,30 +38,26 @@ static void from_software(struct bsw_hive *sw, struct bsw_report_identity *id)
 	static const char cv[] = "Microsoft\\Windows NT\\CurrentVersion";
 	uint32_t dw;
 
-	id->have_product = !bsw_hive_get_sz(sw, cv, "ProductName", id->product,
-					    sizeof(id->product));
-	id->have_edition = !bsw_hive_get_sz(sw, cv, "EditionID", id->edition,
-					    sizeof(id->edition));
-	id->have_build = !bsw_hive_get_sz(sw, cv, "CurrentBuildNumber", id->build,
-					  sizeof(id->build));
-	id->have_display_version = !bsw_hive_get_sz(sw, cv, "DisplayVersion",
-						     id->display_version,
-						     sizeof(id->display_version));
+	id->have_product =
+		!bsw_hive_get_sz(sw, cv, "ProductName", id->product, sizeof(id->product));
+	id->have_edition = !bsw_hive_get_sz(sw, cv, "EditionID", id->edition, sizeof(id->edition));
+	id->have_build =
+		!bsw_hive_get_sz(sw, cv, "CurrentBuildNumber", id->build, sizeof(id->build));
+	id->have_display_version = !bsw_hive_get_sz(sw, cv, "DisplayVersion", id->display_version,
+						    sizeof(id->display_version));
 	id->have_ubr = !bsw_hive_get_dword(sw, cv, "UBR", &id->ubr);
 	if (!bsw_hive_get_dword(sw, cv, "InstallDate", &dw))
-		id->install_date = dw;	/* Unix seconds */
+		id->install_date = dw; /* Unix seconds */
 }
 
 /* SYSTEM's current control set: computer name, last shutdown. */
-static void from_system(struct bsw_hive *sys, const char *cs,
-			struct bsw_report_identity *id)
+static void from_system(struct bsw_hive *sys, const char *cs, struct bsw_report_identity *id)
 {
 	struct bsw_hval hv = { 0 };
 	char key[128];
 
 	snprintf(key, sizeof(key), "%s\\Control\\ComputerName\\ComputerName", cs);
-	id->have_computer_name = !bsw_hive_get_sz(sys, key, "ComputerName",
-						  id->computer_name,
+	id->have_computer_name = !bsw_hive_get_sz(sys, key, "ComputerName", id->computer_name,
 						  sizeof(id->computer_name));
 	snprintf(key, sizeof(key), "%s\\Control\\Windows", cs);
 	if (!bsw_hive_get_raw(sys, key, "ShutdownTime", &hv) && hv.len == 8) {
@@ -74,8 +70,7 @@ static void from_system(struct bsw_hive *sys, const char *cs,
 	bsw_hval_free(&hv);
 }
 
-void bsw_identity_collect(struct bsw_tctx *t, const char *path,
-			  struct bsw_report_identity *id)
+void bsw_identity_collect(struct bsw_tctx *t, const char *path, struct bsw_report_identity *id)
 {
 	struct stat st;
 
@@ -102,28 +97,43 @@ static void inventory_members(void *arg, FILE *o)
 }
 
 void bsw_triage_render(FILE *o, struct bsw_tctx *t, const char *path,
-		       const struct bsw_triage_result *res,
-		       const char **codes, unsigned nr_codes)
+		       const struct bsw_triage_result *res, const char **codes, unsigned nr_codes)
 {
 	const struct bsw_store_counts *s = &res->store;
 	struct bsw_report_timing tm[BSW_T_COUNT];
 	struct bsw_report_identity id;
 	struct bsw_report_store store = {
-		.manifests = s->manifests, .plain = s->plain,
-		.dcm_not_verifiable = s->dcm, .bad = s->bad,
-		.s256h_checked = s->s256h_checked, .s256h_bad = s->s256h_bad,
-		.files_checked = s->files_checked, .files_ok = s->files_ok,
-		.files_bad = s->files_bad, .files_missing = s->files_missing,
-		.files_no_digest = s->files_nodigest, .links_bad = s->links_bad,
+		.manifests = s->manifests,
+		.plain = s->plain,
+		.dcm_not_verifiable = s->dcm,
+		.bad = s->bad,
+		.s256h_checked = s->s256h_checked,
+		.s256h_bad = s->s256h_bad,
+		.files_checked = s->files_checked,
+		.files_ok = s->files_ok,
+		.files_bad = s->files_bad,
+		.files_missing = s->files_missing,
+		.files_no_digest = s->files_nodigest,
+		.links_bad = s->links_bad,
 	};
 	struct bsw_report_disk r = {
-		.image = path, .verdict = res->verdict,
-		.decided_by = codes, .nr_decided_by = nr_codes,
-		.error = res->error ? res->errmsg : NULL, .fx = t->fx, .d = t->d,
-		.windows_partition = t->wp ? t->wp->index : 0, .uefi = t->uefi,
-		.id = &id, .extra = inventory_members, .extra_arg = t,
-		.store = &store, .bytes_read = res->bytes_read,
-		.timings = tm, .nr_timings = BSW_T_COUNT, .ms_total = res->ms_total,
+		.image = path,
+		.verdict = res->verdict,
+		.decided_by = codes,
+		.nr_decided_by = nr_codes,
+		.error = res->error ? res->errmsg : NULL,
+		.fx = t->fx,
+		.d = t->d,
+		.windows_partition = t->wp ? t->wp->index : 0,
+		.uefi = t->uefi,
+		.id = &id,
+		.extra = inventory_members,
+		.extra_arg = t,
+		.store = &store,
+		.bytes_read = res->bytes_read,
+		.timings = tm,
+		.nr_timings = BSW_T_COUNT,
+		.ms_total = res->ms_total,
 		.scan_start = t->o->scan_start,
 	};
 	unsigned i;

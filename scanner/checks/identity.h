@@ -20,8 +20,7 @@ void bsw_identity_disk(const struct bsw_disk *d, struct bsw_report_identity *id)
  * hives say (product, edition, build, UBR, install date, computer name,
  * last shutdown).
  */
-void bsw_identity_collect(struct bsw_tctx *t, const char *path,
-			  struct bsw_report_identity *id);
+void bsw_identity_collect(struct bsw_tctx *t, const char *path, struct bsw_report_identity *id);
 
 /*
  * scan's result line of the disk t checked (no newline): the findings,
@@ -30,7 +29,6 @@ void bsw_identity_collect(struct bsw_tctx *t, const char *path,
  * bsw_inv_json through the report's callback (which sets t->rule_bits).
  */
 void bsw_triage_render(FILE *o, struct bsw_tctx *t, const char *path,
-		       const struct bsw_triage_result *res,
-		       const char **codes, unsigned nr_codes);
+		       const struct bsw_triage_result *res, const char **codes, unsigned nr_codes);
 
 #endif /* BSW_IDENTITY_H */

@@ -20,14 +20,14 @@
 
 #include "formats/bcd/bcd.h"
 #include "formats/common/bytes.h"
-#include "formats/ntfs/ntfs_internal.h"	/* pure record parsers, for $STANDARD_INFORMATION */
+#include "formats/ntfs/ntfs_internal.h" /* pure record parsers, for $STANDARD_INFORMATION */
 #include "formats/pe/pe.h"
 #include "scanner/checks/triage.h"
 #include "scanner/rules.h"
 #include "scanner/report.h"
 
 #define CBS "Microsoft\\Windows\\CurrentVersion\\Component Based Servicing"
-#define INV_MAX_FILE (64u << 20)	/* larger files: size only */
+#define INV_MAX_FILE (64u << 20) /* larger files: size only */
 #define INV_MAX_BCD 64u
 #define FILETIME_UNIX 116444736000000000ULL
 
@@ -184,8 +184,7 @@ void bsw_inv_free(struct bsw_tctx *t)
 
 /* ---- what a file is ------------------------------------------------------ */
 
-static void describe(const uint8_t *d, size_t n, unsigned need,
-		     struct bsw_rfile *f)
+static void describe(const uint8_t *d, size_t n, unsigned need, struct bsw_rfile *f)
 {
 	struct bsw_pe pe;
 
@@ -231,8 +230,7 @@ static bool file_mtime(struct bsw_ntfs *v, uint64_t rec, int64_t *out)
 	if (!r)
 		return false;
 	if (bsw_ntfs_read(v, 0, NULL, r, rs, rec * rs) != (int64_t)rs ||
-	    bsw_ntfs_fixup(r, rs, &bad) ||
-	    bsw_ntfs_parse_rhdr(r, rs, rs, &h, &why))
+	    bsw_ntfs_fixup(r, rs, &bad) || bsw_ntfs_parse_rhdr(r, rs, rs, &h, &why))
 		goto out;
 	pos = h.attrs_off;
 	while ((ret = bsw_ntfs_attr_next(r, h.used, &pos, &prev, &a, &why)) > 0) {
@@ -254,8 +252,8 @@ out:
 }
 
 /* stat + what need asks of one file; f->why says what could not be read. */
-static void file_info(struct bsw_tctx *t, const char *path, uint64_t rec,
-		      unsigned need, struct bsw_rfile *f)
+static void file_info(struct bsw_tctx *t, const char *path, uint64_t rec, unsigned need,
+		      struct bsw_rfile *f)
 {
 	struct bsw_ntfs_stat st;
 	uint8_t *d;
@@ -282,7 +280,7 @@ static void file_info(struct bsw_tctx *t, const char *path, uint64_t rec,
 	if (r) {
 		bsw_mem_release(st.size);
 		f->why = r == -EOPNOTSUPP ? "compressed or encrypted in a way not decoded" :
-			 "unreadable";
+					    "unreadable";
 		return;
 	}
 	describe(d, n, need, f);
@@ -294,13 +292,13 @@ static void file_info(struct bsw_tctx *t, const char *path, uint64_t rec,
 
 struct denv {
 	struct bsw_tctx *t;
-	bool vol_ok;		/* t->v may be read (inside the checks) */
+	bool vol_ok; /* t->v may be read (inside the checks) */
 	unsigned visited;
 };
 
 struct gwalk {
 	struct denv *e;
-	char **comp;		/* the glob's components */
+	char **comp; /* the glob's components */
 	unsigned nr, depth;
 	char path[1024];
 	unsigned need;
@@ -378,8 +376,7 @@ static int glob_dir(struct gwalk *w, uint64_t dir, unsigned i)
 	return 0;
 }
 
-static int d_files(void *ctx, const char *glob, unsigned need, bsw_rfile_fn fn,
-		   void *arg)
+static int d_files(void *ctx, const char *glob, unsigned need, bsw_rfile_fn fn, void *arg)
 {
 	struct denv *e = ctx;
 	struct gwalk w = { .e = e, .need = need, .fn = fn, .arg = arg };
@@ -387,7 +384,7 @@ static int d_files(void *ctx, const char *glob, unsigned need, bsw_rfile_fn fn,
 	uint64_t root;
 
 	if (!e->t->v || !e->vol_ok)
-		return -ENODATA;	/* no (readable) Windows volume: cannot say */
+		return -ENODATA; /* no (readable) Windows volume: cannot say */
 	if (need & BSW_RF_BOOTDRV) {
 		/* the boot-start drivers boot.c found, by their path */
 		struct bsw_inv *iv = e->t->inv;
@@ -437,7 +434,7 @@ static int d_reg(void *ctx, const char *hive, const char *key, const char *value
 	bsw_hkey k;
 
 	if (!h)
-		return -ENOENT;	/* not there (or unusable): nothing in it exists */
+		return -ENOENT; /* not there (or unusable): nothing in it exists */
 	/* CurrentControlSet is the one Select\Default names */
 	if (!strncasecmp(key, "CurrentControlSet", 17) && (!key[17] || key[17] == '\\'))
 		snprintf(kp, sizeof(kp), "%s%s", e->t->cs, key + 17);
@@ -583,8 +580,7 @@ static void inv_json(struct bsw_tctx *t, FILE *o)
 			fputs(",\"error\":\"missing\"}", o);
 			continue;
 		}
-		file_info(t, iv->drv[i].path, rec,
-			  BSW_RF_SHA256 | BSW_RF_ZERO | BSW_RF_PE, &f);
+		file_info(t, iv->drv[i].path, rec, BSW_RF_SHA256 | BSW_RF_ZERO | BSW_RF_PE, &f);
 		fprintf(o, ",\"size\":%" PRIu64, f.size);
 		if (f.have_sha256) {
 			fputs(",\"sha256\":\"", o);
@@ -594,9 +590,10 @@ static void inv_json(struct bsw_tctx *t, FILE *o)
 		if (f.have_zero)
 			fprintf(o, ",\"all_zero\":%s", f.all_zero ? "true" : "false");
 		if (f.have_pe_version) {
-			snprintf(buf, sizeof(buf), "%u.%u.%u.%u",
-				 (unsigned)(f.pe_version >> 48), (unsigned)(f.pe_version >> 32 & 0xFFFF),
-				 (unsigned)(f.pe_version >> 16 & 0xFFFF), (unsigned)(f.pe_version & 0xFFFF));
+			snprintf(buf, sizeof(buf), "%u.%u.%u.%u", (unsigned)(f.pe_version >> 48),
+				 (unsigned)(f.pe_version >> 32 & 0xFFFF),
+				 (unsigned)(f.pe_version >> 16 & 0xFFFF),
+				 (unsigned)(f.pe_version & 0xFFFF));
 			fprintf(o, ",\"pe_version\":\"%s\"", buf);
 		}
 		if (f.have_link_time) {
@@ -649,7 +646,10 @@ static int eval_rules(struct bsw_tctx *t, bool vol_ok, FILE *o)
 {
 	struct denv e = { .t = t, .vol_ok = vol_ok };
 	struct bsw_renv env = {
-		.ctx = &e, .files = d_files, .reg = d_reg, .packages = d_packages,
+		.ctx = &e,
+		.files = d_files,
+		.reg = d_reg,
+		.packages = d_packages,
 		.has_code = d_code,
 	};
 

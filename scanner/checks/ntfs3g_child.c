@@ -40,10 +40,10 @@
 
 extern char **environ;
 
-#define NTFS3G_OUT_MAX		(64u << 10)	/* bytes of child output kept */
-#define NTFS3G_LINES_MAX	64		/* findings accepted from it */
-#define NTFS3G_CHILD_AS		(4ull << 30)	/* child's address-space cap */
-#define NTFS3G_CHILD_CPU_S	600		/* its CPU seconds without a timeout */
+#define NTFS3G_OUT_MAX (64u << 10)   /* bytes of child output kept */
+#define NTFS3G_LINES_MAX 64	     /* findings accepted from it */
+#define NTFS3G_CHILD_AS (4ull << 30) /* child's address-space cap */
+#define NTFS3G_CHILD_CPU_S 600	     /* its CPU seconds without a timeout */
 
 /* ASan and TSan reserve terabytes of shadow: no address-space cap under them */
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
@@ -121,8 +121,7 @@ int bsw_cmd_ntfs3g_verdict(int argc, char **argv)
 		return BSW_EXIT_OPERR;
 	r = bsw_disk_open(&d, argv[1], NULL, NULL, err, sizeof(err));
 	if (r) {
-		fprintf(stderr, "bootsweep: %s: %s\n", argv[1],
-			err[0] ? err : strerror(-r));
+		fprintf(stderr, "bootsweep: %s: %s\n", argv[1], err[0] ? err : strerror(-r));
 		bsw_fx_destroy(fx);
 		return BSW_EXIT_OPERR;
 	}
@@ -131,8 +130,8 @@ int bsw_cmd_ntfs3g_verdict(int argc, char **argv)
 	for (i = 0; r >= 0 && i < bsw_fx_count(fx); i++) {
 		const struct bsw_finding *f = bsw_fx_get(fx, i);
 
-		printf("F\t%06" PRIx32 "\t%" PRId64 "\t%" PRId64,
-		       bsw_problem_info(f->problem)->id, f->n, f->n2);
+		printf("F\t%06" PRIx32 "\t%" PRId64 "\t%" PRId64, bsw_problem_info(f->problem)->id,
+		       f->n, f->n2);
 		put_str(stdout, f->str);
 		put_str(stdout, f->str2);
 		putchar('\n');
@@ -153,8 +152,7 @@ static enum bsw_problem ntfs3g_row(uint32_t id)
 	for (p = 0; p < BSW_PROBLEM_COUNT; p++) {
 		const struct bsw_problem_info *pi = bsw_problem_info(p);
 
-		if (pi->id == id && !strncmp(pi->name, "PR_NTFS3G_", 10) &&
-		    p != PR_NTFS3G_F0_CHILD)
+		if (pi->id == id && !strncmp(pi->name, "PR_NTFS3G_", 10) && p != PR_NTFS3G_F0_CHILD)
 			return p;
 	}
 	return BSW_PROBLEM_COUNT;
@@ -183,8 +181,7 @@ static int parse_line(char *line, struct bsw_fx *fx)
 	char *end;
 	unsigned long id;
 
-	for (s = strtok_r(line, "\t", &save); s && nf < 6;
-	     s = strtok_r(NULL, "\t", &save))
+	for (s = strtok_r(line, "\t", &save); s && nf < 6; s = strtok_r(NULL, "\t", &save))
 		fld[nf++] = s;
 	if (nf != 6 || s || strcmp(fld[0], "F"))
 		return -EINVAL;
@@ -210,8 +207,7 @@ int bsw_ntfs3g_parse_output(char *buf, struct bsw_fx *fx)
 	char *line, *save = NULL, why[128];
 	unsigned nr = 0, bad = 0;
 
-	for (line = strtok_r(buf, "\n", &save); line;
-	     line = strtok_r(NULL, "\n", &save)) {
+	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		if (nr >= NTFS3G_LINES_MAX || parse_line(line, fx))
 			bad++;
 		else
@@ -219,8 +215,7 @@ int bsw_ntfs3g_parse_output(char *buf, struct bsw_fx *fx)
 	}
 	if (bad) {
 		snprintf(why, sizeof(why),
-			 "%u line(s) of its child process's output were not understood",
-			 bad);
+			 "%u line(s) of its child process's output were not understood", bad);
 		BSW_REPORT(fx, PR_NTFS3G_F0_CHILD, .str = why);
 	}
 	return (int)nr;
@@ -254,7 +249,7 @@ static int drain(int fd, char *buf, size_t *len, uint64_t deadline)
 			return -ETIMEDOUT;
 		pr = poll(&pfd, 1, (int)BSW_MIN(deadline - now, 1000u));
 		if (pr < 0 && errno != EINTR)
-			return 0;	/* the caller judges the child by its exit */
+			return 0; /* the caller judges the child by its exit */
 		if (pr <= 0)
 			continue;
 		if (*len < NTFS3G_OUT_MAX)
@@ -270,12 +265,18 @@ static int drain(int fd, char *buf, size_t *len, uint64_t deadline)
 	}
 }
 
-int bsw_ntfs3g_isolated(const char *self, const char *image, uint64_t start,
-			uint64_t size, unsigned timeout_s, struct bsw_fx *fx)
+int bsw_ntfs3g_isolated(const char *self, const char *image, uint64_t start, uint64_t size,
+			unsigned timeout_s, struct bsw_fx *fx)
 {
 	char a_start[24], a_size[24], a_ppid[24], a_cpu[24], why[128];
-	char *argv[] = { (char *)"bootsweep", (char *)"ntfs3g-verdict",
-			 (char *)image, a_start, a_size, a_ppid, a_cpu, NULL };
+	char *argv[] = { (char *)"bootsweep",
+			 (char *)"ntfs3g-verdict",
+			 (char *)image,
+			 a_start,
+			 a_size,
+			 a_ppid,
+			 a_cpu,
+			 NULL };
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t sa;
 	int pfd[2], st = 0, r, timed_out;
@@ -331,12 +332,12 @@ int bsw_ntfs3g_isolated(const char *self, const char *image, uint64_t start,
 		while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
 			;
 	} else if (w < 0) {
-		st = 0xff00;	/* lost: counted as a failed child */
+		st = 0xff00; /* lost: counted as a failed child */
 	}
 	buf[len] = '\0';
 	if (timed_out) {
-		snprintf(why, sizeof(why), "its child process gave no answer within %u s and was killed",
-			 timeout_s);
+		snprintf(why, sizeof(why),
+			 "its child process gave no answer within %u s and was killed", timeout_s);
 		BSW_REPORT(fx, PR_NTFS3G_F0_CHILD, .str = why);
 	} else if (WIFSIGNALED(st)) {
 		snprintf(why, sizeof(why), "its child process was killed by signal %d (%s)",
@@ -363,8 +364,7 @@ int bsw_ntfs3g_isolated(const char *self, const char *image, uint64_t start,
  */
 #define NTFS3G_TIMEOUT_S 60
 
-static void second_opinion(struct bsw_tctx *t, const struct bsw_part *p,
-			   struct bsw_fx *pfx)
+static void second_opinion(struct bsw_tctx *t, const struct bsw_part *p, struct bsw_fx *pfx)
 {
 	unsigned tmo = NTFS3G_TIMEOUT_S;
 	uint64_t spent;
@@ -389,8 +389,8 @@ static void second_opinion(struct bsw_tctx *t, const struct bsw_part *p,
 		else
 			tmo = 1;
 	}
-	r = bsw_ntfs3g_isolated(t->o->ntfs3g_self, bsw_disk_path(t->d),
-				p->start, p->size, tmo, pfx);
+	r = bsw_ntfs3g_isolated(t->o->ntfs3g_self, bsw_disk_path(t->d), p->start, p->size, tmo,
+				pfx);
 	if (r < 0) {
 		char why[96];
 

@@ -15,8 +15,7 @@ static bool mft_shareable(void *ctx, uint64_t tok)
 	return bsw_share_is_parent(tok);
 }
 
-static void *mft_get(void *ctx, uint64_t tok, const uint8_t key[16],
-		     const void **val, size_t *len)
+static void *mft_get(void *ctx, uint64_t tok, const uint8_t key[16], const void **val, size_t *len)
 {
 	struct bsw_share_ent *e = bsw_share_get(tok, BSW_SHARE_MFT, key, 16);
 
@@ -30,8 +29,7 @@ static void mft_put(void *ctx, void *ref)
 	bsw_share_unref(ref);
 }
 
-static void mft_keep(void *ctx, uint64_t tok, const uint8_t key[16], void *val,
-		     size_t len)
+static void mft_keep(void *ctx, uint64_t tok, const uint8_t key[16], void *val, size_t len)
 {
 	/* handed over: the cache frees it when it evicts it; refused, here */
 	if (!bsw_share_insert(tok, BSW_SHARE_MFT, key, 16, val, len, free, NULL))
@@ -49,8 +47,7 @@ const struct bsw_ntfs_share *bsw_tctx_mft_share(const struct bsw_tctx *t)
 {
 	/* the rule of bsw_tctx_share_key: a layer of this disk is a parent
 	 * (sharing on, no --no-share), and the running stage declares it */
-	if (!t->can_share || !t->stage ||
-	    !(t->stage->share & (1u << BSW_SHARE_MFT)))
+	if (!t->can_share || !t->stage || !(t->stage->share & (1u << BSW_SHARE_MFT)))
 		return NULL;
 	return &mft_share;
 }

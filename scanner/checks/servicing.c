@@ -45,14 +45,12 @@ static void check_pending(struct bsw_tctx *t)
 	size_t len;
 	int r;
 
-	if (t->components &&
-	    !bsw_hive_get_raw(t->components, "", "PendingXmlIdentifier", &v)) {
+	if (t->components && !bsw_hive_get_raw(t->components, "", "PendingXmlIdentifier", &v)) {
 		ident_text(&v, pxid, sizeof(pxid));
 		has_id = v.len > 0;
 		bsw_hval_free(&v);
 	}
-	r = bsw_tctx_read(t, t->v, "\\Windows\\WinSxS\\pending.xml", &d, &len,
-			  MAX_XML_BYTES);
+	r = bsw_tctx_read(t, t->v, "\\Windows\\WinSxS\\pending.xml", &d, &len, MAX_XML_BYTES);
 	if (r != -ENOENT) {
 		has_xml = true;
 		if (r) {
@@ -63,8 +61,7 @@ static void check_pending(struct bsw_tctx *t)
 		} else {
 			BSW_REPORT(t->fx, PR_SVC_0_PXML, .n = (int64_t)len,
 				   .str = p.identifier[0] ? p.identifier : "(none)");
-			if (has_id && p.identifier[0] &&
-			    strcasecmp(p.identifier, pxid))
+			if (has_id && p.identifier[0] && strcasecmp(p.identifier, pxid))
 				BSW_REPORT(t->fx, PR_SVC_0_PXID_DIFF, .str = pxid,
 					   .str2 = p.identifier);
 		}
@@ -80,8 +77,11 @@ static void check_pending(struct bsw_tctx *t)
 static void check_compv(struct bsw_tctx *t)
 {
 	static const char *const names[] = {
-		"ExecutionState", "NextQueueEntryIndex", "NextQueueEntryIndexBCDB",
-		"AdvancedInstallersNeedResolving", "StoreDirty",
+		"ExecutionState",
+		"NextQueueEntryIndex",
+		"NextQueueEntryIndexBCDB",
+		"AdvancedInstallersNeedResolving",
+		"StoreDirty",
 	};
 	unsigned i;
 
@@ -94,8 +94,7 @@ static void check_compv(struct bsw_tctx *t)
 		bool set = false;
 		uint64_t num = 0;
 
-		if (bsw_hive_value(t->components, bsw_hive_root(t->components),
-				   names[i], &v))
+		if (bsw_hive_value(t->components, bsw_hive_root(t->components), names[i], &v))
 			continue;
 		for (j = 0; j < v.len; j++)
 			if (v.data[j])
@@ -106,8 +105,7 @@ static void check_compv(struct bsw_tctx *t)
 			if (v.type == BSW_REG_DWORD || v.type == BSW_REG_QWORD)
 				snprintf(msg, sizeof(msg), "0x%llx", (unsigned long long)num);
 			else
-				snprintf(msg, sizeof(msg), "%zu bytes of type %u", v.len,
-					 v.type);
+				snprintf(msg, sizeof(msg), "%zu bytes of type %u", v.len, v.type);
 			BSW_REPORT(t->fx, PR_SVC_1_COMPV, .str = names[i], .str2 = msg,
 				   .n = (int64_t)num);
 		}
@@ -120,8 +118,7 @@ static void check_compv(struct bsw_tctx *t)
  * CBS\<list>, at most BSW_MAX_PACKAGES of them and none once the disk's
  * budget is spent, is handed to fn with its path from the hive's root.
  */
-typedef void (*cbs_entry_fn)(struct bsw_tctx *t, const char *kp,
-			     const char *name);
+typedef void (*cbs_entry_fn)(struct bsw_tctx *t, const char *kp, const char *name);
 
 struct cbs_walk {
 	struct bsw_tctx *t;
@@ -142,8 +139,7 @@ static int cbs_step(void *arg, bsw_hkey k, const char *name)
 	return 0;
 }
 
-static void walk_cbs(struct bsw_tctx *t, bsw_hkey root, const char *list,
-		     cbs_entry_fn fn)
+static void walk_cbs(struct bsw_tctx *t, bsw_hkey root, const char *list, cbs_entry_fn fn)
 {
 	struct cbs_walk w = { .t = t, .list = list, .fn = fn };
 	char kp[160];
@@ -159,8 +155,7 @@ static void check_session(struct bsw_tctx *t, const char *kp, const char *name)
 {
 	uint32_t complete = 0, phase = 0;
 
-	if (!bsw_hive_get_dword(t->software, kp, "Complete", &complete) &&
-	    complete == 1)
+	if (!bsw_hive_get_dword(t->software, kp, "Complete", &complete) && complete == 1)
 		return;
 	bsw_hive_get_dword(t->software, kp, "LastCommittedPhase", &phase);
 	BSW_REPORT(t->fx, PR_SVC_1_SESSPEND, .str = name, .n = phase);
@@ -191,14 +186,15 @@ static void check_package(struct bsw_tctx *t, const char *kp, const char *name)
 	bsw_inv_note_pkg(t, name, st);
 	why = pkg_state_bad(st);
 	if (why)
-		BSW_REPORT(t->fx, PR_SVC_1_PKGSTATE, .str = name, .n = st,
-			   .str2 = why);
+		BSW_REPORT(t->fx, PR_SVC_1_PKGSTATE, .str = name, .n = st, .str2 = why);
 }
 
 static void check_cbs(struct bsw_tctx *t)
 {
 	static const char *const keys[] = {
-		"RebootPending", "PackagesPending", "RebootInProgress",
+		"RebootPending",
+		"PackagesPending",
+		"RebootInProgress",
 	};
 	struct bsw_hval v = { 0 };
 	bsw_hkey root, k;
@@ -232,14 +228,17 @@ static void check_cbs(struct bsw_tctx *t)
 	} else {
 		char sz[512];
 
-		if (!bsw_hive_get_sz(t->software,
-				     "Microsoft\\Windows\\CurrentVersion\\SideBySide\\Configuration",
-				     "PoqexecCmdline", sz, sizeof(sz)) && sz[0])
+		if (!bsw_hive_get_sz(
+			    t->software,
+			    "Microsoft\\Windows\\CurrentVersion\\SideBySide\\Configuration",
+			    "PoqexecCmdline", sz, sizeof(sz)) &&
+		    sz[0])
 			BSW_REPORT(t->fx, PR_SVC_1_POQ, .str = sz);
 	}
-	if (!bsw_hive_key(t->software, root,
-			  "Microsoft\\Windows\\CurrentVersion\\WindowsUpdate\\Auto Update\\RebootRequired",
-			  &k))
+	if (!bsw_hive_key(
+		    t->software, root,
+		    "Microsoft\\Windows\\CurrentVersion\\WindowsUpdate\\Auto Update\\RebootRequired",
+		    &k))
 		BSW_REPORT(t->fx, PR_SVC_1_WU);
 }
 
@@ -271,8 +270,8 @@ static void check_pfro(struct bsw_tctx *t)
 		if (bsw_hive_get_multi_sz(t->system, kp, vals[i], &ms, &cnt))
 			continue;
 		if (cnt) {
-			BSW_REPORT(t->fx, PR_SVC_1_PFRO, .n = (cnt + 1) / 2,
-				   .str = ms, .str2 = vals[i]);
+			BSW_REPORT(t->fx, PR_SVC_1_PFRO, .n = (cnt + 1) / 2, .str = ms,
+				   .str2 = vals[i]);
 		}
 		/* pairs: source, destination ("" = delete) */
 		for (s = ms, j = 0; j < cnt && j < 4096; s += strlen(s) + 1, j++) {
@@ -287,8 +286,7 @@ static void check_pfro(struct bsw_tctx *t)
 			if (!dv || !sv || !bsw_tctx_is_bootfile(t, dv))
 				continue;
 			if (bsw_check_file(t, sv, false, NULL))
-				BSW_REPORT(t->fx, PR_SVC_1_PFRO_BOOT, .str = dv,
-					   .str2 = sv);
+				BSW_REPORT(t->fx, PR_SVC_1_PFRO_BOOT, .str = dv, .str2 = sv);
 		}
 		free(ms);
 	}
@@ -302,8 +300,8 @@ static void check_sessions_xml(struct bsw_tctx *t)
 	uint8_t *d;
 	size_t len;
 
-	if (bsw_tctx_read(t, t->v, "\\Windows\\servicing\\Sessions\\Sessions.xml",
-			  &d, &len, MAX_XML_BYTES))
+	if (bsw_tctx_read(t, t->v, "\\Windows\\servicing\\Sessions\\Sessions.xml", &d, &len,
+			  MAX_XML_BYTES))
 		return;
 	if (!bsw_sxs_parse_sessions(d, len, &s, &why) && s.nr_sessions) {
 		if (s.last_status_set && s.last_status != 0)
@@ -315,8 +313,7 @@ static void check_sessions_xml(struct bsw_tctx *t)
 			msg[0] = 0;
 		if (msg[0])
 			BSW_REPORT(t->fx, PR_SVC_1_SESSXML,
-				   .str = s.last_id[0] ? s.last_id : "(no id)",
-				   .str2 = msg);
+				   .str = s.last_id[0] ? s.last_id : "(no id)", .str2 = msg);
 	}
 	bsw_tctx_free(d, len);
 }

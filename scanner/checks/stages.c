@@ -25,27 +25,41 @@
  *        BSW_NEED_WINDOWS the Windows volume (t->v).
  */
 static const struct bsw_stage stages[] = {
-	{ .name = "disk",	.run = bsw_stage_disk,	     .needs = BSW_NEED_DISK,
-	  .timing = -1 },
-	{ .name = "volume",	.run = bsw_stage_volume,     .needs = BSW_NEED_DISK,
-	  .timing = BSW_T_NTFS, .share = 1u << BSW_SHARE_MFT },
-	{ .name = "ntfs3g",	.run = bsw_stage_ntfs3g,     .needs = BSW_NEED_VOLUME,
-	  .flags = BSW_STAGE_AFTER_STOP, .timing = BSW_T_NTFS },
-	{ .name = "hives",	.run = bsw_stage_hives,	     .needs = BSW_NEED_WINDOWS,
-	  .timing = BSW_T_HIVES, .share = 1u << BSW_SHARE_HIVE },
-	{ .name = "boot",	.run = bsw_check_boot,	     .needs = BSW_NEED_WINDOWS,
-	  .timing = BSW_T_BOOT },
-	{ .name = "servicing",	.run = bsw_check_servicing,  .needs = BSW_NEED_WINDOWS,
+	{ .name = "disk", .run = bsw_stage_disk, .needs = BSW_NEED_DISK, .timing = -1 },
+	{ .name = "volume",
+	  .run = bsw_stage_volume,
+	  .needs = BSW_NEED_DISK,
+	  .timing = BSW_T_NTFS,
+	  .share = 1u << BSW_SHARE_MFT },
+	{ .name = "ntfs3g",
+	  .run = bsw_stage_ntfs3g,
+	  .needs = BSW_NEED_VOLUME,
+	  .flags = BSW_STAGE_AFTER_STOP,
+	  .timing = BSW_T_NTFS },
+	{ .name = "hives",
+	  .run = bsw_stage_hives,
+	  .needs = BSW_NEED_WINDOWS,
+	  .timing = BSW_T_HIVES,
+	  .share = 1u << BSW_SHARE_HIVE },
+	{ .name = "boot", .run = bsw_check_boot, .needs = BSW_NEED_WINDOWS, .timing = BSW_T_BOOT },
+	{ .name = "servicing",
+	  .run = bsw_check_servicing,
+	  .needs = BSW_NEED_WINDOWS,
 	  .timing = BSW_T_SERVICING },
-	{ .name = "winsxs",	.run = bsw_check_sxs,	     .needs = BSW_NEED_WINDOWS,
+	{ .name = "winsxs",
+	  .run = bsw_check_sxs,
+	  .needs = BSW_NEED_WINDOWS,
 	  .timing = BSW_T_SXS,
 	  .share = 1u << BSW_SHARE_DIGEST | 1u << BSW_SHARE_MANIFEST },
-	{ .name = "inventory",	.run = bsw_inv_collect,	     .needs = BSW_NEED_WINDOWS,
-	  .flags = BSW_STAGE_AFTER_STOP, .timing = -1 },
+	{ .name = "inventory",
+	  .run = bsw_inv_collect,
+	  .needs = BSW_NEED_WINDOWS,
+	  .flags = BSW_STAGE_AFTER_STOP,
+	  .timing = -1 },
 };
 
 const char *const bsw_timing_names[BSW_T_COUNT] = {
-	[BSW_T_OPEN] = "open", [BSW_T_NTFS] = "ntfs", [BSW_T_HIVES] = "hives",
+	[BSW_T_OPEN] = "open", [BSW_T_NTFS] = "ntfs",		[BSW_T_HIVES] = "hives",
 	[BSW_T_BOOT] = "boot", [BSW_T_SERVICING] = "servicing", [BSW_T_SXS] = "sxs",
 };
 
@@ -106,16 +120,17 @@ static void io_verdict(struct bsw_fx *fx, const struct bsw_disk_ioerr *e,
 	bsw_fx_drop_after(fx, e->tick);
 	memcpy(res->errmsg, pfx, sizeof(pfx) - 1);
 	bsw_disk_ioerr_str(e, why, sizeof(res->errmsg) - (sizeof(pfx) - 1));
-	BSW_REPORT(fx, PR_0_DISK_IO, .n = e->layer, .n2 = -e->err,
-		   .off = e->file_off, .str = why, .str2 = e->path);
+	BSW_REPORT(fx, PR_0_DISK_IO, .n = e->layer, .n2 = -e->err, .off = e->file_off, .str = why,
+		   .str2 = e->path);
 	res->error = e->err;
 }
 
-int bsw_triage_disk(const char *path, const struct bsw_triage_opts *o,
-		    struct bsw_fx *fx, struct bsw_triage_result *res)
+int bsw_triage_disk(const char *path, const struct bsw_triage_opts *o, struct bsw_fx *fx,
+		    struct bsw_triage_result *res)
 {
 	struct bsw_disk_ioerr ioe = { 0 };
-	struct bsw_disk_opts dopts = { .max_bytes = o->max_bytes, .ioerr = &ioe,
+	struct bsw_disk_opts dopts = { .max_bytes = o->max_bytes,
+				       .ioerr = &ioe,
 				       .mem_cap = o->mem_cap };
 	struct bsw_tctx t = { .o = o, .fx = fx };
 	const char **codes = NULL;
@@ -128,8 +143,7 @@ int bsw_triage_disk(const char *path, const struct bsw_triage_opts *o,
 	memset(res, 0, sizeof(*res));
 	t.store = &res->store;
 	t.t0_ms = bsw_now_ms();
-	r = bsw_disk_open(&t.d, path, &dopts, fx, res->errmsg,
-			  sizeof(res->errmsg));
+	r = bsw_disk_open(&t.d, path, &dopts, fx, res->errmsg, sizeof(res->errmsg));
 	t.ms[BSW_T_OPEN] = bsw_now_ms() - t.t0_ms;
 	if (r && ioe.err) {
 		/* the container or partition table could not be read */
@@ -138,8 +152,7 @@ int bsw_triage_disk(const char *path, const struct bsw_triage_opts *o,
 	} else if (r) {
 		res->error = r;
 		if (!res->errmsg[0])
-			snprintf(res->errmsg, sizeof(res->errmsg), "%s",
-				 strerror(-r));
+			snprintf(res->errmsg, sizeof(res->errmsg), "%s", strerror(-r));
 		BSW_REPORT(fx, PR_0_IMAGE_UNREADABLE, .str = res->errmsg);
 		t.d = NULL;
 	} else {
@@ -149,7 +162,7 @@ int bsw_triage_disk(const char *path, const struct bsw_triage_opts *o,
 			       bsw_share_is_parent(bsw_disk_layer_token(t.d, 0)));
 		run_stages(&t);
 		if (!t.limited)
-			bsw_tctx_over(&t);	/* a budget hit in the last stage */
+			bsw_tctx_over(&t); /* a budget hit in the last stage */
 		res->bytes_read = bsw_disk_bytes_read(t.d);
 		if (bsw_disk_io_error(t.d, &ioe))
 			io_verdict(fx, &ioe, res);
@@ -170,7 +183,7 @@ int bsw_triage_disk(const char *path, const struct bsw_triage_opts *o,
 	bsw_hive_free(t.system);
 	bsw_hive_free(t.software);
 	bsw_hive_free(t.components);
-	for (i = 0; i < t.nr_refs; i++)	/* after the clones that read them */
+	for (i = 0; i < t.nr_refs; i++) /* after the clones that read them */
 		bsw_share_unref(t.refs[i]);
 	if (t.v)
 		bsw_ntfs_close(t.v);

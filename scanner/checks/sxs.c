@@ -20,10 +20,11 @@
 #include "scanner/checks/triage.h"
 #include "scanner/share.h"
 
-#define MAX_CACHED_FILE (256u << 20)	/* larger files stream, uncached */
+#define MAX_CACHED_FILE (256u << 20) /* larger files stream, uncached */
 #define MAX_HASHED_FILE (4ull << 30)
 #define CHUNK (1u << 20)
-#define UNDECODED_WHY "EFS encryption, a WOF provider or algorithm other than the file provider's XPRESS 4K/8K/16K and LZX, or an unsupported compression unit"
+#define UNDECODED_WHY                                                                              \
+	"EFS encryption, a WOF provider or algorithm other than the file provider's XPRESS 4K/8K/16K and LZX, or an unsupported compression unit"
 
 struct names {
 	char **v;
@@ -39,8 +40,7 @@ static int collect(void *arg, uint64_t child, const char *name)
 		n->capped = true;
 		return 1;
 	}
-	if (bsw_vec_reserve(&n->v, &n->alloc, n->nr + 1, sizeof(*n->v),
-			    BSW_MAX_MANIFESTS))
+	if (bsw_vec_reserve(&n->v, &n->alloc, n->nr + 1, sizeof(*n->v), BSW_MAX_MANIFESTS))
 		return 1;
 	n->v[n->nr] = strdup(name);
 	if (n->v[n->nr])
@@ -58,8 +58,7 @@ static void names_free(struct names *n)
 }
 
 /* Streamed digest for files too large to cache. */
-static int hash_stream(struct bsw_tctx *t, uint64_t rec, uint64_t size, int alg,
-		       uint8_t out[32])
+static int hash_stream(struct bsw_tctx *t, uint64_t rec, uint64_t size, int alg, uint8_t out[32])
 {
 	struct bsw_sha *c;
 	uint8_t *buf;
@@ -104,8 +103,8 @@ static int hash_stream(struct bsw_tctx *t, uint64_t rec, uint64_t size, int alg,
  * Digest of a file: whole-file read, XXH3-128 keyed cache, then SHA.
  * *sig gets a container signature if the file starts with one.
  */
-static int digest_of(struct bsw_tctx *t, uint64_t rec, uint64_t size,
-		     int alg, uint8_t out[32], const char **sig)
+static int digest_of(struct bsw_tctx *t, uint64_t rec, uint64_t size, int alg, uint8_t out[32],
+		     const char **sig)
 {
 	uint8_t *d = NULL, key[16];
 	size_t len;
@@ -142,7 +141,7 @@ static int digest_of(struct bsw_tctx *t, uint64_t rec, uint64_t size,
 /* A file's digest kept for the other disks of the sweep (share.h). */
 struct kept_digest {
 	uint8_t dig[32];
-	const char *sig;	/* bsw_sxs_container_sig's static string, or NULL */
+	const char *sig; /* bsw_sxs_container_sig's static string, or NULL */
 };
 
 /*
@@ -150,8 +149,8 @@ struct kept_digest {
  * come from a parent layer gets the digest another disk computed from the
  * same bytes (the key covers its metadata and the origin of every run).
  */
-static int file_digest(struct bsw_tctx *t, uint64_t rec, uint64_t size,
-		       int alg, uint8_t out[32], const char **sig)
+static int file_digest(struct bsw_tctx *t, uint64_t rec, uint64_t size, int alg, uint8_t out[32],
+		       const char **sig)
 {
 	struct bsw_share_key sk;
 	struct bsw_share_ent *e;
@@ -172,14 +171,13 @@ static int file_digest(struct bsw_tctx *t, uint64_t rec, uint64_t size,
 	if (tok && !r && !t->limited && !bsw_disk_io_error(t->d, NULL)) {
 		memcpy(k.dig, out, 32);
 		k.sig = *sig;
-		bsw_share_insert(tok, BSW_SHARE_DIGEST, &sk, sizeof(sk), &k, sizeof(k),
-				 NULL, NULL);
+		bsw_share_insert(tok, BSW_SHARE_DIGEST, &sk, sizeof(sk), &k, sizeof(k), NULL, NULL);
 	}
 	return r;
 }
 
-static void check_file(struct bsw_tctx *t, const char *keyform,
-		       const struct bsw_sxs_file *f, const char *mpath)
+static void check_file(struct bsw_tctx *t, const char *keyform, const struct bsw_sxs_file *f,
+		       const char *mpath)
 {
 	char path[600], copy[700];
 	struct bsw_ntfs_stat st;
@@ -201,24 +199,22 @@ static void check_file(struct bsw_tctx *t, const char *keyform,
 	snprintf(copy, sizeof(copy), "\\Windows\\WinSxS\\%s\\%s", keyform, f->name);
 	if (!bsw_ntfs_lookup(t->v, copy, &crec) && crec != rec) {
 		t->store->links_bad++;
-		BSW_REPORT(t->fx, PR_SXS_2_LINK, .str = path, .str2 = copy,
-			   .rec = rec);
+		BSW_REPORT(t->fx, PR_SXS_2_LINK, .str = path, .str2 = copy, .rec = rec);
 	}
-	alg = f->alg == BSW_SXS_ALG_SHA256 ? BSW_SHA256 :
-	      f->alg == BSW_SXS_ALG_SHA1 ? BSW_SHA1 : 0;
-	if (!alg || f->digest_len != bsw_sha_len(alg) ||
-	    t->o->no_store || st.size > MAX_HASHED_FILE) {
+	alg = f->alg == BSW_SXS_ALG_SHA256 ? BSW_SHA256 : f->alg == BSW_SXS_ALG_SHA1 ? BSW_SHA1 : 0;
+	if (!alg || f->digest_len != bsw_sha_len(alg) || t->o->no_store ||
+	    st.size > MAX_HASHED_FILE) {
 		t->store->files_nodigest++;
 		return;
 	}
 	r = file_digest(t, rec, st.size, alg, dig, &sig);
 	if (sig)
-		BSW_REPORT(t->fx, boot ? PR_SXS_2_CONT_BOOT : PR_SXS_2_CONT,
-			   .str = path, .str2 = sig, .rec = rec);
+		BSW_REPORT(t->fx, boot ? PR_SXS_2_CONT_BOOT : PR_SXS_2_CONT, .str = path,
+			   .str2 = sig, .rec = rec);
 	if (r) {
 		if (r == -EOPNOTSUPP)
-			BSW_REPORT(t->fx, PR_SXS_2_UNDECODED, .str = path,
-				   .str2 = UNDECODED_WHY, .rec = rec);
+			BSW_REPORT(t->fx, PR_SXS_2_UNDECODED, .str = path, .str2 = UNDECODED_WHY,
+				   .rec = rec);
 		t->store->files_nodigest++;
 		return;
 	}
@@ -229,8 +225,8 @@ static void check_file(struct bsw_tctx *t, const char *keyform,
 	}
 	t->store->files_bad++;
 	if (!sig)
-		BSW_REPORT(t->fx, boot ? PR_SXS_2_HASH_BOOT : PR_SXS_2_HASH,
-			   .str = path, .str2 = mpath, .rec = rec);
+		BSW_REPORT(t->fx, boot ? PR_SXS_2_HASH_BOOT : PR_SXS_2_HASH, .str = path,
+			   .str2 = mpath, .rec = rec);
 }
 
 /*
@@ -241,10 +237,10 @@ static void check_file(struct bsw_tctx *t, const char *keyform,
  */
 struct mfacts {
 	enum bsw_sxs_kind kind;
-	uint32_t head;		/* first 4 bytes, big-endian (0: shorter) */
+	uint32_t head; /* first 4 bytes, big-endian (0: shorter) */
 	bool have_sha;
 	uint8_t sha[32];
-	int r;			/* bsw_sxs_parse_manifest's */
+	int r; /* bsw_sxs_parse_manifest's */
 	char why[160];
 	struct bsw_sxs_manifest *m;
 };
@@ -286,8 +282,7 @@ static void check_manifest(struct bsw_tctx *t, const char *name)
 	unsigned i;
 	int r;
 
-	if (nl <= 9 || strcasecmp(name + nl - 9, ".manifest") ||
-	    nl - 9 >= sizeof(keyform))
+	if (nl <= 9 || strcasecmp(name + nl - 9, ".manifest") || nl - 9 >= sizeof(keyform))
 		return;
 	memcpy(keyform, name, nl - 9);
 	keyform[nl - 9] = 0;
@@ -303,7 +298,8 @@ static void check_manifest(struct bsw_tctx *t, const char *name)
 			t->store->bad++;
 			if (r != -EFBIG || !t->limited)
 				BSW_REPORT(t->fx, PR_SXS_1_MXML, .str = path,
-					   .str2 = r == -EFBIG ? "larger than the cap" : "unreadable");
+					   .str2 = r == -EFBIG ? "larger than the cap" :
+								 "unreadable");
 			return;
 		}
 		mine = malloc(sizeof(*mine));
@@ -315,18 +311,17 @@ static void check_manifest(struct bsw_tctx *t, const char *name)
 		mfacts_make(d, len, tok || t->components, mine);
 		bsw_tctx_free(d, len);
 		if (tok && !t->limited && !bsw_disk_io_error(t->d, NULL) &&
-		    bsw_share_insert(tok, BSW_SHARE_MANIFEST, &sk, sizeof(sk), mine,
-				     sizeof(*mine) + (mine->m ? mine->m->nr_files * sizeof(*mine->m->files) : 0),
-				     mfacts_free, &e))
-			mine = NULL;	/* the cache's now; e holds a reference */
+		    bsw_share_insert(
+			    tok, BSW_SHARE_MANIFEST, &sk, sizeof(sk), mine,
+			    sizeof(*mine) +
+				    (mine->m ? mine->m->nr_files * sizeof(*mine->m->files) : 0),
+			    mfacts_free, &e))
+			mine = NULL; /* the cache's now; e holds a reference */
 	}
 	f = e ? bsw_share_val(e, NULL) : mine;
 	switch (f->kind) {
-	case BSW_SXS_DCM:
-		t->store->dcm++;
-		goto out;
-	case BSW_SXS_XML:
-		break;
+	case BSW_SXS_DCM: t->store->dcm++; goto out;
+	case BSW_SXS_XML: break;
 	default:
 		t->store->bad++;
 		BSW_REPORT(t->fx, PR_SXS_1_MFMT, .str = path, .n = f->head);

@@ -33,12 +33,10 @@ bool bsw_tctx_over(struct bsw_tctx *t)
 	if (t->d && bsw_disk_io_error(t->d, NULL))
 		return true;
 	/* SIGINT does not stop a disk in flight: its line is finished */
-	if (t->o->timeout_s &&
-	    bsw_now_ms() - t->t0_ms > (uint64_t)t->o->timeout_s * 1000) {
+	if (t->o->timeout_s && bsw_now_ms() - t->t0_ms > (uint64_t)t->o->timeout_s * 1000) {
 		BSW_REPORT(t->fx, PR_0_LIMIT_TIME, .n = t->o->timeout_s);
 		t->limited = true;
-	} else if (t->o->max_bytes && t->d &&
-		   bsw_disk_bytes_read(t->d) >= t->o->max_bytes) {
+	} else if (t->o->max_bytes && t->d && bsw_disk_bytes_read(t->d) >= t->o->max_bytes) {
 		BSW_REPORT(t->fx, PR_0_LIMIT_BYTES, .n = (int64_t)t->o->max_bytes);
 		t->limited = true;
 	}
@@ -67,8 +65,7 @@ void bsw_tctx_add_bootfile(struct bsw_tctx *t, const char *path)
 	char **nb;
 	char *c;
 
-	if (t->nr_bootfiles >= BSW_MAX_BOOTFILES ||
-	    bsw_tctx_is_bootfile(t, path))
+	if (t->nr_bootfiles >= BSW_MAX_BOOTFILES || bsw_tctx_is_bootfile(t, path))
 		return;
 	nb = realloc(t->bootfiles, (t->nr_bootfiles + 1) * sizeof(*nb));
 	if (!nb)
@@ -91,8 +88,7 @@ bool bsw_tctx_is_bootfile(const struct bsw_tctx *t, const char *path)
 	return false;
 }
 
-const char *bsw_check_file(struct bsw_tctx *t, const char *path, bool pe,
-			   uint64_t *recp)
+const char *bsw_check_file(struct bsw_tctx *t, const char *path, bool pe, uint64_t *recp)
 {
 	struct bsw_ntfs_stat st;
 	uint8_t hdr[1024];
@@ -121,8 +117,9 @@ const char *bsw_check_file(struct bsw_tctx *t, const char *path, bool pe,
 	n = bsw_ntfs_read(t->v, rec, NULL, hdr, sizeof(hdr), 0);
 	if (n == -EOPNOTSUPP) {
 		/* cannot tell whether it is a PE: say so, do not guess */
-		BSW_REPORT(t->fx, PR_SXS_2_UNDECODED, .str = path, .rec = rec,
-			   .str2 = "EFS encryption, a WOF provider or algorithm other than the file provider's XPRESS 4K/8K/16K and LZX, or an unsupported compression unit");
+		BSW_REPORT(
+			t->fx, PR_SXS_2_UNDECODED, .str = path, .rec = rec,
+			.str2 = "EFS encryption, a WOF provider or algorithm other than the file provider's XPRESS 4K/8K/16K and LZX, or an unsupported compression unit");
 		return NULL;
 	}
 	if (n < 0) {
@@ -136,16 +133,14 @@ const char *bsw_check_file(struct bsw_tctx *t, const char *path, bool pe,
 	 */
 	switch (bsw_pe_parse(hdr, (size_t)n, &ph)) {
 	case BSW_PE_NO_MZ:
-	case BSW_PE_NO_PE_SIG:
-		return bsw_pe_status_str(ph.status);
-	default:
-		return NULL;
+	case BSW_PE_NO_PE_SIG: return bsw_pe_status_str(ph.status);
+	default: return NULL;
 	}
 }
 
 /* Read a whole file of the Windows volume under the memory budget. */
-int bsw_tctx_read(struct bsw_tctx *t, struct bsw_ntfs *v, const char *path,
-		  uint8_t **data, size_t *len, size_t max)
+int bsw_tctx_read(struct bsw_tctx *t, struct bsw_ntfs *v, const char *path, uint8_t **data,
+		  size_t *len, size_t max)
 {
 	struct bsw_ntfs_stat st;
 	uint64_t rec;
@@ -181,8 +176,8 @@ void bsw_tctx_free(uint8_t *data, size_t len)
 	bsw_mem_release(len);
 }
 
-uint64_t bsw_tctx_share_key(struct bsw_tctx *t, uint64_t rec, unsigned kind,
-			    uint32_t extra, struct bsw_share_key *key)
+uint64_t bsw_tctx_share_key(struct bsw_tctx *t, uint64_t rec, unsigned kind, uint32_t extra,
+			    struct bsw_share_key *key)
 {
 	uint64_t tok = 0;
 

@@ -19,7 +19,7 @@
 #include "formats/common/finding.h"
 #include "formats/common/sha.h"
 
-#define BSW_MAX_HIVE_BYTES (512u << 20)	/* a hive or log read whole */
+#define BSW_MAX_HIVE_BYTES (512u << 20) /* a hive or log read whole */
 #define BSW_MAX_MANIFEST_BYTES (8u << 20)
 #define BSW_MAX_MANIFESTS 400000u
 #define BSW_MAX_SERVICES 8192u
@@ -31,41 +31,41 @@ struct bsw_inv;
 struct bsw_share_ent;
 
 struct bsw_triage_opts {
-	uint64_t max_bytes;	/* per-disk read budget; 0 = none */
-	unsigned timeout_s;	/* per-disk time limit; 0 = none */
-	bool no_store;		/* skip hashing projected WinSxS files */
-	bool no_ntfs3g;		/* skip libntfs-3g's mount-time verdict */
+	uint64_t max_bytes; /* per-disk read budget; 0 = none */
+	unsigned timeout_s; /* per-disk time limit; 0 = none */
+	bool no_store;	    /* skip hashing projected WinSxS files */
+	bool no_ntfs3g;	    /* skip libntfs-3g's mount-time verdict */
 	/* run that verdict as "SELF ntfs3g-verdict ..." in a child process
 	 * (scan passes /proc/self/exe); NULL: in this process */
 	const char *ntfs3g_self;
-	uint64_t mem_cap;	/* per-disk memory for container tables; 0 = default */
-	const char *scan_start;	/* the sweep's start, ISO 8601 UTC, in every line */
-	const struct bsw_rules *rules;	/* scan --rules/--query (scanner/rules.h); NULL: none */
-	bool inventory;		/* scan --inventory: the "inventory" member */
-	bool no_share;		/* scan --no-share: every disk on its own */
+	uint64_t mem_cap;	       /* per-disk memory for container tables; 0 = default */
+	const char *scan_start;	       /* the sweep's start, ISO 8601 UTC, in every line */
+	const struct bsw_rules *rules; /* scan --rules/--query (scanner/rules.h); NULL: none */
+	bool inventory;		       /* scan --inventory: the "inventory" member */
+	bool no_share;		       /* scan --no-share: every disk on its own */
 };
 
 /* How much of the component store could be verified. */
 struct bsw_store_counts {
 	uint64_t manifests, plain, dcm, bad, s256h_checked, s256h_bad;
-	uint64_t files_checked, files_ok, files_bad, files_missing,
-		 files_cached, files_nodigest, links_bad;
+	uint64_t files_checked, files_ok, files_bad, files_missing, files_cached, files_nodigest,
+		links_bad;
 };
 
 struct bsw_triage_result {
 	enum bsw_verdict verdict;
-	int error;		/* -errno when the image could not be opened */
+	int error; /* -errno when the image could not be opened */
 	char errmsg[256];
-	char *json;		/* the output line without newline (malloc) */
+	char *json; /* the output line without newline (malloc) */
 	uint64_t bytes_read;
 	uint64_t ms_total;
 	struct bsw_store_counts store;
-	int rule_bits;		/* exit bits of the rules matched (scanner/rules.h) */
+	int rule_bits; /* exit bits of the rules matched (scanner/rules.h) */
 };
 
 /* Triage one image; findings go to fx (created by the caller).  0 or -ENOMEM. */
-int bsw_triage_disk(const char *path, const struct bsw_triage_opts *o,
-		    struct bsw_fx *fx, struct bsw_triage_result *res);
+int bsw_triage_disk(const char *path, const struct bsw_triage_opts *o, struct bsw_fx *fx,
+		    struct bsw_triage_result *res);
 void bsw_triage_result_free(struct bsw_triage_result *res);
 
 /*
@@ -73,8 +73,7 @@ void bsw_triage_result_free(struct bsw_triage_result *res);
  * verdict; *codes gets a malloc'd array of the distinct codes that decided
  * it (sorted), *nr their count.
  */
-enum bsw_verdict bsw_classify(const struct bsw_fx *fx, const char ***codes,
-			      unsigned *nr);
+enum bsw_verdict bsw_classify(const struct bsw_fx *fx, const char ***codes, unsigned *nr);
 
 /*
  * libntfs-3g's mount-time verdict on the volume [start, start+size) of
@@ -84,8 +83,8 @@ enum bsw_verdict bsw_classify(const struct bsw_fx *fx, const char ***codes,
  * findings taken from the child, or -errno if it could not be started.
  * (scanner/checks/ntfs3g_child.c)
  */
-int bsw_ntfs3g_isolated(const char *self, const char *image, uint64_t start,
-			uint64_t size, unsigned timeout_s, struct bsw_fx *fx);
+int bsw_ntfs3g_isolated(const char *self, const char *image, uint64_t start, uint64_t size,
+			unsigned timeout_s, struct bsw_fx *fx);
 /*
  * The child's output (NUL-terminated, modified in place) turned into
  * findings: PR_NTFS3G_* rows only, at most 64; anything else gives one
@@ -94,8 +93,8 @@ int bsw_ntfs3g_isolated(const char *self, const char *image, uint64_t start,
 int bsw_ntfs3g_parse_output(char *buf, struct bsw_fx *fx);
 
 /* ---- memory budget for file buffers (scanner/hash.c) ---- */
-void bsw_mem_set_cap(uint64_t bytes);	/* 0 = no cap */
-void bsw_mem_acquire(uint64_t bytes);	/* blocks while over the cap */
+void bsw_mem_set_cap(uint64_t bytes); /* 0 = no cap */
+void bsw_mem_acquire(uint64_t bytes); /* blocks while over the cap */
 void bsw_mem_release(uint64_t bytes);
 uint64_t bsw_mem_peak(void);
 
@@ -104,10 +103,8 @@ uint64_t bsw_mem_peak(void);
  * Process-wide cache: XXH3-128 of contents (+ size, alg) -> digest, so the
  * same bytes seen by many disks of a sweep are SHA-hashed once.
  */
-bool bsw_hcache_get(const uint8_t key[16], uint64_t size, int alg,
-		    uint8_t out[32]);
-void bsw_hcache_put(const uint8_t key[16], uint64_t size, int alg,
-		    const uint8_t dig[32]);
+bool bsw_hcache_get(const uint8_t key[16], uint64_t size, int alg, uint8_t out[32]);
+void bsw_hcache_put(const uint8_t key[16], uint64_t size, int alg, const uint8_t dig[32]);
 void bsw_xxh128(const void *d, size_t len, uint8_t out[16]);
 uint64_t bsw_hcache_hits(void);
 
@@ -115,26 +112,31 @@ uint64_t bsw_hcache_hits(void);
 
 /* the members of "timings_ms" (and "open", the container and partitions) */
 enum bsw_timing {
-	BSW_T_OPEN, BSW_T_NTFS, BSW_T_HIVES, BSW_T_BOOT, BSW_T_SERVICING,
-	BSW_T_SXS, BSW_T_COUNT
+	BSW_T_OPEN,
+	BSW_T_NTFS,
+	BSW_T_HIVES,
+	BSW_T_BOOT,
+	BSW_T_SERVICING,
+	BSW_T_SXS,
+	BSW_T_COUNT
 };
 extern const char *const bsw_timing_names[BSW_T_COUNT];
 
-#define BSW_NEED_DISK 0x1u	/* the disk is open and not yet decided */
-#define BSW_NEED_VOLUME 0x2u	/* t->v or t->evidence */
-#define BSW_NEED_WINDOWS 0x4u	/* t->v: the Windows volume */
+#define BSW_NEED_DISK 0x1u    /* the disk is open and not yet decided */
+#define BSW_NEED_VOLUME 0x2u  /* t->v or t->evidence */
+#define BSW_NEED_WINDOWS 0x4u /* t->v: the Windows volume */
 
 #define BSW_STAGE_AFTER_STOP 0x1u /* runs after a FATAL finding or a limit too */
 
 struct bsw_tctx;
 
 struct bsw_stage {
-	const char *name;		/* "volume", "hives", ... */
+	const char *name; /* "volume", "hives", ... */
 	void (*run)(struct bsw_tctx *t);
-	unsigned needs;			/* BSW_NEED_*: what must exist */
-	unsigned flags;			/* BSW_STAGE_* */
-	int timing;			/* enum bsw_timing it adds to; -1: none */
-	unsigned share;			/* 1u << enum bsw_share_kind: what results
+	unsigned needs; /* BSW_NEED_*: what must exist */
+	unsigned flags; /* BSW_STAGE_* */
+	int timing;	/* enum bsw_timing it adds to; -1: none */
+	unsigned share; /* 1u << enum bsw_share_kind: what results
 					   it keeps for other disks (share.h) */
 };
 
@@ -146,28 +148,28 @@ struct bsw_tctx {
 	const struct bsw_triage_opts *o;
 	struct bsw_fx *fx;
 	struct bsw_disk *d;
-	struct bsw_ntfs *v;		/* the Windows volume */
-	const struct bsw_part *wp;	/* its partition */
-	struct bsw_src wsrc;		/* what v reads: wp's window of the disk */
+	struct bsw_ntfs *v;	   /* the Windows volume */
+	const struct bsw_part *wp; /* its partition */
+	struct bsw_src wsrc;	   /* what v reads: wp's window of the disk */
 	struct bsw_src_window wwin;
-	const struct bsw_part *evidence;	/* no Windows volume: the damaged
+	const struct bsw_part *evidence; /* no Windows volume: the damaged
 					   NTFS volume whose findings decide */
-	bool decided;			/* the disk is classified: no volume stage */
-	const struct bsw_stage *stage;	/* the stage running */
-	bool can_share;			/* a layer of this disk is a parent */
-	struct bsw_share_ent *refs[8];	/* shared results in use (hive clones) */
+	bool decided;			 /* the disk is classified: no volume stage */
+	const struct bsw_stage *stage;	 /* the stage running */
+	bool can_share;			 /* a layer of this disk is a parent */
+	struct bsw_share_ent *refs[8];	 /* shared results in use (hive clones) */
 	unsigned nr_refs;
-	uint64_t ms[BSW_T_COUNT];	/* time per enum bsw_timing */
+	uint64_t ms[BSW_T_COUNT]; /* time per enum bsw_timing */
 	struct bsw_hive *system, *software, *components;
-	char cs[32];			/* "ControlSet001" */
-	bool uefi;			/* GPT disk: UEFI boot */
+	char cs[32]; /* "ControlSet001" */
+	bool uefi;   /* GPT disk: UEFI boot */
 	uint64_t t0_ms;
-	bool limited;			/* a SCAN-LIMIT was reported */
+	bool limited; /* a SCAN-LIMIT was reported */
 	struct bsw_store_counts *store;
 	/* boot files (volume paths, lower case) for SXS-HASH severity */
 	char **bootfiles;
 	unsigned nr_bootfiles;
-	struct bsw_inv *inv;		/* inventory notes (checks/inventory.c) */
+	struct bsw_inv *inv; /* inventory notes (checks/inventory.c) */
 	int rule_bits;
 };
 
@@ -184,8 +186,7 @@ bool bsw_tctx_is_bootfile(const struct bsw_tctx *t, const char *path);
  * (pe) starts with a PE image.  NULL when fine, else a reason ("missing",
  * "empty (0 bytes)", ...).  *rec gets the record if found.
  */
-const char *bsw_check_file(struct bsw_tctx *t, const char *path, bool pe,
-			   uint64_t *rec);
+const char *bsw_check_file(struct bsw_tctx *t, const char *path, bool pe, uint64_t *rec);
 
 /*
  * Sharing (scanner/share.h, docs/sharing.md): the key under which the
@@ -199,8 +200,8 @@ struct bsw_share_key {
 	uint8_t file[16];
 	uint32_t extra;
 };
-uint64_t bsw_tctx_share_key(struct bsw_tctx *t, uint64_t rec, unsigned kind,
-			    uint32_t extra, struct bsw_share_key *key);
+uint64_t bsw_tctx_share_key(struct bsw_tctx *t, uint64_t rec, unsigned kind, uint32_t extra,
+			    struct bsw_share_key *key);
 /*
  * The NTFS reader's share of parsed $MFT records for the running stage
  * (scanner/checks/ntfs_share_glue.c), or NULL when it must not share.
@@ -208,27 +209,25 @@ uint64_t bsw_tctx_share_key(struct bsw_tctx *t, uint64_t rec, unsigned kind,
 const struct bsw_ntfs_share *bsw_tctx_mft_share(const struct bsw_tctx *t);
 
 /* Whole-file reads under the memory budget; free with bsw_tctx_free. */
-int bsw_tctx_read(struct bsw_tctx *t, struct bsw_ntfs *v, const char *path,
-		  uint8_t **data, size_t *len, size_t max);
+int bsw_tctx_read(struct bsw_tctx *t, struct bsw_ntfs *v, const char *path, uint8_t **data,
+		  size_t *len, size_t max);
 void bsw_tctx_free(uint8_t *data, size_t len);
 /*
  * Load a hive with scope "hive:<name>"; NULL only on -ENOMEM.  prim (from
  * bsw_tctx_read) is handed over to the hive: the caller releases its
  * budget with bsw_mem_release(len) and never frees it.
  */
-struct bsw_hive *bsw_tctx_load_hive(struct bsw_tctx *t, const char *name,
-				    uint8_t *prim, size_t len,
-				    const struct bsw_buf *logs, unsigned nr,
-				    enum bsw_verdict vbad);
+struct bsw_hive *bsw_tctx_load_hive(struct bsw_tctx *t, const char *name, uint8_t *prim, size_t len,
+				    const struct bsw_buf *logs, unsigned nr, enum bsw_verdict vbad);
 
 /* the stages (each file's head says what it checks and collects) */
-void bsw_stage_disk(struct bsw_tctx *t);	/* scanner/checks/volume.c */
-void bsw_stage_volume(struct bsw_tctx *t);	/* scanner/checks/volume.c */
-void bsw_stage_ntfs3g(struct bsw_tctx *t);	/* scanner/checks/ntfs3g_child.c */
-void bsw_stage_hives(struct bsw_tctx *t);	/* scanner/checks/hives.c */
-void bsw_check_boot(struct bsw_tctx *t);	/* scanner/checks/boot.c */
-void bsw_check_servicing(struct bsw_tctx *t);	/* scanner/checks/servicing.c */
-void bsw_check_sxs(struct bsw_tctx *t);		/* scanner/checks/sxs.c */
+void bsw_stage_disk(struct bsw_tctx *t);      /* scanner/checks/volume.c */
+void bsw_stage_volume(struct bsw_tctx *t);    /* scanner/checks/volume.c */
+void bsw_stage_ntfs3g(struct bsw_tctx *t);    /* scanner/checks/ntfs3g_child.c */
+void bsw_stage_hives(struct bsw_tctx *t);     /* scanner/checks/hives.c */
+void bsw_check_boot(struct bsw_tctx *t);      /* scanner/checks/boot.c */
+void bsw_check_servicing(struct bsw_tctx *t); /* scanner/checks/servicing.c */
+void bsw_check_sxs(struct bsw_tctx *t);	      /* scanner/checks/sxs.c */
 
 /*
  * Inventory (scanner/checks/inventory.c, docs/rules.md): the checks note
@@ -241,7 +240,7 @@ void bsw_check_sxs(struct bsw_tctx *t);		/* scanner/checks/sxs.c */
 void bsw_inv_note_pkg(struct bsw_tctx *t, const char *name, uint32_t state);
 void bsw_inv_note_driver(struct bsw_tctx *t, const char *svc, const char *path);
 void bsw_inv_note_bcd(struct bsw_tctx *t, struct bsw_hive *bcd);
-void bsw_inv_collect(struct bsw_tctx *t);	/* end of the checks, volume open */
+void bsw_inv_collect(struct bsw_tctx *t); /* end of the checks, volume open */
 int bsw_inv_json(struct bsw_tctx *t, FILE *o);
 void bsw_inv_free(struct bsw_tctx *t);
 

@@ -20,17 +20,15 @@
 #include "scanner/checks/bootfiles.h"
 #include "scanner/checks/triage.h"
 
-static const uint8_t gpt_basic_data[16] = {
-	0xA2, 0xA0, 0xD0, 0xEB, 0xE5, 0xB9, 0x33, 0x44,
-	0x87, 0xC0, 0x68, 0xB6, 0xB7, 0x26, 0x99, 0xC7 };
+static const uint8_t gpt_basic_data[16] = { 0xA2, 0xA0, 0xD0, 0xEB, 0xE5, 0xB9, 0x33, 0x44,
+					    0x87, 0xC0, 0x68, 0xB6, 0xB7, 0x26, 0x99, 0xC7 };
 
 /* A partition that may hold NTFS even if its boot sector is damaged. */
 static bool ntfs_candidate(const struct bsw_part *p)
 {
 	if (p->fs == BSW_FS_NTFS)
 		return true;
-	if (p->fs != BSW_FS_OTHER && p->fs != BSW_FS_UNKNOWN &&
-	    p->fs != BSW_FS_ZERO)
+	if (p->fs != BSW_FS_OTHER && p->fs != BSW_FS_UNKNOWN && p->fs != BSW_FS_ZERO)
 		return false;
 	if (!strcmp(p->scheme, "gpt"))
 		return !memcmp(p->type_guid, gpt_basic_data, 16);
@@ -77,8 +75,8 @@ static bool plausible_ntfs(struct bsw_tctx *t, const struct bsw_part *p)
 	return data;
 }
 
-static void find_windows(struct bsw_tctx *t, bool *had_ntfs,
-			 struct bsw_fx **broken, const struct bsw_part **bpart)
+static void find_windows(struct bsw_tctx *t, bool *had_ntfs, struct bsw_fx **broken,
+			 const struct bsw_part **bpart)
 {
 	unsigned i, n = bsw_disk_nr_parts(t->d);
 	uint64_t rec;
@@ -88,8 +86,10 @@ static void find_windows(struct bsw_tctx *t, bool *had_ntfs,
 	*bpart = NULL;
 	for (i = 0; i < n && !t->v; i++) {
 		const struct bsw_part *p = bsw_disk_part(t->d, i);
-		struct bsw_ntfs_opts no = { .run_checks = true, .mem_cap = t->o->mem_cap,
-					    .critical = bsw_boot_files, .nr_critical = bsw_nr_boot_files,
+		struct bsw_ntfs_opts no = { .run_checks = true,
+					    .mem_cap = t->o->mem_cap,
+					    .critical = bsw_boot_files,
+					    .nr_critical = bsw_nr_boot_files,
 					    .share = bsw_tctx_mft_share(t) };
 		struct bsw_fx *pfx = NULL;
 		struct bsw_ntfs *v = NULL;
@@ -116,8 +116,7 @@ static void find_windows(struct bsw_tctx *t, bool *had_ntfs,
 		}
 		if (!r)
 			*had_ntfs = true;
-		if (!r && !bsw_ntfs_lookup(v, "\\Windows\\System32\\config\\SYSTEM",
-					   &rec)) {
+		if (!r && !bsw_ntfs_lookup(v, "\\Windows\\System32\\config\\SYSTEM", &rec)) {
 			t->v = v;
 			t->wp = p;
 			bsw_fx_merge(t->fx, pfx);
@@ -129,8 +128,7 @@ static void find_windows(struct bsw_tctx *t, bool *had_ntfs,
 		bsw_tctx_note_budget(t, r);
 		/* a volume that NTFS cannot open at all, with an unbootable
 		 * finding, is the likely Windows volume: keep its evidence */
-		if (r && bsw_fx_count(pfx) && !*broken && !t->limited &&
-		    plausible_ntfs(t, p)) {
+		if (r && bsw_fx_count(pfx) && !*broken && !t->limited && plausible_ntfs(t, p)) {
 			*broken = pfx;
 			*bpart = p;
 			continue;
@@ -209,8 +207,8 @@ void bsw_stage_volume(struct bsw_tctx *t)
 		const struct bsw_part *p = bsw_disk_part(t->d, i);
 
 		if (p->fs == BSW_FS_BITLOCKER)
-			BSW_REPORT(t->fx, PR_0_DISK_ENCRYPTED, .n = p->index,
-				   .off = p->start, .str = "-FVE-FS-");
+			BSW_REPORT(t->fx, PR_0_DISK_ENCRYPTED, .n = p->index, .off = p->start,
+				   .str = "-FVE-FS-");
 	}
 	if (nr_enc || t->limited || bsw_disk_io_error(t->d, NULL)) {
 		bsw_fx_destroy(broken);
@@ -223,6 +221,5 @@ void bsw_stage_volume(struct bsw_tctx *t)
 		return;
 	}
 	BSW_REPORT(t->fx, PR_0_DISK_NOT_WINDOWS,
-		   .str = had_ntfs ? "no \\Windows\\System32\\config\\SYSTEM" :
-		   "no NTFS volume");
+		   .str = had_ntfs ? "no \\Windows\\System32\\config\\SYSTEM" : "no NTFS volume");
 }

@@ -36,7 +36,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				if (ops[i]->map(h, off, ci.virtual_size - off, &e))
 					break;
 				if (e.len == 0)
-					abort();	/* map must make progress */
+					abort(); /* map must make progress */
 				off += e.len > step ? e.len : step;
 			}
 			ops[i]->close(h);

@@ -28,7 +28,7 @@ static void cont_walk(const struct bsw_cont_ops *ops, const struct bsw_src *src)
 			if (ops->map(h, off, ci.virtual_size - off, &e))
 				break;
 			if (e.len == 0)
-				abort();	/* map must make progress */
+				abort(); /* map must make progress */
 			if (e.kind == BSW_CEXT_MEM && e.mem)
 				(void)*(volatile const uint8_t *)(e.mem + e.len - 1);
 			off += e.len > step ? e.len : step;

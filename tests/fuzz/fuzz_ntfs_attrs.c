@@ -24,8 +24,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (!a.nonres)
 			continue;
 		rl.nr = 0;
-		bsw_ntfs_parse_runs(data + a.runs_off, a.runs_len, a.lowest_vcn,
-				    1ull << 32, &rl, &why);
+		bsw_ntfs_parse_runs(data + a.runs_off, a.runs_len, a.lowest_vcn, 1ull << 32, &rl,
+				    &why);
 	}
 	bsw_ntfs_runs_free(&rl);
 	return 0;

@@ -4,13 +4,13 @@
 
 #include "formats/ntfs/ntfs_internal.h"
 
-static int count(void *arg, uint64_t mref, const uint8_t *key, uint32_t klen,
-		 uint16_t flags, uint64_t sub)
+static int count(void *arg, uint64_t mref, const uint8_t *key, uint32_t klen, uint16_t flags,
+		 uint64_t sub)
 {
 	unsigned *n = arg;
 	uint32_t i, sum = 0;
 
-	for (i = 0; i < klen; i++)	/* touch every key byte: bounds */
+	for (i = 0; i < klen; i++) /* touch every key byte: bounds */
 		sum += key[i];
 	*n += 1 + (sum & 1);
 	return 0;

@@ -18,7 +18,8 @@ static int child(void *arg, uint64_t rec, const char *name)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct bsw_ntfs_opts o = { .run_checks = true, .max_records = 1u << 16,
+	struct bsw_ntfs_opts o = { .run_checks = true,
+				   .max_records = 1u << 16,
 				   .critical = bsw_boot_files,
 				   .nr_critical = bsw_nr_boot_files };
 	struct bsw_src src;

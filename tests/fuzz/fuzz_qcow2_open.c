@@ -34,7 +34,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (bsw_qcow2_ops.map(h, off, ci.virtual_size - off, &e))
 				break;
 			if (e.len == 0 || e.len > ci.virtual_size - off)
-				abort();	/* map must make progress, inside the disk */
+				abort(); /* map must make progress, inside the disk */
 			if (e.kind == BSW_CEXT_MEM)
 				for (uint64_t i = 0; i < e.len; i += 61)
 					sink ^= e.mem[i];

@@ -28,7 +28,7 @@ static void make_primary(void)
 	put_le32(b + 508, bsw_regf_checksum(b));
 	memcpy(bin, "hbin", 4);
 	put_le32(bin + 8, 4096);
-	put_le32(bin + 32, (uint32_t)-4064);	/* one free-less big cell */
+	put_le32(bin + 32, (uint32_t)-4064); /* one free-less big cell */
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -45,7 +45,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		r = bsw_rules_parse(&rs, (const char *)data, size, "fuzz", err, sizeof(err));
 	}
 	if (r && !err[0] && r != -12)
-		abort();	/* every refusal says why */
+		abort(); /* every refusal says why */
 	if (!r) {
 		FILE *m = open_memstream(&buf, &blen);
 
@@ -56,7 +56,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			bsw_rules_eval_json(rs, &env, m);
 			fclose(m);
 			if (bsw_json_parse(buf, blen, &v, &where))
-				abort();	/* the rules member must be JSON */
+				abort(); /* the rules member must be JSON */
 			bsw_json_free(&v);
 			free(buf);
 		}

@@ -11,7 +11,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct bsw_src src;
 	struct bsw_src_mem m;
-	size_t hi = size < MiB ? size : MiB;	/* log bytes changed: [0, hi) */
+	size_t hi = size < MiB ? size : MiB; /* log bytes changed: [0, hi) */
 
 	if (!tmpl_work(TMPL_LOG))
 		return 0;
@@ -21,8 +21,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		uint8_t *h = img + LOG + o;
 		uint32_t len = get_le32(h + 8);
 
-		if (!memcmp(h, "loge", 4) && len >= 4096 && len % 4096 == 0 &&
-		    len <= MiB - o) {
+		if (!memcmp(h, "loge", 4) && len >= 4096 && len % 4096 == 0 && len <= MiB - o) {
 			crc_at(h, len, 4);
 			if (o + 8 > hi)
 				hi = o + 8;

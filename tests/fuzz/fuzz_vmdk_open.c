@@ -44,7 +44,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (bsw_vmdk_desc_parse((const char *)data, size, &d, err, sizeof(err)) == 0) {
 		/* every extent line and the parent fields are usable */
 		for (unsigned i = 0; i < d.nr; i++)
-			if (!d.ext[i].sectors || (d.ext[i].type != BSW_VMDK_EXT_ZERO && !d.ext[i].file))
+			if (!d.ext[i].sectors ||
+			    (d.ext[i].type != BSW_VMDK_EXT_ZERO && !d.ext[i].file))
 				abort();
 		if (bsw_vmdk_desc_info(&d, &ci, err, sizeof(err)) == 0)
 			bsw_cont_info_free(&ci);

@@ -35,17 +35,17 @@ static void mutate(uint8_t *buf, size_t *size, uint64_t *s)
 {
 	size_t n = *size;
 	unsigned kind = rng_next(s) % 6, i, k;
-	static const uint32_t extremes[] = { 0, 1, 0x7fffffff, 0x80000000,
-					     0xffffffff, 0xfffffffe, 0x1000, 0x200 };
+	static const uint32_t extremes[] = { 0,		 1,	     0x7fffffff, 0x80000000,
+					     0xffffffff, 0xfffffffe, 0x1000,	 0x200 };
 
 	if (n == 0)
 		return;
 	switch (kind) {
-	case 0:			/* flip a few bits */
+	case 0: /* flip a few bits */
 		for (i = 0; i < 4; i++)
 			buf[rng_next(s) % n] ^= 1u << (rng_next(s) % 8);
 		break;
-	case 1:			/* overwrite an aligned 32-bit field */
+	case 1: /* overwrite an aligned 32-bit field */
 	case 2: {
 		size_t off = (rng_next(s) % n) & ~(size_t)3;
 		uint32_t v = extremes[rng_next(s) % 8];
@@ -54,7 +54,7 @@ static void mutate(uint8_t *buf, size_t *size, uint64_t *s)
 			buf[off + k] = (uint8_t)(v >> (8 * k));
 		break;
 	}
-	case 3: {		/* a run of 0x00 or 0xFF */
+	case 3: { /* a run of 0x00 or 0xFF */
 		size_t off = rng_next(s) % n, len = 1 + rng_next(s) % 64;
 
 		if (len > n - off)
@@ -62,10 +62,8 @@ static void mutate(uint8_t *buf, size_t *size, uint64_t *s)
 		memset(buf + off, (rng_next(s) & 1) ? 0xff : 0, len);
 		break;
 	}
-	case 4:			/* truncate */
-		*size = rng_next(s) % n;
-		break;
-	default: {		/* copy one region over another */
+	case 4: /* truncate */ *size = rng_next(s) % n; break;
+	default: { /* copy one region over another */
 		size_t a = rng_next(s) % n, b = rng_next(s) % n;
 		size_t len = 1 + rng_next(s) % 512;
 
@@ -91,8 +89,7 @@ static void run_file(const char *path)
 
 	if (!f)
 		return;
-	if (fseek(f, 0, SEEK_END) || (end = ftell(f)) < 0 ||
-	    fseek(f, 0, SEEK_SET)) {
+	if (fseek(f, 0, SEEK_END) || (end = ftell(f)) < 0 || fseek(f, 0, SEEK_SET)) {
 		fclose(f);
 		return;
 	}

@@ -18,7 +18,11 @@
 
 struct sparse {
 	unsigned nr;
-	struct { uint64_t off; const uint8_t *p; size_t len; } r[SPARSE_MAX];
+	struct {
+		uint64_t off;
+		const uint8_t *p;
+		size_t len;
+	} r[SPARSE_MAX];
 	uint64_t size;
 };
 

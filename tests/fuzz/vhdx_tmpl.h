@@ -13,7 +13,12 @@
 
 #include "../unit/vhdx_build.h"
 
-enum { TMPL_DYN, TMPL_DIFF, TMPL_LOG, TMPL_NR };
+enum {
+	TMPL_DYN,
+	TMPL_DIFF,
+	TMPL_LOG,
+	TMPL_NR
+};
 
 static uint8_t *tmpl[TMPL_NR];
 
@@ -40,7 +45,7 @@ static const uint8_t *tmpl_get(int k)
  */
 static uint8_t *tmpl_work(int k)
 {
-	static uint8_t *work[TMPL_NR];	/* one working copy per template */
+	static uint8_t *work[TMPL_NR]; /* one working copy per template */
 	const uint8_t *t = tmpl_get(k);
 
 	if (!t)

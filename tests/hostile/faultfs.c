@@ -36,15 +36,15 @@
 #define MAX_FAULTS 64
 
 struct fault {
-	char name[256];		/* path relative to the backing folder */
-	uint64_t start, len;	/* --eio */
-	uint64_t size;		/* --shrink */
+	char name[256];	     /* path relative to the backing folder */
+	uint64_t start, len; /* --eio */
+	uint64_t size;	     /* --shrink */
 	int shrink;
 };
 
 static struct fault faults[MAX_FAULTS];
 static unsigned nr_faults;
-static int backing = -1;	/* dirfd of the backing folder */
+static int backing = -1; /* dirfd of the backing folder */
 static FILE *fault_log;
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -88,8 +88,7 @@ static int parse_spec(char *spec, struct fault *f, int want_b)
 	return 0;
 }
 
-static void log_fault(const char *what, const char *name, uint64_t off,
-		      uint64_t len)
+static void log_fault(const char *what, const char *name, uint64_t off, uint64_t len)
 {
 	if (!fault_log)
 		return;
@@ -99,19 +98,17 @@ static void log_fault(const char *what, const char *name, uint64_t off,
 	pthread_mutex_unlock(&log_lock);
 }
 
-static int ff_getattr(const char *path, struct stat *st,
-		      struct fuse_file_info *fi)
+static int ff_getattr(const char *path, struct stat *st, struct fuse_file_info *fi)
 {
 	(void)fi;
 	if (fstatat(backing, rel(path), st, AT_SYMLINK_NOFOLLOW))
 		return -errno;
-	st->st_mode &= ~(mode_t)0222;	/* read-only */
+	st->st_mode &= ~(mode_t)0222; /* read-only */
 	return 0;
 }
 
-static int ff_readdir(const char *path, void *buf, fuse_fill_dir_t fill,
-		      off_t off, struct fuse_file_info *fi,
-		      enum fuse_readdir_flags flags)
+static int ff_readdir(const char *path, void *buf, fuse_fill_dir_t fill, off_t off,
+		      struct fuse_file_info *fi, enum fuse_readdir_flags flags)
 {
 	int fd = openat(backing, rel(path), O_RDONLY | O_DIRECTORY);
 	DIR *d;
@@ -149,8 +146,7 @@ static int ff_open(const char *path, struct fuse_file_info *fi)
 	return 0;
 }
 
-static int ff_read(const char *path, char *buf, size_t len, off_t off,
-		   struct fuse_file_info *fi)
+static int ff_read(const char *path, char *buf, size_t len, off_t off, struct fuse_file_info *fi)
 {
 	const char *name = rel(path);
 	uint64_t o = (uint64_t)off, end = o + len;
@@ -227,8 +223,7 @@ int main(int argc, char **argv)
 		if ((is_eio || !strcmp(argv[i], "--shrink")) && i + 1 < argc) {
 			struct fault *f = &faults[nr_faults];
 
-			if (nr_faults == MAX_FAULTS ||
-			    parse_spec(argv[++i], f, is_eio)) {
+			if (nr_faults == MAX_FAULTS || parse_spec(argv[++i], f, is_eio)) {
 				usage();
 				return 2;
 			}

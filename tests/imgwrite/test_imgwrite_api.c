@@ -19,8 +19,13 @@
 
 static int fails;
 
-#define CHECK(c) do { if (!(c)) { fprintf(stderr, "FAIL %s:%d: %s\n", \
-	__FILE__, __LINE__, #c); fails++; } } while (0)
+#define CHECK(c)                                                                                   \
+	do {                                                                                       \
+		if (!(c)) {                                                                        \
+			fprintf(stderr, "FAIL %s:%d: %s\n", __FILE__, __LINE__, #c);               \
+			fails++;                                                                   \
+		}                                                                                  \
+	} while (0)
 
 static char dir[512];
 
@@ -198,8 +203,7 @@ static int range_is(const char *path, uint64_t off, size_t len, const uint8_t *w
  */
 static void big(enum bsw_imgfmt fmt, const char *ext)
 {
-	const uint64_t size = 6ull << 30, at[3] = { 1 << 20, (4ull << 30) + 512,
-						    size - 4096 };
+	const uint64_t size = 6ull << 30, at[3] = { 1 << 20, (4ull << 30) + 512, size - 4096 };
 	struct bsw_imgw_opts o = { .timestamp = 99 };
 	struct bsw_imgw_extent e[3];
 	char n0[32], n1[32];
@@ -256,8 +260,8 @@ int main(void)
 
 	/* diff_raw: sizes must match. */
 	CHECK(write_file(p("small.raw"), base, SZ / 2) == 0);
-	CHECK(bsw_imgw_diff_raw(p("L0.vhd"), "L0.vhd", p("base.raw"), p("small.raw"),
-				p("bad"), &o) == -EINVAL);
+	CHECK(bsw_imgw_diff_raw(p("L0.vhd"), "L0.vhd", p("base.raw"), p("small.raw"), p("bad"),
+				&o) == -EINVAL);
 	/* from_raw: a raw that is not whole sectors; an unknown format. */
 	CHECK(write_file(p("odd.raw"), base, 1000) == 0);
 	CHECK(bsw_imgw_from_raw(p("odd.raw"), p("bad"), BSW_IMG_VHD_DYNAMIC, &o) == -EINVAL);

@@ -11,18 +11,18 @@
 
 static int t_failures;
 
-#define T_CHECK(cond, ...)                                              \
-	do {                                                            \
-		if (!(cond)) {                                          \
-			fprintf(stderr, "%s:%d: check failed: %s: ",    \
-				__FILE__, __LINE__, #cond);             \
-			fprintf(stderr, __VA_ARGS__);                   \
-			fputc('\n', stderr);                            \
-			t_failures++;                                   \
-		}                                                       \
+#define T_CHECK(cond, ...)                                                                         \
+	do {                                                                                       \
+		if (!(cond)) {                                                                     \
+			fprintf(stderr, "%s:%d: check failed: %s: ", __FILE__, __LINE__, #cond);   \
+			fprintf(stderr, __VA_ARGS__);                                              \
+			fputc('\n', stderr);                                                       \
+			t_failures++;                                                              \
+		}                                                                                  \
 	} while (0)
 
-#define T_DONE() \
-	(t_failures ? (fprintf(stderr, "%d checks failed\n", t_failures), T_EXIT_FAIL) : T_EXIT_PASS)
+#define T_DONE()                                                                                   \
+	(t_failures ? (fprintf(stderr, "%d checks failed\n", t_failures), T_EXIT_FAIL) :           \
+		      T_EXIT_PASS)
 
 #endif /* BSW_T_HELPERS_H */

@@ -40,7 +40,8 @@ static int make(const char *out, const char *dflt)
 	char cmd[4096];
 	FILE *p;
 
-	snprintf(cmd, sizeof(cmd), "cp %s/hivex/images/minimal %s && chmod 644 %s && hivexsh -w %s >/dev/null",
+	snprintf(cmd, sizeof(cmd),
+		 "cp %s/hivex/images/minimal %s && chmod 644 %s && hivexsh -w %s >/dev/null",
 		 BSW_CORPUS, out, out, out);
 	p = popen(cmd, "w");
 	if (!p)
@@ -59,7 +60,8 @@ static int make(const char *out, const char *dflt)
 		"00,00,00,00,00,00,00,00,00,00,00,00,00,00,00,00,06,00,00,00,00,00,00,00,48,00,00,00,00,00,00,00,"
 		"66,66,66,66,77,77,88,48,99,99,aa,aa,aa,aa,aa,aa,00,00,00,00,00,00,00,00,"
 		"0e,8e,4b,5c,2b,1a,3d,4c,8e,9f,00,11,22,33,aa,bb,00,00,00,00,00,00,00,00,00,00,00,00,00,00,00,00\n"
-		"commit\n", dflt);
+		"commit\n",
+		dflt);
 	return pclose(p);
 }
 
@@ -80,15 +82,15 @@ static void test_device(void)
 	put_le32(blob + 52, 1);
 	put_le64(blob + 32, 1048576);
 	put_le32(blob + 56, 0xdeadbeef);
-	put_le32(blob + 60, 0x55555555);	/* past the signature: ignored */
+	put_le32(blob + 60, 0x55555555); /* past the signature: ignored */
 	bsw_bcd_parse_device(blob, 88, &dv);
-	T_CHECK(dv.valid && dv.type == BSW_BCD_DEV_PARTITION &&
-		dv.scheme == BSW_BCD_PART_MBR, "mbr");
-	T_CHECK(dv.part_offset == 1048576, "mbr offset %llu",
-		(unsigned long long)dv.part_offset);
+	T_CHECK(dv.valid && dv.type == BSW_BCD_DEV_PARTITION && dv.scheme == BSW_BCD_PART_MBR,
+		"mbr");
+	T_CHECK(dv.part_offset == 1048576, "mbr offset %llu", (unsigned long long)dv.part_offset);
 	T_CHECK(dv.disk_signature == 0xdeadbeef, "mbr signature %#x", dv.disk_signature);
 	T_CHECK(memcmp(dv.part_guid, (uint8_t[16]){ 0 }, 16) == 0 &&
-		memcmp(dv.disk_guid, (uint8_t[16]){ 0 }, 16) == 0, "mbr: no GUIDs");
+			memcmp(dv.disk_guid, (uint8_t[16]){ 0 }, 16) == 0,
+		"mbr: no GUIDs");
 	put_le32(blob + 52, 0);
 	for (unsigned i = 0; i < 16; i++) {
 		blob[32 + i] = (uint8_t)(0x10 + i);
@@ -96,8 +98,9 @@ static void test_device(void)
 	}
 	bsw_bcd_parse_device(blob, 88, &dv);
 	T_CHECK(dv.valid && dv.scheme == BSW_BCD_PART_GPT, "gpt");
-	T_CHECK(dv.part_guid[0] == 0x10 && dv.part_guid[15] == 0x1f &&
-		dv.disk_guid[0] == 0xa0 && dv.disk_guid[15] == 0xaf, "gpt guids");
+	T_CHECK(dv.part_guid[0] == 0x10 && dv.part_guid[15] == 0x1f && dv.disk_guid[0] == 0xa0 &&
+			dv.disk_guid[15] == 0xaf,
+		"gpt guids");
 	T_CHECK(dv.part_offset == 0 && dv.disk_signature == 0, "gpt: no MBR fields");
 	/* hostile lengths: the element ends inside the disk id, or the
 	 * length field claims more than the element holds */
@@ -113,7 +116,8 @@ static void test_device(void)
 	put_le32(blob + 16, BSW_BCD_DEV_BOOT);
 	bsw_bcd_parse_device(blob, 88, &dv);
 	T_CHECK(dv.valid && dv.type == BSW_BCD_DEV_BOOT && dv.part_offset == 0 &&
-		dv.part_guid[0] == 0, "boot device: kind only");
+			dv.part_guid[0] == 0,
+		"boot device: kind only");
 }
 
 int main(void)
@@ -145,7 +149,8 @@ int main(void)
 	T_CHECK(!strcmp(b.def.path, "\\Windows\\system32\\winload.efi"), "path %s", b.def.path);
 	T_CHECK(!strcmp(b.def.sysroot, "\\Windows"), "sysroot %s", b.def.sysroot);
 	T_CHECK(b.def.osdev.present && b.def.osdev.valid && b.def.osdev.type == 6 &&
-		b.def.osdev.scheme == 0, "osdevice");
+			b.def.osdev.scheme == 0,
+		"osdevice");
 	bsw_bcd_guid_str(b.def.osdev.part_guid, g, sizeof(g));
 	T_CHECK(!strcmp(g, "{66666666-7777-4888-9999-aaaaaaaaaaaa}"), "partition guid %s", g);
 	bsw_bcd_guid_str(b.def.osdev.disk_guid, g, sizeof(g));
@@ -165,18 +170,21 @@ int main(void)
 	free(d);
 
 	/* a real store (regipy's test data, made by Windows) */
-	snprintf(path, sizeof(path), "xz -dkc %s/regipy/regipy_tests/data/BCD.xz > %s/triage-bcd-real.hive",
-		 BSW_CORPUS, BSW_BINDIR);
+	snprintf(path, sizeof(path),
+		 "xz -dkc %s/regipy/regipy_tests/data/BCD.xz > %s/triage-bcd-real.hive", BSW_CORPUS,
+		 BSW_BINDIR);
 	if (!system(path)) {
 		snprintf(path, sizeof(path), "%s/triage-bcd-real.hive", BSW_BINDIR);
 		d = slurp(path, &len);
 		if (d && !bsw_hive_load(&h, d, len, NULL, 0, NULL)) {
 			T_CHECK(bsw_bcd_parse(h, &b) == 0, "real: parse");
-			T_CHECK(b.bootmgr.present && b.bootmgr.type == BSW_BCD_TYPE_BOOTMGR, "real: bootmgr");
-			T_CHECK(!strcasecmp(b.default_guid, "{733b62e5-f608-11eb-825c-c112f60133ab}"),
+			T_CHECK(b.bootmgr.present && b.bootmgr.type == BSW_BCD_TYPE_BOOTMGR,
+				"real: bootmgr");
+			T_CHECK(!strcasecmp(b.default_guid,
+					    "{733b62e5-f608-11eb-825c-c112f60133ab}"),
 				"real: default %s", b.default_guid);
-			T_CHECK(b.def.present && b.def.type == BSW_BCD_TYPE_LOADER, "real: loader type %#x",
-				b.def.type);
+			T_CHECK(b.def.present && b.def.type == BSW_BCD_TYPE_LOADER,
+				"real: loader type %#x", b.def.type);
 			T_CHECK(strstr(b.def.path, "winload") != NULL, "real: path %s", b.def.path);
 			T_CHECK(b.def.osdev.present && b.def.osdev.valid, "real: osdevice");
 			T_CHECK(b.nr_loaders >= 1, "real: loaders %u", b.nr_loaders);

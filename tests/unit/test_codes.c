@@ -20,7 +20,8 @@ int main(void)
 		if (!ci) {
 			printf("FAIL %s (%s) has no row in codes.def\n", pi->code, pi->name);
 			fails++;
-		} else if (strlen(ci->meaning) < 20 || strlen(ci->next) < 10 || strlen(ci->source) < 5) {
+		} else if (strlen(ci->meaning) < 20 || strlen(ci->next) < 10 ||
+			   strlen(ci->source) < 5) {
 			printf("FAIL %s: meaning, next step or source too short\n", pi->code);
 			fails++;
 		}

@@ -15,7 +15,7 @@
 #include "formats/qcow2/clcache.h"
 #include "tests/unit/t_helpers.h"
 
-#define TB 64			/* bytes of one table */
+#define TB 64 /* bytes of one table */
 
 static uint8_t file[16 * TB];
 static unsigned reads;
@@ -26,7 +26,7 @@ static int64_t counting_pread(void *ctx, void *buf, size_t len, uint64_t off)
 	(void)ctx;
 	reads++;
 	if (fail_reads) {
-		memset(buf, 0xEE, len);	/* a failed read may leave anything */
+		memset(buf, 0xEE, len); /* a failed read may leave anything */
 		return -EIO;
 	}
 	if (off >= sizeof(file))
@@ -68,13 +68,15 @@ static void test_tblcache(void)
 	T_CHECK(bsw_tblcache_get(&t, 0, &p) == 0 && p[0] == 0 && p[TB - 1] == 0, "table 0");
 	T_CHECK(bsw_tblcache_get(&t, TB, &q) == 0 && q[0] == 1, "table 1");
 	before = reads;
-	T_CHECK(bsw_tblcache_get(&t, 0, &p) == 0 && p[0] == 0 && reads == before, "hit without a read");
+	T_CHECK(bsw_tblcache_get(&t, 0, &p) == 0 && p[0] == 0 && reads == before,
+		"hit without a read");
 	T_CHECK(bsw_tblcache_get(&t, 2 * TB, &p) == 0 && p[0] == 2, "table 2: the third slot");
 	/* table 1 is the least recently used: table 3 replaces it */
 	T_CHECK(bsw_tblcache_get(&t, 3 * TB, &p) == 0 && p[0] == 3, "table 3");
 	before = reads;
 	T_CHECK(bsw_tblcache_get(&t, 0, &p) == 0 && p[0] == 0 && reads == before, "table 0 kept");
-	T_CHECK(bsw_tblcache_get(&t, 2 * TB, &p) == 0 && p[0] == 2 && reads == before, "table 2 kept");
+	T_CHECK(bsw_tblcache_get(&t, 2 * TB, &p) == 0 && p[0] == 2 && reads == before,
+		"table 2 kept");
 	T_CHECK(bsw_tblcache_get(&t, TB, &p) == 0 && p[0] == 1 && reads == before + 1,
 		"table 1 was the one replaced");
 	/* a failed read leaves nothing under its offset */
@@ -89,7 +91,7 @@ static void test_tblcache(void)
 		"a failed table is read again, not served from the cache");
 	T_CHECK(bsw_tblcache_get(&t, 16 * TB, &p) < 0, "a table past the file refused");
 	bsw_tblcache_free(&t);
-	bsw_tblcache_free(&t);	/* twice, and a zeroed one: fine */
+	bsw_tblcache_free(&t); /* twice, and a zeroed one: fine */
 }
 
 static void test_inflate(void)
@@ -103,9 +105,11 @@ static void test_inflate(void)
 		memset(plain, 'a' + round, sizeof(plain));
 		T_CHECK(compress(packed, &n, plain, sizeof(plain)) == Z_OK, "compress");
 		memset(out, 0, sizeof(out));
-		T_CHECK(bsw_inflate_start(&z, 15, packed, n, out, sizeof(out)) == 0, "start %d", round);
+		T_CHECK(bsw_inflate_start(&z, 15, packed, n, out, sizeof(out)) == 0, "start %d",
+			round);
 		T_CHECK(inflate(&z.zs, Z_FINISH) == Z_STREAM_END && z.zs.avail_out == 0 &&
-			!memcmp(out, plain, sizeof(out)), "round %d inflated", round);
+				!memcmp(out, plain, sizeof(out)),
+			"round %d inflated", round);
 	}
 	bsw_inflate_end(&z);
 	bsw_inflate_end(&z);

@@ -19,13 +19,13 @@
 #include "scanner/disk.h"
 #include "t_helpers.h"
 
-#define VSIZE	(4u << 20)
-#define BLK	(2u << 20)
-#define NBLK	(VSIZE / BLK)
-#define BAT_OFF	1536u
-#define LOC_OFF	2048u
-#define BLK0	2560u		/* child block 0: bitmap then data */
-#define CFSIZE	(BLK0 + 512 + BLK + 512)
+#define VSIZE (4u << 20)
+#define BLK (2u << 20)
+#define NBLK (VSIZE / BLK)
+#define BAT_OFF 1536u
+#define LOC_OFF 2048u
+#define BLK0 2560u /* child block 0: bitmap then data */
+#define CFSIZE (BLK0 + 512 + BLK + 512)
 
 static char dir[512];
 static uint8_t *expect;
@@ -64,8 +64,8 @@ static char *at(const char *name)
  * rest from the parent.  loc_kind "W2ru"/"W2ku"; name is the parent's
  * Unicode name field (may be "").
  */
-static int write_child(const char *file, const char *loc, uint32_t loc_kind,
-		       const uint8_t *puid, const char *name)
+static int write_child(const char *file, const char *loc, uint32_t loc_kind, const uint8_t *puid,
+		       const char *name)
 {
 	uint8_t *img = calloc(1, CFSIZE), *f, *dh;
 	FILE *fp;
@@ -96,7 +96,7 @@ static int write_child(const char *file, const char *loc, uint32_t loc_kind,
 	put_be32(dh + 576, loc_kind);
 	put_be32(dh + 576 + 4, 512);
 	put_be64(dh + 576 + 16, LOC_OFF);
-	if (loc_kind == 0x4d616358) {		/* MacX: UTF-8 URL */
+	if (loc_kind == 0x4d616358) { /* MacX: UTF-8 URL */
 		put_be32(dh + 576 + 8, n);
 		memcpy(img + LOC_OFF, loc, n);
 	} else {
@@ -108,7 +108,7 @@ static int write_child(const char *file, const char *loc, uint32_t loc_kind,
 	for (unsigned i = 0; i < NBLK; i++)
 		put_be32(img + BAT_OFF + 4 * i, 0xffffffffu);
 	put_be32(img + BAT_OFF, BLK0 / 512);
-	img[BLK0 + 1] = 0xff;			/* sectors 8-15, MSB first */
+	img[BLK0 + 1] = 0xff; /* sectors 8-15, MSB first */
 	memset(img + BLK0 + 512 + 8 * 512, 0xc5, 8 * 512);
 	put_be32(f + 64, csum(f, 512, 64));
 	memcpy(img, f, 512);
@@ -151,8 +151,8 @@ static int setup(void)
 	return 0;
 }
 
-static int open_disk(struct bsw_disk **d, const char *file, struct bsw_fx **fx,
-		     uint64_t max_bytes, char *err, size_t errlen)
+static int open_disk(struct bsw_disk **d, const char *file, struct bsw_fx **fx, uint64_t max_bytes,
+		     char *err, size_t errlen)
 {
 	struct bsw_disk_opts o = { .max_bytes = max_bytes };
 
@@ -185,8 +185,8 @@ static void test_chain(void)
 		const struct bsw_layer_info *l = bsw_disk_layer(d, 1);
 
 		T_CHECK(l && !strcmp(l->found_by, "relative locator") && l->identity_ok == 1 &&
-			!strcmp(l->subformat, "dynamic"), "layer 1 %s %d",
-			l ? l->found_by : "-", l ? l->identity_ok : -2);
+				!strcmp(l->subformat, "dynamic"),
+			"layer 1 %s %d", l ? l->found_by : "-", l ? l->identity_ok : -2);
 	}
 	T_CHECK(!bsw_fx_has_code(fx, "CONT-CHAIN"), "no chain finding");
 	T_CHECK(bsw_disk_size(d) == VSIZE, "size");
@@ -195,15 +195,21 @@ static void test_chain(void)
 	/* unaligned pieces across child, parent and hole boundaries */
 	{
 		static const uint64_t offs[][2] = {
-			{ 4000, 5000 }, { 1, 511 }, { 4095, 2 }, { 8191, 3 },
-			{ 65535, 2 }, { 3 << 20, 4096 }, { (3 << 20) - 7, 9000 },
-			{ VSIZE - 1, 1 }, { 2 * 1048576 - 100, 200 },
+			{ 4000, 5000 },
+			{ 1, 511 },
+			{ 4095, 2 },
+			{ 8191, 3 },
+			{ 65535, 2 },
+			{ 3 << 20, 4096 },
+			{ (3 << 20) - 7, 9000 },
+			{ VSIZE - 1, 1 },
+			{ 2 * 1048576 - 100, 200 },
 		};
 
 		for (size_t i = 0; i < sizeof(offs) / sizeof(offs[0]); i++) {
 			memset(buf, 0xee, offs[i][1]);
 			T_CHECK(bsw_disk_read(d, buf, offs[i][1], offs[i][0]) == 0 &&
-				!memcmp(buf, expect + offs[i][0], offs[i][1]),
+					!memcmp(buf, expect + offs[i][0], offs[i][1]),
 				"read %llu+%llu", (unsigned long long)offs[i][0],
 				(unsigned long long)offs[i][1]);
 		}
@@ -214,13 +220,14 @@ static void test_chain(void)
 	T_CHECK(rc == 0 && nr >= 3, "map rc %d nr %u", rc, nr);
 	if (!rc && nr >= 3) {
 		T_CHECK(ext[0].kind == BSW_EXT_FILE && ext[0].layer == 1 && ext[0].voff == 0 &&
-			ext[0].len == 4096, "ext0 kind %d layer %u len %llu", ext[0].kind,
-			ext[0].layer, (unsigned long long)ext[0].len);
-		T_CHECK(ext[1].kind == BSW_EXT_FILE && ext[1].layer == 0 &&
-			ext[1].voff == 4096 && ext[1].len == 4096 &&
-			ext[1].poff == BLK0 + 512 + 4096, "ext1");
-		T_CHECK(ext[2].kind == BSW_EXT_FILE && ext[2].layer == 1 &&
-			ext[2].voff == 8192, "ext2");
+				ext[0].len == 4096,
+			"ext0 kind %d layer %u len %llu", ext[0].kind, ext[0].layer,
+			(unsigned long long)ext[0].len);
+		T_CHECK(ext[1].kind == BSW_EXT_FILE && ext[1].layer == 0 && ext[1].voff == 4096 &&
+				ext[1].len == 4096 && ext[1].poff == BLK0 + 512 + 4096,
+			"ext1");
+		T_CHECK(ext[2].kind == BSW_EXT_FILE && ext[2].layer == 1 && ext[2].voff == 8192,
+			"ext2");
 	}
 	bsw_disk_close(d);
 	bsw_fx_destroy(fx);
@@ -236,8 +243,8 @@ static void test_chain(void)
 	free(buf);
 }
 
-static void expect_open(const char *what, const char *file, int want_rc,
-			const char *want_err, const char *found_by, int identity)
+static void expect_open(const char *what, const char *file, int want_rc, const char *want_err,
+			const char *found_by, int identity)
 {
 	struct bsw_disk *d;
 	struct bsw_fx *fx;
@@ -245,7 +252,8 @@ static void expect_open(const char *what, const char *file, int want_rc,
 	int rc = open_disk(&d, file, &fx, 0, err, sizeof(err));
 
 	if (want_rc) {
-		T_CHECK(rc == want_rc && strstr(err, want_err), "%s: rc %d err '%s'", what, rc, err);
+		T_CHECK(rc == want_rc && strstr(err, want_err), "%s: rc %d err '%s'", what, rc,
+			err);
 	} else {
 		T_CHECK(rc == 0, "%s: %s", what, err);
 	}
@@ -295,7 +303,7 @@ static void test_find(void)
 		char url[700];
 
 		snprintf(url, sizeof(url), "file://localhost%s", at("par.vhd"));
-		if (strlen(url) < 480)	/* the locator area is 512 bytes */
+		if (strlen(url) < 480) /* the locator area is 512 bytes */
 			write_child(at("sub/mac.vhd"), url, 0x4d616358, parent_uid, "");
 		if (strlen(url) < 480)
 			expect_open("macx", at("sub/mac.vhd"), 0, NULL, "absolute locator", 1);

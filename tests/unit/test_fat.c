@@ -53,8 +53,7 @@ static void make_payload(const char *path, size_t n)
 	fclose(fp);
 }
 
-static void check_image(const char *dir, const char *fmt, unsigned fat_bits,
-			unsigned size_kib)
+static void check_image(const char *dir, const char *fmt, unsigned fat_bits, unsigned size_kib)
 {
 	char img[512], cmd[8192], payload[512];
 	struct bsw_src src;
@@ -75,8 +74,7 @@ static void check_image(const char *dir, const char *fmt, unsigned fat_bits,
 		 "mcopy -i %s %s ::/EFI/Microsoft/Boot/BCD && "
 		 "mcopy -i %s %s ::/EFI/Microsoft/Boot/bootmgfw.efi && "
 		 "mcopy -i %s %s '::/EFI/Microsoft/Boot/A long file name with spaces.txt'",
-		 img, fat_bits, img, size_kib, img, img, payload, img, payload,
-		 img, payload);
+		 img, fat_bits, img, size_kib, img, img, payload, img, payload, img, payload);
 	if (sh(cmd)) {
 		t_failures++;
 		return;
@@ -91,23 +89,22 @@ static void check_image(const char *dir, const char *fmt, unsigned fat_bits,
 	T_CHECK(r == 0, "%s: open %d (%s)", fmt, r, why);
 	if (r)
 		goto out;
-	T_CHECK(bsw_fat_bpb(f)->type == fat_bits, "%s: type %u", fmt,
-		bsw_fat_bpb(f)->type);
+	T_CHECK(bsw_fat_bpb(f)->type == fat_bits, "%s: type %u", fmt, bsw_fat_bpb(f)->type);
 	r = bsw_fat_lookup(f, "\\efi\\MICROSOFT\\boot\\bcd", &e);
 	T_CHECK(r == 0, "%s: lookup BCD %d", fmt, r);
 	if (!r) {
 		T_CHECK(e.size == wlen, "%s: size %u", fmt, e.size);
 		r = bsw_fat_read_all(f, &e, &got, &glen, 1 << 20);
-		T_CHECK(r == 0 && glen == wlen && !memcmp(got, want, wlen),
-			"%s: BCD content (%d)", fmt, r);
+		T_CHECK(r == 0 && glen == wlen && !memcmp(got, want, wlen), "%s: BCD content (%d)",
+			fmt, r);
 		if (!r)
 			free(got);
 		r = bsw_fat_read_all(f, &e, &got, &glen, 1000);
 		T_CHECK(r == -EFBIG, "%s: cap %d", fmt, r);
 	}
 	r = bsw_fat_lookup(f, "/EFI/Microsoft/Boot/bootmgfw.EFI", &e);
-	T_CHECK(r == 0 && !strcmp(e.name, "bootmgfw.efi"), "%s: long name %d '%s'",
-		fmt, r, r ? "" : e.name);
+	T_CHECK(r == 0 && !strcmp(e.name, "bootmgfw.efi"), "%s: long name %d '%s'", fmt, r,
+		r ? "" : e.name);
 	r = bsw_fat_lookup(f, "\\EFI\\Microsoft\\Boot\\a LONG file name with spaces.TXT", &e);
 	T_CHECK(r == 0, "%s: spaced long name %d", fmt, r);
 	T_CHECK(bsw_fat_lookup(f, "\\EFI\\Microsoft\\Boot\\nope", &e) == -ENOENT,
@@ -143,15 +140,15 @@ static void check_image(const char *dir, const char *fmt, unsigned fat_bits,
 				put_le32(data + b->fat_off + 4ull * c, 0x0FFFFFF0);
 			else
 				put_le16(data + b->fat_off + 2ull * c, 0xFFF0);
-			T_CHECK(bsw_fat_read_all(f, &e, &got, &glen, 1 << 20) == -EIO ||
-				1, "%s: out of range", fmt);
+			T_CHECK(bsw_fat_read_all(f, &e, &got, &glen, 1 << 20) == -EIO || 1,
+				"%s: out of range", fmt);
 			bsw_fat_close(f);
 		}
 	}
 	/* a broken BPB is refused with a reason */
 	data[11] = 0x33;
-	T_CHECK(bsw_fat_open(&f, &src, NULL, &why) == -EINVAL && why[0],
-		"%s: bad BPB refused", fmt);
+	T_CHECK(bsw_fat_open(&f, &src, NULL, &why) == -EINVAL && why[0], "%s: bad BPB refused",
+		fmt);
 out:
 	free(data);
 	free(want);

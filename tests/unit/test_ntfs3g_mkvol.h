@@ -74,8 +74,7 @@ static int t_close(ntfs_inode *ni, ntfs_inode *dir)
 	no = (unsigned long long)ni->mft_no;
 	r = dir ? ntfs_inode_close_in_dir(ni, dir) : ntfs_inode_close(ni);
 	if (r) {
-		fprintf(stderr, "mkvol: closing record %llu: %s\n", no,
-			strerror(errno));
+		fprintf(stderr, "mkvol: closing record %llu: %s\n", no, strerror(errno));
 		return -1;
 	}
 	return 0;
@@ -130,8 +129,7 @@ static int t_mkvol(const char *path, uint64_t size, unsigned nfiles_k)
 		return -1;
 	}
 	close(fd);
-	snprintf(cmd, sizeof(cmd), "mkntfs -F -f -q -L made '%s' >/dev/null 2>&1",
-		 path);
+	snprintf(cmd, sizeof(cmd), "mkntfs -F -f -q -L made '%s' >/dev/null 2>&1", path);
 	if (system(cmd))
 		return -1;
 	vol = ntfs_mount(path, 0);
@@ -142,7 +140,10 @@ static int t_mkvol(const char *path, uint64_t size, unsigned nfiles_k)
 	users = root ? t_mk(root, "Users", S_IFDIR) : NULL;
 	sys = win ? t_mk(win, "System32", S_IFDIR) : NULL;
 	sxs = win ? t_mk(win, "WinSxS", S_IFDIR) : NULL;
-	comp = sxs ? t_mk(sxs, "amd64_microsoft-windows-shell32_31bf3856ad364e35_10.0.19041.1_none_1", S_IFDIR) : NULL;
+	comp = sxs ? t_mk(sxs,
+			  "amd64_microsoft-windows-shell32_31bf3856ad364e35_10.0.19041.1_none_1",
+			  S_IFDIR) :
+		     NULL;
 	shell = comp ? t_mk(comp, "shell32.dll", S_IFREG) : NULL;
 	small = comp ? t_mk(comp, "small.txt", S_IFREG) : NULL;
 	if (!root || !users || !sys || !shell || !small) {

@@ -23,8 +23,8 @@
 #include "t_helpers.h"
 #include "test_ntfs3g_mkvol.h"
 
-#define MAX_SHOWN 15		/* mismatches printed per volume */
-#define HASH_MAX (256u << 20)	/* files above this are not hashed */
+#define MAX_SHOWN 15	      /* mismatches printed per volume */
+#define HASH_MAX (256u << 20) /* files above this are not hashed */
 
 static char work[512];
 
@@ -59,17 +59,17 @@ static void strv_free(struct strv *v)
 struct cmp {
 	const char *name;
 	struct bsw_ntfs *bv;
-	struct strv paths;	/* "rec\tpath" from libntfs-3g */
+	struct strv paths; /* "rec\tpath" from libntfs-3g */
 	unsigned entries, hashed, skipped, bad;
 };
 
-#define MISMATCH(c, ...)                                                \
-	do {                                                            \
-		if ((c)->bad++ < MAX_SHOWN) {                           \
-			fprintf(stderr, "%s: ", (c)->name);             \
-			fprintf(stderr, __VA_ARGS__);                   \
-			fputc('\n', stderr);                            \
-		}                                                       \
+#define MISMATCH(c, ...)                                                                           \
+	do {                                                                                       \
+		if ((c)->bad++ < MAX_SHOWN) {                                                      \
+			fprintf(stderr, "%s: ", (c)->name);                                        \
+			fprintf(stderr, __VA_ARGS__);                                              \
+			fputc('\n', stderr);                                                       \
+		}                                                                                  \
 	} while (0)
 
 static void sha256(const uint8_t *p, size_t n, uint8_t out[32])
@@ -87,12 +87,11 @@ static int on_ent(void *arg, const struct bsw_ntfs3g_ent *e)
 	uint64_t rec;
 
 	c->entries++;
-	snprintf(line, sizeof(line), "%llu\t%s", (unsigned long long)e->rec,
-		 e->path);
+	snprintf(line, sizeof(line), "%llu\t%s", (unsigned long long)e->rec, e->path);
 	strv_add(&c->paths, line);
 	if (bsw_ntfs_lookup(c->bv, e->path, &rec)) {
-		MISMATCH(c, "%s (record %llu): bootsweep cannot find it",
-			 e->path, (unsigned long long)e->rec);
+		MISMATCH(c, "%s (record %llu): bootsweep cannot find it", e->path,
+			 (unsigned long long)e->rec);
 		return 0;
 	}
 	if (rec != e->rec) {
@@ -106,16 +105,15 @@ static int on_ent(void *arg, const struct bsw_ntfs3g_ent *e)
 		return 0;
 	}
 	if (st.link_count != e->link_count)
-		MISMATCH(c, "%s: link count %u, libntfs-3g says %u", e->path,
-			 st.link_count, e->link_count);
+		MISMATCH(c, "%s: link count %u, libntfs-3g says %u", e->path, st.link_count,
+			 e->link_count);
 	if (!!(st.rflags & BSW_NTFS_R_DIR) != e->dir)
 		MISMATCH(c, "%s: directory flag differs", e->path);
 	if (e->dir)
 		return 0;
 	if (st.size != e->size)
 		MISMATCH(c, "%s: size %llu, libntfs-3g says %llu", e->path,
-			 (unsigned long long)st.size,
-			 (unsigned long long)e->size);
+			 (unsigned long long)st.size, (unsigned long long)e->size);
 	if (!e->has_sha || e->size > HASH_MAX) {
 		c->skipped++;
 		return 0;
@@ -123,14 +121,12 @@ static int on_ent(void *arg, const struct bsw_ntfs3g_ent *e)
 	{
 		uint8_t *data = NULL, h[32];
 		size_t len = 0;
-		int r = bsw_ntfs_read_all(c->bv, rec, NULL, &data, &len,
-					  HASH_MAX);
+		int r = bsw_ntfs_read_all(c->bv, rec, NULL, &data, &len, HASH_MAX);
 
 		if (r == -EOPNOTSUPP) {
 			c->skipped++;
 		} else if (r) {
-			MISMATCH(c, "%s: bootsweep cannot read it (%d)",
-				 e->path, r);
+			MISMATCH(c, "%s: bootsweep cannot read it (%d)", e->path, r);
 		} else {
 			sha256(data, len, h);
 			if (memcmp(h, e->sha256, 32))
@@ -166,12 +162,10 @@ static int on_child(void *arg, uint64_t child, const char *name)
 		return 0;
 	w->path[pl] = '\\';
 	memcpy(w->path + pl + 1, name, nl + 1);
-	snprintf(line, sizeof(line), "%llu\t%s", (unsigned long long)child,
-		 w->path);
+	snprintf(line, sizeof(line), "%llu\t%s", (unsigned long long)child, w->path);
 	strv_add(w->out, line);
-	if (!bsw_ntfs_stat(w->v, child, &st) && (st.rflags & BSW_NTFS_R_DIR) &&
-	    child < w->nr && !(w->seen[child / 8] & (1u << (child % 8))) &&
-	    w->depth < 256) {
+	if (!bsw_ntfs_stat(w->v, child, &st) && (st.rflags & BSW_NTFS_R_DIR) && child < w->nr &&
+	    !(w->seen[child / 8] & (1u << (child % 8))) && w->depth < 256) {
 		w->seen[child / 8] |= (uint8_t)(1u << (child % 8));
 		w->plen = pl + 1 + nl;
 		w->depth++;
@@ -189,8 +183,7 @@ static int on_child(void *arg, uint64_t child, const char *name)
  */
 static bool known_extra(const char *vol, const char *line)
 {
-	return !strncmp(vol, "dfir-ntfs3.raw", 14) &&
-	       !strcmp(line, "28\t\\test\\1.txt");
+	return !strncmp(vol, "dfir-ntfs3.raw", 14) && !strcmp(line, "28\t\\test\\1.txt");
 }
 
 static double now(void)
@@ -204,7 +197,8 @@ static double now(void)
 static void compare(const char *name, const struct bsw_src *src)
 {
 	double t0 = now(), t1, t2;
-	struct bsw_ntfs_opts o = { .run_checks = true, .critical = bsw_boot_files,
+	struct bsw_ntfs_opts o = { .run_checks = true,
+				   .critical = bsw_boot_files,
 				   .nr_critical = bsw_nr_boot_files };
 	struct bsw_fx *bfx = NULL;
 	struct bsw_ntfs3g *gv = NULL;
@@ -243,8 +237,7 @@ static void compare(const char *name, const struct bsw_src *src)
 	qsort(c.paths.s, c.paths.n, sizeof(char *), cmpstr);
 	qsort(mine.s, mine.n, sizeof(char *), cmpstr);
 	for (i = j = 0; i < c.paths.n || j < mine.n;) {
-		int d = i == c.paths.n ? 1 : j == mine.n ? -1 :
-			strcmp(c.paths.s[i], mine.s[j]);
+		int d = i == c.paths.n ? 1 : j == mine.n ? -1 : strcmp(c.paths.s[i], mine.s[j]);
 
 		/* MISMATCH may not evaluate its arguments: step outside it */
 		if (d == 0) {
@@ -263,8 +256,7 @@ static void compare(const char *name, const struct bsw_src *src)
 	}
 	T_CHECK(c.bad == 0, "%s: %u mismatches", name, c.bad);
 	printf("%s: %u names (bootsweep %zu), %u contents equal, %u not hashed, %u mismatches; open %.2fs, walk+compare %.2fs, total %.2fs\n",
-	       name, c.entries, mine.n, c.hashed, c.skipped, c.bad, t1 - t0,
-	       t2 - t1, now() - t0);
+	       name, c.entries, mine.n, c.hashed, c.skipped, c.bad, t1 - t0, t2 - t1, now() - t0);
 	/* libntfs-3g's mount-time verdict on the same volume, for the log */
 	{
 		struct bsw_fx *fx = NULL;
@@ -283,14 +275,12 @@ static void compare(const char *name, const struct bsw_src *src)
 			}
 			/* the same evidence, read twice, must agree */
 			for (i = 0; i < 3; i++) {
-				static const char *const same[] = {
-					"NTFS-LOGCLEAN", "NTFS-VOLFLAG",
-					"NTFS-HIBER" };
+				static const char *const same[] = { "NTFS-LOGCLEAN", "NTFS-VOLFLAG",
+								    "NTFS-HIBER" };
 
 				T_CHECK(bsw_fx_has_code(fx, same[i]) ==
-					bsw_fx_has_code(bfx, same[i]),
-					"%s: %s: libntfs-3g %d, bootsweep %d",
-					name, same[i],
+						bsw_fx_has_code(bfx, same[i]),
+					"%s: %s: libntfs-3g %d, bootsweep %d", name, same[i],
 					bsw_fx_has_code(fx, same[i]),
 					bsw_fx_has_code(bfx, same[i]));
 			}
@@ -350,11 +340,11 @@ static int unpack(const char *rel, const char *as, char *out, size_t len)
 		return 0;
 	n = strlen(src);
 	if (n > 3 && !strcmp(src + n - 3, ".xz"))
-		snprintf(cmd, sizeof(cmd), "xz -dc '%s' > '%s.tmp' && mv '%s.tmp' '%s'",
-			 src, out, out, out);
+		snprintf(cmd, sizeof(cmd), "xz -dc '%s' > '%s.tmp' && mv '%s.tmp' '%s'", src, out,
+			 out, out);
 	else if (n > 3 && !strcmp(src + n - 3, ".gz"))
-		snprintf(cmd, sizeof(cmd), "gzip -dc '%s' > '%s.tmp' && mv '%s.tmp' '%s'",
-			 src, out, out, out);
+		snprintf(cmd, sizeof(cmd), "gzip -dc '%s' > '%s.tmp' && mv '%s.tmp' '%s'", src, out,
+			 out, out);
 	else
 		snprintf(cmd, sizeof(cmd), "cp '%s' '%s'", src, out);
 	return system(cmd) ? -1 : 0;
@@ -362,7 +352,9 @@ static int unpack(const char *rel, const char *as, char *out, size_t len)
 
 int main(void)
 {
-	static const struct { const char *rel, *as; } vols[] = {
+	static const struct {
+		const char *rel, *as;
+	} vols[] = {
 		{ "velociraptor/derived/test.ntfs.dd.raw.xz", "velo-test.raw" },
 		{ "velociraptor/derived/partition_image.raw.xz", "velo-part.raw" },
 		{ "dfir_ntfs/test_data/file_4k.bin", "dfir-4k.raw" },
@@ -392,12 +384,12 @@ int main(void)
 	 * broken hard link with changed content, a zero-length driver
 	 */
 	if (getenv("BSW_MKFLEET")) {
-		static const char *const sc[] = { "clean", "half-rollback",
-						  "driver-empty" };
+		static const char *const sc[] = { "clean", "half-rollback", "driver-empty" };
 
-		snprintf(cmd, sizeof(cmd),
-			 "rm -rf '%s/fleet' && '%s' --out '%s/fleet' --scale small --scenarios clean,half-rollback,driver-empty >/dev/null",
-			 work, getenv("BSW_MKFLEET"), work);
+		snprintf(
+			cmd, sizeof(cmd),
+			"rm -rf '%s/fleet' && '%s' --out '%s/fleet' --scale small --scenarios clean,half-rollback,driver-empty >/dev/null",
+			work, getenv("BSW_MKFLEET"), work);
 		T_CHECK(system(cmd) == 0, "mkfleet failed");
 		for (i = 0; i < 3; i++) {
 			snprintf(path, sizeof(path), "%s/fleet/%s.img", work, sc[i]);
@@ -413,8 +405,8 @@ int main(void)
 
 	/* the NTFS reader's Windows-shaped volume */
 	snprintf(path, sizeof(path), "%s/win.img", work);
-	snprintf(cmd, sizeof(cmd), "xz -dc '%s/tests/images/ntfs/win.img.xz' > '%s'",
-		 BSW_SRCDIR, path);
+	snprintf(cmd, sizeof(cmd), "xz -dc '%s/tests/images/ntfs/win.img.xz' > '%s'", BSW_SRCDIR,
+		 path);
 	if (!system(cmd))
 		compare_image("win.img", path);
 
@@ -422,10 +414,11 @@ int main(void)
 	snprintf(path, sizeof(path), "%s/made.raw", work);
 	if (t_mkvol(path, 48u << 20, 1) == 0) {
 		compare_image("made.raw", path);
-		snprintf(cmd, sizeof(cmd),
-			 "qemu-img convert -f raw -O vpc -o subformat=dynamic '%s' '%s/made.vhd' && "
-			 "qemu-img convert -f raw -O vhdx '%s' '%s/made.vhdx'",
-			 path, work, path, work);
+		snprintf(
+			cmd, sizeof(cmd),
+			"qemu-img convert -f raw -O vpc -o subformat=dynamic '%s' '%s/made.vhd' && "
+			"qemu-img convert -f raw -O vhdx '%s' '%s/made.vhdx'",
+			path, work, path, work);
 		if (!system(cmd)) {
 			snprintf(path, sizeof(path), "%s/made.vhd", work);
 			compare_image("made.vhd", path);

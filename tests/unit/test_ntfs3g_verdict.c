@@ -72,8 +72,7 @@ static void exercise(const char *path)
 	char err[256];
 	unsigned i, vols = 0;
 
-	T_CHECK(bsw_disk_open(&d, path, &o, NULL, err, sizeof(err)) == 0,
-		"%s: %s", path, err);
+	T_CHECK(bsw_disk_open(&d, path, &o, NULL, err, sizeof(err)) == 0, "%s: %s", path, err);
 	if (!d)
 		return;
 	for (i = 0; i < bsw_disk_nr_parts(d); i++) {
@@ -98,12 +97,12 @@ static void exercise(const char *path)
 			T_CHECK(0, "%s: mount", path);
 			continue;
 		}
-		T_CHECK(bsw_ntfs3g_walk(v, true, count_ent, &n) == 0 && n > 10,
-			"%s: walk %u", path, n);
-		T_CHECK(bsw_ntfs3g_lookup(v, "\\$MFT", &rec) == 0 && rec == 0,
-			"%s: lookup $MFT", path);
-		T_CHECK(bsw_ntfs3g_read_all(v, 3, &data, &len, 1 << 20) == 0,
-			"%s: read $Volume", path);
+		T_CHECK(bsw_ntfs3g_walk(v, true, count_ent, &n) == 0 && n > 10, "%s: walk %u", path,
+			n);
+		T_CHECK(bsw_ntfs3g_lookup(v, "\\$MFT", &rec) == 0 && rec == 0, "%s: lookup $MFT",
+			path);
+		T_CHECK(bsw_ntfs3g_read_all(v, 3, &data, &len, 1 << 20) == 0, "%s: read $Volume",
+			path);
 		free(data);
 		bsw_ntfs3g_close(v);
 	}
@@ -124,12 +123,11 @@ static void ro_proof(const char *path)
 	T_CHECK(fstate(path, &b) == 0, "rehash %s", path);
 	T_CHECK(!memcmp(a.sha, b.sha, 32), "%s: content changed", path);
 	T_CHECK(a.size == b.size, "%s: size changed", path);
-	T_CHECK(a.mtime.tv_sec == b.mtime.tv_sec &&
-		a.mtime.tv_nsec == b.mtime.tv_nsec, "%s: mtime changed", path);
-	T_CHECK(a.ctime.tv_sec == b.ctime.tv_sec &&
-		a.ctime.tv_nsec == b.ctime.tv_nsec, "%s: ctime changed", path);
-	printf("read-only proof: %s unchanged (sha256, size, mtime, ctime)\n",
-	       path);
+	T_CHECK(a.mtime.tv_sec == b.mtime.tv_sec && a.mtime.tv_nsec == b.mtime.tv_nsec,
+		"%s: mtime changed", path);
+	T_CHECK(a.ctime.tv_sec == b.ctime.tv_sec && a.ctime.tv_nsec == b.ctime.tv_nsec,
+		"%s: ctime changed", path);
+	printf("read-only proof: %s unchanged (sha256, size, mtime, ctime)\n", path);
 }
 
 static uint8_t *load(const char *path, size_t *len)
@@ -155,8 +153,7 @@ static uint8_t *load(const char *path, size_t *len)
  * Run the verdict on a memory image with stderr captured; returns the
  * collector and checks libntfs-3g printed nothing.
  */
-static struct bsw_fx *verdict_mem(const char *what, const uint8_t *img,
-				  size_t len, int *ret)
+static struct bsw_fx *verdict_mem(const char *what, const uint8_t *img, size_t len, int *ret)
 {
 	struct bsw_src src;
 	struct bsw_src_mem mem;
@@ -178,15 +175,14 @@ static struct bsw_fx *verdict_mem(const char *what, const uint8_t *img,
 	dup2(saved, 2);
 	close(saved);
 	T_CHECK(stat(errpath, &st) == 0 && st.st_size == 0,
-		"%s: libntfs-3g wrote %lld bytes to stderr", what,
-		(long long)st.st_size);
+		"%s: libntfs-3g wrote %lld bytes to stderr", what, (long long)st.st_size);
 	bsw_fx_finish(fx);
 	for (size_t i = 0; i < bsw_fx_count(fx); i++) {
 		char msg[2048];
 
 		bsw_finding_message(bsw_fx_get(fx, i), msg, sizeof(msg));
-		printf("%s: %s %s\n", what,
-		       bsw_problem_info(bsw_fx_get(fx, i)->problem)->code, msg);
+		printf("%s: %s %s\n", what, bsw_problem_info(bsw_fx_get(fx, i)->problem)->code,
+		       msg);
 	}
 	return fx;
 }
@@ -194,7 +190,8 @@ static struct bsw_fx *verdict_mem(const char *what, const uint8_t *img,
 /* Does bootsweep's own reader report code on this image? */
 static bool bsw_says(const uint8_t *img, size_t len, const char *code)
 {
-	struct bsw_ntfs_opts o = { .run_checks = true, .critical = bsw_boot_files,
+	struct bsw_ntfs_opts o = { .run_checks = true,
+				   .critical = bsw_boot_files,
 				   .nr_critical = bsw_nr_boot_files };
 	struct bsw_src src;
 	struct bsw_src_mem mem;
@@ -232,8 +229,7 @@ static int mod_copy(const char *base, const char *out, int what)
 		ntfs_attr *na = ni ? ntfs_attr_open(ni, AT_DATA, AT_UNNAMED, 0) : NULL;
 		uint8_t page[8192] = { 'h', 'i', 'b', 'r' };
 
-		r = na && ntfs_attr_pwrite(na, 0, sizeof(page), page) ==
-			(s64)sizeof(page) ? 0 : -1;
+		r = na && ntfs_attr_pwrite(na, 0, sizeof(page), page) == (s64)sizeof(page) ? 0 : -1;
 		if (na)
 			ntfs_attr_close(na);
 		r |= t_close(ni, root);
@@ -293,8 +289,7 @@ static void verdicts(const char *base)
 	memcpy(c, img, len);
 	memset(c, 0, 512);
 	fx = verdict_mem("boot-zero", c, len, &ret);
-	T_CHECK(ret == 1 && bsw_fx_nr(fx, PR_NTFS3G_F0_MOUNT) == 1,
-		"boot-zero: MOUNT (%d)", ret);
+	T_CHECK(ret == 1 && bsw_fx_nr(fx, PR_NTFS3G_F0_MOUNT) == 1, "boot-zero: MOUNT (%d)", ret);
 	if (bsw_fx_count(fx))
 		T_CHECK(bsw_fx_get(fx, 0)->str2 && bsw_fx_get(fx, 0)->str2[0],
 			"boot-zero: libntfs-3g's log is in the finding");
@@ -324,8 +319,7 @@ static void verdicts(const char *base)
 		ntfs_inode *ni = vol ? ntfs_inode_open(vol, FILE_LogFile) : NULL;
 		ntfs_attr *na = ni ? ntfs_attr_open(ni, AT_DATA, AT_UNNAMED, 0) : NULL;
 
-		if (na && !ntfs_attr_map_whole_runlist(na) && na->rl &&
-		    na->rl[0].lcn >= 0) {
+		if (na && !ntfs_attr_map_whole_runlist(na) && na->rl && na->rl[0].lcn >= 0) {
 			off = (uint64_t)na->rl[0].lcn * vol->cluster_size;
 			if (off + 8192 <= len) {
 				memset(c + off, 0x42, 8192);
@@ -373,8 +367,8 @@ int main(void)
 		printf("corpus testfs1 missing: that proof skipped\n");
 	ro_proof(base);
 	snprintf(path, sizeof(path), "%s/v-base.vhdx", work);
-	snprintf(cmd, sizeof(cmd), "rm -f '%s' && qemu-img convert -f raw -O vhdx '%s' '%s'",
-		 path, base, path);
+	snprintf(cmd, sizeof(cmd), "rm -f '%s' && qemu-img convert -f raw -O vhdx '%s' '%s'", path,
+		 base, path);
 	if (!system(cmd))
 		ro_proof(path);
 	return T_DONE();

@@ -14,18 +14,21 @@
 static void make_boot(uint8_t *b)
 {
 	memset(b, 0, 512);
-	b[0] = 0xEB; b[1] = 0x52; b[2] = 0x90;
+	b[0] = 0xEB;
+	b[1] = 0x52;
+	b[2] = 0x90;
 	memcpy(b + 3, "NTFS    ", 8);
 	put_le16(b + 0x0B, 512);
-	b[0x0D] = 8;			/* 4 KiB clusters */
+	b[0x0D] = 8; /* 4 KiB clusters */
 	b[0x15] = 0xF8;
-	put_le64(b + 0x28, 2 * 1024 * 1024 - 1);	/* ~1 GiB */
+	put_le64(b + 0x28, 2 * 1024 * 1024 - 1); /* ~1 GiB */
 	put_le64(b + 0x30, 4);
 	put_le64(b + 0x38, 2);
-	b[0x40] = 0xF6;			/* 2^10 = 1024-byte records */
-	b[0x44] = 1;			/* 1 cluster per index block */
+	b[0x40] = 0xF6; /* 2^10 = 1024-byte records */
+	b[0x44] = 1;	/* 1 cluster per index block */
 	put_le64(b + 0x48, 0x1122334455667788ull);
-	b[510] = 0x55; b[511] = 0xAA;
+	b[510] = 0x55;
+	b[511] = 0xAA;
 }
 
 static void test_boot(void)
@@ -38,8 +41,7 @@ static void test_boot(void)
 	T_CHECK(!bsw_ntfs_parse_boot(b, 512, &bs, &why), "valid boot: %s", why);
 	T_CHECK(bs.cluster == 4096 && bs.rec_size == 1024 && bs.idx_size == 4096,
 		"geometry %u %u %u", bs.cluster, bs.rec_size, bs.idx_size);
-	T_CHECK(bs.mft_lcn == 4 && bs.mirr_lcn == 2 && bs.serial == 0x1122334455667788ull,
-		"lcns");
+	T_CHECK(bs.mft_lcn == 4 && bs.mirr_lcn == 2 && bs.serial == 0x1122334455667788ull, "lcns");
 	make_boot(b);
 	b[3] = 'X';
 	T_CHECK(bsw_ntfs_parse_boot(b, 512, &bs, &why) == -EINVAL, "bad oem");
@@ -50,11 +52,11 @@ static void test_boot(void)
 	b[0x0D] = 3;
 	T_CHECK(bsw_ntfs_parse_boot(b, 512, &bs, &why) == -EINVAL, "bad spc");
 	make_boot(b);
-	b[0x0D] = 0xF4;			/* 2^12 sectors: 2 MiB clusters, allowed */
+	b[0x0D] = 0xF4; /* 2^12 sectors: 2 MiB clusters, allowed */
 	T_CHECK(!bsw_ntfs_parse_boot(b, 512, &bs, &why) && bs.cluster == (2u << 20),
 		"negative spc form: %s", why);
 	make_boot(b);
-	b[0x10] = 2;			/* FAT count */
+	b[0x10] = 2; /* FAT count */
 	T_CHECK(bsw_ntfs_parse_boot(b, 512, &bs, &why) == -EINVAL, "fats");
 	make_boot(b);
 	put_le64(b + 0x38, 4);
@@ -63,7 +65,7 @@ static void test_boot(void)
 	put_le64(b + 0x30, 1ull << 40);
 	T_CHECK(bsw_ntfs_parse_boot(b, 512, &bs, &why) == -EINVAL, "mft beyond");
 	make_boot(b);
-	b[0x40] = 0x10;			/* 16 clusters: 64 KiB records allowed */
+	b[0x40] = 0x10; /* 16 clusters: 64 KiB records allowed */
 	T_CHECK(!bsw_ntfs_parse_boot(b, 512, &bs, &why), "64K record");
 	b[0x40] = 3;
 	T_CHECK(bsw_ntfs_parse_boot(b, 512, &bs, &why) == -EINVAL, "cpr 3");
@@ -79,31 +81,42 @@ static uint32_t make_rec(uint8_t *r, uint32_t nr)
 	memcpy(r, "FILE", 4);
 	put_le16(r + 4, 0x30);
 	put_le16(r + 6, 3);
-	put_le16(r + 0x10, 7);		/* seq */
-	put_le16(r + 0x12, 1);		/* links */
+	put_le16(r + 0x10, 7); /* seq */
+	put_le16(r + 0x12, 1); /* links */
 	put_le16(r + 0x14, 0x38);
-	put_le16(r + 0x16, 1);		/* in use */
+	put_le16(r + 0x16, 1); /* in use */
 	put_le32(r + 0x1C, 1024);
 	put_le32(r + 0x2C, nr);
 	/* $STANDARD_INFORMATION, resident, 48-byte value */
-	put_le32(r + o, 0x10); put_le32(r + o + 4, 72);
-	put_le32(r + o + 0x10, 48); put_le16(r + o + 0x14, 24);
+	put_le32(r + o, 0x10);
+	put_le32(r + o + 4, 72);
+	put_le32(r + o + 0x10, 48);
+	put_le16(r + o + 0x14, 24);
 	o += 72;
 	/* $FILE_NAME "ab", parent 5 seq 5 */
-	put_le32(r + o, 0x30); put_le32(r + o + 4, 24 + 0x48);
-	put_le32(r + o + 0x10, 0x46); put_le16(r + o + 0x14, 24);
+	put_le32(r + o, 0x30);
+	put_le32(r + o + 4, 24 + 0x48);
+	put_le32(r + o + 0x10, 0x46);
+	put_le16(r + o + 0x14, 24);
 	put_le64(r + o + 24, 5 | (5ull << 48));
-	r[o + 24 + 0x40] = 2; r[o + 24 + 0x41] = 1;
-	put_le16(r + o + 24 + 0x42, 'a'); put_le16(r + o + 24 + 0x44, 'b');
+	r[o + 24 + 0x40] = 2;
+	r[o + 24 + 0x41] = 1;
+	put_le16(r + o + 24 + 0x42, 'a');
+	put_le16(r + o + 24 + 0x44, 'b');
 	o += 24 + 0x48;
 	/* $DATA non-resident, one run of 0x18 clusters at 0x5634 */
-	put_le32(r + o, 0x80); put_le32(r + o + 4, 72);
+	put_le32(r + o, 0x80);
+	put_le32(r + o + 4, 72);
 	r[o + 8] = 1;
 	put_le64(r + o + 0x18, 0x17);
 	put_le16(r + o + 0x20, 64);
-	put_le64(r + o + 0x28, 0x18000); put_le64(r + o + 0x30, 0x17001);
+	put_le64(r + o + 0x28, 0x18000);
+	put_le64(r + o + 0x30, 0x17001);
 	put_le64(r + o + 0x38, 0x17001);
-	r[o + 64] = 0x21; r[o + 65] = 0x18; r[o + 66] = 0x34; r[o + 67] = 0x56;
+	r[o + 64] = 0x21;
+	r[o + 65] = 0x18;
+	r[o + 66] = 0x34;
+	r[o + 67] = 0x56;
 	o += 72;
 	put_le32(r + o, 0xFFFFFFFF);
 	o += 8;
@@ -136,7 +149,8 @@ static void test_fixup_and_attrs(void)
 	int ret;
 
 	make_rec(r, 42);
-	r[510] = 0xAB; r[511] = 0xCD;	/* data under the stride end */
+	r[510] = 0xAB;
+	r[511] = 0xCD; /* data under the stride end */
 	memcpy(copy, r, sizeof(r));
 	protect(r, 1024, 0x0003);
 	T_CHECK(get_le16(r + 510) == 3, "protected");
@@ -168,8 +182,9 @@ static void test_fixup_and_attrs(void)
 		if (a.type == 0x80) {
 			T_CHECK(a.nonres && a.data_size == 0x17001 && a.highest_vcn == 0x17,
 				"data attr");
-			T_CHECK(!bsw_ntfs_parse_runs(r + a.runs_off, a.runs_len, 0,
-						     1u << 20, &rl, &why), "runs: %s", why);
+			T_CHECK(!bsw_ntfs_parse_runs(r + a.runs_off, a.runs_len, 0, 1u << 20, &rl,
+						     &why),
+				"runs: %s", why);
 			T_CHECK(rl.nr == 1 && rl.r[0].lcn == 0x5634 && rl.r[0].len == 0x18,
 				"run decoded");
 		}
@@ -182,30 +197,35 @@ static void test_fixup_and_attrs(void)
 
 	/* malformed walks */
 	memcpy(r, copy, sizeof(r));
-	put_le32(r + 0x38 + 4, 70);	/* length not 8-aligned */
-	pos = 0x38; prev = 0;
+	put_le32(r + 0x38 + 4, 70); /* length not 8-aligned */
+	pos = 0x38;
+	prev = 0;
 	T_CHECK(bsw_ntfs_attr_next(r, get_le32(r + 0x18), &pos, &prev, &a, &why) == -EINVAL,
 		"unaligned length");
 	memcpy(r, copy, sizeof(r));
-	put_le32(r + 0x38, 0x90);	/* first attribute 0x90, then 0x30 */
-	pos = 0x38; prev = 0;
+	put_le32(r + 0x38, 0x90); /* first attribute 0x90, then 0x30 */
+	pos = 0x38;
+	prev = 0;
 	bsw_ntfs_attr_next(r, get_le32(r + 0x18), &pos, &prev, &a, &why);
 	T_CHECK(bsw_ntfs_attr_next(r, get_le32(r + 0x18), &pos, &prev, &a, &why) == -EINVAL,
 		"types must ascend");
 	memcpy(r, copy, sizeof(r));
-	put_le32(r + 0x38 + 4, 0x4000);	/* runs past bytes in use */
-	pos = 0x38; prev = 0;
+	put_le32(r + 0x38 + 4, 0x4000); /* runs past bytes in use */
+	pos = 0x38;
+	prev = 0;
 	T_CHECK(bsw_ntfs_attr_next(r, get_le32(r + 0x18), &pos, &prev, &a, &why) == -EINVAL,
 		"length past used");
 	memcpy(r, copy, sizeof(r));
-	put_le32(r + get_le32(r + 0x18) - 8, 0);	/* no end marker: type 0 < prev */
-	pos = 0x38; prev = 0;
+	put_le32(r + get_le32(r + 0x18) - 8, 0); /* no end marker: type 0 < prev */
+	pos = 0x38;
+	prev = 0;
 	while ((ret = bsw_ntfs_attr_next(r, get_le32(r + 0x18), &pos, &prev, &a, &why)) > 0)
 		;
 	T_CHECK(ret == -EINVAL, "missing end marker");
 	memcpy(r, copy, sizeof(r));
-	put_le16(r + 0x38 + 0x14, 60);	/* resident value outside */
-	pos = 0x38; prev = 0;
+	put_le16(r + 0x38 + 0x14, 60); /* resident value outside */
+	pos = 0x38;
+	prev = 0;
 	T_CHECK(bsw_ntfs_attr_next(r, get_le32(r + 0x18), &pos, &prev, &a, &why) == -EINVAL,
 		"resident value outside");
 }
@@ -215,8 +235,7 @@ static void test_runs(void)
 	struct bsw_ntfs_runs rl = { 0 };
 	const char *why;
 	/* 0x100 clusters at 0x1000, 0x10 sparse, 0x20 at 0x1000-0x10 = 0xFF0 */
-	const uint8_t good[] = { 0x22, 0x00, 0x01, 0x00, 0x10, 0x01, 0x10,
-				 0x11, 0x20, 0xF0, 0x00 };
+	const uint8_t good[] = { 0x22, 0x00, 0x01, 0x00, 0x10, 0x01, 0x10, 0x11, 0x20, 0xF0, 0x00 };
 	const uint8_t noterm[] = { 0x21, 0x10, 0x00, 0x10 };
 	const uint8_t neg[] = { 0x11, 0x10, 0x80, 0x00 };
 	const uint8_t beyond[] = { 0x31, 0x10, 0x00, 0x00, 0x10, 0x00 };
@@ -224,8 +243,8 @@ static void test_runs(void)
 	const uint8_t bad_hdr[] = { 0x90, 0x00 };
 	const uint8_t trunc[] = { 0x44, 0x01 };
 
-	T_CHECK(!bsw_ntfs_parse_runs(good, sizeof(good), 0, 1u << 20, &rl, &why),
-		"good runs: %s", why);
+	T_CHECK(!bsw_ntfs_parse_runs(good, sizeof(good), 0, 1u << 20, &rl, &why), "good runs: %s",
+		why);
 	T_CHECK(rl.nr == 3, "3 runs (%zu)", rl.nr);
 	if (rl.nr == 3) {
 		T_CHECK(rl.r[0].vcn == 0 && rl.r[0].lcn == 0x1000 && rl.r[0].len == 0x100, "run 0");
@@ -278,7 +297,7 @@ static void test_lznt1(void)
 	in[o++] = 0x10;
 	for (i = 16; i < 20; i++)
 		in[o++] = (uint8_t)('A' + i);
-	put_le16(in + o, (19u << 11) | 2);	/* displacement 20, length 5 */
+	put_le16(in + o, (19u << 11) | 2); /* displacement 20, length 5 */
 	o += 2;
 	put_le16(in, (uint16_t)(0xB000 | (o - 2 - 1)));
 	in[o++] = 0;
@@ -289,7 +308,7 @@ static void test_lznt1(void)
 
 	/* an uncompressed chunk followed by a compressed one */
 	memset(in, 0, sizeof(in));
-	put_le16(in, 0x3FFF);		/* 4096 bytes stored */
+	put_le16(in, 0x3FFF); /* 4096 bytes stored */
 	for (i = 0; i < 4096; i++)
 		in[2 + i] = (uint8_t)i;
 	memcpy(in + 4098, v1, sizeof(v1));
@@ -300,7 +319,7 @@ static void test_lznt1(void)
 	/* corrupt: copy before any literal; displacement beyond position */
 	const uint8_t bad1[] = { 0x02, 0xB0, 0x01, 0x00, 0x00 };
 	const uint8_t bad2[] = { 0x03, 0xB0, 0x02, 'a', 0x00, 0xF0 };
-	const uint8_t bad3[] = { 0xFF, 0xBF, 0x00 };	/* chunk longer than input */
+	const uint8_t bad3[] = { 0xFF, 0xBF, 0x00 }; /* chunk longer than input */
 
 	T_CHECK(bsw_ntfs_lznt1(bad1, sizeof(bad1), out, sizeof(out)) < 0, "copy at 0");
 	T_CHECK(bsw_ntfs_lznt1(bad2, sizeof(bad2), out, sizeof(out)) < 0, "displacement");
@@ -354,13 +373,13 @@ static void make_rstr(uint8_t *p)
 	put_le16(p + 0x18, 0x30);
 	put_le16(p + 0x1A, 1);
 	put_le16(p + 0x1C, 1);
-	put_le64(p + 0x30, 0x1234);		/* current LSN */
-	put_le16(p + 0x38, 1);			/* clients */
-	put_le16(p + 0x3A, 0xFFFF);		/* free list */
-	put_le16(p + 0x3C, 0);			/* in use: client 0 */
-	put_le16(p + 0x3E, 2);			/* clean */
-	put_le16(p + 0x44, 0x40 + 160);		/* restart area length */
-	put_le16(p + 0x46, 0x40);		/* client array offset */
+	put_le64(p + 0x30, 0x1234);	/* current LSN */
+	put_le16(p + 0x38, 1);		/* clients */
+	put_le16(p + 0x3A, 0xFFFF);	/* free list */
+	put_le16(p + 0x3C, 0);		/* in use: client 0 */
+	put_le16(p + 0x3E, 2);		/* clean */
+	put_le16(p + 0x44, 0x40 + 160); /* restart area length */
+	put_le16(p + 0x46, 0x40);	/* client array offset */
 }
 
 static void test_restart(void)
@@ -371,8 +390,9 @@ static void test_restart(void)
 
 	make_rstr(p);
 	T_CHECK(!bsw_ntfs_parse_restart(p, 4096, &r, &why), "rstr: %s", why);
-	T_CHECK(r.current_lsn == 0x1234 && r.in_use_list == 0 && r.flags == 2 &&
-		r.major == 1 && r.minor == 1, "rstr fields");
+	T_CHECK(r.current_lsn == 0x1234 && r.in_use_list == 0 && r.flags == 2 && r.major == 1 &&
+			r.minor == 1,
+		"rstr fields");
 	put_le16(p + 0x1C, 3);
 	T_CHECK(bsw_ntfs_parse_restart(p, 4096, &r, &why) == -EINVAL, "version 3.1");
 	make_rstr(p);
@@ -392,8 +412,8 @@ static void test_restart(void)
 	T_CHECK(bsw_ntfs_parse_restart(p, 4096, &r, &why) == -EINVAL, "garbage");
 }
 
-static int count_ie(void *arg, uint64_t mref, const uint8_t *key, uint32_t klen,
-		    uint16_t flags, uint64_t sub)
+static int count_ie(void *arg, uint64_t mref, const uint8_t *key, uint32_t klen, uint16_t flags,
+		    uint64_t sub)
 {
 	unsigned *n = arg;
 
@@ -414,7 +434,7 @@ static void test_index(void)
 	memset(ir, 0, sizeof(ir));
 	put_le32(ir, 0x30);
 	put_le32(ir + 8, 4096);
-	put_le32(h, 16);			/* entries offset */
+	put_le32(h, 16); /* entries offset */
 	e = h + 16;
 	put_le64(e, 64 | (1ull << 48));
 	put_le16(e + 8, 16 + 0x48);
@@ -425,21 +445,21 @@ static void test_index(void)
 	put_le16(e + 16 + 0x44, 'b');
 	e += 16 + 0x48;
 	put_le16(e + 8, 16);
-	put_le16(e + 12, 2);			/* last */
+	put_le16(e + 12, 2); /* last */
 	put_le32(h + 4, (uint32_t)(e + 16 - h));
 	put_le32(h + 8, (uint32_t)(e + 16 - h));
 	T_CHECK(!bsw_ntfs_parse_index_root(ir, sizeof(ir), &bs, count_ie, &n, &why),
 		"index root: %s", why);
 	T_CHECK(n == 1 && bs == 4096, "one entry (%u), block size", n);
-	put_le16(h + 16 + 8, 0x300);		/* entry longer than the node */
+	put_le16(h + 16 + 8, 0x300); /* entry longer than the node */
 	T_CHECK(bsw_ntfs_parse_index_root(ir, sizeof(ir), &bs, count_ie, &n, &why) == -EINVAL,
 		"entry past the node");
 	put_le16(h + 16 + 8, 16 + 0x48);
-	put_le16(h + 16 + 10, 0x100);		/* key longer than the entry */
+	put_le16(h + 16 + 10, 0x100); /* key longer than the entry */
 	T_CHECK(bsw_ntfs_parse_index_root(ir, sizeof(ir), &bs, count_ie, &n, &why) == -EINVAL,
 		"key past the entry");
 	put_le16(h + 16 + 10, 0x46);
-	put_le16(e + 12, 0);			/* no last entry */
+	put_le16(e + 12, 0); /* no last entry */
 	T_CHECK(bsw_ntfs_parse_index_root(ir, sizeof(ir), &bs, count_ie, &n, &why) == -EINVAL,
 		"no last entry");
 }
@@ -452,9 +472,9 @@ static void test_index(void)
 static void test_utf(void)
 {
 	static const uint8_t s[] = {
-		'W', 0, 0xE9, 0, 0xAC, 0x20,	/* W, e-acute, euro */
-		0x3D, 0xD8, 0x00, 0xDE,		/* U+1F600 as a pair */
-		0x00, 0xD8,			/* a lone high surrogate */
+		'W',  0,    0xE9, 0,	0xAC, 0x20, /* W, e-acute, euro */
+		0x3D, 0xD8, 0x00, 0xDE,		    /* U+1F600 as a pair */
+		0x00, 0xD8,			    /* a lone high surrogate */
 	};
 	uint8_t odd[sizeof(s) + 1];
 	char out[32], out2[32];
@@ -472,7 +492,8 @@ static void test_utf(void)
 	T_CHECK(n == 6 && !strcmp(out, "W\xC3\xA9\xE2\x82\xAC"),
 		"a pair that does not fit is left out whole");
 	T_CHECK(bsw_ntfs_fold_builtin('q') == 'Q' && bsw_ntfs_fold_builtin(0xE9) == 0xC9 &&
-		bsw_ntfs_fold_builtin(0xF7) == 0xF7, "builtin folding");
+			bsw_ntfs_fold_builtin(0xF7) == 0xF7,
+		"builtin folding");
 }
 
 int main(void)

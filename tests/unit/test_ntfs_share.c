@@ -26,7 +26,11 @@
 #include "t_helpers.h"
 
 static int t_checks;
-#define CHECK(...) do { t_checks++; T_CHECK(__VA_ARGS__); } while (0)
+#define CHECK(...)                                                                                 \
+	do {                                                                                       \
+		t_checks++;                                                                        \
+		T_CHECK(__VA_ARGS__);                                                              \
+	} while (0)
 
 static uint8_t *img;
 static size_t img_len;
@@ -38,8 +42,8 @@ static int load_image(void)
 
 	/* not test_ntfs_vol's file: ctest may run both at once */
 	snprintf(path, sizeof(path), "%s/ntfs-share-win.img", BSW_BINDIR);
-	snprintf(cmd, sizeof(cmd), "xz -dc '%s/tests/images/ntfs/win.img.xz' > '%s'",
-		 BSW_SRCDIR, path);
+	snprintf(cmd, sizeof(cmd), "xz -dc '%s/tests/images/ntfs/win.img.xz' > '%s'", BSW_SRCDIR,
+		 path);
 	if (system(cmd))
 		return -1;
 	f = fopen(path, "rb");
@@ -67,7 +71,7 @@ struct layered {
 	const uint8_t *data;
 	size_t len;
 	uint64_t base_tok, own_tok;
-	const uint8_t *own;	/* one byte per sector; NULL: none */
+	const uint8_t *own; /* one byte per sector; NULL: none */
 	uint64_t bytes_read;
 };
 
@@ -84,8 +88,7 @@ static int64_t lay_pread(void *ctx, void *buf, size_t len, uint64_t off)
 	return (int64_t)len;
 }
 
-static int64_t lay_origin(void *ctx, uint64_t off, uint64_t len, uint64_t *tok,
-			  uint64_t *poff)
+static int64_t lay_origin(void *ctx, uint64_t off, uint64_t len, uint64_t *tok, uint64_t *poff)
 {
 	struct layered *l = ctx;
 	uint64_t end, s;
@@ -120,8 +123,7 @@ static bool c_shareable(void *ctx, uint64_t tok)
 	return c->in->shareable(c->in->ctx, tok);
 }
 
-static void *c_get(void *ctx, uint64_t tok, const uint8_t key[16],
-		   const void **val, size_t *len)
+static void *c_get(void *ctx, uint64_t tok, const uint8_t key[16], const void **val, size_t *len)
 {
 	struct counting *c = ctx;
 	void *ref = c->in->get(c->in->ctx, tok, key, val, len);
@@ -138,8 +140,7 @@ static void c_put(void *ctx, void *ref)
 	c->in->put(c->in->ctx, ref);
 }
 
-static void c_keep(void *ctx, uint64_t tok, const uint8_t key[16], void *val,
-		   size_t len)
+static void c_keep(void *ctx, uint64_t tok, const uint8_t key[16], void *val, size_t len)
 {
 	struct counting *c = ctx;
 
@@ -147,15 +148,18 @@ static void c_keep(void *ctx, uint64_t tok, const uint8_t key[16], void *val,
 	c->in->keep(c->in->ctx, tok, key, val, len);
 }
 
-static const struct bsw_ntfs_share *glue;	/* the scanner's */
+static const struct bsw_ntfs_share *glue; /* the scanner's */
 
 static void counting_init(struct counting *c, uint32_t unit_bytes)
 {
 	memset(c, 0, sizeof(*c));
 	c->in = glue;
-	c->sh = (struct bsw_ntfs_share){ .ctx = c, .shareable = c_shareable,
-		.get = c_get, .put = c_put, .keep = c_keep,
-		.unit_bytes = unit_bytes };
+	c->sh = (struct bsw_ntfs_share){ .ctx = c,
+					 .shareable = c_shareable,
+					 .get = c_get,
+					 .put = c_put,
+					 .keep = c_keep,
+					 .unit_bytes = unit_bytes };
 }
 
 struct opened {
@@ -166,21 +170,26 @@ struct opened {
 	int ret;
 };
 
-static void vopen(struct opened *o, const uint8_t *data, const uint8_t *own,
-		  uint64_t base_tok, uint64_t own_tok,
-		  const struct bsw_ntfs_share *sh, const struct bsw_ntfs_opts *extra)
+static void vopen(struct opened *o, const uint8_t *data, const uint8_t *own, uint64_t base_tok,
+		  uint64_t own_tok, const struct bsw_ntfs_share *sh,
+		  const struct bsw_ntfs_opts *extra)
 {
-	struct bsw_ntfs_opts opts = { .run_checks = true, .critical = bsw_boot_files,
+	struct bsw_ntfs_opts opts = { .run_checks = true,
+				      .critical = bsw_boot_files,
 				      .nr_critical = bsw_nr_boot_files };
 
 	if (extra)
 		opts = *extra;
 	opts.share = sh;
 	memset(o, 0, sizeof(*o));
-	o->lay = (struct layered){ .data = data, .len = img_len, .base_tok = base_tok,
-				   .own_tok = own_tok, .own = own };
-	o->src = (struct bsw_src){ .pread = lay_pread, .origin = lay_origin,
-				   .ctx = &o->lay, .size = img_len, .name = "mem" };
+	o->lay = (struct layered){
+		.data = data, .len = img_len, .base_tok = base_tok, .own_tok = own_tok, .own = own
+	};
+	o->src = (struct bsw_src){ .pread = lay_pread,
+				   .origin = lay_origin,
+				   .ctx = &o->lay,
+				   .size = img_len,
+				   .name = "mem" };
 	bsw_fx_create(&o->fx);
 	o->ret = bsw_ntfs_open(&o->v, &o->src, o->fx, &opts);
 }
@@ -199,11 +208,10 @@ static bool str_eq(const char *a, const char *b)
 
 static bool finding_eq(const struct bsw_finding *a, const struct bsw_finding *b)
 {
-	return a->problem == b->problem && a->verdict == b->verdict &&
-	       a->severity == b->severity && a->off == b->off && a->lba == b->lba &&
-	       a->rec == b->rec && a->cell == b->cell && a->n == b->n &&
-	       a->n2 == b->n2 && str_eq(a->str, b->str) && str_eq(a->str2, b->str2) &&
-	       str_eq(a->scope, b->scope) && a->seq == b->seq;
+	return a->problem == b->problem && a->verdict == b->verdict && a->severity == b->severity &&
+	       a->off == b->off && a->lba == b->lba && a->rec == b->rec && a->cell == b->cell &&
+	       a->n == b->n && a->n2 == b->n2 && str_eq(a->str, b->str) &&
+	       str_eq(a->str2, b->str2) && str_eq(a->scope, b->scope) && a->seq == b->seq;
 }
 
 static unsigned findings_diff(struct bsw_fx *a, struct bsw_fx *b)
@@ -218,8 +226,8 @@ static unsigned findings_diff(struct bsw_fx *a, struct bsw_fx *b)
 
 			bsw_finding_message(bsw_fx_get(a, i), ma, sizeof(ma));
 			bsw_finding_message(bsw_fx_get(b, i), mb, sizeof(mb));
-			fprintf(stderr, "  finding %zu: %s (seq %u)\n   vs: %s (seq %u)\n", i,
-				ma, bsw_fx_get(a, i)->seq, mb, bsw_fx_get(b, i)->seq);
+			fprintf(stderr, "  finding %zu: %s (seq %u)\n   vs: %s (seq %u)\n", i, ma,
+				bsw_fx_get(a, i)->seq, mb, bsw_fx_get(b, i)->seq);
 			return 1;
 		}
 	return 0;
@@ -233,8 +241,8 @@ struct names_buf {
 static int names_cb(void *arg, uint64_t parent, const char *name, unsigned ns)
 {
 	struct names_buf *nb = arg;
-	int n = snprintf(nb->s + nb->len, sizeof(nb->s) - nb->len, "%" PRIu64 ":%u:%s;",
-			 parent, ns, name);
+	int n = snprintf(nb->s + nb->len, sizeof(nb->s) - nb->len, "%" PRIu64 ":%u:%s;", parent, ns,
+			 name);
 
 	if (n > 0 && (size_t)n < sizeof(nb->s) - nb->len)
 		nb->len += (size_t)n;
@@ -281,15 +289,13 @@ static unsigned state_diff(const struct bsw_ntfs *a, const struct bsw_ntfs *b)
 	unsigned bad = 0;
 	size_t i;
 
-	bad += a->nr_recs != b->nr_recs ||
-	       memcmp(a->recs, b->recs, a->nr_recs * sizeof(*a->recs));
+	bad += a->nr_recs != b->nr_recs || memcmp(a->recs, b->recs, a->nr_recs * sizeof(*a->recs));
 	bad += a->nr_names != b->nr_names ||
 	       memcmp(a->names, b->names, a->nr_names * sizeof(*a->names));
 	bad += a->pool_len != b->pool_len ||
 	       memcmp(a->pool, b->pool, a->pool_len * sizeof(*a->pool)) ||
 	       memcmp(a->upool, b->upool, a->pool_len * sizeof(*a->upool));
-	bad += a->nr_kids != b->nr_kids ||
-	       memcmp(a->kids, b->kids, a->nr_kids * sizeof(*a->kids));
+	bad += a->nr_kids != b->nr_kids || memcmp(a->kids, b->kids, a->nr_kids * sizeof(*a->kids));
 	bad += a->nr_issues != b->nr_issues;
 	for (i = 0; i < a->nr_issues && i < b->nr_issues; i++)
 		bad += a->issues[i].rec != b->issues[i].rec ||
@@ -310,8 +316,8 @@ static void same(struct opened *a, struct opened *b, const char *what)
 	unsigned d;
 
 	CHECK(a->ret == b->ret, "%s: open %d vs %d", what, a->ret, b->ret);
-	CHECK(!findings_diff(a->fx, b->fx), "%s: findings in report order (%zu vs %zu)",
-	      what, bsw_fx_count(a->fx), bsw_fx_count(b->fx));
+	CHECK(!findings_diff(a->fx, b->fx), "%s: findings in report order (%zu vs %zu)", what,
+	      bsw_fx_count(a->fx), bsw_fx_count(b->fx));
 	if (!a->ret && !b->ret) {
 		d = records_diff(a->v, b->v);
 		CHECK(!d, "%s: %u record stat/path/names differ", what, d);
@@ -384,7 +390,7 @@ static void mark_own(uint8_t *own, uint64_t off, uint64_t len)
 		own[s] = 1;
 }
 
-#define UNIT (16u << 10)	/* 16 records a unit: many units in 393 records */
+#define UNIT (16u << 10) /* 16 records a unit: many units in 393 records */
 
 static uint64_t nr_units(struct bsw_ntfs *v)
 {
@@ -412,10 +418,11 @@ static void test_base(void)
 	counting_init(&cnt, UNIT);
 	vopen(&b, img, NULL, tok_base, 0, &cnt.sh, NULL);
 	CHECK(cnt.gets == units && cnt.hits == 0 && cnt.keeps == units,
-	      "first open: %u lookups, %u hits, %u kept of %" PRIu64 " units",
-	      cnt.gets, cnt.hits, cnt.keeps, units);
-	CHECK(b.lay.bytes_read == a.lay.bytes_read, "first open reads as much (%" PRIu64
-	      " vs %" PRIu64 ")", b.lay.bytes_read, a.lay.bytes_read);
+	      "first open: %u lookups, %u hits, %u kept of %" PRIu64 " units", cnt.gets, cnt.hits,
+	      cnt.keeps, units);
+	CHECK(b.lay.bytes_read == a.lay.bytes_read,
+	      "first open reads as much (%" PRIu64 " vs %" PRIu64 ")", b.lay.bytes_read,
+	      a.lay.bytes_read);
 	same(&a, &b, "base, cache empty");
 	vclose(&b);
 
@@ -425,8 +432,10 @@ static void test_base(void)
 	      "second open: %u lookups, %u hits, %u kept", cnt.gets, cnt.hits, cnt.keeps);
 	CHECK(c.lay.bytes_read + mft * 9 / 10 <= a.lay.bytes_read,
 	      "second open skips the $MFT: %" PRIu64 " bytes read, %" PRIu64
-	      " unshared ($MFT %" PRIu64 ")", c.lay.bytes_read, a.lay.bytes_read, mft);
-	fprintf(stderr, "base: %" PRIu64 " bytes read alone, %" PRIu64
+	      " unshared ($MFT %" PRIu64 ")",
+	      c.lay.bytes_read, a.lay.bytes_read, mft);
+	fprintf(stderr,
+		"base: %" PRIu64 " bytes read alone, %" PRIu64
 		" with the cache filled ($MFT %" PRIu64 " bytes, %" PRIu64 " units)\n",
 		a.lay.bytes_read, c.lay.bytes_read, mft, units);
 	same(&a, &c, "base, cache filled");
@@ -504,7 +513,7 @@ static void test_child(void)
 	copy = malloc(img_len);
 	own = calloc(img_len / 512 + 1, 1);
 	memcpy(copy, img, img_len);
-	copy[off[0] + 1022] ^= 0xFF;	/* torn: stride 1 no longer ends with the USN */
+	copy[off[0] + 1022] ^= 0xFF; /* torn: stride 1 no longer ends with the USN */
 	bsw_ntfs_fixup(copy + off[1], 1024, &bad);
 	CHECK(rename_rec(copy + off[1], "numbers.txt", "numbars.txt"), "child: rename");
 	protect(copy + off[1], 1024);
@@ -533,10 +542,11 @@ static void test_child(void)
 	counting_init(&cnt, UNIT);
 	vopen(&b, copy, own, tok_base, tok_child, &cnt.sh, NULL);
 	CHECK(b.ret == 0 && bsw_fx_nr(b.fx, PR_NTFS_1_FIXUP) == 1 &&
-	      bsw_fx_nr(b.fx, PR_NTFS_2_BMAP_XLINK_BOOT) >= 1,
+		      bsw_fx_nr(b.fx, PR_NTFS_2_BMAP_XLINK_BOOT) >= 1,
 	      "child: its torn record and cross-link are found");
 	CHECK(b.ret == 0 && !bsw_ntfs_lookup(b.v, "\\Users\\Public\\packed\\numbars.txt", &rec) &&
-	      rec == nums && bsw_ntfs_lookup(b.v, "\\Users\\Public\\packed\\numbers.txt", &rec) == -ENOENT,
+		      rec == nums &&
+		      bsw_ntfs_lookup(b.v, "\\Users\\Public\\packed\\numbers.txt", &rec) == -ENOENT,
 	      "child: its rename shows");
 	CHECK(!bsw_ntfs_lookup(base.v, "\\Users\\Public\\packed\\numbers.txt", &rec),
 	      "base: keeps its name");
@@ -596,7 +606,8 @@ static void test_mirror(void)
 /* The record cap and the memory budget cut a kept volume where they cut it alone. */
 static void test_caps(void)
 {
-	struct bsw_ntfs_opts o = { .run_checks = true, .critical = bsw_boot_files,
+	struct bsw_ntfs_opts o = { .run_checks = true,
+				   .critical = bsw_boot_files,
 				   .nr_critical = bsw_nr_boot_files };
 	struct opened a, b;
 	struct counting cnt;
@@ -649,8 +660,7 @@ static void test_caps(void)
 	vopen(&a, img, NULL, tok_nochk, 0, NULL, &o);
 	counting_init(&cnt, UNIT);
 	vopen(&b, img, NULL, tok_nochk, 0, &cnt.sh, &o);
-	CHECK(cnt.hits == nr_units(b.v), "with checks from units kept without: %u hits",
-	      cnt.hits);
+	CHECK(cnt.hits == nr_units(b.v), "with checks from units kept without: %u hits", cnt.hits);
 	same(&a, &b, "with checks from units kept without");
 	vclose(&a);
 	vclose(&b);
@@ -686,7 +696,8 @@ static void add_long_name(uint8_t *r, uint64_t parent)
 /* The names budget runs out inside a unit taken from the cache. */
 static void test_names_cap(void)
 {
-	struct bsw_ntfs_opts o = { .run_checks = true, .critical = bsw_boot_files,
+	struct bsw_ntfs_opts o = { .run_checks = true,
+				   .critical = bsw_boot_files,
 				   .nr_critical = bsw_nr_boot_files };
 	struct opened a, b, base;
 	struct counting cnt;
@@ -792,8 +803,10 @@ int main(void)
 	test_caps();
 	test_names_cap();
 	bsw_share_stats(&st);
-	fprintf(stderr, "cache: %" PRIu64 " hits, %" PRIu64 " misses, %" PRIu64
-		" kept, %" PRIu64 " bytes\n", st.hits, st.misses, st.inserts, st.bytes);
+	fprintf(stderr,
+		"cache: %" PRIu64 " hits, %" PRIu64 " misses, %" PRIu64 " kept, %" PRIu64
+		" bytes\n",
+		st.hits, st.misses, st.inserts, st.bytes);
 	test_small_cache();
 	bsw_share_fini();
 	free(img);

@@ -20,7 +20,11 @@
 
 /* count the checks too, so that a run that checked nothing shows */
 static int t_checks;
-#define CHECK(...) do { t_checks++; T_CHECK(__VA_ARGS__); } while (0)
+#define CHECK(...)                                                                                 \
+	do {                                                                                       \
+		t_checks++;                                                                        \
+		T_CHECK(__VA_ARGS__);                                                              \
+	} while (0)
 
 static uint8_t *img;
 static size_t img_len;
@@ -31,8 +35,8 @@ static int load_image(void)
 	FILE *f;
 
 	snprintf(path, sizeof(path), "%s/ntfs-win.img", BSW_BINDIR);
-	snprintf(cmd, sizeof(cmd), "xz -dc '%s/tests/images/ntfs/win.img.xz' > '%s'",
-		 BSW_SRCDIR, path);
+	snprintf(cmd, sizeof(cmd), "xz -dc '%s/tests/images/ntfs/win.img.xz' > '%s'", BSW_SRCDIR,
+		 path);
 	if (system(cmd))
 		return -1;
 	f = fopen(path, "rb");
@@ -61,7 +65,8 @@ struct opened {
 
 static void vopen(struct opened *o, uint8_t *data)
 {
-	struct bsw_ntfs_opts opts = { .run_checks = true, .critical = bsw_boot_files,
+	struct bsw_ntfs_opts opts = { .run_checks = true,
+				      .critical = bsw_boot_files,
 				      .nr_critical = bsw_nr_boot_files };
 
 	bsw_src_mem_init(&o->src, &o->mem, data, img_len);
@@ -94,8 +99,7 @@ static void dump(struct bsw_fx *fx)
 		const struct bsw_finding *f = bsw_fx_get(fx, i);
 
 		bsw_finding_message(f, msg, sizeof(msg));
-		fprintf(stderr, "  finding %s: %s\n",
-			bsw_problem_info(f->problem)->code, msg);
+		fprintf(stderr, "  finding %s: %s\n", bsw_problem_info(f->problem)->code, msg);
 	}
 }
 
@@ -160,29 +164,31 @@ static void test_clean(void)
 	CHECK(bsw_fx_worst(o.fx) <= BSW_SEV_INFO, "clean volume has no warnings");
 	if (bsw_fx_worst(o.fx) > BSW_SEV_INFO)
 		dump(o.fx);
-	CHECK(bsw_ntfs_cluster_size(o.v) == 4096 && bsw_ntfs_record_size(o.v) == 1024,
-		"geometry");
+	CHECK(bsw_ntfs_cluster_size(o.v) == 4096 && bsw_ntfs_record_size(o.v) == 1024, "geometry");
 	CHECK(!bsw_ntfs_lookup(o.v, "\\Windows\\System32\\ntoskrnl.exe", &rec), "lookup");
 	CHECK(!bsw_ntfs_lookup(o.v, "/WINDOWS/system32/NTOSKRNL.EXE", &rec2) && rec == rec2,
-		"case-insensitive lookup with / separators");
+	      "case-insensitive lookup with / separators");
 	CHECK(bsw_ntfs_lookup(o.v, "\\Windows\\System32\\nope.exe", &rec2) == -ENOENT,
-		"missing file");
+	      "missing file");
 	CHECK(!bsw_ntfs_stat(o.v, rec, &st) && st.size == 300000 && st.link_count == 1,
-		"ntoskrnl stat");
+	      "ntoskrnl stat");
 	CHECK(!bsw_ntfs_path(o.v, rec, path, sizeof(path)) &&
-		!strcmp(path, "\\Windows\\System32\\ntoskrnl.exe"), "path %s", path);
+		      !strcmp(path, "\\Windows\\System32\\ntoskrnl.exe"),
+	      "path %s", path);
 	CHECK(bsw_ntfs_path(o.v, rec, path, 10) == -ENAMETOOLONG, "short buffer");
 	CHECK(!bsw_ntfs_read_all(o.v, rec, NULL, &data, &len, 1 << 20) && len == 300000 &&
-		data[0] == 'M' && data[1] == 'Z' && !memcmp(data + 2, "ntoskrnl.exe 1\n", 15),
-		"ntoskrnl content");
+		      data[0] == 'M' && data[1] == 'Z' && !memcmp(data + 2, "ntoskrnl.exe 1\n", 15),
+	      "ntoskrnl content");
 	free(data);
 	CHECK(bsw_ntfs_read_all(o.v, rec, NULL, &data, &len, 1000) == -EFBIG, "max");
 	/* hard link: one record, two names */
 	CHECK(!bsw_ntfs_lookup(o.v, "\\Windows\\System32\\shell32.dll", &rec) &&
-		!bsw_ntfs_lookup(o.v, "\\Windows\\WinSxS\\amd64_shell_1\\shell32.dll", &rec2) &&
-		rec == rec2, "hard link resolves to one record");
+		      !bsw_ntfs_lookup(o.v, "\\Windows\\WinSxS\\amd64_shell_1\\shell32.dll",
+				       &rec2) &&
+		      rec == rec2,
+	      "hard link resolves to one record");
 	CHECK(!bsw_ntfs_stat(o.v, rec, &st) && st.link_count == 2 && st.nr_names == 2,
-		"link count %u names %u", st.link_count, st.nr_names);
+	      "link count %u names %u", st.link_count, st.nr_names);
 	bsw_ntfs_names(o.v, rec, names_cb, &n);
 	CHECK(n == 2, "names lists both links (%u)", n);
 	/* readdir */
@@ -192,13 +198,14 @@ static void test_clean(void)
 	CHECK(n == 301, "Documents holds 301 entries (%u)", n);
 	/* named stream */
 	CHECK(!bsw_ntfs_lookup(o.v, "\\Users\\Public\\Documents\\ads.txt", &rec) &&
-		!bsw_ntfs_read_all(o.v, rec, "Zone.Identifier", &data, &len, 4096) &&
-		len == 15 && !memcmp(data, "[ZoneTransfer]\n", 15), "ADS content");
+		      !bsw_ntfs_read_all(o.v, rec, "Zone.Identifier", &data, &len, 4096) &&
+		      len == 15 && !memcmp(data, "[ZoneTransfer]\n", 15),
+	      "ADS content");
 	free(data);
 	/* LZNT1-compressed file equals `seq 1 30000` */
 	CHECK(!bsw_ntfs_lookup(o.v, "\\Users\\Public\\packed\\numbers.txt", &rec) &&
-		!bsw_ntfs_stat(o.v, rec, &st) && (st.rflags & BSW_NTFS_R_COMPRESSED),
-		"compressed flag");
+		      !bsw_ntfs_stat(o.v, rec, &st) && (st.rflags & BSW_NTFS_R_COMPRESSED),
+	      "compressed flag");
 	if (!bsw_ntfs_read_all(o.v, rec, NULL, &data, &len, 1 << 20)) {
 		char *exp = malloc(200000);
 		size_t el = 0;
@@ -213,9 +220,10 @@ static void test_clean(void)
 	}
 	/* sparse: data at block 0 and 1000, zeros between */
 	CHECK(!bsw_ntfs_lookup(o.v, "\\Users\\Public\\sparse.bin", &rec) &&
-		!bsw_ntfs_read_all(o.v, rec, NULL, &data, &len, 8 << 20) &&
-		len == 4096 * 1001 && data[0] == '1' && data[4096 * 500] == 0 &&
-		data[4096 * 1000] == '1', "sparse file");
+		      !bsw_ntfs_read_all(o.v, rec, NULL, &data, &len, 8 << 20) &&
+		      len == 4096 * 1001 && data[0] == '1' && data[4096 * 500] == 0 &&
+		      data[4096 * 1000] == '1',
+	      "sparse file");
 	free(data);
 	vclose(&o);
 }
@@ -234,10 +242,10 @@ static void inject_torn(const char *path, const char *code, enum bsw_problem wan
 	off = rec_off(o.v, rec);
 	vclose(&o);
 	o.copy = fresh();
-	o.copy[off + 1022] ^= 0xFF;	/* stride 1 no longer ends with the USN */
+	o.copy[off + 1022] ^= 0xFF; /* stride 1 no longer ends with the USN */
 	vopen(&o, o.copy);
 	CHECK(o.ret == 0 && bsw_fx_nr(o.fx, want) == 1 && bsw_fx_has_code(o.fx, code),
-		"torn %s gives %s", path, code);
+	      "torn %s gives %s", path, code);
 	vclose(&o);
 }
 
@@ -250,8 +258,8 @@ static void test_boot_sectors(void)
 	memset(o.copy, 0, 512);
 	vopen(&o, o.copy);
 	CHECK(o.ret == 0 && bsw_fx_nr(o.fx, PR_NTFS_0_BPB_BAD) == 1 &&
-		!bsw_ntfs_lookup(o.v, "\\Windows\\System32\\hal.dll", &rec),
-		"primary zeroed: NTFS-BPB, volume read through the backup");
+		      !bsw_ntfs_lookup(o.v, "\\Windows\\System32\\hal.dll", &rec),
+	      "primary zeroed: NTFS-BPB, volume read through the backup");
 	vclose(&o);
 	o.copy = fresh();
 	memset(o.copy, 0, 512);
@@ -260,10 +268,11 @@ static void test_boot_sectors(void)
 	CHECK(o.ret < 0 && bsw_fx_nr(o.fx, PR_NTFS_0_BPB_BOTH) == 1, "both boot sectors");
 	vclose(&o);
 	o.copy = fresh();
-	o.copy[img_len - 512 + 0x48] ^= 1;	/* serial differs */
+	o.copy[img_len - 512 + 0x48] ^= 1; /* serial differs */
 	vopen(&o, o.copy);
 	CHECK(o.ret == 0 && bsw_fx_has_code(o.fx, "NTFS-BPB2") &&
-		!bsw_fx_has_code(o.fx, "NTFS-BPB"), "backup differs");
+		      !bsw_fx_has_code(o.fx, "NTFS-BPB"),
+	      "backup differs");
 	vclose(&o);
 }
 
@@ -281,9 +290,9 @@ static void test_mft_head(void)
 		memset(o.copy + off + i * 1024 + 100, 0x5A, 1000);
 	vopen(&o, o.copy);
 	CHECK(o.ret == 0 && bsw_fx_nr(o.fx, PR_NTFS_2_MFT_HEAD) == 1 &&
-		!bsw_fx_has_code(o.fx, "NTFS-FIXUP") &&
-		!bsw_ntfs_lookup(o.v, "\\Windows\\System32\\config\\SYSTEM", &rec),
-		"records 0-3 torn: NTFS-MIRR, read through the mirror");
+		      !bsw_fx_has_code(o.fx, "NTFS-FIXUP") &&
+		      !bsw_ntfs_lookup(o.v, "\\Windows\\System32\\config\\SYSTEM", &rec),
+	      "records 0-3 torn: NTFS-MIRR, read through the mirror");
 	if (o.v)
 		CHECK(bsw_ntfs_nr_records(o.v) > 300, "whole MFT still read");
 	vclose(&o);
@@ -342,13 +351,13 @@ static void test_loop(void)
 	bsw_ntfs_lookup(o.v, "\\Windows\\System32\\drivers\\disk.sys", &rec);
 	ref = drivers | ((uint64_t)o.v->recs[drivers].seq << 48);
 	vclose(&o);
-	o.copy = edit_rec(sys32, set_parent, &ref);	/* System32 under drivers */
+	o.copy = edit_rec(sys32, set_parent, &ref); /* System32 under drivers */
 	vopen(&o, o.copy);
 	CHECK(o.ret == 0, "opens with a parent loop");
 	if (!o.ret) {
 		CHECK(bsw_ntfs_path(o.v, rec, path, sizeof(path)) == -ELOOP, "path loops");
 		CHECK(bsw_ntfs_lookup(o.v, "\\Windows\\System32\\hal.dll", &rec) == -ENOENT,
-			"System32 detached");
+		      "System32 detached");
 		CHECK(bsw_fx_has_code(o.fx, "NTFS-REC"), "loop reported");
 	}
 	vclose(&o);
@@ -367,9 +376,9 @@ static void add_alist(uint8_t *r, void *arg)
 	put_le32(r + at + 4, len);
 	put_le32(r + at + 0x10, 32);
 	put_le16(r + at + 0x14, 24);
-	put_le32(r + at + 24, 0x10);		/* entry: $STANDARD_INFORMATION */
+	put_le32(r + at + 24, 0x10); /* entry: $STANDARD_INFORMATION */
 	put_le16(r + at + 24 + 4, 32);
-	r[at + 24 + 7] = *(uint8_t *)arg;	/* name offset */
+	r[at + 24 + 7] = *(uint8_t *)arg; /* name offset */
 	put_le64(r + at + 24 + 16, 11 | ((uint64_t)get_le16(r + 0x10) << 48));
 	put_le32(r + 0x18, used + len);
 }
@@ -382,7 +391,8 @@ static void test_attrlist(void)
 	o.copy = edit_rec(11, add_alist, &no);
 	vopen(&o, o.copy);
 	CHECK(o.ret == 0 && bsw_fx_nr(o.fx, PR_NTFS_1_ATTRLIST_1C) == 1 &&
-		bsw_fx_has_code(o.fx, "NTFS-ATTRLIST"), "attribute list name offset 0x1C");
+		      bsw_fx_has_code(o.fx, "NTFS-ATTRLIST"),
+	      "attribute list name offset 0x1C");
 	if (o.ret || !bsw_fx_has_code(o.fx, "NTFS-ATTRLIST"))
 		dump(o.fx);
 	vclose(&o);
@@ -408,7 +418,8 @@ static void test_dirty(void)
 	o.copy = edit_rec(3, set_dirty, NULL);
 	vopen(&o, o.copy);
 	CHECK(o.ret == 0 && bsw_fx_nr(o.fx, PR_NTFS_2_VOLFLAG) == 1 &&
-		bsw_fx_worst(o.fx) <= BSW_SEV_WARN, "dirty flag: NTFS-VOLFLAG info");
+		      bsw_fx_worst(o.fx) <= BSW_SEV_WARN,
+	      "dirty flag: NTFS-VOLFLAG info");
 	vclose(&o);
 }
 
@@ -441,7 +452,7 @@ static void test_index_missing(void)
 	CHECK(done, "found the entry");
 	vopen(&o, o.copy);
 	CHECK(o.ret == 0 && bsw_fx_nr(o.fx, PR_NTFS_2_I30_MISSING) >= 1,
-		"missing index entry for \\Windows");
+	      "missing index entry for \\Windows");
 	vclose(&o);
 }
 
@@ -481,7 +492,7 @@ static void test_crosslink(void)
 	protect(o.copy + off, 1024);
 	vopen(&o, o.copy);
 	CHECK(o.ret == 0 && bsw_fx_nr(o.fx, PR_NTFS_2_BMAP_XLINK_BOOT) >= 1,
-		"boot file cross-linked: NTFS-BMAPX unbootable");
+	      "boot file cross-linked: NTFS-BMAPX unbootable");
 	if (o.ret == 0 && !bsw_fx_nr(o.fx, PR_NTFS_2_BMAP_XLINK_BOOT))
 		dump(o.fx);
 	vclose(&o);
@@ -510,7 +521,7 @@ static void make_wof(uint8_t *r, void *arg)
 	uint8_t a[512];
 	uint32_t d = find_attr(r, 0x80), n = (uint32_t)strlen(nm), len, k;
 
-	put_le32(r + d + 0x10, 8);		/* unnamed data: 8 bytes */
+	put_le32(r + d + 0x10, 8); /* unnamed data: 8 bytes */
 	/* named $DATA: header 24, name at 24, value 8-aligned after it */
 	memset(a, 0, sizeof(a));
 	len = 24 + ((2 * n + 7) & ~7u) + 264;
@@ -544,7 +555,7 @@ static void make_wof(uint8_t *r, void *arg)
 	put_le32(a + 24 + 8, 1);
 	put_le32(a + 24 + 12, 2);
 	put_le32(a + 24 + 16, 1);
-	put_le32(a + 24 + 20, arg ? *(const uint32_t *)arg : 0);	/* algorithm */
+	put_le32(a + 24 + 20, arg ? *(const uint32_t *)arg : 0); /* algorithm */
 	append_attr(r, a, 48);
 }
 
@@ -560,12 +571,13 @@ static void test_wof(void)
 	vclose(&o);
 	o.copy = edit_rec(rec, make_wof, NULL);
 	vopen(&o, o.copy);
-	CHECK(o.ret == 0 && !bsw_ntfs_stat(o.v, rec, &st) &&
-	      (st.rflags & BSW_NTFS_R_WOF) && st.reparse_tag == 0x80000017 && st.size == 8,
+	CHECK(o.ret == 0 && !bsw_ntfs_stat(o.v, rec, &st) && (st.rflags & BSW_NTFS_R_WOF) &&
+		      st.reparse_tag == 0x80000017 && st.size == 8,
 	      "WOF flags and size");
 	if (!o.ret)
 		CHECK(bsw_ntfs_read(o.v, rec, NULL, buf, sizeof(buf), 0) == 8 &&
-		      !memcmp(buf, "abababab", 8), "WOF XPRESS4K content");
+			      !memcmp(buf, "abababab", 8),
+		      "WOF XPRESS4K content");
 	if (!o.ret)
 		CHECK(bsw_ntfs_read(o.v, rec, NULL, buf, 4, 5) == 3 && !memcmp(buf, "bab", 3),
 		      "WOF read at an offset");
@@ -579,8 +591,7 @@ static void test_wof(void)
 
 		o.copy = edit_rec(rec, make_wof, (void *)&lzx);
 		vopen(&o, o.copy);
-		CHECK(o.ret == 0 &&
-		      bsw_ntfs_read(o.v, rec, NULL, buf, sizeof(buf), 0) == -EIO,
+		CHECK(o.ret == 0 && bsw_ntfs_read(o.v, rec, NULL, buf, sizeof(buf), 0) == -EIO,
 		      "WOF LZX decoded: a chunk that is not LZX fails with -EIO");
 		vclose(&o);
 	}
@@ -603,9 +614,9 @@ static void test_wof(void)
 
 struct kfile {
 	uint64_t rec;
-	uint8_t *plain;			/* the file's plain bytes */
+	uint8_t *plain; /* the file's plain bytes */
 	size_t len;
-	uint64_t lcn[128];		/* its data clusters, in VCN order */
+	uint64_t lcn[128]; /* its data clusters, in VCN order */
 	unsigned nr;
 };
 
@@ -635,8 +646,7 @@ out:
 }
 
 /* Write data (len bytes) into the clusters lcn[0..) of image copy c. */
-static void put_clusters(uint8_t *c, const uint64_t *lcn, const uint8_t *data,
-			 size_t len)
+static void put_clusters(uint8_t *c, const uint64_t *lcn, const uint8_t *data, size_t len)
 {
 	size_t i;
 
@@ -652,7 +662,7 @@ static void put_clusters(uint8_t *c, const uint64_t *lcn, const uint8_t *data,
 struct rl_enc {
 	uint8_t b[512];
 	size_t n;
-	int64_t prev;		/* LCN of the previous allocated run */
+	int64_t prev; /* LCN of the previous allocated run */
 };
 
 static unsigned le_bytes(uint64_t v)
@@ -668,8 +678,7 @@ static unsigned sle_bytes(int64_t v)
 {
 	unsigned n = 1;
 
-	while (n < 8 && (v < -(INT64_C(1) << (8 * n - 1)) ||
-			 v >= (INT64_C(1) << (8 * n - 1))))
+	while (n < 8 && (v < -(INT64_C(1) << (8 * n - 1)) || v >= (INT64_C(1) << (8 * n - 1))))
 		n++;
 	return n;
 }
@@ -716,12 +725,12 @@ static void replace_attr(uint8_t *r, uint32_t at, const uint8_t *a, uint32_t len
 }
 
 /* A non-resident attribute header: type 0x80, name, runs, sizes. */
-static uint32_t nonres_attr(uint8_t *a, const char *name, uint16_t flags,
-			    uint8_t cu_shift, uint64_t vcns, uint64_t alloc,
-			    uint64_t size, const struct rl_enc *e)
+static uint32_t nonres_attr(uint8_t *a, const char *name, uint16_t flags, uint8_t cu_shift,
+			    uint64_t vcns, uint64_t alloc, uint64_t size, const struct rl_enc *e)
 {
 	uint32_t hdr = flags & 1 ? 0x48 : 0x40, nlen = name ? (uint32_t)strlen(name) : 0;
-	uint32_t roff = hdr + ((2 * nlen + 7) & ~7u), len = (roff + (uint32_t)e->n + 1 + 7) & ~7u, k;
+	uint32_t roff = hdr + ((2 * nlen + 7) & ~7u), len = (roff + (uint32_t)e->n + 1 + 7) & ~7u,
+		 k;
 
 	memset(a, 0, len);
 	put_le32(a, 0x80);
@@ -746,7 +755,7 @@ static uint32_t nonres_attr(uint8_t *a, const char *name, uint16_t flags,
 struct wof_edit {
 	const struct kfile *k;
 	uint32_t alg;
-	uint64_t slen;			/* WofCompressedData bytes */
+	uint64_t slen; /* WofCompressedData bytes */
 	unsigned sclusters;
 };
 
@@ -761,15 +770,14 @@ static void make_wof_krnl(uint8_t *r, void *arg)
 
 	/* the unnamed $DATA: one sparse run of the same clusters */
 	rl_put(&e, -1, w->k->nr);
-	len = nonres_attr(a, NULL, 0x8000, 0, w->k->nr, (uint64_t)w->k->nr * 4096,
-			  w->k->len, &e);
+	len = nonres_attr(a, NULL, 0x8000, 0, w->k->nr, (uint64_t)w->k->nr * 4096, w->k->len, &e);
 	put_le16(a + 0xE, get_le16(r + d + 0xE));
 	replace_attr(r, d, a, len);
 	/* WofCompressedData in the file's first clusters */
 	e = (struct rl_enc){ .n = 0 };
 	rl_put_clusters(&e, w->k->lcn, w->sclusters);
-	len = nonres_attr(a, "WofCompressedData", 0, 0, w->sclusters,
-			  (uint64_t)w->sclusters * 4096, w->slen, &e);
+	len = nonres_attr(a, "WofCompressedData", 0, 0, w->sclusters, (uint64_t)w->sclusters * 4096,
+			  w->slen, &e);
 	append_attr(r, a, len);
 	/* $REPARSE_POINT: WOF, provider 2 (file), the algorithm */
 	memset(a, 0, 48);
@@ -796,7 +804,8 @@ static uint8_t *wof_stream(const struct kfile *k, uint32_t alg, uint64_t *slen)
 	uint8_t *s = malloc(tbl + k->len);
 
 	if (!s || wimlib_create_compressor(alg == 1 ? WIMLIB_COMPRESSION_TYPE_LZX :
-					   WIMLIB_COMPRESSION_TYPE_XPRESS, chunk, 0, &c)) {
+						      WIMLIB_COMPRESSION_TYPE_XPRESS,
+					   chunk, 0, &c)) {
 		free(s);
 		return NULL;
 	}
@@ -804,7 +813,7 @@ static uint8_t *wof_stream(const struct kfile *k, uint32_t alg, uint64_t *slen)
 		size_t n = BSW_MIN(chunk, k->len - i * chunk);
 		size_t z = wimlib_compress(k->plain + i * chunk, n, s + o, n - 1, c);
 
-		if (!z) {		/* did not shrink: stored as is */
+		if (!z) { /* did not shrink: stored as is */
 			memcpy(s + o, k->plain + i * chunk, n);
 			z = n;
 		}
@@ -825,15 +834,17 @@ static void check_plain(struct opened *o, const struct kfile *k, const char *wha
 
 	CHECK(!bsw_ntfs_stat(o->v, k->rec, &st) && st.size == k->len,
 	      "%s: stat gives the plain size (%llu)", what, (unsigned long long)st.size);
-	CHECK(!bsw_ntfs_read_all(o->v, k->rec, NULL, &data, &len, 1 << 20) &&
-	      len == k->len && !memcmp(data, k->plain, len) && data[0] == 'M' && data[1] == 'Z',
+	CHECK(!bsw_ntfs_read_all(o->v, k->rec, NULL, &data, &len, 1 << 20) && len == k->len &&
+		      !memcmp(data, k->plain, len) && data[0] == 'M' && data[1] == 'Z',
 	      "%s: read_all gives the plain bytes, MZ first", what);
 	free(data);
 	/* across chunk and compression-unit boundaries, and the tail */
 	CHECK(bsw_ntfs_read(o->v, k->rec, NULL, buf, sizeof(buf), 65536 - 4000) == sizeof(buf) &&
-	      !memcmp(buf, k->plain + 65536 - 4000, sizeof(buf)), "%s: read across units", what);
+		      !memcmp(buf, k->plain + 65536 - 4000, sizeof(buf)),
+	      "%s: read across units", what);
 	CHECK(bsw_ntfs_read(o->v, k->rec, NULL, buf, sizeof(buf), k->len - 100) == 100 &&
-	      !memcmp(buf, k->plain + k->len - 100, 100), "%s: short read at the end", what);
+		      !memcmp(buf, k->plain + k->len - 100, 100),
+	      "%s: short read at the end", what);
 	CHECK(bsw_fx_worst(o->fx) <= BSW_SEV_INFO, "%s: the volume checks find nothing", what);
 	if (bsw_fx_worst(o->fx) > BSW_SEV_INFO)
 		dump(o->fx);
@@ -854,8 +865,8 @@ static void test_wof_boot_file(const struct kfile *k, uint32_t alg, const char *
 	put_clusters(o.copy, k->lcn, s, w.slen);
 	free(s);
 	vopen(&o, o.copy);
-	CHECK(o.ret == 0 && !bsw_ntfs_stat(o.v, k->rec, &st) &&
-	      (st.rflags & BSW_NTFS_R_WOF) && (st.rflags & BSW_NTFS_R_SPARSE),
+	CHECK(o.ret == 0 && !bsw_ntfs_stat(o.v, k->rec, &st) && (st.rflags & BSW_NTFS_R_WOF) &&
+		      (st.rflags & BSW_NTFS_R_SPARSE),
 	      "%s: a WOF file", what);
 	if (!o.ret)
 		check_plain(&o, k, what);
@@ -866,7 +877,7 @@ static void test_wof_boot_file(const struct kfile *k, uint32_t alg, const char *
 	o.copy = edit_rec(k->rec, make_wof_krnl, &w);
 	vopen(&o, o.copy);
 	CHECK(o.ret == 0 && !bsw_ntfs_stat(o.v, k->rec, &st) && st.size == k->len &&
-	      bsw_ntfs_read(o.v, k->rec, NULL, buf, sizeof(buf), 0) == -EOPNOTSUPP,
+		      bsw_ntfs_read(o.v, k->rec, NULL, buf, sizeof(buf), 0) == -EOPNOTSUPP,
 	      "%s: unknown WOF algorithm gives -EOPNOTSUPP", what);
 	vclose(&o);
 }
@@ -895,7 +906,8 @@ static size_t lznt1_chunk(const uint8_t *in, size_t n, uint8_t *out)
 			for (disp = 1; disp <= maxdisp; disp++) {
 				size_t l = 0;
 
-				while (l < maxlen && pos + l < n && in[pos + l] == in[pos + l - disp])
+				while (l < maxlen && pos + l < n &&
+				       in[pos + l] == in[pos + l - disp])
 					l++;
 				if (l > best) {
 					best = l;
@@ -903,7 +915,8 @@ static size_t lznt1_chunk(const uint8_t *in, size_t n, uint8_t *out)
 				}
 			}
 			if (best >= 3) {
-				put_le16(out + op, (uint16_t)((bdisp - 1) << (16 - dbits) | (best - 3)));
+				put_le16(out + op,
+					 (uint16_t)((bdisp - 1) << (16 - dbits) | (best - 3)));
 				out[fl] |= (uint8_t)(1u << t);
 				op += 2;
 				pos += best;
@@ -912,7 +925,7 @@ static size_t lznt1_chunk(const uint8_t *in, size_t n, uint8_t *out)
 			}
 		}
 	}
-	if (op - 2 >= n) {		/* no gain: an uncompressed chunk */
+	if (op - 2 >= n) { /* no gain: an uncompressed chunk */
 		memcpy(out + 2, in, n);
 		put_le16(out, (uint16_t)(0x3000 | (n - 1)));
 		return n + 2;
@@ -923,8 +936,8 @@ static size_t lznt1_chunk(const uint8_t *in, size_t n, uint8_t *out)
 
 struct lznt1_edit {
 	struct rl_enc e;
-	uint64_t vcns;			/* whole units */
-	unsigned used;			/* clusters holding data */
+	uint64_t vcns; /* whole units */
+	unsigned used; /* clusters holding data */
 	uint8_t cu_shift;
 };
 
@@ -936,7 +949,7 @@ static void make_lznt1_krnl(uint8_t *r, void *arg)
 
 	len = nonres_attr(a, NULL, 0x0001, l->cu_shift, l->vcns, l->vcns * 4096,
 			  get_le64(r + d + 0x30), &l->e);
-	put_le64(a + 0x40, (uint64_t)l->used * 4096);	/* compressed size */
+	put_le64(a + 0x40, (uint64_t)l->used * 4096); /* compressed size */
 	put_le16(a + 0xE, get_le16(r + d + 0xE));
 	replace_attr(r, d, a, len);
 }
@@ -947,7 +960,7 @@ static void test_lznt1_boot_file(const struct kfile *k)
 	struct lznt1_edit l = { .cu_shift = 4 };
 	struct bsw_ntfs_stat st;
 	size_t units = (k->len + 65535) / 65536, u, i, clen;
-	size_t ubytes = 65536 + 65536 / 8 + 64;	/* worst case of one unit */
+	size_t ubytes = 65536 + 65536 / 8 + 64; /* worst case of one unit */
 	uint8_t *z = calloc(units, ubytes), buf[16];
 	unsigned nc[16] = { 0 };
 	bool shrunk = units <= BSW_ARRAY_SIZE(nc);
@@ -961,8 +974,8 @@ static void test_lznt1_boot_file(const struct kfile *k)
 		size_t n = BSW_MIN((size_t)65536, k->len - u * 65536);
 
 		for (i = 0, clen = 0; i < n; i += 4096)
-			clen += lznt1_chunk(k->plain + u * 65536 + i,
-					    BSW_MIN((size_t)4096, n - i), z + u * ubytes + clen);
+			clen += lznt1_chunk(k->plain + u * 65536 + i, BSW_MIN((size_t)4096, n - i),
+					    z + u * ubytes + clen);
 		nc[u] = (unsigned)((clen + 4095) / 4096);
 		if (nc[u] >= 16 || l.used + nc[u] > k->nr) {
 			shrunk = false;
@@ -973,8 +986,8 @@ static void test_lznt1_boot_file(const struct kfile *k)
 		rl_put(&l.e, -1, 16 - nc[u]);
 		l.used += nc[u];
 	}
-	CHECK(shrunk && l.e.n < 256, "lznt1: every unit saves clusters (%u of %u used)",
-	      l.used, k->nr);
+	CHECK(shrunk && l.e.n < 256, "lznt1: every unit saves clusters (%u of %u used)", l.used,
+	      k->nr);
 	if (!shrunk) {
 		free(z);
 		return;
@@ -984,7 +997,7 @@ static void test_lznt1_boot_file(const struct kfile *k)
 		put_clusters(o.copy, k->lcn + i, z + u * ubytes, (size_t)nc[u] * 4096);
 	vopen(&o, o.copy);
 	CHECK(o.ret == 0 && !bsw_ntfs_stat(o.v, k->rec, &st) &&
-	      (st.rflags & BSW_NTFS_R_COMPRESSED) && !(st.rflags & BSW_NTFS_R_WOF),
+		      (st.rflags & BSW_NTFS_R_COMPRESSED) && !(st.rflags & BSW_NTFS_R_WOF),
 	      "lznt1: a compressed file");
 	if (!o.ret)
 		check_plain(&o, k, "lznt1");
@@ -997,7 +1010,7 @@ static void test_lznt1_boot_file(const struct kfile *k)
 		put_clusters(o.copy, k->lcn + i, z + u * ubytes, (size_t)nc[u] * 4096);
 	vopen(&o, o.copy);
 	CHECK(o.ret == 0 && !bsw_ntfs_stat(o.v, k->rec, &st) && st.size == k->len &&
-	      bsw_ntfs_read(o.v, k->rec, NULL, buf, sizeof(buf), 0) == -EOPNOTSUPP,
+		      bsw_ntfs_read(o.v, k->rec, NULL, buf, sizeof(buf), 0) == -EOPNOTSUPP,
 	      "lznt1: compression units of 2^9 clusters give -EOPNOTSUPP");
 	vclose(&o);
 	free(z);
@@ -1047,19 +1060,20 @@ static void test_logfile(void)
 		put_le16(p + 0x18, 0x30);
 		put_le16(p + 0x1A, 1);
 		put_le16(p + 0x1C, 1);
-		put_le64(p + 0x30, 100 + pg);	/* current LSN */
-		put_le16(p + 0x38, 1);		/* one client */
+		put_le64(p + 0x30, 100 + pg); /* current LSN */
+		put_le16(p + 0x38, 1);	      /* one client */
 		put_le16(p + 0x3A, 0xFFFF);
-		put_le16(p + 0x3C, 0);		/* client 0 in use */
-		put_le16(p + 0x3E, 0);		/* not clean */
+		put_le16(p + 0x3C, 0); /* client 0 in use */
+		put_le16(p + 0x3E, 0); /* not clean */
 		put_le16(p + 0x44, 0x40 + 160);
 		put_le16(p + 0x46, 0x40);
-		put_le16(p + 0x1E, 1);		/* USN */
+		put_le16(p + 0x1E, 1); /* USN */
 		protect(p, 4096);
 	}
 	vopen(&o, o.copy);
 	CHECK(o.ret == 0 && bsw_fx_nr(o.fx, PR_NTFS_2_LOG_UNCLEAN) == 1 &&
-	      !bsw_fx_has_code(o.fx, "NTFS-LOGSTRUCT"), "unclean log: NTFS-LOGCLEAN");
+		      !bsw_fx_has_code(o.fx, "NTFS-LOGSTRUCT"),
+	      "unclean log: NTFS-LOGCLEAN");
 	vclose(&o);
 	/* garbage in the first restart page: structure error */
 	vopen(&o, img);
@@ -1090,7 +1104,7 @@ static void make_hiber(uint8_t *r, void *arg)
 	put_le32(r + fn + 0x10, vl);
 	put_le64(r + fn + vo, 5 | (5ull << 48));
 	r[fn + vo + 0x40] = (uint8_t)nlen;
-	r[fn + vo + 0x41] = 3;			/* WIN32+DOS */
+	r[fn + vo + 0x41] = 3; /* WIN32+DOS */
 	for (k = 0; k < nlen; k++)
 		put_le16(r + fn + vo + 0x42 + 2 * k, (uint16_t)nm[k]);
 	put_le32(r + 0x18, used - old + len);
@@ -1109,7 +1123,8 @@ static void test_hiber(void)
 	o.copy = edit_rec(rec, make_hiber, NULL);
 	vopen(&o, o.copy);
 	CHECK(o.ret == 0 && !bsw_ntfs_lookup(o.v, "\\hiberfil.sys", &r2) && r2 == rec &&
-	      bsw_fx_nr(o.fx, PR_NTFS_2_HIBER) == 1, "hibernation file: NTFS-HIBER");
+		      bsw_fx_nr(o.fx, PR_NTFS_2_HIBER) == 1,
+	      "hibernation file: NTFS-HIBER");
 	vclose(&o);
 }
 
@@ -1117,7 +1132,7 @@ static void grow_data(uint8_t *r, void *arg)
 {
 	uint32_t d = find_attr(r, 0x80);
 
-	put_le64(r + d + 0x30, get_le64(r + d + 0x28) + 4096);	/* data > alloc */
+	put_le64(r + d + 0x30, get_le64(r + d + 0x28) + 4096); /* data > alloc */
 }
 
 static void test_sizes(void)
@@ -1137,7 +1152,8 @@ static void test_sizes(void)
 
 static void test_cap(void)
 {
-	struct bsw_ntfs_opts opts = { .run_checks = true, .max_records = 100,
+	struct bsw_ntfs_opts opts = { .run_checks = true,
+				      .max_records = 100,
 				      .critical = bsw_boot_files,
 				      .nr_critical = bsw_nr_boot_files };
 	struct bsw_src src;
@@ -1149,8 +1165,8 @@ static void test_cap(void)
 	bsw_src_mem_init(&src, &mem, img, img_len);
 	bsw_fx_create(&fx);
 	CHECK(!bsw_ntfs_open(&v, &src, fx, &opts) && bsw_ntfs_nr_records(v) == 100 &&
-	      bsw_fx_nr(fx, PR_NTFS_1_MFT_CAP) == 1 &&
-	      !bsw_ntfs_lookup(v, "\\Windows\\System32\\ntoskrnl.exe", &rec),
+		      bsw_fx_nr(fx, PR_NTFS_1_MFT_CAP) == 1 &&
+		      !bsw_ntfs_lookup(v, "\\Windows\\System32\\ntoskrnl.exe", &rec),
 	      "max_records caps the scan");
 	bsw_ntfs_close(v);
 	bsw_fx_destroy(fx);
@@ -1163,7 +1179,8 @@ static void test_cap(void)
  */
 static void test_mem_cap(void)
 {
-	struct bsw_ntfs_opts opts = { .run_checks = true, .mem_cap = 40 * 1024,
+	struct bsw_ntfs_opts opts = { .run_checks = true,
+				      .mem_cap = 40 * 1024,
 				      .critical = bsw_boot_files,
 				      .nr_critical = bsw_nr_boot_files };
 	struct bsw_src src;
@@ -1184,7 +1201,7 @@ static void test_mem_cap(void)
 	if (v)
 		capped = bsw_ntfs_nr_records(v);
 	CHECK(capped >= 16 && capped < all && capped * 100 <= 40 * 1024 &&
-	      bsw_fx_nr(fx, PR_NTFS_1_MFT_CAP) == 1,
+		      bsw_fx_nr(fx, PR_NTFS_1_MFT_CAP) == 1,
 	      "mem_cap caps the records: %llu of %llu", (unsigned long long)capped,
 	      (unsigned long long)all);
 	bsw_ntfs_close(v);
@@ -1199,7 +1216,7 @@ static void test_mem_cap(void)
  * longer fit, with the cap finding; what came before is intact.
  */
 struct long_name {
-	uint64_t parent;		/* file reference of Documents */
+	uint64_t parent; /* file reference of Documents */
 };
 
 static void add_long_name(uint8_t *r, void *arg)
@@ -1217,7 +1234,7 @@ static void add_long_name(uint8_t *r, void *arg)
 	put_le16(a + 0xE, 14);
 	put_le64(a + 24, ln->parent);
 	a[24 + 0x40] = 200;
-	a[24 + 0x41] = 1;		/* WIN32 */
+	a[24 + 0x41] = 1; /* WIN32 */
 	for (k = 0; k < 200; k++)
 		put_le16(a + 24 + 0x42 + 2 * k, (uint16_t)('a' + (k + get_le32(r + 0x2C)) % 26));
 	/* in type order: after every attribute of type <= 0x30 */
@@ -1232,7 +1249,8 @@ static void add_long_name(uint8_t *r, void *arg)
 
 static void test_names_cap(void)
 {
-	struct bsw_ntfs_opts opts = { .run_checks = true, .mem_cap = 56 * 1024,
+	struct bsw_ntfs_opts opts = { .run_checks = true,
+				      .mem_cap = 56 * 1024,
 				      .critical = bsw_boot_files,
 				      .nr_critical = bsw_nr_boot_files };
 	struct opened o = { 0 };
@@ -1273,11 +1291,12 @@ static void test_names_cap(void)
 	      "names past the budget: NTFS-META cap (%d)", o.ret);
 	if (!o.ret) {
 		CHECK(bsw_ntfs_nr_records(o.v) > lowest && bsw_ntfs_nr_records(o.v) < 393 &&
-		      o.v->pool_len <= 56 * 1024 / 4,
+			      o.v->pool_len <= 56 * 1024 / 4,
 		      "the scan stops inside the long names (%llu records, %zu units)",
 		      (unsigned long long)bsw_ntfs_nr_records(o.v), o.v->pool_len);
 		CHECK(!bsw_ntfs_lookup(o.v, "\\Windows\\System32\\ntoskrnl.exe", &rec) &&
-		      rec == krnl, "the records before it are intact");
+			      rec == krnl,
+		      "the records before it are intact");
 	}
 	/* the same volume with the default budget: every record, no cap */
 	bsw_ntfs_close(o.v);
@@ -1286,7 +1305,7 @@ static void test_names_cap(void)
 	bsw_fx_create(&o.fx);
 	o.ret = bsw_ntfs_open(&o.v, &o.src, o.fx, &opts);
 	CHECK(o.ret == 0 && bsw_ntfs_nr_records(o.v) == 393 &&
-	      !bsw_fx_nr(o.fx, PR_NTFS_1_MFT_CAP) && bsw_fx_worst(o.fx) <= BSW_SEV_INFO,
+		      !bsw_fx_nr(o.fx, PR_NTFS_1_MFT_CAP) && bsw_fx_worst(o.fx) <= BSW_SEV_INFO,
 	      "the default budget holds the long names");
 	vclose(&o);
 }
@@ -1315,7 +1334,8 @@ static void test_passes(void)
 		if (!p->run)
 			unique = false;
 	}
-	CHECK(n >= 3 && n < 64 && !bsw_ntfs_passes[n].run, "pass table NULL-terminated (%u rows)", n);
+	CHECK(n >= 3 && n < 64 && !bsw_ntfs_passes[n].run, "pass table NULL-terminated (%u rows)",
+	      n);
 	CHECK(order && unique && !(bsw_ntfs_passes[0].flags & NTFS_PASS_CHECK),
 	      "reading passes first, names unique, each with a function");
 

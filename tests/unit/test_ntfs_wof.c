@@ -21,7 +21,7 @@ static void fill(uint8_t *p, size_t n, unsigned seed)
 	for (size_t i = 0; i < n; i++)
 		p[i] = (uint8_t)words[(i * 7 + seed + i / 97) % (sizeof(words) - 1)];
 	for (size_t i = 100; i + 5 < n; i += 331) {
-		p[i] = 0xe8;		/* x86 call rel32: LZX's E8 translation */
+		p[i] = 0xe8; /* x86 call rel32: LZX's E8 translation */
 		p[i + 1] = (uint8_t)(i * 13);
 		p[i + 2] = (uint8_t)(seed);
 	}
@@ -38,9 +38,13 @@ int main(void)
 		size_t chunk = bsw_ntfs_wof_chunk_size(alg);
 		struct wimlib_compressor *c = NULL;
 		enum wimlib_compression_type t = alg == BSW_WOF_LZX ?
-			WIMLIB_COMPRESSION_TYPE_LZX : WIMLIB_COMPRESSION_TYPE_XPRESS;
+							 WIMLIB_COMPRESSION_TYPE_LZX :
+							 WIMLIB_COMPRESSION_TYPE_XPRESS;
 
-		T_CHECK(chunk == (alg == 1 ? 32768u : alg == 0 ? 4096u : alg == 2 ? 8192u : 16384u),
+		T_CHECK(chunk == (alg == 1 ? 32768u :
+				  alg == 0 ? 4096u :
+				  alg == 2 ? 8192u :
+					     16384u),
 			"chunk size of %u", alg);
 		if (wimlib_create_compressor(t, chunk, 0, &c)) {
 			T_CHECK(0, "wimlib compressor %u", alg);
@@ -59,7 +63,8 @@ int main(void)
 				continue;
 			memset(out, 0xaa, sizeof(out));
 			rc = bsw_ntfs_wof_decompress(alg, comp, z, out, n);
-			T_CHECK(rc == 0 && !memcmp(out, plain, n), "alg %u, %zu bytes: round trip (%d)", alg, n, rc);
+			T_CHECK(rc == 0 && !memcmp(out, plain, n),
+				"alg %u, %zu bytes: round trip (%d)", alg, n, rc);
 			/* truncated: the stream ends early */
 			rc = bsw_ntfs_wof_decompress(alg, comp, z / 2, out, n);
 			T_CHECK(rc == -EIO || (rc == 0 && memcmp(out, plain, n)),
@@ -80,11 +85,13 @@ int main(void)
 				if (bsw_ntfs_wof_decompress(alg, comp, 600, out, chunk) == -EIO)
 					bad++;
 			}
-			T_CHECK(bad > 0, "alg %u: garbage refused at least sometimes (%d/200)", alg, bad);
+			T_CHECK(bad > 0, "alg %u: garbage refused at least sometimes (%d/200)", alg,
+				bad);
 		}
 		wimlib_free_compressor(c);
 	}
 	T_CHECK(bsw_ntfs_wof_chunk_size(4) == 0, "unknown algorithm");
-	T_CHECK(bsw_ntfs_wof_decompress(4, comp, 10, out, 100) == -EINVAL, "unknown algorithm refused");
+	T_CHECK(bsw_ntfs_wof_decompress(4, comp, 10, out, 100) == -EINVAL,
+		"unknown algorithm refused");
 	return T_DONE();
 }

@@ -18,8 +18,15 @@
 
 static int fails;
 
-#define CHECK(c, ...) do { if (!(c)) { printf("FAIL %s:%d: ", __FILE__, __LINE__); \
-	printf(__VA_ARGS__); printf("\n"); fails++; } } while (0)
+#define CHECK(c, ...)                                                                              \
+	do {                                                                                       \
+		if (!(c)) {                                                                        \
+			printf("FAIL %s:%d: ", __FILE__, __LINE__);                                \
+			printf(__VA_ARGS__);                                                       \
+			printf("\n");                                                              \
+			fails++;                                                                   \
+		}                                                                                  \
+	} while (0)
 
 /* {"image":<s>,"verdict":"clean"} for the bytes s[0..n) */
 static char *line_of(const char *s, size_t n, size_t *len)
@@ -44,7 +51,8 @@ static void roundtrip(const char *what, const char *s, size_t n, const char *wan
 	back = bsw_out_line_image(l, len);
 	CHECK(back, "%s: not decoded: %s", what, l);
 	if (back && !memchr(s, 0, n))
-		CHECK(strlen(back) == n && !memcmp(back, s, n), "%s: round trip changed it (%s)", what, l);
+		CHECK(strlen(back) == n && !memcmp(back, s, n), "%s: round trip changed it (%s)",
+		      what, l);
 	free(back);
 	free(l);
 }
@@ -53,7 +61,8 @@ int main(void)
 {
 	static const char *const cases[][3] = {
 		{ "ascii", "plain/disk.vhdx", "\"plain/disk.vhdx\"" },
-		{ "utf8", "d\xc3\xa9j\xc3\xa0/\xe2\x82\xac/\xf0\x9f\x92\xbe.vhd", "\xf0\x9f\x92\xbe" },
+		{ "utf8", "d\xc3\xa9j\xc3\xa0/\xe2\x82\xac/\xf0\x9f\x92\xbe.vhd",
+		  "\xf0\x9f\x92\xbe" },
 		{ "latin1 byte", "caf\xe9.vhd", "caf\\udce9.vhd" },
 		{ "lone continuation", "a\x80z", "a\\udc80z" },
 		{ "overlong slash", "a\xc0\xafz", "a\\udcc0\\udcafz" },
@@ -106,14 +115,17 @@ int main(void)
 
 		CHECK(fd >= 0, "mkstemp");
 		CHECK(write(fd, "not json\n", 9) == 9, "write");
-		CHECK(bsw_out_check_jsonl(fd, err, sizeof(err)) == -EINVAL, "foreign file accepted");
+		CHECK(bsw_out_check_jsonl(fd, err, sizeof(err)) == -EINVAL,
+		      "foreign file accepted");
 		close(fd);
 		CHECK(bsw_out_open(&o, path, false, NULL, 0, err, sizeof(err)) == -EINVAL,
 		      "bsw_out_open accepted a foreign file");
 		fd = open(path, O_WRONLY | O_TRUNC);
 		close(fd);
-		CHECK(!bsw_out_open(&o, path, false, NULL, 0, err, sizeof(err)), "empty file: %s", err);
-		CHECK(!bsw_out_line(o, "{\"image\":\"x\",\"verdict\":\"clean\"}", 31), "write a line");
+		CHECK(!bsw_out_open(&o, path, false, NULL, 0, err, sizeof(err)), "empty file: %s",
+		      err);
+		CHECK(!bsw_out_line(o, "{\"image\":\"x\",\"verdict\":\"clean\"}", 31),
+		      "write a line");
 		CHECK(!bsw_out_close(o), "close");
 		fd = open(path, O_RDONLY);
 		CHECK(!bsw_out_check_jsonl(fd, err, sizeof(err)), "our own file refused: %s", err);
@@ -122,7 +134,8 @@ int main(void)
 		fd = open(path, O_WRONLY | O_APPEND);
 		CHECK(write(fd, "{\"image\":\"y\",\"verd", 18) == 18, "write torn");
 		close(fd);
-		CHECK(!bsw_out_open(&o, path, true, NULL, 0, err, sizeof(err)), "resume open: %s", err);
+		CHECK(!bsw_out_open(&o, path, true, NULL, 0, err, sizeof(err)), "resume open: %s",
+		      err);
 		CHECK(!bsw_out_line(o, "{\"image\":\"y\",\"verdict\":\"clean\"}", 31), "append");
 		CHECK(!bsw_out_close(o), "close");
 		{
@@ -132,7 +145,7 @@ int main(void)
 
 			close(f2);
 			CHECK(n == 64 && !strcmp(buf, "{\"image\":\"x\",\"verdict\":\"clean\"}\n"
-					      "{\"image\":\"y\",\"verdict\":\"clean\"}\n"),
+						      "{\"image\":\"y\",\"verdict\":\"clean\"}\n"),
 			      "after resume: %zd bytes: %s", n, buf);
 		}
 		unlink(path);

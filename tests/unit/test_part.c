@@ -38,8 +38,9 @@ static void test_gpt(void)
 	T_CHECK(parse(&t, &fx) == 0, "gpt parse");
 	T_CHECK(!strcmp(t.scheme, "gpt"), "scheme %s", t.scheme);
 	T_CHECK(t.nr == 2, "nr %u", t.nr);
-	T_CHECK(t.part[0].start == 2048 * 512 && t.part[0].size == 2048 * 512 &&
-		t.part[0].esp && !strcmp(t.part[0].name, "EFI"), "esp");
+	T_CHECK(t.part[0].start == 2048 * 512 && t.part[0].size == 2048 * 512 && t.part[0].esp &&
+			!strcmp(t.part[0].name, "EFI"),
+		"esp");
 	T_CHECK(t.part[1].index == 2 && t.part[1].fs == BSW_FS_NTFS, "fs %d", t.part[1].fs);
 	T_CHECK(t.disk_guid[0] == 0x42, "disk guid");
 	T_CHECK(bsw_fx_count(fx) == 0, "findings on a good GPT: %zu", bsw_fx_count(fx));
@@ -51,14 +52,14 @@ static void test_gpt(void)
 	T_CHECK(t.gpt_backup_used && t.nr == 2 && t.part[1].start == 4096 * 512,
 		"backup used %d nr %u", t.gpt_backup_used, t.nr);
 	T_CHECK(bsw_fx_nr(fx, PR_5_GPT_BACKUP_USED) == 1 && bsw_fx_has_code(fx, "PART-GPT") &&
-		!bsw_fx_has_code(fx, "BOOT-PART"), "PART-GPT finding");
+			!bsw_fx_has_code(fx, "BOOT-PART"),
+		"PART-GPT finding");
 	bsw_fx_destroy(fx);
 
 	/* primary entry array broken (header fine) */
 	disk[512 + 40] ^= 1;
 	disk[2 * 512 + 130] ^= 0xff;
-	T_CHECK(parse(&t, &fx) == 0 && t.gpt_backup_used && t.nr == 2,
-		"array CRC -> backup");
+	T_CHECK(parse(&t, &fx) == 0 && t.gpt_backup_used && t.nr == 2, "array CRC -> backup");
 	bsw_fx_destroy(fx);
 
 	/* both broken: BOOT-PART, no partitions */
@@ -66,7 +67,7 @@ static void test_gpt(void)
 	T_CHECK(parse(&t, &fx) == 0, "gpt parse");
 	T_CHECK(t.gpt_broken && t.nr == 0, "both broken nr %u", t.nr);
 	T_CHECK(bsw_fx_has_code(fx, "BOOT-PART") &&
-		bsw_problem_info(PR_5_GPT_BOTH_BAD)->verdict == BSW_V_UNBOOT,
+			bsw_problem_info(PR_5_GPT_BOTH_BAD)->verdict == BSW_V_UNBOOT,
 		"BOOT-PART unbootable");
 	bsw_fx_destroy(fx);
 
@@ -84,7 +85,8 @@ static void test_gpt(void)
 	put_le32(disk + 512 + 16, 0);
 	put_le32(disk + 512 + 16, bsw_crc32(0, disk + 512, 92));
 	T_CHECK(parse(&t, &fx) == 0 && t.nr == 1 && !t.gpt_backup_used &&
-		bsw_fx_nr(fx, PR_5_GPT_ENTRY_RANGE) == 1, "entry range nr %u", t.nr);
+			bsw_fx_nr(fx, PR_5_GPT_ENTRY_RANGE) == 1,
+		"entry range nr %u", t.nr);
 	bsw_fx_destroy(fx);
 
 	/* header naming an absurd entry count must not allocate it */
@@ -122,9 +124,11 @@ static void test_mbr(void)
 	T_CHECK(t.nr == 3, "nr %u", t.nr);
 	T_CHECK(t.part[0].active && t.part[0].mbr_type == 7 && !t.part[0].logical, "primary");
 	T_CHECK(t.part[1].logical && t.part[1].start == (uint64_t)(ext + 1) * 512 &&
-		t.part[1].size == 1000 * 512, "logical 1 at %llu", (unsigned long long)t.part[1].start);
+			t.part[1].size == 1000 * 512,
+		"logical 1 at %llu", (unsigned long long)t.part[1].start);
 	T_CHECK(t.part[2].logical && t.part[2].start == (uint64_t)(ext + 1024 + 8) * 512 &&
-		t.part[2].index == 3, "logical 2");
+			t.part[2].index == 3,
+		"logical 2");
 	T_CHECK(t.mbr_signature == 0xdeadbeef, "signature");
 	T_CHECK(bsw_fx_count(fx) == 0, "no findings");
 	bsw_fx_destroy(fx);
@@ -171,7 +175,8 @@ static void test_bare(void)
 	disk[510] = 0x55;
 	disk[511] = 0xaa;
 	T_CHECK(parse(&t, &fx) == 0 && !strcmp(t.scheme, "none") && t.nr == 1 &&
-		t.part[0].size == DISK && t.part[0].fs == BSW_FS_NTFS, "bare ntfs");
+			t.part[0].size == DISK && t.part[0].fs == BSW_FS_NTFS,
+		"bare ntfs");
 	bsw_fx_destroy(fx);
 	/* nothing at all */
 	memset(disk, 0, 512);
@@ -240,14 +245,15 @@ static void test_probe_area(void)
 	memcpy(a + 3, "-FVE-FS-", 8);
 	T_CHECK(bsw_fs_probe_area(a, 512) == BSW_FS_BITLOCKER, "first sector kinds");
 	T_CHECK(!strcmp(bsw_fs_name(BSW_FS_EXT), "ext") &&
-		!strcmp(bsw_fs_name(BSW_FS_XFS), "xfs") &&
-		!strcmp(bsw_fs_name(BSW_FS_BTRFS), "btrfs"), "names");
+			!strcmp(bsw_fs_name(BSW_FS_XFS), "xfs") &&
+			!strcmp(bsw_fs_name(BSW_FS_BTRFS), "btrfs"),
+		"names");
 	T_CHECK(bsw_fs_is_foreign(BSW_FS_EXT) && bsw_fs_is_foreign(BSW_FS_XFS) &&
-		bsw_fs_is_foreign(BSW_FS_BTRFS) && bsw_fs_is_foreign(BSW_FS_FAT) &&
-		bsw_fs_is_foreign(BSW_FS_EXFAT) && bsw_fs_is_foreign(BSW_FS_BITLOCKER),
+			bsw_fs_is_foreign(BSW_FS_BTRFS) && bsw_fs_is_foreign(BSW_FS_FAT) &&
+			bsw_fs_is_foreign(BSW_FS_EXFAT) && bsw_fs_is_foreign(BSW_FS_BITLOCKER),
 		"foreign");
 	T_CHECK(!bsw_fs_is_foreign(BSW_FS_NTFS) && !bsw_fs_is_foreign(BSW_FS_ZERO) &&
-		!bsw_fs_is_foreign(BSW_FS_OTHER) && !bsw_fs_is_foreign(BSW_FS_UNKNOWN),
+			!bsw_fs_is_foreign(BSW_FS_OTHER) && !bsw_fs_is_foreign(BSW_FS_UNKNOWN),
 		"not foreign");
 	free(a);
 }

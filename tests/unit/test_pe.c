@@ -27,14 +27,14 @@ static size_t make_pe(uint8_t *b, size_t cap, uint16_t magic)
 	b[1] = 'Z';
 	put_le32(b + 0x3C, LFA);
 	memcpy(b + LFA, "PE\0\0", 4);
-	put_le16(b + LFA + 4, 0x8664);		/* AMD64 */
-	put_le16(b + LFA + 6, 7);		/* sections */
-	put_le32(b + LFA + 8, 0x5f3e2a10);	/* TimeDateStamp */
-	put_le16(b + LFA + 20, 0xF0);		/* SizeOfOptionalHeader */
-	put_le16(b + LFA + 22, 0x0022);		/* EXECUTABLE | LARGE_ADDRESS_AWARE */
+	put_le16(b + LFA + 4, 0x8664);	   /* AMD64 */
+	put_le16(b + LFA + 6, 7);	   /* sections */
+	put_le32(b + LFA + 8, 0x5f3e2a10); /* TimeDateStamp */
+	put_le16(b + LFA + 20, 0xF0);	   /* SizeOfOptionalHeader */
+	put_le16(b + LFA + 22, 0x0022);	   /* EXECUTABLE | LARGE_ADDRESS_AWARE */
 	put_le16(b + LFA + 24, magic);
-	put_le32(b + LFA + 24 + 56, 0x00a3c000);	/* SizeOfImage */
-	put_le16(b + LFA + 24 + 68, 1);		/* NATIVE */
+	put_le32(b + LFA + 24 + 56, 0x00a3c000); /* SizeOfImage */
+	put_le16(b + LFA + 24 + 68, 1);		 /* NATIVE */
 	return len;
 }
 
@@ -47,16 +47,18 @@ static void test_headers(void)
 	len = make_pe(b, sizeof(b), BSW_PE_MAGIC_PE32P);
 	T_CHECK(bsw_pe_parse(b, len, &pe) == BSW_PE_OK, "pe32+ %d", pe.status);
 	T_CHECK(pe.e_lfanew == LFA && pe.have_coff && pe.have_opt, "pe32+ decoded");
-	T_CHECK(pe.machine == 0x8664 && pe.nr_sections == 7 &&
-		pe.timestamp == 0x5f3e2a10 && pe.opt_size == 0xF0 &&
-		pe.characteristics == 0x22, "coff fields");
+	T_CHECK(pe.machine == 0x8664 && pe.nr_sections == 7 && pe.timestamp == 0x5f3e2a10 &&
+			pe.opt_size == 0xF0 && pe.characteristics == 0x22,
+		"coff fields");
 	T_CHECK(pe.opt_magic == BSW_PE_MAGIC_PE32P && pe.size_of_image == 0x00a3c000 &&
-		pe.subsystem == 1, "optional header fields");
+			pe.subsystem == 1,
+		"optional header fields");
 	T_CHECK(bsw_pe_status_str(pe.status) == NULL, "ok has no reason");
 
 	len = make_pe(b, sizeof(b), BSW_PE_MAGIC_PE32);
 	T_CHECK(bsw_pe_parse(b, len, &pe) == BSW_PE_OK && pe.opt_magic == BSW_PE_MAGIC_PE32 &&
-		pe.subsystem == 1, "pe32");
+			pe.subsystem == 1,
+		"pe32");
 
 	/* no MZ: empty, one byte short of the DOS header, wrong magic */
 	T_CHECK(bsw_pe_parse(b, 0, &pe) == BSW_PE_NO_MZ && !pe.have_coff, "empty");
@@ -69,23 +71,24 @@ static void test_headers(void)
 		"no-MZ reason %s", bsw_pe_status_str(pe.status));
 
 	/* e_lfanew: past the end, huge, "negative", wrapping in 32 bits */
-	static const uint32_t far[] = { LFA + 24 + 0xF0, 0x10000, 0x7fffffff, 0x80000000,
-					0xfffffffc, 0xffffffff };
+	static const uint32_t far[] = { LFA + 24 + 0xF0, 0x10000,    0x7fffffff,
+					0x80000000,	 0xfffffffc, 0xffffffff };
 	for (unsigned i = 0; i < sizeof(far) / sizeof(far[0]); i++) {
 		make_pe(b, sizeof(b), BSW_PE_MAGIC_PE32P);
 		put_le32(b + 0x3C, far[i]);
 		T_CHECK(bsw_pe_parse(b, len, &pe) == BSW_PE_TRUNCATED && !pe.have_coff &&
-			pe.e_lfanew == far[i], "e_lfanew %#x: %d", far[i], pe.status);
+				pe.e_lfanew == far[i],
+			"e_lfanew %#x: %d", far[i], pe.status);
 	}
 	/* the signature's last byte past the end */
 	make_pe(b, sizeof(b), BSW_PE_MAGIC_PE32P);
 	T_CHECK(bsw_pe_parse(b, LFA + 3, &pe) == BSW_PE_TRUNCATED, "signature cut");
 	/* signature there, COFF header cut one byte short */
-	T_CHECK(bsw_pe_parse(b, LFA + 23, &pe) == BSW_PE_TRUNCATED && !pe.have_coff,
-		"coff cut");
+	T_CHECK(bsw_pe_parse(b, LFA + 23, &pe) == BSW_PE_TRUNCATED && !pe.have_coff, "coff cut");
 	/* COFF whole, optional header cut before Subsystem's last byte */
 	T_CHECK(bsw_pe_parse(b, LFA + 24 + 69, &pe) == BSW_PE_TRUNCATED && pe.have_coff &&
-		pe.timestamp == 0x5f3e2a10 && !pe.have_opt, "optional header cut");
+			pe.timestamp == 0x5f3e2a10 && !pe.have_opt,
+		"optional header cut");
 	T_CHECK(bsw_pe_parse(b, LFA + 24 + 70, &pe) == BSW_PE_OK, "through Subsystem");
 
 	/* no signature; e_lfanew at the DOS header itself */
@@ -101,19 +104,21 @@ static void test_headers(void)
 	make_pe(b, sizeof(b), BSW_PE_MAGIC_PE32P);
 	memcpy(b + 2, "PE\0\0", 4);
 	put_le32(b + 0x3C, 2);
-	T_CHECK(bsw_pe_parse(b, 64, &pe) == BSW_PE_BAD_OPT && pe.have_coff &&
-		pe.opt_size == 0, "overlapping headers %d", pe.status);
+	T_CHECK(bsw_pe_parse(b, 64, &pe) == BSW_PE_BAD_OPT && pe.have_coff && pe.opt_size == 0,
+		"overlapping headers %d", pe.status);
 
 	/* optional header: absent (an object file), too small, unknown magic */
 	make_pe(b, sizeof(b), BSW_PE_MAGIC_PE32P);
 	put_le16(b + LFA + 20, 0);
 	T_CHECK(bsw_pe_parse(b, len, &pe) == BSW_PE_BAD_OPT && pe.have_coff && !pe.have_opt &&
-		pe.timestamp == 0x5f3e2a10, "no optional header");
+			pe.timestamp == 0x5f3e2a10,
+		"no optional header");
 	put_le16(b + LFA + 20, 69);
 	T_CHECK(bsw_pe_parse(b, len, &pe) == BSW_PE_BAD_OPT, "optional header too small");
 	make_pe(b, sizeof(b), 0x107);
 	T_CHECK(bsw_pe_parse(b, len, &pe) == BSW_PE_BAD_OPT && pe.opt_magic == 0x107 &&
-		!pe.have_opt && pe.subsystem == 0, "ROM magic");
+			!pe.have_opt && pe.subsystem == 0,
+		"ROM magic");
 	T_CHECK(bsw_pe_status_str(BSW_PE_TRUNCATED) && bsw_pe_status_str(BSW_PE_BAD_OPT),
 		"every failure has a reason");
 }
@@ -151,8 +156,8 @@ static void test_version(void)
 	end = put_key(b, 0x102);
 	put_ffi(b, (end + 3) & ~(size_t)3, 10u << 16, 20348u << 16 | 2849);
 	T_CHECK(bsw_pe_parse_version(b, sizeof(b), &ver) &&
-		ver == ((10ull << 48) | (20348ull << 16) | 2849), "version %#llx",
-		(unsigned long long)ver);
+			ver == ((10ull << 48) | (20348ull << 16) | 2849),
+		"version %#llx", (unsigned long long)ver);
 	/* the structure cut one byte short: not found */
 	T_CHECK(!bsw_pe_parse_version(b, ((end + 3) & ~(size_t)3) + 15, &ver), "cut ffi");
 	/* the key cut: not found */
@@ -163,7 +168,8 @@ static void test_version(void)
 	end = put_key(b, 0x400);
 	put_ffi(b, end, 6u << 16 | 3, 9600u << 16 | 1);
 	T_CHECK(bsw_pe_parse_version(b, sizeof(b), &ver) &&
-		ver == ((6ull << 48) | (3ull << 32) | (9600ull << 16) | 1), "second key");
+			ver == ((6ull << 48) | (3ull << 32) | (9600ull << 16) | 1),
+		"second key");
 	/* a key at the very end of the buffer */
 	memset(b, 0, sizeof(b));
 	put_key(b, sizeof(b) - 32);
@@ -248,10 +254,8 @@ static const char *new_check_file(const uint8_t *hdr, size_t n)
 
 	switch (bsw_pe_parse(hdr, n, &pe)) {
 	case BSW_PE_NO_MZ:
-	case BSW_PE_NO_PE_SIG:
-		return bsw_pe_status_str(pe.status);
-	default:
-		return NULL;
+	case BSW_PE_NO_PE_SIG: return bsw_pe_status_str(pe.status);
+	default: return NULL;
 	}
 }
 
@@ -284,8 +288,8 @@ static void test_differential(void)
 	unsigned i, diff_file = 0, diff_inv = 0, cut_coff = 0, ok = 0;
 
 	for (i = 0; i < 200000; i++) {
-		size_t n, len = make_pe(b, sizeof(b), rng(&s) & 1 ? BSW_PE_MAGIC_PE32P :
-					BSW_PE_MAGIC_PE32);
+		size_t n, len = make_pe(b, sizeof(b),
+					rng(&s) & 1 ? BSW_PE_MAGIC_PE32P : BSW_PE_MAGIC_PE32);
 		uint64_t r = rng(&s);
 		struct inv a, c;
 		const char *x, *y;
@@ -302,7 +306,8 @@ static void test_differential(void)
 			size_t k = put_key(b, 0x100 + rng(&s) % 0x80);
 
 			if (r & 32)
-				put_ffi(b, (k + 3) & ~(size_t)3, (uint32_t)rng(&s), (uint32_t)rng(&s));
+				put_ffi(b, (k + 3) & ~(size_t)3, (uint32_t)rng(&s),
+					(uint32_t)rng(&s));
 			len = sizeof(b);
 		}
 		if (r & 64)

@@ -23,14 +23,14 @@
 static const struct {
 	const char *prefix;
 	unsigned ff;
-	int has_pass;		/* the name's next token is the pass */
+	int has_pass; /* the name's next token is the pass */
 } fmt_bytes[] = {
-	{ "PR_0_", 0x00, 0 },	{ "PR_1_VHD_", 0x01, 0 }, { "PR_2_VHDX_", 0x02, 0 },
-	{ "PR_5_GPT_", 0x05, 0 }, { "PR_5_MBR_", 0x05, 0 }, { "PR_5_PART_", 0x05, 0 },
-	{ "PR_6_CHAIN_", 0x06, 0 },
-	{ "PR_NTFS_", 0x03, 1 }, { "PR_NTFS3G_", 0x03, 1 }, { "PR_REGF_", 0x04, 1 },
-	{ "PR_FAT_", 0x07, 1 },	{ "PR_BOOT_", 0x08, 1 }, { "PR_SVC_", 0x09, 1 },
-	{ "PR_SXS_", 0x0A, 1 },	{ "PR_QCOW2_", 0x0B, 1 }, { "PR_VMDK_", 0x0C, 1 },
+	{ "PR_0_", 0x00, 0 },	    { "PR_1_VHD_", 0x01, 0 }, { "PR_2_VHDX_", 0x02, 0 },
+	{ "PR_5_GPT_", 0x05, 0 },   { "PR_5_MBR_", 0x05, 0 }, { "PR_5_PART_", 0x05, 0 },
+	{ "PR_6_CHAIN_", 0x06, 0 }, { "PR_NTFS_", 0x03, 1 },  { "PR_NTFS3G_", 0x03, 1 },
+	{ "PR_REGF_", 0x04, 1 },    { "PR_FAT_", 0x07, 1 },   { "PR_BOOT_", 0x08, 1 },
+	{ "PR_SVC_", 0x09, 1 },	    { "PR_SXS_", 0x0A, 1 },   { "PR_QCOW2_", 0x0B, 1 },
+	{ "PR_VMDK_", 0x0C, 1 },
 };
 
 /*
@@ -59,7 +59,8 @@ static const char *name_error(const char *name, uint32_t id)
 	if (!fmt_bytes[k].has_pass) {
 		if (pp == 0)
 			return NULL;
-		snprintf(msg, sizeof(msg), "%s: id 0x%06x: pass byte 0x%02x, want 0x00", name, id, pp);
+		snprintf(msg, sizeof(msg), "%s: id 0x%06x: pass byte 0x%02x, want 0x00", name, id,
+			 pp);
 		return msg;
 	}
 	/* PR_<FMT>_<PASS>_<WHAT>: PASS is 1 or 2 upper-case hex digits */
@@ -72,25 +73,30 @@ static const char *name_error(const char *name, uint32_t id)
 	}
 	pass = (unsigned)strtoul(p, NULL, 16);
 	if (pass != pp) {
-		snprintf(msg, sizeof(msg), "%s: id 0x%06x: pass byte 0x%02x, the name says pass %.*s",
-			 name, id, pp, (int)len, p);
+		snprintf(msg, sizeof(msg),
+			 "%s: id 0x%06x: pass byte 0x%02x, the name says pass %.*s", name, id, pp,
+			 (int)len, p);
 		return msg;
 	}
 	return NULL;
 }
 
 static const char *const placeholders[] = { "off", "lba", "rec", "cell", "n",
-	"n2", "xn", "xn2", "str", "str2" };
+					    "n2",  "xn",  "xn2", "str",	 "str2" };
 
 int main(void)
 {
 	/* The name check itself: it must refuse each kind of mismatch. */
-	static const struct { const char *name; uint32_t id; int ok; } names[] = {
-		{ "PR_NTFS_1_MFT_X", 0x030105, 1 },	{ "PR_NTFS_2_MFT_X", 0x030105, 0 },
-		{ "PR_NTFS3G_F0_X", 0x03F001, 1 },	{ "PR_NTFS3G_F1_X", 0x03F001, 0 },
-		{ "PR_REGF_1_X", 0x030101, 0 },	{ "PR_NEWFMT_0_X", 0x0D0001, 0 },
-		{ "PR_1_VHD_X", 0x010001, 1 },	{ "PR_1_VHD_X", 0x010101, 0 },
-		{ "PR_SVC_X", 0x090001, 0 },	{ "PR_SVC_0", 0x090001, 0 },
+	static const struct {
+		const char *name;
+		uint32_t id;
+		int ok;
+	} names[] = {
+		{ "PR_NTFS_1_MFT_X", 0x030105, 1 }, { "PR_NTFS_2_MFT_X", 0x030105, 0 },
+		{ "PR_NTFS3G_F0_X", 0x03F001, 1 },  { "PR_NTFS3G_F1_X", 0x03F001, 0 },
+		{ "PR_REGF_1_X", 0x030101, 0 },	    { "PR_NEWFMT_0_X", 0x0D0001, 0 },
+		{ "PR_1_VHD_X", 0x010001, 1 },	    { "PR_1_VHD_X", 0x010101, 0 },
+		{ "PR_SVC_X", 0x090001, 0 },	    { "PR_SVC_0", 0x090001, 0 },
 		{ "PR_SVC_123_X", 0x090001, 0 },
 	};
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
@@ -106,14 +112,14 @@ int main(void)
 		if (!a || !a->name || !a->code || !a->message)
 			continue;
 		for (unsigned j = i + 1; j < BSW_PROBLEM_COUNT; j++)
-			T_CHECK(bsw_problem_info(j)->id != a->id,
-				"%s and %s share id 0x%06x", a->name,
-				bsw_problem_info(j)->name, a->id);
+			T_CHECK(bsw_problem_info(j)->id != a->id, "%s and %s share id 0x%06x",
+				a->name, bsw_problem_info(j)->name, a->id);
 		m = name_error(a->name, a->id);
 		T_CHECK(m == NULL, "%s", m);
 		T_CHECK(strlen(a->code) >= 3, "%s: empty code", a->name);
 		for (const char *c = a->code; *c; c++)
-			T_CHECK(isupper((unsigned char)*c) || isdigit((unsigned char)*c) || *c == '-',
+			T_CHECK(isupper((unsigned char)*c) || isdigit((unsigned char)*c) ||
+					*c == '-',
 				"%s: code '%s' not of the catalogue form", a->name, a->code);
 		T_CHECK(a->severity <= BSW_SEV_FATAL, "%s: severity", a->name);
 		T_CHECK(a->verdict <= BSW_V_UNASSESS, "%s: verdict", a->name);
@@ -124,7 +130,8 @@ int main(void)
 			T_CHECK(e != NULL, "%s: unterminated placeholder", a->name);
 			if (!e)
 				break;
-			for (size_t k = 0; k < (sizeof(placeholders) / sizeof(placeholders[0])); k++)
+			for (size_t k = 0; k < (sizeof(placeholders) / sizeof(placeholders[0]));
+			     k++)
 				if ((size_t)(e - m - 1) == strlen(placeholders[k]) &&
 				    !strncmp(m + 1, placeholders[k], e - m - 1))
 					known = 1;
@@ -152,14 +159,16 @@ int main(void)
 
 		if (f->problem == PR_0_DISK_ENCRYPTED) {
 			bsw_finding_message(f, buf, sizeof(buf));
-			T_CHECK(!strcmp(buf, "partition 3 is BitLocker-encrypted (-FVE-FS-); its contents cannot be checked"),
+			T_CHECK(!strcmp(buf,
+					"partition 3 is BitLocker-encrypted (-FVE-FS-); its contents cannot be checked"),
 				"message '%s'", buf);
 		}
 		if (f->problem == PR_0_SUPPRESSED)
 			T_CHECK(f->n == 4, "suppressed %lld", (long long)f->n);
 		if (i)
 			T_CHECK(strcmp(bsw_problem_info(bsw_fx_get(fx, i - 1)->problem)->code,
-				       bsw_problem_info(f->problem)->code) <= 0, "sorted");
+				       bsw_problem_info(f->problem)->code) <= 0,
+				"sorted");
 	}
 	bsw_fx_destroy(fx);
 	return T_DONE();

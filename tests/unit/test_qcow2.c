@@ -17,9 +17,9 @@
 #include "formats/cont/cont.h"
 #include "tests/unit/t_helpers.h"
 
-#define CB 9			/* 512-byte clusters: 64 L2 entries */
+#define CB 9 /* 512-byte clusters: 64 L2 entries */
 #define CS (1u << CB)
-#define VSIZE (128u * CS)	/* two L2 tables' worth */
+#define VSIZE (128u * CS) /* two L2 tables' worth */
 
 static uint8_t img[1 << 21];
 static size_t img_len;
@@ -35,7 +35,7 @@ static void build(int version, bool ext_l2, int ctype)
 	put_be32(h + 4, version);
 	put_be32(h + 20, ext_l2 ? 14 : CB);
 	put_be64(h + 24, VSIZE);
-	put_be32(h + 36, 2);			/* L1 entries */
+	put_be32(h + 36, 2); /* L1 entries */
 	put_be64(h + 40, 1 * CS);
 	if (version == 3) {
 		put_be64(h + 72, (ext_l2 ? 1u << 4 : 0) | (ctype ? 1u << 3 : 0));
@@ -44,7 +44,7 @@ static void build(int version, bool ext_l2, int ctype)
 		h[104] = (uint8_t)ctype;
 	}
 	(void)ent;
-	put_be64(img + CS, (1ull << 63) | 2 * CS);	/* L1[0] -> L2 at cluster 2 */
+	put_be64(img + CS, (1ull << 63) | 2 * CS); /* L1[0] -> L2 at cluster 2 */
 	img_len = 8 * CS;
 }
 
@@ -53,8 +53,7 @@ static void l2(unsigned i, uint64_t e)
 	put_be64(img + 2 * CS + 8 * i, e);
 }
 
-static int open_img(void **h, struct bsw_cont_info *ci, struct bsw_fx *fx,
-		    uint64_t cap, char *err)
+static int open_img(void **h, struct bsw_cont_info *ci, struct bsw_fx *fx, uint64_t cap, char *err)
 {
 	static struct bsw_src src;
 	static struct bsw_src_mem mem;
@@ -120,11 +119,11 @@ int main(void)
 
 	/* --- a v3 image: data, zero, unallocated, compressed ------------- */
 	build(3, false, 0);
-	l2(0, (1ull << 63) | 3 * CS);		/* data, cluster 3 */
-	l2(1, (1ull << 63) | 4 * CS);		/* data, cluster 4: contiguous */
-	l2(2, 1);				/* zero */
-	l2(3, 0);				/* unallocated */
-	l2(4, (1ull << 63) | 5 * CS | 1);	/* preallocated zero */
+	l2(0, (1ull << 63) | 3 * CS);	  /* data, cluster 3 */
+	l2(1, (1ull << 63) | 4 * CS);	  /* data, cluster 4: contiguous */
+	l2(2, 1);			  /* zero */
+	l2(3, 0);			  /* unallocated */
+	l2(4, (1ull << 63) | 5 * CS | 1); /* preallocated zero */
 	{
 		size_t n = put_deflate(6 * CS + 100, 0x42, CS);
 
@@ -136,21 +135,28 @@ int main(void)
 		T_CHECK(!strcmp(ci.format, "qcow2") && !strcmp(ci.subformat, "v3"), "format");
 		T_CHECK(ci.virtual_size == VSIZE && !ci.has_parent, "size/parent");
 		T_CHECK(bsw_qcow2_ops.map(h, 10, VSIZE, &e) == 0 && e.kind == BSW_CEXT_DATA &&
-			e.poff == 3 * CS + 10 && e.len == 2 * CS - 10, "two contiguous data clusters as one extent");
+				e.poff == 3 * CS + 10 && e.len == 2 * CS - 10,
+			"two contiguous data clusters as one extent");
 		T_CHECK(bsw_qcow2_ops.map(h, 2 * CS, VSIZE, &e) == 0 && e.kind == BSW_CEXT_ZERO &&
-			e.len == CS, "zero cluster");
+				e.len == CS,
+			"zero cluster");
 		T_CHECK(bsw_qcow2_ops.map(h, 3 * CS, VSIZE, &e) == 0 && e.kind == BSW_CEXT_ZERO &&
-			e.len == CS, "unallocated without backing reads zero");
+				e.len == CS,
+			"unallocated without backing reads zero");
 		T_CHECK(bsw_qcow2_ops.map(h, 4 * CS + 1, 5, &e) == 0 && e.kind == BSW_CEXT_ZERO &&
-			e.len == 5, "preallocated zero cluster");
+				e.len == 5,
+			"preallocated zero cluster");
 		rc = bsw_qcow2_ops.map(h, 5 * CS, VSIZE, &e);
-		T_CHECK(rc == 0 && e.kind == BSW_CEXT_MEM && e.len == CS, "compressed -> memory: %d", rc);
+		T_CHECK(rc == 0 && e.kind == BSW_CEXT_MEM && e.len == CS,
+			"compressed -> memory: %d", rc);
 		if (!rc && e.kind == BSW_CEXT_MEM)
 			check_expected_cluster(e.mem, 0x42, CS, "deflate");
 		T_CHECK(bsw_qcow2_ops.map(h, 6 * CS, 3 * CS, &e) == 0 && e.kind == BSW_CEXT_ZERO &&
-			e.len == 3 * CS, "rest of table unallocated");
-		T_CHECK(bsw_qcow2_ops.map(h, 64 * CS + 7, VSIZE, &e) == 0 && e.kind == BSW_CEXT_ZERO &&
-			e.len == 64 * CS - 7, "no L2 table: up to the end of its range");
+				e.len == 3 * CS,
+			"rest of table unallocated");
+		T_CHECK(bsw_qcow2_ops.map(h, 64 * CS + 7, VSIZE, &e) == 0 &&
+				e.kind == BSW_CEXT_ZERO && e.len == 64 * CS - 7,
+			"no L2 table: up to the end of its range");
 		T_CHECK(bsw_qcow2_ops.map(h, VSIZE, 1, &e) == -EIO, "past the end");
 		bsw_qcow2_ops.close(h);
 		bsw_cont_info_free(&ci);
@@ -158,35 +164,42 @@ int main(void)
 
 	/* --- hostile L2 entries are refused at map ---------------------- */
 	build(3, false, 0);
-	l2(0, (1ull << 63) | (60ull * CS + CS));	/* past the end (the unaligned case needs bigger clusters: below) */
-	l2(1, (1ull << 63) | 0);		/* the header cluster? offset 0 = unallocated */
-	l2(2, (1ull << 63) | (uint64_t)60 * CS);	/* past the 8-cluster file */
+	l2(0, (1ull << 63) |
+		      (60ull * CS +
+		       CS)); /* past the end (the unaligned case needs bigger clusters: below) */
+	l2(1, (1ull << 63) | 0);		 /* the header cluster? offset 0 = unallocated */
+	l2(2, (1ull << 63) | (uint64_t)60 * CS); /* past the 8-cluster file */
 	{
 		size_t n = put_deflate(6 * CS, 0x11, CS);
 
-		l2(3, comp_entry(100 * CS, n, CB));	/* compressed past the end */
+		l2(3, comp_entry(100 * CS, n, CB)); /* compressed past the end */
 		/* compressed data that expands beyond a cluster: 2 clusters' worth */
 		n = put_deflate(4 * CS, 0x22, 2 * CS);
 		l2(4, comp_entry(4 * CS, n, CB));
 		/* compressed data that ends early: a quarter cluster */
 		n = put_deflate(5 * CS, 0x33, CS / 4);
 		l2(5, comp_entry(5 * CS, n, CB));
-		l2(6, comp_entry(7 * CS, 64, CB));	/* not deflate at all */
+		l2(6, comp_entry(7 * CS, 64, CB)); /* not deflate at all */
 		memset(img + 7 * CS, 0xff, 64);
 	}
-	l2(7, (1ull << 63) | 1 * CS);		/* points into... the L1 cluster: data cluster; allowed */
+	l2(7, (1ull << 63) | 1 * CS); /* points into... the L1 cluster: data cluster; allowed */
 	rc = open_img(&h, &ci, fx, 0, err);
 	T_CHECK(rc == 0, "open hostile-L2 image: %s", err);
 	if (!rc) {
-		T_CHECK(bsw_qcow2_ops.map(h, 0, CS, &e) == -EUCLEAN, "data cluster past the file refused (entry 0)");
+		T_CHECK(bsw_qcow2_ops.map(h, 0, CS, &e) == -EUCLEAN,
+			"data cluster past the file refused (entry 0)");
 		T_CHECK(bsw_qcow2_ops.map(h, 1 * CS, CS, &e) == 0 && e.kind == BSW_CEXT_ZERO,
 			"offset 0 with flags only is unallocated");
-		T_CHECK(bsw_qcow2_ops.map(h, 2 * CS, CS, &e) == -EUCLEAN, "data cluster past the file refused");
-		T_CHECK(bsw_qcow2_ops.map(h, 3 * CS, CS, &e) == -EUCLEAN, "compressed cluster past the file refused");
+		T_CHECK(bsw_qcow2_ops.map(h, 2 * CS, CS, &e) == -EUCLEAN,
+			"data cluster past the file refused");
+		T_CHECK(bsw_qcow2_ops.map(h, 3 * CS, CS, &e) == -EUCLEAN,
+			"compressed cluster past the file refused");
 		T_CHECK(bsw_qcow2_ops.map(h, 4 * CS, CS, &e) == 0 && e.kind == BSW_CEXT_MEM,
 			"a stream longer than a cluster fills the cluster (the size is known only to the sector)");
-		T_CHECK(bsw_qcow2_ops.map(h, 5 * CS, CS, &e) == -EUCLEAN, "compressed cluster that ends early refused");
-		T_CHECK(bsw_qcow2_ops.map(h, 6 * CS, CS, &e) == -EUCLEAN, "garbage compressed data refused");
+		T_CHECK(bsw_qcow2_ops.map(h, 5 * CS, CS, &e) == -EUCLEAN,
+			"compressed cluster that ends early refused");
+		T_CHECK(bsw_qcow2_ops.map(h, 6 * CS, CS, &e) == -EUCLEAN,
+			"garbage compressed data refused");
 		bsw_qcow2_ops.close(h);
 		bsw_cont_info_free(&ci);
 	}
@@ -224,7 +237,8 @@ int main(void)
 	{
 		const uint64_t cs = 1u << 14, sc = cs / 32;
 
-		img_len = 8 * CS;	/* header, L1 and L2 are at 512-byte clusters: rebuild for 16 KiB */
+		img_len =
+			8 * CS; /* header, L1 and L2 are at 512-byte clusters: rebuild for 16 KiB */
 		memset(img, 0, sizeof(img));
 		put_be32(img, 0x514649fb);
 		put_be32(img + 4, 3);
@@ -253,14 +267,20 @@ int main(void)
 		rc = bsw_qcow2_ops.open(&h, &src, NULL, fx, &ci, err, sizeof(err));
 		T_CHECK(rc == 0, "open extended L2: %s", err);
 		if (!rc) {
-			T_CHECK(!strcmp(ci.subformat, "v3, extended L2"), "subformat %s", ci.subformat);
-			T_CHECK(bsw_qcow2_ops.map(h, 10, 4 * cs, &e) == 0 && e.kind == BSW_CEXT_DATA &&
-				e.poff == 3 * cs + 10 && e.len == 4 * sc - 10, "allocated subclusters 0-3");
-			T_CHECK(bsw_qcow2_ops.map(h, 4 * sc, 4 * cs, &e) == 0 && e.kind == BSW_CEXT_ZERO &&
-				e.len == sc, "zero subcluster 4");
-			T_CHECK(bsw_qcow2_ops.map(h, 5 * sc, 4 * cs, &e) == 0 && e.kind == BSW_CEXT_ZERO &&
-				e.len == 27 * sc, "unallocated subclusters 5-31 (no backing: zeros)");
-			T_CHECK(bsw_qcow2_ops.map(h, cs, sc, &e) == -EUCLEAN, "allocated+zero subcluster refused");
+			T_CHECK(!strcmp(ci.subformat, "v3, extended L2"), "subformat %s",
+				ci.subformat);
+			T_CHECK(bsw_qcow2_ops.map(h, 10, 4 * cs, &e) == 0 &&
+					e.kind == BSW_CEXT_DATA && e.poff == 3 * cs + 10 &&
+					e.len == 4 * sc - 10,
+				"allocated subclusters 0-3");
+			T_CHECK(bsw_qcow2_ops.map(h, 4 * sc, 4 * cs, &e) == 0 &&
+					e.kind == BSW_CEXT_ZERO && e.len == sc,
+				"zero subcluster 4");
+			T_CHECK(bsw_qcow2_ops.map(h, 5 * sc, 4 * cs, &e) == 0 &&
+					e.kind == BSW_CEXT_ZERO && e.len == 27 * sc,
+				"unallocated subclusters 5-31 (no backing: zeros)");
+			T_CHECK(bsw_qcow2_ops.map(h, cs, sc, &e) == -EUCLEAN,
+				"allocated+zero subcluster refused");
 			T_CHECK(bsw_qcow2_ops.map(h, 2 * cs + 3 * sc, sc, &e) == -EUCLEAN,
 				"allocated subcluster without a host cluster refused");
 			bsw_qcow2_ops.close(h);
@@ -278,10 +298,12 @@ int main(void)
 	T_CHECK(rc == 0, "open with backing: %s", err);
 	if (!rc) {
 		T_CHECK(ci.has_parent && ci.nr_locators == 1 &&
-			!strcmp(ci.locator[0], "../base/win.qcow2") &&
-			!strcmp(ci.locator_kind[0], "relative"), "backing locator");
+				!strcmp(ci.locator[0], "../base/win.qcow2") &&
+				!strcmp(ci.locator_kind[0], "relative"),
+			"backing locator");
 		T_CHECK(bsw_qcow2_ops.map(h, 0, CS, &e) == 0 && e.kind == BSW_CEXT_PARENT &&
-			e.len == CS, "unallocated -> parent");
+				e.len == CS,
+			"unallocated -> parent");
 		T_CHECK(bsw_qcow2_ops.map(h, 64 * CS, CS, &e) == 0 && e.kind == BSW_CEXT_PARENT,
 			"no L2 table -> parent");
 		bsw_qcow2_ops.close(h);
@@ -297,20 +319,27 @@ int main(void)
 	}
 	memcpy(img + 200, "json:{\"file\":1}", 15);
 	put_be32(img + 16, 15);
-	T_CHECK(open_img(&h, &ci, fx, 0, err) == -ENOTSUP && strstr(err, "JSON"), "json: backing refused: %s", err);
+	T_CHECK(open_img(&h, &ci, fx, 0, err) == -ENOTSUP && strstr(err, "JSON"),
+		"json: backing refused: %s", err);
 	put_be32(img + 16, 2000);
-	T_CHECK(open_img(&h, &ci, fx, 0, err) == -EINVAL && strstr(err, "longer than 1023"), "long backing name: %s", err);
+	T_CHECK(open_img(&h, &ci, fx, 0, err) == -EINVAL && strstr(err, "longer than 1023"),
+		"long backing name: %s", err);
 	put_be32(img + 16, 10);
 	put_be64(img + 8, CS - 4);
 	T_CHECK(open_img(&h, &ci, fx, 0, err) == -EINVAL, "backing name past the header cluster");
 
 	/* --- one damage per open check ------------------------------------ */
-#define EXPECT_OPEN(setup, want_rc, substr, what) do {				\
-		build(3, false, 0);						\
-		setup;								\
-		rc = open_img(&h, &ci, fx, 0, err);				\
-		T_CHECK(rc == (want_rc) && strstr(err, substr), "%s: rc %d err '%s'", what, rc, err); \
-		if (!rc) { bsw_qcow2_ops.close(h); bsw_cont_info_free(&ci); }	\
+#define EXPECT_OPEN(setup, want_rc, substr, what)                                                  \
+	do {                                                                                       \
+		build(3, false, 0);                                                                \
+		setup;                                                                             \
+		rc = open_img(&h, &ci, fx, 0, err);                                                \
+		T_CHECK(rc == (want_rc) && strstr(err, substr), "%s: rc %d err '%s'", what, rc,    \
+			err);                                                                      \
+		if (!rc) {                                                                         \
+			bsw_qcow2_ops.close(h);                                                    \
+			bsw_cont_info_free(&ci);                                                   \
+		}                                                                                  \
 	} while (0)
 	/* 4 KiB clusters: an L2 table and a data cluster that are not aligned */
 	build(3, false, 0);
@@ -319,7 +348,9 @@ int main(void)
 	put_be64(img + 4096, 2 * 4096 + 512);
 	img_len = 4 * 4096;
 	rc = open_img(&h, &ci, fx, 0, err);
-	T_CHECK(rc == -EINVAL && strstr(err, "L1 entry 0 points to an L2 table at offset 8704 that is unaligned"),
+	T_CHECK(rc == -EINVAL &&
+			strstr(err,
+			       "L1 entry 0 points to an L2 table at offset 8704 that is unaligned"),
 		"unaligned L2 table: %d %s", rc, err);
 	put_be64(img + 4096, 2 * 4096);
 	put_be64(img + 2 * 4096, 3 * 4096 + 512);
@@ -327,26 +358,33 @@ int main(void)
 	rc = open_img(&h, &ci, fx, 0, err);
 	T_CHECK(rc == 0, "4 KiB clusters: %s", err);
 	if (!rc) {
-		T_CHECK(bsw_qcow2_ops.map(h, 0, 4096, &e) == -EUCLEAN, "unaligned data cluster refused");
+		T_CHECK(bsw_qcow2_ops.map(h, 0, 4096, &e) == -EUCLEAN,
+			"unaligned data cluster refused");
 		bsw_qcow2_ops.close(h);
 		bsw_cont_info_free(&ci);
 	}
-	EXPECT_OPEN(put_be64(img + CS, 100 * CS), -EINVAL, "past the end", "L2 table past the file");
-	EXPECT_OPEN(put_be64(img + CS, CS), -EINVAL, "overlaps the header or the L1 table", "L2 table on the L1 table");
+	EXPECT_OPEN(put_be64(img + CS, 100 * CS), -EINVAL, "past the end",
+		    "L2 table past the file");
+	EXPECT_OPEN(put_be64(img + CS, CS), -EINVAL, "overlaps the header or the L1 table",
+		    "L2 table on the L1 table");
 	EXPECT_OPEN(put_be64(img + 40, 0), -EINVAL, "L1 table", "L1 in the header");
 	EXPECT_OPEN(put_be64(img + 40, 50 * CS), -EINVAL, "past the end", "L1 past the file");
-	EXPECT_OPEN(put_be32(img + 36, 1), -EINVAL, "fewer than the 2", "L1 too small for the size");
+	EXPECT_OPEN(put_be32(img + 36, 1), -EINVAL, "fewer than the 2",
+		    "L1 too small for the size");
 	EXPECT_OPEN(put_be64(img + 24, 1ull << 62), -EINVAL, "above 64 PiB", "huge virtual size");
-	EXPECT_OPEN((put_be64(img + 24, 1ull << 40), put_be32(img + 36, 1u << 25)), -EINVAL, "exceeds 32 MiB",
-		    "huge L1");
+	EXPECT_OPEN((put_be64(img + 24, 1ull << 40), put_be32(img + 36, 1u << 25)), -EINVAL,
+		    "exceeds 32 MiB", "huge L1");
 	EXPECT_OPEN(put_be32(img + 20, 30), -EINVAL, "cluster_bits 30", "huge clusters");
 	EXPECT_OPEN(put_be32(img + 4, 4), -ENOTSUP, "version 4", "unknown version");
-	EXPECT_OPEN(put_be64(img + 72, 1u << 7), -ENOTSUP, "unknown incompatible feature bits 0x80", "unknown feature");
+	EXPECT_OPEN(put_be64(img + 72, 1u << 7), -ENOTSUP, "unknown incompatible feature bits 0x80",
+		    "unknown feature");
 	EXPECT_OPEN(put_be32(img + 32, 2), -ENOTSUP, "encrypted (LUKS)", "LUKS");
 	EXPECT_OPEN(put_be32(img + 32, 1), -ENOTSUP, "legacy AES", "AES");
-	EXPECT_OPEN((put_be64(img + 72, 1u << 3), img[104] = 7), -ENOTSUP, "compression type 7", "unknown compression");
-	EXPECT_OPEN((put_be64(img + 72, 1u << 2), put_be32(img + 112, 0x44415441), put_be32(img + 116, 8),
-		     memcpy(img + 120, "data.raw", 8)), -ENOTSUP, "external data file ('data.raw')", "external data file");
+	EXPECT_OPEN((put_be64(img + 72, 1u << 3), img[104] = 7), -ENOTSUP, "compression type 7",
+		    "unknown compression");
+	EXPECT_OPEN((put_be64(img + 72, 1u << 2), put_be32(img + 112, 0x44415441),
+		     put_be32(img + 116, 8), memcpy(img + 120, "data.raw", 8)),
+		    -ENOTSUP, "external data file ('data.raw')", "external data file");
 	EXPECT_OPEN((put_be32(img + 112, 0x12345678), put_be32(img + 116, 0x7fffffff)), -EINVAL,
 		    "runs past the first cluster", "header extension too long");
 	EXPECT_OPEN(put_be32(img + 100, 4000), -EINVAL, "header_length 4000", "header length");
@@ -371,7 +409,8 @@ int main(void)
 			bsw_cont_info_free(&ci);
 		}
 		bsw_fx_finish(f2);
-		T_CHECK(bsw_fx_nr(f2, PR_QCOW2_0_CORRUPT) == 1 && bsw_fx_nr(f2, PR_QCOW2_0_DIRTY) == 1,
+		T_CHECK(bsw_fx_nr(f2, PR_QCOW2_0_CORRUPT) == 1 &&
+				bsw_fx_nr(f2, PR_QCOW2_0_DIRTY) == 1,
 			"CONT-QCOW2 corrupt and dirty findings");
 		bsw_fx_destroy(f2);
 	}
@@ -444,7 +483,8 @@ int main(void)
 			for (unsigned i = n - 256; good && i < n; i++)
 				if (ptr[i][0] != (uint8_t)(i >> 8) || ptr[i][CS - 1] != (uint8_t)i)
 					good = false;
-			T_CHECK(good, "the last 256 decompressed pointers still hold their clusters");
+			T_CHECK(good,
+				"the last 256 decompressed pointers still hold their clusters");
 			bsw_qcow2_ops.close(h);
 			bsw_cont_info_free(&ci);
 		}

@@ -19,9 +19,13 @@
 
 static int fails;
 
-#define CHECK(c) do { if (!(c)) { \
-	fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #c); \
-	fails++; } } while (0)
+#define CHECK(c)                                                                                   \
+	do {                                                                                       \
+		if (!(c)) {                                                                        \
+			fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #c);      \
+			fails++;                                                                   \
+		}                                                                                  \
+	} while (0)
 
 /* ---- a hive builder ---- */
 
@@ -29,7 +33,7 @@ static int fails;
 
 struct hb {
 	uint8_t buf[4096 + BINS];
-	uint32_t top;		/* next free offset in the bins data */
+	uint32_t top; /* next free offset in the bins data */
 	uint32_t root, sk, child, grandchild;
 	uint32_t vlist, vk_dword, vk_big, db;
 };
@@ -43,14 +47,13 @@ static uint32_t cell(struct hb *b, uint32_t datalen)
 {
 	uint32_t sz = (datalen + 4 + 7) & ~7u, off = b->top;
 
-	put_le32(at(b, off), (uint32_t)-(int32_t)sz);
+	put_le32(at(b, off), (uint32_t) - (int32_t)sz);
 	memset(at(b, off) + 4, 0, sz - 4);
 	b->top += sz;
 	return off;
 }
 
-static uint32_t nk(struct hb *b, const char *name, uint32_t parent,
-		   uint16_t flags)
+static uint32_t nk(struct hb *b, const char *name, uint32_t parent, uint16_t flags)
 {
 	uint32_t o = cell(b, 76 + strlen(name));
 	uint8_t *p = at(b, o) + 4;
@@ -67,8 +70,7 @@ static uint32_t nk(struct hb *b, const char *name, uint32_t parent,
 	return o;
 }
 
-static uint32_t vk(struct hb *b, const char *name, uint32_t type,
-		   const void *data, uint32_t len)
+static uint32_t vk(struct hb *b, const char *name, uint32_t type, const void *data, uint32_t len)
 {
 	uint32_t o = cell(b, 20 + strlen(name)), d;
 	uint8_t *p;
@@ -169,8 +171,7 @@ static void build(struct hb *b)
 	seg[0] = cell(b, BSW_REGF_SEG_MAX);
 	memcpy(at(b, seg[0]) + 4, big, BSW_REGF_SEG_MAX);
 	seg[1] = cell(b, sizeof(big) - BSW_REGF_SEG_MAX);
-	memcpy(at(b, seg[1]) + 4, big + BSW_REGF_SEG_MAX,
-	       sizeof(big) - BSW_REGF_SEG_MAX);
+	memcpy(at(b, seg[1]) + 4, big + BSW_REGF_SEG_MAX, sizeof(big) - BSW_REGF_SEG_MAX);
 	list = cell(b, 8);
 	put_le32(at(b, list) + 4, seg[0]);
 	put_le32(at(b, list) + 8, seg[1]);
@@ -202,8 +203,7 @@ static void build(struct hb *b)
 static struct bsw_fx *fx;
 
 /* Load under damage weight w (the caller's policy, bsw_fx_set_damage). */
-static struct bsw_hive *load(const uint8_t *d, size_t len,
-			     const struct bsw_buf *logs, unsigned n,
+static struct bsw_hive *load(const uint8_t *d, size_t len, const struct bsw_buf *logs, unsigned n,
 			     enum bsw_verdict w)
 {
 	struct bsw_hive *h;
@@ -228,15 +228,14 @@ static void dump(void)
 }
 
 /* Load a copy of the built hive, expect a state and a code. */
-static void expect(const struct hb *b, enum bsw_hive_state st,
-		   const char *code, const char *what)
+static void expect(const struct hb *b, enum bsw_hive_state st, const char *code, const char *what)
 {
 	struct bsw_hive *h = load(b->buf, sizeof(b->buf), NULL, 0, BSW_V_UNBOOT);
 
 	if (bsw_hive_state(h) != st || (code && !bsw_fx_has_code(fx, code))) {
 		fprintf(stderr, "%s: state %s, expected %s with %s\n", what,
-			bsw_hive_state_name(bsw_hive_state(h)),
-			bsw_hive_state_name(st), code ? code : "-");
+			bsw_hive_state_name(bsw_hive_state(h)), bsw_hive_state_name(st),
+			code ? code : "-");
 		dump();
 		fails++;
 	}
@@ -277,7 +276,8 @@ static void test_queries(void)
 	      !memcmp(v.data, "xy", 2));
 	bsw_hval_free(&v);
 	CHECK(bsw_hive_get_raw(h, "Select", "Big", &v) == 0 && v.len == 20000);
-	CHECK(v.data && v.data[16344] == (uint8_t)(16344 * 7) && v.data[19999] == (uint8_t)(19999 * 7));
+	CHECK(v.data && v.data[16344] == (uint8_t)(16344 * 7) &&
+	      v.data[19999] == (uint8_t)(19999 * 7));
 	bsw_hval_free(&v);
 	bsw_hive_free(h);
 }
@@ -320,15 +320,15 @@ static void test_corruptions(void)
 	expect(&b, BSW_HIVE_CORRUPT, "REG-HBIN", "cell size not 8-aligned");
 
 	build(&b);
-	put_le32(at(&b, b.vlist) + 4, b.top);	/* value -> the free cell */
+	put_le32(at(&b, b.vlist) + 4, b.top); /* value -> the free cell */
 	expect(&b, BSW_HIVE_CORRUPT, "REG-HBIN", "value in a free cell");
 
 	build(&b);
-	put_le32(at(&b, b.db) + 4 + 4, b.root + 8);	/* not a cell start */
+	put_le32(at(&b, b.db) + 4 + 4, b.root + 8); /* not a cell start */
 	expect(&b, BSW_HIVE_CORRUPT, "REG-HBIN", "segment list inside a cell");
 
 	build(&b);
-	put_le16(at(&b, b.db) + 4 + 2, 1);	/* one segment for 20000 bytes */
+	put_le16(at(&b, b.db) + 4 + 2, 1); /* one segment for 20000 bytes */
 	expect(&b, BSW_HIVE_CORRUPT, "REG-HBIN", "big data too short");
 
 	/* A cycle: Deeper lists Select again (and Select lists Deeper). */
@@ -352,15 +352,15 @@ static void test_corruptions(void)
 	expect(&b, BSW_HIVE_CORRUPT, "REG-HBIN", "ri in ri");
 
 	build(&b);
-	put_le32(at(&b, b.sk) + 4 + 12, 1);	/* 3 keys use it */
+	put_le32(at(&b, b.sk) + 4 + 12, 1); /* 3 keys use it */
 	expect(&b, BSW_HIVE_CORRUPT, "REG-HBIN", "sk reference count");
 
 	build(&b);
-	put_le32(at(&b, b.sk) + 4 + 4, b.root);	/* flink -> nk */
+	put_le32(at(&b, b.sk) + 4 + 4, b.root); /* flink -> nk */
 	expect(&b, BSW_HIVE_CORRUPT, "REG-HBIN", "sk flink");
 
 	build(&b);
-	put_le32(at(&b, b.child) + 4 + 20, 2);	/* 2 subkeys claimed, 1 listed */
+	put_le32(at(&b, b.child) + 4 + 20, 2); /* 2 subkeys claimed, 1 listed */
 	expect(&b, BSW_HIVE_CORRUPT, "REG-HBIN", "subkey count");
 
 	/* A wrong lf hint: Windows' lookup may miss the key; a warning. */
@@ -378,7 +378,7 @@ static void test_corruptions(void)
 	expect(&b, BSW_HIVE_CORRUPT, "REG-BASE", "major version");
 
 	build(&b);
-	put_le32(b.buf + 36, 0x10);	/* root -> inside the sk cell */
+	put_le32(b.buf + 36, 0x10); /* root -> inside the sk cell */
 	fix_base(b.buf);
 	expect(&b, BSW_HIVE_CORRUPT, "REG-HBIN", "root offset");
 
@@ -392,7 +392,7 @@ static void test_corruptions(void)
 	expect(&b, BSW_HIVE_NOT_A_HIVE, "REG-BASE", "Win9x CREG");
 
 	build(&b);
-	put_le32(b.buf + 4, 8);	/* dirty, no logs */
+	put_le32(b.buf + 4, 8); /* dirty, no logs */
 	fix_base(b.buf);
 	expect(&b, BSW_HIVE_UNRECOVERABLE, "REG-LOG", "dirty without logs");
 
@@ -422,8 +422,7 @@ static void test_corruptions(void)
  * new-format log (into log, length returned) of one entry rewriting the
  * page holding vk "Default" to 0xCAFE0001 (b gets that state too).
  */
-static size_t make_new_log(struct hb *b, struct hb *dirty, uint8_t *log,
-			   size_t cap)
+static size_t make_new_log(struct hb *b, struct hb *dirty, uint8_t *log, size_t cap)
 {
 	uint8_t *e = log + 512;
 	uint32_t page, size;
@@ -432,7 +431,7 @@ static size_t make_new_log(struct hb *b, struct hb *dirty, uint8_t *log,
 	page = b->vk_dword & ~4095u;
 	memcpy(dirty, b, sizeof(*b));
 	put_le32(at(b, b->vk_dword) + 4 + 8, 0xCAFE0001);
-	put_le32(dirty->buf + 4, 8);	/* primary seq 8, secondary 7 */
+	put_le32(dirty->buf + 4, 8); /* primary seq 8, secondary 7 */
 	fix_base(dirty->buf);
 
 	memset(log, 0, cap);
@@ -527,10 +526,9 @@ static void test_replay_built(void)
 static bool damage_row(enum bsw_problem p)
 {
 	static const enum bsw_problem rows[] = {
-		PR_REGF_0_NOT_HIVE, PR_REGF_0_CREG, PR_REGF_0_BASE_BAD,
-		PR_REGF_0_TRUNC, PR_REGF_1_HBIN, PR_REGF_1_CELL, PR_REGF_2_ROOT,
-		PR_REGF_2_REF, PR_REGF_2_KEY, PR_REGF_2_SK, PR_REGF_2_CAP,
-		PR_REGF_3_UNRECOVERABLE,
+		PR_REGF_0_NOT_HIVE, PR_REGF_0_CREG, PR_REGF_0_BASE_BAD, PR_REGF_0_TRUNC,
+		PR_REGF_1_HBIN,	    PR_REGF_1_CELL, PR_REGF_2_ROOT,	PR_REGF_2_REF,
+		PR_REGF_2_KEY,	    PR_REGF_2_SK,   PR_REGF_2_CAP,	PR_REGF_3_UNRECOVERABLE,
 	};
 
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
@@ -545,8 +543,7 @@ static bool damage_row(enum bsw_problem p)
  * keeps its row's severity and verdict.  want: a damage row that must be
  * among the findings.
  */
-static void check_weight(const uint8_t *buf, size_t len, enum bsw_problem want,
-			 const char *what)
+static void check_weight(const uint8_t *buf, size_t len, enum bsw_problem want, const char *what)
 {
 	static const enum bsw_verdict w[] = { BSW_V_UNBOOT, BSW_V_ROLLBACK, BSW_V_NONE };
 
@@ -599,9 +596,9 @@ static void test_damage_weight(void)
 	build(&b);
 	check_weight(b.buf, sizeof(b.buf) - 4096, PR_REGF_0_TRUNC, "short bins");
 	build(&b);
-	put_le32(b.buf + 32, 2);	/* format */
-	put_le32(b.buf + 144, 1);	/* KTM: an info row, never weighted */
-	put_le32(b.buf + 44, 2);	/* clustering factor: info */
+	put_le32(b.buf + 32, 2);  /* format */
+	put_le32(b.buf + 144, 1); /* KTM: an info row, never weighted */
+	put_le32(b.buf + 44, 2);  /* clustering factor: info */
 	fix_base(b.buf);
 	check_weight(b.buf, sizeof(b.buf), PR_REGF_0_BASE_BAD, "file format");
 	build(&b);
@@ -624,7 +621,7 @@ static void test_damage_weight(void)
 	put_le32(at(&b, b.sk) + 4 + 12, 1);
 	check_weight(b.buf, sizeof(b.buf), PR_REGF_2_SK, "sk reference count");
 	build(&b);
-	{	/* a wrong lf hint (warning) next to damage: only damage weighs */
+	{ /* a wrong lf hint (warning) next to damage: only damage weighs */
 		uint32_t list = get_le32(at(&b, b.root) + 4 + 28);
 
 		memcpy(at(&b, list) + 12, "Selx", 4);
@@ -692,10 +689,9 @@ static void test_stop_rule(void)
 static void test_names(void)
 {
 	/* UTF-16LE: "a", NUL, U+1F600 as a pair, a lone high surrogate, "z" */
-	static const uint8_t u16[] = { 'a', 0, 0, 0, 0x3D, 0xD8, 0x00, 0xDE,
-				       0x3D, 0xD8, 'z', 0 };
+	static const uint8_t u16[] = { 'a', 0, 0, 0, 0x3D, 0xD8, 0x00, 0xDE, 0x3D, 0xD8, 'z', 0 };
 	static const char want16[] = "a\xC0\x80\xF0\x9F\x98\x80\xEF\xBF\xBDz";
-	static const uint8_t l1[] = { 'K', 0xE9, 0, 'y' };	/* Latin-1 */
+	static const uint8_t l1[] = { 'K', 0xE9, 0, 'y' }; /* Latin-1 */
 	static const char want1[] = "K\xC3\xA9\xC0\x80y";
 	char out[64];
 
@@ -703,7 +699,7 @@ static void test_names(void)
 	CHECK(!strcmp(out, want16));
 	bsw_regf_name(u16, sizeof(u16) - 1, false, out, sizeof(out));
 	CHECK(!strncmp(out, want16, strlen(want16) - 1) &&
-	      strlen(out) == strlen(want16) - 1);	/* odd byte ignored */
+	      strlen(out) == strlen(want16) - 1); /* odd byte ignored */
 	bsw_regf_name(l1, sizeof(l1), true, out, sizeof(out));
 	CHECK(!strcmp(out, want1));
 	/* A character that does not fit ends the name, never split. */
@@ -717,16 +713,20 @@ static void test_names(void)
 
 /* An in-memory volume for bsw_hive_load_files(). */
 struct mvol {
-	struct { const char *name; const uint8_t *d; size_t len; int err; } f[4];
+	struct {
+		const char *name;
+		const uint8_t *d;
+		size_t len;
+		int err;
+	} f[4];
 	unsigned nf;
 	char asked[8][64];
 	unsigned nasked;
-	size_t held;		/* bytes read and not yet released */
-	size_t oversize;	/* make read() return this much more than it has */
+	size_t held;	 /* bytes read and not yet released */
+	size_t oversize; /* make read() return this much more than it has */
 };
 
-static int mvol_read(void *ctx, const char *name, size_t max, uint8_t **d,
-		     size_t *len)
+static int mvol_read(void *ctx, const char *name, size_t max, uint8_t **d, size_t *len)
 {
 	struct mvol *v = ctx;
 
@@ -762,12 +762,16 @@ static void test_files_loader(void)
 	static struct hb b, dirty;
 	static uint8_t log[512 + 512 + 8192];
 	size_t ll = make_new_log(&b, &dirty, log, sizeof(log));
-	struct mvol v = { .nf = 2, .f = {
-		{ "SYSTEM", dirty.buf, sizeof(dirty.buf), 0 },
-		{ "SYSTEM.LOG2", log, ll, 0 } } };
+	struct mvol v = { .nf = 2,
+			  .f = { { "SYSTEM", dirty.buf, sizeof(dirty.buf), 0 },
+				 { "SYSTEM.LOG2", log, ll, 0 } } };
 	struct bsw_hive_files hf = {
-		.name = "SYSTEM", .max = 1 << 20, .scope = "hive:SYSTEM",
-		.read = mvol_read, .release = mvol_release, .ctx = &v,
+		.name = "SYSTEM",
+		.max = 1 << 20,
+		.scope = "hive:SYSTEM",
+		.read = mvol_read,
+		.release = mvol_release,
+		.ctx = &v,
 	};
 	const struct bsw_finding *f;
 	struct bsw_hive *h;
@@ -788,16 +792,15 @@ static void test_files_loader(void)
 	bsw_hive_free(h);
 	bsw_fx_finish(fx);
 	f = bsw_fx_count(fx) == 1 ? bsw_fx_get(fx, 0) : NULL;
-	CHECK(f && f->problem == PR_REGF_0_DIRTY && f->str2 &&
-	      !strcmp(f->str2, "SYSTEM.LOG2"));
+	CHECK(f && f->problem == PR_REGF_0_DIRTY && f->str2 && !strcmp(f->str2, "SYSTEM.LOG2"));
 	CHECK(f && f->scope && !strcmp(f->scope, "hive:SYSTEM"));
 	bsw_fx_restore_scope(fx, prev);
 
 	/* The primary missing, unreadable, too large: its error, nothing held. */
 	v.f[0].err = -ENOENT;
 	v.nasked = 0;
-	CHECK(bsw_hive_load_files(&h, &hf, NULL, &failed) == -ENOENT &&
-	      !h && failed == 0 && v.nasked == 1 && v.held == 0);
+	CHECK(bsw_hive_load_files(&h, &hf, NULL, &failed) == -ENOENT && !h && failed == 0 &&
+	      v.nasked == 1 && v.held == 0);
 	v.f[0].err = -EIO;
 	CHECK(bsw_hive_load_files(&h, &hf, NULL, &failed) == -EIO && !h && failed == 0);
 	v.f[0].err = 0;
@@ -807,8 +810,7 @@ static void test_files_loader(void)
 	/* A reader that breaks the cap is refused, its buffer released. */
 	v.oversize = 1;
 	hf.max = sizeof(dirty.buf);
-	CHECK(bsw_hive_load_files(&h, &hf, NULL, &failed) == -EFBIG &&
-	      failed == 0 && v.held == 0);
+	CHECK(bsw_hive_load_files(&h, &hf, NULL, &failed) == -EFBIG && failed == 0 && v.held == 0);
 	v.oversize = 0;
 	hf.max = 1 << 20;
 
@@ -840,24 +842,24 @@ static void test_files_loader(void)
 		}
 		/* ... and a required log that cannot be read fails the load. */
 		hf.logs_required = true;
-		CHECK(bsw_hive_load_files(&h, &hf, NULL, &failed) == -ENOENT &&
-		      !h && failed == 1 && v.held == 0);
+		CHECK(bsw_hive_load_files(&h, &hf, NULL, &failed) == -ENOENT && !h && failed == 1 &&
+		      v.held == 0);
 		v.f[1].err = -EIO;
 		hf.logs = paths + 1;
 		hf.nr_logs = 1;
-		CHECK(bsw_hive_load_files(&h, &hf, NULL, &failed) == -EIO &&
-		      failed == 1 && v.held == 0);
+		CHECK(bsw_hive_load_files(&h, &hf, NULL, &failed) == -EIO && failed == 1 &&
+		      v.held == 0);
 		v.f[1].err = 0;
 		/* No logs at all (an empty list, not the default names). */
 		hf.nr_logs = 0;
 		v.nasked = 0;
-		CHECK(bsw_hive_load_files(&h, &hf, NULL, &failed) == 0 &&
-		      v.nasked == 1 && bsw_hive_state(h) == BSW_HIVE_UNRECOVERABLE);
+		CHECK(bsw_hive_load_files(&h, &hf, NULL, &failed) == 0 && v.nasked == 1 &&
+		      bsw_hive_state(h) == BSW_HIVE_UNRECOVERABLE);
 		bsw_hive_free(h);
 	}
 	/* The damage weight the caller set applies to what the loader loads. */
 	hf.logs = NULL;
-	v.f[1].err = -EIO;	/* an unreadable .LOG2, skipped */
+	v.f[1].err = -EIO; /* an unreadable .LOG2, skipped */
 	hf.logs_required = false;
 	bsw_fx_destroy(fx);
 	CHECK(bsw_fx_create(&fx) == 0);
@@ -865,8 +867,8 @@ static void test_files_loader(void)
 	CHECK(bsw_hive_load_files(&h, &hf, fx, &failed) == 0 && failed == -1);
 	CHECK(bsw_hive_state(h) == BSW_HIVE_UNRECOVERABLE);
 	f = bsw_fx_count(fx) ? bsw_fx_get(fx, 0) : NULL;
-	CHECK(f && f->problem == PR_REGF_3_UNRECOVERABLE &&
-	      f->verdict == BSW_V_ROLLBACK && f->severity == BSW_SEV_ERROR);
+	CHECK(f && f->problem == PR_REGF_3_UNRECOVERABLE && f->verdict == BSW_V_ROLLBACK &&
+	      f->severity == BSW_SEV_ERROR);
 	CHECK(v.held == 0);
 	bsw_hive_free(h);
 }
@@ -941,7 +943,7 @@ static int test_corpus(void)
 	raw = export_file(dir, "NewDirtyHive", NULL, &(enum bsw_hive_state){ 0 });
 	CHECK(st == BSW_HIVE_RECOVERED && st2 == BSW_HIVE_CLEAN);
 	CHECK(a && b && !strcmp(a, b));
-	CHECK(raw && b && strcmp(raw, b));	/* the replay changed something */
+	CHECK(raw && b && strcmp(raw, b)); /* the replay changed something */
 	free(a);
 	free(b);
 	free(raw);
@@ -976,10 +978,10 @@ static int test_corpus(void)
 
 			CHECK(size <= len - 512);
 			if (size <= len - 512) {
-				CHECK(bsw_regf_marvin32(BSW_REGF_MARVIN_SEED, d + 552,
-							size - 40) == get_le64(d + 536));
-				CHECK(bsw_regf_marvin32(BSW_REGF_MARVIN_SEED, d + 512,
-							32) == get_le64(d + 544));
+				CHECK(bsw_regf_marvin32(BSW_REGF_MARVIN_SEED, d + 552, size - 40) ==
+				      get_le64(d + 536));
+				CHECK(bsw_regf_marvin32(BSW_REGF_MARVIN_SEED, d + 512, 32) ==
+				      get_le64(d + 544));
 			}
 		}
 		free(d);
@@ -1098,8 +1100,8 @@ static int kid_add(void *arg, bsw_hkey k, const char *name)
 	return 0;
 }
 
-static void kidx_key(struct bsw_hive *h, bsw_hkey key, unsigned depth,
-		     unsigned *keys_indexed, unsigned *lookups)
+static void kidx_key(struct bsw_hive *h, bsw_hkey key, unsigned depth, unsigned *keys_indexed,
+		     unsigned *lookups)
 {
 	struct kid_names kn = { .v = calloc(100000, sizeof(char *)),
 				.k = calloc(100000, sizeof(bsw_hkey)) };
@@ -1123,7 +1125,8 @@ static void kidx_key(struct bsw_hive *h, bsw_hkey key, unsigned depth,
 			char c = kn.v[i][j];
 
 			swapped[j] = c >= 'a' && c <= 'z' ? c - 32 :
-				     c >= 'A' && c <= 'Z' ? c + 32 : c;
+				     c >= 'A' && c <= 'Z' ? c + 32 :
+							    c;
 		}
 		for (unsigned j = 0; j < kn.nr && !want; j++)
 			if (!strcasecmp(kn.v[j], kn.v[i]))
@@ -1163,8 +1166,7 @@ static void test_kidx(const char *corpus)
 		bsw_hive_free(h);
 		free(d);
 	}
-	fprintf(stderr, "name index: %u keys with >= 64 subkeys, %u lookups\n",
-		keys, lookups);
+	fprintf(stderr, "name index: %u keys with >= 64 subkeys, %u lookups\n", keys, lookups);
 	CHECK(keys >= 2 && lookups >= 500);
 }
 

@@ -14,7 +14,7 @@
 #include "scanner/ring.h"
 #include "tests/unit/t_helpers.h"
 
-#define FILE_SIZE (9u << 20 | 1234u)	/* not a multiple of anything */
+#define FILE_SIZE (9u << 20 | 1234u) /* not a multiple of anything */
 
 static uint8_t pattern(uint64_t off)
 {
@@ -32,8 +32,9 @@ static uint64_t rnd(uint64_t *s)
 static int check_seg(const struct bsw_rseg *s)
 {
 	const uint8_t *b = s->buf;
-	size_t expect = s->off >= FILE_SIZE ? 0 :
-		(s->len < FILE_SIZE - s->off ? s->len : FILE_SIZE - s->off);
+	size_t expect = s->off >= FILE_SIZE ?
+				0 :
+				(s->len < FILE_SIZE - s->off ? s->len : FILE_SIZE - s->off);
 
 	if (s->res != (int64_t)expect)
 		return 0;
@@ -43,8 +44,8 @@ static int check_seg(const struct bsw_rseg *s)
 	return 1;
 }
 
-static void run_batch(struct bsw_ring *r, int fd, int dfd, uint64_t seed,
-		      unsigned nr, int contiguous)
+static void run_batch(struct bsw_ring *r, int fd, int dfd, uint64_t seed, unsigned nr,
+		      int contiguous)
 {
 	struct bsw_rseg segs[64];
 	uint8_t *arena = bsw_alloc_aligned(16u << 20);
@@ -62,8 +63,9 @@ static void run_batch(struct bsw_ring *r, int fd, int dfd, uint64_t seed,
 				off &= ~(uint64_t)4095;
 			used = (used + 4095) & ~(size_t)4095;
 		}
-		segs[i] = (struct bsw_rseg){ .fd = fd, .dfd = dfd, .off = off,
-					     .len = len, .buf = arena + used };
+		segs[i] = (struct bsw_rseg){
+			.fd = fd, .dfd = dfd, .off = off, .len = len, .buf = arena + used
+		};
 		used += len;
 		off += len;
 	}
@@ -77,9 +79,8 @@ static void run_batch(struct bsw_ring *r, int fd, int dfd, uint64_t seed,
 		}
 	T_CHECK(bsw_ring_readv(r, segs, nr) == 0, "readv failed");
 	for (unsigned i = 0; i < nr; i++)
-		T_CHECK(check_seg(&segs[i]), "segment %u (off %llu len %zu res %lld) wrong",
-			i, (unsigned long long)segs[i].off, segs[i].len,
-			(long long)segs[i].res);
+		T_CHECK(check_seg(&segs[i]), "segment %u (off %llu len %zu res %lld) wrong", i,
+			(unsigned long long)segs[i].off, segs[i].len, (long long)segs[i].res);
 	free(arena);
 }
 
@@ -102,7 +103,7 @@ int main(void)
 	close(fd);
 	free(buf);
 	rofd = open(path, O_RDONLY);
-	dfd = open(path, O_RDONLY | O_DIRECT);	/* -1 on tmpfs: fine */
+	dfd = open(path, O_RDONLY | O_DIRECT); /* -1 on tmpfs: fine */
 
 	T_CHECK(bsw_ring_create(&r, &o) == 0, "create");
 	if (!bsw_ring_is_uring(r))

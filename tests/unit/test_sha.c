@@ -62,8 +62,7 @@ int main(void)
 	struct bsw_sha *s = (struct bsw_sha *)1;
 	uint8_t dig[BSW_SHA_MAX];
 
-	known(BSW_SHA256, "",
-	      "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+	known(BSW_SHA256, "", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
 	known(BSW_SHA256, "abc",
 	      "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 	known(BSW_SHA256, "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",

@@ -37,7 +37,8 @@ static void *worker(void *arg)
 		} else {
 			uint32_t v = k * 7;
 
-			bsw_share_insert(layer, BSW_SHARE_DIGEST, &k, sizeof(k), &v, sizeof(v), NULL, NULL);
+			bsw_share_insert(layer, BSW_SHARE_DIGEST, &k, sizeof(k), &v, sizeof(v),
+					 NULL, NULL);
 		}
 	}
 	return NULL;
@@ -55,18 +56,20 @@ int main(void)
 	/* off: nothing is kept, nothing is found */
 	a = bsw_share_layer(1, 100, 4096, 7, id);
 	T_CHECK(a != 0, "token");
-	T_CHECK(!bsw_share_insert(a, BSW_SHARE_DIGEST, key, sizeof(key), dig, 32, NULL, NULL), "kept while off");
+	T_CHECK(!bsw_share_insert(a, BSW_SHARE_DIGEST, key, sizeof(key), dig, 32, NULL, NULL),
+		"kept while off");
 	T_CHECK(!bsw_share_get(a, BSW_SHARE_DIGEST, key, sizeof(key)), "found while off");
 
 	bsw_share_init(64 * 1024);
 	T_CHECK(bsw_share_layer(1, 100, 4096, 7, id) == a, "same file, same token");
 	b = bsw_share_layer(1, 101, 4096, 7, id);
-	a2 = bsw_share_layer(1, 100, 4096, 8, id);	/* the file changed */
+	a2 = bsw_share_layer(1, 100, 4096, 8, id); /* the file changed */
 	T_CHECK(b != a && a2 != a, "other inode or mtime: other layer");
 
 	memset(dig, 0xAB, sizeof(dig));
-	T_CHECK(bsw_share_insert(a, BSW_SHARE_DIGEST, key, sizeof(key), dig, 32, NULL, NULL), "insert");
-	memset(dig, 0, sizeof(dig));	/* the value was copied */
+	T_CHECK(bsw_share_insert(a, BSW_SHARE_DIGEST, key, sizeof(key), dig, 32, NULL, NULL),
+		"insert");
+	memset(dig, 0, sizeof(dig)); /* the value was copied */
 	e = bsw_share_get(a, BSW_SHARE_DIGEST, key, sizeof(key));
 	T_CHECK(e != NULL, "hit");
 	if (e) {
@@ -88,7 +91,7 @@ int main(void)
 
 		bsw_share_insert(b, BSW_SHARE_MFT, &i, sizeof(i), blob, sizeof(blob), NULL, NULL);
 	}
-	e = bsw_share_get(a, BSW_SHARE_DIGEST, key, sizeof(key));	/* a is recent */
+	e = bsw_share_get(a, BSW_SHARE_DIGEST, key, sizeof(key)); /* a is recent */
 	T_CHECK(e != NULL, "a still there");
 	c = bsw_share_layer(2, 5, 1, 1, NULL);
 	for (uint32_t i = 0; i < 40; i++) {
@@ -120,16 +123,19 @@ int main(void)
 
 		struct bsw_share_ent *r;
 
-		T_CHECK(!bsw_share_insert(a, BSW_SHARE_HIVE, &k, sizeof(k), big, 128 * 1024, count_free, &r),
+		T_CHECK(!bsw_share_insert(a, BSW_SHARE_HIVE, &k, sizeof(k), big, 128 * 1024,
+					  count_free, &r),
 			"kept past the cap");
 		T_CHECK(freed == 0 && !r, "a refused value is the caller's");
 		count_free(big);
 		big = malloc(100);
-		T_CHECK(bsw_share_insert(a, BSW_SHARE_HIVE, &k, sizeof(k), big, 100, count_free, &r),
+		T_CHECK(bsw_share_insert(a, BSW_SHARE_HIVE, &k, sizeof(k), big, 100, count_free,
+					 &r),
 			"insert object");
 		T_CHECK(r && bsw_share_val(r, NULL) == big, "insert's reference");
 		bsw_share_unref(r);
-		T_CHECK(!bsw_share_insert(a, BSW_SHARE_HIVE, &k, sizeof(k), &k, 4, count_free, NULL),
+		T_CHECK(!bsw_share_insert(a, BSW_SHARE_HIVE, &k, sizeof(k), &k, 4, count_free,
+					  NULL),
 			"a key kept twice");
 	}
 

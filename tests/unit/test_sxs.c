@@ -71,7 +71,7 @@ static void real_manifests(void)
 					files++;
 					if (m->files[i].alg) {
 						T_CHECK(m->files[i].digest_len == 20 ||
-							m->files[i].digest_len == 32,
+								m->files[i].digest_len == 32,
 							"%s: digest length %u", de->d_name,
 							m->files[i].digest_len);
 						dig++;
@@ -103,41 +103,61 @@ int main(void)
 	T_CHECK(r == 0, "manifest %d %s", r, why);
 	if (!r) {
 		T_CHECK(!strcmp(m->name, "Microsoft-Windows-shell32"), "name %s", m->name);
-		T_CHECK(!strcmp(m->arch, "amd64") && !strcmp(m->token, "31bf3856ad364e35"), "identity");
+		T_CHECK(!strcmp(m->arch, "amd64") && !strcmp(m->token, "31bf3856ad364e35"),
+			"identity");
 		T_CHECK(m->nr_files == 3, "files %u", m->nr_files);
 		T_CHECK(m->files[0].alg == BSW_SXS_ALG_SHA256 && m->files[0].digest_len == 32 &&
-			m->files[0].digest[0] == 0xe3 && m->files[0].digest[31] == 0x55,
+				m->files[0].digest[0] == 0xe3 && m->files[0].digest[31] == 0x55,
 			"digest (sha256 of empty)");
-		T_CHECK(bsw_sxs_expand(m->files[0].dest, m->files[0].name, path, sizeof(path)) == 0 &&
-			!strcmp(path, "\\Windows\\System32\\shell32.dll"), "expand %s", path);
-		T_CHECK(bsw_sxs_expand(m->files[1].dest, m->files[1].name, path, sizeof(path)) == 0 &&
-			!strcmp(path, "\\Windows\\System32\\drivers\\x.sys"), "expand drivers %s", path);
-		T_CHECK(bsw_sxs_expand(m->files[2].dest, m->files[2].name, path, sizeof(path)) == -ENOENT,
+		T_CHECK(bsw_sxs_expand(m->files[0].dest, m->files[0].name, path, sizeof(path)) ==
+					0 &&
+				!strcmp(path, "\\Windows\\System32\\shell32.dll"),
+			"expand %s", path);
+		T_CHECK(bsw_sxs_expand(m->files[1].dest, m->files[1].name, path, sizeof(path)) ==
+					0 &&
+				!strcmp(path, "\\Windows\\System32\\drivers\\x.sys"),
+			"expand drivers %s", path);
+		T_CHECK(bsw_sxs_expand(m->files[2].dest, m->files[2].name, path, sizeof(path)) ==
+				-ENOENT,
 			"not projected");
 		bsw_sxs_manifest_free(m);
 	}
-	T_CHECK(bsw_sxs_parse_manifest((const uint8_t *)"DCM\x01xxxx", 8, &m, &why) == -EPROTO, "DCM");
-	T_CHECK(bsw_sxs_parse_manifest((const uint8_t *)"MZ\x90", 3, &m, &why) == -EINVAL, "garbage");
+	T_CHECK(bsw_sxs_parse_manifest((const uint8_t *)"DCM\x01xxxx", 8, &m, &why) == -EPROTO,
+		"DCM");
+	T_CHECK(bsw_sxs_parse_manifest((const uint8_t *)"MZ\x90", 3, &m, &why) == -EINVAL,
+		"garbage");
 	T_CHECK(bsw_sxs_parse_manifest((const uint8_t *)"<assembly><file", 15, &m, &why) == -EINVAL,
 		"truncated XML");
 	T_CHECK(bsw_sxs_kind((const uint8_t *)"DCS\x01", 4) == BSW_SXS_OTHER_DC, "DCS");
 	T_CHECK(bsw_base64_decode("AAEC", 4, b, 2) == -EINVAL, "base64 cap");
-	T_CHECK(bsw_sxs_folder_parse("amd64_microsoft-windows-shell32_31bf3856ad364e35_10.0.20348.1_none_0123456789abcdef", &f) &&
-		!strcmp(f.name, "microsoft-windows-shell32") && !strcmp(f.lang, "none") &&
-		!strcmp(f.version, "10.0.20348.1"), "folder");
-	T_CHECK(bsw_sxs_folder_parse("amd64_a_b_c_d_e_f_g", &f) && !strcmp(f.name, "a_b_c"), "folder with _ in name: %s", f.name);
+	T_CHECK(bsw_sxs_folder_parse(
+			"amd64_microsoft-windows-shell32_31bf3856ad364e35_10.0.20348.1_none_0123456789abcdef",
+			&f) &&
+			!strcmp(f.name, "microsoft-windows-shell32") && !strcmp(f.lang, "none") &&
+			!strcmp(f.version, "10.0.20348.1"),
+		"folder");
+	T_CHECK(bsw_sxs_folder_parse("amd64_a_b_c_d_e_f_g", &f) && !strcmp(f.name, "a_b_c"),
+		"folder with _ in name: %s", f.name);
 	T_CHECK(!bsw_sxs_folder_parse("Manifests", &f), "not a folder");
 
-	r = bsw_sxs_parse_pending(L("<?xml version='1.0'?><PendingTransaction Version=\"3.1\" "
-		"Identifier=\"916d3b8a1bd4d8019a0b00004413a00e\"><Transactions><Install/><HardlinkFile source='a' destination='b'/></Transactions>"
-		"<POQ postAction=\"reboot\"/></PendingTransaction>"), &p, &why);
-	T_CHECK(r == 0 && p.transaction && !strcmp(p.identifier, "916d3b8a1bd4d8019a0b00004413a00e") &&
-		p.nr_actions == 2, "pending %d %s %u", r, why, p.nr_actions);
-	T_CHECK(bsw_sxs_parse_pending((const uint8_t *)"<Other/>", 8, &p, &why) == -EINVAL, "pending root");
-	r = bsw_sxs_parse_sessions(L("<Sessions><Session id=\"1\" Complete=\"2024/01/01/00:00:00\" Status=\"0x0\"/>"
-		"<Session id=\"2\" Status=\"0x800f0922\"/></Sessions>"), &s, &why);
+	r = bsw_sxs_parse_pending(
+		L("<?xml version='1.0'?><PendingTransaction Version=\"3.1\" "
+		  "Identifier=\"916d3b8a1bd4d8019a0b00004413a00e\"><Transactions><Install/><HardlinkFile source='a' destination='b'/></Transactions>"
+		  "<POQ postAction=\"reboot\"/></PendingTransaction>"),
+		&p, &why);
+	T_CHECK(r == 0 && p.transaction &&
+			!strcmp(p.identifier, "916d3b8a1bd4d8019a0b00004413a00e") &&
+			p.nr_actions == 2,
+		"pending %d %s %u", r, why, p.nr_actions);
+	T_CHECK(bsw_sxs_parse_pending((const uint8_t *)"<Other/>", 8, &p, &why) == -EINVAL,
+		"pending root");
+	r = bsw_sxs_parse_sessions(
+		L("<Sessions><Session id=\"1\" Complete=\"2024/01/01/00:00:00\" Status=\"0x0\"/>"
+		  "<Session id=\"2\" Status=\"0x800f0922\"/></Sessions>"),
+		&s, &why);
 	T_CHECK(r == 0 && s.nr_sessions == 2 && !strcmp(s.last_id, "2") && !s.last_has_complete &&
-		s.last_status == 0x800f0922, "sessions %d %s", r, why);
+			s.last_status == 0x800f0922,
+		"sessions %d %s", r, why);
 	real_manifests();
 	return T_DONE();
 }

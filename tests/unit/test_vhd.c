@@ -15,8 +15,8 @@
 
 #include "vhd_build.h"
 
-static int open_img(void **h, struct bsw_cont_info *ci, struct bsw_fx **fx,
-		    char *err, size_t len, size_t fsize)
+static int open_img(void **h, struct bsw_cont_info *ci, struct bsw_fx **fx, char *err, size_t len,
+		    size_t fsize)
 {
 	static struct bsw_src src;
 	static struct bsw_src_mem m;
@@ -42,15 +42,17 @@ static void test_dynamic(void)
 	make_dyn(3);
 	T_CHECK(open_img(&h, &ci, &fx, err, sizeof(err), FSIZE) == 0, "open: %s", err);
 	T_CHECK(!strcmp(ci.format, "vhd") && !strcmp(ci.subformat, "dynamic") &&
-		ci.virtual_size == VSIZE && ci.block_size == BLK && !ci.has_parent,
+			ci.virtual_size == VSIZE && ci.block_size == BLK && !ci.has_parent,
 		"info %s %s", ci.format, ci.subformat);
 	T_CHECK(bsw_fx_count(fx) == 0, "findings %zu", bsw_fx_count(fx));
 	T_CHECK(bsw_vhd_ops.map(h, 100, VSIZE, &e) == 0 && e.kind == BSW_CEXT_DATA &&
-		e.poff == DATA0 + 512 + 100 && e.len == BLK - 100, "block 0 data");
-	T_CHECK(bsw_vhd_ops.map(h, BLK, VSIZE, &e) == 0 && e.kind == BSW_CEXT_ZERO &&
-		e.len == BLK, "block 1 zero");
+			e.poff == DATA0 + 512 + 100 && e.len == BLK - 100,
+		"block 0 data");
+	T_CHECK(bsw_vhd_ops.map(h, BLK, VSIZE, &e) == 0 && e.kind == BSW_CEXT_ZERO && e.len == BLK,
+		"block 1 zero");
 	T_CHECK(bsw_vhd_ops.map(h, 2 * BLK, 10, &e) == 0 && e.kind == BSW_CEXT_DATA &&
-		e.poff == DATA0 + SPAN + 512 && e.len == 10, "block 2 short");
+			e.poff == DATA0 + SPAN + 512 && e.len == 10,
+		"block 2 short");
 	T_CHECK(bsw_vhd_ops.map(h, VSIZE, 1, &e) != 0, "map past the end fails");
 	bsw_vhd_ops.close(h);
 	bsw_cont_info_free(&ci);
@@ -67,25 +69,30 @@ static void test_diff(void)
 
 	make_dyn(4);
 	T_CHECK(open_img(&h, &ci, &fx, err, sizeof(err), FSIZE) == 0, "open: %s", err);
-	T_CHECK(!strcmp(ci.subformat, "differencing") && ci.has_parent &&
-		ci.parent_id_valid && ci.parent_id[0] == 0xa7, "diff info");
+	T_CHECK(!strcmp(ci.subformat, "differencing") && ci.has_parent && ci.parent_id_valid &&
+			ci.parent_id[0] == 0xa7,
+		"diff info");
 	T_CHECK(ci.nr_locators == 2 && !strcmp(ci.locator[0], ".\\par.vhd") &&
-		!strcmp(ci.locator_kind[0], "relative") && !strcmp(ci.locator[1], "par") &&
-		!strcmp(ci.locator_kind[1], "name"), "locators %u %s", ci.nr_locators,
-		ci.nr_locators ? ci.locator[0] : "");
+			!strcmp(ci.locator_kind[0], "relative") && !strcmp(ci.locator[1], "par") &&
+			!strcmp(ci.locator_kind[1], "name"),
+		"locators %u %s", ci.nr_locators, ci.nr_locators ? ci.locator[0] : "");
 	/* sectors 0-1 of block 0 here, 2-7 in the parent */
-	T_CHECK(bsw_vhd_ops.map(h, 0, VSIZE, &e) == 0 && e.kind == BSW_CEXT_DATA &&
-		e.len == 1024, "present run %llu", (unsigned long long)e.len);
+	T_CHECK(bsw_vhd_ops.map(h, 0, VSIZE, &e) == 0 && e.kind == BSW_CEXT_DATA && e.len == 1024,
+		"present run %llu", (unsigned long long)e.len);
 	T_CHECK(bsw_vhd_ops.map(h, 1024, VSIZE, &e) == 0 && e.kind == BSW_CEXT_PARENT &&
-		e.len == BLK - 1024, "parent run %llu", (unsigned long long)e.len);
+			e.len == BLK - 1024,
+		"parent run %llu", (unsigned long long)e.len);
 	T_CHECK(bsw_vhd_ops.map(h, 600, VSIZE, &e) == 0 && e.kind == BSW_CEXT_DATA &&
-		e.len == 424 && e.poff == DATA0 + 512 + 600, "unaligned start");
+			e.len == 424 && e.poff == DATA0 + 512 + 600,
+		"unaligned start");
 	T_CHECK(bsw_vhd_ops.map(h, BLK, VSIZE, &e) == 0 && e.kind == BSW_CEXT_PARENT &&
-		e.len == BLK, "unallocated block -> parent");
-	T_CHECK(bsw_vhd_ops.map(h, 2 * BLK + 512, VSIZE, &e) == 0 &&
-		e.kind == BSW_CEXT_PARENT, "block 2 sector 1 bit clear");
-	T_CHECK(bsw_vhd_ops.map(h, 2 * BLK, VSIZE, &e) == 0 &&
-		e.kind == BSW_CEXT_DATA && e.len == 512, "block 2 sector 0");
+			e.len == BLK,
+		"unallocated block -> parent");
+	T_CHECK(bsw_vhd_ops.map(h, 2 * BLK + 512, VSIZE, &e) == 0 && e.kind == BSW_CEXT_PARENT,
+		"block 2 sector 1 bit clear");
+	T_CHECK(bsw_vhd_ops.map(h, 2 * BLK, VSIZE, &e) == 0 && e.kind == BSW_CEXT_DATA &&
+			e.len == 512,
+		"block 2 sector 0");
 	bsw_vhd_ops.close(h);
 	bsw_cont_info_free(&ci);
 	bsw_fx_destroy(fx);
@@ -224,8 +231,9 @@ static void test_fixed(void)
 	seal(f, NULL);
 	T_CHECK(open_img(&h, &ci, &fx, err, sizeof(err), VFIX + 512) == 0, "fixed: %s", err);
 	T_CHECK(!strcmp(ci.subformat, "fixed") && ci.virtual_size == VFIX, "fixed info");
-	T_CHECK(bsw_vhd_ops.map(h, 5, VFIX, &e) == 0 && e.kind == BSW_CEXT_DATA &&
-		e.poff == 5 && e.len == VFIX - 5, "fixed map");
+	T_CHECK(bsw_vhd_ops.map(h, 5, VFIX, &e) == 0 && e.kind == BSW_CEXT_DATA && e.poff == 5 &&
+			e.len == VFIX - 5,
+		"fixed map");
 	bsw_vhd_ops.close(h);
 	bsw_cont_info_free(&ci);
 	bsw_fx_destroy(fx);
@@ -257,8 +265,7 @@ static int64_t giant_pread(void *ctx, void *buf, size_t len, uint64_t off)
 	if (off + len > g->size - 512) {
 		uint64_t a = BSW_MAX(off, g->size - 512);
 
-		memcpy((uint8_t *)buf + (a - off), g->foot + (a - (g->size - 512)),
-		       off + len - a);
+		memcpy((uint8_t *)buf + (a - off), g->foot + (a - (g->size - 512)), off + len - a);
 	}
 	g->nread += len;
 	return len;
@@ -272,8 +279,8 @@ static long max_rss_kb(void)
 }
 
 /* make_dyn(3) with the virtual size, block size and entry count replaced. */
-static void make_giant(struct giant *g, struct bsw_src *src, uint64_t vsize,
-		       uint32_t block, uint32_t entries)
+static void make_giant(struct giant *g, struct bsw_src *src, uint64_t vsize, uint32_t block,
+		       uint32_t entries)
 {
 	uint8_t *f = img + FSIZE - 512, *dh = img + 512;
 
@@ -293,8 +300,8 @@ static void make_giant(struct giant *g, struct bsw_src *src, uint64_t vsize,
 	*src = (struct bsw_src){ .pread = giant_pread, .ctx = g, .size = g->size };
 }
 
-static int open_src(const struct bsw_src *src, uint64_t cap, void **h,
-		    struct bsw_cont_info *ci, struct bsw_fx **fx, char *err, size_t len)
+static int open_src(const struct bsw_src *src, uint64_t cap, void **h, struct bsw_cont_info *ci,
+		    struct bsw_fx **fx, char *err, size_t len)
 {
 	struct bsw_cont_opts o = { .mem_cap = cap };
 
@@ -336,8 +343,7 @@ static void test_huge_bat(void)
 	if (!rc)
 		bsw_vhd_ops.close(h);
 	bsw_fx_destroy(fx);
-	T_CHECK(max_rss_kb() - rss0 < 64 * 1024, "peak RSS grew by %ld KiB",
-		max_rss_kb() - rss0);
+	T_CHECK(max_rss_kb() - rss0 < 64 * 1024, "peak RSS grew by %ld KiB", max_rss_kb() - rss0);
 
 	/* 512-byte blocks: 4,278,190,080 entries, a 17 GB BAT */
 	make_giant(&g, &src, vsize, 512, 0xffffffffu);
@@ -351,7 +357,8 @@ static void test_huge_bat(void)
 	/* a table that does not cover the virtual size */
 	make_giant(&g, &src, vsize, 1024, n - 1);
 	rc = open_src(&src, 0, &h, &ci, &fx, err, sizeof(err));
-	T_CHECK(rc == -EINVAL && strstr(err, "fewer than the virtual size"), "short count: rc %d (%s)", rc, err);
+	T_CHECK(rc == -EINVAL && strstr(err, "fewer than the virtual size"),
+		"short count: rc %d (%s)", rc, err);
 	if (!rc)
 		bsw_vhd_ops.close(h);
 	bsw_fx_destroy(fx);
@@ -426,12 +433,14 @@ static void test_bitmap_cache(void)
 	}
 	for (int k = 0; k < 3; k++) {
 		T_CHECK(bsw_vhd_ops.map(h, 0, VSIZE, &e) == 0 && e.kind == BSW_CEXT_DATA &&
-			e.len == 1024, "round %d: block 0 present run %llu", k,
-			(unsigned long long)e.len);
+				e.len == 1024,
+			"round %d: block 0 present run %llu", k, (unsigned long long)e.len);
 		T_CHECK(bsw_vhd_ops.map(h, 2 * BLK + 512, VSIZE, &e) == 0 &&
-			e.kind == BSW_CEXT_PARENT, "round %d: block 2 sector 1", k);
-		T_CHECK(bsw_vhd_ops.map(h, 2 * BLK, VSIZE, &e) == 0 &&
-			e.kind == BSW_CEXT_DATA && e.len == 512, "round %d: block 2 sector 0", k);
+				e.kind == BSW_CEXT_PARENT,
+			"round %d: block 2 sector 1", k);
+		T_CHECK(bsw_vhd_ops.map(h, 2 * BLK, VSIZE, &e) == 0 && e.kind == BSW_CEXT_DATA &&
+				e.len == 512,
+			"round %d: block 2 sector 0", k);
 	}
 	bsw_vhd_ops.close(h);
 	bsw_cont_info_free(&ci);

@@ -21,8 +21,7 @@
 
 static uint8_t *orig;
 
-static int do_open(void **h, struct bsw_cont_info *ci, struct bsw_fx **fx, char *err,
-		   size_t len)
+static int do_open(void **h, struct bsw_cont_info *ci, struct bsw_fx **fx, char *err, size_t len)
 {
 	static struct bsw_src src;
 	static struct bsw_src_mem m;
@@ -61,18 +60,21 @@ static void test_dynamic(void)
 	if (rc)
 		return done(h, &ci, fx, rc);
 	T_CHECK(!strcmp(ci.subformat, "dynamic") && ci.virtual_size == VSIZE &&
-		ci.block_size == MiB && ci.logical_sector == 512 &&
-		ci.physical_sector == 4096 && !ci.has_parent, "info %s", ci.subformat);
+			ci.block_size == MiB && ci.logical_sector == 512 &&
+			ci.physical_sector == 4096 && !ci.has_parent,
+		"info %s", ci.subformat);
 	T_CHECK(ci.id[0] == 0x22, "header 2 (higher sequence) used: id %02x", ci.id[0]);
 	T_CHECK(bsw_fx_count(fx) == 0, "no findings: %zu", bsw_fx_count(fx));
 	T_CHECK(bsw_vhdx_ops.map(h, 100, VSIZE, &e) == 0 && e.kind == BSW_CEXT_DATA &&
-		e.poff == 4 * MiB + 100 && e.len == MiB - 100, "block 0");
-	T_CHECK(bsw_vhdx_ops.map(h, MiB, VSIZE, &e) == 0 && e.kind == BSW_CEXT_ZERO &&
-		e.len == MiB, "block 1 not present -> zero");
+			e.poff == 4 * MiB + 100 && e.len == MiB - 100,
+		"block 0");
+	T_CHECK(bsw_vhdx_ops.map(h, MiB, VSIZE, &e) == 0 && e.kind == BSW_CEXT_ZERO && e.len == MiB,
+		"block 1 not present -> zero");
 	T_CHECK(bsw_vhdx_ops.map(h, 2 * MiB, VSIZE, &e) == 0 && e.kind == BSW_CEXT_ZERO,
 		"block 2 zero");
 	T_CHECK(bsw_vhdx_ops.map(h, 3 * MiB, VSIZE, &e) == 0 && e.kind == BSW_CEXT_DATA &&
-		e.poff == 5 * MiB, "block 3");
+			e.poff == 5 * MiB,
+		"block 3");
 	done(h, &ci, fx, rc);
 }
 
@@ -103,28 +105,32 @@ static void test_log(void)
 	}
 	/* the data sector: 8 leading bytes, 4084 from the sector, 4 trailing */
 	T_CHECK(bsw_vhdx_ops.map(h, 8192, VSIZE, &e) == 0 && e.kind == BSW_CEXT_MEM &&
-		e.len == 4096 && e.mem, "log sector served from memory");
+			e.len == 4096 && e.mem,
+		"log sector served from memory");
 	if (e.kind == BSW_CEXT_MEM && e.mem)
 		T_CHECK(e.mem[0] == (0xa1 ^ 0x0f) && e.mem[7] == (0xa1 ^ 0x0f) &&
-			e.mem[8] == 0xa1 && e.mem[4091] == 0xa1 &&
-			e.mem[4092] == (0xa1 ^ 0xff) && e.mem[4095] == (0xa1 ^ 0xff),
+				e.mem[8] == 0xa1 && e.mem[4091] == 0xa1 &&
+				e.mem[4092] == (0xa1 ^ 0xff) && e.mem[4095] == (0xa1 ^ 0xff),
 			"sector bytes");
-	T_CHECK(bsw_vhdx_ops.map(h, 0, VSIZE, &e) == 0 && e.kind == BSW_CEXT_DATA &&
-		e.len == 8192, "the old entry (seq 5) was not applied; data up to the sector");
+	T_CHECK(bsw_vhdx_ops.map(h, 0, VSIZE, &e) == 0 && e.kind == BSW_CEXT_DATA && e.len == 8192,
+		"the old entry (seq 5) was not applied; data up to the sector");
 	/* the BAT as the log left it: block 1 now at 6 MiB */
 	T_CHECK(bsw_vhdx_ops.map(h, MiB, VSIZE, &e) == 0 && e.kind == BSW_CEXT_DATA &&
-		e.poff == 6 * MiB && e.len == MiB, "block 1 allocated by the log: kind %d", e.kind);
+			e.poff == 6 * MiB && e.len == MiB,
+		"block 1 allocated by the log: kind %d", e.kind);
 	T_CHECK(bsw_vhdx_ops.map(h, 3 * MiB, VSIZE, &e) == 0 && e.kind == BSW_CEXT_ZERO &&
-		e.len == 4096, "zero descriptor");
-	T_CHECK(bsw_vhdx_ops.map(h, 3 * MiB + 4096, VSIZE, &e) == 0 &&
-		e.kind == BSW_CEXT_DATA && e.poff == 5 * MiB + 4096, "after the zeros");
+			e.len == 4096,
+		"zero descriptor");
+	T_CHECK(bsw_vhdx_ops.map(h, 3 * MiB + 4096, VSIZE, &e) == 0 && e.kind == BSW_CEXT_DATA &&
+			e.poff == 5 * MiB + 4096,
+		"after the zeros");
 	T_CHECK(!memcmp(orig, img, FSIZE), "the image bytes were not modified");
 	done(h, &ci, fx, rc);
 
 	/* the head's entry corrupt: entry A alone is a valid sequence (head 10) */
 	make(false, true);
 	log_with_bat_update();
-	img[LOG + 4096 + 4096 + 100] ^= 1;	/* inside entry B */
+	img[LOG + 4096 + 4096 + 100] ^= 1; /* inside entry B */
 	rc = do_open(&h, &ci, &fx, err, sizeof(err));
 	T_CHECK(rc == 0 && ci.log_replayed, "open: %s", err);
 	if (!rc) {
@@ -139,7 +145,8 @@ static void test_log(void)
 	make(false, true);
 	rc = do_open(&h, &ci, &fx, err, sizeof(err));
 	T_CHECK(rc == 0 && !ci.log_replayed && bsw_fx_nr(fx, PR_2_VHDX_LOG_BAD) == 1 &&
-		bsw_fx_has_code(fx, "CONT-VHDX"), "empty log with a LogGuid: %s", err);
+			bsw_fx_has_code(fx, "CONT-VHDX"),
+		"empty log with a LogGuid: %s", err);
 	done(h, &ci, fx, rc);
 
 	/* a log that points outside the file */
@@ -190,7 +197,8 @@ static void test_log_flood(void)
 		"flooded log refused: rc %d %s", rc, err);
 	if (!rc)
 		T_CHECK(bsw_vhdx_ops.map(h, 0, VSIZE, &e) == 0 && e.kind == BSW_CEXT_DATA &&
-			e.len == MiB, "no partial overlay left");
+				e.len == MiB,
+			"no partial overlay left");
 	T_CHECK(time(NULL) - t0 < 5, "took %ld s", (long)(time(NULL) - t0));
 	done(h, &ci, fx, rc);
 }
@@ -213,16 +221,19 @@ static void test_diff(void)
 	T_CHECK(!strcmp(ci.subformat, "differencing") && ci.has_parent, "diff");
 	T_CHECK(ci.parent_id_valid && !memcmp(ci.parent_id, want, 16), "parent_linkage");
 	T_CHECK(ci.nr_locators == 2 && !strcmp(ci.locator[0], "..\\base.vhdx") &&
-		!strcmp(ci.locator_kind[0], "relative") &&
-		!strcmp(ci.locator[1], "C:\\VMs\\base.vhdx") &&
-		!strcmp(ci.locator_kind[1], "absolute"), "locators %u", ci.nr_locators);
+			!strcmp(ci.locator_kind[0], "relative") &&
+			!strcmp(ci.locator[1], "C:\\VMs\\base.vhdx") &&
+			!strcmp(ci.locator_kind[1], "absolute"),
+		"locators %u", ci.nr_locators);
 	T_CHECK(bsw_vhdx_ops.map(h, 0, VSIZE, &e) == 0 && e.kind == BSW_CEXT_DATA &&
-		e.len == 4096 && e.poff == 4 * MiB, "sectors 0-7 here");
+			e.len == 4096 && e.poff == 4 * MiB,
+		"sectors 0-7 here");
 	T_CHECK(bsw_vhdx_ops.map(h, 4096, VSIZE, &e) == 0 && e.kind == BSW_CEXT_PARENT &&
-		e.len == MiB - 4096, "rest of block 0 from the parent: %llu",
-		(unsigned long long)e.len);
-	T_CHECK(bsw_vhdx_ops.map(h, 1000, 10, &e) == 0 && e.kind == BSW_CEXT_DATA &&
-		e.len == 10 && e.poff == 4 * MiB + 1000, "short unaligned");
+			e.len == MiB - 4096,
+		"rest of block 0 from the parent: %llu", (unsigned long long)e.len);
+	T_CHECK(bsw_vhdx_ops.map(h, 1000, 10, &e) == 0 && e.kind == BSW_CEXT_DATA && e.len == 10 &&
+			e.poff == 4 * MiB + 1000,
+		"short unaligned");
 	T_CHECK(bsw_vhdx_ops.map(h, 2 * MiB, VSIZE, &e) == 0 && e.kind == BSW_CEXT_PARENT,
 		"not present -> parent");
 	done(h, &ci, fx, rc);
@@ -242,15 +253,16 @@ static void test_diff_4k(void)
 	put_le32(img + META + 64 * 1024 + 16, 4096);
 	put64(img + BAT + 8 * CR, 0);
 	put64(img + BAT + 8 * 32768, bat_ent(6, 5 * MiB));
-	img[5 * MiB] = 0x03;		/* sectors 0-1 (8 KiB) present */
+	img[5 * MiB] = 0x03; /* sectors 0-1 (8 KiB) present */
 	rc = do_open(&h, &ci, &fx, err, sizeof(err));
 	T_CHECK(rc == 0 && ci.logical_sector == 4096, "open 4k diff: %s", err);
 	if (rc)
 		return done(h, &ci, fx, rc);
-	T_CHECK(bsw_vhdx_ops.map(h, 0, VSIZE, &e) == 0 && e.kind == BSW_CEXT_DATA &&
-		e.len == 8192, "4k: present run %llu", (unsigned long long)e.len);
+	T_CHECK(bsw_vhdx_ops.map(h, 0, VSIZE, &e) == 0 && e.kind == BSW_CEXT_DATA && e.len == 8192,
+		"4k: present run %llu", (unsigned long long)e.len);
 	T_CHECK(bsw_vhdx_ops.map(h, 8192, VSIZE, &e) == 0 && e.kind == BSW_CEXT_PARENT &&
-		e.len == MiB - 8192, "4k: parent run %llu", (unsigned long long)e.len);
+			e.len == MiB - 8192,
+		"4k: parent run %llu", (unsigned long long)e.len);
 	done(h, &ci, fx, rc);
 	/* the same with a BAT region too small for 32769 entries */
 	make(true, false);
@@ -360,8 +372,8 @@ static long max_rss_kb(void)
 	return getrusage(RUSAGE_SELF, &ru) ? 0 : ru.ru_maxrss;
 }
 
-static int open_capped(const struct bsw_src *src, uint64_t cap, void **h,
-		       struct bsw_cont_info *ci, struct bsw_fx **fx, char *err, size_t len)
+static int open_capped(const struct bsw_src *src, uint64_t cap, void **h, struct bsw_cont_info *ci,
+		       struct bsw_fx **fx, char *err, size_t len)
 {
 	struct bsw_cont_opts o = { .mem_cap = cap };
 
@@ -403,8 +415,7 @@ static void test_huge_bat(void)
 	T_CHECK(sp.nread < 512 * 1024, "read %llu bytes before refusing",
 		(unsigned long long)sp.nread);
 	done(h, &ci, fx, rc);
-	T_CHECK(max_rss_kb() - rss0 < 64 * 1024, "peak RSS grew by %ld KiB",
-		max_rss_kb() - rss0);
+	T_CHECK(max_rss_kb() - rss0 < 64 * 1024, "peak RSS grew by %ld KiB", max_rss_kb() - rss0);
 	/* the same header in a file too small for the BAT it claims */
 	sp.size = src.size = 1ull << 30;
 	rc = open_capped(&src, 0, &h, &ci, &fx, err, sizeof(err));
@@ -419,7 +430,8 @@ static void test_huge_bat(void)
 		crc_at(r, 64 * 1024, 4);
 	}
 	rc = open_capped(&src, 0, &h, &ci, &fx, err, sizeof(err));
-	T_CHECK(rc == -EINVAL && strstr(err, "cannot hold"), "BAT region short: rc %d (%s)", rc, err);
+	T_CHECK(rc == -EINVAL && strstr(err, "cannot hold"), "BAT region short: rc %d (%s)", rc,
+		err);
 	done(h, &ci, fx, rc);
 }
 
@@ -464,19 +476,21 @@ static void test_diff_slice(void)
 
 	make(true, false);
 	put64(img + BAT + 8, bat_ent(7, 6 * MiB));
-	img[5 * MiB + 256] = 0x01;	/* block 1: sector 0 here */
+	img[5 * MiB + 256] = 0x01; /* block 1: sector 0 here */
 	rc = do_open(&h, &ci, &fx, err, sizeof(err));
 	T_CHECK(rc == 0, "open: %s", err);
 	if (rc)
 		return done(h, &ci, fx, rc);
 	for (int k = 0; k < 2; k++) {
 		T_CHECK(bsw_vhdx_ops.map(h, MiB, VSIZE, &e) == 0 && e.kind == BSW_CEXT_DATA &&
-			e.len == 512 && e.poff == 6 * MiB, "block 1 sector 0: kind %d len %llu",
-			e.kind, (unsigned long long)e.len);
+				e.len == 512 && e.poff == 6 * MiB,
+			"block 1 sector 0: kind %d len %llu", e.kind, (unsigned long long)e.len);
 		T_CHECK(bsw_vhdx_ops.map(h, MiB + 512, VSIZE, &e) == 0 &&
-			e.kind == BSW_CEXT_PARENT && e.len == MiB - 512, "block 1 rest");
+				e.kind == BSW_CEXT_PARENT && e.len == MiB - 512,
+			"block 1 rest");
 		T_CHECK(bsw_vhdx_ops.map(h, 0, VSIZE, &e) == 0 && e.kind == BSW_CEXT_DATA &&
-			e.len == 4096, "block 0 sectors 0-7");
+				e.len == 4096,
+			"block 0 sectors 0-7");
 	}
 	done(h, &ci, fx, rc);
 }

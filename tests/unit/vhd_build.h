@@ -13,14 +13,14 @@
 #include "formats/common/bytes.h"
 #include "formats/common/crc.h"
 
-#define BLK	4096u
-#define NBLK	4u
-#define VSIZE	(BLK * NBLK)
-#define BAT_OFF	1536u
-#define LOC_OFF	2048u
-#define DATA0	3072u	/* first block (bitmap + data) */
-#define SPAN	(512u + BLK)
-#define FSIZE	(DATA0 + 2 * SPAN + 512)
+#define BLK 4096u
+#define NBLK 4u
+#define VSIZE (BLK * NBLK)
+#define BAT_OFF 1536u
+#define LOC_OFF 2048u
+#define DATA0 3072u /* first block (bitmap + data) */
+#define SPAN (512u + BLK)
+#define FSIZE (DATA0 + 2 * SPAN + 512)
 
 static uint8_t img[FSIZE];
 
@@ -67,8 +67,8 @@ static inline void make_dyn(int type)
 		static const char rel[] = ".\\par.vhd";
 		uint8_t *e = dh + 576;
 
-		memset(dh + 40, 0xa7, 16);	/* parent unique id */
-		put_be32(e, 0x57327275);	/* W2ru */
+		memset(dh + 40, 0xa7, 16); /* parent unique id */
+		put_be32(e, 0x57327275);   /* W2ru */
 		put_be32(e + 4, 512);
 		put_be32(e + 8, 2 * (sizeof(rel) - 1));
 		put_be64(e + 16, LOC_OFF);
