@@ -17,6 +17,7 @@
 
 #include "scanner/cmds.h"
 #include "formats/common/finding.h"
+#include "formats/common/bytes.h"
 #include "scanner/report.h"
 #include "scanner/results.h"
 #include "scanner/rules.h"
@@ -235,28 +236,23 @@ int bsw_cmd_query(int argc, char **argv)
 
 			matched++;
 			if (json) {
-				fputs("{\"image\":", stdout);
-				bsw_json_str(stdout, d->image);
-				printf(",\"verdict\":\"%s\",\"evidence\":",
-				       bsw_rverdict_name(d->verdict));
 				/* the evidence of the one "query" match */
-				if (!bsw_json_parse(buf, blen, &v, &where)) {
-					const struct bsw_jval *e =
-						v.len ? bsw_jget(&v.items[0], "evidence") : NULL;
+				const struct bsw_jval *e = NULL;
+				const char *ev[64];
+				size_t nev = 0;
+				bool parsed = !bsw_json_parse(buf, blen, &v, &where);
 
-					fputc('[', stdout);
-					for (size_t k = 0; e && e->type == BSW_J_ARR && k < e->len;
-					     k++) {
-						if (k)
-							fputc(',', stdout);
-						bsw_json_str(stdout, e->items[k].str);
-					}
-					fputc(']', stdout);
+				if (parsed && v.len)
+					e = bsw_jget(&v.items[0], "evidence");
+				for (size_t k = 0; e && e->type == BSW_J_ARR && k < e->len &&
+						   nev < BSW_ARRAY_SIZE(ev);
+				     k++)
+					ev[nev++] = e->items[k].str;
+				bsw_report_query_json(stdout, d->image,
+						      bsw_rverdict_name(d->verdict), ev, nev);
+				fputc('\n', stdout);
+				if (parsed)
 					bsw_json_free(&v);
-				} else {
-					fputs("[]", stdout);
-				}
-				fputs("}\n", stdout);
 			} else {
 				printf("%s\n", d->image);
 			}

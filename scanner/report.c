@@ -562,3 +562,21 @@ void bsw_report_stats_json(FILE *o, const struct bsw_report_stats *s)
 		s->share_bytes, s->share_peak, s->share_cap, s->layers);
 	fprintf(o, ",\"schema\":\"%s\",\"version\":\"%s\"}", BSW_SCHEMA_STATS, bsw_version);
 }
+
+void bsw_report_query_json(FILE *o, const char *image, const char *verdict,
+			   const char *const *evidence, size_t nr)
+{
+	size_t i;
+
+	fputs("{\"image\":", o);
+	bsw_json_str(o, image);
+	fputs(",\"verdict\":", o);
+	bsw_json_str(o, verdict);
+	fputs(",\"evidence\":[", o);
+	for (i = 0; i < nr; i++) {
+		if (i)
+			fputc(',', o);
+		bsw_json_str(o, evidence[i]);
+	}
+	fprintf(o, "],\"schema\":\"%s\",\"version\":\"%s\"}", BSW_SCHEMA_QUERY, bsw_version);
+}

@@ -25,6 +25,7 @@
 #define BSW_SCHEMA_CHECK "bootsweep.check/1" /* check --json: one per image */
 #define BSW_SCHEMA_HIVE "bootsweep.hive/1"   /* hive --json */
 #define BSW_SCHEMA_STATS "bootsweep.stats/1" /* scan --stats-json */
+#define BSW_SCHEMA_QUERY "bootsweep.query/1" /* query --json: one per matching disk */
 
 /*
  * JSON string escaping shared by all output code: s (NULL writes "") as a
@@ -179,5 +180,9 @@ struct bsw_report_stats {
 	uint64_t hits, misses, inserts, evictions, share_bytes, share_peak, share_cap, layers;
 };
 void bsw_report_stats_json(FILE *o, const struct bsw_report_stats *s);
+
+/* query --json: a matching disk, its verdict and the rule's evidence. */
+void bsw_report_query_json(FILE *o, const char *image, const char *verdict,
+			   const char *const *evidence, size_t nr);
 
 #endif /* BSW_REPORT_H */

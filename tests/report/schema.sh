@@ -100,6 +100,11 @@ refused bootsweep.hive/1 hive.jsonl 's/"logs"/"log_files"/' "hive with logs rena
 # diff --json
 "$B" diff r1.jsonl r2.jsonl --json > d.json
 valid bootsweep.diff/1 d.json "diff --json"
+# query: the disks of finished results (with inventory) matching a condition
+"$B" query code:BOOT-DRV r2.jsonl --json > q.jsonl 2> /dev/null || true
+[ -s q.jsonl ] || bad "query --json printed nothing"
+valid bootsweep.query/1 q.jsonl "query --json"
+refused bootsweep.query/1 q.jsonl 's/"evidence"/"why"/' "query line with a member renamed"
 
 # every top-level object: "schema" and "version" last
 python3 - r1.jsonl info.jsonl check.jsonl hive.jsonl <<'PY' && ok "every object ends with schema and version" || bad "schema/version"
