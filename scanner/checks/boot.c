@@ -146,18 +146,51 @@ static void close_syspart(struct syspart *sp)
 		bsw_ntfs_close(sp->ntfs);
 }
 
+/* bsw_hive_read_fn over the system partition (FAT or NTFS) */
+struct bcd_reader {
+	struct bsw_tctx *t;
+	struct syspart *sp;
+	const char *path; /* the primary */
+};
+
+static int bcd_read(void *ctx, const char *name, size_t max, uint8_t **data, size_t *len)
+{
+	struct bcd_reader *br = ctx;
+	int r = sp_read(br->t, br->sp, name, data, len, max);
+
+	/* an empty store is said as such, not loaded as a hive */
+	if (!r && !*len && !strcmp(name, br->path)) {
+		bsw_tctx_free(*data, *len);
+		*data = NULL;
+		return -ENODATA;
+	}
+	return r;
+}
+
+static void bcd_release(void *ctx, size_t len)
+{
+	(void)ctx;
+	bsw_mem_release(len);
+}
+
 static struct bsw_hive *load_bcd(struct bsw_tctx *t, struct syspart *sp, const char *path)
 {
-	static const char *const sfx[2] = { ".LOG1", ".LOG2" };
-	uint8_t *prim, *ld[2] = { NULL, NULL };
-	size_t plen, ll[2] = { 0, 0 };
-	struct bsw_buf logs[2];
-	char lp[128], ln[2][16];
+	struct bcd_reader br = { .t = t, .sp = sp, .path = path };
+	const struct bsw_hive_files hf = {
+		.name = path,
+		.max = MAX_BCD_BYTES,
+		.scope = "hive:BCD",
+		.read = bcd_read,
+		.release = bcd_release,
+		.ctx = &br,
+	};
 	struct bsw_hive *h;
-	unsigned nr = 0, i;
-	int r;
+	enum bsw_verdict pw;
+	int r, failed;
 
-	r = sp_read(t, sp, path, &prim, &plen, MAX_BCD_BYTES);
+	pw = bsw_fx_set_damage(t->fx, BSW_V_UNBOOT);
+	r = bsw_hive_load_files(&h, &hf, t->fx, &failed);
+	bsw_fx_set_damage(t->fx, pw);
 	if (r == -ENOENT || r == -ENOTDIR) {
 		BSW_REPORT(t->fx, PR_BOOT_1_BCD_MISSING, .str = path,
 			   .str2 = sp->fat ? "FAT system" : "NTFS system");
@@ -165,32 +198,14 @@ static struct bsw_hive *load_bcd(struct bsw_tctx *t, struct syspart *sp, const c
 	}
 	if (r) {
 		BSW_REPORT(t->fx, PR_BOOT_1_BCD_UNREADABLE, .str = path,
-			   .str2 = r == -EFBIG	? "larger than 64 MiB" :
-				   r == -EISDIR ? "a directory" :
-						  "read error");
+			   .str2 = r == -ENODATA ? "empty (0 bytes)" :
+				   r == -EFBIG	 ? "larger than 64 MiB" :
+				   r == -EISDIR	 ? "a directory" :
+						   "read error");
 		return NULL;
 	}
-	if (!plen) {
-		BSW_REPORT(t->fx, PR_BOOT_1_BCD_UNREADABLE, .str = path, .str2 = "empty (0 bytes)");
-		bsw_tctx_free(prim, plen);
-		return NULL;
-	}
-	for (i = 0; i < 2; i++) {
-		snprintf(lp, sizeof(lp), "%s%s", path, sfx[i]);
-		if (sp_read(t, sp, lp, &ld[i], &ll[i], MAX_BCD_BYTES))
-			continue;
-		snprintf(ln[i], sizeof(ln[i]), "BCD%s", sfx[i]);
-		logs[nr].data = ld[i];
-		logs[nr].len = ll[i];
-		logs[nr].name = ln[i];
-		nr++;
-	}
-	h = bsw_tctx_load_hive(t, "BCD", prim, plen, logs, nr, BSW_V_UNBOOT);
-	bsw_mem_release(plen); /* prim now belongs to the hive */
-	for (i = 0; i < 2; i++)
-		bsw_tctx_free(ld[i], ll[i]);
-	if (h && (!bsw_hive_root(h) || (bsw_hive_state(h) != BSW_HIVE_CLEAN &&
-					bsw_hive_state(h) != BSW_HIVE_RECOVERED))) {
+	if (!bsw_hive_root(h) ||
+	    (bsw_hive_state(h) != BSW_HIVE_CLEAN && bsw_hive_state(h) != BSW_HIVE_RECOVERED)) {
 		/* the hive module reported why; say what it means for boot */
 		BSW_REPORT(t->fx, PR_BOOT_1_BCD_UNREADABLE, .str = path,
 			   .str2 = bsw_hive_state_name(bsw_hive_state(h)));

@@ -13,24 +13,6 @@
 #include "scanner/checks/triage.h"
 #include "scanner/share.h"
 
-struct bsw_hive *bsw_tctx_load_hive(struct bsw_tctx *t, const char *name, uint8_t *prim, size_t len,
-				    const struct bsw_buf *logs, unsigned nr, enum bsw_verdict vbad)
-{
-	struct bsw_hive *h = NULL;
-	enum bsw_verdict pw;
-	char scope[64];
-	char *prev;
-
-	snprintf(scope, sizeof(scope), "hive:%s", name);
-	prev = bsw_fx_push_scope(t->fx, scope);
-	pw = bsw_fx_set_damage(t->fx, vbad);
-	if (bsw_hive_load_take(&h, prim, len, logs, nr, t->fx))
-		h = NULL;
-	bsw_fx_set_damage(t->fx, pw);
-	bsw_fx_restore_scope(t->fx, prev);
-	return h;
-}
-
 /* bsw_hive_read_fn over \Windows\System32\config of the Windows volume. */
 static int config_read(void *ctx, const char *name, size_t max, uint8_t **data, size_t *len)
 {

@@ -212,13 +212,6 @@ const struct bsw_ntfs_share *bsw_tctx_mft_share(const struct bsw_tctx *t);
 int bsw_tctx_read(struct bsw_tctx *t, struct bsw_ntfs *v, const char *path, uint8_t **data,
 		  size_t *len, size_t max);
 void bsw_tctx_free(uint8_t *data, size_t len);
-/*
- * Load a hive with scope "hive:<name>"; NULL only on -ENOMEM.  prim (from
- * bsw_tctx_read) is handed over to the hive: the caller releases its
- * budget with bsw_mem_release(len) and never frees it.
- */
-struct bsw_hive *bsw_tctx_load_hive(struct bsw_tctx *t, const char *name, uint8_t *prim, size_t len,
-				    const struct bsw_buf *logs, unsigned nr, enum bsw_verdict vbad);
 
 /* the stages (each file's head says what it checks and collects) */
 void bsw_stage_disk(struct bsw_tctx *t);      /* scanner/checks/volume.c */
