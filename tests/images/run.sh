@@ -13,6 +13,9 @@
 #   args     optional: more arguments for scan (e.g. --rules ...)
 #   cmds     optional: the bootsweep commands run on each image, one a line
 #            (default: scan); the image is appended, and args too for scan
+#   mask     optional: more JSON keys whose values are masked, one a line
+#            (e.g. bytes_read where a parent locator holds the absolute
+#            path of the work folder)
 #   jobs     optional: thread counts, e.g. "1 2 4": the determinism case.
 #            All images are swept in one scan per count; the lines, sorted
 #            by image, must be byte-identical between counts.
@@ -67,6 +70,9 @@ args=("${shown[@]//@SRC@/$BSW_SRCDIR}")
 cmds=("scan")
 [ -f "$case_dir/cmds" ] && mapfile -t cmds < <(grep -v '^#' "$case_dir/cmds" | grep .)
 
+BSW_MASK=
+[ -f "$case_dir/mask" ] && BSW_MASK=$(grep -v '^#' "$case_dir/mask" | tr '\n' ' ')
+export BSW_MASK
 filter() { python3 "$HERE/filter.py" "$W/img" "$BSW_SRCDIR"; }
 out=$W/out
 fail=0
