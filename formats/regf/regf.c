@@ -175,16 +175,12 @@ int bsw_hive_clone(const struct bsw_hive *src, struct bsw_hive **out)
 	*out = NULL;
 	if (!h)
 		return -ENOMEM;
-	h->buf = src->buf;
-	h->len = src->len;
-	h->bins = src->bins;
-	h->alloc = src->alloc;
-	h->state = src->state;
-	h->root = src->root;
-	h->minor = src->minor;
-	h->ktm = src->ktm;
-	h->dirty = src->dirty;
-	h->corrupt = src->corrupt;
+	/* everything read-only of the origin; its own cache, scratch, no collector */
+	*h = *src;
+	memset(h->kidx, 0, sizeof(h->kidx));
+	h->kidx_next = 0;
+	h->seen = NULL;
+	h->fx = NULL;
 	h->borrowed = true;
 	if (src->seen) {
 		h->seen = calloc(bsw_regf_words(h->bins), sizeof(uint64_t));
