@@ -222,6 +222,21 @@ struct bsw_ntfs {
 	uint16_t *upool; /* pool folded through $UpCase (host order) */
 	uint32_t *kids;	 /* name indexes sorted by (parent, name) */
 	size_t nr_kids;
+	uint32_t *dir_first; /* nr_recs + 1: index in kids of each record's first child */
+	/* directories recently resolved by bsw_ntfs_lookup (path -> record) */
+	struct {
+		char path[512];
+		uint64_t rec;
+		bool valid;
+	} dcache[4];
+	unsigned dcache_next;
+	/* hash indexes of the largest directories looked up (ntfs_names.c) */
+	struct ntfs_dindex {
+		uint64_t dir;
+		uint32_t mask;
+		uint32_t *slot; /* kids index + 1; 0: empty */
+	} dindex[16];
+	unsigned nr_dindex;
 	uint16_t *upcase; /* 65536 entries */
 	bool upcase_builtin;
 	/* the critical records (opts.critical resolved), sorted; built on first use */

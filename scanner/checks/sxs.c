@@ -268,9 +268,10 @@ static void mfacts_make(const uint8_t *d, size_t len, bool want_sha, struct mfac
 	snprintf(f->why, sizeof(f->why), "%s", why ? why : "");
 }
 
-static void check_manifest(struct bsw_tctx *t, const char *name)
+static void check_manifest(struct bsw_tctx *t, bsw_hkey comps, const char *name)
 {
-	char path[600], keyform[400], kp[500];
+	char path[600], keyform[400];
+	bsw_hkey k;
 	struct bsw_share_ent *e = NULL;
 	struct bsw_hval v = { 0 };
 	const struct mfacts *f;
@@ -327,9 +328,8 @@ static void check_manifest(struct bsw_tctx *t, const char *name)
 		BSW_REPORT(t->fx, PR_SXS_1_MFMT, .str = path, .n = f->head);
 		goto out;
 	}
-	if (t->components) {
-		snprintf(kp, sizeof(kp), "DerivedData\\Components\\%s", keyform);
-		if (!bsw_hive_get_raw(t->components, kp, "S256H", &v)) {
+	if (comps && !bsw_hive_key(t->components, comps, keyform, &k)) {
+		if (!bsw_hive_value(t->components, k, "S256H", &v)) {
 			if (v.len == 32 && f->have_sha) {
 				t->store->s256h_checked++;
 				if (memcmp(f->sha, v.data, 32)) {
@@ -359,6 +359,7 @@ out:
 void bsw_check_sxs(struct bsw_tctx *t)
 {
 	struct names n = { 0 };
+	bsw_hkey comps = 0;
 	uint64_t rec;
 	size_t i;
 
@@ -373,8 +374,12 @@ void bsw_check_sxs(struct bsw_tctx *t)
 		BSW_REPORT(t->fx, PR_SXS_0_LAYOUT, .str = "Manifests");
 		return;
 	}
+	/* COMPONENTS\DerivedData\Components\<keyform> holds each S256H */
+	if (t->components && bsw_hive_key(t->components, bsw_hive_root(t->components),
+					  "DerivedData\\Components", &comps))
+		comps = 0;
 	bsw_ntfs_readdir(t->v, rec, collect, &n);
 	for (i = 0; i < n.nr && !bsw_tctx_over(t); i++)
-		check_manifest(t, n.v[i]);
+		check_manifest(t, comps, n.v[i]);
 	names_free(&n);
 }
