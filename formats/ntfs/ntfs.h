@@ -170,8 +170,13 @@ uint64_t bsw_ntfs_bytes_read(const struct bsw_ntfs *v);
  * files (bsw_src.origin of the volume's source; ntfs_share.c).  *tok gets
  * the token of a layer the file's bytes come from (0, key zeroed: not
  * shareable).  0, -ENOENT, -ENOMEM or a read error of the MFT record.
+ *
+ * sh (NULL: none): where the description of the file's streams (sizes,
+ * flags, runlist) is kept for the other volumes of a family.  A record
+ * whose bytes all come from a layer sh->shareable() accepts is described
+ * once and its description reused, without reading the record again.
  */
 int bsw_ntfs_file_key(struct bsw_ntfs *v, uint64_t rec, const char *stream, uint8_t key[16],
-		      uint64_t *tok);
+		      uint64_t *tok, const struct bsw_ntfs_share *sh);
 
 #endif /* BSW_NTFS_H */

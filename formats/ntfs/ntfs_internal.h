@@ -172,6 +172,7 @@ struct ntfs_stream {
 	uint32_t type;
 	char name[128];
 	bool valid, resident;
+	bool ext; /* pieces came through an $ATTRIBUTE_LIST (other records) */
 	uint8_t *res;
 	size_t res_len;
 	struct bsw_ntfs_runs runs;

@@ -60,16 +60,199 @@ static int key_range(struct bsw_ntfs *v, struct keyer *k, uint64_t off, uint64_t
 	return 0;
 }
 
+/* Where record rec lies in the volume (0: in no run of $MFT). */
+static uint64_t rec_voff(const struct bsw_ntfs *v, uint64_t rec)
+{
+	uint64_t rs = v->bs.rec_size, cl = v->bs.cluster, vcn = rec * rs / cl;
+	unsigned i;
+
+	for (i = 0; i < v->mft_runs.nr; i++) {
+		const struct bsw_ntfs_run *r = &v->mft_runs.r[i];
+
+		if (vcn >= r->vcn && vcn - r->vcn < r->len && r->lcn != NTFS_LCN_HOLE)
+			return (r->lcn + (vcn - r->vcn)) * cl + (rec * rs) % cl;
+	}
+	return 0;
+}
+
+/*
+ * Stream descriptions kept by the origin of their record.  What
+ * bsw_ntfs_load_stream finds (sizes, flags, resident bytes, runlist) is a
+ * function of the record's bytes, of its number and of the volume's
+ * geometry, unless pieces come through an $ATTRIBUTE_LIST from other
+ * records: those are never kept.  Keying a family's files would otherwise
+ * read every file's record again on every disk (20,000 reads of 1 KiB for
+ * a realistic WinSxS).  The key, like bsw_ntfs_recs_key's, is a hash of
+ * all that and of the origin of every byte of the record; it is kept only
+ * when every byte comes from a layer the caller shares.
+ */
+#define STREAM_MAGIC 0x314d5453u /* "STM1" */
+
+struct kept_stream {
+	uint32_t magic, nr_runs, res_len;
+	uint16_t aflags;
+	uint8_t resident, cu_shift;
+	uint64_t size, alloc, init;
+	/* then res_len resident bytes, then nr_runs struct bsw_ntfs_run */
+};
+
+static int stream_key(struct bsw_ntfs *v, const struct bsw_ntfs_share *sh, uint64_t rec,
+		      uint32_t type, const char *name, uint8_t key[16], uint64_t *tok)
+{
+	static const char tag[] = "bsw-ntfs-stream/1";
+	uint64_t rs = v->bs.rec_size, off = rec_voff(v, rec), len = rs;
+	struct keyer k = { .ok = true };
+	unsigned guard = 0;
+	XXH128_hash_t h;
+
+	*tok = 0;
+	if (!off || rec < 16) /* the system files: read where the mirror may serve */
+		return -ENOENT;
+	k.st = XXH3_createState();
+	if (!k.st)
+		return -ENOMEM;
+	XXH3_128bits_reset(k.st);
+	XXH3_128bits_update(k.st, tag, sizeof(tag));
+	put64(&k, rs);
+	put64(&k, v->bs.cluster);
+	put64(&k, v->bs.nr_clusters);
+	put64(&k, rec);
+	put64(&k, type);
+	XXH3_128bits_update(k.st, name, strlen(name) + 1);
+	while (len && k.ok) {
+		uint64_t t = 0, poff = 0;
+		int64_t n = v->src->origin(v->src->ctx, off, len, &t, &poff);
+
+		if (n <= 0 || !t || ++guard > 64 || !sh->shareable(sh->ctx, t)) {
+			k.ok = false;
+			break;
+		}
+		if (!k.tok)
+			k.tok = t;
+		put64(&k, t);
+		put64(&k, poff);
+		put64(&k, (uint64_t)n);
+		off += (uint64_t)n;
+		len -= (uint64_t)n > len ? len : (uint64_t)n;
+	}
+	if (k.ok) {
+		h = XXH3_128bits_digest(k.st);
+		memcpy(key, &h.low64, 8);
+		memcpy(key + 8, &h.high64, 8);
+		*tok = k.tok;
+	}
+	XXH3_freeState(k.st);
+	return k.ok ? 0 : -ENOENT;
+}
+
+/* A kept description back into fs; -EINVAL if val is not one of ours. */
+static int stream_unkeep(const struct bsw_ntfs *v, const void *val, size_t len, uint64_t rec,
+			 uint32_t type, const char *name, struct ntfs_stream *fs)
+{
+	struct kept_stream h;
+	size_t runs;
+
+	if (len < sizeof(h))
+		return -EINVAL;
+	memcpy(&h, val, sizeof(h));
+	if (h.magic != STREAM_MAGIC || h.nr_runs > BSW_NTFS_MAX_RUNS || h.res_len > v->bs.rec_size)
+		return -EINVAL;
+	runs = (size_t)h.nr_runs * sizeof(struct bsw_ntfs_run);
+	if (len != sizeof(h) + h.res_len + runs)
+		return -EINVAL;
+	memset(fs, 0, sizeof(*fs));
+	fs->rec = rec;
+	fs->type = type;
+	snprintf(fs->name, sizeof(fs->name), "%s", name);
+	fs->resident = h.resident;
+	fs->aflags = h.aflags;
+	fs->cu_shift = h.cu_shift;
+	fs->size = h.size;
+	fs->alloc = h.alloc;
+	fs->init = h.init;
+	if (h.resident) {
+		fs->res = malloc(h.res_len ? h.res_len : 1);
+		if (!fs->res)
+			return -ENOMEM;
+		memcpy(fs->res, (const uint8_t *)val + sizeof(h), h.res_len);
+		fs->res_len = h.res_len;
+	}
+	if (h.nr_runs) {
+		fs->runs.r = malloc(runs);
+		if (!fs->runs.r) {
+			bsw_ntfs_stream_free(fs);
+			return -ENOMEM;
+		}
+		memcpy(fs->runs.r, (const uint8_t *)val + sizeof(h) + h.res_len, runs);
+		fs->runs.nr = fs->runs.alloc = h.nr_runs;
+	}
+	fs->valid = true;
+	return 0;
+}
+
+static void stream_keep(const struct bsw_ntfs_share *sh, uint64_t tok, const uint8_t key[16],
+			const struct ntfs_stream *fs)
+{
+	size_t res = fs->resident ? fs->res_len : 0, runs = fs->runs.nr * sizeof(*fs->runs.r);
+	struct kept_stream h = {
+		.magic = STREAM_MAGIC,
+		.nr_runs = (uint32_t)fs->runs.nr,
+		.res_len = (uint32_t)res,
+		.aflags = fs->aflags,
+		.resident = fs->resident,
+		.cu_shift = fs->cu_shift,
+		.size = fs->size,
+		.alloc = fs->alloc,
+		.init = fs->init,
+	};
+	uint8_t *val = malloc(sizeof(h) + res + runs);
+
+	if (!val)
+		return;
+	memcpy(val, &h, sizeof(h));
+	if (res)
+		memcpy(val + sizeof(h), fs->res, res);
+	if (runs)
+		memcpy(val + sizeof(h) + res, fs->runs.r, runs);
+	sh->keep(sh->ctx, tok, key, val, sizeof(h) + res + runs);
+}
+
+/* bsw_ntfs_load_stream, through sh's kept descriptions when it can. */
+static int load_stream(struct bsw_ntfs *v, const struct bsw_ntfs_share *sh, uint64_t rec,
+		       uint32_t type, const char *name, struct ntfs_stream *fs)
+{
+	const void *val;
+	uint8_t key[16];
+	uint64_t tok;
+	size_t len;
+	void *ref;
+	int ret;
+
+	if (!sh || stream_key(v, sh, rec, type, name, key, &tok))
+		return bsw_ntfs_load_stream(v, rec, type, name, fs);
+	ref = sh->get(sh->ctx, tok, key, &val, &len);
+	if (ref) {
+		ret = stream_unkeep(v, val, len, rec, type, name, fs);
+		sh->put(sh->ctx, ref);
+		if (ret != -EINVAL)
+			return ret;
+	}
+	ret = bsw_ntfs_load_stream(v, rec, type, name, fs);
+	if (!ret && !fs->ext && (!fs->resident || fs->res_len <= v->bs.rec_size))
+		stream_keep(sh, tok, key, fs);
+	return ret;
+}
+
 /* Metadata and run origins of one stream; -ENOENT if it does not exist. */
 static int key_stream(struct bsw_ntfs *v, struct keyer *k, uint64_t rec, uint32_t type,
-		      const char *name)
+		      const char *name, const struct bsw_ntfs_share *sh)
 {
 	struct ntfs_stream fs;
 	uint64_t cl = v->bs.cluster;
 	unsigned i;
 	int ret;
 
-	ret = bsw_ntfs_load_stream(v, rec, type, name, &fs);
+	ret = load_stream(v, sh, rec, type, name ? name : "", &fs);
 	if (ret)
 		return ret;
 	put64(k, type);
@@ -105,7 +288,7 @@ static int key_stream(struct bsw_ntfs *v, struct keyer *k, uint64_t rec, uint32_
 }
 
 int bsw_ntfs_file_key(struct bsw_ntfs *v, uint64_t rec, const char *stream, uint8_t key[16],
-		      uint64_t *tok)
+		      uint64_t *tok, const struct bsw_ntfs_share *sh)
 {
 	struct keyer k = { .ok = true };
 	XXH128_hash_t h;
@@ -125,27 +308,17 @@ int bsw_ntfs_file_key(struct bsw_ntfs *v, uint64_t rec, const char *stream, uint
 	put64(&k, v->recs[rec].size);
 	put64(&k, v->recs[rec].rflags);
 	if (!stream && (v->recs[rec].rflags & BSW_NTFS_R_WOF)) {
-		ret = key_stream(v, &k, rec, NTFS_AT_REPARSE, NULL);
+		ret = key_stream(v, &k, rec, NTFS_AT_REPARSE, NULL, sh);
 		if (!ret)
-			ret = key_stream(v, &k, rec, NTFS_AT_DATA, "WofCompressedData");
+			ret = key_stream(v, &k, rec, NTFS_AT_DATA, "WofCompressedData", sh);
 	} else {
-		ret = key_stream(v, &k, rec, NTFS_AT_DATA, stream ? stream : "");
+		ret = key_stream(v, &k, rec, NTFS_AT_DATA, stream ? stream : "", sh);
 	}
 	/* a resident file's bytes are in the hash; its owner is the layer
 	 * of its MFT record */
 	if (!ret && k.ok && !k.tok) {
-		uint64_t rs = v->bs.rec_size, voff = 0;
-		unsigned i;
+		uint64_t rs = v->bs.rec_size, voff = rec_voff(v, rec);
 
-		for (i = 0; i < v->mft_runs.nr; i++) {
-			const struct bsw_ntfs_run *r = &v->mft_runs.r[i];
-			uint64_t cl = v->bs.cluster, vcn = rec * rs / cl;
-
-			if (vcn >= r->vcn && vcn - r->vcn < r->len && r->lcn != NTFS_LCN_HOLE) {
-				voff = (r->lcn + (vcn - r->vcn)) * cl + (rec * rs) % cl;
-				break;
-			}
-		}
 		if (voff) {
 			struct keyer k2 = { .ok = true, .st = k.st };
 

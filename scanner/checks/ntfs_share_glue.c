@@ -51,3 +51,8 @@ const struct bsw_ntfs_share *bsw_tctx_mft_share(const struct bsw_tctx *t)
 		return NULL;
 	return &mft_share;
 }
+
+const struct bsw_ntfs_share *bsw_tctx_rec_share(const struct bsw_tctx *t)
+{
+	return t->can_share ? &mft_share : NULL;
+}

@@ -207,6 +207,12 @@ uint64_t bsw_tctx_share_key(struct bsw_tctx *t, uint64_t rec, unsigned kind, uin
  * (scanner/checks/ntfs_share_glue.c), or NULL when it must not share.
  */
 const struct bsw_ntfs_share *bsw_tctx_mft_share(const struct bsw_tctx *t);
+/*
+ * The same cache for the descriptions of file records that keying a file
+ * needs (bsw_ntfs_file_key): part of every kind a file key is made for,
+ * so it goes with sharing itself (NULL when the disk does not share).
+ */
+const struct bsw_ntfs_share *bsw_tctx_rec_share(const struct bsw_tctx *t);
 
 /* Whole-file reads under the memory budget; free with bsw_tctx_free. */
 int bsw_tctx_read(struct bsw_tctx *t, struct bsw_ntfs *v, const char *path, uint8_t **data,
