@@ -252,7 +252,7 @@ static uint8_t *read_all(const char *name, uint64_t max, size_t *len)
 	}
 	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_size < PC_HDR + 8 ||
 	    (uint64_t)st.st_size > max) {
-		warn(name, "not a regular file of a plausible size");
+		warn(name, "not a regular file, or shorter than a header, or larger than --share-mem");
 		close(fd);
 		return NULL;
 	}
