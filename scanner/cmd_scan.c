@@ -1071,7 +1071,7 @@ int bsw_cmd_scan(int argc, char **argv)
 			ret = BSW_EXIT_OPERR;
 			goto out;
 		}
-		bsw_sxs_share_codecs();
+		bsw_tctx_share_codecs();
 	}
 	{
 		time_t now = time(NULL);

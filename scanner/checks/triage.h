@@ -209,8 +209,10 @@ uint64_t bsw_tctx_share_key(struct bsw_tctx *t, uint64_t rec, unsigned kind, uin
 const struct bsw_ntfs_share *bsw_tctx_mft_share(const struct bsw_tctx *t);
 /*
  * Register how the stages' shared results are kept across runs (scan
- * --cache, scanner/pcache.h): digests and manifests (sxs.c).
+ * --cache, scanner/pcache.h): $MFT records (ntfs_share_glue.c), and
+ * digests and manifests (bsw_sxs_share_codecs, sxs.c).
  */
+void bsw_tctx_share_codecs(void);
 void bsw_sxs_share_codecs(void);
 
 /* Whole-file reads under the memory budget; free with bsw_tctx_free. */

@@ -8,7 +8,9 @@
  * lookup, written at the flush, and --verify-cache catches a forged value.
  *
  * Also a tool for tests/share/cache.sh: "test_pcache forge FILE" inverts
- * the digest of every DIGEST entry of a cache file and reseals it.
+ * the digest of every DIGEST entry of a cache file and reseals it;
+ * "test_pcache forge FILE SEED" changes a byte of every MFT entry;
+ * "test_pcache kinds FILE" lists the entries' kinds and sizes.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -99,8 +101,11 @@ static void reseal(uint8_t *b, size_t len)
 		b[len - 8 + i] = (uint8_t)(s >> (8 * i));
 }
 
-/* the tool: invert every DIGEST entry's digest, reseal */
-static int forge(const char *path)
+/*
+ * The tool: with seed 0, invert every DIGEST entry's digest; else change
+ * one byte of every MFT entry's value, at a place drawn from seed; reseal.
+ */
+static int forge(const char *path, unsigned seed)
 {
 	size_t len = 0, at = HDR, n = 0;
 	uint8_t *b = slurp(path, &len);
@@ -115,9 +120,14 @@ static int forge(const char *path)
 
 		if (v + vlen > len - 8)
 			break;
-		if (b[at] == BSW_SHARE_DIGEST && vlen >= 32) {
+		if (!seed && b[at] == BSW_SHARE_DIGEST && vlen >= 32) {
 			for (j = 0; j < 32; j++)
 				b[v + j] ^= 0xff;
+			n++;
+		}
+		if (seed && b[at] == BSW_SHARE_MFT && vlen) {
+			seed = seed * 1103515245u + 12345u;
+			b[v + (seed >> 8) % vlen] ^= (uint8_t)(1u << (seed >> 4) % 8);
 			n++;
 		}
 		at = v + vlen;
@@ -126,8 +136,28 @@ static int forge(const char *path)
 	if (spit(path, b, len))
 		return 2;
 	free(b);
-	printf("forged %zu digests\n", n);
+	printf("forged %zu entries\n", n);
 	return n ? 0 : 1;
+}
+
+/* The tool: the kinds of a cache file's entries, one JSON object each. */
+static int kinds(const char *path)
+{
+	size_t len = 0, at = HDR;
+	uint8_t *b = slurp(path, &len);
+	uint64_t i, nr;
+
+	if (!b || len < HDR + 8)
+		return 2;
+	nr = le(b + 64, 8);
+	for (i = 0; i < nr && at + 9 <= len - 8; i++) {
+		size_t klen = (size_t)le(b + at + 1, 4), vlen = (size_t)le(b + at + 5, 4);
+
+		printf("{\"kind\":%u,\"key\":%zu,\"value\":%zu}\n", b[at], klen, vlen);
+		at += 9 + klen + vlen;
+	}
+	free(b);
+	return 0;
 }
 
 static size_t nr_added;
@@ -156,8 +186,10 @@ int main(int argc, char **argv)
 	size_t len = 0, i, k;
 	char name[64];
 
-	if (argc == 3 && !strcmp(argv[1], "forge"))
-		return forge(argv[2]);
+	if (argc == 3 && !strcmp(argv[1], "kinds"))
+		return kinds(argv[2]);
+	if (argc >= 3 && !strcmp(argv[1], "forge"))
+		return forge(argv[2], argc > 3 ? (unsigned)atoi(argv[3]) : 0);
 	if (!mkdtemp(dir))
 		return T_EXIT_SKIP;
 	snprintf(path, sizeof(path), "%s/c", dir);
