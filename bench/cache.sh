@@ -1,8 +1,10 @@
 #!/bin/bash
 # Results kept across sweeps (scan --cache, issue 11 item 6, docs/sharing.md
 # "Across runs"): the nightly sweep of a store whose base did not change.
-# A first sweep with --cache DIR checks the base (and the older children);
-# then the NEW newest children are swept alone (the base only as their
+# A first sweep with --cache DIR checks the base and the older children
+# (all of them when NEW is every child: a base is kept for only when some
+# disk of the sweep reads it as a parent); then the NEW newest children
+# are swept alone (the base only as their
 # parent, as a --resume of the store would), in turn without and with the
 # cache, page cache dropped before each sweep (DROP=0: not dropped).
 # Prints medians of REPS: wall time, bytes read, the cache's counters, and
@@ -32,6 +34,7 @@ NEW=${2:-$nk}
 [ -n "$base" ] && [ "$nk" -gt 0 ] && [ "$NEW" -le "$nk" ] || { echo "want a base and children in $DIR"; exit 1; }
 tail -n "$NEW" "$W/kids" > "$W/new"
 { echo "$base"; head -n $((nk - NEW)) "$W/kids"; } > "$W/old"
+[ "$NEW" -lt "$nk" ] || cat "$W/kids" >> "$W/old"
 
 # the first sweep: the base (and the older children), results kept
 "$BIN" scan --from "$W/old" -j "$JOBS" -q -o /dev/null --cache "$W/cache" || [ $? -lt 8 ]

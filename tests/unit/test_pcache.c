@@ -269,6 +269,7 @@ int main(int argc, char **argv)
 			(unsigned long long)ps.corrupt);
 		spit(file, good, len);
 		free(b);
+		free(good);
 	}
 
 	/* through the shared cache: read on the first lookup, --verify-cache */
