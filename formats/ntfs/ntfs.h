@@ -49,6 +49,17 @@ struct bsw_ntfs_share {
 	uint32_t unit_bytes;
 };
 
+/*
+ * A kept form (the values of struct bsw_ntfs_share) as bytes that mean the
+ * same in another process (they hold no pointers), and back: the $MFT
+ * records a scan keeps across runs (scan --cache).  export: 0 and *out
+ * (malloc) or -errno.  import reads hostile bytes: 0 and a kept form in
+ * *kept (malloc, free()), or -EINVAL when anything is out of bounds or
+ * not as a form is written.
+ */
+int bsw_ntfs_kept_export(const void *kept, size_t len, uint8_t **out, size_t *olen);
+int bsw_ntfs_kept_import(const uint8_t *p, size_t len, void **kept, size_t *klen);
+
 struct bsw_ntfs_opts {
 	uint64_t max_records; /* cap on MFT records parsed; 0 = 16M */
 	bool run_checks;      /* run the volume checks (findings to fx) */

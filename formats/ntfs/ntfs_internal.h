@@ -142,6 +142,14 @@ uint16_t bsw_ntfs_fold_builtin(uint16_t c);
 #define NTFS_RS_HASDATA 0x8000 /* internal rflags bit: unnamed $DATA vcn 0 seen */
 
 /* Compact per-record summary (~48 bytes; names live in v->names). */
+/* The start of a kept form of a unit of records (ntfs_records.c, ntfs_kept.c). */
+#define KEPT_MAGIC 0x314B4D42u /* "BMK1": this layout */
+
+struct kept_hdr {
+	uint32_t magic, rec_size;
+	uint64_t start, cnt;
+};
+
 struct ntfs_rsum {
 	uint64_t base; /* base record of an extension record, else 0 */
 	uint64_t size, alloc;

@@ -213,6 +213,13 @@ const struct bsw_ntfs_share *bsw_tctx_mft_share(const struct bsw_tctx *t);
  * so it goes with sharing itself (NULL when the disk does not share).
  */
 const struct bsw_ntfs_share *bsw_tctx_rec_share(const struct bsw_tctx *t);
+/*
+ * Register how the stages' shared results are kept across runs (scan
+ * --cache, scanner/pcache.h): $MFT records (ntfs_share_glue.c), and
+ * digests and manifests (bsw_sxs_share_codecs, sxs.c).
+ */
+void bsw_tctx_share_codecs(void);
+void bsw_sxs_share_codecs(void);
 
 /* Whole-file reads under the memory budget; free with bsw_tctx_free. */
 int bsw_tctx_read(struct bsw_tctx *t, struct bsw_ntfs *v, const char *path, uint8_t **data,
