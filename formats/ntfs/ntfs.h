@@ -59,6 +59,12 @@ struct bsw_ntfs_share {
  */
 int bsw_ntfs_kept_export(const void *kept, size_t len, uint8_t **out, size_t *olen);
 int bsw_ntfs_kept_import(const uint8_t *p, size_t len, void **kept, size_t *klen);
+/*
+ * The other value the reader keeps under the same share: a file record's
+ * stream description (bsw_ntfs_file_key), portable bytes as they are.
+ * 0 if p is one, as written; -EINVAL otherwise.
+ */
+int bsw_ntfs_stream_kept_check(const uint8_t *p, size_t len);
 
 struct bsw_ntfs_opts {
 	uint64_t max_records; /* cap on MFT records parsed; 0 = 16M */

@@ -86,15 +86,41 @@ static uint64_t rec_voff(const struct bsw_ntfs *v, uint64_t rec)
  * all that and of the origin of every byte of the record; it is kept only
  * when every byte comes from a layer the caller shares.
  */
-#define STREAM_MAGIC 0x314d5453u /* "STM1" */
+#define STREAM_MAGIC 0x314d5453u /* "STM1", little-endian */
+#define STREAM_HDR 40		 /* bytes before the resident bytes */
+#define STREAM_RUN 24		 /* vcn, lcn, len */
+#define STREAM_MAX_RES 65536u	 /* a resident value fits in a record */
 
-struct kept_stream {
-	uint32_t magic, nr_runs, res_len;
-	uint16_t aflags;
-	uint8_t resident, cu_shift;
-	uint64_t size, alloc, init;
-	/* then res_len resident bytes, then nr_runs struct bsw_ntfs_run */
-};
+/*
+ * The kept form, little-endian (it is also what scan --cache writes):
+ *	u32 magic, u32 runs, u32 resident length, u16 attribute flags,
+ *	u8 resident, u8 compression unit shift, u64 size, alloc, init,
+ *	the resident bytes, then per run u64 vcn, lcn, len.
+ * Runs as bsw_ntfs_load_stream leaves them: sorted by vcn, not
+ * overlapping, none empty.
+ */
+int bsw_ntfs_stream_kept_check(const uint8_t *p, size_t len)
+{
+	uint32_t nr, res, i;
+	uint64_t next = 0;
+
+	if (len < STREAM_HDR || get_le32(p) != STREAM_MAGIC)
+		return -EINVAL;
+	nr = get_le32(p + 4);
+	res = get_le32(p + 8);
+	if (nr > BSW_NTFS_MAX_RUNS || res > STREAM_MAX_RES || p[14] > 1 ||
+	    len != STREAM_HDR + (size_t)res + (size_t)nr * STREAM_RUN || (p[14] && nr))
+		return -EINVAL;
+	for (i = 0; i < nr; i++) {
+		const uint8_t *r = p + STREAM_HDR + res + (size_t)i * STREAM_RUN;
+		uint64_t vcn = get_le64(r), rl = get_le64(r + 16);
+
+		if (vcn < next || !rl || rl > UINT64_MAX - vcn)
+			return -EINVAL;
+		next = vcn + rl;
+	}
+	return 0;
+}
 
 static int stream_key(struct bsw_ntfs *v, const struct bsw_ntfs_share *sh, uint64_t rec,
 		      uint32_t type, const char *name, uint8_t key[16], uint64_t *tok)
@@ -146,45 +172,47 @@ static int stream_key(struct bsw_ntfs *v, const struct bsw_ntfs_share *sh, uint6
 }
 
 /* A kept description back into fs; -EINVAL if val is not one of ours. */
-static int stream_unkeep(const struct bsw_ntfs *v, const void *val, size_t len, uint64_t rec,
+static int stream_unkeep(const struct bsw_ntfs *v, const uint8_t *val, size_t len, uint64_t rec,
 			 uint32_t type, const char *name, struct ntfs_stream *fs)
 {
-	struct kept_stream h;
-	size_t runs;
+	uint32_t nr, res, i;
+	const uint8_t *rp;
 
-	if (len < sizeof(h))
+	if (bsw_ntfs_stream_kept_check(val, len))
 		return -EINVAL;
-	memcpy(&h, val, sizeof(h));
-	if (h.magic != STREAM_MAGIC || h.nr_runs > BSW_NTFS_MAX_RUNS || h.res_len > v->bs.rec_size)
-		return -EINVAL;
-	runs = (size_t)h.nr_runs * sizeof(struct bsw_ntfs_run);
-	if (len != sizeof(h) + h.res_len + runs)
+	nr = get_le32(val + 4);
+	res = get_le32(val + 8);
+	if (res > v->bs.rec_size)
 		return -EINVAL;
 	memset(fs, 0, sizeof(*fs));
 	fs->rec = rec;
 	fs->type = type;
 	snprintf(fs->name, sizeof(fs->name), "%s", name);
-	fs->resident = h.resident;
-	fs->aflags = h.aflags;
-	fs->cu_shift = h.cu_shift;
-	fs->size = h.size;
-	fs->alloc = h.alloc;
-	fs->init = h.init;
-	if (h.resident) {
-		fs->res = malloc(h.res_len ? h.res_len : 1);
+	fs->aflags = get_le16(val + 12);
+	fs->resident = val[14];
+	fs->cu_shift = val[15];
+	fs->size = get_le64(val + 16);
+	fs->alloc = get_le64(val + 24);
+	fs->init = get_le64(val + 32);
+	if (fs->resident) {
+		fs->res = malloc(res ? res : 1);
 		if (!fs->res)
 			return -ENOMEM;
-		memcpy(fs->res, (const uint8_t *)val + sizeof(h), h.res_len);
-		fs->res_len = h.res_len;
+		memcpy(fs->res, val + STREAM_HDR, res);
+		fs->res_len = res;
 	}
-	if (h.nr_runs) {
-		fs->runs.r = malloc(runs);
+	if (nr) {
+		fs->runs.r = malloc((size_t)nr * sizeof(*fs->runs.r));
 		if (!fs->runs.r) {
 			bsw_ntfs_stream_free(fs);
 			return -ENOMEM;
 		}
-		memcpy(fs->runs.r, (const uint8_t *)val + sizeof(h) + h.res_len, runs);
-		fs->runs.nr = fs->runs.alloc = h.nr_runs;
+		rp = val + STREAM_HDR + res;
+		for (i = 0; i < nr; i++, rp += STREAM_RUN)
+			fs->runs.r[i] = (struct bsw_ntfs_run){ .vcn = get_le64(rp),
+							       .lcn = get_le64(rp + 8),
+							       .len = get_le64(rp + 16) };
+		fs->runs.nr = fs->runs.alloc = nr;
 	}
 	fs->valid = true;
 	return 0;
@@ -193,28 +221,34 @@ static int stream_unkeep(const struct bsw_ntfs *v, const void *val, size_t len, 
 static void stream_keep(const struct bsw_ntfs_share *sh, uint64_t tok, const uint8_t key[16],
 			const struct ntfs_stream *fs)
 {
-	size_t res = fs->resident ? fs->res_len : 0, runs = fs->runs.nr * sizeof(*fs->runs.r);
-	struct kept_stream h = {
-		.magic = STREAM_MAGIC,
-		.nr_runs = (uint32_t)fs->runs.nr,
-		.res_len = (uint32_t)res,
-		.aflags = fs->aflags,
-		.resident = fs->resident,
-		.cu_shift = fs->cu_shift,
-		.size = fs->size,
-		.alloc = fs->alloc,
-		.init = fs->init,
-	};
-	uint8_t *val = malloc(sizeof(h) + res + runs);
+	size_t res = fs->resident ? fs->res_len : 0, nr = fs->resident ? 0 : fs->runs.nr, i;
+	size_t len = STREAM_HDR + res + nr * STREAM_RUN;
+	uint8_t *val, *rp;
 
-	if (!val)
+	if (res > STREAM_MAX_RES || nr > BSW_NTFS_MAX_RUNS || !(val = malloc(len)))
 		return;
-	memcpy(val, &h, sizeof(h));
+	put_le32(val, STREAM_MAGIC);
+	put_le32(val + 4, (uint32_t)nr);
+	put_le32(val + 8, (uint32_t)res);
+	put_le16(val + 12, fs->aflags);
+	val[14] = fs->resident;
+	val[15] = fs->cu_shift;
+	put_le64(val + 16, fs->size);
+	put_le64(val + 24, fs->alloc);
+	put_le64(val + 32, fs->init);
 	if (res)
-		memcpy(val + sizeof(h), fs->res, res);
-	if (runs)
-		memcpy(val + sizeof(h) + res, fs->runs.r, runs);
-	sh->keep(sh->ctx, tok, key, val, sizeof(h) + res + runs);
+		memcpy(val + STREAM_HDR, fs->res, res);
+	for (i = 0, rp = val + STREAM_HDR + res; i < nr; i++, rp += STREAM_RUN) {
+		put_le64(rp, fs->runs.r[i].vcn);
+		put_le64(rp + 8, fs->runs.r[i].lcn);
+		put_le64(rp + 16, fs->runs.r[i].len);
+	}
+	/* a form the check refuses is not kept (it would never be used) */
+	if (bsw_ntfs_stream_kept_check(val, len)) {
+		free(val);
+		return;
+	}
+	sh->keep(sh->ctx, tok, key, val, len);
 }
 
 /* bsw_ntfs_load_stream, through sh's kept descriptions when it can. */

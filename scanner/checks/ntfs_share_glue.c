@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "scanner/checks/triage.h"
 #include "scanner/pcache.h"
@@ -69,6 +70,11 @@ static void mft_save(const void *val, size_t vlen, struct bsw_pc_buf *b)
 	uint8_t *out;
 	size_t olen;
 
+	/* a file record's stream description is portable as it is */
+	if (!bsw_ntfs_stream_kept_check(val, vlen)) {
+		bsw_pc_put(b, val, vlen);
+		return;
+	}
 	if (bsw_ntfs_kept_export(val, vlen, &out, &olen)) {
 		b->err = true; /* not kept across runs */
 		return;
@@ -82,8 +88,17 @@ static int mft_load(struct bsw_pc_rd *r, void **val, size_t *vlen, void (**free_
 	size_t n = (size_t)(r->end - r->p);
 	const uint8_t *p = bsw_pc_get(r, n);
 
-	if (!p || bsw_ntfs_kept_import(p, n, val, vlen))
+	if (!p)
 		return -EINVAL;
+	if (!bsw_ntfs_stream_kept_check(p, n)) {
+		*val = malloc(n);
+		if (!*val)
+			return -ENOMEM;
+		memcpy(*val, p, n);
+		*vlen = n;
+	} else if (bsw_ntfs_kept_import(p, n, val, vlen)) {
+		return -EINVAL;
+	}
 	*free_fn = free;
 	return 0;
 }

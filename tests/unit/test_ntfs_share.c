@@ -855,6 +855,32 @@ static void test_streams(void)
 			      !memcmp(k2, key[i], 16),
 		      "streams: a forged value is not taken for %s", files[i]);
 
+	/* the kept form's check: runs sorted, apart, not empty; lengths exact */
+	{
+		uint8_t f[40 + 2 * 24] = { 0 };
+
+		put_le32(f, 0x314d5453);
+		put_le32(f + 4, 2);
+		put_le64(f + 40, 0);
+		put_le64(f + 56, 4); /* vcn 0-3 */
+		put_le64(f + 64, 4);
+		put_le64(f + 80, 2); /* vcn 4-5 */
+		CHECK(!bsw_ntfs_stream_kept_check(f, sizeof(f)), "streams: a good form passes");
+		CHECK(bsw_ntfs_stream_kept_check(f, sizeof(f) - 1) == -EINVAL,
+		      "streams: a short form is refused");
+		put_le64(f + 64, 3); /* overlaps */
+		CHECK(bsw_ntfs_stream_kept_check(f, sizeof(f)) == -EINVAL,
+		      "streams: overlapping runs are refused");
+		put_le64(f + 64, 4);
+		put_le64(f + 80, 0); /* empty */
+		CHECK(bsw_ntfs_stream_kept_check(f, sizeof(f)) == -EINVAL,
+		      "streams: an empty run is refused");
+		put_le64(f + 80, 2);
+		f[14] = 1; /* resident with runs */
+		CHECK(bsw_ntfs_stream_kept_check(f, sizeof(f)) == -EINVAL,
+		      "streams: a resident form with runs is refused");
+	}
+
 	/* a child: hal.dll's record is its own (its data now at ntoskrnl's
 	 * clusters), SYSTEM's first sector its own; ntoskrnl.exe untouched */
 	copy = malloc(img_len);
