@@ -237,7 +237,7 @@ struct bsw_ntfs {
 		char path[512];
 		uint64_t rec;
 		bool valid;
-	} dcache[4];
+	} dcache[8];
 	unsigned dcache_next;
 	/* hash indexes of the largest directories looked up (ntfs_names.c) */
 	struct ntfs_dindex {

@@ -457,40 +457,93 @@ static int walk(struct bsw_ntfs *v, uint64_t cur, const char *path, size_t plen,
 	return 0;
 }
 
+/* The last separator in path[0, len), or NULL. */
+static const char *last_sep(const char *path, size_t len)
+{
+	while (len--)
+		if (path[len] == '\\' || path[len] == '/')
+			return path + len;
+	return NULL;
+}
+
+/* The cached directory spelt path[0, len), or NULL. */
+static const uint64_t *dcache_get(const struct bsw_ntfs *v, const char *path, size_t len)
+{
+	unsigned i;
+
+	for (i = 0; i < BSW_ARRAY_SIZE(v->dcache); i++)
+		if (v->dcache[i].valid && !strncmp(v->dcache[i].path, path, len) &&
+		    !v->dcache[i].path[len])
+			return &v->dcache[i].rec;
+	return NULL;
+}
+
+static void dcache_put(struct bsw_ntfs *v, const char *path, size_t len, uint64_t rec)
+{
+	unsigned i = v->dcache_next++ % BSW_ARRAY_SIZE(v->dcache);
+
+	memcpy(v->dcache[i].path, path, len);
+	v->dcache[i].path[len] = 0;
+	v->dcache[i].rec = rec;
+	v->dcache[i].valid = true;
+}
+
+/*
+ * The directory path[0, len): cached, or walked from its cached parent
+ * (a WinSxS component's directory from \Windows\WinSxS), or from the root;
+ * it and its parent are cached.
+ */
+static int lookup_dir(struct bsw_ntfs *v, const char *path, size_t len, uint64_t *dir)
+{
+	const uint64_t *hit = dcache_get(v, path, len);
+	const char *ps;
+	size_t plen;
+	uint64_t parent;
+
+	if (hit) {
+		*dir = *hit;
+		return 0;
+	}
+	ps = last_sep(path, len);
+	plen = ps ? (size_t)(ps - path) : 0;
+	if (!plen) {
+		if (walk(v, NTFS_ROOT_REC, path, len, dir))
+			return -ENOENT;
+		dcache_put(v, path, len, *dir);
+		return 0;
+	}
+	hit = dcache_get(v, path, plen);
+	if (hit) {
+		parent = *hit;
+	} else {
+		if (walk(v, NTFS_ROOT_REC, path, plen, &parent))
+			return -ENOENT;
+		dcache_put(v, path, plen, parent);
+	}
+	if (walk(v, parent, ps, len - plen, dir))
+		return -ENOENT;
+	dcache_put(v, path, len, *dir);
+	return 0;
+}
+
 /*
  * A path's directory is resolved once for the many files looked up in it
  * (the WinSxS checks look up tens of thousands of files in a few hundred
- * directories): the last few directories are kept by their exact spelling.
+ * directories): recent directories are kept by their exact spelling.
  * Another spelling of the same directory only misses the cache.
  */
 int bsw_ntfs_lookup(struct bsw_ntfs *v, const char *path, uint64_t *rec)
 {
-	const char *slash = strrchr(path, '\\'), *fwd = strrchr(path, '/');
-	size_t dlen;
+	size_t plen = strlen(path);
+	const char *slash = last_sep(path, plen);
+	size_t dlen = slash ? (size_t)(slash - path) : 0;
 	uint64_t dir;
-	unsigned i;
 
-	if (fwd && (!slash || fwd > slash))
-		slash = fwd;
-	dlen = slash ? (size_t)(slash - path) : 0;
 	if (!dlen || dlen >= sizeof(v->dcache[0].path) || !v->dir_first)
-		return walk(v, NTFS_ROOT_REC, path, strlen(path), rec);
-	for (i = 0; i < BSW_ARRAY_SIZE(v->dcache); i++)
-		if (v->dcache[i].valid && !strncmp(v->dcache[i].path, path, dlen) &&
-		    !v->dcache[i].path[dlen])
-			break;
-	if (i < BSW_ARRAY_SIZE(v->dcache)) {
-		dir = v->dcache[i].rec;
-	} else {
-		if (walk(v, NTFS_ROOT_REC, path, dlen, &dir))
-			return -ENOENT;
-		i = v->dcache_next++ % BSW_ARRAY_SIZE(v->dcache);
-		memcpy(v->dcache[i].path, path, dlen);
-		v->dcache[i].path[dlen] = 0;
-		v->dcache[i].rec = dir;
-		v->dcache[i].valid = true;
-	}
-	return walk(v, dir, slash, strlen(slash), rec);
+		return walk(v, NTFS_ROOT_REC, path, plen, rec);
+	if (lookup_dir(v, path, dlen, &dir))
+		return -ENOENT;
+	return walk(v, dir, slash, plen - dlen, rec);
 }
 
 const struct ntfs_name *bsw_ntfs_main_name(const struct bsw_ntfs *v, uint64_t rec)
