@@ -595,6 +595,7 @@ int bsw_disk_open(struct bsw_disk **out, const char *path, const struct bsw_disk
 	d->direct = o && o->direct;
 	d->max_bytes = o ? o->max_bytes : 0;
 	d->mem_cap = o ? o->mem_cap : 0;
+	d->ra_off = o && o->no_readahead;
 	rc = open_layer(d, path, fx, err, errlen);
 	while (!rc && d->L[d->nr - 1].ci.has_parent) {
 		if (d->nr > max_chain) {
