@@ -596,6 +596,7 @@ int bsw_disk_open(struct bsw_disk **out, const char *path, const struct bsw_disk
 	d->max_bytes = o ? o->max_bytes : 0;
 	d->mem_cap = o ? o->mem_cap : 0;
 	d->ra_off = o && o->no_readahead;
+	d->ra_next = UINT64_MAX; /* no stream before the first read */
 	rc = open_layer(d, path, fx, err, errlen);
 	while (!rc && d->L[d->nr - 1].ci.has_parent) {
 		if (d->nr > max_chain) {
@@ -874,6 +875,11 @@ static bool ra_start(struct bsw_disk *d, struct ra_slot *s, uint64_t off, uint64
 {
 	uint64_t got = 0;
 
+	if (bsw_ring_retired(s->ring)) {
+		/* the kernel may still write into s->buf: never again */
+		d->ra_off = true;
+		return false;
+	}
 	if (!s->buf && !(s->buf = bsw_alloc_aligned(RA_SLOT)))
 		return false;
 	if (!s->ring) {
@@ -985,6 +991,11 @@ static void ra_feed(struct bsw_disk *d, uint64_t off, uint64_t len, bool hit)
 		if (s->valid && (!d->ra_win || s->off + s->len <= end ||
 				 (s->off > end && s->off - end >= d->ra_win)))
 			ra_drop(s);
+		/* no stream: give the memory back until the next one */
+		if (!d->ra_win && s->buf && !bsw_ring_retired(s->ring)) {
+			free(s->buf);
+			s->buf = NULL;
+		}
 	}
 	if (!d->ra_win || d->ra_off)
 		return;
@@ -1015,9 +1026,13 @@ static void ra_feed(struct bsw_disk *d, uint64_t off, uint64_t len, bool hit)
 static void ra_free(struct bsw_disk *d)
 {
 	for (unsigned i = 0; d->ra && i < RA_SLOTS; i++) {
-		ra_drop(&d->ra[i]);
-		bsw_ring_destroy(d->ra[i].ring);
-		free(d->ra[i].buf);
+		struct ra_slot *s = &d->ra[i];
+
+		ra_drop(s);
+		/* a ring that lost reads in flight keeps its buffer: leaked */
+		if (!bsw_ring_retired(s->ring))
+			free(s->buf);
+		bsw_ring_destroy(s->ring);
 	}
 	free(d->ra);
 	d->ra = NULL;

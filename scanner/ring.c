@@ -551,6 +551,11 @@ bool bsw_ring_busy(const struct bsw_ring *r)
 	return r && r->b.active;
 }
 
+bool bsw_ring_retired(const struct bsw_ring *r)
+{
+	return r && r->retired;
+}
+
 int bsw_ring_readv(struct bsw_ring *r, struct bsw_rseg *segs, unsigned nr)
 {
 	int ret = bsw_ring_start(r, segs, nr);

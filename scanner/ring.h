@@ -78,6 +78,11 @@ int bsw_ring_start(struct bsw_ring *r, struct bsw_rseg *segs, unsigned nr);
 int bsw_ring_finish(struct bsw_ring *r);
 /* True between bsw_ring_start and bsw_ring_finish. */
 bool bsw_ring_busy(const struct bsw_ring *r);
+/*
+ * True if the ring was abandoned with reads it could not get back (a
+ * failed wait): the buffers of its last batch must never be freed.
+ */
+bool bsw_ring_retired(const struct bsw_ring *r);
 
 /* One read through the ring: bytes read or -errno. */
 int64_t bsw_ring_pread(struct bsw_ring *r, int fd, void *buf, size_t len, uint64_t off);

@@ -412,13 +412,15 @@ static void test_readahead(void)
 
 		rc = bsw_disk_map(d, 0, 1, &e, 1, &nr);
 		T_CHECK(rc == 0 && nr == 1 && e.kind == BSW_EXT_FILE, "map block 0");
-		/* (the child's own sectors are in the first piece: not compared) */
-		for (off = 0; off < 3 * piece; off += piece)
-			T_CHECK(bsw_disk_read(d, buf, piece, off) == 0 &&
-					(!off || !memcmp(buf, expect + off, piece)),
-				"before the shrink at %llu", (unsigned long long)off);
+		/*
+		 * The file is cut after the first read, before the stream
+		 * starts: the slots read ahead over the cut come back short,
+		 * are dropped, and the plain read reports the I/O error.  (The
+		 * child's own sectors are in the first piece: not compared.)
+		 */
+		T_CHECK(bsw_disk_read(d, buf, piece, 0) == 0, "first read");
 		T_CHECK(truncate(at("ra.vhd"), (off_t)(e.poff + 6 * piece)) == 0, "truncate");
-		for (; off < 6 * piece; off += piece)
+		for (off = piece; off < 6 * piece; off += piece)
 			T_CHECK(bsw_disk_read(d, buf, piece, off) == 0 &&
 					!memcmp(buf, expect + off, piece),
 				"before the cut at %llu", (unsigned long long)off);
