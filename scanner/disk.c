@@ -893,6 +893,17 @@ static bool ra_start(struct bsw_disk *d, struct ra_slot *s, uint64_t off, uint64
 	}
 	if (bsw_disk_map(d, off, len, s->ext, RA_EXT, &s->nx) || !s->nx)
 		return false;
+	/*
+	 * Buffered, and the range's last byte already cached (a warm run,
+	 * or the kernel's own read-ahead got there): the plain read is a
+	 * copy from the page cache, and a slot would only copy twice.
+	 */
+	for (unsigned i = s->nx; !d->direct && i-- > 0;)
+		if (s->ext[i].kind == BSW_EXT_FILE) {
+			if (bsw_ring_cached(s->ext[i].fd, s->ext[i].poff + s->ext[i].len - 1))
+				return false;
+			break;
+		}
 	s->ns = 0;
 	for (unsigned i = 0; i < s->nx; i++) {
 		const struct bsw_dext *e = &s->ext[i];

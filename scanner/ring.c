@@ -14,6 +14,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #define RING_ALIGN 4096u
@@ -549,6 +550,14 @@ int bsw_ring_finish(struct bsw_ring *r)
 bool bsw_ring_busy(const struct bsw_ring *r)
 {
 	return r && r->b.active;
+}
+
+bool bsw_ring_cached(int fd, uint64_t off)
+{
+	char c;
+	struct iovec v = { .iov_base = &c, .iov_len = 1 };
+
+	return preadv2(fd, &v, 1, (off_t)off, RWF_NOWAIT) == 1;
 }
 
 bool bsw_ring_retired(const struct bsw_ring *r)

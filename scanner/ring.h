@@ -87,6 +87,13 @@ bool bsw_ring_retired(const struct bsw_ring *r);
 /* One read through the ring: bytes read or -errno. */
 int64_t bsw_ring_pread(struct bsw_ring *r, int fd, void *buf, size_t len, uint64_t off);
 
+/*
+ * True if the byte at off of fd is in the page cache: a one-byte read
+ * that is refused rather than waits (RWF_NOWAIT).  A read-ahead skips
+ * ranges the kernel already holds.  False on any error.
+ */
+bool bsw_ring_cached(int fd, uint64_t off);
+
 /* Counters of this ring: bytes read, requests submitted. */
 uint64_t bsw_ring_bytes(const struct bsw_ring *r);
 uint64_t bsw_ring_requests(const struct bsw_ring *r);
