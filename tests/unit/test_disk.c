@@ -153,10 +153,12 @@ static int setup(void)
 	return 0;
 }
 
+static bool direct; /* open with bsw_disk_opts.direct */
+
 static int open_disk(struct bsw_disk **d, const char *file, struct bsw_fx **fx, uint64_t max_bytes,
 		     char *err, size_t errlen)
 {
-	struct bsw_disk_opts o = { .max_bytes = max_bytes };
+	struct bsw_disk_opts o = { .max_bytes = max_bytes, .direct = direct };
 
 	if (bsw_fx_create(fx))
 		return -ENOMEM;
@@ -347,7 +349,9 @@ static void test_readonly(void)
  * A stream of 256 KiB reads (the read-ahead's trigger) over the chain: the
  * bytes are the expected ones, and bytes_read counts what was asked for,
  * exactly as one read of the whole disk does.  Then a read that jumps
- * back, and one in the middle of what was read ahead.
+ * back, and one in the middle of what was read ahead.  The disks are
+ * opened with .direct: buffered, the read-ahead skips ranges the page cache
+ * holds, and these files were just written.
  */
 static void test_readahead(void)
 {
@@ -361,6 +365,7 @@ static void test_readahead(void)
 
 	if (!buf)
 		return;
+	direct = true;
 	rc = open_disk(&d, at("child.vhd"), &fx, 0, err, sizeof(err));
 	T_CHECK(rc == 0, "open child: %s", err);
 	if (rc)
@@ -430,6 +435,7 @@ static void test_readahead(void)
 	}
 	bsw_disk_close(d);
 out:
+	direct = false;
 	bsw_fx_destroy(fx);
 	free(buf);
 }
