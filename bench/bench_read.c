@@ -125,8 +125,7 @@ int main(int argc, char **argv)
 	       argv[optind], label, size, bsw_disk_bytes_read(d), t1 - t0, size / (t1 - t0) / 1e9,
 	       sha ? sha : "unknown", chunk, ropt.depth, ropt.max_io,
 	       dopt.direct ? "true" : "false", dopt.no_readahead ? "false" : "true",
-	       r && bsw_ring_is_uring(r) ? "true" : "false",
-	       r ? bsw_ring_requests(r) : 0);
+	       r && bsw_ring_is_uring(r) ? "true" : "false", r ? bsw_ring_requests(r) : 0);
 	free(buf);
 	bsw_disk_close(d);
 	bsw_fx_destroy(fx);

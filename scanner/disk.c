@@ -98,7 +98,7 @@ struct bsw_disk {
 	/* every extent file of the open layers (VMDK descriptors): an I/O
 	   error names that file and judges a short read by its size */
 	struct fsrc *xfiles;
-	uint64_t mem_cap; /* bsw_disk_opts.mem_cap, for the container opens */
+	uint64_t mem_cap;   /* bsw_disk_opts.mem_cap, for the container opens */
 	struct ra_slot *ra; /* RA_SLOTS slots, allocated when a stream starts */
 	uint64_t ra_next;   /* where the last read ended */
 	uint64_t ra_win;    /* bytes kept ahead of a stream (0: no stream) */
@@ -1058,6 +1058,8 @@ int bsw_disk_read(struct bsw_disk *d, void *buf, size_t len, uint64_t off)
 
 	if (off > size || len > size - off)
 		return -EIO;
+	if (!len)
+		return 0; /* and the stream goes on */
 	while (left) {
 		int64_t n = ra_take(d, b, left, at);
 		uint64_t plain = left;

@@ -392,8 +392,7 @@ static void test_readahead(void)
 		(unsigned long long)streamed, (unsigned long long)whole);
 	/* back to the start, then into the middle of a range read ahead */
 	for (uint64_t off = 0; off < 4 * piece; off += piece)
-		T_CHECK(bsw_disk_read(d, buf, piece, off) == 0 &&
-				!memcmp(buf, expect + off, piece),
+		T_CHECK(bsw_disk_read(d, buf, piece, off) == 0 && !memcmp(buf, expect + off, piece),
 			"second stream at %llu", (unsigned long long)off);
 	T_CHECK(bsw_disk_read(d, buf, 5000, 4 * piece + 12345) == 0 &&
 			!memcmp(buf, expect + 4 * piece + 12345, 5000),

@@ -102,13 +102,18 @@ static void two_rings(int fd, int dfd)
 	}
 	/* more pieces than the depth: finish must submit the rest */
 	sa[0] = (struct bsw_rseg){ .fd = fd, .dfd = dfd, .off = 0, .len = 1 << 20, .buf = arena };
-	sa[1] = (struct bsw_rseg){ .fd = fd, .dfd = -1, .off = 4099, .len = 777, .buf = arena + (1 << 20) };
-	sa[2] = (struct bsw_rseg){ .fd = fd, .dfd = -1, .off = FILE_SIZE - 100, .len = 4096,
-				   .buf = arena + (2 << 20) };
-	sb[0] = (struct bsw_rseg){ .fd = fd, .dfd = dfd, .off = 8 << 20, .len = 1 << 20,
-				   .buf = arena + (3 << 20) };
-	sb[1] = (struct bsw_rseg){ .fd = fd, .dfd = -1, .off = 12345, .len = 3 << 20,
-				   .buf = arena + (4 << 20) };
+	sa[1] = (struct bsw_rseg){
+		.fd = fd, .dfd = -1, .off = 4099, .len = 777, .buf = arena + (1 << 20)
+	};
+	sa[2] = (struct bsw_rseg){
+		.fd = fd, .dfd = -1, .off = FILE_SIZE - 100, .len = 4096, .buf = arena + (2 << 20)
+	};
+	sb[0] = (struct bsw_rseg){
+		.fd = fd, .dfd = dfd, .off = 8 << 20, .len = 1 << 20, .buf = arena + (3 << 20)
+	};
+	sb[1] = (struct bsw_rseg){
+		.fd = fd, .dfd = -1, .off = 12345, .len = 3 << 20, .buf = arena + (4 << 20)
+	};
 	T_CHECK(bsw_ring_start(a, sa, 3) == 0 && bsw_ring_busy(a), "start a");
 	T_CHECK(bsw_ring_start(b, sb, 2) == 0, "start b");
 	extra = sb[0];
