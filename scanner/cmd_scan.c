@@ -614,10 +614,10 @@ static void summary(struct stats *s, uint64_t t0, size_t skipped)
 			ss.evictions, ss.peak / 1e9, ss.cap / 1e9);
 		if (ss.cache_on)
 			fprintf(stderr,
-				"  kept across sweeps (--cache): %" PRIu64 " results read from %" PRIu64
-				" files, %" PRIu64 " written to %" PRIu64 " files; %" PRIu64
-				" stale, %" PRIu64 " corrupt; %" PRIu64 " verified, %" PRIu64
-				" mismatched\n",
+				"  kept across sweeps (--cache): %" PRIu64
+				" results read from %" PRIu64 " files, %" PRIu64
+				" written to %" PRIu64 " files; %" PRIu64 " stale, %" PRIu64
+				" corrupt; %" PRIu64 " verified, %" PRIu64 " mismatched\n",
 				ss.pc_loaded, ss.pc_files_loaded, ss.pc_saved, ss.pc_files_saved,
 				ss.pc_stale, ss.pc_corrupt, ss.pc_verified, ss.pc_mismatched);
 	}

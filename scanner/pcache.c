@@ -193,7 +193,8 @@ static void file_name(const struct bsw_pc_id *id, char out[32])
 		b[i] = (uint8_t)(id->dev >> (8 * i));
 		b[8 + i] = (uint8_t)(id->ino >> (8 * i));
 	}
-	snprintf(out, 32, "%016" PRIx64 ".bswc", (uint64_t)XXH3_64bits_withSeed(b, 16, PC_NAME_SEED));
+	snprintf(out, 32, "%016" PRIx64 ".bswc",
+		 (uint64_t)XXH3_64bits_withSeed(b, 16, PC_NAME_SEED));
 }
 
 static void count(uint64_t *c, uint64_t n)
@@ -252,7 +253,8 @@ static uint8_t *read_all(const char *name, uint64_t max, size_t *len)
 	}
 	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_size < PC_HDR + 8 ||
 	    (uint64_t)st.st_size > max) {
-		warn(name, "not a regular file, or shorter than a header, or larger than --share-mem");
+		warn(name,
+		     "not a regular file, or shorter than a header, or larger than --share-mem");
 		close(fd);
 		return NULL;
 	}
@@ -385,8 +387,8 @@ struct bsw_pc_file *bsw_pcache_begin(const struct bsw_pc_id *id)
 	return f;
 }
 
-void bsw_pcache_add(struct bsw_pc_file *f, enum bsw_share_kind kind, const void *key,
-		    size_t klen, const void *val, size_t vlen)
+void bsw_pcache_add(struct bsw_pc_file *f, enum bsw_share_kind kind, const void *key, size_t klen,
+		    const void *val, size_t vlen)
 {
 	const struct bsw_share_codec *c = bsw_pcache_codec_of(kind);
 	size_t at, vat;

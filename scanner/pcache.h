@@ -81,15 +81,15 @@ unsigned bsw_pcache_verify_every(void);
  * value over (it frees it with free_fn when it does not keep it).
  * max: the most bytes the file may have.  Returns the entries added.
  */
-typedef void (*bsw_pc_add_fn)(void *ctx, enum bsw_share_kind kind, const uint8_t *key,
-			      size_t klen, void *val, size_t vlen, void (*free_fn)(void *));
+typedef void (*bsw_pc_add_fn)(void *ctx, enum bsw_share_kind kind, const uint8_t *key, size_t klen,
+			      void *val, size_t vlen, void (*free_fn)(void *));
 size_t bsw_pcache_load(const struct bsw_pc_id *id, uint64_t max, bsw_pc_add_fn add, void *ctx);
 
 /* A file being made: entries added one by one, then written whole. */
 struct bsw_pc_file;
 struct bsw_pc_file *bsw_pcache_begin(const struct bsw_pc_id *id);
-void bsw_pcache_add(struct bsw_pc_file *f, enum bsw_share_kind kind, const void *key,
-		    size_t klen, const void *val, size_t vlen);
+void bsw_pcache_add(struct bsw_pc_file *f, enum bsw_share_kind kind, const void *key, size_t klen,
+		    const void *val, size_t vlen);
 int bsw_pcache_commit(struct bsw_pc_file *f); /* frees f; 0 or -errno */
 
 /* A kept value differs from the recomputed one (--verify-cache). */
@@ -97,12 +97,12 @@ void bsw_pcache_mismatch(const struct bsw_pc_id *id, enum bsw_share_kind kind);
 void bsw_pcache_verified(void);
 
 struct bsw_pc_stats {
-	uint64_t files_loaded, loaded;	 /* files read whole, their entries */
-	uint64_t files_saved, saved;	 /* files written, their entries */
-	uint64_t stale;			 /* a file of another identity or schema */
-	uint64_t corrupt;		 /* a file that failed a check */
-	uint64_t verified, mismatched;	 /* --verify-cache: entries recomputed */
-	uint64_t errors;		 /* a file that could not be written */
+	uint64_t files_loaded, loaded; /* files read whole, their entries */
+	uint64_t files_saved, saved;   /* files written, their entries */
+	uint64_t stale;		       /* a file of another identity or schema */
+	uint64_t corrupt;	       /* a file that failed a check */
+	uint64_t verified, mismatched; /* --verify-cache: entries recomputed */
+	uint64_t errors;	       /* a file that could not be written */
 };
 void bsw_pcache_stats(struct bsw_pc_stats *s);
 

@@ -182,9 +182,11 @@ struct bsw_report_stats {
 	bool cache_on;
 	uint64_t cache[9];
 };
-#define BSW_REPORT_CACHE_NAMES                                                            \
-	{ "files_loaded", "loaded", "files_saved", "saved", "stale", "corrupt", "verified", \
-	  "mismatched", "errors" }
+#define BSW_REPORT_CACHE_NAMES                                                                     \
+	{                                                                                          \
+		"files_loaded", "loaded", "files_saved", "saved", "stale", "corrupt", "verified",  \
+			"mismatched", "errors"                                                     \
+	}
 void bsw_report_stats_json(FILE *o, const struct bsw_report_stats *s);
 
 /* query --json: a matching disk, its verdict and the rule's evidence. */

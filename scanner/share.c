@@ -41,7 +41,11 @@ struct bsw_share_ent {
 	uint8_t key[];
 };
 
-enum { PC_UNREAD, PC_READING, PC_READ }; /* the layer's file (--cache) */
+enum {
+	PC_UNREAD,
+	PC_READING,
+	PC_READ
+}; /* the layer's file (--cache) */
 
 struct layer {
 	uint64_t tok;
