@@ -316,7 +316,8 @@ static size_t kids_lower(const struct bsw_ntfs *v, uint64_t dir)
  * A directory with thousands of children (WinSxS, its Manifests, System32)
  * is looked up in tens of thousands of times per disk, and its names share
  * long prefixes: a hash of the folded name finds the child at once.  Built
- * on the first lookup, for at most BSW_ARRAY_SIZE(v->dindex) directories.
+ * on the first lookup, for at most BSW_ARRAY_SIZE(v->dindex) directories
+ * of at most BSW_NTFS_MAX_INDEX children (a larger one is searched).
  * Among children with the same folded name (a damaged or forged volume)
  * the first in kids order is kept, the one the sorted search finds.
  */
@@ -337,7 +338,7 @@ static const struct ntfs_dindex *dindex_get(struct bsw_ntfs *v, uint64_t dir, si
 	for (i = 0; i < v->nr_dindex; i++)
 		if (v->dindex[i].dir == dir)
 			return &v->dindex[i];
-	if (v->nr_dindex == BSW_ARRAY_SIZE(v->dindex) || hi - lo > (1u << 30))
+	if (v->nr_dindex == BSW_ARRAY_SIZE(v->dindex) || hi - lo > BSW_NTFS_MAX_INDEX)
 		return NULL;
 	while (size < 2 * (hi - lo))
 		size *= 2;
