@@ -3,10 +3,12 @@
  * Reads IMAGE's virtual disk front to back through bsw_disk_open() and
  * bsw_disk_read() (so through the container layer and the thread's
  * io_uring) in --chunk sized calls into a page-aligned buffer, and prints
- * one JSON line.  bench/read.sh runs it beside fio on the same file.
+ * one JSON line.  bench/read.sh runs it beside fio on the same file.  The
+ * calls make a sequential stream, so the disk's read-ahead keeps reads in
+ * flight between them; --no-readahead turns it off (the engine before it).
  *
  *   bench_read IMAGE [--chunk N[K|M]] [--depth N] [--max-io N[K|M]]
- *                    [--direct] [--sha SHA] [--label TEXT]
+ *                    [--direct] [--no-readahead] [--sha SHA] [--label TEXT]
  */
 #include <errno.h>
 #include <getopt.h>
@@ -45,7 +47,8 @@ static double now(void)
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: bench_read IMAGE [--chunk N] [--depth N] [--max-io N] [--direct] [--sha SHA] [--label TEXT]\n");
+		"usage: bench_read IMAGE [--chunk N] [--depth N] [--max-io N] [--direct] [--no-readahead]\n"
+		"                  [--sha SHA] [--label TEXT]\n");
 	exit(16);
 }
 
@@ -55,6 +58,7 @@ int main(int argc, char **argv)
 					    { "depth", required_argument, NULL, 'q' },
 					    { "max-io", required_argument, NULL, 'm' },
 					    { "direct", no_argument, NULL, 'D' },
+					    { "no-readahead", no_argument, NULL, 'R' },
 					    { "sha", required_argument, NULL, 's' },
 					    { "label", required_argument, NULL, 'l' },
 					    { 0 } };
@@ -76,6 +80,7 @@ int main(int argc, char **argv)
 		case 'q': ropt.depth = (unsigned)strtoul(optarg, NULL, 0); break;
 		case 'm': ropt.max_io = (unsigned)parse_size(optarg); break;
 		case 'D': dopt.direct = true; break;
+		case 'R': dopt.no_readahead = true; break;
 		case 's': sha = optarg; break;
 		case 'l': label = optarg; break;
 		default: usage();
@@ -115,11 +120,12 @@ int main(int argc, char **argv)
 	printf("{\"tool\":\"bench_read\",\"image\":\"%s\",\"label\":\"%s\","
 	       "\"bytes\":%" PRIu64 ",\"file_bytes\":%" PRIu64 ",\"seconds\":%.6f,"
 	       "\"GBps\":%.4f,\"sha\":\"%s\",\"chunk\":%" PRIu64 ",\"depth\":%u,"
-	       "\"max_io\":%u,\"direct\":%s,\"uring\":%s,\"requests\":%" PRIu64 "}\n",
+	       "\"max_io\":%u,\"direct\":%s,\"readahead\":%s,\"uring\":%s,"
+	       "\"requests\":%" PRIu64 "}\n",
 	       argv[optind], label, size, bsw_disk_bytes_read(d), t1 - t0, size / (t1 - t0) / 1e9,
 	       sha ? sha : "unknown", chunk, ropt.depth, ropt.max_io,
-	       dopt.direct ? "true" : "false", r && bsw_ring_is_uring(r) ? "true" : "false",
-	       r ? bsw_ring_requests(r) : 0);
+	       dopt.direct ? "true" : "false", dopt.no_readahead ? "false" : "true",
+	       r && bsw_ring_is_uring(r) ? "true" : "false", r ? bsw_ring_requests(r) : 0);
 	free(buf);
 	bsw_disk_close(d);
 	bsw_fx_destroy(fx);

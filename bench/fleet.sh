@@ -9,8 +9,13 @@
 #     (software emulation here: LIBGUESTFS_BACKEND_SETTINGS=force_tcg).
 # Prints medians of REPS: wall time, disks/min, bytes read per disk, peak
 # RSS, the throughput ratio to fio and the per-disk ratio to virt-inspector.
+# On a directory of unrelated disks the fio ratio is issue 11's row
+# "independent realistic disks vs fio reading the same bytes".
 #
 #   bash bench/fleet.sh DIR [REPS (default 3)] [JOBS (default 2)]
+#   BIN_B=OTHER/bootsweep bash bench/fleet.sh ...   also sweeps with a second
+#       binary in each repetition, in turn with BIN (A/B in one run; fio
+#       reads BIN's byte counts)
 #
 # DIR: independent disks (mkfleet --scale realistic, one seed each) or a
 # fleet of differencing children (mkfleet --children N).  Needs fio and
@@ -35,6 +40,13 @@ n=$(wc -l < "$W/list")
 [ "$n" -gt 0 ] || { echo "no images in $DIR"; exit 1; }
 
 for ((i = 0; i < REPS; i++)); do
+	if [ -n "${BIN_B:-}" ]; then
+		drop
+		/usr/bin/time -v "$BIN_B" scan --from "$W/list" -j "$JOBS" -q -o "$W/outb.jsonl" 2> "$W/timeb.txt" || true
+		grep "Elapsed (wall" "$W/timeb.txt" | awk '{print $NF}' | secs >> "$W/b.wall"
+		python3 -c 'import json,sys; print(sum(json.loads(l).get("bytes_read", 0) for l in open(sys.argv[1])))' \
+			"$W/outb.jsonl" >> "$W/b.bytes"
+	fi
 	drop
 	/usr/bin/time -v "$BIN" scan --from "$W/list" -j "$JOBS" -q -o "$W/out.jsonl" 2> "$W/time.txt" || true
 	grep "Elapsed (wall" "$W/time.txt" | awk '{print $NF}' | secs >> "$W/bsw.wall"
@@ -94,7 +106,20 @@ awk -v w="$wall" -v n="$n" -v b="$bytes" -v r="$rss" -v f="$fio" 'BEGIN {
 	if (f > 0)
 		printf "fio (io_uring, same bytes per file): %.2f GB/s; ratio bootsweep/fio %.2f\n",
 			f / 1e9, (b / w) / f
+	if (f > 0)
+		printf "independent realistic disks vs fio reading the same bytes: %.2f (when DIR holds unrelated disks)\n",
+			(b / w) / f
 }'
+if [ -n "${BIN_B:-}" ]; then
+	wb=$(median < "$W/b.wall")
+	bb=$(median < "$W/b.bytes")
+	awk -v w="$wb" -v b="$bb" -v n="$n" -v f="$fio" -v wa="$wall" -v bin="$BIN_B" 'BEGIN {
+		printf "BIN_B (%s): %.1f s, %.1f MB read per disk, %.2f GB/s", bin, w, b / n / 1e6, b / w / 1e9
+		if (f > 0)
+			printf "; ratio to fio %.2f", (b / w) / f
+		printf "; wall BIN_B / BIN %.2f\n", w / wa
+	}'
+fi
 tag="\"bench\":\"fleet\",\"sha\":\"$SHA\",\"dir\":\"$DIR\",\"disks\":$n,\"jobs\":$JOBS,\"reps\":$REPS"
 vi=""
 if command -v virt-inspector >/dev/null && [ "${BSW_BENCH_NO_GUESTFS:-0}" = 0 ]; then

@@ -1,7 +1,9 @@
 #!/bin/bash
 # Read-engine benchmark: bench_read (bsw_disk_read over io_uring) against
 # fio (io_uring, 1 MiB, depth 16) on the same dynamic VHD and VHDX files,
-# page cache warm and, when caches can be dropped, O_DIRECT cold.
+# page cache warm and, when caches can be dropped, O_DIRECT cold; each with
+# the disk's read-ahead ("ra") and without it ("nora", --no-readahead).
+# The issue-11 row is "one disk --direct vs fio O_DIRECT": direct, ra.
 #
 #   bash bench/read.sh [SIZE_GiB (default 3)] [REPS (default 5)]
 #   BSW_BENCH_CHUNKS="1M 4M 8M" bash bench/read.sh ...   (bench_read chunk
@@ -76,37 +78,53 @@ for img in disk.vhd disk.vhdx; do
 		if [ $mode = direct ]; then d=1; args=(--direct); fi
 		if [ $mode = warm ]; then cat $img > /dev/null; fi
 		: > fio.txt
-		for c in $CHUNKS; do : > brv.$c.txt; : > brf.$c.txt; done
-		# Interleaved, so that noise from other users hits both alike.
+		for c in $CHUNKS; do for v in ra nora; do : > brv.$c.$v.txt; : > brf.$c.$v.txt; done; done
+		# Interleaved, so that noise from other users hits all alike.
 		for ((i = 0; i < REPS; i++)); do
 			if [ $mode = direct ]; then drop; fi
 			fio_run $img $d >> fio.txt
 			for c in $CHUNKS; do
-				if [ $mode = direct ]; then drop; fi
-				read -r v f < <(br_run $img $c "${args[@]}")
-				echo "$v" >> brv.$c.txt
-				echo "$f" >> brf.$c.txt
+				for v in ra nora; do
+					va=()
+					[ $v = ra ] || va=(--no-readahead)
+					if [ $mode = direct ]; then drop; fi
+					read -r bv bf < <(br_run $img $c "${args[@]}" "${va[@]}")
+					echo "$bv" >> brv.$c.$v.txt
+					echo "$bf" >> brf.$c.$v.txt
+				done
 			done
 		done
 		R[$img.$mode.fio]=$(median < fio.txt)
 		for c in $CHUNKS; do
-			R[$img.$mode.$c.brv]=$(median < brv.$c.txt)
-			R[$img.$mode.$c.brf]=$(median < brf.$c.txt)
+			for v in ra nora; do
+				R[$img.$mode.$c.$v.brv]=$(median < brv.$c.$v.txt)
+				R[$img.$mode.$c.$v.brf]=$(median < brf.$c.$v.txt)
+			done
 		done
 	done
 done
 
-printf '%-10s %-7s %-6s %9s %12s %12s %8s\n' image mode chunk fio_GB/s engine_file engine_virt ratio
+printf '%-10s %-7s %-6s %-5s %9s %12s %12s %8s\n' image mode chunk ra fio_GB/s engine_file engine_virt ratio
 for img in disk.vhd disk.vhdx; do
 	for mode in warm direct; do
 		[ -n "${R[$img.$mode.fio]:-}" ] || continue
 		for c in $CHUNKS; do
-			fio_v=${R[$img.$mode.fio]} brf=${R[$img.$mode.$c.brf]} brv=${R[$img.$mode.$c.brv]}
-			awk -v i=$img -v m=$mode -v k=$c -v a="$fio_v" -v b="$brf" -v v="$brv" 'BEGIN {
-				printf "%-10s %-7s %-6s %9.3f %12.3f %12.3f %8.3f\n", i, m, k, a/1e9, b/1e9, v/1e9, b/a }'
-			printf '{"bench":"read","sha":"%s","image":"%s","mode":"%s","chunk":"%s","GiB":%s,"reps":%s,"fio_Bps":%s,"engine_file_Bps":%s,"engine_virtual_Bps":%s}\n' \
-				"$SHA" $img $mode $c $GIB $REPS "$fio_v" "$brf" "$brv" >> "$B/bench-read.jsonl"
+			for v in ra nora; do
+				fio_v=${R[$img.$mode.fio]} brf=${R[$img.$mode.$c.$v.brf]} brv=${R[$img.$mode.$c.$v.brv]}
+				awk -v i=$img -v m=$mode -v k=$c -v ra=$v -v a="$fio_v" -v b="$brf" -v bv="$brv" 'BEGIN {
+					printf "%-10s %-7s %-6s %-5s %9.3f %12.3f %12.3f %8.3f\n", i, m, k, ra, a/1e9, b/1e9, bv/1e9, b/a }'
+				printf '{"bench":"read","sha":"%s","image":"%s","mode":"%s","chunk":"%s","readahead":%s,"GiB":%s,"reps":%s,"fio_Bps":%s,"engine_file_Bps":%s,"engine_virtual_Bps":%s}\n' \
+					"$SHA" $img $mode $c "$([ $v = ra ] && echo true || echo false)" $GIB $REPS "$fio_v" "$brf" "$brv" >> "$B/bench-read.jsonl"
+			done
 		done
+	done
+done
+# the issue-11 row: one disk, --direct, with read-ahead, vs fio O_DIRECT
+for img in disk.vhd disk.vhdx; do
+	[ -n "${R[$img.direct.fio]:-}" ] || continue
+	for c in $CHUNKS; do
+		awk -v i=$img -v k=$c -v a="${R[$img.direct.fio]}" -v b="${R[$img.direct.$c.ra.brf]}" -v n="${R[$img.direct.$c.nora.brf]}" 'BEGIN {
+			printf "one disk --direct vs fio O_DIRECT (%s, chunk %s): %.3f (without read-ahead %.3f)\n", i, k, b/a, n/a }'
 	done
 done
 echo "(medians of $REPS; ratio = engine file bytes/s / fio bytes/s; JSON lines appended to $B/bench-read.jsonl)"

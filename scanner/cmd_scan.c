@@ -32,6 +32,7 @@
 #include "scanner/walk_layout.h"
 #include "scanner/report.h"
 #include "scanner/family.h"
+#include "scanner/pcache.h"
 #include "scanner/share.h"
 
 #define DEFAULT_MAX_DEPTH 64
@@ -611,6 +612,14 @@ static void summary(struct stats *s, uint64_t t0, size_t skipped)
 			ss.hits, ss.misses,
 			ss.hits + ss.misses ? 100.0 * ss.hits / (ss.hits + ss.misses) : 0.0,
 			ss.evictions, ss.peak / 1e9, ss.cap / 1e9);
+		if (ss.cache_on)
+			fprintf(stderr,
+				"  kept across sweeps (--cache): %" PRIu64
+				" results read from %" PRIu64 " files, %" PRIu64
+				" written to %" PRIu64 " files; %" PRIu64 " stale, %" PRIu64
+				" corrupt; %" PRIu64 " verified, %" PRIu64 " mismatched\n",
+				ss.pc_loaded, ss.pc_files_loaded, ss.pc_saved, ss.pc_files_saved,
+				ss.pc_stale, ss.pc_corrupt, ss.pc_verified, ss.pc_mismatched);
 	}
 }
 
@@ -652,6 +661,16 @@ static int write_stats(const char *path, const struct stats *s, uint64_t t0)
 	rs.share_peak = ss.peak;
 	rs.share_cap = ss.cap;
 	rs.layers = ss.layers;
+	rs.cache_on = ss.cache_on;
+	rs.cache[0] = ss.pc_files_loaded;
+	rs.cache[1] = ss.pc_loaded;
+	rs.cache[2] = ss.pc_files_saved;
+	rs.cache[3] = ss.pc_saved;
+	rs.cache[4] = ss.pc_stale;
+	rs.cache[5] = ss.pc_corrupt;
+	rs.cache[6] = ss.pc_verified;
+	rs.cache[7] = ss.pc_mismatched;
+	rs.cache[8] = ss.pc_errors;
 	bsw_report_stats_json(f, &rs);
 	fputc('\n', f);
 	r = ferror(f);
@@ -731,6 +750,7 @@ static void usage(FILE *f)
 		"       [--shard I/N | --shards N] [--plan]   (a part of the store: docs/cli.md)\n"
 		"       [--inventory] [--rules FILE]... [--query COND]\n"
 		"       [--no-share | --share-mem SIZE] [--stats-json FILE]\n"
+		"       [--cache DIR [--verify-cache[=N]]]   (results kept across sweeps)\n"
 		"SIZE: a number with K, M, G or T (binary units); --mem-cap without a\n"
 		"unit is in MiB, --share-mem too, --max-bytes in bytes.\n");
 }
@@ -834,6 +854,8 @@ int bsw_cmd_scan(int argc, char **argv)
 		{ "no-share", no_argument, NULL, 'n' },
 		{ "share-mem", required_argument, NULL, 'H' },
 		{ "stats-json", required_argument, NULL, 'J' },
+		{ "cache", required_argument, NULL, 'C' },
+		{ "verify-cache", optional_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -848,7 +870,8 @@ int bsw_cmd_scan(int argc, char **argv)
 				 .cond = PTHREAD_COND_INITIALIZER };
 	uint64_t mem_cap = 1024ull << 20, t0, share_mem = 0;
 	bool share_set = false;
-	const char *stats_path = NULL;
+	const char *stats_path = NULL, *cache_dir = NULL;
+	unsigned long verify_every = 0;
 	unsigned long v;
 	struct stats st = { 0 };
 	struct sigaction sa = { 0 }, old;
@@ -936,6 +959,16 @@ int bsw_cmd_scan(int argc, char **argv)
 			share_set = true;
 			break;
 		case 'J': stats_path = optarg; break;
+		case 'C': cache_dir = optarg; break;
+		case 'V':
+			/* --verify-cache: 1 in 16 kept results recomputed; =1: all */
+			verify_every = 16;
+			if (optarg && (parse_uint(optarg, 1, 1u << 20, &verify_every))) {
+				ret = bad_arg("--verify-cache", optarg,
+					      "want N, to recompute 1 in N kept results");
+				goto out;
+			}
+			break;
 		case 'R':
 		case 'Q':
 			/* rule files are read whole and checked before the sweep */
@@ -1024,6 +1057,22 @@ int bsw_cmd_scan(int argc, char **argv)
 		share_mem = default_share_mem();
 	if (!share_mem)
 		topts.no_share = true;
+	if (cache_dir && topts.no_share) {
+		ret = bad_arg("--cache", cache_dir, "keeps shared results: not with --no-share");
+		goto out;
+	}
+	if (verify_every && !cache_dir) {
+		ret = bad_arg("--verify-cache", "", "checks what --cache DIR kept: give --cache");
+		goto out;
+	}
+	if (cache_dir) {
+		if ((rc = bsw_pcache_open(cache_dir, (unsigned)verify_every, err, sizeof(err)))) {
+			fprintf(stderr, "bootsweep scan: --cache %s: %s\n", cache_dir, err);
+			ret = BSW_EXIT_OPERR;
+			goto out;
+		}
+		bsw_tctx_share_codecs();
+	}
 	{
 		time_t now = time(NULL);
 		struct tm tmv;
@@ -1138,6 +1187,7 @@ int bsw_cmd_scan(int argc, char **argv)
 	}
 	if (werr)
 		ret |= BSW_EXIT_OPERR;
+	bsw_share_flush(); /* --cache: what this sweep learnt, for the next */
 	if (!quiet)
 		summary(&st, t0, imgs.nr - todo.nr);
 	if (stats_path && write_stats(stats_path, &st, t0)) {

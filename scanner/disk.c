@@ -27,6 +27,38 @@
 #define DEFAULT_MAX_CHAIN 64
 #define MAP_BATCH 256 /* extents per read batch */
 
+/*
+ * Read-ahead.  A read of at least RA_MIN_READ bytes that starts where the
+ * previous read ended is a sequential stream (the $MFT in chunks, a large
+ * file streamed, bench_read); the disk then keeps a window of up to
+ * RA_SLOTS * RA_SLOT bytes after it in flight, so that the device works
+ * while the caller parses.  Each slot is a page-aligned buffer with a ring
+ * of its own (bsw_ring_start / bsw_ring_finish); the window starts at twice
+ * the read and doubles on every read served from it.  A read served from a
+ * slot is copied out of it; only the bytes delivered count in bytes_read,
+ * so bytes read ahead past the end of a stream are read but not counted.
+ * A slot whose read failed or came back short is dropped and the range is
+ * read again on the plain path, which reports the error: read-ahead never
+ * reports anything itself.  Small and random reads never start it.
+ */
+#define RA_SLOTS 2
+#define RA_SLOT (8u << 20)
+#define RA_MIN_READ (256u << 10)
+#define RA_EXT 64 /* extents per slot; a more fragmented range is cut short */
+
+struct ra_slot {
+	struct bsw_ring *ring;
+	uint8_t *buf;
+	uint64_t off, len; /* the virtual range it holds */
+	bool valid;	   /* holds [off, off+len), or will once finished */
+	bool busy;	   /* reads in flight */
+	unsigned nx, ns;
+	struct bsw_dext ext[RA_EXT];
+	struct bsw_rseg seg[RA_EXT];
+};
+
+static void ra_free(struct bsw_disk *d);
+
 struct bsw_disk;
 
 struct fsrc {
@@ -66,7 +98,11 @@ struct bsw_disk {
 	/* every extent file of the open layers (VMDK descriptors): an I/O
 	   error names that file and judges a short read by its size */
 	struct fsrc *xfiles;
-	uint64_t mem_cap; /* bsw_disk_opts.mem_cap, for the container opens */
+	uint64_t mem_cap;   /* bsw_disk_opts.mem_cap, for the container opens */
+	struct ra_slot *ra; /* RA_SLOTS slots, allocated when a stream starts */
+	uint64_t ra_next;   /* where the last read ended */
+	uint64_t ra_win;    /* bytes kept ahead of a stream (0: no stream) */
+	bool ra_off;	    /* read-ahead unavailable (no io_uring, no memory) */
 };
 
 static const struct bsw_cont_ops *const formats[] = {
@@ -559,6 +595,8 @@ int bsw_disk_open(struct bsw_disk **out, const char *path, const struct bsw_disk
 	d->direct = o && o->direct;
 	d->max_bytes = o ? o->max_bytes : 0;
 	d->mem_cap = o ? o->mem_cap : 0;
+	d->ra_off = o && o->no_readahead;
+	d->ra_next = UINT64_MAX; /* no stream before the first read */
 	rc = open_layer(d, path, fx, err, errlen);
 	while (!rc && d->L[d->nr - 1].ci.has_parent) {
 		if (d->nr > max_chain) {
@@ -595,6 +633,7 @@ void bsw_disk_close(struct bsw_disk *d)
 {
 	if (!d)
 		return;
+	ra_free(d); /* before the files its reads are on */
 	for (unsigned i = 0; i < d->nr; i++) {
 		struct layer *l = &d->L[i];
 
@@ -709,19 +748,17 @@ next:
 	return 0;
 }
 
-int bsw_disk_read(struct bsw_disk *d, void *buf, size_t len, uint64_t off)
+/* Read [off, off+len) now, through the thread's ring (the plain path). */
+static int read_now(struct bsw_disk *d, void *buf, size_t len, uint64_t off)
 {
 	struct bsw_dext ext[MAP_BATCH];
 	struct bsw_rseg seg[MAP_BATCH];
 	unsigned sx[MAP_BATCH]; /* seg[k] reads ext[sx[k]] */
 	struct bsw_ring *r = bsw_ring_thread();
 	uint8_t *b = buf;
-	uint64_t size = bsw_disk_size(d);
 
 	if (!r)
 		return io_fail(d, 0, d->L[0].path, 0, off, d->L[0].li.file_size, -ENOMEM, false);
-	if (off > size || len > size - off)
-		return -EIO;
 	while (len) {
 		unsigned n, ns = 0;
 		uint64_t done = 0;
@@ -807,6 +844,248 @@ int bsw_disk_read(struct bsw_disk *d, void *buf, size_t len, uint64_t off)
 		off += done;
 		len -= done;
 	}
+	return 0;
+}
+
+/* Wait for s's reads; a slot with any segment failed or short is dropped. */
+static void ra_wait(struct ra_slot *s)
+{
+	if (!s->busy)
+		return;
+	s->busy = false;
+	if (bsw_ring_finish(s->ring))
+		s->valid = false;
+	for (unsigned i = 0; s->valid && i < s->ns; i++)
+		if (s->seg[i].res != (int64_t)s->seg[i].len)
+			s->valid = false;
+}
+
+static void ra_drop(struct ra_slot *s)
+{
+	ra_wait(s);
+	s->valid = false;
+}
+
+/*
+ * Start reading [off, off+len) into s.  The range is cut at RA_EXT
+ * extents; zeros and memory extents are filled at once.  False if nothing
+ * was started (the slot stays free).
+ */
+static bool ra_start(struct bsw_disk *d, struct ra_slot *s, uint64_t off, uint64_t len)
+{
+	uint64_t got = 0;
+
+	if (bsw_ring_retired(s->ring)) {
+		/* the kernel may still write into s->buf: never again */
+		d->ra_off = true;
+		return false;
+	}
+	if (!s->buf && !(s->buf = bsw_alloc_aligned(RA_SLOT)))
+		return false;
+	if (!s->ring) {
+		if (bsw_ring_create(&s->ring, NULL))
+			return false;
+		if (!bsw_ring_is_uring(s->ring)) {
+			/* without io_uring a read-ahead would only read twice */
+			d->ra_off = true;
+			return false;
+		}
+	}
+	if (bsw_disk_map(d, off, len, s->ext, RA_EXT, &s->nx) || !s->nx)
+		return false;
+	/*
+	 * Buffered, and the range's last byte already cached (a warm run,
+	 * or the kernel's own read-ahead got there): the plain read is a
+	 * copy from the page cache, and a slot would only copy twice.
+	 */
+	for (unsigned i = s->nx; !d->direct && i-- > 0;)
+		if (s->ext[i].kind == BSW_EXT_FILE) {
+			if (bsw_ring_cached(s->ext[i].fd, s->ext[i].poff + s->ext[i].len - 1))
+				return false;
+			break;
+		}
+	s->ns = 0;
+	for (unsigned i = 0; i < s->nx; i++) {
+		const struct bsw_dext *e = &s->ext[i];
+		uint8_t *p = s->buf + (e->voff - off);
+
+		switch (e->kind) {
+		case BSW_EXT_ZERO: memset(p, 0, e->len); break;
+		case BSW_EXT_MEM: memcpy(p, e->mem, e->len); break;
+		case BSW_EXT_FILE:
+			s->seg[s->ns++] = (struct bsw_rseg){
+				.fd = e->fd, .dfd = e->dfd, .off = e->poff, .len = e->len, .buf = p
+			};
+			break;
+		}
+		got += e->len;
+	}
+	s->off = off;
+	s->len = got;
+	s->valid = true;
+	s->busy = s->ns && !bsw_ring_start(s->ring, s->seg, s->ns);
+	if (s->ns && !s->busy)
+		s->valid = false;
+	return s->valid;
+}
+
+/* The slot holding the byte at off, or NULL. */
+static struct ra_slot *ra_find(struct bsw_disk *d, uint64_t off)
+{
+	for (unsigned i = 0; d->ra && i < RA_SLOTS; i++) {
+		struct ra_slot *s = &d->ra[i];
+
+		if (s->valid && off >= s->off && off - s->off < s->len)
+			return s;
+	}
+	return NULL;
+}
+
+/*
+ * Serve the front of [off, off+len) from a slot: the bytes copied, 0 if no
+ * slot holds off, or -EFBIG over the disk's read budget.  Only the file
+ * bytes delivered are counted.
+ */
+static int64_t ra_take(struct bsw_disk *d, uint8_t *buf, size_t len, uint64_t off)
+{
+	struct ra_slot *s = ra_find(d, off);
+	uint64_t n, fb = 0;
+
+	if (!s)
+		return 0;
+	ra_wait(s);
+	if (!s->valid)
+		return 0;
+	n = BSW_MIN((uint64_t)len, s->off + s->len - off);
+	for (unsigned i = 0; i < s->nx; i++) {
+		const struct bsw_dext *e = &s->ext[i];
+		uint64_t a = BSW_MAX(e->voff, off), z = BSW_MIN(e->voff + e->len, off + n);
+
+		if (e->kind == BSW_EXT_FILE && a < z)
+			fb += z - a;
+	}
+	if (d->max_bytes && d->bytes + fb > d->max_bytes)
+		return -EFBIG;
+	memcpy(buf, s->buf + (off - s->off), n);
+	d->bytes += fb;
+	atomic_fetch_add_explicit(&bytes_total, fb, memory_order_relaxed);
+	if (off + n == s->off + s->len)
+		s->valid = false; /* used up: free for the next range */
+	return (int64_t)n;
+}
+
+/*
+ * After a read of [off, off+len): follow the stream.  Slots outside the
+ * window after it are dropped; free slots are started on what follows the
+ * window's last slot.
+ */
+static void ra_feed(struct bsw_disk *d, uint64_t off, uint64_t len, bool hit)
+{
+	uint64_t end = off + len, size = bsw_disk_size(d), ahead = end;
+	bool seq = off == d->ra_next && (len >= RA_MIN_READ || (hit && d->ra_win));
+
+	d->ra_next = end;
+	if (!seq)
+		d->ra_win = 0;
+	else if (!d->ra_win)
+		d->ra_win = BSW_MIN(2 * len, (uint64_t)RA_SLOTS * RA_SLOT);
+	else if (hit)
+		d->ra_win = BSW_MIN(2 * d->ra_win, (uint64_t)RA_SLOTS * RA_SLOT);
+	if (d->ra_win && !d->ra && !d->ra_off && !(d->ra = calloc(RA_SLOTS, sizeof(*d->ra))))
+		d->ra_off = true;
+	if (!d->ra)
+		return;
+	for (unsigned i = 0; i < RA_SLOTS; i++) {
+		struct ra_slot *s = &d->ra[i];
+
+		/* keep what holds the stream's next bytes, or lies in its window */
+		if (s->valid && (!d->ra_win || s->off + s->len <= end ||
+				 (s->off > end && s->off - end >= d->ra_win)))
+			ra_drop(s);
+		/* no stream: give the memory back until the next one */
+		if (!d->ra_win && s->buf && !bsw_ring_retired(s->ring)) {
+			free(s->buf);
+			s->buf = NULL;
+		}
+	}
+	if (!d->ra_win || d->ra_off)
+		return;
+	/* the budget, if any, must cover the window too */
+	if (d->max_bytes && d->bytes + d->ra_win > d->max_bytes)
+		return;
+	for (;;) {
+		struct ra_slot *s = ra_find(d, ahead), *fr = NULL;
+		uint64_t n;
+
+		if (s) {
+			ahead = s->off + s->len;
+			continue;
+		}
+		if (ahead >= size || ahead - end >= d->ra_win)
+			return;
+		for (unsigned i = 0; i < RA_SLOTS && !fr; i++)
+			if (!d->ra[i].valid)
+				fr = &d->ra[i];
+		if (!fr)
+			return;
+		n = BSW_MIN(BSW_MIN((uint64_t)RA_SLOT, d->ra_win - (ahead - end)), size - ahead);
+		if (!ra_start(d, fr, ahead, n))
+			return;
+	}
+}
+
+static void ra_free(struct bsw_disk *d)
+{
+	for (unsigned i = 0; d->ra && i < RA_SLOTS; i++) {
+		struct ra_slot *s = &d->ra[i];
+
+		ra_drop(s);
+		/* a ring that lost reads in flight keeps its buffer: leaked */
+		if (!bsw_ring_retired(s->ring))
+			free(s->buf);
+		bsw_ring_destroy(s->ring);
+	}
+	free(d->ra);
+	d->ra = NULL;
+}
+
+int bsw_disk_read(struct bsw_disk *d, void *buf, size_t len, uint64_t off)
+{
+	uint64_t size = bsw_disk_size(d), at = off, left = len;
+	uint8_t *b = buf;
+	bool hit = false;
+	int rc;
+
+	if (off > size || len > size - off)
+		return -EIO;
+	if (!len)
+		return 0; /* and the stream goes on */
+	while (left) {
+		int64_t n = ra_take(d, b, left, at);
+		uint64_t plain = left;
+
+		if (n < 0)
+			return (int)n;
+		if (n) {
+			hit = true;
+		} else {
+			/* up to the next slot that holds part of the range */
+			for (unsigned i = 0; d->ra && i < RA_SLOTS; i++) {
+				const struct ra_slot *s = &d->ra[i];
+
+				if (s->valid && s->off > at && s->off - at < plain)
+					plain = s->off - at;
+			}
+			rc = read_now(d, b, plain, at);
+			if (rc)
+				return rc;
+			n = (int64_t)plain;
+		}
+		b += n;
+		at += (uint64_t)n;
+		left -= (uint64_t)n;
+	}
+	ra_feed(d, off, len, hit);
 	return 0;
 }
 

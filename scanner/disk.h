@@ -28,7 +28,8 @@ struct bsw_disk_opts {
 	/* if set: receives the disk's first I/O error, also when the open
 	   fails (bsw_disk_io_error() needs an open disk) */
 	struct bsw_disk_ioerr *ioerr;
-	uint64_t mem_cap; /* bytes a layer's container tables may hold; 0 = 1 GiB */
+	uint64_t mem_cap;  /* bytes a layer's container tables may hold; 0 = 1 GiB */
+	bool no_readahead; /* no read-ahead of sequential streams (benchmarks: A/B) */
 };
 
 enum bsw_ext_kind {

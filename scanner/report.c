@@ -562,6 +562,15 @@ void bsw_report_stats_json(FILE *o, const struct bsw_report_stats *s)
 		",\"peak\":%" PRIu64 ",\"cap\":%" PRIu64 ",\"layers\":%" PRIu64 "}",
 		s->share_on ? "true" : "false", s->hits, s->misses, s->inserts, s->evictions,
 		s->share_bytes, s->share_peak, s->share_cap, s->layers);
+	if (s->cache_on) {
+		static const char *const names[] = BSW_REPORT_CACHE_NAMES;
+		unsigned i;
+
+		for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+			fprintf(o, "%s\"%s\":%" PRIu64, i ? "," : ",\"cache\":{", names[i],
+				s->cache[i]);
+		fputc('}', o);
+	}
 	fprintf(o, ",\"schema\":\"%s\",\"version\":\"%s\"}", BSW_SCHEMA_STATS, bsw_version);
 }
 

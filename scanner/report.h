@@ -178,7 +178,15 @@ struct bsw_report_stats {
 	uint64_t disks, verdicts[4], errors, bytes_read, wall_ms;
 	bool share_on;
 	uint64_t hits, misses, inserts, evictions, share_bytes, share_peak, share_cap, layers;
+	/* scan --cache: the members of "cache", in BSW_REPORT_CACHE_NAMES' order */
+	bool cache_on;
+	uint64_t cache[9];
 };
+#define BSW_REPORT_CACHE_NAMES                                                                     \
+	{                                                                                          \
+		"files_loaded", "loaded", "files_saved", "saved", "stale", "corrupt", "verified",  \
+			"mismatched", "errors"                                                     \
+	}
 void bsw_report_stats_json(FILE *o, const struct bsw_report_stats *s);
 
 /* query --json: a matching disk, its verdict and the rule's evidence. */

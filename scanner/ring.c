@@ -14,6 +14,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #define RING_ALIGN 4096u
@@ -31,6 +32,39 @@ struct ring_req {
 	bool busy;
 };
 
+/*
+ * A work item: a merged run of segments [first, first+count) of the sorted
+ * order, read as one range.  Large runs are cut into max_io pieces by the
+ * submit loop, which keeps 'pos' inside the run.
+ */
+struct run {
+	unsigned first, count;
+	int fd;
+	uint64_t off;
+	uint8_t *buf;
+	size_t len;
+	size_t issued;	 /* bytes handed to requests so far */
+	size_t ok;	 /* bytes valid from 0: len, or less if a piece
+				   stopped short (EOF or error) */
+	size_t err_at;	 /* where the first failing piece stopped */
+	size_t finished; /* bytes of pieces whose completion was reaped */
+	int64_t err;
+	bool eof;
+};
+
+/* The ring's one batch: started by bsw_ring_start, ended by bsw_ring_finish. */
+struct batch {
+	bool active;
+	bool done;   /* served synchronously (pread fallback) */
+	bool failed; /* the ring failed: no more submits or waits */
+	struct bsw_rseg *segs;
+	unsigned nr;
+	struct bsw_rseg **order; /* segs sorted by (fd, off) */
+	struct run *runs;
+	unsigned nr_runs, next_run, inflight;
+	int first_err;
+};
+
 struct bsw_ring {
 	struct io_uring ring;
 	bool uring;
@@ -38,6 +72,7 @@ struct bsw_ring {
 	struct ring_req *reqs;
 	uint64_t bytes, requests;
 	bool retired; /* io_uring abandoned with reads in flight */
+	struct batch b;
 };
 
 static struct bsw_ring_opts ring_defaults = { .depth = 64, .max_io = 1u << 20 };
@@ -78,6 +113,7 @@ void bsw_ring_destroy(struct bsw_ring *r)
 {
 	if (!r)
 		return;
+	bsw_ring_finish(r); /* no read may land in a buffer freed after this */
 	if (r->retired)
 		return; /* the kernel may still own its buffers */
 	if (r->uring)
@@ -160,26 +196,6 @@ static int cmp_seg_ptr(const void *a, const void *b)
 		return x->off < y->off ? -1 : 1;
 	return 0;
 }
-
-/*
- * A work item: a merged run of segments [first, first+count) of the sorted
- * order, read as one range.  Large runs are cut into max_io pieces by the
- * submit loop, which keeps 'pos' inside the run.
- */
-struct run {
-	unsigned first, count;
-	int fd;
-	uint64_t off;
-	uint8_t *buf;
-	size_t len;
-	size_t issued;	 /* bytes handed to requests so far */
-	size_t ok;	 /* bytes valid from 0: len, or less if a piece
-				   stopped short (EOF or error) */
-	size_t err_at;	 /* where the first failing piece stopped */
-	size_t finished; /* bytes of pieces whose completion was reaped */
-	int64_t err;
-	bool eof;
-};
 
 /*
  * Distribute a finished run's result over its segments.  A segment that
@@ -285,35 +301,186 @@ static void ring_drain(struct bsw_ring *r, unsigned *inflight)
 		r->reqs[k].busy = false;
 }
 
-int bsw_ring_readv(struct bsw_ring *r, struct bsw_rseg *segs, unsigned nr)
+/*
+ * Submit pieces of runs (each at most max_io) while slots are free.  A
+ * piece records its run and its position.  Returns false if the ring
+ * failed (b->first_err set).
+ */
+static bool batch_fill(struct bsw_ring *r, struct batch *b)
 {
-	struct bsw_rseg **order;
-	struct run *runs;
-	unsigned nr_runs = 0, next_run = 0, inflight = 0, i;
-	int first_err = 0;
+	unsigned queued = 0;
 
+	while (b->inflight < r->depth && b->next_run < b->nr_runs) {
+		struct run *rn = &b->runs[b->next_run];
+		struct ring_req *q = NULL;
+		struct io_uring_sqe *sqe;
+		size_t piece;
+
+		for (unsigned k = 0; k < r->depth; k++)
+			if (!r->reqs[k].busy) {
+				q = &r->reqs[k];
+				break;
+			}
+		sqe = q ? io_uring_get_sqe(&r->ring) : NULL;
+		if (!sqe)
+			break;
+		piece = rn->len - rn->issued;
+		if (piece > r->max_io)
+			piece = r->max_io;
+		*q = (struct ring_req){ .first = b->next_run,
+					.fd = rn->fd,
+					.buf = rn->buf + rn->issued,
+					.off = rn->off + rn->issued,
+					.len = piece,
+					.busy = true };
+		io_uring_prep_read(sqe, q->fd, q->buf, (unsigned)piece, q->off);
+		io_uring_sqe_set_data(sqe, q);
+		rn->issued += piece;
+		if (rn->issued == rn->len)
+			b->next_run++;
+		b->inflight++;
+		queued++;
+	}
+	if (queued) {
+		int ret = io_uring_submit(&r->ring);
+
+		if (ret < 0 && ret != -EAGAIN && ret != -EINTR) {
+			b->first_err = ret;
+			return false;
+		}
+	}
+	return true;
+}
+
+/* The piece q stopped at 'at' bytes into its run with error res. */
+static void run_error(struct batch *b, struct run *rn, size_t at, int res)
+{
+	if (!rn->err || at < rn->err_at) {
+		rn->err = res;
+		rn->err_at = at;
+	}
+	if (!b->first_err)
+		b->first_err = res;
+}
+
+/*
+ * Wait for at least one completion and account for every one available:
+ * completions may arrive out of order; a piece that stops short lowers its
+ * run's valid length to where it stopped.  Returns false if the ring
+ * failed (b->first_err set).
+ */
+static bool batch_reap(struct bsw_ring *r, struct batch *b)
+{
+	struct io_uring_cqe *cqe;
+	unsigned seen = 0, head;
+	int ret = io_uring_wait_cqe(&r->ring, &cqe);
+
+	if (ret == -EINTR)
+		return true;
+	if (ret < 0) {
+		b->first_err = ret;
+		return false;
+	}
+	io_uring_for_each_cqe(&r->ring, head, cqe)
+	{
+		struct ring_req *q = io_uring_cqe_get_data(cqe);
+		struct run *rn = &b->runs[q->first];
+		int res = cqe->res;
+
+		seen++;
+		r->requests++;
+		if (res == -EAGAIN || res == -EINTR ||
+		    (res == -EINVAL && q->fd != b->order[rn->first]->fd)) {
+			/* Retry; O_DIRECT refusals fall back to buffered. */
+			struct io_uring_sqe *sqe = io_uring_get_sqe(&r->ring);
+
+			if (res == -EINVAL)
+				q->fd = b->order[rn->first]->fd;
+			if (sqe) {
+				io_uring_prep_read(sqe, q->fd, q->buf + q->done,
+						   (unsigned)(q->len - q->done), q->off + q->done);
+				io_uring_sqe_set_data(sqe, q);
+				continue;
+			}
+			res = -EAGAIN;
+		}
+		if (res < 0) {
+			run_error(b, rn, (size_t)(q->buf - rn->buf) + q->done, res);
+		} else if (res == 0) {
+			rn->eof = true;
+		} else {
+			q->done += (size_t)res;
+			r->bytes += (uint64_t)res;
+			if (q->done < q->len) {
+				/* Short read: resume from where it stopped. */
+				struct io_uring_sqe *sqe = io_uring_get_sqe(&r->ring);
+
+				if (sqe) {
+					io_uring_prep_read(sqe, q->fd, q->buf + q->done,
+							   (unsigned)(q->len - q->done),
+							   q->off + q->done);
+					io_uring_sqe_set_data(sqe, q);
+					continue;
+				}
+				/* no SQE to resume it: a failure, not EOF */
+				run_error(b, rn, (size_t)(q->buf - rn->buf) + q->done, -EAGAIN);
+			}
+		}
+		/* Piece finished: whole, short at EOF, or failed. */
+		if (q->done < q->len) {
+			size_t at = (size_t)(q->buf - rn->buf) + q->done;
+
+			if (at < rn->ok)
+				rn->ok = at;
+		}
+		rn->finished += q->len;
+		q->busy = false;
+		b->inflight--;
+	}
+	io_uring_cq_advance(&r->ring, seen);
+	/* Resubmit anything the retries queued. */
+	if (io_uring_sq_ready(&r->ring))
+		io_uring_submit(&r->ring);
+	return true;
+}
+
+int bsw_ring_start(struct bsw_ring *r, struct bsw_rseg *segs, unsigned nr)
+{
+	struct batch *b = &r->b;
+	unsigned i;
+
+	if (b->active)
+		return -EBUSY;
+	*b = (struct batch){ .active = true, .segs = segs, .nr = nr };
 	if (!nr)
 		return 0;
-	if (!r->uring)
-		return readv_pread(r, segs, nr);
-	order = malloc(nr * sizeof(*order));
-	runs = malloc(nr * sizeof(*runs));
-	if (!order || !runs) {
-		free(order);
-		free(runs);
-		return readv_pread(r, segs, nr);
+	if (!r->uring) {
+		b->first_err = readv_pread(r, segs, nr);
+		b->done = true;
+		return 0;
+	}
+	b->order = malloc(nr * sizeof(*b->order));
+	b->runs = malloc(nr * sizeof(*b->runs));
+	if (!b->order || !b->runs) {
+		free(b->order);
+		free(b->runs);
+		b->order = NULL;
+		b->runs = NULL;
+		b->first_err = readv_pread(r, segs, nr);
+		b->done = true;
+		return 0;
 	}
 	for (i = 0; i < nr; i++) {
-		order[i] = &segs[i];
+		b->order[i] = &segs[i];
 		segs[i].res = 0;
 		segs[i].done = 0;
 	}
-	qsort(order, nr, sizeof(*order), cmp_seg_ptr);
+	qsort(b->order, nr, sizeof(*b->order), cmp_seg_ptr);
 
 	/* Merge runs: same fd, contiguous file range and contiguous buffer. */
 	for (i = 0; i < nr; i++) {
-		struct bsw_rseg *s = order[i];
-		struct run *p = nr_runs ? &runs[nr_runs - 1] : NULL;
+		struct bsw_rseg *s = b->order[i];
+		struct run *p = b->nr_runs ? &b->runs[b->nr_runs - 1] : NULL;
 
 		if (!s->len)
 			continue;
@@ -323,159 +490,40 @@ int bsw_ring_readv(struct bsw_ring *r, struct bsw_rseg *segs, unsigned nr)
 			p->count++;
 			continue;
 		}
-		runs[nr_runs++] = (struct run){ .first = i,
-						.count = 1,
-						.fd = seg_fd(s),
-						.off = s->off,
-						.buf = s->buf,
-						.len = s->len,
-						.ok = SIZE_MAX,
-						.err_at = SIZE_MAX };
+		b->runs[b->nr_runs++] = (struct run){ .first = i,
+						      .count = 1,
+						      .fd = seg_fd(s),
+						      .off = s->off,
+						      .buf = s->buf,
+						      .len = s->len,
+						      .ok = SIZE_MAX,
+						      .err_at = SIZE_MAX };
 	}
+	if (!batch_fill(r, b))
+		b->failed = true;
+	return 0;
+}
 
-	/*
-	 * Submit pieces of runs (each at most max_io) while slots are free,
-	 * then reap.  A piece records its run and its position; completions
-	 * may arrive out of order; a piece that stops short lowers the run's
-	 * valid length to where it stopped.
-	 */
-	for (;;) {
-		unsigned queued = 0;
+int bsw_ring_finish(struct bsw_ring *r)
+{
+	struct batch *b = &r->b;
+	int first_err;
 
-		while (inflight < r->depth && next_run < nr_runs) {
-			struct run *rn = &runs[next_run];
-			struct ring_req *q = NULL;
-			struct io_uring_sqe *sqe;
-			size_t piece;
-
-			for (unsigned k = 0; k < r->depth; k++)
-				if (!r->reqs[k].busy) {
-					q = &r->reqs[k];
-					break;
-				}
-			sqe = q ? io_uring_get_sqe(&r->ring) : NULL;
-			if (!sqe)
-				break;
-			piece = rn->len - rn->issued;
-			if (piece > r->max_io)
-				piece = r->max_io;
-			*q = (struct ring_req){ .first = next_run,
-						.fd = rn->fd,
-						.buf = rn->buf + rn->issued,
-						.off = rn->off + rn->issued,
-						.len = piece,
-						.busy = true };
-			io_uring_prep_read(sqe, q->fd, q->buf, (unsigned)piece, q->off);
-			io_uring_sqe_set_data(sqe, q);
-			rn->issued += piece;
-			if (rn->issued == rn->len)
-				next_run++;
-			inflight++;
-			queued++;
-		}
-		if (queued) {
-			int ret = io_uring_submit(&r->ring);
-
-			if (ret < 0 && ret != -EAGAIN && ret != -EINTR) {
-				first_err = ret;
-				break;
-			}
-		}
-		if (!inflight)
-			break;
-
-		struct io_uring_cqe *cqe;
-		unsigned seen = 0, head;
-		int ret = io_uring_wait_cqe(&r->ring, &cqe);
-
-		if (ret == -EINTR)
-			continue;
-		if (ret < 0) {
-			first_err = ret;
-			break;
-		}
-		io_uring_for_each_cqe(&r->ring, head, cqe)
-		{
-			struct ring_req *q = io_uring_cqe_get_data(cqe);
-			struct run *rn = &runs[q->first];
-			int res = cqe->res;
-
-			seen++;
-			r->requests++;
-			if (res == -EAGAIN || res == -EINTR ||
-			    (res == -EINVAL && q->fd != order[rn->first]->fd)) {
-				/* Retry; O_DIRECT refusals fall back to buffered. */
-				struct io_uring_sqe *sqe = io_uring_get_sqe(&r->ring);
-
-				if (res == -EINVAL)
-					q->fd = order[rn->first]->fd;
-				if (sqe) {
-					io_uring_prep_read(sqe, q->fd, q->buf + q->done,
-							   (unsigned)(q->len - q->done),
-							   q->off + q->done);
-					io_uring_sqe_set_data(sqe, q);
-					continue;
-				}
-				res = -EAGAIN;
-			}
-			if (res < 0) {
-				size_t at = (size_t)(q->buf - rn->buf) + q->done;
-
-				if (!rn->err || at < rn->err_at) {
-					rn->err = res;
-					rn->err_at = at;
-				}
-				if (!first_err)
-					first_err = res;
-			} else if (res == 0) {
-				rn->eof = true;
-			} else {
-				q->done += (size_t)res;
-				r->bytes += (uint64_t)res;
-				if (q->done < q->len) {
-					/* Short read: resume from where it stopped. */
-					struct io_uring_sqe *sqe = io_uring_get_sqe(&r->ring);
-
-					if (sqe) {
-						io_uring_prep_read(sqe, q->fd, q->buf + q->done,
-								   (unsigned)(q->len - q->done),
-								   q->off + q->done);
-						io_uring_sqe_set_data(sqe, q);
-						continue;
-					}
-					/* no SQE to resume it: a failure, not EOF */
-					{
-						size_t at = (size_t)(q->buf - rn->buf) + q->done;
-
-						if (!rn->err || at < rn->err_at) {
-							rn->err = -EAGAIN;
-							rn->err_at = at;
-						}
-						if (!first_err)
-							first_err = -EAGAIN;
-					}
-				}
-			}
-			/* Piece finished: whole, short at EOF, or failed. */
-			if (q->done < q->len) {
-				size_t at = (size_t)(q->buf - rn->buf) + q->done;
-
-				if (at < rn->ok)
-					rn->ok = at;
-			}
-			rn->finished += q->len;
-			q->busy = false;
-			inflight--;
-		}
-		io_uring_cq_advance(&r->ring, seen);
-		/* Resubmit anything the retries queued. */
-		if (io_uring_sq_ready(&r->ring))
-			io_uring_submit(&r->ring);
+	if (!b->active)
+		return 0;
+	if (b->done || !b->nr) {
+		first_err = b->first_err;
+		b->active = false;
+		return first_err;
 	}
-	if (inflight)
-		ring_drain(r, &inflight);
-	for (i = 0; i < nr_runs; i++) {
-		struct run *rn = &runs[i];
+	while (!b->failed && b->inflight) {
+		if (!batch_reap(r, b) || !batch_fill(r, b))
+			b->failed = true;
+	}
+	if (b->inflight)
+		ring_drain(r, &b->inflight);
+	for (unsigned i = 0; i < b->nr_runs; i++) {
+		struct run *rn = &b->runs[i];
 
 		if (rn->ok > rn->len)
 			rn->ok = rn->len;
@@ -484,15 +532,44 @@ int bsw_ring_readv(struct bsw_ring *r, struct bsw_rseg *segs, unsigned nr)
 		 * this run came back: none of its bytes can be trusted.
 		 */
 		if (rn->finished < rn->len) {
-			rn->err = first_err ? first_err : -EIO;
+			rn->err = b->first_err ? b->first_err : -EIO;
 			rn->err_at = 0;
 			rn->ok = 0;
 		}
-		run_finish(rn, order);
+		run_finish(rn, b->order);
 	}
-	free(order);
-	free(runs);
+	first_err = b->first_err;
+	free(b->order);
+	free(b->runs);
+	b->order = NULL;
+	b->runs = NULL;
+	b->active = false;
 	return first_err;
+}
+
+bool bsw_ring_busy(const struct bsw_ring *r)
+{
+	return r && r->b.active;
+}
+
+bool bsw_ring_cached(int fd, uint64_t off)
+{
+	char c;
+	struct iovec v = { .iov_base = &c, .iov_len = 1 };
+
+	return preadv2(fd, &v, 1, (off_t)off, RWF_NOWAIT) == 1;
+}
+
+bool bsw_ring_retired(const struct bsw_ring *r)
+{
+	return r && r->retired;
+}
+
+int bsw_ring_readv(struct bsw_ring *r, struct bsw_rseg *segs, unsigned nr)
+{
+	int ret = bsw_ring_start(r, segs, nr);
+
+	return ret ? ret : bsw_ring_finish(r);
 }
 
 int64_t bsw_ring_pread(struct bsw_ring *r, int fd, void *buf, size_t len, uint64_t off)

@@ -64,8 +64,35 @@ void bsw_ring_set_defaults(const struct bsw_ring_opts *o);
  */
 int bsw_ring_readv(struct bsw_ring *r, struct bsw_rseg *segs, unsigned nr);
 
+/*
+ * The same in two halves, so that a caller can work while the reads are in
+ * flight (the disk's read-ahead): bsw_ring_start submits as many pieces as
+ * the depth allows and returns; bsw_ring_finish submits the rest, waits for
+ * every one and returns what bsw_ring_readv would.  segs (and the buffers)
+ * must stay valid until bsw_ring_finish returns.  A ring has at most one
+ * batch started: -EBUSY otherwise (bsw_ring_readv included).  Without
+ * io_uring the reads are done by bsw_ring_start.  bsw_ring_destroy finishes
+ * a started batch first.
+ */
+int bsw_ring_start(struct bsw_ring *r, struct bsw_rseg *segs, unsigned nr);
+int bsw_ring_finish(struct bsw_ring *r);
+/* True between bsw_ring_start and bsw_ring_finish. */
+bool bsw_ring_busy(const struct bsw_ring *r);
+/*
+ * True if the ring was abandoned with reads it could not get back (a
+ * failed wait): the buffers of its last batch must never be freed.
+ */
+bool bsw_ring_retired(const struct bsw_ring *r);
+
 /* One read through the ring: bytes read or -errno. */
 int64_t bsw_ring_pread(struct bsw_ring *r, int fd, void *buf, size_t len, uint64_t off);
+
+/*
+ * True if the byte at off of fd is in the page cache: a one-byte read
+ * that is refused rather than waits (RWF_NOWAIT).  A read-ahead skips
+ * ranges the kernel already holds.  False on any error.
+ */
+bool bsw_ring_cached(int fd, uint64_t off);
 
 /* Counters of this ring: bytes read, requests submitted. */
 uint64_t bsw_ring_bytes(const struct bsw_ring *r);

@@ -4,6 +4,11 @@
  * is evicted whole, and a table of layers with their last use.  One mutex:
  * a lookup is a hash and a compare, far below the cost of the read it
  * saves.
+ *
+ * With scan --cache (pcache.h), a parent layer's kept results are read
+ * from its file the first time a disk looks one up, and the results of
+ * every layer that gained some are written back when the sweep ends or
+ * the layer is evicted.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -13,10 +18,12 @@
 #include <xxhash.h>
 
 #include "formats/common/vec.h"
+#include "scanner/pcache.h"
 #include "scanner/share.h"
 
 #define SHARE_MAX_LAYERS (1u << 20)
 #define SHARE_MAX_KEY 4096u
+#define TOKEN_SEED 0x6273776c61796572ull /* "bswlayer" */
 
 struct bsw_share_ent {
 	struct bsw_share_ent *hnext; /* hash chain */
@@ -28,17 +35,26 @@ struct bsw_share_ent {
 	void *val;
 	void (*free_fn)(void *);
 	unsigned refs;
-	bool dead; /* evicted while referenced */
+	bool dead;  /* evicted while referenced */
+	bool disk;  /* read from the layer's file (--cache) */
+	bool check; /* --verify-cache: recompute before the first use */
 	uint8_t key[];
 };
 
+enum {
+	PC_UNREAD,
+	PC_READING,
+	PC_READ
+}; /* the layer's file (--cache) */
+
 struct layer {
-	uint64_t dev, ino, size;
-	int64_t mtime_ns;
-	uint8_t id[16];
+	uint64_t tok;
+	struct bsw_pc_id id; /* dev, ino, size, mtime (ns), container id */
 	uint64_t last_use;
 	uint64_t bytes;
 	bool parent; /* some disk of the sweep reads it as a parent */
+	bool dirty;  /* holds results its file does not (--cache) */
+	int pc;
 	struct bsw_share_ent *ents;
 };
 
@@ -48,6 +64,9 @@ static struct bsw_share_ent **tab;
 static size_t tab_size, nr_ents;
 static struct layer *layers;
 static size_t nr_layers, alloc_layers;
+static uint32_t *by_tok; /* open addressing: index + 1 of a layer, 0 free */
+static size_t by_tok_size;
+static pthread_cond_t pc_cond = PTHREAD_COND_INITIALIZER;
 static uint64_t clock_use;
 static struct bsw_share_stats st;
 
@@ -97,44 +116,107 @@ void bsw_share_fini(void)
 	free(layers);
 	layers = NULL;
 	nr_layers = alloc_layers = 0;
+	free(by_tok);
+	by_tok = NULL;
+	by_tok_size = 0;
 	cap = 0;
 	st.bytes = 0;
 	pthread_mutex_unlock(&lock);
+	bsw_pcache_close();
+}
+
+/* The layer of token tok, or NULL (under the lock). */
+static struct layer *layer_of(uint64_t tok)
+{
+	size_t i;
+
+	if (!tok || !by_tok_size)
+		return NULL;
+	for (i = tok & (by_tok_size - 1); by_tok[i]; i = (i + 1) & (by_tok_size - 1))
+		if (layers[by_tok[i] - 1].tok == tok)
+			return &layers[by_tok[i] - 1];
+	return NULL;
+}
+
+static int index_grow(void)
+{
+	size_t n = by_tok_size ? by_tok_size * 2 : 256, i, j;
+	uint32_t *t = calloc(n, sizeof(*t));
+
+	if (!t)
+		return -ENOMEM;
+	for (i = 0; i < nr_layers; i++) {
+		for (j = layers[i].tok & (n - 1); t[j]; j = (j + 1) & (n - 1))
+			;
+		t[j] = (uint32_t)(i + 1);
+	}
+	free(by_tok);
+	by_tok = t;
+	by_tok_size = n;
+	return 0;
+}
+
+/*
+ * A token is a hash of the identity, not a counter, because keys hold the
+ * tokens of the layers their bytes come from (bsw_ntfs_file_key): a key
+ * kept across runs (--cache) must mean the same bytes in the next sweep.
+ */
+static uint64_t token_of(const struct bsw_pc_id *id)
+{
+	uint8_t b[48];
+	unsigned i;
+	uint64_t h;
+
+	for (i = 0; i < 8; i++) {
+		b[i] = (uint8_t)(id->dev >> (8 * i));
+		b[8 + i] = (uint8_t)(id->ino >> (8 * i));
+		b[16 + i] = (uint8_t)(id->size >> (8 * i));
+		b[24 + i] = (uint8_t)((uint64_t)id->mtime_ns >> (8 * i));
+	}
+	memcpy(b + 32, id->id, 16);
+	h = XXH3_64bits_withSeed(b, sizeof(b), TOKEN_SEED);
+	return h ? h : 1;
 }
 
 uint64_t bsw_share_layer(uint64_t dev, uint64_t ino, uint64_t size, int64_t mtime_ns,
 			 const uint8_t id[16])
 {
-	static const uint8_t zero[16];
-	uint64_t tok = 0;
-	size_t i;
+	struct bsw_pc_id want = { .dev = dev, .ino = ino, .size = size, .mtime_ns = mtime_ns };
+	struct layer *l;
+	uint64_t tok;
 
-	if (!id)
-		id = zero;
+	if (id)
+		memcpy(want.id, id, 16);
+	tok = token_of(&want);
 	pthread_mutex_lock(&lock);
-	/* a sweep has as many layers as files; a linear search over
-	 * thousands is still cheap next to opening the file */
-	for (i = 0; i < nr_layers; i++) {
-		const struct layer *l = &layers[i];
-
-		if (l->dev == dev && l->ino == ino && l->size == size && l->mtime_ns == mtime_ns &&
-		    !memcmp(l->id, id, 16)) {
-			tok = i + 1;
-			goto out;
-		}
+	l = layer_of(tok);
+	if (l) {
+		/* two identities, one hash: the second is never shared */
+		if (memcmp(&l->id, &want, sizeof(want)))
+			tok = 0;
+		goto out;
 	}
-	if (!bsw_vec_reserve(&layers, &alloc_layers, nr_layers + 1, sizeof(*layers),
-			     SHARE_MAX_LAYERS)) {
-		struct layer *l = &layers[nr_layers++];
+	if ((nr_layers + 1) * 2 > by_tok_size && index_grow()) {
+		tok = 0;
+		goto out;
+	}
+	if (bsw_vec_reserve(&layers, &alloc_layers, nr_layers + 1, sizeof(*layers),
+			    SHARE_MAX_LAYERS)) {
+		tok = 0;
+		goto out;
+	}
+	l = &layers[nr_layers++];
+	memset(l, 0, sizeof(*l));
+	l->tok = tok;
+	l->id = want;
+	st.layers = nr_layers;
+	/* the index has room: it was grown above */
+	{
+		size_t i;
 
-		memset(l, 0, sizeof(*l));
-		l->dev = dev;
-		l->ino = ino;
-		l->size = size;
-		l->mtime_ns = mtime_ns;
-		memcpy(l->id, id, 16);
-		tok = nr_layers;
-		st.layers = nr_layers;
+		for (i = tok & (by_tok_size - 1); by_tok[i]; i = (i + 1) & (by_tok_size - 1))
+			;
+		by_tok[i] = (uint32_t)nr_layers;
 	}
 out:
 	pthread_mutex_unlock(&lock);
@@ -143,19 +225,24 @@ out:
 
 void bsw_share_set_parent(uint64_t tok)
 {
+	struct layer *l;
+
 	pthread_mutex_lock(&lock);
-	if (tok && tok <= nr_layers)
-		layers[tok - 1].parent = true;
+	l = layer_of(tok);
+	if (l)
+		l->parent = true;
 	pthread_mutex_unlock(&lock);
 }
 
 bool bsw_share_is_parent(uint64_t tok)
 {
+	struct layer *l;
 	bool p = false;
 
 	pthread_mutex_lock(&lock);
-	if (cap && tok && tok <= nr_layers)
-		p = layers[tok - 1].parent;
+	l = layer_of(tok);
+	if (cap && l)
+		p = l->parent;
 	pthread_mutex_unlock(&lock);
 	return p;
 }
@@ -179,29 +266,54 @@ static struct bsw_share_ent *find(uint64_t layer, enum bsw_share_kind kind, cons
 	return NULL;
 }
 
+static void read_layer_file(uint64_t tok);
+
 struct bsw_share_ent *bsw_share_get(uint64_t layer, enum bsw_share_kind kind, const void *key,
 				    size_t klen)
 {
-	struct bsw_share_ent *e;
+	struct bsw_share_ent *e = NULL;
+	struct layer *l;
 	uint64_t h;
 
-	if (!layer || layer > SHARE_MAX_LAYERS || klen > SHARE_MAX_KEY)
+	if (!layer || klen > SHARE_MAX_KEY)
 		return NULL;
 	h = key_hash(layer, kind, key, klen);
 	pthread_mutex_lock(&lock);
-	if (!cap) {
+	if (!cap)
+		goto unlock;
+	l = layer_of(layer);
+	/*
+	 * --cache: the layer's file is read once, by the first disk that
+	 * looks something up in it; the others wait for it rather than
+	 * compute what it is about to bring.
+	 */
+	if (l && l->parent && l->pc == PC_UNREAD && bsw_pcache_on()) {
+		l->pc = PC_READING;
 		pthread_mutex_unlock(&lock);
-		return NULL;
+		read_layer_file(layer);
+		pthread_mutex_lock(&lock);
+		l = layer_of(layer);
+		l->pc = PC_READ;
+		pthread_cond_broadcast(&pc_cond);
+	}
+	while (l && l->pc == PC_READING) {
+		pthread_cond_wait(&pc_cond, &lock);
+		l = layer_of(layer);
 	}
 	e = find(layer, kind, key, klen, h);
+	/* --verify-cache: a sampled entry read from a file is a miss until
+	 * the caller recomputes it and bsw_share_insert compares */
+	if (e && e->check)
+		e = NULL;
 	if (e) {
 		e->refs++;
 		st.hits++;
-		if (layer <= nr_layers)
-			layers[layer - 1].last_use = ++clock_use;
+		if (l)
+			l->last_use = ++clock_use;
 	} else {
 		st.misses++;
 	}
+unlock:
 	pthread_mutex_unlock(&lock);
 	return e;
 }
@@ -238,6 +350,33 @@ static void unlink_hash(struct bsw_share_ent *e)
 		}
 }
 
+/* Take e out of the cache (off its layer's list already). */
+static void drop(struct layer *l, struct bsw_share_ent *e)
+{
+	unlink_hash(e);
+	st.bytes -= e->cost;
+	l->bytes -= e->cost;
+	if (e->refs)
+		e->dead = true;
+	else
+		ent_free(e);
+}
+
+/* --cache: write the layer's results to its file (under the lock). */
+static void save_layer(struct layer *l)
+{
+	struct bsw_pc_file *f;
+	struct bsw_share_ent *e;
+
+	if (!bsw_pcache_on() || !l->dirty || !l->parent)
+		return;
+	l->dirty = false;
+	f = bsw_pcache_begin(&l->id);
+	for (e = l->ents; e; e = e->lnext)
+		bsw_pcache_add(f, e->kind, e->key, e->klen, e->val, e->vlen);
+	bsw_pcache_commit(f);
+}
+
 /* Evict the least recently used layer other than keep; false if none. */
 static bool evict_one(uint64_t keep)
 {
@@ -248,24 +387,24 @@ static bool evict_one(uint64_t keep)
 	for (i = 0; i < nr_layers; i++) {
 		struct layer *l = &layers[i];
 
-		if (!l->ents || i + 1 == keep)
+		/* a layer being read from its file is not to be taken from under it */
+		if (!l->ents || l->tok == keep || l->pc == PC_READING)
 			continue;
 		if (!victim || l->last_use < victim->last_use)
 			victim = l;
 	}
 	if (!victim)
 		return false;
+	save_layer(victim);
 	for (e = victim->ents; e; e = n) {
 		n = e->lnext;
-		unlink_hash(e);
-		st.bytes -= e->cost;
-		if (e->refs)
-			e->dead = true;
-		else
-			ent_free(e);
+		drop(victim, e);
 	}
 	victim->ents = NULL;
 	victim->bytes = 0;
+	/* its file (written above if it gained anything) can bring it back */
+	if (victim->pc == PC_READ)
+		victim->pc = PC_UNREAD;
 	st.evictions++;
 	return true;
 }
@@ -292,18 +431,65 @@ static int grow_table(void)
 	return 0;
 }
 
-bool bsw_share_insert(uint64_t layer, enum bsw_share_kind kind, const void *key, size_t klen,
-		      void *val, size_t vlen, void (*free_fn)(void *), struct bsw_share_ent **ref)
+/* Equal values save to equal bytes (pcache.h); false when they cannot be compared. */
+static bool same_value(enum bsw_share_kind kind, const void *a, size_t alen, const void *b,
+		       size_t blen)
 {
-	struct bsw_share_ent *e;
+	const struct bsw_share_codec *c = bsw_pcache_codec_of(kind);
+	struct bsw_pc_buf x = { 0 }, y = { 0 };
+	bool same;
+
+	if (!c)
+		return false;
+	c->save(a, alen, &x);
+	c->save(b, blen, &y);
+	same = !x.err && !y.err && x.len == y.len && !memcmp(x.p, y.p, x.len);
+	free(x.p);
+	free(y.p);
+	return same;
+}
+
+/*
+ * --verify-cache: ex, read from the layer's file, was recomputed as val.
+ * Equal: ex is trusted from now on.  Different: every result read from
+ * the file is dropped (the file is not to be believed), and the layer is
+ * written again at the end with what this sweep computes.
+ */
+static void verify(struct layer *l, struct bsw_share_ent *ex, const void *val, size_t vlen)
+{
+	struct bsw_share_ent **pp, *e;
+
+	if (same_value(ex->kind, ex->val, ex->vlen, val, vlen)) {
+		ex->check = false;
+		bsw_pcache_verified();
+		return;
+	}
+	bsw_pcache_mismatch(&l->id, ex->kind);
+	for (pp = &l->ents; (e = *pp);) {
+		if (!e->disk) {
+			pp = &e->lnext;
+			continue;
+		}
+		*pp = e->lnext;
+		drop(l, e);
+	}
+	l->dirty = true;
+}
+
+static bool insert(uint64_t layer, enum bsw_share_kind kind, const void *key, size_t klen,
+		   void *val, size_t vlen, void (*free_fn)(void *), struct bsw_share_ent **ref,
+		   bool disk)
+{
+	struct bsw_share_ent *e, *ex;
 	size_t cost = sizeof(*e) + klen + vlen;
 	struct layer *l;
 	bool kept = false;
 	uint64_t h;
+	unsigned every;
 
 	if (ref)
 		*ref = NULL;
-	if (!layer || layer > SHARE_MAX_LAYERS || klen > SHARE_MAX_KEY)
+	if (!layer || klen > SHARE_MAX_KEY)
 		return false;
 	h = key_hash(layer, kind, key, klen);
 	e = malloc(sizeof(*e) + klen);
@@ -318,6 +504,10 @@ bool bsw_share_insert(uint64_t layer, enum bsw_share_kind kind, const void *key,
 	e->vlen = vlen;
 	e->cost = cost;
 	e->free_fn = free_fn;
+	e->disk = disk;
+	every = disk ? bsw_pcache_verify_every() : 0;
+	/* a sample fixed by the key, so that a rerun checks the same ones */
+	e->check = every && (h >> 32) % every == 0;
 	if (free_fn) {
 		e->val = val;
 	} else {
@@ -329,7 +519,13 @@ bool bsw_share_insert(uint64_t layer, enum bsw_share_kind kind, const void *key,
 		memcpy(e->val, val, vlen);
 	}
 	pthread_mutex_lock(&lock);
-	if (!cap || cost > cap || layer > nr_layers || find(layer, kind, key, klen, h))
+	l = layer_of(layer);
+	if (!cap || cost > cap || !l)
+		goto unlock;
+	ex = find(layer, kind, key, klen, h);
+	if (ex && ex->check && !disk)
+		verify(l, ex, e->val, vlen);
+	if (find(layer, kind, key, klen, h))
 		goto unlock;
 	while (st.bytes + cost > cap)
 		if (!evict_one(layer))
@@ -338,18 +534,21 @@ bool bsw_share_insert(uint64_t layer, enum bsw_share_kind kind, const void *key,
 		goto unlock;
 	if (nr_ents + 1 > tab_size && grow_table())
 		goto unlock;
-	l = &layers[layer - 1];
 	e->hnext = tab[h & (tab_size - 1)];
 	tab[h & (tab_size - 1)] = e;
 	e->lnext = l->ents;
 	l->ents = e;
 	l->bytes += cost;
 	l->last_use = ++clock_use;
+	/* only what its file can hold makes the layer worth writing again */
+	if (!disk && bsw_pcache_codec_of(kind))
+		l->dirty = true;
 	nr_ents++;
 	st.bytes += cost;
 	if (st.bytes > st.peak)
 		st.peak = st.bytes;
-	st.inserts++;
+	if (!disk)
+		st.inserts++;
 	kept = true;
 	if (ref) {
 		e->refs++;
@@ -366,9 +565,60 @@ unlock:
 	return kept;
 }
 
+bool bsw_share_insert(uint64_t layer, enum bsw_share_kind kind, const void *key, size_t klen,
+		      void *val, size_t vlen, void (*free_fn)(void *), struct bsw_share_ent **ref)
+{
+	return insert(layer, kind, key, klen, val, vlen, free_fn, ref, false);
+}
+
+static void add_read(void *ctx, enum bsw_share_kind kind, const uint8_t *key, size_t klen,
+		     void *val, size_t vlen, void (*free_fn)(void *))
+{
+	uint64_t tok = *(const uint64_t *)ctx;
+
+	if (!insert(tok, kind, key, klen, val, vlen, free_fn, NULL, true))
+		free_fn(val);
+}
+
+/* Bring the layer's kept results from its file (not under the lock). */
+static void read_layer_file(uint64_t tok)
+{
+	struct bsw_pc_id id;
+	uint64_t max;
+
+	pthread_mutex_lock(&lock);
+	id = layer_of(tok)->id;
+	max = cap;
+	pthread_mutex_unlock(&lock);
+	bsw_pcache_load(&id, max, add_read, &tok);
+}
+
+void bsw_share_flush(void)
+{
+	size_t i;
+
+	pthread_mutex_lock(&lock);
+	for (i = 0; i < nr_layers; i++)
+		save_layer(&layers[i]);
+	pthread_mutex_unlock(&lock);
+}
+
 void bsw_share_stats(struct bsw_share_stats *s)
 {
+	struct bsw_pc_stats p;
+
+	bsw_pcache_stats(&p);
 	pthread_mutex_lock(&lock);
 	*s = st;
 	pthread_mutex_unlock(&lock);
+	s->cache_on = bsw_pcache_on();
+	s->pc_files_loaded = p.files_loaded;
+	s->pc_loaded = p.loaded;
+	s->pc_files_saved = p.files_saved;
+	s->pc_saved = p.saved;
+	s->pc_stale = p.stale;
+	s->pc_corrupt = p.corrupt;
+	s->pc_verified = p.verified;
+	s->pc_mismatched = p.mismatched;
+	s->pc_errors = p.errors;
 }

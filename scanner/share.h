@@ -10,9 +10,10 @@
  * the same layer.  What depends on more than bytes (paths, hard links, the
  * registry's view of a file) is never kept: each disk recomputes it.
  *
- * Layers are named by a token (bsw_share_layer()): the file's device,
- * inode, size and mtime plus the container's own id, so a file that
- * changed during the sweep is a new layer.  Memory is capped; when an
+ * Layers are named by a token (bsw_share_layer()): a hash of the file's
+ * device, inode, size and mtime plus the container's own id, so a file
+ * that changed is a new layer, and the same file has the same token in
+ * every run (keys hold tokens; scan --cache keeps them across runs).  Memory is capped; when an
  * insert would pass the cap, whole layers are evicted, least recently used
  * first (a family's entries go together, and come back together).
  *
@@ -38,16 +39,23 @@ struct bsw_share_stats {
 	uint64_t hits, misses, inserts, evictions; /* evictions: layers */
 	uint64_t bytes, cap, peak;
 	uint64_t layers;
+	/* scan --cache (pcache.h): files and entries read and written */
+	bool cache_on;
+	uint64_t pc_files_loaded, pc_loaded, pc_files_saved, pc_saved;
+	uint64_t pc_stale, pc_corrupt, pc_verified, pc_mismatched, pc_errors;
 };
 
 /* Turn sharing on with a memory cap in bytes (0: off).  Call before the sweep. */
 void bsw_share_init(uint64_t cap);
-/* Free everything (after the sweep). */
+/* Free everything (after the sweep); closes the --cache directory. */
 void bsw_share_fini(void);
+/* scan --cache: write the results of every layer that gained some (end of the sweep). */
+void bsw_share_flush(void);
 bool bsw_share_enabled(void);
 
 /*
- * The token of a layer file (never 0), interned for the whole sweep.
+ * The token of a layer file: a hash of its identity, the same in every
+ * run; 0 (never shared) when two identities of one sweep hash alike.
  * id: the container's own identity (VHDX DataWriteGuid, VHD unique id;
  * zeros if none).
  */

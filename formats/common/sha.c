@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdlib.h>
 
 #include <openssl/evp.h>
@@ -22,11 +23,25 @@ struct bsw_sha {
  */
 static EVP_MD *md_sha1, *md_sha256;
 static pthread_once_t md_once = PTHREAD_ONCE_INIT;
+/*
+ * One context per thread for bsw_sha_buf, kept between calls: EVP_Digest
+ * makes and frees a context (and the provider's) for every buffer, which
+ * on the small files of a WinSxS store (most under 16 KiB) costs 5-25% of
+ * the hashing itself.  Freed at thread exit.
+ */
+static pthread_key_t ctx_key;
+static bool ctx_key_ok;
+
+static void ctx_free(void *p)
+{
+	EVP_MD_CTX_free(p);
+}
 
 static void md_init(void)
 {
 	md_sha1 = EVP_MD_fetch(NULL, "SHA1", NULL);
 	md_sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+	ctx_key_ok = pthread_key_create(&ctx_key, ctx_free) == 0;
 }
 
 static const EVP_MD *md_of(int alg)
@@ -47,9 +62,23 @@ unsigned int bsw_sha_len(int alg)
 int bsw_sha_buf(int alg, const void *d, size_t len, uint8_t out[BSW_SHA_MAX])
 {
 	const EVP_MD *md = md_of(alg);
+	EVP_MD_CTX *c = NULL;
 	unsigned int n = 0;
 
-	if (!md || !EVP_Digest(d, len, out, &n, md, NULL))
+	if (!md)
+		return -EINVAL;
+	if (ctx_key_ok) {
+		c = pthread_getspecific(ctx_key);
+		if (!c && (c = EVP_MD_CTX_new()) && pthread_setspecific(ctx_key, c)) {
+			EVP_MD_CTX_free(c);
+			c = NULL;
+		}
+	}
+	if (!c) /* no key or no memory: the one-shot call still works */
+		return EVP_Digest(d, len, out, &n, md, NULL) ? (int)n : -EINVAL;
+	/* re-initialising with the same digest reuses the provider's context */
+	if (!EVP_DigestInit_ex(c, md, NULL) || !EVP_DigestUpdate(c, d, len) ||
+	    !EVP_DigestFinal_ex(c, out, &n))
 		return -EINVAL;
 	return (int)n;
 }

@@ -80,6 +80,12 @@ size_t bsw_utf16le_to_utf8(const void *src, size_t units, char *out, size_t outl
 		char tmp[4];
 		size_t k;
 
+		if (c && c < 0x80) { /* most names: ASCII, a byte each */
+			if (o + 1 >= outlen)
+				break;
+			out[o++] = (char)c;
+			continue;
+		}
 		if (c >= 0xD800 && c <= 0xDBFF && i + 1 < units && le16_at(p, i + 1) >= 0xDC00 &&
 		    le16_at(p, i + 1) <= 0xDFFF) {
 			c = 0x10000 + ((c - 0xD800) << 10) + (le16_at(p, i + 1) - 0xDC00);

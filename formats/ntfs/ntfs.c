@@ -119,6 +119,9 @@ void bsw_ntfs_close(struct bsw_ntfs *v)
 	free(v->pool);
 	free(v->upool);
 	free(v->kids);
+	free(v->dir_first);
+	for (unsigned i = 0; i < v->nr_dindex; i++)
+		free(v->dindex[i].slot);
 	free(v->upcase);
 	free(v->issues);
 	free(v->cbmap);

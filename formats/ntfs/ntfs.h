@@ -49,6 +49,23 @@ struct bsw_ntfs_share {
 	uint32_t unit_bytes;
 };
 
+/*
+ * A kept form (the values of struct bsw_ntfs_share) as bytes that mean the
+ * same in another process (they hold no pointers), and back: the $MFT
+ * records a scan keeps across runs (scan --cache).  export: 0 and *out
+ * (malloc) or -errno.  import reads hostile bytes: 0 and a kept form in
+ * *kept (malloc, free()), or -EINVAL when anything is out of bounds or
+ * not as a form is written.
+ */
+int bsw_ntfs_kept_export(const void *kept, size_t len, uint8_t **out, size_t *olen);
+int bsw_ntfs_kept_import(const uint8_t *p, size_t len, void **kept, size_t *klen);
+/*
+ * The other value the reader keeps under the same share: a file record's
+ * stream description (bsw_ntfs_file_key), portable bytes as they are.
+ * 0 if p is one, as written; -EINVAL otherwise.
+ */
+int bsw_ntfs_stream_kept_check(const uint8_t *p, size_t len);
+
 struct bsw_ntfs_opts {
 	uint64_t max_records; /* cap on MFT records parsed; 0 = 16M */
 	bool run_checks;      /* run the volume checks (findings to fx) */
@@ -170,8 +187,13 @@ uint64_t bsw_ntfs_bytes_read(const struct bsw_ntfs *v);
  * files (bsw_src.origin of the volume's source; ntfs_share.c).  *tok gets
  * the token of a layer the file's bytes come from (0, key zeroed: not
  * shareable).  0, -ENOENT, -ENOMEM or a read error of the MFT record.
+ *
+ * sh (NULL: none): where the description of the file's streams (sizes,
+ * flags, runlist) is kept for the other volumes of a family.  A record
+ * whose bytes all come from a layer sh->shareable() accepts is described
+ * once and its description reused, without reading the record again.
  */
 int bsw_ntfs_file_key(struct bsw_ntfs *v, uint64_t rec, const char *stream, uint8_t key[16],
-		      uint64_t *tok);
+		      uint64_t *tok, const struct bsw_ntfs_share *sh);
 
 #endif /* BSW_NTFS_H */

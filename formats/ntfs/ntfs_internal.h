@@ -142,6 +142,14 @@ uint16_t bsw_ntfs_fold_builtin(uint16_t c);
 #define NTFS_RS_HASDATA 0x8000 /* internal rflags bit: unnamed $DATA vcn 0 seen */
 
 /* Compact per-record summary (~48 bytes; names live in v->names). */
+/* The start of a kept form of a unit of records (ntfs_records.c, ntfs_kept.c). */
+#define KEPT_MAGIC 0x314B4D42u /* "BMK1": this layout */
+
+struct kept_hdr {
+	uint32_t magic, rec_size;
+	uint64_t start, cnt;
+};
+
 struct ntfs_rsum {
 	uint64_t base; /* base record of an extension record, else 0 */
 	uint64_t size, alloc;
@@ -172,6 +180,7 @@ struct ntfs_stream {
 	uint32_t type;
 	char name[128];
 	bool valid, resident;
+	bool ext; /* pieces came through an $ATTRIBUTE_LIST (other records) */
 	uint8_t *res;
 	size_t res_len;
 	struct bsw_ntfs_runs runs;
@@ -222,6 +231,21 @@ struct bsw_ntfs {
 	uint16_t *upool; /* pool folded through $UpCase (host order) */
 	uint32_t *kids;	 /* name indexes sorted by (parent, name) */
 	size_t nr_kids;
+	uint32_t *dir_first; /* nr_recs + 1: index in kids of each record's first child */
+	/* directories recently resolved by bsw_ntfs_lookup (path -> record) */
+	struct {
+		char path[512];
+		uint64_t rec;
+		bool valid;
+	} dcache[8];
+	unsigned dcache_next;
+	/* hash indexes of the largest directories looked up (ntfs_names.c) */
+	struct ntfs_dindex {
+		uint64_t dir;
+		uint32_t mask;
+		uint32_t *slot; /* kids index + 1; 0: empty */
+	} dindex[16];
+	unsigned nr_dindex;
 	uint16_t *upcase; /* 65536 entries */
 	bool upcase_builtin;
 	/* the critical records (opts.critical resolved), sorted; built on first use */

@@ -20,6 +20,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include <xxhash.h>
+
 #include "formats/common/bytes.h"
 #include "formats/common/utf8.h"
 #include "formats/common/vec.h"
@@ -33,9 +35,19 @@ static inline uint16_t up(const struct bsw_ntfs *v, uint16_t c)
 /* Compare two names already folded through $UpCase (v->upool). */
 static inline int rawcmp(const uint16_t *a, size_t al, const uint16_t *b, size_t bl)
 {
-	size_t i, n = BSW_MIN(al, bl);
+	size_t i = 0, n = BSW_MIN(al, bl);
 
-	for (i = 0; i < n; i++)
+	/* names in a directory share long prefixes (amd64_microsoft-windows-):
+	 * skip equal units four at a time */
+	for (; i + 4 <= n; i += 4) {
+		uint64_t x, y;
+
+		memcpy(&x, a + i, 8);
+		memcpy(&y, b + i, 8);
+		if (x != y)
+			break;
+	}
+	for (; i < n; i++)
 		if (a[i] != b[i])
 			return a[i] < b[i] ? -1 : 1;
 	return al < bl ? -1 : al > bl;
@@ -50,20 +62,92 @@ static int name_rec_cmp(const void *a, const void *b)
 	return x->off < y->off ? -1 : x->off > y->off;
 }
 
-/* qsort_r comparator: volumes of different images sort in parallel threads */
-static int kid_cmp(const void *a, const void *b, void *arg)
+/*
+ * The kids sort.  A child name sorts by (parent, folded name, record).  A
+ * volume has hundreds of thousands of names and every disk of a family
+ * sorts its own (the namespace is per disk), so the sort works on keys
+ * that compare as integers: the parent, and the first four folded units
+ * packed big-endian (zero past the end: a shorter name sorts first, as in
+ * rawcmp).  Only keys equal in both go on to the whole names.  A merge
+ * sort, so that no order of names, however chosen, costs more than
+ * n log n.
+ */
+struct kid_key {
+	uint64_t parent, head;
+	uint32_t idx;
+};
+
+static uint64_t kid_head(const uint16_t *u, size_t len)
 {
-	const struct bsw_ntfs *sort_vol = arg;
-	const struct ntfs_name *x = &sort_vol->names[*(const uint32_t *)a];
-	const struct ntfs_name *y = &sort_vol->names[*(const uint32_t *)b];
+	uint64_t h = 0;
+	size_t i;
+
+	for (i = 0; i < 4; i++)
+		h = h << 16 | (i < len ? u[i] : 0);
+	return h;
+}
+
+static inline bool kid_less(const struct bsw_ntfs *v, const struct kid_key *a,
+			    const struct kid_key *b)
+{
+	const struct ntfs_name *x, *y;
 	int c;
 
-	if (x->parent != y->parent)
-		return x->parent < y->parent ? -1 : 1;
-	c = rawcmp(sort_vol->upool + x->off, x->len, sort_vol->upool + y->off, y->len);
+	if (a->parent != b->parent)
+		return a->parent < b->parent;
+	if (a->head != b->head)
+		return a->head < b->head;
+	x = &v->names[a->idx];
+	y = &v->names[b->idx];
+	if (x->len >= 4 && y->len >= 4) /* equal heads: the first four are equal */
+		c = rawcmp(v->upool + x->off + 4, x->len - 4u, v->upool + y->off + 4, y->len - 4u);
+	else
+		c = rawcmp(v->upool + x->off, x->len, v->upool + y->off, y->len);
 	if (c)
-		return c;
-	return x->rec < y->rec ? -1 : x->rec > y->rec;
+		return c < 0;
+	return x->rec < y->rec;
+}
+
+/* Bottom-up merge sort of k[0..n) with tmp[n]; the result is in k. */
+static void kid_sort(const struct bsw_ntfs *v, struct kid_key *k, struct kid_key *tmp, size_t n)
+{
+	struct kid_key *src = k, *dst = tmp, *t;
+	size_t w, lo;
+
+	for (lo = 1; lo < n; lo++) { /* runs of 8 by insertion first */
+		struct kid_key x = k[lo];
+		size_t j = lo;
+
+		if (lo % 8 == 0)
+			continue;
+		while (j % 8 && kid_less(v, &x, &k[j - 1])) {
+			k[j] = k[j - 1];
+			j--;
+		}
+		k[j] = x;
+	}
+	for (w = 8; w < n; w *= 2) {
+		for (lo = 0; lo < n; lo += 2 * w) {
+			size_t mid = BSW_MIN(lo + w, n), hi = BSW_MIN(lo + 2 * w, n);
+			size_t i = lo, j = mid, o = lo;
+
+			if (mid == hi || !kid_less(v, &src[mid], &src[mid - 1])) {
+				memcpy(dst + lo, src + lo, (hi - lo) * sizeof(*src));
+				continue;
+			}
+			while (i < mid && j < hi)
+				dst[o++] = kid_less(v, &src[j], &src[i]) ? src[j++] : src[i++];
+			while (i < mid)
+				dst[o++] = src[i++];
+			while (j < hi)
+				dst[o++] = src[j++];
+		}
+		t = src;
+		src = dst;
+		dst = t;
+	}
+	if (src != k)
+		memcpy(k, src, n * sizeof(*k));
 }
 
 /* $UpCase (record 10): 65536 UTF-16 units (1.6); else the built-in folding. */
@@ -106,8 +190,21 @@ static void load_upcase(struct bsw_ntfs *v)
 	}
 }
 
+/* Whether name n makes its record a child of n->parent in the namespace. */
+static bool is_kid(const struct bsw_ntfs *v, const struct ntfs_name *n)
+{
+	if (n->ns == 2 || n->rec == n->parent || n->parent >= v->nr_recs)
+		return false;
+	if (!(v->recs[n->parent].rflags & BSW_NTFS_R_INUSE))
+		return false;
+	/* a stale parent reference (old sequence) is not a child */
+	return !n->pseq || n->pseq == v->recs[n->parent].seq;
+}
+
 int bsw_ntfs_pass_names(struct bsw_ntfs *v)
 {
+	struct kid_key *keys, *tmp;
+	uint32_t *cur;
 	size_t i;
 	uint64_t r;
 
@@ -127,7 +224,12 @@ int bsw_ntfs_pass_names(struct bsw_ntfs *v)
 		if (s->reparse_tag)
 			v->recs[s->base].reparse_tag = s->reparse_tag;
 	}
-	qsort(v->names, v->nr_names, sizeof(*v->names), name_rec_cmp);
+	/* the records pass adds names in record order: sort only if not */
+	for (i = 1; i < v->nr_names; i++)
+		if (name_rec_cmp(&v->names[i - 1], &v->names[i]) > 0)
+			break;
+	if (i < v->nr_names)
+		qsort(v->names, v->nr_names, sizeof(*v->names), name_rec_cmp);
 	for (r = 0; r < v->nr_recs; r++) {
 		v->recs[r].nr_names = 0;
 		v->recs[r].nr_vis = 0;
@@ -146,48 +248,128 @@ int bsw_ntfs_pass_names(struct bsw_ntfs *v)
 	v->upool = malloc((v->pool_len + 1) * sizeof(*v->upool));
 	if (!v->upool)
 		return -ENOMEM;
-	for (i = 0; i < v->pool_len; i++)
-		v->upool[i] = up(v, get_le16(v->pool + i));
+	if (v->upcase) {
+		const uint16_t *uc = v->upcase;
+
+		for (i = 0; i < v->pool_len; i++)
+			v->upool[i] = uc[get_le16(v->pool + i)];
+	} else {
+		for (i = 0; i < v->pool_len; i++)
+			v->upool[i] = bsw_ntfs_fold_builtin(get_le16(v->pool + i));
+	}
 	v->kids = malloc((v->nr_names + 1) * sizeof(*v->kids));
-	if (!v->kids)
+	keys = malloc((v->nr_names + 1) * sizeof(*keys));
+	tmp = malloc((v->nr_names + 1) * sizeof(*tmp));
+	v->dir_first = calloc(v->nr_recs + 2, sizeof(*v->dir_first));
+	cur = malloc((v->nr_recs + 1) * sizeof(*cur));
+	if (!v->kids || !keys || !tmp || !v->dir_first || !cur) {
+		free(keys);
+		free(tmp);
+		free(cur);
 		return -ENOMEM;
-	v->nr_kids = 0;
+	}
+	/*
+	 * Bucket the children by directory (a counting sort on the parent's
+	 * record number), then sort each directory's names: most directories
+	 * are small, and no comparison crosses directories.
+	 */
+	for (i = 0; i < v->nr_names; i++)
+		if (is_kid(v, &v->names[i]))
+			v->dir_first[v->names[i].parent + 1]++;
+	for (r = 0; r < v->nr_recs; r++) {
+		v->dir_first[r + 1] += v->dir_first[r];
+		cur[r] = v->dir_first[r];
+	}
+	v->nr_kids = v->dir_first[v->nr_recs];
 	for (i = 0; i < v->nr_names; i++) {
 		const struct ntfs_name *n = &v->names[i];
 
-		if (n->ns == 2 || n->rec == n->parent || n->parent >= v->nr_recs)
-			continue;
-		if (!(v->recs[n->parent].rflags & BSW_NTFS_R_INUSE))
-			continue;
-		/* a stale parent reference (old sequence) is not a child */
-		if (n->pseq && n->pseq != v->recs[n->parent].seq)
-			continue;
-		v->kids[v->nr_kids++] = (uint32_t)i;
+		if (is_kid(v, n))
+			keys[cur[n->parent]++] = (struct kid_key){
+				.parent = n->parent,
+				.head = kid_head(v->upool + n->off, n->len),
+				.idx = (uint32_t)i,
+			};
 	}
-	qsort_r(v->kids, v->nr_kids, sizeof(*v->kids), kid_cmp, v);
+	for (r = 0; r < v->nr_recs; r++)
+		if (v->dir_first[r + 1] - v->dir_first[r] > 1)
+			kid_sort(v, keys + v->dir_first[r], tmp,
+				 v->dir_first[r + 1] - v->dir_first[r]);
+	for (i = 0; i < v->nr_kids; i++)
+		v->kids[i] = keys[i].idx;
+	free(keys);
+	free(tmp);
+	free(cur);
+	memset(v->dcache, 0, sizeof(v->dcache));
 	return 0;
 }
 
 /* First index in kids with parent >= dir. */
 static size_t kids_lower(const struct bsw_ntfs *v, uint64_t dir)
 {
-	size_t lo = 0, hi = v->nr_kids;
+	if (!v->dir_first)
+		return 0;
+	return v->dir_first[BSW_MIN(dir, v->nr_recs)];
+}
 
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
+/*
+ * A directory with thousands of children (WinSxS, its Manifests, System32)
+ * is looked up in tens of thousands of times per disk, and its names share
+ * long prefixes: a hash of the folded name finds the child at once.  Built
+ * on the first lookup, for at most BSW_ARRAY_SIZE(v->dindex) directories.
+ * Among children with the same folded name (a damaged or forged volume)
+ * the first in kids order is kept, the one the sorted search finds.
+ */
+#define DINDEX_MIN 64
 
-		if (v->names[v->kids[mid]].parent < dir)
-			lo = mid + 1;
-		else
-			hi = mid;
+static uint64_t name_hash(const uint16_t *u, size_t len)
+{
+	return XXH3_64bits(u, len * sizeof(*u));
+}
+
+static const struct ntfs_dindex *dindex_get(struct bsw_ntfs *v, uint64_t dir, size_t lo, size_t hi)
+{
+	struct ntfs_dindex *x;
+	uint32_t size = 1;
+	size_t k;
+	unsigned i;
+
+	for (i = 0; i < v->nr_dindex; i++)
+		if (v->dindex[i].dir == dir)
+			return &v->dindex[i];
+	if (v->nr_dindex == BSW_ARRAY_SIZE(v->dindex) || hi - lo > (1u << 30))
+		return NULL;
+	while (size < 2 * (hi - lo))
+		size *= 2;
+	x = &v->dindex[v->nr_dindex];
+	x->slot = calloc(size, sizeof(*x->slot));
+	if (!x->slot)
+		return NULL;
+	x->dir = dir;
+	x->mask = size - 1;
+	for (k = lo; k < hi; k++) {
+		const struct ntfs_name *n = &v->names[v->kids[k]];
+		const uint16_t *u = v->upool + n->off;
+		uint32_t j = (uint32_t)name_hash(u, n->len) & x->mask;
+
+		for (; x->slot[j]; j = (j + 1) & x->mask) {
+			const struct ntfs_name *m = &v->names[v->kids[x->slot[j] - 1]];
+
+			if (!rawcmp(v->upool + m->off, m->len, u, n->len))
+				break; /* a duplicate: the first one stays */
+		}
+		if (!x->slot[j])
+			x->slot[j] = (uint32_t)(k + 1);
 	}
-	return lo;
+	v->nr_dindex++;
+	return x;
 }
 
 int bsw_ntfs_find_child(struct bsw_ntfs *v, uint64_t dir, const uint16_t *uname, size_t len,
 			uint64_t *rec)
 {
-	size_t lo = kids_lower(v, dir), hi = kids_lower(v, dir + 1), i;
+	size_t lo = kids_lower(v, dir), end = kids_lower(v, dir + 1), hi = end, i;
+	const struct ntfs_dindex *x = NULL;
 	uint16_t name[255];
 
 	if (len > BSW_ARRAY_SIZE(name))
@@ -195,6 +377,22 @@ int bsw_ntfs_find_child(struct bsw_ntfs *v, uint64_t dir, const uint16_t *uname,
 	for (i = 0; i < len; i++)
 		name[i] = up(v, uname[i]);
 
+	if (hi - lo >= DINDEX_MIN)
+		x = dindex_get(v, dir, lo, hi);
+	if (x) {
+		uint32_t j = (uint32_t)name_hash(name, len) & x->mask;
+
+		/* at most half full: an empty slot ends every probe */
+		for (; x->slot[j]; j = (j + 1) & x->mask) {
+			const struct ntfs_name *n = &v->names[v->kids[x->slot[j] - 1]];
+
+			if (!rawcmp(v->upool + n->off, n->len, name, len)) {
+				*rec = n->rec;
+				return 0;
+			}
+		}
+		return -ENOENT;
+	}
 	while (lo < hi) {
 		size_t mid = (lo + hi) / 2;
 		const struct ntfs_name *n = &v->names[v->kids[mid]];
@@ -205,7 +403,7 @@ int bsw_ntfs_find_child(struct bsw_ntfs *v, uint64_t dir, const uint16_t *uname,
 		else
 			hi = mid;
 	}
-	if (lo < kids_lower(v, dir + 1)) {
+	if (lo < end) {
 		const struct ntfs_name *n = &v->names[v->kids[lo]];
 
 		if (!rawcmp(v->upool + n->off, n->len, name, len)) {
@@ -248,21 +446,23 @@ static long utf8_to_16(const char *s, size_t n, uint16_t *out, size_t max)
 	return (long)o;
 }
 
-int bsw_ntfs_lookup(struct bsw_ntfs *v, const char *path, uint64_t *rec)
+/* Resolve path's components one by one from the directory cur. */
+static int walk(struct bsw_ntfs *v, uint64_t cur, const char *path, size_t plen, uint64_t *rec)
 {
-	uint64_t cur = NTFS_ROOT_REC;
+	const char *end = path + plen;
 	uint16_t u[256];
 	unsigned depth = 0;
 
-	while (*path) {
+	while (path < end) {
 		size_t n;
 		long ul;
 
-		while (*path == '\\' || *path == '/')
+		while (path < end && (*path == '\\' || *path == '/'))
 			path++;
-		if (!*path)
+		if (path == end)
 			break;
-		n = strcspn(path, "\\/");
+		for (n = 0; path + n < end && path[n] != '\\' && path[n] != '/'; n++)
+			;
 		if (++depth > BSW_NTFS_MAX_DEPTH)
 			return -ENOENT;
 		ul = utf8_to_16(path, n, u, BSW_ARRAY_SIZE(u));
@@ -272,6 +472,95 @@ int bsw_ntfs_lookup(struct bsw_ntfs *v, const char *path, uint64_t *rec)
 	}
 	*rec = cur;
 	return 0;
+}
+
+/* The last separator in path[0, len), or NULL. */
+static const char *last_sep(const char *path, size_t len)
+{
+	while (len--)
+		if (path[len] == '\\' || path[len] == '/')
+			return path + len;
+	return NULL;
+}
+
+/* The cached directory spelt path[0, len), or NULL. */
+static const uint64_t *dcache_get(const struct bsw_ntfs *v, const char *path, size_t len)
+{
+	unsigned i;
+
+	for (i = 0; i < BSW_ARRAY_SIZE(v->dcache); i++)
+		if (v->dcache[i].valid && !strncmp(v->dcache[i].path, path, len) &&
+		    !v->dcache[i].path[len])
+			return &v->dcache[i].rec;
+	return NULL;
+}
+
+static void dcache_put(struct bsw_ntfs *v, const char *path, size_t len, uint64_t rec)
+{
+	unsigned i = v->dcache_next++ % BSW_ARRAY_SIZE(v->dcache);
+
+	memcpy(v->dcache[i].path, path, len);
+	v->dcache[i].path[len] = 0;
+	v->dcache[i].rec = rec;
+	v->dcache[i].valid = true;
+}
+
+/*
+ * The directory path[0, len): cached, or walked from its cached parent
+ * (a WinSxS component's directory from \Windows\WinSxS), or from the root;
+ * it and its parent are cached.
+ */
+static int lookup_dir(struct bsw_ntfs *v, const char *path, size_t len, uint64_t *dir)
+{
+	const uint64_t *hit = dcache_get(v, path, len);
+	const char *ps;
+	size_t plen;
+	uint64_t parent;
+
+	if (hit) {
+		*dir = *hit;
+		return 0;
+	}
+	ps = last_sep(path, len);
+	plen = ps ? (size_t)(ps - path) : 0;
+	if (!plen) {
+		if (walk(v, NTFS_ROOT_REC, path, len, dir))
+			return -ENOENT;
+		dcache_put(v, path, len, *dir);
+		return 0;
+	}
+	hit = dcache_get(v, path, plen);
+	if (hit) {
+		parent = *hit;
+	} else {
+		if (walk(v, NTFS_ROOT_REC, path, plen, &parent))
+			return -ENOENT;
+		dcache_put(v, path, plen, parent);
+	}
+	if (walk(v, parent, ps, len - plen, dir))
+		return -ENOENT;
+	dcache_put(v, path, len, *dir);
+	return 0;
+}
+
+/*
+ * A path's directory is resolved once for the many files looked up in it
+ * (the WinSxS checks look up tens of thousands of files in a few hundred
+ * directories): recent directories are kept by their exact spelling.
+ * Another spelling of the same directory only misses the cache.
+ */
+int bsw_ntfs_lookup(struct bsw_ntfs *v, const char *path, uint64_t *rec)
+{
+	size_t plen = strlen(path);
+	const char *slash = last_sep(path, plen);
+	size_t dlen = slash ? (size_t)(slash - path) : 0;
+	uint64_t dir;
+
+	if (!dlen || dlen >= sizeof(v->dcache[0].path) || !v->dir_first)
+		return walk(v, NTFS_ROOT_REC, path, plen, rec);
+	if (lookup_dir(v, path, dlen, &dir))
+		return -ENOENT;
+	return walk(v, dir, slash, plen - dlen, rec);
 }
 
 const struct ntfs_name *bsw_ntfs_main_name(const struct bsw_ntfs *v, uint64_t rec)

@@ -251,6 +251,7 @@ int bsw_ntfs_load_stream(struct bsw_ntfs *v, uint64_t rec, uint32_t type, const 
 		const char *why;
 		size_t off;
 
+		fs->ext = true;
 		bsw_ntfs_parse_rhdr(r, rs, rs, &h, &why);
 		if (bsw_ntfs_attr_next(r, h.used, &pos, &prev, &a, &why) <= 0)
 			goto done;

@@ -232,14 +232,9 @@ static void parse_one(uint32_t rs, uint64_t recno, uint8_t *r, struct ntfs_rsum 
  * runlists lie in distinct attributes, each larger than what is kept of
  * it).  Integers are little-endian.  A kept form starts with struct
  * kept_hdr and the unit's record summaries, as host structs (the cache
- * belongs to this process).
+ * belongs to this process).  ntfs_kept.c turns this form into bytes for
+ * another process and back (scan --cache): a change here changes it too.
  */
-#define KEPT_MAGIC 0x314B4D42u /* "BMK1": this layout */
-
-struct kept_hdr {
-	uint32_t magic, rec_size;
-	uint64_t start, cnt;
-};
 
 struct form {
 	uint8_t *b;

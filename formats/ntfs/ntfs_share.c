@@ -60,16 +60,233 @@ static int key_range(struct bsw_ntfs *v, struct keyer *k, uint64_t off, uint64_t
 	return 0;
 }
 
+/* Where record rec lies in the volume (0: in no run of $MFT). */
+static uint64_t rec_voff(const struct bsw_ntfs *v, uint64_t rec)
+{
+	uint64_t rs = v->bs.rec_size, cl = v->bs.cluster, vcn = rec * rs / cl;
+	unsigned i;
+
+	for (i = 0; i < v->mft_runs.nr; i++) {
+		const struct bsw_ntfs_run *r = &v->mft_runs.r[i];
+
+		if (vcn >= r->vcn && vcn - r->vcn < r->len && r->lcn != NTFS_LCN_HOLE)
+			return (r->lcn + (vcn - r->vcn)) * cl + (rec * rs) % cl;
+	}
+	return 0;
+}
+
+/*
+ * Stream descriptions kept by the origin of their record.  What
+ * bsw_ntfs_load_stream finds (sizes, flags, resident bytes, runlist) is a
+ * function of the record's bytes, of its number and of the volume's
+ * geometry, unless pieces come through an $ATTRIBUTE_LIST from other
+ * records: those are never kept.  Keying a family's files would otherwise
+ * read every file's record again on every disk (20,000 reads of 1 KiB for
+ * a realistic WinSxS).  The key, like bsw_ntfs_recs_key's, is a hash of
+ * all that and of the origin of every byte of the record; it is kept only
+ * when every byte comes from a layer the caller shares.
+ */
+#define STREAM_MAGIC 0x314d5453u /* "STM1", little-endian */
+#define STREAM_HDR 40		 /* bytes before the resident bytes */
+#define STREAM_RUN 24		 /* vcn, lcn, len */
+#define STREAM_MAX_RES 65536u	 /* a resident value fits in a record */
+
+/*
+ * The kept form, little-endian (it is also what scan --cache writes):
+ *	u32 magic, u32 runs, u32 resident length, u16 attribute flags,
+ *	u8 resident, u8 compression unit shift, u64 size, alloc, init,
+ *	the resident bytes, then per run u64 vcn, lcn, len.
+ * Runs as bsw_ntfs_load_stream leaves them: sorted by vcn, not
+ * overlapping, none empty.
+ */
+int bsw_ntfs_stream_kept_check(const uint8_t *p, size_t len)
+{
+	uint32_t nr, res, i;
+	uint64_t next = 0;
+
+	if (len < STREAM_HDR || get_le32(p) != STREAM_MAGIC)
+		return -EINVAL;
+	nr = get_le32(p + 4);
+	res = get_le32(p + 8);
+	if (nr > BSW_NTFS_MAX_RUNS || res > STREAM_MAX_RES || p[14] > 1 ||
+	    len != STREAM_HDR + (size_t)res + (size_t)nr * STREAM_RUN || (p[14] && nr))
+		return -EINVAL;
+	for (i = 0; i < nr; i++) {
+		const uint8_t *r = p + STREAM_HDR + res + (size_t)i * STREAM_RUN;
+		uint64_t vcn = get_le64(r), rl = get_le64(r + 16);
+
+		if (vcn < next || !rl || rl > UINT64_MAX - vcn)
+			return -EINVAL;
+		next = vcn + rl;
+	}
+	return 0;
+}
+
+static int stream_key(struct bsw_ntfs *v, const struct bsw_ntfs_share *sh, uint64_t rec,
+		      uint32_t type, const char *name, uint8_t key[16], uint64_t *tok)
+{
+	static const char tag[] = "bsw-ntfs-stream/1";
+	uint64_t rs = v->bs.rec_size, off = rec_voff(v, rec), len = rs;
+	struct keyer k = { .ok = true };
+	unsigned guard = 0;
+	XXH128_hash_t h;
+
+	*tok = 0;
+	if (!off || rec < 16) /* the system files: read where the mirror may serve */
+		return -ENOENT;
+	k.st = XXH3_createState();
+	if (!k.st)
+		return -ENOMEM;
+	XXH3_128bits_reset(k.st);
+	XXH3_128bits_update(k.st, tag, sizeof(tag));
+	put64(&k, rs);
+	put64(&k, v->bs.cluster);
+	put64(&k, v->bs.nr_clusters);
+	put64(&k, rec);
+	put64(&k, type);
+	XXH3_128bits_update(k.st, name, strlen(name) + 1);
+	while (len && k.ok) {
+		uint64_t t = 0, poff = 0;
+		int64_t n = v->src->origin(v->src->ctx, off, len, &t, &poff);
+
+		if (n <= 0 || !t || ++guard > 64 || !sh->shareable(sh->ctx, t)) {
+			k.ok = false;
+			break;
+		}
+		if (!k.tok)
+			k.tok = t;
+		put64(&k, t);
+		put64(&k, poff);
+		put64(&k, (uint64_t)n);
+		off += (uint64_t)n;
+		len -= (uint64_t)n > len ? len : (uint64_t)n;
+	}
+	if (k.ok) {
+		h = XXH3_128bits_digest(k.st);
+		memcpy(key, &h.low64, 8);
+		memcpy(key + 8, &h.high64, 8);
+		*tok = k.tok;
+	}
+	XXH3_freeState(k.st);
+	return k.ok ? 0 : -ENOENT;
+}
+
+/* A kept description back into fs; -EINVAL if val is not one of ours. */
+static int stream_unkeep(const struct bsw_ntfs *v, const uint8_t *val, size_t len, uint64_t rec,
+			 uint32_t type, const char *name, struct ntfs_stream *fs)
+{
+	uint32_t nr, res, i;
+	const uint8_t *rp;
+
+	if (bsw_ntfs_stream_kept_check(val, len))
+		return -EINVAL;
+	nr = get_le32(val + 4);
+	res = get_le32(val + 8);
+	if (res > v->bs.rec_size)
+		return -EINVAL;
+	memset(fs, 0, sizeof(*fs));
+	fs->rec = rec;
+	fs->type = type;
+	snprintf(fs->name, sizeof(fs->name), "%s", name);
+	fs->aflags = get_le16(val + 12);
+	fs->resident = val[14];
+	fs->cu_shift = val[15];
+	fs->size = get_le64(val + 16);
+	fs->alloc = get_le64(val + 24);
+	fs->init = get_le64(val + 32);
+	if (fs->resident) {
+		fs->res = malloc(res ? res : 1);
+		if (!fs->res)
+			return -ENOMEM;
+		memcpy(fs->res, val + STREAM_HDR, res);
+		fs->res_len = res;
+	}
+	if (nr) {
+		fs->runs.r = malloc((size_t)nr * sizeof(*fs->runs.r));
+		if (!fs->runs.r) {
+			bsw_ntfs_stream_free(fs);
+			return -ENOMEM;
+		}
+		rp = val + STREAM_HDR + res;
+		for (i = 0; i < nr; i++, rp += STREAM_RUN)
+			fs->runs.r[i] = (struct bsw_ntfs_run){ .vcn = get_le64(rp),
+							       .lcn = get_le64(rp + 8),
+							       .len = get_le64(rp + 16) };
+		fs->runs.nr = fs->runs.alloc = nr;
+	}
+	fs->valid = true;
+	return 0;
+}
+
+static void stream_keep(const struct bsw_ntfs_share *sh, uint64_t tok, const uint8_t key[16],
+			const struct ntfs_stream *fs)
+{
+	size_t res = fs->resident ? fs->res_len : 0, nr = fs->resident ? 0 : fs->runs.nr, i;
+	size_t len = STREAM_HDR + res + nr * STREAM_RUN;
+	uint8_t *val, *rp;
+
+	if (res > STREAM_MAX_RES || nr > BSW_NTFS_MAX_RUNS || !(val = malloc(len)))
+		return;
+	put_le32(val, STREAM_MAGIC);
+	put_le32(val + 4, (uint32_t)nr);
+	put_le32(val + 8, (uint32_t)res);
+	put_le16(val + 12, fs->aflags);
+	val[14] = fs->resident;
+	val[15] = fs->cu_shift;
+	put_le64(val + 16, fs->size);
+	put_le64(val + 24, fs->alloc);
+	put_le64(val + 32, fs->init);
+	if (res)
+		memcpy(val + STREAM_HDR, fs->res, res);
+	for (i = 0, rp = val + STREAM_HDR + res; i < nr; i++, rp += STREAM_RUN) {
+		put_le64(rp, fs->runs.r[i].vcn);
+		put_le64(rp + 8, fs->runs.r[i].lcn);
+		put_le64(rp + 16, fs->runs.r[i].len);
+	}
+	/* a form the check refuses is not kept (it would never be used) */
+	if (bsw_ntfs_stream_kept_check(val, len)) {
+		free(val);
+		return;
+	}
+	sh->keep(sh->ctx, tok, key, val, len);
+}
+
+/* bsw_ntfs_load_stream, through sh's kept descriptions when it can. */
+static int load_stream(struct bsw_ntfs *v, const struct bsw_ntfs_share *sh, uint64_t rec,
+		       uint32_t type, const char *name, struct ntfs_stream *fs)
+{
+	const void *val;
+	uint8_t key[16];
+	uint64_t tok;
+	size_t len;
+	void *ref;
+	int ret;
+
+	if (!sh || stream_key(v, sh, rec, type, name, key, &tok))
+		return bsw_ntfs_load_stream(v, rec, type, name, fs);
+	ref = sh->get(sh->ctx, tok, key, &val, &len);
+	if (ref) {
+		ret = stream_unkeep(v, val, len, rec, type, name, fs);
+		sh->put(sh->ctx, ref);
+		if (ret != -EINVAL)
+			return ret;
+	}
+	ret = bsw_ntfs_load_stream(v, rec, type, name, fs);
+	if (!ret && !fs->ext && (!fs->resident || fs->res_len <= v->bs.rec_size))
+		stream_keep(sh, tok, key, fs);
+	return ret;
+}
+
 /* Metadata and run origins of one stream; -ENOENT if it does not exist. */
 static int key_stream(struct bsw_ntfs *v, struct keyer *k, uint64_t rec, uint32_t type,
-		      const char *name)
+		      const char *name, const struct bsw_ntfs_share *sh)
 {
 	struct ntfs_stream fs;
 	uint64_t cl = v->bs.cluster;
 	unsigned i;
 	int ret;
 
-	ret = bsw_ntfs_load_stream(v, rec, type, name, &fs);
+	ret = load_stream(v, sh, rec, type, name ? name : "", &fs);
 	if (ret)
 		return ret;
 	put64(k, type);
@@ -105,7 +322,7 @@ static int key_stream(struct bsw_ntfs *v, struct keyer *k, uint64_t rec, uint32_
 }
 
 int bsw_ntfs_file_key(struct bsw_ntfs *v, uint64_t rec, const char *stream, uint8_t key[16],
-		      uint64_t *tok)
+		      uint64_t *tok, const struct bsw_ntfs_share *sh)
 {
 	struct keyer k = { .ok = true };
 	XXH128_hash_t h;
@@ -125,27 +342,17 @@ int bsw_ntfs_file_key(struct bsw_ntfs *v, uint64_t rec, const char *stream, uint
 	put64(&k, v->recs[rec].size);
 	put64(&k, v->recs[rec].rflags);
 	if (!stream && (v->recs[rec].rflags & BSW_NTFS_R_WOF)) {
-		ret = key_stream(v, &k, rec, NTFS_AT_REPARSE, NULL);
+		ret = key_stream(v, &k, rec, NTFS_AT_REPARSE, NULL, sh);
 		if (!ret)
-			ret = key_stream(v, &k, rec, NTFS_AT_DATA, "WofCompressedData");
+			ret = key_stream(v, &k, rec, NTFS_AT_DATA, "WofCompressedData", sh);
 	} else {
-		ret = key_stream(v, &k, rec, NTFS_AT_DATA, stream ? stream : "");
+		ret = key_stream(v, &k, rec, NTFS_AT_DATA, stream ? stream : "", sh);
 	}
 	/* a resident file's bytes are in the hash; its owner is the layer
 	 * of its MFT record */
 	if (!ret && k.ok && !k.tok) {
-		uint64_t rs = v->bs.rec_size, voff = 0;
-		unsigned i;
+		uint64_t rs = v->bs.rec_size, voff = rec_voff(v, rec);
 
-		for (i = 0; i < v->mft_runs.nr; i++) {
-			const struct bsw_ntfs_run *r = &v->mft_runs.r[i];
-			uint64_t cl = v->bs.cluster, vcn = rec * rs / cl;
-
-			if (vcn >= r->vcn && vcn - r->vcn < r->len && r->lcn != NTFS_LCN_HOLE) {
-				voff = (r->lcn + (vcn - r->vcn)) * cl + (rec * rs) % cl;
-				break;
-			}
-		}
 		if (voff) {
 			struct keyer k2 = { .ok = true, .st = k.st };
 

@@ -75,6 +75,12 @@ void bsw_regf_name(const uint8_t *p, size_t n, bool ascii, char *out, size_t out
 		char t[4];
 		size_t k;
 
+		if (p[i] && p[i] < 0x80) { /* ASCII: a byte each */
+			if (o + 1 >= outlen)
+				break;
+			out[o++] = (char)p[i];
+			continue;
+		}
 		if (p[i]) {
 			k = bsw_utf8_put(t, p[i]);
 		} else {

@@ -396,10 +396,91 @@ static int find_cb(void *arg, uint32_t v, const char *name)
 	return 1;
 }
 
+static inline unsigned ascii_fold(unsigned c)
+{
+	return c >= 'a' && c <= 'z' ? c - ('a' - 'A') : c;
+}
+
+/*
+ * Whether a stored value name (nl bytes at p, compressed or UTF-16LE) is
+ * the ASCII name q, compared as find_cb compares the decoded name: only
+ * ASCII, NUL-free stored names can equal an ASCII name.  Saves decoding
+ * every value name of a key to find one (S256H of each of 10,000
+ * components).
+ */
+static bool vk_name_is(const uint8_t *p, size_t nl, bool comp, const char *q, size_t ql)
+{
+	size_t i;
+
+	if (comp) {
+		if (nl != ql)
+			return false;
+		for (i = 0; i < ql; i++)
+			if (!p[i] || p[i] >= 0x80 ||
+			    ascii_fold(p[i]) != ascii_fold((unsigned char)q[i]))
+				return false;
+		return true;
+	}
+	if (nl / 2 != ql)
+		return false;
+	for (i = 0; i < ql; i++) {
+		unsigned u = get_le16(p + 2 * i);
+
+		if (!u || u >= 0x80 || ascii_fold(u) != ascii_fold((unsigned char)q[i]))
+			return false;
+	}
+	return true;
+}
+
+/* each_vk with find_cb for an ASCII name, without decoding names. */
+static int find_ascii(struct bsw_hive *h, bsw_hkey k, const char *q, uint32_t *out)
+{
+	uint32_t sz, lsz, n;
+	const uint8_t *nk = nk_cell(h, k, &sz), *l;
+	size_t ql = strlen(q);
+
+	if (!nk)
+		return -EIO;
+	n = get_le32(nk + 36);
+	if (!n)
+		return 0;
+	if (n > BSW_MAX_REGF_VALUES)
+		return -EIO;
+	l = bsw_regf_cell(h, get_le32(nk + 40), &lsz);
+	if (!l || (uint64_t)n * 4 > lsz)
+		return -EIO;
+	for (uint32_t i = 0; i < n; i++) {
+		uint32_t v = get_le32(l + 4 * i), vsz, nl;
+		const uint8_t *vk = bsw_regf_cell(h, v, &vsz);
+
+		if (!vk || vsz < 20 || memcmp(vk, "vk", 2))
+			continue;
+		nl = get_le16(vk + 2);
+		if (20 + nl > vsz)
+			continue;
+		if (vk_name_is(vk + 20, nl, get_le16(vk + 16) & BSW_VK_COMP_NAME, q, ql)) {
+			*out = v;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+static bool is_ascii(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s >= 0x80)
+			return false;
+	return true;
+}
+
 int bsw_hive_value(struct bsw_hive *h, bsw_hkey k, const char *name, struct bsw_hval *v)
 {
 	struct find_arg a = { name ? name : "", 0 };
-	int rc = each_vk(h, k, find_cb, &a);
+	/* a long name could pass the decoder's buffer: the general path */
+	int rc = is_ascii(a.name) && strlen(a.name) < BSW_MAX_REGF_NAME / 4 ?
+			 find_ascii(h, k, a.name, &a.v) :
+			 each_vk(h, k, find_cb, &a);
 
 	memset(v, 0, sizeof(*v));
 	if (rc < 0)

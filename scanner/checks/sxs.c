@@ -18,6 +18,7 @@
 #include "formats/common/vec.h"
 #include "formats/sxs/sxs.h"
 #include "scanner/checks/triage.h"
+#include "scanner/pcache.h"
 #include "scanner/share.h"
 
 #define MAX_CACHED_FILE (256u << 20) /* larger files stream, uncached */
@@ -268,9 +269,10 @@ static void mfacts_make(const uint8_t *d, size_t len, bool want_sha, struct mfac
 	snprintf(f->why, sizeof(f->why), "%s", why ? why : "");
 }
 
-static void check_manifest(struct bsw_tctx *t, const char *name)
+static void check_manifest(struct bsw_tctx *t, bsw_hkey comps, const char *name)
 {
-	char path[600], keyform[400], kp[500];
+	char path[600], keyform[400];
+	bsw_hkey k;
 	struct bsw_share_ent *e = NULL;
 	struct bsw_hval v = { 0 };
 	const struct mfacts *f;
@@ -327,9 +329,8 @@ static void check_manifest(struct bsw_tctx *t, const char *name)
 		BSW_REPORT(t->fx, PR_SXS_1_MFMT, .str = path, .n = f->head);
 		goto out;
 	}
-	if (t->components) {
-		snprintf(kp, sizeof(kp), "DerivedData\\Components\\%s", keyform);
-		if (!bsw_hive_get_raw(t->components, kp, "S256H", &v)) {
+	if (comps && !bsw_hive_key(t->components, comps, keyform, &k)) {
+		if (!bsw_hive_value(t->components, k, "S256H", &v)) {
 			if (v.len == 32 && f->have_sha) {
 				t->store->s256h_checked++;
 				if (memcmp(f->sha, v.data, 32)) {
@@ -359,6 +360,7 @@ out:
 void bsw_check_sxs(struct bsw_tctx *t)
 {
 	struct names n = { 0 };
+	bsw_hkey comps = 0;
 	uint64_t rec;
 	size_t i;
 
@@ -373,8 +375,164 @@ void bsw_check_sxs(struct bsw_tctx *t)
 		BSW_REPORT(t->fx, PR_SXS_0_LAYOUT, .str = "Manifests");
 		return;
 	}
+	/* COMPONENTS\DerivedData\Components\<keyform> holds each S256H */
+	if (t->components && bsw_hive_key(t->components, bsw_hive_root(t->components),
+					  "DerivedData\\Components", &comps))
+		comps = 0;
 	bsw_ntfs_readdir(t->v, rec, collect, &n);
 	for (i = 0; i < n.nr && !bsw_tctx_over(t); i++)
-		check_manifest(t, n.v[i]);
+		check_manifest(t, comps, n.v[i]);
 	names_free(&n);
+}
+
+/*
+ * The digests and manifests kept across runs (scan --cache; pcache.h).
+ * Their bytes are hostile when read back: every field is checked against
+ * what the checks above rely on, and a container signature is taken back
+ * to bsw_sxs_container_sig's own string.
+ */
+static void digest_save(const void *val, size_t vlen, struct bsw_pc_buf *b)
+{
+	const struct kept_digest *k = val;
+
+	bsw_pc_put(b, k->dig, 32);
+	bsw_pc_put_str(b, k->sig);
+}
+
+static int digest_load(struct bsw_pc_rd *r, void **val, size_t *vlen, void (**free_fn)(void *))
+{
+	struct kept_digest *k = malloc(sizeof(*k));
+	const uint8_t *d = bsw_pc_get(r, 32);
+	uint8_t sig[4] = { 0 };
+	char s[4];
+
+	if (!k)
+		return -ENOMEM;
+	bsw_pc_get_str(r, s, sizeof(s));
+	if (!d || r->bad || (s[0] && strlen(s) != 3)) {
+		free(k);
+		return -EINVAL;
+	}
+	memcpy(k->dig, d, 32);
+	k->sig = NULL;
+	if (s[0]) {
+		memcpy(sig, s, 3);
+		sig[3] = 0x01;
+		k->sig = bsw_sxs_container_sig(sig, 4);
+		if (!k->sig) {
+			free(k);
+			return -EINVAL;
+		}
+	}
+	*val = k;
+	*vlen = sizeof(*k);
+	*free_fn = free;
+	return 0;
+}
+
+static void manifest_save(const void *val, size_t vlen, struct bsw_pc_buf *b)
+{
+	const struct mfacts *f = val;
+	const struct bsw_sxs_manifest *m = f->m;
+	unsigned i;
+
+	bsw_pc_put_le(b, f->kind, 1);
+	bsw_pc_put_le(b, f->head, 4);
+	bsw_pc_put_le(b, f->have_sha, 1);
+	bsw_pc_put(b, f->sha, 32);
+	bsw_pc_put_le(b, (uint32_t)f->r, 4);
+	bsw_pc_put_str(b, f->why);
+	bsw_pc_put_le(b, m != NULL, 1);
+	if (!m)
+		return;
+	bsw_pc_put_str(b, m->name);
+	bsw_pc_put_str(b, m->version);
+	bsw_pc_put_str(b, m->arch);
+	bsw_pc_put_str(b, m->language);
+	bsw_pc_put_str(b, m->token);
+	bsw_pc_put_le(b, m->nr_files, 4);
+	bsw_pc_put_le(b, m->nr_files_seen, 4);
+	for (i = 0; i < m->nr_files; i++) {
+		const struct bsw_sxs_file *x = &m->files[i];
+
+		bsw_pc_put_str(b, x->name);
+		bsw_pc_put_str(b, x->dest);
+		bsw_pc_put_le(b, x->alg, 1);
+		bsw_pc_put_le(b, x->digest_len, 1);
+		bsw_pc_put(b, x->digest, 32);
+	}
+}
+
+static int manifest_load(struct bsw_pc_rd *r, void **val, size_t *vlen, void (**free_fn)(void *))
+{
+	struct mfacts *f = calloc(1, sizeof(*f));
+	struct bsw_sxs_manifest *m;
+	const uint8_t *sha;
+	bool has_m;
+	unsigned i;
+
+	if (!f)
+		return -ENOMEM;
+	f->kind = (enum bsw_sxs_kind)bsw_pc_get_le(r, 1);
+	f->head = (uint32_t)bsw_pc_get_le(r, 4);
+	f->have_sha = bsw_pc_get_le(r, 1) != 0;
+	sha = bsw_pc_get(r, 32);
+	if (sha)
+		memcpy(f->sha, sha, 32);
+	f->r = (int32_t)(uint32_t)bsw_pc_get_le(r, 4);
+	bsw_pc_get_str(r, f->why, sizeof(f->why));
+	has_m = bsw_pc_get_le(r, 1) != 0;
+	/* a parse exactly when check_manifest reads one: plain XML parsed */
+	if (r->bad || f->kind > BSW_SXS_UNKNOWN || f->r > 0 || f->r < -4095 ||
+	    has_m != (f->kind == BSW_SXS_XML && !f->r))
+		goto bad;
+	if (has_m) {
+		f->m = m = calloc(1, sizeof(*m));
+		if (!m)
+			goto bad;
+		bsw_pc_get_str(r, m->name, sizeof(m->name));
+		bsw_pc_get_str(r, m->version, sizeof(m->version));
+		bsw_pc_get_str(r, m->arch, sizeof(m->arch));
+		bsw_pc_get_str(r, m->language, sizeof(m->language));
+		bsw_pc_get_str(r, m->token, sizeof(m->token));
+		m->nr_files = (unsigned)bsw_pc_get_le(r, 4);
+		m->nr_files_seen = (unsigned)bsw_pc_get_le(r, 4);
+		if (r->bad || m->nr_files > BSW_MAX_SXS_FILES)
+			goto bad;
+		m->files = calloc(m->nr_files ? m->nr_files : 1, sizeof(*m->files));
+		if (!m->files)
+			goto bad;
+		for (i = 0; i < m->nr_files && !r->bad; i++) {
+			struct bsw_sxs_file *x = &m->files[i];
+			const uint8_t *d;
+
+			bsw_pc_get_str(r, x->name, sizeof(x->name));
+			bsw_pc_get_str(r, x->dest, sizeof(x->dest));
+			x->alg = (enum bsw_sxs_alg)bsw_pc_get_le(r, 1);
+			x->digest_len = (unsigned)bsw_pc_get_le(r, 1);
+			d = bsw_pc_get(r, 32);
+			if (d)
+				memcpy(x->digest, d, 32);
+			if (x->alg > BSW_SXS_ALG_SHA256 || x->digest_len > 32)
+				r->bad = true;
+		}
+		if (r->bad)
+			goto bad;
+	}
+	*val = f;
+	*vlen = sizeof(*f) + (f->m ? f->m->nr_files * sizeof(*f->m->files) : 0);
+	*free_fn = mfacts_free;
+	return 0;
+bad:
+	mfacts_free(f);
+	return -EINVAL;
+}
+
+void bsw_sxs_share_codecs(void)
+{
+	static const struct bsw_share_codec digest = { digest_save, digest_load };
+	static const struct bsw_share_codec manifest = { manifest_save, manifest_load };
+
+	bsw_pcache_codec(BSW_SHARE_DIGEST, &digest);
+	bsw_pcache_codec(BSW_SHARE_MANIFEST, &manifest);
 }

@@ -184,7 +184,7 @@ uint64_t bsw_tctx_share_key(struct bsw_tctx *t, uint64_t rec, unsigned kind, uin
 	memset(key, 0, sizeof(*key));
 	if (!t->can_share || !t->stage || !(t->stage->share & (1u << kind)) || !t->v)
 		return 0;
-	if (bsw_ntfs_file_key(t->v, rec, NULL, key->file, &tok) || !tok ||
+	if (bsw_ntfs_file_key(t->v, rec, NULL, key->file, &tok, bsw_tctx_rec_share(t)) || !tok ||
 	    !bsw_share_is_parent(tok))
 		return 0;
 	key->extra = extra;

@@ -207,6 +207,19 @@ uint64_t bsw_tctx_share_key(struct bsw_tctx *t, uint64_t rec, unsigned kind, uin
  * (scanner/checks/ntfs_share_glue.c), or NULL when it must not share.
  */
 const struct bsw_ntfs_share *bsw_tctx_mft_share(const struct bsw_tctx *t);
+/*
+ * The same cache for the descriptions of file records that keying a file
+ * needs (bsw_ntfs_file_key): part of every kind a file key is made for,
+ * so it goes with sharing itself (NULL when the disk does not share).
+ */
+const struct bsw_ntfs_share *bsw_tctx_rec_share(const struct bsw_tctx *t);
+/*
+ * Register how the stages' shared results are kept across runs (scan
+ * --cache, scanner/pcache.h): $MFT records (ntfs_share_glue.c), and
+ * digests and manifests (bsw_sxs_share_codecs, sxs.c).
+ */
+void bsw_tctx_share_codecs(void);
+void bsw_sxs_share_codecs(void);
 
 /* Whole-file reads under the memory budget; free with bsw_tctx_free. */
 int bsw_tctx_read(struct bsw_tctx *t, struct bsw_ntfs *v, const char *path, uint8_t **data,

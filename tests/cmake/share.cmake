@@ -4,3 +4,10 @@ bsw_unit_test(test_share SOURCES ${BSW_TEST_DIR}/unit/test_share.c)
 # own changes in hives/MFT/WinSxS, damaged parents), and fewer bytes read
 bsw_script_test(share_same_answers ${BSW_TEST_DIR}/share/same_answers.sh LABELS images)
 set_tests_properties(share_same_answers PROPERTIES TIMEOUT 600)
+# results kept across sweeps (scan --cache, scanner/pcache.c): the file
+# format against cut and forged files, --verify-cache through share.c
+bsw_unit_test(test_pcache SOURCES ${BSW_TEST_DIR}/unit/test_pcache.c)
+# scan --cache end to end: same answers, cut/damaged/stale/forged files,
+# --verify-cache (uses test_pcache as the forging tool)
+bsw_script_test(share_cache ${BSW_TEST_DIR}/share/cache.sh LABELS images)
+set_tests_properties(share_cache PROPERTIES TIMEOUT 600)

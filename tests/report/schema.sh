@@ -55,6 +55,10 @@ valid bootsweep.disk/1 r2.jsonl "scan --inventory --rules --query"
 refused bootsweep.disk/1 r1.jsonl 's/"identity_ok"/"identity_match"/' "disk line with a chain member renamed"
 valid bootsweep.stats/1 stats.json "scan --stats-json"
 refused bootsweep.stats/1 stats.json 's/"evictions"/"evicted"/' "stats with a share member renamed"
+"$B" scan vfleet -j2 -o /dev/null --quiet --cache cachedir --stats-json stats-cache.json
+grep -q '"cache":{' stats-cache.json || bad "scan --cache: no cache counters"
+valid bootsweep.stats/1 stats-cache.json "scan --cache --stats-json"
+refused bootsweep.stats/1 stats-cache.json 's/"mismatched"/"mismatches"/' "stats with a cache member renamed"
 refused bootsweep.disk/1 r1.jsonl '0,/"computer_name"/s//"hostname"/' "disk line with a windows member renamed"
 
 # merge: the parts of a sharded sweep joined

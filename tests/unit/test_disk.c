@@ -4,8 +4,10 @@
  * children).  Checks chain reads (whole disk and unaligned pieces against
  * the expected bytes), extent mapping per layer, how parents are found
  * (relative locator, drive-letter absolute path, basename fallback),
- * identity mismatch, self-loops, a missing parent, the read budget and
- * read-only opening.
+ * identity mismatch, self-loops, a missing parent, the read budget,
+ * read-only opening, and the read-ahead of sequential streams (same bytes,
+ * same byte count, and a file that shrinks under a read-ahead gives the
+ * plain path's I/O error).
  */
 #include <errno.h>
 #include <stdint.h>
@@ -151,10 +153,12 @@ static int setup(void)
 	return 0;
 }
 
+static bool direct; /* open with bsw_disk_opts.direct */
+
 static int open_disk(struct bsw_disk **d, const char *file, struct bsw_fx **fx, uint64_t max_bytes,
 		     char *err, size_t errlen)
 {
-	struct bsw_disk_opts o = { .max_bytes = max_bytes };
+	struct bsw_disk_opts o = { .max_bytes = max_bytes, .direct = direct };
 
 	if (bsw_fx_create(fx))
 		return -ENOMEM;
@@ -341,6 +345,100 @@ static void test_readonly(void)
 	T_CHECK(a.st_mtime == b.st_mtime && a.st_size == b.st_size, "unchanged");
 }
 
+/*
+ * A stream of 256 KiB reads (the read-ahead's trigger) over the chain: the
+ * bytes are the expected ones, and bytes_read counts what was asked for,
+ * exactly as one read of the whole disk does.  Then a read that jumps
+ * back, and one in the middle of what was read ahead.  The disks are
+ * opened with .direct: buffered, the read-ahead skips ranges the page cache
+ * holds, and these files were just written.
+ */
+static void test_readahead(void)
+{
+	const size_t piece = 256u << 10;
+	uint64_t whole, streamed, base;
+	struct bsw_disk *d;
+	struct bsw_fx *fx;
+	char err[512];
+	uint8_t *buf = malloc(VSIZE);
+	int rc;
+
+	if (!buf)
+		return;
+	direct = true;
+	rc = open_disk(&d, at("child.vhd"), &fx, 0, err, sizeof(err));
+	T_CHECK(rc == 0, "open child: %s", err);
+	if (rc)
+		goto out;
+	base = bsw_disk_bytes_read(d);
+	T_CHECK(bsw_disk_read(d, buf, VSIZE, 0) == 0, "whole read");
+	whole = bsw_disk_bytes_read(d) - base;
+	bsw_disk_close(d);
+	bsw_fx_destroy(fx);
+	fx = NULL;
+
+	rc = open_disk(&d, at("child.vhd"), &fx, 0, err, sizeof(err));
+	T_CHECK(rc == 0, "open child: %s", err);
+	if (rc)
+		goto out;
+	base = bsw_disk_bytes_read(d);
+	memset(buf, 0xee, VSIZE);
+	for (uint64_t off = 0; off < VSIZE; off += piece)
+		T_CHECK(bsw_disk_read(d, buf + off, piece, off) == 0, "stream read at %llu",
+			(unsigned long long)off);
+	T_CHECK(!memcmp(buf, expect, VSIZE), "streamed bytes equal the expected ones");
+	streamed = bsw_disk_bytes_read(d) - base;
+	T_CHECK(streamed == whole, "bytes_read streamed %llu, whole %llu",
+		(unsigned long long)streamed, (unsigned long long)whole);
+	/* back to the start, then into the middle of a range read ahead */
+	for (uint64_t off = 0; off < 4 * piece; off += piece)
+		T_CHECK(bsw_disk_read(d, buf, piece, off) == 0 && !memcmp(buf, expect + off, piece),
+			"second stream at %llu", (unsigned long long)off);
+	T_CHECK(bsw_disk_read(d, buf, 5000, 4 * piece + 12345) == 0 &&
+			!memcmp(buf, expect + 4 * piece + 12345, 5000),
+		"read inside the window");
+	T_CHECK(!bsw_disk_io_error(d, NULL), "no I/O error");
+	bsw_disk_close(d);
+	bsw_fx_destroy(fx);
+	fx = NULL;
+
+	/* the parent alone, copied; it shrinks while a stream is read ahead */
+	T_CHECK(run("cp par.vhd ra.vhd") == 0, "copy");
+	rc = open_disk(&d, at("ra.vhd"), &fx, 0, err, sizeof(err));
+	T_CHECK(rc == 0, "open ra.vhd: %s", err);
+	if (rc)
+		goto out;
+	{
+		struct bsw_dext e;
+		struct bsw_disk_ioerr ioe;
+		unsigned nr = 0;
+		uint64_t off;
+
+		rc = bsw_disk_map(d, 0, 1, &e, 1, &nr);
+		T_CHECK(rc == 0 && nr == 1 && e.kind == BSW_EXT_FILE, "map block 0");
+		/*
+		 * The file is cut after the first read, before the stream
+		 * starts: the slots read ahead over the cut come back short,
+		 * are dropped, and the plain read reports the I/O error.  (The
+		 * child's own sectors are in the first piece: not compared.)
+		 */
+		T_CHECK(bsw_disk_read(d, buf, piece, 0) == 0, "first read");
+		T_CHECK(truncate(at("ra.vhd"), (off_t)(e.poff + 6 * piece)) == 0, "truncate");
+		for (off = piece; off < 6 * piece; off += piece)
+			T_CHECK(bsw_disk_read(d, buf, piece, off) == 0 &&
+					!memcmp(buf, expect + off, piece),
+				"before the cut at %llu", (unsigned long long)off);
+		T_CHECK(bsw_disk_read(d, buf, piece, off) == -EIO, "read past the cut fails");
+		T_CHECK(bsw_disk_io_error(d, &ioe) && ioe.short_read && ioe.layer == 0,
+			"the cut is an I/O error (short read)");
+	}
+	bsw_disk_close(d);
+out:
+	direct = false;
+	bsw_fx_destroy(fx);
+	free(buf);
+}
+
 int main(void)
 {
 	int rc = setup();
@@ -354,6 +452,7 @@ int main(void)
 	test_chain();
 	test_find();
 	test_readonly();
+	test_readahead();
 	free(expect);
 	return T_DONE();
 }

@@ -661,6 +661,179 @@ static void test_small_cache(void)
 	vclose(&b);
 }
 
+/* A share whose every lookup finds a value that is not a stream's. */
+static void *junk_get(void *ctx, uint64_t tok, const uint8_t key[16], const void **val, size_t *len)
+{
+	static const uint8_t junk[64] = { 'S', 'T', 'M', '1', 0xff, 0xff, 0xff, 0x7f };
+
+	*val = junk;
+	*len = sizeof(junk);
+	return (void *)junk;
+}
+
+static void junk_put(void *ctx, void *ref)
+{
+}
+
+static void junk_keep(void *ctx, uint64_t tok, const uint8_t key[16], void *val, size_t len)
+{
+	free(val);
+}
+
+/*
+ * File keys through the kept descriptions of file records (ntfs_share.c):
+ * a family's second volume keys its files without reading their records,
+ * with the same keys as a volume that reads them; a child whose record or
+ * data is its own gets its own key.
+ */
+static void test_streams(void)
+{
+	static const char *const files[] = { "\\Windows\\System32\\hal.dll",
+					     "\\Windows\\System32\\ntoskrnl.exe",
+					     "\\Windows\\System32\\config\\SYSTEM" };
+	struct counting cnt, jc;
+	const struct bsw_ntfs_share junk = { .ctx = &jc,
+					     .shareable = c_shareable,
+					     .get = junk_get,
+					     .put = junk_put,
+					     .keep = junk_keep };
+	uint8_t key[3][16], k2[16], *copy, *own;
+	uint64_t rec[3], tok, t2, before, hal_lcn = 0;
+	struct opened a, b;
+	unsigned i, bad;
+
+	vopen(&a, img, NULL, tok_base, 0, NULL, NULL);
+	for (i = 0; i < 3; i++)
+		if (a.ret || bsw_ntfs_lookup(a.v, files[i], &rec[i]) ||
+		    bsw_ntfs_file_key(a.v, rec[i], NULL, key[i], &tok, NULL) || tok != tok_base) {
+			CHECK(0, "streams: setup (%s)", files[i]);
+			vclose(&a);
+			return;
+		}
+	{
+		struct ntfs_stream fs;
+
+		if (!bsw_ntfs_load_stream(a.v, rec[0], NTFS_AT_DATA, NULL, &fs)) {
+			hal_lcn = fs.runs.nr ? fs.runs.r[0].lcn : 0;
+			bsw_ntfs_stream_free(&fs);
+		}
+	}
+	vclose(&a);
+
+	/* first volume: reads the records and keeps their descriptions */
+	counting_init(&jc, UNIT);
+	counting_init(&cnt, UNIT);
+	vopen(&a, img, NULL, tok_base, 0, NULL, NULL);
+	for (i = 0; i < 3; i++) {
+		CHECK(!bsw_ntfs_file_key(a.v, rec[i], NULL, k2, &tok, &cnt.sh) &&
+			      !memcmp(k2, key[i], 16),
+		      "streams: first key of %s as without sharing", files[i]);
+	}
+	CHECK(cnt.gets == 3 && cnt.keeps == 3, "streams: 3 looked up (%u), 3 kept (%u)", cnt.gets,
+	      cnt.keeps);
+	vclose(&a);
+
+	/* second volume: the same keys, no record read */
+	counting_init(&cnt, UNIT);
+	vopen(&a, img, NULL, tok_base, 0, NULL, NULL);
+	before = a.lay.bytes_read;
+	for (i = 0; i < 3; i++)
+		CHECK(!bsw_ntfs_file_key(a.v, rec[i], NULL, k2, &tok, &cnt.sh) &&
+			      !memcmp(k2, key[i], 16) && tok == tok_base,
+		      "streams: kept key of %s", files[i]);
+	CHECK(cnt.hits == 3 && cnt.keeps == 0 && a.lay.bytes_read == before,
+	      "streams: 3 hits (%u), nothing kept (%u), %" PRIu64 " bytes read", cnt.hits,
+	      cnt.keeps, a.lay.bytes_read - before);
+	/* a value that is not a description is not used */
+	for (i = 0; i < 3; i++)
+		CHECK(!bsw_ntfs_file_key(a.v, rec[i], NULL, k2, &tok, &junk) &&
+			      !memcmp(k2, key[i], 16),
+		      "streams: a forged value is not taken for %s", files[i]);
+
+	/* the kept form's check: runs sorted, apart, not empty; lengths exact */
+	{
+		uint8_t f[40 + 2 * 24] = { 0 };
+
+		put_le32(f, 0x314d5453);
+		put_le32(f + 4, 2);
+		put_le64(f + 40, 0);
+		put_le64(f + 56, 4); /* vcn 0-3 */
+		put_le64(f + 64, 4);
+		put_le64(f + 80, 2); /* vcn 4-5 */
+		CHECK(!bsw_ntfs_stream_kept_check(f, sizeof(f)), "streams: a good form passes");
+		CHECK(bsw_ntfs_stream_kept_check(f, sizeof(f) - 1) == -EINVAL,
+		      "streams: a short form is refused");
+		put_le64(f + 64, 3); /* overlaps */
+		CHECK(bsw_ntfs_stream_kept_check(f, sizeof(f)) == -EINVAL,
+		      "streams: overlapping runs are refused");
+		put_le64(f + 64, 4);
+		put_le64(f + 80, 0); /* empty */
+		CHECK(bsw_ntfs_stream_kept_check(f, sizeof(f)) == -EINVAL,
+		      "streams: an empty run is refused");
+		put_le64(f + 80, 2);
+		f[14] = 1; /* resident with runs */
+		CHECK(bsw_ntfs_stream_kept_check(f, sizeof(f)) == -EINVAL,
+		      "streams: a resident form with runs is refused");
+	}
+
+	/* a child: hal.dll's record is its own (its data now at ntoskrnl's
+	 * clusters), SYSTEM's first sector its own; ntoskrnl.exe untouched */
+	copy = malloc(img_len);
+	own = calloc(img_len / 512 + 1, 1);
+	memcpy(copy, img, img_len);
+	{
+		uint64_t off = rec_off(a.v, rec[0]), krnl_lcn = 0;
+		struct ntfs_stream fs;
+		uint8_t *r = copy + off;
+		uint32_t at;
+
+		if (!bsw_ntfs_load_stream(a.v, rec[1], NTFS_AT_DATA, NULL, &fs)) {
+			krnl_lcn = fs.runs.nr ? fs.runs.r[0].lcn : 0;
+			bsw_ntfs_stream_free(&fs);
+		}
+		bsw_ntfs_fixup(r, 1024, &bad);
+		at = find_attr(r, 0x80);
+		if (at && krnl_lcn && hal_lcn) {
+			uint8_t *rl = r + at + get_le16(r + at + 0x20);
+			unsigned lb = rl[0] & 0xF, ob = rl[0] >> 4, k;
+
+			for (k = 0; k < ob; k++)
+				rl[1 + lb + k] = (uint8_t)(krnl_lcn >> (8 * k));
+		}
+		protect(r, 1024);
+		mark_own(own, off, 1024);
+		if (!bsw_ntfs_load_stream(a.v, rec[2], NTFS_AT_DATA, NULL, &fs)) {
+			if (!fs.resident && fs.runs.nr && fs.runs.r[0].lcn != NTFS_LCN_HOLE)
+				mark_own(own, fs.runs.r[0].lcn * a.v->bs.cluster, 512);
+			CHECK(!fs.resident, "streams: SYSTEM is not resident");
+			bsw_ntfs_stream_free(&fs);
+		}
+	}
+	vclose(&a);
+	vopen(&a, copy, own, tok_base, tok_child, NULL, NULL);
+	vopen(&b, copy, own, tok_base, tok_child, NULL, NULL);
+	counting_init(&cnt, UNIT);
+	for (i = 0; i < 3; i++) {
+		uint8_t k3[16];
+		int r2, r3;
+
+		r2 = bsw_ntfs_file_key(a.v, rec[i], NULL, k2, &tok, NULL);
+		r3 = bsw_ntfs_file_key(b.v, rec[i], NULL, k3, &t2, &cnt.sh);
+		CHECK(!r2 && !r3 && tok == t2 && !memcmp(k2, k3, 16),
+		      "streams: child's key of %s as without sharing", files[i]);
+		CHECK((i == 1) == !memcmp(k3, key[i], 16),
+		      "streams: child's key of %s %s the base's", files[i],
+		      i == 1 ? "is" : "is not");
+	}
+	CHECK(cnt.hits == 2 && cnt.keeps == 0,
+	      "streams: child: 2 descriptions kept by the base (%u), its own not kept (%u)",
+	      cnt.hits, cnt.keeps);
+	vclose(&a);
+	vclose(&b);
+	free(copy);
+	free(own);
+}
+
 int main(void)
 {
 	struct bsw_triage_opts topts = { 0 };
@@ -697,6 +870,7 @@ int main(void)
 	test_mirror();
 	test_caps();
 	test_names_cap();
+	test_streams();
 	bsw_share_stats(&st);
 	fprintf(stderr,
 		"cache: %" PRIu64 " hits, %" PRIu64 " misses, %" PRIu64 " kept, %" PRIu64

@@ -2,11 +2,14 @@
  * The read engine: batched reads land the right bytes in the right buffers
  * whatever the order, merging, splitting and alignment; reads past EOF are
  * short; a bad descriptor fails its own segment only; O_DIRECT segments
- * that are aligned use the direct descriptor and unaligned ones fall back.
+ * that are aligned use the direct descriptor and unaligned ones fall back;
+ * a batch started on two rings at once finishes right on both, and a ring
+ * refuses a second started batch.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -84,6 +87,52 @@ static void run_batch(struct bsw_ring *r, int fd, int dfd, uint64_t seed, unsign
 	free(arena);
 }
 
+/* Two rings with a batch each in flight, finished in the other order. */
+static void two_rings(int fd, int dfd)
+{
+	struct bsw_ring_opts o = { .depth = 4, .max_io = 64 << 10 };
+	struct bsw_ring *a, *b;
+	struct bsw_rseg sa[3], sb[2], extra;
+	uint8_t *arena = bsw_alloc_aligned(8u << 20);
+
+	if (!arena || bsw_ring_create(&a, &o) || bsw_ring_create(&b, &o)) {
+		T_CHECK(0, "setup");
+		free(arena);
+		return;
+	}
+	/* more pieces than the depth: finish must submit the rest */
+	sa[0] = (struct bsw_rseg){ .fd = fd, .dfd = dfd, .off = 0, .len = 1 << 20, .buf = arena };
+	sa[1] = (struct bsw_rseg){
+		.fd = fd, .dfd = -1, .off = 4099, .len = 777, .buf = arena + (1 << 20)
+	};
+	sa[2] = (struct bsw_rseg){
+		.fd = fd, .dfd = -1, .off = FILE_SIZE - 100, .len = 4096, .buf = arena + (2 << 20)
+	};
+	sb[0] = (struct bsw_rseg){
+		.fd = fd, .dfd = dfd, .off = 8 << 20, .len = 1 << 20, .buf = arena + (3 << 20)
+	};
+	sb[1] = (struct bsw_rseg){
+		.fd = fd, .dfd = -1, .off = 12345, .len = 3 << 20, .buf = arena + (4 << 20)
+	};
+	T_CHECK(bsw_ring_start(a, sa, 3) == 0 && bsw_ring_busy(a), "start a");
+	T_CHECK(bsw_ring_start(b, sb, 2) == 0, "start b");
+	extra = sb[0];
+	T_CHECK(bsw_ring_start(a, &extra, 1) == -EBUSY, "a second batch is refused");
+	T_CHECK(bsw_ring_finish(b) == 0 && !bsw_ring_busy(b), "finish b");
+	T_CHECK(bsw_ring_finish(a) == 0, "finish a");
+	for (unsigned i = 0; i < 3; i++)
+		T_CHECK(check_seg(&sa[i]), "a segment %u res %lld", i, (long long)sa[i].res);
+	for (unsigned i = 0; i < 2; i++)
+		T_CHECK(check_seg(&sb[i]), "b segment %u res %lld", i, (long long)sb[i].res);
+	T_CHECK(bsw_ring_finish(a) == 0, "finish without a batch");
+	/* destroy with a batch started: it is finished first */
+	T_CHECK(bsw_ring_start(a, sa, 3) == 0, "start again");
+	bsw_ring_destroy(a);
+	T_CHECK(check_seg(&sa[0]), "finished by destroy");
+	bsw_ring_destroy(b);
+	free(arena);
+}
+
 int main(void)
 {
 	char path[] = "/tmp/bsw_ring_XXXXXX";
@@ -124,6 +173,7 @@ int main(void)
 	T_CHECK(bsw_ring_pread(r, rofd, small, 100, FILE_SIZE + 10) == 0, "past EOF");
 	T_CHECK(bsw_ring_bytes(r) > 0, "byte counter");
 	bsw_ring_destroy(r);
+	two_rings(rofd, dfd);
 
 	/* The per-thread ring works and is reused. */
 	T_CHECK(bsw_ring_thread() == bsw_ring_thread(), "thread ring reused");
