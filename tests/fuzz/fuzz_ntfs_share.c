@@ -4,7 +4,9 @@
  * through one small in-memory cache: the first open parses every unit and
  * keeps its form, the second takes the units from the cache; both must
  * give the same records and findings (the contract of docs/sharing.md).
- * Then the file keys of the first records.
+ * Then the file keys of the first records (their stream descriptions
+ * kept in the same cache), every kept unit exported and imported back as
+ * scan --cache does, and the input itself imported as a hostile kept form.
  *
  * Input: the volume, then two bytes (at the end, so that a volume is a
  * seed as it is): the first picks the unit size (1 to 8 x 4 KiB), the
@@ -145,8 +147,32 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (bsw_ntfs_nr_records(v[0]) != bsw_ntfs_nr_records(v[1]))
 			abort();
 		for (uint64_t r = 0; r < 16 && r < bsw_ntfs_nr_records(v[1]); r++)
-			bsw_ntfs_file_key(v[1], r, NULL, key, &tok);
-		bsw_ntfs_file_key(v[1], 5, "$I30", key, &tok);
+			bsw_ntfs_file_key(v[1], r, NULL, key, &tok, &sh);
+		bsw_ntfs_file_key(v[1], 5, "$I30", key, &tok, &sh);
+	}
+	/* the kept forms as scan --cache writes and reads them back */
+	for (unsigned i = 0; i < nr_slots; i++) {
+		uint8_t *b;
+		size_t blen, klen;
+		void *k;
+
+		if (!bsw_ntfs_stream_kept_check(cache[i].val, cache[i].len))
+			continue; /* a stream description: portable as it is */
+		if (bsw_ntfs_kept_export(cache[i].val, cache[i].len, &b, &blen))
+			continue; /* -ENOMEM */
+		if (bsw_ntfs_kept_import(b, blen, &k, &klen))
+			abort(); /* what export wrote, import must read */
+		free(k);
+		free(b);
+	}
+	/* and the input itself as a hostile cache file */
+	{
+		void *k;
+		size_t klen;
+
+		if (!bsw_ntfs_kept_import(data, size, &k, &klen))
+			free(k);
+		bsw_ntfs_stream_kept_check(data, size);
 	}
 out:
 	for (int i = 0; i < 2; i++) {
