@@ -19,11 +19,35 @@ struct member {
 	unsigned depth; /* layers in the chain */
 };
 
-static char *canon(const char *p)
+char *bsw_family_canon(const char *p)
 {
 	char *r = realpath(p, NULL);
 
 	return r ? r : strdup(p);
+}
+
+int bsw_family_probe_open(struct bsw_family_probe *p, const char *path, uint64_t mem_cap)
+{
+	struct bsw_disk_opts o = { .mem_cap = mem_cap };
+	char err[256];
+
+	memset(p, 0, sizeof(*p));
+	p->st_ok = !stat(path, &p->st);
+	/* only regular files and block devices: a FIFO would block */
+	if (!p->st_ok || !(S_ISREG(p->st.st_mode) || S_ISBLK(p->st.st_mode)) ||
+	    bsw_fx_create(&p->fx) || bsw_disk_open(&p->d, path, &o, p->fx, err, sizeof(err))) {
+		bsw_family_probe_close(p);
+		return -1;
+	}
+	return 0;
+}
+
+void bsw_family_probe_close(struct bsw_family_probe *p)
+{
+	bsw_disk_close(p->d);
+	bsw_fx_destroy(p->fx);
+	p->d = NULL;
+	p->fx = NULL;
 }
 
 /*
@@ -34,28 +58,20 @@ static char *canon(const char *p)
 
 static int probe(struct member *m)
 {
-	struct bsw_disk_opts o = { .mem_cap = PROBE_MEM_CAP };
-	struct bsw_disk *d = NULL;
-	struct bsw_fx *fx = NULL;
-	struct stat st;
-	char err[256];
+	struct bsw_family_probe p;
 	unsigned i, n;
 
 	m->depth = 1;
-	/* only regular files and block devices: a FIFO would block */
-	if (stat(m->path, &st) || !(S_ISREG(st.st_mode) || S_ISBLK(st.st_mode)) ||
-	    bsw_fx_create(&fx) || bsw_disk_open(&d, m->path, &o, fx, err, sizeof(err))) {
-		bsw_fx_destroy(fx);
-		m->root = canon(m->path);
+	if (bsw_family_probe_open(&p, m->path, PROBE_MEM_CAP)) {
+		m->root = bsw_family_canon(m->path);
 		return m->root ? 0 : -ENOMEM;
 	}
-	n = bsw_disk_nr_layers(d);
+	n = bsw_disk_nr_layers(p.d);
 	m->depth = n;
 	for (i = 1; i < n; i++)
-		bsw_share_set_parent(bsw_disk_layer_token(d, i));
-	m->root = canon(n ? bsw_disk_layer(d, n - 1)->path : m->path);
-	bsw_disk_close(d);
-	bsw_fx_destroy(fx);
+		bsw_share_set_parent(bsw_disk_layer_token(p.d, i));
+	m->root = bsw_family_canon(n ? bsw_disk_layer(p.d, n - 1)->path : m->path);
+	bsw_family_probe_close(&p);
 	return m->root ? 0 : -ENOMEM;
 }
 

@@ -276,6 +276,26 @@ static void partitions_json(FILE *o, const struct bsw_disk *d, unsigned windows,
 	fputc(']', o);
 }
 
+/*
+ * The members a scan record and an info record share, each after a comma:
+ * the error (when there is one), the findings, the chain and the
+ * partitions (detail: info's fuller form).
+ */
+static void record_body_json(FILE *o, const char *error, const struct bsw_fx *fx,
+			     const struct bsw_disk *d, unsigned windows, bool detail)
+{
+	if (error) {
+		fputs(",\"error\":", o);
+		bsw_json_str(o, error);
+	}
+	fputc(',', o);
+	findings_json(o, fx);
+	fputc(',', o);
+	chain_json(o, d, detail);
+	fputc(',', o);
+	partitions_json(o, d, windows, detail);
+}
+
 /* ",\"identity\":{...}": the container's id, the partition table's. */
 static void identity_json(FILE *o, const struct bsw_report_identity *id)
 {
@@ -335,16 +355,7 @@ void bsw_report_disk_json(FILE *o, const struct bsw_report_disk *r)
 		bsw_json_str(o, r->decided_by[i]);
 	}
 	fputc(']', o);
-	if (r->error) {
-		fputs(",\"error\":", o);
-		bsw_json_str(o, r->error);
-	}
-	fputc(',', o);
-	findings_json(o, r->fx);
-	fputc(',', o);
-	chain_json(o, r->d, false);
-	fputc(',', o);
-	partitions_json(o, r->d, r->windows_partition, false);
+	record_body_json(o, r->error, r->fx, r->d, r->windows_partition, false);
 	if (r->windows_partition)
 		fprintf(o, ",\"windows_partition\":%u,\"boot\":\"%s\"", r->windows_partition,
 			r->uefi ? "uefi" : "bios");
@@ -392,16 +403,7 @@ void bsw_report_info_json(FILE *o, const struct bsw_report_info *r)
 
 	fputs("{\"image\":", o);
 	bsw_json_str(o, d ? bsw_disk_path(d) : r->image);
-	if (r->error) {
-		fputs(",\"error\":", o);
-		bsw_json_str(o, r->error);
-	}
-	fputc(',', o);
-	findings_json(o, r->fx);
-	fputc(',', o);
-	chain_json(o, d, true);
-	fputc(',', o);
-	partitions_json(o, d, 0, true);
+	record_body_json(o, r->error, r->fx, d, 0, true);
 	if (d) {
 		fprintf(o, ",\"virtual_size\":%" PRIu64 ",\"scheme\":\"%s\"%s", bsw_disk_size(d),
 			bsw_disk_scheme(d),

@@ -23,6 +23,7 @@
 #include "scanner/checks/triage.h"
 #include "scanner/cmds.h"
 #include "scanner/disk.h"
+#include "scanner/family.h"
 #include "scanner/shard.h"
 #include "scanner/report.h"
 
@@ -258,13 +259,6 @@ static char *json_token(const char *s)
 	return buf;
 }
 
-static char *canon_path(const char *p)
-{
-	char *r = realpath(p, NULL);
-
-	return r ? r : strdup(p);
-}
-
 /*
  * Bytes a layer holds: its file's size, capped.  A VHD/VHDX file's size is
  * its allocated blocks and metadata.  A raw file's st_blocks would say
@@ -273,9 +267,9 @@ static char *canon_path(const char *p)
  * bytes less), and the plan must not; raw disks are large enough that the
  * cap decides anyway.
  */
-static uint64_t layer_bytes(const struct bsw_layer_info *li)
+static uint64_t layer_bytes(uint64_t file_size)
 {
-	return li->file_size < BSW_SHARD_LAYER_CAP ? li->file_size : BSW_SHARD_LAYER_CAP;
+	return file_size < BSW_SHARD_LAYER_CAP ? file_size : BSW_SHARD_LAYER_CAP;
 }
 
 /*
@@ -286,57 +280,46 @@ static uint64_t layer_bytes(const struct bsw_layer_info *li)
  */
 static int probe(struct img *im)
 {
-	struct bsw_disk_opts o = { 0 };
-	struct bsw_disk *d = NULL;
-	struct bsw_fx *fx = NULL;
-	struct stat st;
-	char err[256];
+	struct bsw_family_probe p;
 	unsigned i, n;
 
-	im->canon = canon_path(im->name);
+	im->canon = bsw_family_canon(im->name);
 	im->esc = json_token(im->name);
 	if (!im->canon || !im->esc)
 		return -ENOMEM;
-	if (stat(im->name, &st) || !(S_ISREG(st.st_mode) || S_ISBLK(st.st_mode)) ||
-	    bsw_fx_create(&fx) || bsw_disk_open(&d, im->name, &o, fx, err, sizeof(err))) {
-		bsw_fx_destroy(fx);
+	if (bsw_family_probe_open(&p, im->name, 0)) {
 		im->root = strdup(im->canon);
 		im->lay = calloc(1, sizeof(*im->lay));
 		if (!im->root || !im->lay)
 			return -ENOMEM;
 		im->nr_lay = 1;
-		if (!stat(im->name, &st) && S_ISREG(st.st_mode)) {
-			im->lay[0].dev = st.st_dev;
-			im->lay[0].ino = st.st_ino;
-			im->lay[0].bytes = (uint64_t)st.st_size < BSW_SHARD_LAYER_CAP ?
-						   (uint64_t)st.st_size :
-						   BSW_SHARD_LAYER_CAP;
+		if (p.st_ok && S_ISREG(p.st.st_mode)) {
+			im->lay[0].dev = p.st.st_dev;
+			im->lay[0].ino = p.st.st_ino;
+			im->lay[0].bytes = layer_bytes((uint64_t)p.st.st_size);
 		}
 		return 0;
 	}
-	n = bsw_disk_nr_layers(d);
+	n = bsw_disk_nr_layers(p.d);
 	im->lay = calloc(n ? n : 1, sizeof(*im->lay));
-	if (!im->lay)
-		goto nomem;
+	if (!im->lay) {
+		bsw_family_probe_close(&p);
+		return -ENOMEM;
+	}
 	for (i = 0; i < n; i++) {
-		const struct bsw_layer_info *li = bsw_disk_layer(d, i);
+		const struct bsw_layer_info *li = bsw_disk_layer(p.d, i);
 
 		im->lay[i].dev = li->dev;
 		im->lay[i].ino = li->ino;
-		im->lay[i].bytes = layer_bytes(li);
+		im->lay[i].bytes = layer_bytes(li->file_size);
 		if (i + 1 == n)
-			im->root = canon_path(li->path ? li->path : im->name);
+			im->root = bsw_family_canon(li->path ? li->path : im->name);
 	}
 	im->nr_lay = n;
 	if (!im->root)
 		im->root = strdup(im->canon);
-	bsw_disk_close(d);
-	bsw_fx_destroy(fx);
+	bsw_family_probe_close(&p);
 	return im->root ? 0 : -ENOMEM;
-nomem:
-	bsw_disk_close(d);
-	bsw_fx_destroy(fx);
-	return -ENOMEM;
 }
 
 static int cmp_img(const void *a, const void *b)

@@ -79,6 +79,15 @@ static void n3_append(struct bsw_ntfs3g *v, const char *s)
 	v->log[v->log_len] = '\0';
 }
 
+/*
+ * libntfs-3g's log handler: format and args are its printf-style message.
+ * The format attribute says so to the compiler, which then checks the
+ * vsnprintf below as a forwarded format (-Wformat-nonliteral) instead of
+ * an arbitrary string.
+ */
+static int n3_log_handler(const char *function, const char *file, int line, u32 level, void *data,
+			  const char *format, va_list args) __attribute__((format(printf, 6, 0)));
+
 static int n3_log_handler(const char *function, const char *file, int line, u32 level, void *data,
 			  const char *format, va_list args)
 {

@@ -320,6 +320,12 @@ int bsw_vmdk_desc_info(const struct bsw_vmdk_desc *d, struct bsw_cont_info *info
 	return 0;
 }
 
+/* A byte that can stand in descriptor text (ASCII text or UTF-8). */
+static bool desc_byte(unsigned char c)
+{
+	return c == '\n' || c == '\r' || c == '\t' || (c >= 0x20 && c != 0x7f);
+}
+
 int bsw_vmdk_is_descriptor(const struct bsw_src *src)
 {
 	char b[1024];
@@ -327,9 +333,16 @@ int bsw_vmdk_is_descriptor(const struct bsw_src *src)
 
 	if (src->size == 0 || src->size > BSW_VMDK_MAX_DESC || bsw_src_read_full(src, b, n, 0))
 		return 0;
-	/* text, then nothing but NUL padding (qemu-img pads to a sector) */
+	/*
+	 * Text, then NUL padding to a sector.  The padding is not always all
+	 * NUL: qemu-img rewrites the CID in place on its first write (a
+	 * random number printed with %x, so 1 to 8 digits) and writes back
+	 * the whole buffer, so a shorter CID leaves the old text's last bytes
+	 * after the new terminating NUL ("...\"\n\0\n\0...").  What follows
+	 * the first NUL may therefore be NULs or stale text, never binary.
+	 */
 	for (size_t i = strnlen(b, n); i < n; i++)
-		if (b[i])
+		if (b[i] && !desc_byte((unsigned char)b[i]))
 			return 0;
 	b[n] = 0;
 	return !strncmp(b, "# Disk DescriptorFile", 21) || strstr(b, "createType") != NULL;

@@ -26,6 +26,21 @@ for c in $cmds; do
 	done
 done
 [ "$fail" = 0 ] && ok "--help, -h and help CMD on stdout with exit 0 for: $cmds; every option documented"
+# the README's command table and docs/cli.md's scan synopsis name every
+# scan option, and the table every command `bootsweep help` lists
+drift=
+for opt in $("$B" scan --help | grep -o -- '--[a-z][a-z0-9-]*' | sort -u); do
+	[ "$opt" = --help ] && continue
+	grep -q -- "^| \`bootsweep scan.*$opt\b" "$SRC/README.md" || drift="$drift README:$opt"
+	sed -n '/^bootsweep scan PATH/,/^```/p' "$SRC/docs/cli.md" | grep -q -- "$opt\b" ||
+		drift="$drift cli.md-synopsis:$opt"
+done
+for c in $("$B" help | sed -n 's/^  \([a-z0-9-]*\) .*/\1/p'); do
+	[ "$c" = ntfs3g-verdict ] && continue	# internal: scan runs it as a child
+	grep -q -- "^|.*\`bootsweep $c\b" "$SRC/README.md" || drift="$drift README:$c"
+done
+[ -z "$drift" ] && ok "README and the cli.md scan synopsis name every scan option and command" ||
+	bad "not named:$drift"
 "$B" --version | grep -q '^bootsweep [0-9]' && ok "--version: $("$B" --version)" || bad "--version"
 "$B" --help | grep -q "^usage: bootsweep COMMAND" && ok "bootsweep --help" || bad "bootsweep --help"
 "$B" frobnicate >/dev/null 2>&1; [ $? = 16 ] && ok "unknown command: 16" || bad "unknown command"

@@ -24,43 +24,7 @@
 #include "scanner/checks/triage.h"
 #include "scanner/share.h"
 #include "t_helpers.h"
-
-static int t_checks;
-#define CHECK(...)                                                                                 \
-	do {                                                                                       \
-		t_checks++;                                                                        \
-		T_CHECK(__VA_ARGS__);                                                              \
-	} while (0)
-
-static uint8_t *img;
-static size_t img_len;
-
-static int load_image(void)
-{
-	char cmd[1024], path[512];
-	FILE *f;
-
-	/* not test_ntfs_vol's file: ctest may run both at once */
-	snprintf(path, sizeof(path), "%s/ntfs-share-win.img", BSW_BINDIR);
-	snprintf(cmd, sizeof(cmd), "xz -dc '%s/tests/images/ntfs/win.img.xz' > '%s'", BSW_SRCDIR,
-		 path);
-	if (system(cmd))
-		return -1;
-	f = fopen(path, "rb");
-	if (!f)
-		return -1;
-	fseek(f, 0, SEEK_END);
-	img_len = (size_t)ftell(f);
-	fseek(f, 0, SEEK_SET);
-	img = malloc(img_len);
-	if (!img || fread(img, 1, img_len, f) != img_len) {
-		fclose(f);
-		return -1;
-	}
-	fclose(f);
-	remove(path);
-	return 0;
-}
+#include "ntfs_img.h"
 
 /*
  * A volume in memory whose bytes come from layer base_tok at the same
@@ -338,48 +302,6 @@ static void same(struct opened *a, struct opened *b, const char *what)
 		bsw_fx_destroy(ca);
 		bsw_fx_destroy(cb);
 	}
-}
-
-/* Byte offset of MFT record rec in the image (via the parsed runlist). */
-static uint64_t rec_off(struct bsw_ntfs *v, uint64_t rec)
-{
-	uint64_t byte = rec * v->bs.rec_size, vcn = byte / v->bs.cluster;
-	unsigned i;
-
-	for (i = 0; i < v->mft_runs.nr; i++) {
-		const struct bsw_ntfs_run *r = &v->mft_runs.r[i];
-
-		if (vcn >= r->vcn && vcn < r->vcn + r->len)
-			return (r->lcn + vcn - r->vcn) * v->bs.cluster + byte % v->bs.cluster;
-	}
-	return 0;
-}
-
-/* Re-protect a record after editing it fixed-up (same USN). */
-static void protect(uint8_t *r, size_t len)
-{
-	uint16_t ofs = get_le16(r + 4), usn = get_le16(r + ofs);
-	size_t i;
-
-	for (i = 0; i < len / 512; i++) {
-		memcpy(r + ofs + 2 * (i + 1), r + i * 512 + 510, 2);
-		put_le16(r + i * 512 + 510, usn);
-	}
-}
-
-/* Offset of the first attribute of type in a fixed-up record, or 0. */
-static uint32_t find_attr(const uint8_t *r, uint32_t type)
-{
-	uint32_t pos = get_le16(r + 0x14);
-
-	while (pos + 8 < 1024 && get_le32(r + pos) != 0xFFFFFFFF) {
-		if (get_le32(r + pos) == type)
-			return pos;
-		if (!get_le32(r + pos + 4))
-			return 0;
-		pos += get_le32(r + pos + 4);
-	}
-	return 0;
 }
 
 static void mark_own(uint8_t *own, uint64_t off, uint64_t len)
@@ -666,33 +588,6 @@ static void test_caps(void)
 	vclose(&b);
 }
 
-/* f1..f80.txt get a second, 200-character $FILE_NAME (test_ntfs_vol's names cap). */
-static void add_long_name(uint8_t *r, uint64_t parent)
-{
-	uint32_t used = get_le32(r + 0x18), pos = get_le16(r + 0x14), len, k;
-	uint8_t a[600];
-
-	len = (24 + 0x42 + 2 * 200 + 7) & ~7u;
-	memset(a, 0, sizeof(a));
-	put_le32(a, 0x30);
-	put_le32(a + 4, len);
-	put_le32(a + 0x10, 0x42 + 2 * 200);
-	put_le16(a + 0x14, 24);
-	put_le16(a + 0xE, 14);
-	put_le64(a + 24, parent);
-	a[24 + 0x40] = 200;
-	a[24 + 0x41] = 1;
-	for (k = 0; k < 200; k++)
-		put_le16(a + 24 + 0x42 + 2 * k, (uint16_t)('a' + (k + get_le32(r + 0x2C)) % 26));
-	while (get_le32(r + pos) <= 0x30 && get_le32(r + pos + 4))
-		pos += get_le32(r + pos + 4);
-	if (used + len > 1024)
-		return;
-	memmove(r + pos + len, r + pos, used - pos);
-	memcpy(r + pos, a, len);
-	put_le32(r + 0x18, used + len);
-}
-
 /* The names budget runs out inside a unit taken from the cache. */
 static void test_names_cap(void)
 {
@@ -946,7 +841,7 @@ int main(void)
 	struct bsw_tctx t = { .o = &topts, .stage = &stage };
 	struct bsw_share_stats st;
 
-	if (load_image()) {
+	if (ntfs_img_load()) {
 		fprintf(stderr, "cannot load win.img\n");
 		return T_EXIT_SKIP;
 	}

@@ -17,42 +17,7 @@
 #include "formats/ntfs/ntfs_wof.h"
 #include "scanner/checks/bootfiles.h"
 #include "t_helpers.h"
-
-/* count the checks too, so that a run that checked nothing shows */
-static int t_checks;
-#define CHECK(...)                                                                                 \
-	do {                                                                                       \
-		t_checks++;                                                                        \
-		T_CHECK(__VA_ARGS__);                                                              \
-	} while (0)
-
-static uint8_t *img;
-static size_t img_len;
-
-static int load_image(void)
-{
-	char cmd[1024], path[512];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/ntfs-win.img", BSW_BINDIR);
-	snprintf(cmd, sizeof(cmd), "xz -dc '%s/tests/images/ntfs/win.img.xz' > '%s'", BSW_SRCDIR,
-		 path);
-	if (system(cmd))
-		return -1;
-	f = fopen(path, "rb");
-	if (!f)
-		return -1;
-	fseek(f, 0, SEEK_END);
-	img_len = (size_t)ftell(f);
-	fseek(f, 0, SEEK_SET);
-	img = malloc(img_len);
-	if (!img || fread(img, 1, img_len, f) != img_len) {
-		fclose(f);
-		return -1;
-	}
-	fclose(f);
-	return 0;
-}
+#include "ntfs_img.h"
 
 struct opened {
 	uint8_t *copy;
@@ -100,33 +65,6 @@ static void dump(struct bsw_fx *fx)
 
 		bsw_finding_message(f, msg, sizeof(msg));
 		fprintf(stderr, "  finding %s: %s\n", bsw_problem_info(f->problem)->code, msg);
-	}
-}
-
-/* Byte offset of MFT record rec in the image (via the parsed runlist). */
-static uint64_t rec_off(struct bsw_ntfs *v, uint64_t rec)
-{
-	uint64_t byte = rec * v->bs.rec_size, vcn = byte / v->bs.cluster;
-	unsigned i;
-
-	for (i = 0; i < v->mft_runs.nr; i++) {
-		const struct bsw_ntfs_run *r = &v->mft_runs.r[i];
-
-		if (vcn >= r->vcn && vcn < r->vcn + r->len)
-			return (r->lcn + vcn - r->vcn) * v->bs.cluster + byte % v->bs.cluster;
-	}
-	return 0;
-}
-
-/* Re-protect a record after editing it fixed-up (same USN). */
-static void protect(uint8_t *r, size_t len)
-{
-	uint16_t ofs = get_le16(r + 4), usn = get_le16(r + ofs);
-	size_t i;
-
-	for (i = 0; i < len / 512; i++) {
-		memcpy(r + ofs + 2 * (i + 1), r + i * 512 + 510, 2);
-		put_le16(r + i * 512 + 510, usn);
 	}
 }
 
@@ -296,21 +234,6 @@ static void test_mft_head(void)
 	if (o.v)
 		CHECK(bsw_ntfs_nr_records(o.v) > 300, "whole MFT still read");
 	vclose(&o);
-}
-
-/* Find attribute type in a fixed-up record; offset or 0. */
-static uint32_t find_attr(const uint8_t *r, uint32_t type)
-{
-	uint32_t pos = get_le16(r + 0x14);
-
-	while (pos + 8 < 1024 && get_le32(r + pos) != 0xFFFFFFFF) {
-		if (get_le32(r + pos) == type)
-			return pos;
-		if (!get_le32(r + pos + 4))
-			break;
-		pos += get_le32(r + pos + 4);
-	}
-	return 0;
 }
 
 /* Edit record rec of a fresh copy through fn (fixups undone and redone). */
@@ -1215,38 +1138,6 @@ static void test_mem_cap(void)
  * while its records fit.  The scan stops at the record whose names no
  * longer fit, with the cap finding; what came before is intact.
  */
-struct long_name {
-	uint64_t parent; /* file reference of Documents */
-};
-
-static void add_long_name(uint8_t *r, void *arg)
-{
-	const struct long_name *ln = arg;
-	uint32_t used = get_le32(r + 0x18), pos = get_le16(r + 0x14), len, k;
-	uint8_t a[600];
-
-	len = (24 + 0x42 + 2 * 200 + 7) & ~7u;
-	memset(a, 0, sizeof(a));
-	put_le32(a, 0x30);
-	put_le32(a + 4, len);
-	put_le32(a + 0x10, 0x42 + 2 * 200);
-	put_le16(a + 0x14, 24);
-	put_le16(a + 0xE, 14);
-	put_le64(a + 24, ln->parent);
-	a[24 + 0x40] = 200;
-	a[24 + 0x41] = 1; /* WIN32 */
-	for (k = 0; k < 200; k++)
-		put_le16(a + 24 + 0x42 + 2 * k, (uint16_t)('a' + (k + get_le32(r + 0x2C)) % 26));
-	/* in type order: after every attribute of type <= 0x30 */
-	while (get_le32(r + pos) <= 0x30 && get_le32(r + pos + 4))
-		pos += get_le32(r + pos + 4);
-	if (used + len > 1024)
-		return;
-	memmove(r + pos + len, r + pos, used - pos);
-	memcpy(r + pos, a, len);
-	put_le32(r + 0x18, used + len);
-}
-
 static void test_names_cap(void)
 {
 	struct bsw_ntfs_opts opts = { .run_checks = true,
@@ -1254,7 +1145,7 @@ static void test_names_cap(void)
 				      .critical = bsw_boot_files,
 				      .nr_critical = bsw_nr_boot_files };
 	struct opened o = { 0 };
-	struct long_name ln;
+	uint64_t parent;
 	uint64_t docs, off[80], krnl, rec, r, lowest = UINT64_MAX;
 	unsigned i, bad;
 	char path[64];
@@ -1266,7 +1157,7 @@ static void test_names_cap(void)
 		vclose(&o);
 		return;
 	}
-	ln.parent = docs | (uint64_t)o.v->recs[docs].seq << 48;
+	parent = docs | (uint64_t)o.v->recs[docs].seq << 48;
 	for (i = 0; i < 80; i++) {
 		snprintf(path, sizeof(path), "\\Users\\Public\\Documents\\f%u.txt", i + 1);
 		off[i] = 0;
@@ -1281,7 +1172,7 @@ static void test_names_cap(void)
 		if (!off[i])
 			continue;
 		bsw_ntfs_fixup(o.copy + off[i], 1024, &bad);
-		add_long_name(o.copy + off[i], &ln);
+		add_long_name(o.copy + off[i], parent);
 		protect(o.copy + off[i], 1024);
 	}
 	bsw_src_mem_init(&o.src, &o.mem, o.copy, img_len);
@@ -1356,7 +1247,7 @@ static void test_passes(void)
 
 int main(void)
 {
-	if (load_image()) {
+	if (ntfs_img_load()) {
 		fprintf(stderr, "cannot unpack win.img.xz\n");
 		return T_EXIT_SKIP;
 	}

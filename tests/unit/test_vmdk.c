@@ -259,6 +259,47 @@ int main(void)
 	rc = open_img(&h, &ci, fx, err);
 	T_CHECK(rc == -EINVAL && strstr(err, "footer"), "missing footer: %d %s", rc, err);
 
+	/*
+	 * --- a descriptor file as qemu-img leaves it -------------------------
+	 * qemu-img rewrites the CID in place on its first write and writes
+	 * the whole buffer back: a CID with fewer hex digits than the one it
+	 * replaces leaves the old text's tail after the new NUL.  Such a file
+	 * was read as a 512-byte raw disk (the flaky containers_qcow2_vmdk).
+	 */
+	{
+		static const char dtext[] =
+			"# Disk DescriptorFile\nversion=1\nCID=f34d1c\nparentCID=ffffffff\n"
+			"createType=\"twoGbMaxExtentFlat\"\n\n# Extent description\n"
+			"RW 2048 FLAT \"s-f001.vmdk\" 0\n\nddb.toolsVersion = \"2147483647\"\n";
+		static char dfile[512];
+		struct bsw_src dsrc;
+		struct bsw_src_mem dmem;
+
+		memset(dfile, 0, sizeof(dfile));
+		memcpy(dfile, dtext, strlen(dtext));
+		/* the stale tail: old text was 2 bytes longer */
+		dfile[strlen(dtext) + 1] = '\n';
+		bsw_src_mem_init(&dsrc, &dmem, dfile, sizeof(dfile));
+		T_CHECK(bsw_vmdk_is_descriptor(&dsrc) == 1,
+			"descriptor with stale text after its NUL is a descriptor");
+		rc = bsw_vmdk_load_descriptor(&dsrc, &d, err, sizeof(err));
+		T_CHECK(rc == 0, "descriptor with stale text after its NUL parses: %s", err);
+		if (!rc) {
+			T_CHECK(d.nr == 1 && d.cid == 0xf34d1c && d.sectors == 2048 &&
+					!strcmp(d.create_type, "twoGbMaxExtentFlat"),
+				"the text up to the NUL is the descriptor");
+			bsw_vmdk_desc_free(&d);
+		}
+		/* binary after the NUL: a disk whose first bytes look like text */
+		dfile[strlen(dtext) + 1] = (char)0x80;
+		dfile[strlen(dtext) + 2] = 0x01;
+		T_CHECK(bsw_vmdk_is_descriptor(&dsrc) == 0,
+			"text followed by binary is not a descriptor");
+		memset(dfile + strlen(dtext), 0, sizeof(dfile) - strlen(dtext));
+		T_CHECK(bsw_vmdk_is_descriptor(&dsrc) == 1,
+			"text padded with NULs is a descriptor");
+	}
+
 	/* --- the descriptor parser ------------------------------------------ */
 	snprintf(
 		text, sizeof(text),
