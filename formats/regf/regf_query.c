@@ -317,33 +317,58 @@ void bsw_hval_free(struct bsw_hval *v)
 /* Walk the value list of k; fn gets the vk offset and its UTF-8 name. */
 typedef int (*vk_fn)(void *arg, uint32_t v, const char *name);
 
-static int each_vk(struct bsw_hive *h, bsw_hkey k, vk_fn fn, void *arg)
+/* Key k's value list: *n entries at *l (n 0: none).  0 or -EIO. */
+static int vk_list(struct bsw_hive *h, bsw_hkey k, const uint8_t **l, uint32_t *n)
 {
-	uint32_t sz, lsz, n, rc = 0;
-	const uint8_t *nk = nk_cell(h, k, &sz), *l;
-	char *name;
+	uint32_t sz, lsz;
+	const uint8_t *nk = nk_cell(h, k, &sz);
 
+	*n = 0;
 	if (!nk)
 		return -EIO;
-	n = get_le32(nk + 36);
-	if (!n)
+	if (!get_le32(nk + 36))
 		return 0;
-	if (n > BSW_MAX_REGF_VALUES)
+	if (get_le32(nk + 36) > BSW_MAX_REGF_VALUES)
 		return -EIO;
-	l = bsw_regf_cell(h, get_le32(nk + 40), &lsz);
-	if (!l || (uint64_t)n * 4 > lsz)
+	*l = bsw_regf_cell(h, get_le32(nk + 40), &lsz);
+	if (!*l || (uint64_t)get_le32(nk + 36) * 4 > lsz)
 		return -EIO;
+	*n = get_le32(nk + 36);
+	return 0;
+}
+
+/* Entry i of a value list: the vk cell (*v its offset, *nl its name's length), or NULL. */
+static const uint8_t *vk_at(struct bsw_hive *h, const uint8_t *l, uint32_t i, uint32_t *v,
+			    uint32_t *nl)
+{
+	uint32_t vsz;
+	const uint8_t *vk;
+
+	*v = get_le32(l + 4 * i);
+	vk = bsw_regf_cell(h, *v, &vsz);
+	if (!vk || vsz < 20 || memcmp(vk, "vk", 2))
+		return NULL;
+	*nl = get_le16(vk + 2);
+	return 20 + *nl > vsz ? NULL : vk;
+}
+
+static int each_vk(struct bsw_hive *h, bsw_hkey k, vk_fn fn, void *arg)
+{
+	const uint8_t *l = NULL;
+	uint32_t n, rc = 0;
+	char *name;
+	int ret = vk_list(h, k, &l, &n);
+
+	if (ret || !n)
+		return ret;
 	name = malloc(BSW_MAX_REGF_NAME);
 	if (!name)
 		return -ENOMEM;
 	for (uint32_t i = 0; i < n && !rc; i++) {
-		uint32_t v = get_le32(l + 4 * i), vsz, nl;
-		const uint8_t *vk = bsw_regf_cell(h, v, &vsz);
+		uint32_t v, nl;
+		const uint8_t *vk = vk_at(h, l, i, &v, &nl);
 
-		if (!vk || vsz < 20 || memcmp(vk, "vk", 2))
-			continue;
-		nl = get_le16(vk + 2);
-		if (20 + nl > vsz)
+		if (!vk)
 			continue;
 		bsw_regf_name(vk + 20, nl, get_le16(vk + 16) & BSW_VK_COMP_NAME, name,
 			      BSW_MAX_REGF_NAME);
@@ -435,30 +460,18 @@ static bool vk_name_is(const uint8_t *p, size_t nl, bool comp, const char *q, si
 /* each_vk with find_cb for an ASCII name, without decoding names. */
 static int find_ascii(struct bsw_hive *h, bsw_hkey k, const char *q, uint32_t *out)
 {
-	uint32_t sz, lsz, n;
-	const uint8_t *nk = nk_cell(h, k, &sz), *l;
+	const uint8_t *l = NULL;
 	size_t ql = strlen(q);
+	uint32_t n;
+	int ret = vk_list(h, k, &l, &n);
 
-	if (!nk)
-		return -EIO;
-	n = get_le32(nk + 36);
-	if (!n)
-		return 0;
-	if (n > BSW_MAX_REGF_VALUES)
-		return -EIO;
-	l = bsw_regf_cell(h, get_le32(nk + 40), &lsz);
-	if (!l || (uint64_t)n * 4 > lsz)
-		return -EIO;
+	if (ret)
+		return ret;
 	for (uint32_t i = 0; i < n; i++) {
-		uint32_t v = get_le32(l + 4 * i), vsz, nl;
-		const uint8_t *vk = bsw_regf_cell(h, v, &vsz);
+		uint32_t v, nl;
+		const uint8_t *vk = vk_at(h, l, i, &v, &nl);
 
-		if (!vk || vsz < 20 || memcmp(vk, "vk", 2))
-			continue;
-		nl = get_le16(vk + 2);
-		if (20 + nl > vsz)
-			continue;
-		if (vk_name_is(vk + 20, nl, get_le16(vk + 16) & BSW_VK_COMP_NAME, q, ql)) {
+		if (vk && vk_name_is(vk + 20, nl, get_le16(vk + 16) & BSW_VK_COMP_NAME, q, ql)) {
 			*out = v;
 			return 1;
 		}
