@@ -204,7 +204,7 @@ static bool is_kid(const struct bsw_ntfs *v, const struct ntfs_name *n)
 int bsw_ntfs_pass_names(struct bsw_ntfs *v)
 {
 	struct kid_key *keys, *tmp;
-	uint32_t *cur;
+	uint32_t *cur, most = 0;
 	size_t i;
 	uint64_t r;
 
@@ -258,48 +258,56 @@ int bsw_ntfs_pass_names(struct bsw_ntfs *v)
 			v->upool[i] = bsw_ntfs_fold_builtin(get_le16(v->pool + i));
 	}
 	v->kids = malloc((v->nr_names + 1) * sizeof(*v->kids));
-	keys = malloc((v->nr_names + 1) * sizeof(*keys));
-	tmp = malloc((v->nr_names + 1) * sizeof(*tmp));
 	v->dir_first = calloc(v->nr_recs + 2, sizeof(*v->dir_first));
 	cur = malloc((v->nr_recs + 1) * sizeof(*cur));
-	if (!v->kids || !keys || !tmp || !v->dir_first || !cur) {
-		free(keys);
-		free(tmp);
+	if (!v->kids || !v->dir_first || !cur) {
 		free(cur);
 		return -ENOMEM;
 	}
 	/*
 	 * Bucket the children by directory (a counting sort on the parent's
 	 * record number), then sort each directory's names: most directories
-	 * are small, and no comparison crosses directories.
+	 * are small, no comparison crosses directories, and the sort keys
+	 * need room for the largest directory only.
 	 */
 	for (i = 0; i < v->nr_names; i++)
 		if (is_kid(v, &v->names[i]))
 			v->dir_first[v->names[i].parent + 1]++;
 	for (r = 0; r < v->nr_recs; r++) {
+		most = BSW_MAX(most, v->dir_first[r + 1]);
 		v->dir_first[r + 1] += v->dir_first[r];
 		cur[r] = v->dir_first[r];
 	}
 	v->nr_kids = v->dir_first[v->nr_recs];
-	for (i = 0; i < v->nr_names; i++) {
-		const struct ntfs_name *n = &v->names[i];
-
-		if (is_kid(v, n))
-			keys[cur[n->parent]++] = (struct kid_key){
-				.parent = n->parent,
-				.head = kid_head(v->upool + n->off, n->len),
-				.idx = (uint32_t)i,
-			};
+	for (i = 0; i < v->nr_names; i++)
+		if (is_kid(v, &v->names[i]))
+			v->kids[cur[v->names[i].parent]++] = (uint32_t)i;
+	free(cur);
+	keys = malloc((most + 1) * sizeof(*keys));
+	tmp = malloc((most + 1) * sizeof(*tmp));
+	if (!keys || !tmp) {
+		free(keys);
+		free(tmp);
+		return -ENOMEM;
 	}
-	for (r = 0; r < v->nr_recs; r++)
-		if (v->dir_first[r + 1] - v->dir_first[r] > 1)
-			kid_sort(v, keys + v->dir_first[r], tmp,
-				 v->dir_first[r + 1] - v->dir_first[r]);
-	for (i = 0; i < v->nr_kids; i++)
-		v->kids[i] = keys[i].idx;
+	for (r = 0; r < v->nr_recs; r++) {
+		uint32_t first = v->dir_first[r], n = v->dir_first[r + 1] - first, j;
+
+		if (n < 2)
+			continue;
+		for (j = 0; j < n; j++) {
+			const struct ntfs_name *nm = &v->names[v->kids[first + j]];
+
+			keys[j] = (struct kid_key){ .parent = r,
+						    .head = kid_head(v->upool + nm->off, nm->len),
+						    .idx = v->kids[first + j] };
+		}
+		kid_sort(v, keys, tmp, n);
+		for (j = 0; j < n; j++)
+			v->kids[first + j] = keys[j].idx;
+	}
 	free(keys);
 	free(tmp);
-	free(cur);
 	memset(v->dcache, 0, sizeof(v->dcache));
 	return 0;
 }
