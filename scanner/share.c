@@ -268,19 +268,15 @@ static struct bsw_share_ent *find(uint64_t layer, enum bsw_share_kind kind, cons
 
 static void read_layer_file(uint64_t tok);
 
-struct bsw_share_ent *bsw_share_get(uint64_t layer, enum bsw_share_kind kind, const void *key,
-				    size_t klen)
+/* The entry under (layer, kind, key), counted as a hit or a miss; lock held. */
+static struct bsw_share_ent *get_locked(uint64_t layer, enum bsw_share_kind kind, const void *key,
+					size_t klen, uint64_t h)
 {
-	struct bsw_share_ent *e = NULL;
+	struct bsw_share_ent *e;
 	struct layer *l;
-	uint64_t h;
 
-	if (!layer || klen > SHARE_MAX_KEY)
-		return NULL;
-	h = key_hash(layer, kind, key, klen);
-	pthread_mutex_lock(&lock);
 	if (!cap)
-		goto unlock;
+		return NULL;
 	l = layer_of(layer);
 	/*
 	 * --cache: the layer's file is read once, by the first disk that
@@ -306,16 +302,53 @@ struct bsw_share_ent *bsw_share_get(uint64_t layer, enum bsw_share_kind kind, co
 	if (e && e->check)
 		e = NULL;
 	if (e) {
-		e->refs++;
 		st.hits++;
 		if (l)
 			l->last_use = ++clock_use;
 	} else {
 		st.misses++;
 	}
-unlock:
+	return e;
+}
+
+struct bsw_share_ent *bsw_share_get(uint64_t layer, enum bsw_share_kind kind, const void *key,
+				    size_t klen)
+{
+	struct bsw_share_ent *e;
+	uint64_t h;
+
+	if (!layer || klen > SHARE_MAX_KEY)
+		return NULL;
+	h = key_hash(layer, kind, key, klen);
+	pthread_mutex_lock(&lock);
+	e = get_locked(layer, kind, key, klen, h);
+	if (e)
+		e->refs++;
 	pthread_mutex_unlock(&lock);
 	return e;
+}
+
+int64_t bsw_share_get_copy(uint64_t layer, enum bsw_share_kind kind, const void *key, size_t klen,
+			   void *out, size_t len)
+{
+	struct bsw_share_ent *e;
+	int64_t n = -1;
+	uint64_t h;
+
+	if (!layer || klen > SHARE_MAX_KEY)
+		return -1;
+	h = key_hash(layer, kind, key, klen);
+	pthread_mutex_lock(&lock);
+	e = get_locked(layer, kind, key, klen, h);
+	if (e && (!e->free_fn || e->free_fn == free)) { /* flat bytes */
+		memcpy(out, e->val, e->vlen < len ? e->vlen : len);
+		n = (int64_t)e->vlen;
+	} else if (e) {
+		st.hits--; /* not a plain copy: the caller asks again */
+		st.misses++;
+	}
+	pthread_mutex_unlock(&lock);
+	return n;
 }
 
 const void *bsw_share_val(const struct bsw_share_ent *e, size_t *len)

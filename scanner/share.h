@@ -83,6 +83,15 @@ struct bsw_share_ent *bsw_share_get(uint64_t layer, enum bsw_share_kind kind, co
 				    size_t klen);
 const void *bsw_share_val(const struct bsw_share_ent *e, size_t *len);
 void bsw_share_unref(struct bsw_share_ent *e);
+/*
+ * A lookup and a copy of the value under one lock, for small values that
+ * are flat bytes (kept as copies, or handed over with free()): up to len
+ * bytes go to out.  Returns the value's
+ * whole length (more than len: out holds its start), or -1 on a miss
+ * (and for a value with its own free function: use bsw_share_get).
+ */
+int64_t bsw_share_get_copy(uint64_t layer, enum bsw_share_kind kind, const void *key, size_t klen,
+			   void *out, size_t len);
 
 /*
  * Keep a value: copied from val (vlen bytes), or, with free_fn, val itself

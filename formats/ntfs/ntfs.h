@@ -45,6 +45,11 @@ struct bsw_ntfs_share {
 	 * val whether it keeps it or not (it frees it with free()).
 	 */
 	void (*keep)(void *ctx, uint64_t tok, const uint8_t key[16], void *val, size_t len);
+	/*
+	 * Optional: get() and put() in one, the value copied to out (at most
+	 * len bytes); its whole length, or -1 on a miss.  For small values.
+	 */
+	int64_t (*get_copy)(void *ctx, uint64_t tok, const uint8_t key[16], void *out, size_t len);
 	/* Bytes of $MFT per shared unit, whole records; 0 = BSW_NTFS_SHARE_UNIT (64 KiB). */
 	uint32_t unit_bytes;
 };

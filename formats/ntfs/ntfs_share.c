@@ -264,7 +264,19 @@ static int load_stream(struct bsw_ntfs *v, const struct bsw_ntfs_share *sh, uint
 
 	if (!sh || stream_key(v, sh, rec, type, name, key, &tok))
 		return bsw_ntfs_load_stream(v, rec, type, name, fs);
-	ref = sh->get(sh->ctx, tok, key, &val, &len);
+	ref = NULL;
+	if (sh->get_copy) { /* most descriptions are a few runs: one lock */
+		uint8_t buf[1024];
+		int64_t n = sh->get_copy(sh->ctx, tok, key, buf, sizeof(buf));
+
+		if (n > (int64_t)sizeof(buf))
+			ref = sh->get(sh->ctx, tok, key, &val, &len);
+		else if (n >= 0 &&
+			 (ret = stream_unkeep(v, buf, (size_t)n, rec, type, name, fs)) != -EINVAL)
+			return ret;
+	} else {
+		ref = sh->get(sh->ctx, tok, key, &val, &len);
+	}
 	if (ref) {
 		ret = stream_unkeep(v, val, len, rec, type, name, fs);
 		sh->put(sh->ctx, ref);

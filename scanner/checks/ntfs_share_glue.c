@@ -27,6 +27,11 @@ static void *mft_get(void *ctx, uint64_t tok, const uint8_t key[16], const void 
 	return e;
 }
 
+static int64_t mft_get_copy(void *ctx, uint64_t tok, const uint8_t key[16], void *out, size_t len)
+{
+	return bsw_share_get_copy(tok, BSW_SHARE_MFT, key, 16, out, len);
+}
+
 static void mft_put(void *ctx, void *ref)
 {
 	bsw_share_unref(ref);
@@ -44,6 +49,7 @@ static const struct bsw_ntfs_share mft_share = {
 	.get = mft_get,
 	.put = mft_put,
 	.keep = mft_keep,
+	.get_copy = mft_get_copy,
 };
 
 const struct bsw_ntfs_share *bsw_tctx_mft_share(const struct bsw_tctx *t)

@@ -154,15 +154,13 @@ static int file_digest(struct bsw_tctx *t, uint64_t rec, uint64_t size, int alg,
 		       const char **sig)
 {
 	struct bsw_share_key sk;
-	struct bsw_share_ent *e;
 	struct kept_digest k;
 	uint64_t tok;
 	int r;
 
 	tok = bsw_tctx_share_key(t, rec, BSW_SHARE_DIGEST, (uint32_t)alg, &sk);
-	if (tok && (e = bsw_share_get(tok, BSW_SHARE_DIGEST, &sk, sizeof(sk)))) {
-		memcpy(&k, bsw_share_val(e, NULL), sizeof(k));
-		bsw_share_unref(e);
+	if (tok && bsw_share_get_copy(tok, BSW_SHARE_DIGEST, &sk, sizeof(sk), &k, sizeof(k)) ==
+			   sizeof(k)) {
 		memcpy(out, k.dig, 32);
 		*sig = k.sig;
 		t->store->files_cached++;
