@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "formats/common/bytes.h"
 #include "formats/ntfs/ntfs.h"
 
 /* Caps on every on-disk list (STYLE.md section 3). */
@@ -94,6 +95,37 @@ struct bsw_ntfs_attr {
 struct bsw_ntfs_run {
 	uint64_t vcn, lcn, len; /* lcn NTFS_LCN_HOLE: sparse */
 };
+
+/*
+ * Reading a kept form (ntfs_records.c) or its portable bytes (ntfs_kept.c):
+ * every read bounds-checked; a short form sets bad and reads as zeros.
+ */
+struct ntfs_rd {
+	const uint8_t *p, *end;
+	bool bad;
+};
+
+static inline const uint8_t *ntfs_rd_bytes(struct ntfs_rd *d, size_t n)
+{
+	const uint8_t *p = d->p;
+
+	if (d->bad || (size_t)(d->end - d->p) < n) {
+		d->bad = true;
+		return NULL;
+	}
+	d->p += n;
+	return p;
+}
+
+/* A little-endian integer of n bytes (1, 2, 4 or 8). */
+static inline uint64_t ntfs_rd_le(struct ntfs_rd *d, unsigned n)
+{
+	const uint8_t *p = ntfs_rd_bytes(d, n);
+
+	if (!p)
+		return 0;
+	return n == 1 ? p[0] : n == 2 ? get_le16(p) : n == 4 ? get_le32(p) : get_le64(p);
+}
 
 /* A growable runlist (bsw_vec_reserve, at most BSW_NTFS_MAX_RUNS runs). */
 struct bsw_ntfs_runs {

@@ -35,38 +35,11 @@
 #define MAX_REASON 200u
 #define RSUM_BYTES 44u
 
-struct rd {
-	const uint8_t *p, *end;
-	bool bad;
-};
-
 struct wr {
 	uint8_t *b;
 	size_t len, alloc;
 	bool bad;
 };
-
-static const uint8_t *take(struct rd *d, size_t n)
-{
-	const uint8_t *p = d->p;
-
-	if (d->bad || n > (size_t)(d->end - d->p)) {
-		d->bad = true;
-		return NULL;
-	}
-	d->p += n;
-	return p;
-}
-
-static uint64_t le(struct rd *d, unsigned n)
-{
-	const uint8_t *p = take(d, n);
-	uint64_t x = 0;
-
-	while (p && n--)
-		x = x << 8 | p[n];
-	return x;
-}
 
 static void put(struct wr *w, const void *p, size_t n)
 {
@@ -90,18 +63,18 @@ static void put_le(struct wr *w, uint64_t x, unsigned n)
 }
 
 /* Copy n bytes from d to w (what both forms hold alike). */
-static const uint8_t *copy(struct rd *d, struct wr *w, size_t n)
+static const uint8_t *copy(struct ntfs_rd *d, struct wr *w, size_t n)
 {
-	const uint8_t *p = take(d, n);
+	const uint8_t *p = ntfs_rd_bytes(d, n);
 
 	if (p)
 		put(w, p, n);
 	return p;
 }
 
-static uint64_t copy_le(struct rd *d, struct wr *w, unsigned n)
+static uint64_t copy_le(struct ntfs_rd *d, struct wr *w, unsigned n)
 {
-	uint64_t x = le(d, n);
+	uint64_t x = ntfs_rd_le(d, n);
 
 	if (!d->bad)
 		put_le(w, x, n);
@@ -138,7 +111,7 @@ static const char *intern(const uint8_t *s, size_t n)
  * The entries after the summaries, from d to w.  export: reasons from
  * pointers to strings; else the other way, checking the grammar.
  */
-static int entries(struct rd *d, struct wr *w, uint64_t cnt, bool export)
+static int entries(struct ntfs_rd *d, struct wr *w, uint64_t cnt, bool export)
 {
 	uint64_t prev = 0;
 	bool first = true;
@@ -156,7 +129,7 @@ static int entries(struct rd *d, struct wr *w, uint64_t cnt, bool export)
 		if (state == 2) {
 			copy_le(d, w, 4);
 		} else if (state == 3 && export) {
-			const char *s = (const char *)(uintptr_t)le(d, 8);
+			const char *s = (const char *)(uintptr_t)ntfs_rd_le(d, 8);
 			size_t sl = s ? strlen(s) : 0;
 
 			if (!s || !sl || sl > MAX_REASON)
@@ -164,8 +137,8 @@ static int entries(struct rd *d, struct wr *w, uint64_t cnt, bool export)
 			put_le(w, sl, 1);
 			put(w, s, sl);
 		} else if (state == 3) {
-			size_t sl = (size_t)le(d, 1);
-			const uint8_t *s = take(d, sl);
+			size_t sl = (size_t)ntfs_rd_le(d, 1);
+			const uint8_t *s = ntfs_rd_bytes(d, sl);
 			const char *r = s ? intern(s, sl) : NULL;
 
 			if (!r)
@@ -188,7 +161,7 @@ static int entries(struct rd *d, struct wr *w, uint64_t cnt, bool export)
 
 int bsw_ntfs_kept_export(const void *kept, size_t len, uint8_t **out, size_t *olen)
 {
-	struct rd d = { kept, (const uint8_t *)kept + len, false };
+	struct ntfs_rd d = { kept, (const uint8_t *)kept + len, false };
 	struct wr w = { 0 };
 	struct kept_hdr h;
 	uint64_t i;
@@ -209,7 +182,7 @@ int bsw_ntfs_kept_export(const void *kept, size_t len, uint8_t **out, size_t *ol
 	for (i = 0; i < h.cnt; i++) {
 		struct ntfs_rsum s;
 
-		memcpy(&s, take(&d, sizeof(s)), sizeof(s));
+		memcpy(&s, ntfs_rd_bytes(&d, sizeof(s)), sizeof(s));
 		put_le(&w, s.base, 8);
 		put_le(&w, s.size, 8);
 		put_le(&w, s.alloc, 8);
@@ -234,7 +207,7 @@ int bsw_ntfs_kept_export(const void *kept, size_t len, uint8_t **out, size_t *ol
 
 int bsw_ntfs_kept_import(const uint8_t *p, size_t len, void **kept, size_t *klen)
 {
-	struct rd d = { p, p + len, false };
+	struct ntfs_rd d = { p, p + len, false };
 	struct wr w = { 0 };
 	struct kept_hdr h = { .magic = KEPT_MAGIC };
 	uint64_t i;
@@ -243,9 +216,9 @@ int bsw_ntfs_kept_import(const uint8_t *p, size_t len, void **kept, size_t *klen
 
 	*kept = NULL;
 	*klen = 0;
-	h.rec_size = (uint32_t)le(&d, 4);
-	h.start = le(&d, 8);
-	h.cnt = le(&d, 8);
+	h.rec_size = (uint32_t)ntfs_rd_le(&d, 4);
+	h.start = ntfs_rd_le(&d, 8);
+	h.cnt = ntfs_rd_le(&d, 8);
 	/* record sizes are powers of two from 256 bytes to 64 KiB (ntfs_boot.c) */
 	if (d.bad || h.rec_size < 256 || h.rec_size > 65536 || (h.rec_size & (h.rec_size - 1)) ||
 	    !h.cnt || h.cnt > MAX_UNIT_RECS || (size_t)(d.end - d.p) / RSUM_BYTES < h.cnt)
@@ -255,17 +228,17 @@ int bsw_ntfs_kept_import(const uint8_t *p, size_t len, void **kept, size_t *klen
 		struct ntfs_rsum s;
 
 		memset(&s, 0, sizeof(s));
-		s.base = le(&d, 8);
-		s.size = le(&d, 8);
-		s.alloc = le(&d, 8);
-		s.reparse_tag = (uint32_t)le(&d, 4);
-		s.first_name = (uint32_t)le(&d, 4);
-		s.seq = (uint16_t)le(&d, 2);
-		s.links = (uint16_t)le(&d, 2);
-		s.rflags = (uint16_t)le(&d, 2);
-		s.hflags = (uint16_t)le(&d, 2);
-		s.nr_names = (uint16_t)le(&d, 2);
-		s.nr_vis = (uint16_t)le(&d, 2);
+		s.base = ntfs_rd_le(&d, 8);
+		s.size = ntfs_rd_le(&d, 8);
+		s.alloc = ntfs_rd_le(&d, 8);
+		s.reparse_tag = (uint32_t)ntfs_rd_le(&d, 4);
+		s.first_name = (uint32_t)ntfs_rd_le(&d, 4);
+		s.seq = (uint16_t)ntfs_rd_le(&d, 2);
+		s.links = (uint16_t)ntfs_rd_le(&d, 2);
+		s.rflags = (uint16_t)ntfs_rd_le(&d, 2);
+		s.hflags = (uint16_t)ntfs_rd_le(&d, 2);
+		s.nr_names = (uint16_t)ntfs_rd_le(&d, 2);
+		s.nr_vis = (uint16_t)ntfs_rd_le(&d, 2);
 		put(&w, &s, sizeof(s));
 	}
 	body = w.len;

@@ -379,33 +379,6 @@ static int form_record(struct bsw_ntfs *v, struct form *f, uint32_t k, const uin
 	return 0;
 }
 
-/* Reading a form: every read bounds-checked; a short form sets bad. */
-struct rd {
-	const uint8_t *p, *end;
-	bool bad;
-};
-
-static const uint8_t *rd_bytes(struct rd *d, size_t n)
-{
-	const uint8_t *p = d->p;
-
-	if (d->bad || (size_t)(d->end - d->p) < n) {
-		d->bad = true;
-		return NULL;
-	}
-	d->p += n;
-	return p;
-}
-
-static uint64_t rd_le(struct rd *d, unsigned n)
-{
-	const uint8_t *p = rd_bytes(d, n);
-
-	if (!p)
-		return 0;
-	return n == 1 ? p[0] : n == 2 ? get_le16(p) : n == 4 ? get_le32(p) : get_le64(p);
-}
-
 /* Mark the clusters of one non-resident attribute of recno (computed bitmap). */
 static void mark_runs(struct bsw_ntfs *v, uint64_t recno, uint32_t type, uint64_t lowest,
 		      uint64_t highest, const uint8_t *runs, uint32_t runs_len,
@@ -466,29 +439,30 @@ static void mark_runs(struct bsw_ntfs *v, uint64_t recno, uint32_t type, uint64_
  * Serial part for one record, from its entry: its issue, its names (to
  * its base record when it is an extension), the clusters it claims.
  */
-static int merge_one(struct bsw_ntfs *v, uint64_t recno, struct rd *d, struct bsw_ntfs_runs *rl)
+static int merge_one(struct bsw_ntfs *v, uint64_t recno, struct ntfs_rd *d,
+		     struct bsw_ntfs_runs *rl)
 {
 	const struct ntfs_rsum *s = &v->recs[recno];
 	uint64_t owner = s->base ? s->base : recno;
-	unsigned state = (unsigned)rd_le(d, 1), nr, i;
+	unsigned state = (unsigned)ntfs_rd_le(d, 1), nr, i;
 	bool mark;
 	int ret = 0;
 
 	if (state == 2)
-		ret = add_issue(v, recno, NULL, (unsigned)rd_le(d, 4));
+		ret = add_issue(v, recno, NULL, (unsigned)ntfs_rd_le(d, 4));
 	else if (state == 3)
-		ret = add_issue(v, recno, (const char *)(uintptr_t)rd_le(d, 8), 0);
+		ret = add_issue(v, recno, (const char *)(uintptr_t)ntfs_rd_le(d, 8), 0);
 	else if (state != 1)
 		d->bad = true;
 	if (d->bad)
 		return -EIO;
 	if (ret)
 		return ret;
-	nr = (unsigned)rd_le(d, 2);
+	nr = (unsigned)ntfs_rd_le(d, 2);
 	for (i = 0; i < nr && !d->bad; i++) {
-		uint64_t pref = rd_le(d, 8);
-		uint8_t ns = (uint8_t)rd_le(d, 1), nlen = (uint8_t)rd_le(d, 1);
-		const uint8_t *units = rd_bytes(d, 2u * nlen);
+		uint64_t pref = ntfs_rd_le(d, 8);
+		uint8_t ns = (uint8_t)ntfs_rd_le(d, 1), nlen = (uint8_t)ntfs_rd_le(d, 1);
+		const uint8_t *units = ntfs_rd_bytes(d, 2u * nlen);
 
 		if (units && (s->rflags & BSW_NTFS_R_INUSE) &&
 		    (ret = add_name(v, owner, pref, ns, units, nlen)))
@@ -496,12 +470,12 @@ static int merge_one(struct bsw_ntfs *v, uint64_t recno, struct rd *d, struct bs
 	}
 	/* the bitmap may have been dropped by an earlier record's runs */
 	mark = state == 1 && v->cbmap;
-	nr = (unsigned)rd_le(d, 2);
+	nr = (unsigned)ntfs_rd_le(d, 2);
 	for (i = 0; i < nr && !d->bad; i++) {
-		uint32_t type = (uint32_t)rd_le(d, 4);
-		uint64_t lo = rd_le(d, 8), hi = rd_le(d, 8);
-		uint32_t len = (uint32_t)rd_le(d, 4);
-		const uint8_t *runs = rd_bytes(d, len);
+		uint32_t type = (uint32_t)ntfs_rd_le(d, 4);
+		uint64_t lo = ntfs_rd_le(d, 8), hi = ntfs_rd_le(d, 8);
+		uint32_t len = (uint32_t)ntfs_rd_le(d, 4);
+		const uint8_t *runs = ntfs_rd_bytes(d, len);
 
 		if (runs && mark)
 			mark_runs(v, recno, type, lo, hi, runs, len, rl);
@@ -517,13 +491,13 @@ static int merge_one(struct bsw_ntfs *v, uint64_t recno, struct rd *d, struct bs
 static int merge_unit(struct bsw_ntfs *v, uint64_t s, uint64_t c, const uint8_t *p, size_t len,
 		      struct bsw_ntfs_runs *rl, uint64_t *at)
 {
-	struct rd d = { p, p + len, false };
+	struct ntfs_rd d = { p, p + len, false };
 	int ret;
 
 	while (d.p < d.end) {
 		size_t names0 = v->nr_names, pool0 = v->pool_len;
 		size_t issues0 = v->nr_issues;
-		uint64_t k = rd_le(&d, 4);
+		uint64_t k = ntfs_rd_le(&d, 4);
 
 		if (d.bad || k >= c)
 			return -EIO; /* not a form this file wrote */
