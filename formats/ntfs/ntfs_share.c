@@ -27,6 +27,8 @@ struct keyer {
 	XXH3_state_t *st;
 	uint64_t tok; /* the first layer seen: the entry's owner */
 	bool ok;
+	/* non-NULL: every piece must come from a layer it shares */
+	const struct bsw_ntfs_share *only;
 };
 
 static void put64(struct keyer *k, uint64_t x)
@@ -45,7 +47,8 @@ static int key_range(struct bsw_ntfs *v, struct keyer *k, uint64_t off, uint64_t
 
 		if (n < 0)
 			return (int)n;
-		if (n == 0 || !tok || ++guard > (1u << 20)) {
+		if (n == 0 || !tok || ++guard > (1u << 20) ||
+		    (k->only && !k->only->shareable(k->only->ctx, tok))) {
 			k->ok = false; /* past the end, unshareable, or too scattered */
 			break;
 		}
@@ -126,9 +129,8 @@ static int stream_key(struct bsw_ntfs *v, const struct bsw_ntfs_share *sh, uint6
 		      uint32_t type, const char *name, uint8_t key[16], uint64_t *tok)
 {
 	static const char tag[] = "bsw-ntfs-stream/1";
-	uint64_t rs = v->bs.rec_size, off = rec_voff(v, rec), len = rs;
-	struct keyer k = { .ok = true };
-	unsigned guard = 0;
+	uint64_t rs = v->bs.rec_size, off = rec_voff(v, rec);
+	struct keyer k = { .ok = true, .only = sh };
 	XXH128_hash_t h;
 
 	*tok = 0;
@@ -145,22 +147,8 @@ static int stream_key(struct bsw_ntfs *v, const struct bsw_ntfs_share *sh, uint6
 	put64(&k, rec);
 	put64(&k, type);
 	XXH3_128bits_update(k.st, name, strlen(name) + 1);
-	while (len && k.ok) {
-		uint64_t t = 0, poff = 0;
-		int64_t n = v->src->origin(v->src->ctx, off, len, &t, &poff);
-
-		if (n <= 0 || !t || ++guard > 64 || !sh->shareable(sh->ctx, t)) {
-			k.ok = false;
-			break;
-		}
-		if (!k.tok)
-			k.tok = t;
-		put64(&k, t);
-		put64(&k, poff);
-		put64(&k, (uint64_t)n);
-		off += (uint64_t)n;
-		len -= (uint64_t)n > len ? len : (uint64_t)n;
-	}
+	if (key_range(v, &k, off, rs) < 0) /* the origin failed: not shared */
+		k.ok = false;
 	if (k.ok) {
 		h = XXH3_128bits_digest(k.st);
 		memcpy(key, &h.low64, 8);
