@@ -302,26 +302,54 @@ static int walk_chain(struct bsw_fat *f, uint32_t first, chain_fn fn, void *arg,
 	return r;
 }
 
+/*
+ * A file's clusters are read in runs: consecutive clusters of the chain
+ * that lie next to each other on disk (a file written at once, the usual
+ * case) are one read instead of one per cluster.
+ */
 struct read_ctx {
 	uint8_t *buf;
 	uint64_t want, done;
+	uint64_t run_off, run_len; /* clusters read by the next flush */
 };
+
+static int flush_run(struct bsw_fat *f, struct read_ctx *rc)
+{
+	int r;
+
+	if (!rc->run_len)
+		return 0;
+	r = src_read(f, rc->buf + rc->done, (size_t)rc->run_len, rc->run_off);
+	if (r)
+		return r;
+	rc->done += rc->run_len;
+	rc->run_len = 0;
+	return 0;
+}
 
 static int read_cluster(struct bsw_fat *f, void *arg, uint32_t c)
 {
 	struct read_ctx *rc = arg;
-	uint64_t n = BSW_MIN(f->b.cluster_size, rc->want - rc->done);
+	uint64_t got = rc->done + rc->run_len;
+	uint64_t n = BSW_MIN(f->b.cluster_size, rc->want - got), off = cluster_off(f, c);
 	int r;
 
 	if (!n)
 		return 1; /* enough: the chain may be longer than the size */
-	if (!bsw_range_ok(cluster_off(f, c), n, f->src->size))
+	if (!bsw_range_ok(off, n, f->src->size))
 		return -EIO;
-	r = src_read(f, rc->buf + rc->done, (size_t)n, cluster_off(f, c));
-	if (r)
-		return r;
-	rc->done += n;
-	return rc->done == rc->want ? 1 : 0;
+	if (rc->run_len && off != rc->run_off + rc->run_len) {
+		r = flush_run(f, rc);
+		if (r)
+			return r;
+	}
+	if (!rc->run_len)
+		rc->run_off = off;
+	rc->run_len += n;
+	if (got + n < rc->want)
+		return 0;
+	r = flush_run(f, rc);
+	return r ? r : 1;
 }
 
 static void report_chain(struct bsw_fat *f, const struct bsw_fat_ent *e, uint32_t bad, int r)
@@ -348,7 +376,7 @@ int bsw_fat_read_all(struct bsw_fat *f, const struct bsw_fat_ent *e, uint8_t **d
 		report_chain(f, e, e->first_cluster, -EIO);
 		return -EIO;
 	}
-	rc.buf = malloc(e->size ? e->size : 1);
+	rc.buf = bsw_alloc_aligned(e->size ? (size_t)e->size : 1);
 	if (!rc.buf)
 		return -ENOMEM;
 	rc.want = e->size;

@@ -1,7 +1,8 @@
 /*
  * FAT reader: images made with mkfs.vfat and mtools in the build tree
  * (FAT12, FAT16, FAT32), long names, case-insensitive lookup, file contents,
- * and a FAT whose chain loops or points out of range.
+ * a fragmented file (its chain jumps over another file's clusters, read in
+ * runs), and a FAT whose chain loops or points out of range.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -53,6 +54,21 @@ static void make_payload(const char *path, size_t n)
 	fclose(fp);
 }
 
+static uint32_t fat_get(const uint8_t *img, const struct bsw_fat_bpb *b, uint32_t c)
+{
+	if (b->type == 32)
+		return get_le32(img + b->fat_off + 4ull * c) & 0x0FFFFFFF;
+	return get_le16(img + b->fat_off + 2ull * c);
+}
+
+static void fat_set(uint8_t *img, const struct bsw_fat_bpb *b, uint32_t c, uint32_t v)
+{
+	if (b->type == 32)
+		put_le32(img + b->fat_off + 4ull * c, v);
+	else
+		put_le16(img + b->fat_off + 2ull * c, (uint16_t)v);
+}
+
 static void check_image(const char *dir, const char *fmt, unsigned fat_bits, unsigned size_kib)
 {
 	char img[512], cmd[8192], payload[512];
@@ -73,8 +89,13 @@ static void check_image(const char *dir, const char *fmt, unsigned fat_bits, uns
 		 "mmd -i %s ::/EFI ::/EFI/Microsoft ::/EFI/Microsoft/Boot && "
 		 "mcopy -i %s %s ::/EFI/Microsoft/Boot/BCD && "
 		 "mcopy -i %s %s ::/EFI/Microsoft/Boot/bootmgfw.efi && "
-		 "mcopy -i %s %s '::/EFI/Microsoft/Boot/A long file name with spaces.txt'",
-		 img, fat_bits, img, size_kib, img, img, payload, img, payload, img, payload);
+		 "mcopy -i %s %s '::/EFI/Microsoft/Boot/A long file name with spaces.txt' && "
+		 /* frag.bin: the freed gap's clusters, then after big.bin's */
+		 "head -c 3000 %s > %s.gap && mcopy -i %s %s.gap ::/gap.bin && "
+		 "mcopy -i %s %s ::/big.bin && mdel -i %s ::/gap.bin && "
+		 "mcopy -i %s %s ::/frag.bin",
+		 img, fat_bits, img, size_kib, img, img, payload, img, payload, img, payload,
+		 payload, payload, img, payload, img, payload, img, img, payload);
 	if (sh(cmd)) {
 		t_failures++;
 		return;
@@ -101,6 +122,50 @@ static void check_image(const char *dir, const char *fmt, unsigned fat_bits, uns
 			free(got);
 		r = bsw_fat_read_all(f, &e, &got, &glen, 1000);
 		T_CHECK(r == -EFBIG, "%s: cap %d", fmt, r);
+	}
+	r = bsw_fat_lookup(f, "\\frag.bin", &e);
+	T_CHECK(r == 0, "%s: lookup frag.bin %d", fmt, r);
+	if (!r && fat_bits != 12) {
+		struct bsw_fat_bpb b = *bsw_fat_bpb(f);
+		uint32_t c = e.first_cluster, jumps = 0, steps = 0, nx;
+
+		while (c >= 2 && steps++ < 100000) {
+			nx = fat_get(data, &b, c);
+			if (nx >= (fat_bits == 32 ? 0x0FFFFFF8u : 0xFFF8u))
+				break;
+			jumps += nx != c + 1;
+			c = nx;
+		}
+		if (!jumps) {
+			/* mtools allocated it in one piece (FAT32's next-free
+			 * hint): swap its 2nd and 3rd clusters, data and links */
+			uint32_t c0 = e.first_cluster, c1 = fat_get(data, &b, c0);
+			uint32_t c2 = fat_get(data, &b, c1), c3 = fat_get(data, &b, c2);
+			uint8_t *p1 = data + b.data_off + (uint64_t)(c1 - 2) * b.cluster_size;
+			uint8_t *p2 = data + b.data_off + (uint64_t)(c2 - 2) * b.cluster_size;
+			uint8_t *tmp = malloc(b.cluster_size);
+
+			T_CHECK(tmp && e.size > 3ull * b.cluster_size,
+				"%s: frag.bin spans 3 clusters", fmt);
+			if (tmp) {
+				memcpy(tmp, p1, b.cluster_size);
+				memcpy(p1, p2, b.cluster_size);
+				memcpy(p2, tmp, b.cluster_size);
+				free(tmp);
+			}
+			fat_set(data, &b, c0, c2);
+			fat_set(data, &b, c2, c1);
+			fat_set(data, &b, c1, c3);
+			bsw_fat_close(f);
+			T_CHECK(bsw_fat_open(&f, &src, NULL, &why) == 0, "%s: reopen", fmt);
+			jumps = 3;
+		}
+		T_CHECK(jumps > 0, "%s: frag.bin is fragmented (%u jumps)", fmt, jumps);
+		r = bsw_fat_read_all(f, &e, &got, &glen, 1 << 20);
+		T_CHECK(r == 0 && glen == wlen && !memcmp(got, want, wlen),
+			"%s: fragmented file content (%d)", fmt, r);
+		if (!r)
+			free(got);
 	}
 	r = bsw_fat_lookup(f, "/EFI/Microsoft/Boot/bootmgfw.EFI", &e);
 	T_CHECK(r == 0 && !strcmp(e.name, "bootmgfw.efi"), "%s: long name %d '%s'", fmt, r,
