@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define XXH_STATIC_LINKING_ONLY /* XXH3_state_t on the stack: no allocation per key */
 #include <xxhash.h>
 
 #include "formats/common/bytes.h"
@@ -131,14 +132,14 @@ static int stream_key(struct bsw_ntfs *v, const struct bsw_ntfs_share *sh, uint6
 	static const char tag[] = "bsw-ntfs-stream/1";
 	uint64_t rs = v->bs.rec_size, off = rec_voff(v, rec);
 	struct keyer k = { .ok = true, .only = sh };
+	XXH3_state_t st;
 	XXH128_hash_t h;
 
 	*tok = 0;
 	if (!off || rec < 16) /* the system files: read where the mirror may serve */
 		return -ENOENT;
-	k.st = XXH3_createState();
-	if (!k.st)
-		return -ENOMEM;
+	XXH3_INITSTATE(&st);
+	k.st = &st;
 	XXH3_128bits_reset(k.st);
 	XXH3_128bits_update(k.st, tag, sizeof(tag));
 	put64(&k, rs);
@@ -155,7 +156,6 @@ static int stream_key(struct bsw_ntfs *v, const struct bsw_ntfs_share *sh, uint6
 		memcpy(key + 8, &h.high64, 8);
 		*tok = k.tok;
 	}
-	XXH3_freeState(k.st);
 	return k.ok ? 0 : -ENOENT;
 }
 
@@ -325,6 +325,7 @@ int bsw_ntfs_file_key(struct bsw_ntfs *v, uint64_t rec, const char *stream, uint
 		      uint64_t *tok, const struct bsw_ntfs_share *sh)
 {
 	struct keyer k = { .ok = true };
+	XXH3_state_t st;
 	XXH128_hash_t h;
 	int ret;
 
@@ -334,9 +335,8 @@ int bsw_ntfs_file_key(struct bsw_ntfs *v, uint64_t rec, const char *stream, uint
 		return 0;
 	if (rec >= v->nr_recs || !(v->recs[rec].rflags & BSW_NTFS_R_INUSE))
 		return -ENOENT;
-	k.st = XXH3_createState();
-	if (!k.st)
-		return -ENOMEM;
+	XXH3_INITSTATE(&st);
+	k.st = &st;
 	XXH3_128bits_reset(k.st);
 	put64(&k, v->bs.cluster);
 	put64(&k, v->recs[rec].size);
@@ -369,7 +369,6 @@ int bsw_ntfs_file_key(struct bsw_ntfs *v, uint64_t rec, const char *stream, uint
 		memcpy(key + 8, &h.high64, 8);
 		*tok = k.tok;
 	}
-	XXH3_freeState(k.st);
 	return ret;
 }
 
