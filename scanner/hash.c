@@ -35,7 +35,7 @@ struct hc_ent {
 };
 
 static struct hc_ent *hc;
-static pthread_mutex_t hc_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t hc_lock = PTHREAD_ADAPTIVE_MUTEX_INITIALIZER_NP;
 static uint64_t hc_hits;
 
 static unsigned hc_slot(const uint8_t key[16], int alg)
@@ -117,7 +117,7 @@ uint64_t bsw_hcache_hits(void)
 
 /* ---- memory budget: a counting semaphore on bytes ---- */
 
-static pthread_mutex_t mem_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t mem_lock = PTHREAD_ADAPTIVE_MUTEX_INITIALIZER_NP;
 static pthread_cond_t mem_cond = PTHREAD_COND_INITIALIZER;
 static uint64_t mem_cap, mem_used, mem_peak;
 /*
