@@ -4,7 +4,9 @@
  * hash index), a small one (searched), names that fold alike (a forged
  * volume: the lowest record wins, as the sorted search finds it), DOS names
  * and stale parents (not children).  The same lookups on a twin volume
- * that may build no index must give the same records.
+ * that may build no index must give the same records.  The folded pool
+ * (ASCII blocks folded with arithmetic, others through the table) must be
+ * the table's folding of every unit, names with Latin-1 letters included.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -37,7 +39,7 @@ static void add(struct bsw_ntfs *v, uint64_t rec, uint64_t parent, uint8_t ns, c
 	if (!v->names || !v->pool)
 		abort();
 	for (i = 0; i < n; i++)
-		put_le16(v->pool + v->pool_len + i, (uint16_t)s[i]);
+		put_le16(v->pool + v->pool_len + i, (uint8_t)s[i]); /* Latin-1 */
 	nm = &v->names[v->nr_names++];
 	*nm = (struct ntfs_name){ .rec = rec,
 				  .parent = parent,
@@ -82,6 +84,8 @@ static struct bsw_ntfs *build(struct bsw_fx *fx)
 		}
 	}
 	add(v, 300, BIG, 3, "AMD64_MICROSOFT-WINDOWS-COMPONENT_007");
+	/* Latin-1 letters (folded by the table) amid ASCII blocks */
+	add(v, 302, SMALL, 1, "caf\xe9-na\xefve-r\xe9sum\xe9-\xff-long-enough-for-blocks-of-16");
 	add(v, 301, BIG, 1, "stale");
 	v->names[v->nr_names - 1].pseq = 9; /* BIG's sequence is 1 */
 	return v;
@@ -108,12 +112,13 @@ int main(void)
 		"\\small\\two",
 		"\\small\\ONE",
 		"\\small\\four",
+		"\\small\\CAF\xc3\x89-NA\xc3\x8fVE-R\xc3\x89SUM\xc3\x89-\xc5\xb8-LONG-ENOUGH-FOR-BLOCKS-OF-16",
 		"\\orphan",
 		"\\big",
 		"\\",
 	};
-	static const int64_t want[] = { 100, 299, 223, 107, 150, -1,  -1,	    -1,
-					-1,  31,  30,  -1,  -1,	 BIG, NTFS_ROOT_REC };
+	static const int64_t want[] = { 100, 299, 223, 107, 150, -1, -1,  -1,
+					-1,  31,  30,  -1,  302, -1, BIG, NTFS_ROOT_REC };
 	struct bsw_fx *fx1, *fx2;
 	struct bsw_ntfs *a, *b;
 	uint64_t ra, rb;
@@ -128,8 +133,13 @@ int main(void)
 	for (i = 0; i < b->nr_dindex; i++)
 		b->dindex[i].dir = UINT64_MAX;
 	T_CHECK(!bsw_ntfs_pass_names(a) && !bsw_ntfs_pass_names(b), "names pass");
-	T_CHECK(a->nr_kids == 2 + 4 + 200 + 1, "children: %zu (DOS, orphan, stale left out)",
+	T_CHECK(a->nr_kids == 2 + 5 + 200 + 1, "children: %zu (DOS, orphan, stale left out)",
 		a->nr_kids);
+	for (i = 0; i < a->pool_len; i++)
+		if (a->upool[i] != bsw_ntfs_fold_builtin(get_le16(a->pool + i)))
+			break;
+	T_CHECK(i == a->pool_len, "pool folded as the table folds (unit %u of %zu)", i,
+		a->pool_len);
 	for (i = 0; i < BSW_ARRAY_SIZE(paths); i++) {
 		int ea = lookup(a, paths[i], &ra), eb = lookup(b, paths[i], &rb);
 
