@@ -542,7 +542,7 @@ static int parse_file(struct yctx *y, yaml_node_t *m, struct cond *c)
 			r = ybool(y, v, "file.all_zero", &c->all_zero);
 			c->need |= BSW_RF_ZERO;
 		} else if (!strcmp(k, "age_days_min")) {
-			uint64_t d;
+			uint64_t d = 0;
 
 			r = yu64(y, v, "file.age_days_min", &d);
 			if (!r && d > 100000)
@@ -678,7 +678,7 @@ static int parse_pkg(struct yctx *y, yaml_node_t *m, struct cond *c)
 			if (!r && glob_bad(c->glob))
 				return yerr(y, v, "package.name: %s", glob_bad(c->glob));
 		} else if (!strcmp(k, "kb")) {
-			uint64_t kb;
+			uint64_t kb = 0;
 
 			r = yu64(y, v, "package.kb", &kb);
 			if (!r && (kb == 0 || kb > 99999999))

@@ -373,7 +373,7 @@ int bsw_vmdk_read_descriptor(const struct bsw_src *src, char **text, char *err, 
 int bsw_vmdk_load_descriptor(const struct bsw_src *src, struct bsw_vmdk_desc *d, char *err,
 			     size_t errlen)
 {
-	char *text;
+	char *text = NULL;
 	int rc = bsw_vmdk_read_descriptor(src, &text, err, errlen);
 
 	if (rc)
@@ -570,7 +570,7 @@ static int vmdk_open(void **h, const struct bsw_src *src, const struct bsw_cont_
 	uint8_t hdr[512], b[8] = { 0 };
 	uint64_t doff, dlen;
 	struct vmdk *v;
-	char *text;
+	char *text = NULL;
 	int rc;
 
 	if (src->size >= 8 && bsw_src_read_full(src, b, 8, 0) == 0) {
