@@ -44,43 +44,5 @@ sort -r "$W/list" > "$W/list.rev"
 "$BIN" scan -q -j2 --from "$W/list" -o "$W/on.jsonl" --stats-json "$W/on.stats" || [ $? -lt 8 ]
 "$BIN" scan -q -j1 --from "$W/list.rev" -o "$W/rev.jsonl" || [ $? -lt 8 ]
 
-python3 - "$W/off.jsonl" "$W/on.jsonl" "$W/rev.jsonl" "$W/on.stats" <<'PY'
-import json, sys
-volatile = {"timings_ms", "bytes_read", "scan_start", "share"}
-def load(p):
-    d = {}
-    for line in open(p):
-        o = json.loads(line)
-        d[o["image"]] = o
-    return d
-off, on, rev = (load(p) for p in sys.argv[1:4])
-bad = 0
-for name, other in (("sharing", on), ("sharing, children first", rev)):
-    if set(off) != set(other):
-        print(f"{name}: not the same disks"); bad += 1; continue
-    for img in sorted(off):
-        a = {k: v for k, v in off[img].items() if k not in volatile}
-        b = {k: v for k, v in other[img].items() if k not in volatile}
-        if a != b:
-            bad += 1
-            print(f"{name}: {img} differs:")
-            for k in sorted(set(a) | set(b)):
-                if a.get(k) != b.get(k):
-                    print(f"   {k}: {json.dumps(a.get(k))[:400]}\n   -> {json.dumps(b.get(k))[:400]}")
-stats = json.load(open(sys.argv[4]))
-share = stats.get("share", {})
-print("share stats:", json.dumps(share))
-if share.get("hits", 0) <= 0:
-    print("no cache hit: nothing was shared"); bad += 1
-kids = [i for i in off if "/fam/child" in i]
-b_off = sum(off[i].get("bytes_read", 0) for i in kids)
-b_on = sum(on[i].get("bytes_read", 0) for i in kids)
-print(f"children: {len(kids)}, bytes read without sharing {b_off}, with {b_on}")
-if not kids or b_on >= b_off:
-    print("sharing did not reduce the children's reads"); bad += 1
-verd = {}
-for o in off.values():
-    verd[o["verdict"]] = verd.get(o["verdict"], 0) + 1
-print("verdicts:", verd, "disks:", len(off))
-sys.exit(1 if bad else 0)
-PY
+python3 "$(dirname "$0")/compare.py" "$W/off.jsonl" "$W/on.jsonl" "$W/rev.jsonl" "$W/on.stats" \
+	--kids /fam/child

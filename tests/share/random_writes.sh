@@ -1,0 +1,90 @@
+#!/bin/bash
+# Issue 11 "same answers" against changes made by another tool: children
+# of one clean disk, each a qcow2 overlay made by qemu-img, with 1-4
+# writes by qemu-io (a byte pattern or a zero cluster, 8 bytes to 64 KiB;
+# clusters of 512 bytes to 64 KiB, so that a record or a hive page may come
+# partly from a child and partly from its parent) at places where sharing
+# could go wrong: $MFT records, directory index
+# blocks, hive base blocks and bins, manifests and PE files (found by
+# their signatures in the base), some children stacked on others (depth up
+# to 4).  The targets are drawn from a fixed seed (BSW_SEED to change it),
+# so a failure can be replayed.  The JSONL with sharing (parents first, and
+# children first at -j1) must equal the JSONL without, apart from timings,
+# bytes read and the cache counters.
+set -euo pipefail
+BIN=${BSW_BIN:?}
+MKFLEET=${BSW_BINDIR:?}/datasets/mkfleet
+SEED=${BSW_SEED:-20261202}
+N=${BSW_CHILDREN:-24}
+W=$(mktemp -d)
+trap 'rm -rf "$W"' EXIT
+
+"$MKFLEET" --out "$W/src" --scale small --format raw --scenarios clean > /dev/null
+mkdir -p "$W/fam"
+qemu-img convert -q -f raw -O qcow2 "$W/src/clean.img" "$W/fam/base.qcow2"
+
+# the plan: one line per child, "child parent cluster_size write;write;..."
+python3 - "$W/src/clean.img" "$SEED" "$N" > "$W/plan" <<'PY'
+import random, sys
+img, seed, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+data = open(img, "rb").read()
+sigs = (b"FILE0", b"INDX", b"regf", b"hbin", b"<?xml", b"MZ")
+where = {s: [] for s in sigs}
+for off in range(0, len(data), 1024):  # MFT records are 1 KiB apart
+    head = data[off:off + 8]
+    for s in sigs:
+        if head.startswith(s) and (s == b"FILE0" or off % 4096 == 0):
+            where[s].append(off)
+kinds = [s for s in sigs if where[s]]
+if len(kinds) < 5:
+    sys.exit(f"the base has too few targets: {[(s, len(where[s])) for s in sigs]}")
+rnd = random.Random(seed)
+for i in range(n):
+    parent = "base.qcow2"
+    if i >= 4 and rnd.random() < 0.3:
+        parent = "c%03d.qcow2" % rnd.randrange(i)
+    writes = []
+    for _ in range(rnd.randint(1, 4)):
+        kind = rnd.choice(kinds)
+        off = rnd.choice(where[kind])
+        if kind == b"FILE0" and rnd.random() < 0.5:
+            # inside the record's attributes, its fixups left intact: the
+            # record stays valid and says something else (a size, a run)
+            at = rnd.randrange(0x38, 0x3f0) & ~7
+            if at % 512 > 496:
+                at -= 16
+            pat = "-P 0x%02x" % rnd.randrange(256)
+            writes.append(f"write {pat} {off + at} {rnd.choice([1, 2, 4, 8])}")
+            continue
+        off += rnd.choice([0, 0, 512, 1024, rnd.randrange(512) * 8])
+        length = rnd.choice([8, 64, 512, 4096, 65536])
+        pat = rnd.choice(["-z", "-P 0x00", "-P 0xff", "-P 0x%02x" % rnd.randrange(256)])
+        if pat == "-z":  # a zero write is whole sectors
+            off -= off % 512
+            length = max(512, length - length % 512)
+        writes.append(f"write {pat} {off} {length}")
+    # small clusters split MFT records and hive pages between the layers
+    print("c%03d.qcow2" % i, parent, rnd.choice([512, 4096, 65536]), ";".join(writes))
+PY
+while read -r child parent cluster writes; do
+	qemu-img create -q -f qcow2 -F qcow2 -b "$parent" -o cluster_size="$cluster" "$W/fam/$child"
+	args=()
+	IFS=';' read -ra ws <<< "$writes"
+	for w in "${ws[@]}"; do
+		args+=(-c "$w")
+	done
+	qemu-io -f qcow2 "${args[@]}" "$W/fam/$child" > /dev/null
+done < "$W/plan"
+
+find "$W/fam" -name '*.qcow2' | sort > "$W/list"
+sort -r "$W/list" > "$W/list.rev"
+"$BIN" scan -q -j2 --no-share --from "$W/list" -o "$W/off.jsonl" || [ $? -lt 8 ]
+"$BIN" scan -q -j2 --from "$W/list" -o "$W/on.jsonl" --stats-json "$W/on.stats" || [ $? -lt 8 ]
+"$BIN" scan -q -j1 --from "$W/list.rev" -o "$W/rev.jsonl" || [ $? -lt 8 ]
+
+python3 "$(dirname "$0")/compare.py" "$W/off.jsonl" "$W/on.jsonl" "$W/rev.jsonl" "$W/on.stats" \
+	--kids /fam/c || {
+	echo "seed $SEED; the plan (child parent writes):"
+	cat "$W/plan"
+	exit 1
+}
