@@ -6,6 +6,10 @@ timings, bytes read and the cache counters; require cache hits in ON's
 SUBSTR read fewer bytes with sharing than without.
 
     compare.py OFF.jsonl ON.jsonl REV.jsonl ON.stats [--kids SUBSTR]
+               [--small SMALL.jsonl SMALL.stats]
+
+--small: one more sweep, with a cache cap far below the family's results
+(--share-mem 1): the same answers, and some layers evicted.
 """
 import json
 import sys
@@ -22,14 +26,26 @@ def load(path):
 
 
 def main(argv):
-    kids_sub = None
+    kids_sub = small = None
     if "--kids" in argv:
         i = argv.index("--kids")
         kids_sub = argv[i + 1]
         del argv[i:i + 2]
+    if "--small" in argv:
+        i = argv.index("--small")
+        small = argv[i + 1:i + 3]
+        del argv[i:i + 3]
     off, on, rev = (load(p) for p in argv[1:4])
     bad = 0
-    for name, other in (("sharing", on), ("sharing, children first", rev)):
+    sweeps = [("sharing", on), ("sharing, children first", rev)]
+    if small:
+        sweeps.append(("sharing under a small cap", load(small[0])))
+        evicted = json.load(open(small[1])).get("share", {}).get("evictions", 0)
+        print("small cap: evictions", evicted)
+        if evicted <= 0:
+            print("the small cap evicted nothing: the test would prove nothing")
+            bad += 1
+    for name, other in sweeps:
         if set(off) != set(other):
             print(f"{name}: not the same disks")
             bad += 1

@@ -8,8 +8,9 @@
 # blocks, hive base blocks and bins, manifests and PE files (found by
 # their signatures in the base), some children stacked on others (depth up
 # to 4).  The targets are drawn from a fixed seed (BSW_SEED to change it),
-# so a failure can be replayed.  The JSONL with sharing (parents first, and
-# children first at -j1) must equal the JSONL without, apart from timings,
+# so a failure can be replayed.  The JSONL with sharing (parents first,
+# children first at -j1, and under a 1 MiB cache cap that evicts layers
+# while disks use them) must equal the JSONL without, apart from timings,
 # bytes read and the cache counters.
 set -euo pipefail
 BIN=${BSW_BIN:?}
@@ -81,9 +82,12 @@ sort -r "$W/list" > "$W/list.rev"
 "$BIN" scan -q -j2 --no-share --from "$W/list" -o "$W/off.jsonl" || [ $? -lt 8 ]
 "$BIN" scan -q -j2 --from "$W/list" -o "$W/on.jsonl" --stats-json "$W/on.stats" || [ $? -lt 8 ]
 "$BIN" scan -q -j1 --from "$W/list.rev" -o "$W/rev.jsonl" || [ $? -lt 8 ]
+# a cap far below the family's results: layers evicted while in use
+"$BIN" scan -q -j2 --share-mem 1 --from "$W/list" -o "$W/small.jsonl" \
+	--stats-json "$W/small.stats" || [ $? -lt 8 ]
 
 python3 "$(dirname "$0")/compare.py" "$W/off.jsonl" "$W/on.jsonl" "$W/rev.jsonl" "$W/on.stats" \
-	--kids /fam/c || {
+	--kids /fam/c --small "$W/small.jsonl" "$W/small.stats" || {
 	echo "seed $SEED; the plan (child parent writes):"
 	cat "$W/plan"
 	exit 1
