@@ -71,7 +71,7 @@ static void fat_set(uint8_t *img, const struct bsw_fat_bpb *b, uint32_t c, uint3
 
 static void check_image(const char *dir, const char *fmt, unsigned fat_bits, unsigned size_kib)
 {
-	char img[512], cmd[8192], payload[512];
+	char img[512], cmd[16384], payload[512];
 	struct bsw_src src;
 	struct bsw_src_mem mem;
 	struct bsw_fat *f;
@@ -79,24 +79,24 @@ static void check_image(const char *dir, const char *fmt, unsigned fat_bits, uns
 	const char *why;
 	uint8_t *data, *want, *got;
 	size_t len, wlen, glen;
-	int r;
+	int r, n;
 
 	snprintf(img, sizeof(img), "%s/%s.img", dir, fmt);
 	snprintf(payload, sizeof(payload), "%s/payload.bin", dir);
 	make_payload(payload, 70000);
-	snprintf(cmd, sizeof(cmd),
-		 "rm -f %s && mkfs.vfat -C -F %u %s %u >/dev/null && "
-		 "mmd -i %s ::/EFI ::/EFI/Microsoft ::/EFI/Microsoft/Boot && "
-		 "mcopy -i %s %s ::/EFI/Microsoft/Boot/BCD && "
-		 "mcopy -i %s %s ::/EFI/Microsoft/Boot/bootmgfw.efi && "
-		 "mcopy -i %s %s '::/EFI/Microsoft/Boot/A long file name with spaces.txt' && "
-		 /* frag.bin: the freed gap's clusters, then after big.bin's */
-		 "head -c 3000 %s > %s.gap && mcopy -i %s %s.gap ::/gap.bin && "
-		 "mcopy -i %s %s ::/big.bin && mdel -i %s ::/gap.bin && "
-		 "mcopy -i %s %s ::/frag.bin",
-		 img, fat_bits, img, size_kib, img, img, payload, img, payload, img, payload,
-		 payload, payload, img, payload, img, payload, img, img, payload);
-	if (sh(cmd)) {
+	n = snprintf(cmd, sizeof(cmd),
+		     "rm -f %s && mkfs.vfat -C -F %u %s %u >/dev/null && "
+		     "mmd -i %s ::/EFI ::/EFI/Microsoft ::/EFI/Microsoft/Boot && "
+		     "mcopy -i %s %s ::/EFI/Microsoft/Boot/BCD && "
+		     "mcopy -i %s %s ::/EFI/Microsoft/Boot/bootmgfw.efi && "
+		     "mcopy -i %s %s '::/EFI/Microsoft/Boot/A long file name with spaces.txt' && "
+		     /* frag.bin: the freed gap's clusters, then after big.bin's */
+		     "head -c 3000 %s > %s.gap && mcopy -i %s %s.gap ::/gap.bin && "
+		     "mcopy -i %s %s ::/big.bin && mdel -i %s ::/gap.bin && "
+		     "mcopy -i %s %s ::/frag.bin",
+		     img, fat_bits, img, size_kib, img, img, payload, img, payload, img, payload,
+		     payload, payload, img, payload, img, payload, img, img, payload);
+	if (n < 0 || (size_t)n >= sizeof(cmd) || sh(cmd)) {
 		t_failures++;
 		return;
 	}
