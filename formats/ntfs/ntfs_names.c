@@ -205,9 +205,9 @@ static bool is_kid(const struct bsw_ntfs *v, const struct ntfs_name *n)
  * Fold the name pool through $UpCase into v->upool.  Every disk of a
  * family folds its own pool (hundreds of thousands of names, millions of
  * units), and nearly all of it is ASCII: when the table folds ASCII as
- * the built-in folding does (a to z, nothing else), blocks of 16 ASCII
- * units fold with arithmetic the compiler vectorizes, and only blocks
- * with another unit go through the table.
+ * the built-in folding does (a to z, nothing else), blocks of eight ASCII
+ * units fold at once with vector arithmetic, and only blocks with another
+ * unit go through the table.
  */
 #define FOLD_BLOCK 8 /* units: one 16-byte vector */
 
