@@ -11,8 +11,9 @@ bsw_unit_test(test_pcache SOURCES ${BSW_TEST_DIR}/unit/test_pcache.c)
 # --verify-cache (uses test_pcache as the forging tool)
 bsw_script_test(share_cache ${BSW_TEST_DIR}/share/cache.sh LABELS images)
 set_tests_properties(share_cache PROPERTIES TIMEOUT 600)
-# the same against children made by qemu-img/qemu-io: seeded writes over
-# MFT records, index blocks, hive bins, manifests and PE files, stacked
-# up to depth 4 (tests/share/random_writes.sh; BSW_SEED replays a plan)
+# the same against children made by qemu-img/qemu-io (stacked up to depth
+# 4) and by mkimage --diff (VHD, VHDX: sector-exact): seeded writes over
+# MFT records, index blocks, hive bins, manifests and PE files, and under
+# a 1 MiB cache cap (tests/share/random_writes.sh; BSW_SEED replays a plan)
 bsw_script_test(share_random_writes ${BSW_TEST_DIR}/share/random_writes.sh LABELS images)
 set_tests_properties(share_random_writes PROPERTIES TIMEOUT 600)

@@ -7,7 +7,10 @@
 # could go wrong: $MFT records, directory index
 # blocks, hive base blocks and bins, manifests and PE files (found by
 # their signatures in the base), some children stacked on others (depth up
-# to 4).  The targets are drawn from a fixed seed (BSW_SEED to change it),
+# to 4).  The same kind of writes also make VHD and VHDX differencing
+# children (mkimage --diff: a child holds exactly the 512-byte sectors that
+# changed, so an MFT record or a hive page can be half the child's, half
+# the parent's).  The targets are drawn from a fixed seed (BSW_SEED to change it),
 # so a failure can be replayed.  The JSONL with sharing (parents first,
 # children first at -j1, and under a 1 MiB cache cap that evicts layers
 # while disks use them) must equal the JSONL without, apart from timings,
@@ -15,6 +18,7 @@
 set -euo pipefail
 BIN=${BSW_BIN:?}
 MKFLEET=${BSW_BINDIR:?}/datasets/mkfleet
+MKIMAGE=${BSW_BINDIR:?}/datasets/mkimage
 SEED=${BSW_SEED:-20261202}
 N=${BSW_CHILDREN:-24}
 W=$(mktemp -d)
@@ -25,9 +29,10 @@ mkdir -p "$W/fam"
 qemu-img convert -q -f raw -O qcow2 "$W/src/clean.img" "$W/fam/base.qcow2"
 
 # the plan: one line per child, "child parent cluster_size write;write;..."
-python3 - "$W/src/clean.img" "$SEED" "$N" > "$W/plan" <<'PY'
+python3 - "$W/src/clean.img" "$SEED" "$N" "$W/plan.raw" > "$W/plan" <<'PY'
 import random, sys
-img, seed, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+img, seed, n, raw_plan = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+NR_DIFF = 8
 data = open(img, "rb").read()
 sigs = (b"FILE0", b"INDX", b"regf", b"hbin", b"<?xml", b"MZ")
 where = {s: [] for s in sigs}
@@ -66,6 +71,9 @@ for i in range(n):
         writes.append(f"write {pat} {off} {length}")
     # small clusters split MFT records and hive pages between the layers
     print("c%03d.qcow2" % i, parent, rnd.choice([512, 4096, 65536]), ";".join(writes))
+    if i < NR_DIFF:  # and a VHD and a VHDX child with the same writes
+        with open(raw_plan, "a") as f:
+            print("c%03d" % i, ";".join(writes), file=f)
 PY
 while read -r child parent cluster writes; do
 	qemu-img create -q -f qcow2 -F qcow2 -b "$parent" -o cluster_size="$cluster" "$W/fam/$child"
@@ -77,7 +85,33 @@ while read -r child parent cluster writes; do
 	qemu-io -f qcow2 "${args[@]}" "$W/fam/$child" > /dev/null
 done < "$W/plan"
 
-find "$W/fam" -name '*.qcow2' | sort > "$W/list"
+# VHD and VHDX children: the writes applied to a copy of the raw disk,
+# then the sectors that differ written as a child of the base
+for x in vhd vhdx; do
+	mkdir -p "$W/fam/$x"
+	"$MKIMAGE" --from-raw "$W/src/clean.img" --out "$W/fam/$x/base.$x" --format $x-dynamic
+	while read -r child writes; do
+		cp --sparse=always "$W/src/clean.img" "$W/child.raw"
+		python3 - "$W/child.raw" "$writes" <<'PY'
+import sys
+path, writes = sys.argv[1], sys.argv[2]
+with open(path, "r+b") as f:
+    for w in writes.split(";"):
+        _, pat, *rest = w.split()
+        if pat == "-z":
+            byte, (off, length) = 0, rest
+        else:
+            byte, (off, length) = int(rest[0], 16), rest[1:]
+        f.seek(int(off))
+        f.write(bytes([byte]) * int(length))
+PY
+		(cd "$W/fam/$x" && "$MKIMAGE" --diff --parent base.$x --locator ".\\base.$x" \
+			--base-raw "$W/src/clean.img" --child-raw "$W/child.raw" --out "$child.$x")
+	done < "$W/plan.raw"
+done
+rm -f "$W/child.raw"
+
+find "$W/fam" \( -name '*.qcow2' -o -name '*.vhd' -o -name '*.vhdx' \) | sort > "$W/list"
 sort -r "$W/list" > "$W/list.rev"
 "$BIN" scan -q -j2 --no-share --from "$W/list" -o "$W/off.jsonl" || [ $? -lt 8 ]
 "$BIN" scan -q -j2 --from "$W/list" -o "$W/on.jsonl" --stats-json "$W/on.stats" || [ $? -lt 8 ]
@@ -87,7 +121,7 @@ sort -r "$W/list" > "$W/list.rev"
 	--stats-json "$W/small.stats" || [ $? -lt 8 ]
 
 python3 "$(dirname "$0")/compare.py" "$W/off.jsonl" "$W/on.jsonl" "$W/rev.jsonl" "$W/on.stats" \
-	--kids /fam/c --small "$W/small.jsonl" "$W/small.stats" || {
+	--kids /c --small "$W/small.jsonl" "$W/small.stats" || {
 	echo "seed $SEED; the plan (child parent writes):"
 	cat "$W/plan"
 	exit 1
