@@ -1,20 +1,20 @@
 #!/bin/bash
-# Issue 11 "same answers" against changes made by another tool: children
-# of one clean disk, each a qcow2 overlay made by qemu-img, with 1-4
-# writes by qemu-io (a byte pattern or a zero cluster, 8 bytes to 64 KiB;
-# clusters of 512 bytes to 64 KiB, so that a record or a hive page may come
-# partly from a child and partly from its parent) at places where sharing
-# could go wrong: $MFT records, directory index
-# blocks, hive base blocks and bins, manifests and PE files (found by
-# their signatures in the base), some children stacked on others (depth up
-# to 4).  The same kind of writes also make VHD and VHDX differencing
-# children (mkimage --diff: a child holds exactly the 512-byte sectors that
-# changed, so an MFT record or a hive page can be half the child's, half
-# the parent's).  The targets are drawn from a fixed seed (BSW_SEED to change it),
-# so a failure can be replayed.  The JSONL with sharing (parents first,
-# children first at -j1, and under a 1 MiB cache cap that evicts layers
-# while disks use them) must equal the JSONL without, apart from timings,
-# bytes read and the cache counters.
+# Issue 11 "same answers" against changes made by other tools.  Children
+# of one clean disk, each with 1-4 seeded writes (a byte pattern or
+# zeros, 1 byte to 64 KiB) where sharing could go wrong: $MFT records
+# (some inside a record's attributes, its fixups intact), directory index
+# blocks, hive base blocks and bins, manifests and PE files, all found by
+# their signatures in the base:
+#   - qcow2 overlays made by qemu-img, written by qemu-io, clusters of
+#     512 bytes to 64 KiB, some stacked on others (depth up to 4);
+#   - VHD and VHDX differencing children made by mkimage --diff from a
+#     written copy of the raw disk: a child holds exactly the 512-byte
+#     sectors that changed, so a record or a hive page can be half the
+#     child's and half the parent's.
+# The plan comes from a fixed seed (BSW_SEED replays another).  The JSONL
+# with sharing (parents first; children first at -j1; under a 1 MiB cache
+# cap that evicts layers while disks use them) must equal the JSONL
+# without, apart from timings, bytes read and the cache counters.
 set -euo pipefail
 BIN=${BSW_BIN:?}
 MKFLEET=${BSW_BINDIR:?}/datasets/mkfleet
@@ -121,8 +121,8 @@ sort -r "$W/list" > "$W/list.rev"
 	--stats-json "$W/small.stats" || [ $? -lt 8 ]
 
 python3 "$(dirname "$0")/compare.py" "$W/off.jsonl" "$W/on.jsonl" "$W/rev.jsonl" "$W/on.stats" \
-	--kids /c --small "$W/small.jsonl" "$W/small.stats" || {
-	echo "seed $SEED; the plan (child parent writes):"
-	cat "$W/plan"
+	--kids /c0 --small "$W/small.jsonl" "$W/small.stats" || {
+	echo "seed $SEED; the plan (qcow2: child parent cluster writes; VHD/VHDX: child writes):"
+	cat "$W/plan" "$W/plan.raw"
 	exit 1
 }
