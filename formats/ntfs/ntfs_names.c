@@ -223,11 +223,6 @@ static bool folds_ascii(const struct bsw_ntfs *v)
 	return true;
 }
 
-static uint16_t fold_one(const struct bsw_ntfs *v, uint16_t c)
-{
-	return v->upcase ? v->upcase[c] : bsw_ntfs_fold_builtin(c);
-}
-
 static void fold_pool(struct bsw_ntfs *v)
 {
 	size_t i = 0, n = v->pool_len, k;
@@ -250,7 +245,7 @@ static void fold_pool(struct bsw_ntfs *v)
 			memcpy(w, &h, sizeof(w));
 			if (w[0] | w[1]) { /* a unit past ASCII: the table */
 				for (k = 0; k < FOLD_BLOCK; k++)
-					v->upool[i + k] = fold_one(v, v->pool[i + k]);
+					v->upool[i + k] = up(v, v->pool[i + k]);
 				continue;
 			}
 			m = (fold_vec)(x - a < az); /* all ones where a-z */
@@ -260,7 +255,7 @@ static void fold_pool(struct bsw_ntfs *v)
 	}
 #endif
 	for (; i < n; i++)
-		v->upool[i] = fold_one(v, get_le16(v->pool + i));
+		v->upool[i] = up(v, get_le16(v->pool + i));
 }
 
 int bsw_ntfs_pass_names(struct bsw_ntfs *v)
